@@ -1,0 +1,233 @@
+//! The node's static configuration: an optional TOML file overridden by
+//! `CAIRN_*` environment variables. The variable names are a public contract.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Why a configuration could not be loaded. Every variant names the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid TOML: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid value for {key}: {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+/// Values as they appear in the TOML file; every field optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    base_url: Option<String>,
+    database_url: Option<String>,
+    shared_home: Option<PathBuf>,
+    local_home: Option<PathBuf>,
+    node_id: Option<String>,
+    etcd_endpoints: Option<String>,
+    cluster: Option<String>,
+}
+
+/// The resolved configuration of one node.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub base_url: String,
+    /// `None` means: run the embedded PostgreSQL inside the local home.
+    pub database_url: Option<String>,
+    pub shared_home: PathBuf,
+    pub local_home: PathBuf,
+    pub node_id: String,
+    /// Empty means standalone (no etcd).
+    pub etcd_endpoints: Vec<String>,
+    pub cluster: String,
+}
+
+impl Config {
+    /// Loads the file (if any) and applies the process environment.
+    ///
+    /// # Errors
+    /// Names the key and the reason for any value that cannot be used.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Self::from_sources(file, &env)
+    }
+
+    /// Loads from a file and an explicit environment (testable without globals).
+    ///
+    /// # Errors
+    /// See [`Config::load`].
+    pub fn from_sources(
+        file: Option<&Path>,
+        env: &[(String, String)],
+    ) -> Result<Config, ConfigError> {
+        let mut fc = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                toml::from_str::<FileConfig>(&text).map_err(|e| ConfigError::Parse {
+                    path: path.to_owned(),
+                    message: e.message().to_owned(),
+                })?
+            }
+            None => FileConfig::default(),
+        };
+        for (k, v) in env {
+            match k.as_str() {
+                "CAIRN_LISTEN" => fc.listen = Some(v.clone()),
+                "CAIRN_BASE_URL" => fc.base_url = Some(v.clone()),
+                "CAIRN_DATABASE_URL" => fc.database_url = Some(v.clone()),
+                "CAIRN_SHARED_HOME" => fc.shared_home = Some(v.into()),
+                "CAIRN_LOCAL_HOME" => fc.local_home = Some(v.into()),
+                "CAIRN_NODE_ID" => fc.node_id = Some(v.clone()),
+                "CAIRN_ETCD_ENDPOINTS" => fc.etcd_endpoints = Some(v.clone()),
+                "CAIRN_CLUSTER" => fc.cluster = Some(v.clone()),
+                _ => {}
+            }
+        }
+
+        let listen_text = fc.listen.unwrap_or_else(|| "127.0.0.1:8090".to_owned());
+        let listen: SocketAddr = listen_text.parse().map_err(|_| ConfigError::Invalid {
+            key: "CAIRN_LISTEN",
+            reason: format!("{listen_text:?} is not an address like 127.0.0.1:8090"),
+        })?;
+
+        let base_url = fc
+            .base_url
+            .unwrap_or_else(|| format!("http://{listen}"))
+            .trim_end_matches('/')
+            .to_owned();
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            return Err(ConfigError::Invalid {
+                key: "CAIRN_BASE_URL",
+                reason: format!("{base_url:?} must start with http:// or https://"),
+            });
+        }
+
+        let database_url = fc.database_url.filter(|s| !s.trim().is_empty());
+        if let Some(url) = &database_url {
+            if url.parse::<tokio_postgres::Config>().is_err() {
+                return Err(ConfigError::Invalid {
+                    key: "CAIRN_DATABASE_URL",
+                    reason: "not a PostgreSQL connection string (postgres://user@host:port/db)"
+                        .to_owned(),
+                });
+            }
+        }
+
+        let local_home = fc
+            .local_home
+            .unwrap_or_else(|| PathBuf::from(".cairn/local"));
+        let shared_home = fc
+            .shared_home
+            .unwrap_or_else(|| PathBuf::from(".cairn/shared"));
+
+        let node_id = match fc.node_id.filter(|s| !s.is_empty()) {
+            Some(id) => id,
+            None => gethostname::gethostname().to_string_lossy().into_owned(),
+        };
+        if node_id.len() > 64
+            || !node_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return Err(ConfigError::Invalid {
+                key: "CAIRN_NODE_ID",
+                reason: format!(
+                    "{node_id:?} must be 1-64 characters of letters, digits, '-', '_' or '.'"
+                ),
+            });
+        }
+
+        let etcd_endpoints: Vec<String> = fc
+            .etcd_endpoints
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        for ep in &etcd_endpoints {
+            if ep.contains(char::is_whitespace) || !ep.contains(':') {
+                return Err(ConfigError::Invalid {
+                    key: "CAIRN_ETCD_ENDPOINTS",
+                    reason: format!("{ep:?} is not host:port or a URL"),
+                });
+            }
+        }
+        let cluster = fc.cluster.unwrap_or_else(|| "cairn".to_owned());
+        if cluster.is_empty() || cluster.contains('/') {
+            return Err(ConfigError::Invalid {
+                key: "CAIRN_CLUSTER",
+                reason: "must be a non-empty name without '/'".to_owned(),
+            });
+        }
+
+        Ok(Config {
+            listen,
+            base_url,
+            database_url,
+            shared_home,
+            local_home,
+            node_id,
+            etcd_endpoints,
+            cluster,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::from_sources(None, &env(&[("CAIRN_NODE_ID", "n1")])).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8090");
+        assert_eq!(c.base_url, "http://127.0.0.1:8090");
+        assert!(c.database_url.is_none());
+        assert!(c.etcd_endpoints.is_empty());
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        for (k, v) in [
+            ("CAIRN_LISTEN", "nope"),
+            ("CAIRN_BASE_URL", "ftp://x"),
+            ("CAIRN_DATABASE_URL", "postgres://a b c:::"),
+            ("CAIRN_NODE_ID", "has space"),
+            ("CAIRN_CLUSTER", "a/b"),
+        ] {
+            let err = Config::from_sources(None, &env(&[(k, v)])).unwrap_err();
+            assert!(err.to_string().contains(k), "{k}: {err}");
+        }
+    }
+
+    #[test]
+    fn env_overrides_file() {
+        let dir = std::env::temp_dir().join(format!("cairn-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("c.toml");
+        std::fs::write(&f, "listen = \"127.0.0.1:9000\"\nnode_id = \"a\"\n").unwrap();
+        let c = Config::from_sources(Some(&f), &env(&[("CAIRN_NODE_ID", "b")])).unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.node_id, "b");
+        std::fs::write(&f, "bogus = 1\n").unwrap();
+        assert!(Config::from_sources(Some(&f), &[]).is_err());
+    }
+}

@@ -1,0 +1,91 @@
+//! The PostgreSQL pool and schema migrations. Only services run SQL; this
+//! module owns connecting and migrating.
+
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+
+mod embedded {
+    refinery::embed_migrations!("../migrations");
+}
+
+/// Advisory-lock key that serialises migrations when several nodes start at once.
+const MIGRATION_LOCK: i64 = 0x6361_6972_6e00_0001;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[source] tokio_postgres::Error),
+    #[error("database error: {0}")]
+    Query(#[from] tokio_postgres::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] refinery::Error),
+    #[error("cannot build the connection pool: {0}")]
+    Pool(String),
+    #[error("the database did not answer within {0:?}")]
+    Timeout(Duration),
+}
+
+/// Builds a pool; connections are made lazily.
+///
+/// # Errors
+/// When the URL cannot be parsed or the pool cannot be built.
+pub fn pool(url: &str, size: usize) -> Result<Pool, DbError> {
+    let pg: tokio_postgres::Config = url.parse().map_err(DbError::Connect)?;
+    let mgr = Manager::from_config(
+        pg,
+        tokio_postgres::NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(mgr)
+        .max_size(size)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(Duration::from_secs(10)))
+        .create_timeout(Some(Duration::from_secs(5)))
+        .build()
+        .map_err(|e| DbError::Pool(e.to_string()))
+}
+
+/// Applies every pending migration under a cluster-wide advisory lock.
+///
+/// # Errors
+/// On connection failure or a failing migration (which is rolled back).
+pub async fn migrate(url: &str) -> Result<usize, DbError> {
+    let (mut client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .map_err(DbError::Connect)?;
+    let conn_task = tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::warn!(error = %e, "migration connection ended");
+        }
+    });
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    let report = embedded::migrations::runner()
+        .set_grouped(false)
+        .run_async(&mut client)
+        .await;
+    // Unlock even when the migration failed; the connection close would too.
+    let _ = client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .await;
+    drop(client);
+    let _ = conn_task.await;
+    let applied = report?.applied_migrations().len();
+    Ok(applied)
+}
+
+/// True when a connection can be had and answers `SELECT 1` within the timeout.
+pub async fn ping(pool: &Pool, timeout: Duration) -> Result<(), DbError> {
+    let fut = async {
+        let client = pool.get().await.map_err(|e| DbError::Pool(e.to_string()))?;
+        client.query_one("SELECT 1", &[]).await?;
+        Ok::<(), DbError>(())
+    };
+    tokio::time::timeout(timeout, fut)
+        .await
+        .map_err(|_| DbError::Timeout(timeout))?
+}

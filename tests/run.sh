@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, starts a private PostgreSQL
+# under .cairn/test-pg, runs every test, stops PostgreSQL. Safe to run twice.
+set -euo pipefail
+. "$(dirname "$0")/scripts/lib.sh"
+ensure_packages
+cd "$ROOT"
+mkdir -p "$STATE"
+PGDIR="$STATE/test-pg"
+start_pg "$PGDIR"
+trap 'stop_pg "$PGDIR"' EXIT
+export CAIRN_TEST_PG="postgres://cairn@127.0.0.1:$PG_PORT"
+cargo test --workspace --locked 2>&1

@@ -1,0 +1,71 @@
+# Shared by tests/run.sh and examples/demo.sh: install what is missing and run a
+# project-local PostgreSQL. Sourced, not executed. Safe to run twice.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+STATE="$ROOT/.cairn"
+PG_BIN=""
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+ensure_packages() {
+  local missing=()
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  command -v cc >/dev/null || missing+=(build-essential)
+  command -v curl >/dev/null || missing+=(curl)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}"
+  fi
+  if ! command -v cargo >/dev/null; then
+    [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
+  fi
+  if ! command -v cargo >/dev/null; then
+    curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
+    . "$HOME/.cargo/env"
+  fi
+  if command -v rustup >/dev/null && ! rustup target list --installed | grep -q wasm32-wasip2; then
+    rustup target add wasm32-wasip2
+  fi
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+}
+
+# run a PostgreSQL command as an unprivileged user (initdb and pg_ctl refuse root)
+pg_run() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+free_port() {
+  python3 - <<'PY' 2>/dev/null || echo 55432
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])
+PY
+}
+
+# start_pg DIR -> exports PG_PORT; PostgreSQL listens on 127.0.0.1 only, trust auth
+start_pg() {
+  local dir="$1"
+  mkdir -p "$dir"
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home "$dir" postgres
+    chown postgres "$dir"
+    chmod 755 "$STATE"
+  fi
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    pg_run "$PG_BIN/initdb" -D "$dir/data" -U cairn --auth=trust -E UTF8 >"$dir/initdb.log" 2>&1 \
+      || { cat "$dir/initdb.log"; return 1; }
+  fi
+  if pg_run "$PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    PG_PORT=$(sed -n 4p "$dir/data/postmaster.pid" | tr -d ' ')
+  else
+    PG_PORT=$(free_port)
+    pg_run "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+      -o "-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off" start >/dev/null \
+      || { cat "$dir/server.log"; return 1; }
+  fi
+  export PG_PORT
+}
+
+stop_pg() {
+  pg_run "$PG_BIN/pg_ctl" -D "$1/data" -m fast stop >/dev/null 2>&1 || true
+}
