@@ -50,6 +50,12 @@ start_pg() {
     id postgres >/dev/null 2>&1 || useradd --system --home "$dir" postgres
     chown postgres "$dir"
     chmod 755 "$STATE"
+    # the postgres user must be able to reach the project-local directory
+    local d="$dir"
+    while [ "$d" != "/" ]; do
+      d=$(dirname "$d")
+      runuser -u postgres -- test -x "$d" 2>/dev/null || chmod o+x "$d"
+    done
   fi
   if [ ! -f "$dir/data/PG_VERSION" ]; then
     pg_run "$PG_BIN/initdb" -D "$dir/data" -U cairn --auth=trust -E UTF8 >"$dir/initdb.log" 2>&1 \
