@@ -55,24 +55,26 @@ pub struct TestNode {
 }
 
 impl TestNode {
+    /// A ready node on a fresh database.
     pub async fn start() -> TestNode {
         let db = TestDb::new().await;
         let pool = cairn::db::pool(&db.url, 4).expect("pool");
-        let readiness = cairn::status::Readiness::default();
-        readiness.set_ready();
-        let app = cairn::router(cairn::AppState { pool, readiness });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move { axum_serve(listener, app).await });
-        TestNode {
-            base: format!("http://{addr}"),
-            db,
-        }
+        let base = serve(pool, true).await;
+        TestNode { base, db }
     }
 }
 
-async fn axum_serve(listener: tokio::net::TcpListener, app: cairn::Router) {
-    let _ = cairn::serve(listener, app).await;
+/// Serves the router over `pool` on a free 127.0.0.1 port; returns its base URL.
+pub async fn serve(pool: cairn::db::Pool, ready: bool) -> String {
+    let readiness = cairn::status::Readiness::default();
+    if ready {
+        readiness.set_ready();
+    }
+    let app = cairn::router(cairn::AppState { pool, readiness });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(cairn::serve(listener, app));
+    format!("http://{addr}")
 }

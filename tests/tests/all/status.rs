@@ -9,22 +9,10 @@ async fn status_running_once_ready() {
     assert_eq!(v["state"], "RUNNING");
 }
 
-async fn serve_with(pool: deadpool_postgres::Pool, ready: bool) -> String {
-    let readiness = cairn::status::Readiness::default();
-    if ready {
-        readiness.set_ready();
-    }
-    let app = cairn::router(cairn::AppState { pool, readiness });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(cairn::serve(listener, app));
-    format!("http://{addr}")
-}
-
 #[tokio::test]
 async fn status_starting_until_ready() {
     let db = cairn_tests::TestDb::new().await;
-    let base = serve_with(cairn::db::pool(&db.url, 2).unwrap(), false).await;
+    let base = cairn_tests::serve(cairn::db::pool(&db.url, 2).unwrap(), false).await;
     let r = reqwest::get(format!("{base}/status")).await.unwrap();
     assert_eq!(r.status(), 200);
     let v: serde_json::Value = r.json().await.unwrap();
@@ -35,7 +23,7 @@ async fn status_starting_until_ready() {
 async fn status_error_when_database_unreachable() {
     // Port 1 on loopback: nothing listens, connections are refused at once.
     let pool = cairn::db::pool("postgres://cairn@127.0.0.1:1/none", 2).unwrap();
-    let base = serve_with(pool, true).await;
+    let base = cairn_tests::serve(pool, true).await;
     let r = reqwest::get(format!("{base}/status")).await.unwrap();
     assert_eq!(r.status(), 500);
     let v: serde_json::Value = r.json().await.unwrap();
