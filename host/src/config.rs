@@ -32,6 +32,7 @@ struct FileConfig {
     node_id: Option<String>,
     etcd_endpoints: Option<String>,
     cluster: Option<String>,
+    max_attachment_size: Option<String>,
 }
 
 /// The resolved configuration of one node.
@@ -47,6 +48,9 @@ pub struct Config {
     /// Empty means standalone (no etcd).
     pub etcd_endpoints: Vec<String>,
     pub cluster: String,
+    /// Largest accepted attachment, in bytes (`CAIRN_MAX_ATTACHMENT_SIZE`,
+    /// e.g. `100M`; default 100 MiB).
+    pub max_attachment_size: u64,
 }
 
 impl Config {
@@ -90,6 +94,7 @@ impl Config {
                 "CAIRN_NODE_ID" => fc.node_id = Some(v.clone()),
                 "CAIRN_ETCD_ENDPOINTS" => fc.etcd_endpoints = Some(v.clone()),
                 "CAIRN_CLUSTER" => fc.cluster = Some(v.clone()),
+                "CAIRN_MAX_ATTACHMENT_SIZE" => fc.max_attachment_size = Some(v.clone()),
                 _ => {}
             }
         }
@@ -171,7 +176,16 @@ impl Config {
             });
         }
 
+        let max_attachment_size = match fc.max_attachment_size {
+            None => 100 * 1024 * 1024,
+            Some(t) => parse_size(&t).ok_or_else(|| ConfigError::Invalid {
+                key: "CAIRN_MAX_ATTACHMENT_SIZE",
+                reason: format!("{t:?} is not a size like 5000000, 512K, 100M or 2G"),
+            })?,
+        };
+
         Ok(Config {
+            max_attachment_size,
             listen,
             base_url,
             database_url,
@@ -182,6 +196,18 @@ impl Config {
             cluster,
         })
     }
+}
+
+/// `123`, `512K`, `100M`, `2G` (binary units) → bytes; zero is refused.
+pub fn parse_size(t: &str) -> Option<u64> {
+    let t = t.trim();
+    let (num, mul) = match t.char_indices().last()? {
+        (i, 'k' | 'K') => (&t[..i], 1024),
+        (i, 'm' | 'M') => (&t[..i], 1024 * 1024),
+        (i, 'g' | 'G') => (&t[..i], 1024 * 1024 * 1024),
+        _ => (t, 1),
+    };
+    num.trim().parse::<u64>().ok().filter(|n| *n > 0)?.checked_mul(mul)
 }
 
 #[cfg(test)]
@@ -212,6 +238,7 @@ mod tests {
             ("CAIRN_DATABASE_URL", "postgres://a b c:::"),
             ("CAIRN_NODE_ID", "has space"),
             ("CAIRN_CLUSTER", "a/b"),
+            ("CAIRN_MAX_ATTACHMENT_SIZE", "lots"),
         ] {
             let err = Config::from_sources(None, &env(&[(k, v)])).unwrap_err();
             assert!(err.to_string().contains(k), "{k}: {err}");

@@ -1,10 +1,21 @@
 //! Cairn: a clustered wiki whose macros and admin extensions are WebAssembly
 //! components. This crate is the `cairn` binary's library: configuration,
-//! storage, and the HTTP surface. See ARCHITECTURE.md for the code map.
+//! storage, domain services and the HTTP surface. See ARCHITECTURE.md for
+//! the code map.
 
+pub mod attach;
+pub mod auth;
 pub mod config;
+pub mod content;
 pub mod db;
+pub mod error;
+pub mod perms;
+pub mod render;
 pub mod status;
+pub mod users;
+pub mod web;
+
+use std::path::PathBuf;
 
 use axum::routing::get;
 
@@ -13,12 +24,33 @@ use axum::routing::get;
 pub struct AppState {
     pub pool: deadpool_postgres::Pool,
     pub readiness: status::Readiness,
+    pub basic_cache: auth::BasicCache,
+    pub renderer: render::Renderer,
+    pub files: attach::Store,
+    pub site_title: String,
+}
+
+/// Default attachment size limit: 100 MiB.
+pub const DEFAULT_MAX_ATTACHMENT: u64 = 100 * 1024 * 1024;
+
+impl AppState {
+    pub fn new(pool: deadpool_postgres::Pool, shared_home: PathBuf) -> AppState {
+        AppState {
+            pool,
+            readiness: status::Readiness::default(),
+            basic_cache: auth::BasicCache::default(),
+            renderer: render::Renderer::default(),
+            files: attach::Store::new(&shared_home, DEFAULT_MAX_ATTACHMENT),
+            site_title: "Cairn".into(),
+        }
+    }
 }
 
 /// The node's whole HTTP surface.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/status", get(status::status))
+        .merge(web::routes())
         .with_state(state)
 }
 

@@ -1,3 +1,4 @@
+use std::io::Read;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
@@ -25,6 +26,29 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Create {
+        name: String,
+        /// Make the user a system administrator.
+        #[arg(long)]
+        admin: bool,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
 }
 
 #[tokio::main]
@@ -39,37 +63,102 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
         Command::Migrate => {
-            let url = database_url(&config)?;
+            let (url, pg) = database(&config).await?;
             let n = cairn::db::migrate(&url).await?;
             tracing::info!(applied = n, "migrations done");
+            stop_embedded(pg).await;
+        }
+        Command::User { command } => {
+            let (url, pg) = database(&config).await?;
+            let r = user_command(&url, command).await;
+            stop_embedded(pg).await;
+            r?;
         }
         Command::Serve => serve(config).await?,
     }
     Ok(())
 }
 
-fn database_url(config: &Config) -> anyhow::Result<String> {
-    match &config.database_url {
-        Some(u) => Ok(u.clone()),
-        None => bail!(
-            "CAIRN_DATABASE_URL is not set (the embedded PostgreSQL mode is not built yet): \
-             point it at a PostgreSQL database"
-        ),
+/// The database URL: the configured one, or a private PostgreSQL started
+/// inside the local home.
+async fn database(
+    config: &Config,
+) -> anyhow::Result<(String, Option<cairn_embedded_pg::EmbeddedPostgres>)> {
+    if let Some(u) = &config.database_url {
+        return Ok((u.clone(), None));
+    }
+    let dir = config.local_home.join("postgres");
+    tracing::info!(dir = %dir.display(), "CAIRN_DATABASE_URL is not set: starting the embedded PostgreSQL");
+    let pg = cairn_embedded_pg::EmbeddedPostgres::start(cairn_embedded_pg::Options::new(&dir))
+        .await
+        .context("cannot start the embedded PostgreSQL")?;
+    Ok((pg.url(), Some(pg)))
+}
+
+async fn stop_embedded(pg: Option<cairn_embedded_pg::EmbeddedPostgres>) {
+    if let Some(pg) = pg {
+        if let Err(e) = pg.stop().await {
+            tracing::warn!(error = %e, "stopping the embedded PostgreSQL failed");
+        }
     }
 }
 
+async fn user_command(url: &str, cmd: UserCommand) -> anyhow::Result<()> {
+    cairn::db::migrate(url).await?;
+    let pool = cairn::db::pool(url, 2)?;
+    match cmd {
+        UserCommand::Create {
+            name,
+            admin,
+            email,
+            display_name,
+            password_stdin: _,
+        } => {
+            let mut pw = String::new();
+            std::io::stdin()
+                .read_to_string(&mut pw)
+                .context("cannot read the password from standard input")?;
+            let pw = pw.trim_end_matches(['\n', '\r']);
+            let mut db = pool.get().await?;
+            let u = cairn::users::create(
+                &mut db,
+                cairn::users::NewUser {
+                    username: &name,
+                    display_name: display_name.as_deref(),
+                    email: email.as_deref(),
+                    password: pw,
+                    admin,
+                },
+            )
+            .await;
+            match u {
+                Ok(u) => println!(
+                    "created user {}{}",
+                    u.username,
+                    if admin { " (administrator)" } else { "" }
+                ),
+                Err(e) => bail!("cannot create user {name}: {}", e.public_message()),
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let url = database_url(&config)?;
+    for dir in [&config.local_home, &config.shared_home] {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let (url, pg) = database(&config).await?;
     let pool = cairn::db::pool(&url, 16)?;
-    let readiness = cairn::status::Readiness::default();
-    let app = cairn::router(cairn::AppState {
-        pool,
-        readiness: readiness.clone(),
-    });
+    let mut state = cairn::AppState::new(pool, config.shared_home.clone());
+    state.files.max_size = config.max_attachment_size;
+    let readiness = state.readiness.clone();
+    let app = cairn::router(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
-    tracing::info!(listen = %config.listen, node_id = %config.node_id, "cairn serving");
+    tracing::info!(listen = %config.listen, base_url = %config.base_url, node_id = %config.node_id, "cairn serving");
     let migrate = tokio::spawn(async move {
         match cairn::db::migrate(&url).await {
             Ok(n) => {
@@ -79,11 +168,30 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             Err(e) => tracing::error!(error = %e, "migrations failed; node stays STARTING"),
         }
     });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
     migrate.abort();
+    stop_embedded(pg).await;
+    result?;
     Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
 }

@@ -66,11 +66,16 @@ impl TestNode {
 
 /// Serves the router over `pool` on a free 127.0.0.1 port; returns its base URL.
 pub async fn serve(pool: cairn::db::Pool, ready: bool) -> String {
-    let readiness = cairn::status::Readiness::default();
+    let shared = std::env::temp_dir().join(format!(
+        "cairn-test-shared-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    let state = cairn::AppState::new(pool, shared);
     if ready {
-        readiness.set_ready();
+        state.readiness.set_ready();
     }
-    let app = cairn::router(cairn::AppState { pool, readiness });
+    let app = cairn::router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

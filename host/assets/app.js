@@ -1,0 +1,92 @@
+// Cairn UI behaviour: lazy page tree, live editor preview, confirmations.
+// No inline scripts anywhere (the CSP forbids them).
+"use strict";
+
+function el(tag, attrs, text) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+async function loadBranch(ul, space, parent, current, offset) {
+  const q = new URLSearchParams({ space });
+  if (parent) q.set("parent", parent);
+  if (offset) q.set("offset", offset);
+  const r = await fetch("/ui/tree?" + q, { credentials: "same-origin" });
+  if (!r.ok) return;
+  const data = await r.json();
+  for (const n of data.results) {
+    const li = el("li", { "data-id": n.id });
+    const toggle = el("button", { type: "button", class: "twisty", "aria-expanded": "false" }, n.hasChildren ? "▸" : "");
+    if (!n.hasChildren) toggle.disabled = true;
+    const a = el("a", { href: n.url }, n.title);
+    if (n.id === current) a.classList.add("current");
+    li.append(toggle, a);
+    toggle.addEventListener("click", async () => {
+      const open = toggle.getAttribute("aria-expanded") === "true";
+      let sub = li.querySelector(":scope > ul");
+      if (open) {
+        toggle.setAttribute("aria-expanded", "false");
+        toggle.textContent = "▸";
+        if (sub) sub.hidden = true;
+        return;
+      }
+      toggle.setAttribute("aria-expanded", "true");
+      toggle.textContent = "▾";
+      if (!sub) {
+        sub = el("ul");
+        li.append(sub);
+        await loadBranch(sub, space, n.id, current, 0);
+      }
+      sub.hidden = false;
+    });
+    ul.append(li);
+  }
+  if (data.more) {
+    const li = el("li");
+    const b = el("button", { type: "button", class: "linklike" }, "more…");
+    b.addEventListener("click", () => { li.remove(); loadBranch(ul, space, parent, current, data.nextOffset); });
+    li.append(b);
+    ul.append(li);
+  }
+}
+
+function initTree() {
+  const tree = document.querySelector(".page-tree");
+  if (!tree) return;
+  loadBranch(tree, tree.dataset.space, null, tree.dataset.current, 0);
+}
+
+function initPreview() {
+  const form = document.getElementById("editor");
+  const preview = document.getElementById("preview");
+  if (!form || !preview) return;
+  let timer = null;
+  let seq = 0;
+  const run = async () => {
+    const mine = ++seq;
+    const body = new URLSearchParams(new FormData(form));
+    const r = await fetch("/ui/preview", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body,
+    });
+    if (mine !== seq) return;
+    // The server sanitizes the preview exactly like a saved page.
+    preview.innerHTML = await r.text();
+  };
+  const schedule = () => { clearTimeout(timer); timer = setTimeout(run, 300); };
+  form.querySelector("#body").addEventListener("input", schedule);
+  form.querySelector("#format").addEventListener("change", schedule);
+  run();
+}
+
+function initConfirm() {
+  for (const f of document.querySelectorAll("form[data-confirm]")) {
+    f.addEventListener("submit", (e) => { if (!confirm(f.dataset.confirm)) e.preventDefault(); });
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); });

@@ -1,0 +1,957 @@
+//! Storage format tree -> HTML (before sanitizing).
+//!
+//! Architecture invariant: every piece of text or attribute value that comes from the
+//! body or the host is escaped here as it is written; the final sanitizer pass is a
+//! second line of defence, not the only one.
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::html::{class_token, escape, escape_into, normalize_space, text_of_own_html};
+use crate::tree::{Element, Node};
+use crate::{AttachmentRef, Context, Heading, Link, MacroBody, MacroCall, PageRef};
+
+/// Marks where a `toc` macro goes; NUL cannot come from input (escaping replaces it).
+const TOC_MARK: char = '\0';
+
+/// Plain HTML elements passed through, with the attributes kept from the body.
+fn passthrough_attrs(name: &str) -> Option<&'static [&'static str]> {
+    Some(match name {
+        "p" | "div" | "span" | "blockquote" | "ul" | "li" | "table" | "h1" | "h2" | "h3" | "h4"
+        | "h5" | "h6" | "pre" => &["style"],
+        "ol" => &["style", "start"],
+        "td" | "th" => &["style", "colspan", "rowspan"],
+        "a" => &["href", "title"],
+        "col" => &["span"],
+        "abbr" => &["title"],
+        "time" => &["datetime"],
+        "strong" | "b" | "em" | "i" | "u" | "s" | "del" | "ins" | "strike" | "sub" | "sup"
+        | "code" | "small" | "big" | "thead" | "tbody" | "tfoot" | "tr" | "colgroup"
+        | "caption" | "cite" | "q" | "mark" | "kbd" | "var" | "samp" | "dl" | "dt" | "dd" => &[],
+        _ => return None,
+    })
+}
+
+fn is_void(name: &str) -> bool {
+    matches!(name, "br" | "hr" | "col")
+}
+
+/// Elements whose content is running text: a macro inside one is an inline macro.
+pub(crate) fn is_phrasing(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "span"
+            | "strong"
+            | "b"
+            | "em"
+            | "i"
+            | "u"
+            | "s"
+            | "del"
+            | "ins"
+            | "strike"
+            | "sub"
+            | "sup"
+            | "code"
+            | "small"
+            | "big"
+            | "a"
+            | "cite"
+            | "q"
+            | "abbr"
+            | "mark"
+            | "kbd"
+            | "var"
+            | "samp"
+            | "time"
+    )
+}
+
+/// Unknown elements whose content is not text a reader should see (scripts, styles,
+/// embedded documents): dropped whole instead of rendering their children.
+fn drops_content(name: &str) -> bool {
+    let local = name.rsplit(':').next().unwrap_or(name);
+    matches!(
+        local.to_ascii_lowercase().as_str(),
+        "script"
+            | "style"
+            | "template"
+            | "noscript"
+            | "iframe"
+            | "object"
+            | "embed"
+            | "applet"
+            | "svg"
+            | "math"
+            | "textarea"
+            | "select"
+            | "title"
+            | "head"
+            | "frame"
+            | "frameset"
+            | "noembed"
+            | "noframes"
+            | "xmp"
+            | "plaintext"
+    )
+}
+
+fn emoticon_char(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "smile" => "🙂",
+        "sad" => "🙁",
+        "cheeky" => "😛",
+        "laugh" => "😀",
+        "wink" => "😉",
+        "thumbs-up" => "👍",
+        "thumbs-down" => "👎",
+        "information" => "ℹ️",
+        "tick" => "✅",
+        "cross" => "❌",
+        "warning" => "⚠️",
+        "plus" => "➕",
+        "minus" => "➖",
+        "question" => "❓",
+        "light-on" => "💡",
+        "light-off" => "🔅",
+        "yellow-star" => "⭐",
+        "red-star" => "🌟",
+        "green-star" => "✳️",
+        "blue-star" => "💫",
+        "heart" => "❤️",
+        "broken-heart" => "💔",
+        _ => return None,
+    })
+}
+
+const STATUS_COLOURS: [&str; 6] = ["grey", "red", "yellow", "green", "blue", "purple"];
+
+struct TocSpec {
+    min: u8,
+    max: u8,
+    flat: bool,
+}
+
+pub(crate) struct Renderer<'a> {
+    ctx: &'a dyn Context,
+    headings: Vec<Heading>,
+    ids: HashSet<String>,
+    tocs: Vec<TocSpec>,
+}
+
+/// Renders a parsed body. Returns unsanitized HTML and the headings.
+pub(crate) fn render(nodes: &[Node], ctx: &dyn Context) -> (String, Vec<Heading>) {
+    let mut r = Renderer {
+        ctx,
+        headings: Vec::new(),
+        ids: HashSet::new(),
+        tocs: Vec::new(),
+    };
+    let mut out = String::with_capacity(1024);
+    r.nodes(&mut out, nodes, false);
+    if !r.tocs.is_empty() {
+        out = r.substitute_tocs(&out);
+    }
+    (out, r.headings)
+}
+
+/// A link target after asking the context.
+enum Target {
+    Found {
+        url: String,
+        title: String,
+        class: &'static str,
+    },
+    /// Missing or invisible: keep the written text, never a guessed title.
+    Broken(String),
+}
+
+pub(crate) fn page_ref(e: &Element) -> PageRef {
+    PageRef {
+        space_key: e.attr("ri:space-key").map(str::to_owned),
+        title: e.attr("ri:content-title").unwrap_or_default().to_owned(),
+        posting_day: if e.name == "ri:blog-post" {
+            e.attr("ri:posting-day").map(str::to_owned)
+        } else {
+            None
+        },
+    }
+}
+
+pub(crate) fn attachment_ref(e: &Element) -> AttachmentRef {
+    AttachmentRef {
+        container: e
+            .child_elements()
+            .find(|c| c.name == "ri:page" || c.name == "ri:blog-post")
+            .map(page_ref),
+        filename: e.attr("ri:filename").unwrap_or_default().to_owned(),
+    }
+}
+
+pub(crate) fn user_key(e: &Element) -> String {
+    e.attr("ri:userkey")
+        .or_else(|| e.attr("ri:username"))
+        .or_else(|| e.attr("ri:account-id"))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Builds the call for a macro element; `rich` turns the rich-text body into whatever the
+/// caller needs (rendered HTML when rendering, raw storage text for references).
+pub(crate) fn macro_call(
+    e: &Element,
+    inline: bool,
+    mut rich: impl FnMut(&Element) -> String,
+) -> MacroCall {
+    let mut params = BTreeMap::new();
+    let mut param_pages = BTreeMap::new();
+    let mut body = MacroBody::None;
+    for child in e.child_elements() {
+        match child.name.as_str() {
+            "ac:parameter" | "ac:default-parameter" => {
+                let key = if child.name == "ac:default-parameter" {
+                    String::new()
+                } else {
+                    child.attr("ac:name").unwrap_or_default().to_owned()
+                };
+                let value = match child.child("ac:link") {
+                    Some(link) => link_param_value(link, &key, &mut param_pages),
+                    None => child.text_content(),
+                };
+                params.insert(key, value);
+            }
+            "ac:plain-text-body" => body = MacroBody::Plain(child.text_content()),
+            "ac:rich-text-body" => body = MacroBody::Rich(rich(child)),
+            _ => {}
+        }
+    }
+    let inline = match params
+        .get("atlassian-macro-output-type")
+        .map(String::as_str)
+    {
+        Some(t) if t.eq_ignore_ascii_case("inline") => true,
+        Some(t) if t.eq_ignore_ascii_case("block") => false,
+        _ => inline,
+    };
+    MacroCall {
+        name: e.attr("ac:name").unwrap_or_default().to_owned(),
+        params,
+        param_pages,
+        body,
+        inline,
+    }
+}
+
+fn link_param_value(
+    link: &Element,
+    key: &str,
+    param_pages: &mut BTreeMap<String, PageRef>,
+) -> String {
+    let Some(res) = link.child_elements().find(|c| c.name.starts_with("ri:")) else {
+        return link.text_content();
+    };
+    match res.name.as_str() {
+        "ri:page" | "ri:blog-post" => {
+            let r = page_ref(res);
+            let title = r.title.clone();
+            param_pages.insert(key.to_owned(), r);
+            title
+        }
+        "ri:user" => user_key(res),
+        "ri:space" => res.attr("ri:space-key").unwrap_or_default().to_owned(),
+        "ri:attachment" => res.attr("ri:filename").unwrap_or_default().to_owned(),
+        "ri:url" => res.attr("ri:value").unwrap_or_default().to_owned(),
+        "ri:content-entity" => res.attr("ri:content-id").unwrap_or_default().to_owned(),
+        _ => link.text_content(),
+    }
+}
+
+/// Anchor ids: the heading text with spaces as `-`, punctuation dropped, case kept, so
+/// `#My-Heading` links written by hand keep working.
+fn slug(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_alphanumeric() || c == '_' || c == '.' {
+            s.push(c);
+        } else if (c.is_whitespace() || c == '-') && !s.is_empty() && !s.ends_with('-') {
+            s.push('-');
+        }
+    }
+    while s.ends_with('-') {
+        s.pop();
+    }
+    if s.is_empty() {
+        s.push_str("heading");
+    }
+    s
+}
+
+fn truthy(v: Option<&String>) -> bool {
+    v.is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
+/// Colours accepted in panel parameters: `#rgb`/`#rrggbb` or a plain colour keyword.
+/// Anything else is dropped (not passed to the style attribute at all).
+fn safe_colour(v: Option<&String>) -> Option<&str> {
+    let v = v?.trim();
+    let ok = match v.strip_prefix('#') {
+        Some(hex) => matches!(hex.len(), 3 | 6) && hex.bytes().all(|b| b.is_ascii_hexdigit()),
+        None => !v.is_empty() && v.len() <= 24 && v.bytes().all(|b| b.is_ascii_alphabetic()),
+    };
+    ok.then_some(v)
+}
+
+impl Renderer<'_> {
+    fn nodes(&mut self, out: &mut String, nodes: &[Node], inline: bool) {
+        for n in nodes {
+            match n {
+                Node::Text(t) => escape_into(out, t),
+                Node::Element(e) => self.element(out, e, inline),
+            }
+        }
+    }
+
+    fn render_nodes(&mut self, nodes: &[Node], inline: bool) -> String {
+        let mut s = String::new();
+        self.nodes(&mut s, nodes, inline);
+        s
+    }
+
+    fn element(&mut self, out: &mut String, e: &Element, inline: bool) {
+        let name = e.name.as_str();
+        if let Some(rest) = name.strip_prefix("ac:") {
+            return self.ac_element(out, e, rest, inline);
+        }
+        if name.starts_with("ri:") || drops_content(name) {
+            return;
+        }
+        if let [b'h', level @ b'1'..=b'6'] = name.as_bytes() {
+            return self.heading(out, e, level - b'0');
+        }
+        if is_void(name) {
+            out.push('<');
+            out.push_str(name);
+            self.passthrough_attrs(out, e);
+            out.push('>');
+            return;
+        }
+        if passthrough_attrs(name).is_some() {
+            let tag = if name == "strike" { "s" } else { name };
+            out.push('<');
+            out.push_str(tag);
+            self.passthrough_attrs(out, e);
+            out.push('>');
+            self.nodes(out, &e.children, inline || is_phrasing(name));
+            out.push_str("</");
+            out.push_str(tag);
+            out.push('>');
+            return;
+        }
+        // Unknown HTML: keep the content, drop the tag.
+        self.nodes(out, &e.children, inline);
+    }
+
+    fn passthrough_attrs(&self, out: &mut String, e: &Element) {
+        let allowed = passthrough_attrs(&e.name).unwrap_or(&[]);
+        for (k, v) in &e.attrs {
+            if allowed.contains(&k.as_str()) {
+                push_attr(out, k, v);
+            }
+        }
+    }
+
+    fn heading(&mut self, out: &mut String, e: &Element, level: u8) {
+        let inner = self.render_nodes(&e.children, true);
+        let text = normalize_space(&text_of_own_html(&inner));
+        let anchor = self.unique_id(slug(&text));
+        out.push_str("<h");
+        out.push(char::from(b'0' + level));
+        push_attr(out, "id", &anchor);
+        if let Some(style) = e.attr("style") {
+            push_attr(out, "style", style);
+        }
+        out.push('>');
+        out.push_str(&inner);
+        out.push_str("</h");
+        out.push(char::from(b'0' + level));
+        out.push('>');
+        self.headings.push(Heading {
+            level,
+            text,
+            anchor,
+        });
+    }
+
+    fn unique_id(&mut self, base: String) -> String {
+        if self.ids.insert(base.clone()) {
+            return base;
+        }
+        let mut n = 1usize;
+        loop {
+            let candidate = format!("{base}-{n}");
+            if self.ids.insert(candidate.clone()) {
+                return candidate;
+            }
+            n += 1;
+        }
+    }
+
+    fn ac_element(&mut self, out: &mut String, e: &Element, local: &str, inline: bool) {
+        match local {
+            "link" => self.link(out, e),
+            "image" => self.image(out, e),
+            "structured-macro" | "macro" => self.macro_element(out, e, inline),
+            "task-list" => self.task_list(out, e),
+            "task" => {
+                out.push_str("<ul class=\"task-list\">");
+                self.task(out, e);
+                out.push_str("</ul>");
+            }
+            "emoticon" => self.emoticon(out, e),
+            "layout" => self.div(out, "layout", e),
+            "layout-section" => {
+                let kind = class_token(e.attr("ac:type").unwrap_or("single"));
+                let class = format!("layout-section layout-{kind}");
+                self.div(out, &class, e);
+            }
+            "layout-cell" => self.div(out, "layout-cell", e),
+            "adf-extension" => {
+                if let Some(fallback) = e.child("ac:adf-fallback") {
+                    self.nodes(out, &fallback.children, inline);
+                }
+            }
+            "plain-text-link-body" => escape_into(out, &e.text_content()),
+            // Template instructions, task metadata and macro parts out of place: nothing
+            // a reader should see.
+            "placeholder" | "parameter" | "default-parameter" | "plain-text-body" | "task-id"
+            | "task-status" | "task-uuid" | "adf-node" | "adf-attribute" | "adf-content" => {}
+            // inline-comment-marker, link-body, rich-text-body, task-body, adf-fallback
+            // and anything newer: the content is what counts.
+            _ => self.nodes(out, &e.children, inline),
+        }
+    }
+
+    fn div(&mut self, out: &mut String, class: &str, e: &Element) {
+        out.push_str("<div");
+        push_attr(out, "class", class);
+        out.push('>');
+        self.nodes(out, &e.children, false);
+        out.push_str("</div>");
+    }
+
+    fn resolve(&self, res: Option<&Element>, anchor: Option<&str>) -> Target {
+        let found = |l: Link, class: &'static str| Target::Found {
+            url: l.url,
+            title: l.title,
+            class,
+        };
+        let Some(res) = res else {
+            let anchor = anchor.unwrap_or_default();
+            return Target::Found {
+                url: String::new(),
+                title: anchor.to_owned(),
+                class: "",
+            };
+        };
+        match res.name.as_str() {
+            "ri:page" | "ri:blog-post" => {
+                let r = page_ref(res);
+                match self.ctx.page(&r) {
+                    Some(l) => found(l, ""),
+                    None => Target::Broken(r.title),
+                }
+            }
+            "ri:attachment" => {
+                let r = attachment_ref(res);
+                match self.ctx.attachment(&r) {
+                    Some(l) => found(l, "attachment-link"),
+                    None => Target::Broken(r.filename),
+                }
+            }
+            "ri:url" => {
+                let url = res.attr("ri:value").unwrap_or_default().to_owned();
+                Target::Found {
+                    title: url.clone(),
+                    url,
+                    class: "external-link",
+                }
+            }
+            "ri:user" => {
+                let key = user_key(res);
+                match self.ctx.user(&key) {
+                    Some(l) => found(l, "user-mention"),
+                    None => Target::Broken(key),
+                }
+            }
+            "ri:space" => {
+                let key = res.attr("ri:space-key").unwrap_or_default();
+                match self.ctx.space(key) {
+                    Some(l) => found(l, ""),
+                    None => Target::Broken(key.to_owned()),
+                }
+            }
+            "ri:content-entity" => {
+                let written = res.attr("ri:content-id").unwrap_or_default();
+                match written
+                    .trim()
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|id| self.ctx.content(id))
+                {
+                    Some(l) => found(l, ""),
+                    None => Target::Broken(written.to_owned()),
+                }
+            }
+            "ri:shortcut" => {
+                // Shortcut links need site configuration Cairn does not have.
+                let key = res.attr("ri:key").unwrap_or_default();
+                let param = res.attr("ri:parameter").unwrap_or_default();
+                Target::Broken(format!("{param}@{key}"))
+            }
+            other => Target::Broken(other.trim_start_matches("ri:").to_owned()),
+        }
+    }
+
+    fn link(&mut self, out: &mut String, e: &Element) {
+        let anchor = e.attr("ac:anchor").filter(|a| !a.is_empty());
+        let res = e.child_elements().find(|c| c.name.starts_with("ri:"));
+        let body = if let Some(b) = e.child("ac:plain-text-link-body") {
+            escape(&b.text_content())
+        } else if let Some(b) = e.child("ac:link-body") {
+            self.render_nodes(&b.children, true)
+        } else {
+            String::new()
+        };
+        let body = (!body.trim().is_empty()).then_some(body);
+        match self.resolve(res, anchor) {
+            Target::Found { url, title, class } => {
+                let mut href = url;
+                if let Some(a) = anchor {
+                    href.push('#');
+                    href.push_str(a);
+                }
+                out.push_str("<a");
+                push_attr(out, "href", &href);
+                if !class.is_empty() {
+                    push_attr(out, "class", class);
+                }
+                out.push('>');
+                match body {
+                    Some(b) => out.push_str(&b),
+                    None if title.is_empty() => escape_into(out, &href),
+                    None => escape_into(out, &title),
+                }
+                out.push_str("</a>");
+            }
+            Target::Broken(written) => {
+                out.push_str("<span class=\"broken-link\">");
+                match body {
+                    Some(b) => out.push_str(&b),
+                    None if written.is_empty() => out.push_str("broken link"),
+                    None => escape_into(out, &written),
+                }
+                out.push_str("</span>");
+            }
+        }
+    }
+
+    fn image(&mut self, out: &mut String, e: &Element) {
+        let res = e.child_elements().find(|c| c.name.starts_with("ri:"));
+        let mut alt = e.attr("ac:alt").map(str::to_owned);
+        let src = match res {
+            Some(r) if r.name == "ri:attachment" => {
+                let a = attachment_ref(r);
+                match self.ctx.attachment(&a) {
+                    Some(l) => {
+                        alt.get_or_insert(a.filename);
+                        l.url
+                    }
+                    None => return broken_image(out, &a.filename),
+                }
+            }
+            Some(r) if r.name == "ri:url" => r.attr("ri:value").unwrap_or_default().to_owned(),
+            _ => return broken_image(out, "image"),
+        };
+        let mut class = String::from("image");
+        for (attr, prefix) in [
+            ("ac:align", " image-align-"),
+            ("ac:layout", " image-layout-"),
+        ] {
+            if let Some(v) = e.attr(attr).map(class_token).filter(|v| !v.is_empty()) {
+                class.push_str(prefix);
+                class.push_str(&v);
+            }
+        }
+        if e.attr("ac:border").is_some_and(|b| b == "true") {
+            class.push_str(" image-border");
+        }
+        out.push_str("<img");
+        push_attr(out, "src", &src);
+        push_attr(out, "alt", alt.as_deref().unwrap_or_default());
+        if let Some(t) = e.attr("ac:title") {
+            push_attr(out, "title", t);
+        }
+        for (attr, html) in [("ac:width", "width"), ("ac:height", "height")] {
+            if let Some(v) = e.attr(attr).map(str::trim) {
+                if !v.is_empty() && v.len() <= 6 && v.bytes().all(|b| b.is_ascii_digit()) {
+                    push_attr(out, html, v);
+                }
+            }
+        }
+        push_attr(out, "class", &class);
+        out.push('>');
+    }
+
+    fn task_list(&mut self, out: &mut String, e: &Element) {
+        out.push_str("<ul class=\"task-list\">");
+        for child in e.child_elements() {
+            match child.name.as_str() {
+                "ac:task" => self.task(out, child),
+                "ac:task-list" => {
+                    out.push_str("<li>");
+                    self.task_list(out, child);
+                    out.push_str("</li>");
+                }
+                _ => {}
+            }
+        }
+        out.push_str("</ul>");
+    }
+
+    fn task(&mut self, out: &mut String, task: &Element) {
+        let done = task
+            .child("ac:task-status")
+            .is_some_and(|s| s.text_content().trim() == "complete");
+        if done {
+            out.push_str(
+                "<li class=\"task-list-item checked\"><input type=\"checkbox\" disabled checked> ",
+            );
+        } else {
+            out.push_str("<li class=\"task-list-item\"><input type=\"checkbox\" disabled> ");
+        }
+        for child in task.child_elements() {
+            match child.name.as_str() {
+                "ac:task-body" => self.nodes(out, &child.children, false),
+                "ac:task-list" => self.task_list(out, child),
+                _ => {}
+            }
+        }
+        out.push_str("</li>");
+    }
+
+    fn emoticon(&mut self, out: &mut String, e: &Element) {
+        let name = e.attr("ac:name").unwrap_or_default();
+        let glyph = e
+            .attr("ac:emoji-fallback")
+            .filter(|f| !f.trim().is_empty())
+            .or_else(|| emoticon_char(name));
+        out.push_str("<span");
+        push_attr(
+            out,
+            "class",
+            &format!("emoticon emoticon-{}", class_token(name)),
+        );
+        push_attr(out, "title", name);
+        out.push('>');
+        match glyph {
+            Some(g) => escape_into(out, g),
+            None => {
+                out.push(':');
+                escape_into(out, name);
+                out.push(':');
+            }
+        }
+        out.push_str("</span>");
+    }
+
+    fn macro_element(&mut self, out: &mut String, e: &Element, inline: bool) {
+        let call = macro_call(e, inline, |body| self.render_nodes(&body.children, false));
+        if let Some(html) = self.ctx.render_macro(&call) {
+            // Sanitized on its own first so that unbalanced host markup cannot close the
+            // page's elements around it.
+            let clean = crate::sanitize::clean(&html);
+            out.push_str(&clean.replace(TOC_MARK, "\u{FFFD}"));
+            return;
+        }
+        let p = |k: &str| call.params.get(k);
+        let body_html = match &call.body {
+            MacroBody::Rich(h) => h.as_str(),
+            _ => "",
+        };
+        match call.name.to_ascii_lowercase().as_str() {
+            "code" => {
+                out.push_str("<div class=\"code-block\">");
+                if let Some(t) = p("title").filter(|t| !t.trim().is_empty()) {
+                    out.push_str("<div class=\"code-title\">");
+                    escape_into(out, t);
+                    out.push_str("</div>");
+                }
+                let lang = p("language")
+                    .or_else(|| p(""))
+                    .map(|l| class_token(&l.to_ascii_lowercase()))
+                    .filter(|l| !l.is_empty());
+                match lang {
+                    Some(l) => {
+                        out.push_str("<pre><code");
+                        push_attr(out, "class", &format!("language-{l}"));
+                        out.push('>');
+                    }
+                    None => out.push_str("<pre><code>"),
+                }
+                self.plain_body(out, &call.body);
+                out.push_str("</code></pre></div>");
+            }
+            "noformat" => {
+                out.push_str("<pre class=\"noformat\">");
+                self.plain_body(out, &call.body);
+                out.push_str("</pre>");
+            }
+            kind @ ("info" | "note" | "warning" | "tip") => {
+                out.push_str("<div");
+                push_attr(out, "class", &format!("panel panel-{kind}"));
+                out.push('>');
+                if let Some(t) = p("title").filter(|t| !t.trim().is_empty()) {
+                    out.push_str("<div class=\"panel-title\">");
+                    escape_into(out, t);
+                    out.push_str("</div>");
+                }
+                out.push_str("<div class=\"panel-body\">");
+                out.push_str(body_html);
+                out.push_str("</div></div>");
+            }
+            "panel" => self.panel(out, &call, body_html),
+            "expand" => {
+                out.push_str("<details class=\"expand\"><summary>");
+                match p("title").filter(|t| !t.trim().is_empty()) {
+                    Some(t) => escape_into(out, t),
+                    None => out.push_str("Click here to expand..."),
+                }
+                out.push_str("</summary><div class=\"expand-body\">");
+                out.push_str(body_html);
+                out.push_str("</div></details>");
+            }
+            "status" => {
+                let written = p("colour").or_else(|| p("color")).map(|c| c.trim());
+                let colour = STATUS_COLOURS
+                    .iter()
+                    .find(|c| written.is_some_and(|w| w.eq_ignore_ascii_case(c)))
+                    .copied()
+                    .unwrap_or("grey");
+                let mut class = format!("status status-{colour}");
+                if truthy(p("subtle")) {
+                    class.push_str(" status-subtle");
+                }
+                out.push_str("<span");
+                push_attr(out, "class", &class);
+                out.push('>');
+                match p("title").filter(|t| !t.trim().is_empty()) {
+                    Some(t) => escape_into(out, t),
+                    None => out.push_str(&colour.to_ascii_uppercase()),
+                }
+                out.push_str("</span>");
+            }
+            "anchor" => {
+                let name = p("").map(|n| n.trim()).unwrap_or_default();
+                if !name.is_empty() {
+                    self.ids.insert(name.to_owned());
+                    out.push_str("<span class=\"anchor\"");
+                    push_attr(out, "id", name);
+                    out.push_str("></span>");
+                }
+            }
+            "toc" => {
+                let level = |k: &str, default: u8| {
+                    p(k).and_then(|v| v.trim().parse::<u8>().ok())
+                        .map_or(default, |v| v.clamp(1, 6))
+                };
+                self.tocs.push(TocSpec {
+                    min: level("minLevel", 1),
+                    max: level("maxLevel", 6),
+                    flat: p("type").is_some_and(|t| t.trim() == "flat"),
+                });
+                out.push(TOC_MARK);
+                out.push_str(&(self.tocs.len() - 1).to_string());
+                out.push(TOC_MARK);
+            }
+            "excerpt" => {
+                if !truthy(p("hidden")) {
+                    let tag = if call.inline { "span" } else { "div" };
+                    out.push('<');
+                    out.push_str(tag);
+                    out.push_str(" class=\"excerpt\">");
+                    out.push_str(body_html);
+                    out.push_str("</");
+                    out.push_str(tag);
+                    out.push('>');
+                }
+            }
+            _ => {
+                // Block-level box normally; a span in running text so the paragraph
+                // around it is not split.
+                let tag = if call.inline { "span" } else { "div" };
+                out.push('<');
+                out.push_str(tag);
+                out.push_str(" class=\"macro-unavailable\">macro &quot;");
+                escape_into(out, &call.name);
+                out.push_str("&quot; is not available</");
+                out.push_str(tag);
+                out.push('>');
+            }
+        }
+    }
+
+    fn plain_body(&mut self, out: &mut String, body: &MacroBody) {
+        match body {
+            MacroBody::Plain(t) => escape_into(out, t),
+            // A rich body where a plain one belongs: show its text, not its markup.
+            MacroBody::Rich(h) => escape_into(out, &text_of_own_html(h)),
+            MacroBody::None => {}
+        }
+    }
+
+    fn panel(&mut self, out: &mut String, call: &MacroCall, body_html: &str) {
+        let p = |k: &str| call.params.get(k);
+        let mut style = String::new();
+        if let Some(c) = safe_colour(p("borderColor")) {
+            style.push_str(&format!("border-color:{c};"));
+        }
+        if let Some(c) = safe_colour(p("bgColor")) {
+            style.push_str(&format!("background-color:{c};"));
+        }
+        if let Some(s) = p("borderStyle")
+            .map(|s| s.trim())
+            .filter(|s| matches!(*s, "solid" | "dashed" | "dotted" | "double" | "none"))
+        {
+            style.push_str(&format!("border-style:{s};"));
+        }
+        if let Some(w) = p("borderWidth")
+            .map(|w| w.trim().trim_end_matches("px"))
+            .filter(|w| !w.is_empty() && w.len() <= 2 && w.bytes().all(|b| b.is_ascii_digit()))
+        {
+            style.push_str(&format!("border-width:{w}px;"));
+        }
+        out.push_str("<div class=\"panel panel-custom\"");
+        if !style.is_empty() {
+            push_attr(out, "style", &style);
+        }
+        out.push('>');
+        if let Some(t) = p("title").filter(|t| !t.trim().is_empty()) {
+            let mut tstyle = String::new();
+            if let Some(c) = safe_colour(p("titleBGColor")) {
+                tstyle.push_str(&format!("background-color:{c};"));
+            }
+            if let Some(c) = safe_colour(p("titleColor")) {
+                tstyle.push_str(&format!("color:{c};"));
+            }
+            out.push_str("<div class=\"panel-title\"");
+            if !tstyle.is_empty() {
+                push_attr(out, "style", &tstyle);
+            }
+            out.push('>');
+            escape_into(out, t);
+            out.push_str("</div>");
+        }
+        out.push_str("<div class=\"panel-body\">");
+        out.push_str(body_html);
+        out.push_str("</div></div>");
+    }
+
+    fn substitute_tocs(&self, html: &str) -> String {
+        let mut out = String::with_capacity(html.len() + 256);
+        let mut parts = html.split(TOC_MARK);
+        if let Some(first) = parts.next() {
+            out.push_str(first);
+        }
+        // Markers come in pairs around the index: "\0N\0".
+        while let (Some(index), Some(rest)) = (parts.next(), parts.next()) {
+            if let Some(spec) = index.parse::<usize>().ok().and_then(|i| self.tocs.get(i)) {
+                self.toc(&mut out, spec);
+            }
+            out.push_str(rest);
+        }
+        out
+    }
+
+    fn toc(&self, out: &mut String, spec: &TocSpec) {
+        let items: Vec<&Heading> = self
+            .headings
+            .iter()
+            .filter(|h| h.level >= spec.min && h.level <= spec.max)
+            .collect();
+        let Some(base) = items.iter().map(|h| h.level).min() else {
+            return;
+        };
+        let entry = |out: &mut String, h: &Heading| {
+            out.push_str("<a");
+            push_attr(out, "href", &format!("#{}", h.anchor));
+            out.push('>');
+            escape_into(out, &h.text);
+            out.push_str("</a>");
+        };
+        if spec.flat {
+            out.push_str("<div class=\"toc toc-flat\">");
+            for (i, h) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(" | ");
+                }
+                entry(out, h);
+            }
+            out.push_str("</div>");
+            return;
+        }
+        out.push_str("<div class=\"toc\"><ul>");
+        let mut current = base;
+        let mut open_li = false;
+        for h in items {
+            while current < h.level {
+                if !open_li {
+                    out.push_str("<li>");
+                }
+                out.push_str("<ul>");
+                current += 1;
+                open_li = false;
+            }
+            while current > h.level {
+                if open_li {
+                    out.push_str("</li>");
+                }
+                out.push_str("</ul>");
+                current -= 1;
+                open_li = true;
+            }
+            if open_li {
+                out.push_str("</li>");
+            }
+            out.push_str("<li>");
+            entry(out, h);
+            open_li = true;
+        }
+        if open_li {
+            out.push_str("</li>");
+        }
+        while current > base {
+            out.push_str("</ul></li>");
+            current -= 1;
+        }
+        out.push_str("</ul></div>");
+    }
+}
+
+fn broken_image(out: &mut String, written: &str) {
+    out.push_str("<span class=\"broken-link broken-image\">");
+    escape_into(out, written);
+    out.push_str("</span>");
+}
+
+fn push_attr(out: &mut String, name: &str, value: &str) {
+    out.push(' ');
+    out.push_str(name);
+    out.push_str("=\"");
+    escape_into(out, value);
+    out.push('"');
+}

@@ -1,0 +1,10 @@
+//! All integration tests of cairn-render, in one binary so it links once.
+
+mod cases;
+mod check;
+mod ctx;
+mod diff;
+mod markdown;
+mod references;
+mod text;
+mod xss;

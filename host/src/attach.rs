@@ -1,0 +1,396 @@
+//! Attachments: bytes in the shared home, content-addressed by SHA-256;
+//! metadata and versions in PostgreSQL (an attachment is content whose
+//! versions carry `file_sha256`).
+//!
+//! Invariants: a file becomes visible under its hash only after it was
+//! completely written and fsynced (temp file, fsync, rename, fsync dir), so
+//! a crash mid-upload leaves at most a temp file that nothing references;
+//! the size limit is enforced while streaming, before anything is kept;
+//! reads verify the hash and refuse a damaged file.
+
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+
+use tokio_postgres::GenericClient;
+use futures_util::{Stream, StreamExt};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::content::{self, Content, ContentType, VersionInfo};
+use crate::error::{is_unique_violation, Error, Result};
+use crate::perms::{SpacePerm, Viewer};
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    root: PathBuf,
+    pub max_size: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub sha256: String,
+    pub size: u64,
+}
+
+impl Store {
+    pub fn new(shared_home: &Path, max_size: u64) -> Store {
+        Store {
+            root: shared_home.join("attachments"),
+            max_size,
+        }
+    }
+
+    pub fn path_of(&self, sha: &str) -> PathBuf {
+        self.root.join(&sha[0..2]).join(&sha[2..4]).join(sha)
+    }
+
+    fn tmp_dir(&self) -> PathBuf {
+        self.root.join("tmp")
+    }
+
+    /// Streams `data` into the store. Fails with 413 as soon as the limit
+    /// is passed; the partial temp file is removed.
+    pub async fn put<S, E>(&self, data: S) -> Result<Stored>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let tmp_dir = self.tmp_dir();
+        tokio::fs::create_dir_all(&tmp_dir)
+            .await
+            .map_err(|e| Error::Internal(format!("cannot create {}: {e}", tmp_dir.display())))?;
+        let tmp = tmp_dir.join(format!("upload-{}", crate::auth::random_token(12)));
+        let result = self.write_tmp(&tmp, data).await;
+        match result {
+            Ok(stored) => {
+                let dest = self.path_of(&stored.sha256);
+                if let Some(dir) = dest.parent() {
+                    tokio::fs::create_dir_all(dir)
+                        .await
+                        .map_err(|e| Error::Internal(format!("cannot create {}: {e}", dir.display())))?;
+                }
+                if tokio::fs::try_exists(&dest).await.unwrap_or(false) {
+                    // Same bytes already stored (content addressing).
+                    let _ = tokio::fs::remove_file(&tmp).await;
+                } else {
+                    tokio::fs::rename(&tmp, &dest)
+                        .await
+                        .map_err(|e| Error::Internal(format!("cannot store attachment: {e}")))?;
+                    if let Some(dir) = dest.parent() {
+                        sync_dir(dir).await;
+                    }
+                }
+                Ok(stored)
+            }
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&tmp).await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn write_tmp<S, E>(&self, tmp: &Path, mut data: S) -> Result<Stored>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let mut f = tokio::fs::File::create(tmp)
+            .await
+            .map_err(|e| Error::Internal(format!("cannot create {}: {e}", tmp.display())))?;
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        while let Some(chunk) = data.next().await {
+            let chunk = chunk.map_err(|e| Error::BadRequest(format!("the upload was interrupted: {e}")))?;
+            size += chunk.len() as u64;
+            if size > self.max_size {
+                return Err(Error::TooLarge(format!(
+                    "the file is larger than the attachment size limit of {} bytes",
+                    self.max_size
+                )));
+            }
+            hasher.update(&chunk);
+            f.write_all(&chunk)
+                .await
+                .map_err(|e| Error::Internal(format!("cannot write attachment: {e}")))?;
+        }
+        f.sync_all()
+            .await
+            .map_err(|e| Error::Internal(format!("cannot fsync attachment: {e}")))?;
+        Ok(Stored {
+            sha256: hex::encode(hasher.finalize()),
+            size,
+        })
+    }
+
+    /// Reads a stored file whole and checks its hash.
+    pub async fn read_verified(&self, sha: &str) -> Result<Bytes> {
+        if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::Internal(format!("bad attachment hash {sha:?}")));
+        }
+        let path = self.path_of(sha);
+        let mut f = tokio::fs::File::open(&path).await.map_err(|e| {
+            Error::Internal(format!("attachment file {} is missing: {e}", path.display()))
+        })?;
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf)
+            .await
+            .map_err(|e| Error::Internal(format!("cannot read {}: {e}", path.display())))?;
+        let got = hex::encode(Sha256::digest(&buf));
+        if got != sha {
+            return Err(Error::Internal(format!(
+                "attachment file {} is damaged (its SHA-256 is {got})",
+                path.display()
+            )));
+        }
+        Ok(Bytes::from(buf))
+    }
+}
+
+async fn sync_dir(dir: &Path) {
+    if let Ok(d) = tokio::fs::File::open(dir).await {
+        let _ = d.sync_all().await;
+    }
+}
+
+pub fn validate_filename(name: &str) -> Result<&str> {
+    let n = name.trim();
+    if n.is_empty() || n.len() > 255 {
+        return Err(Error::BadRequest("a file name needs 1 to 255 bytes".into()));
+    }
+    if n == "." || n == ".." || n.contains(['/', '\\']) || n.chars().any(char::is_control) {
+        return Err(Error::BadRequest(format!(
+            "file name {name:?} must not contain slashes or control characters"
+        )));
+    }
+    Ok(n)
+}
+
+/// A media type from the client when it looks like one, else from the
+/// file extension.
+pub fn media_type(filename: &str, given: Option<&str>) -> String {
+    if let Some(g) = given {
+        let g = g.trim().to_ascii_lowercase();
+        let valid = g.split_once('/').is_some_and(|(a, b)| {
+            !a.is_empty()
+                && !b.is_empty()
+                && g.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/.+-_;= ".contains(c))
+        });
+        if valid && g != "application/octet-stream" {
+            return g;
+        }
+    }
+    let ext = filename.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    match ext.as_str() {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "svg" => "image/svg+xml",
+        "pdf" => "application/pdf",
+        "txt" | "log" => "text/plain",
+        "md" => "text/markdown",
+        "csv" => "text/csv",
+        "json" => "application/json",
+        "xml" => "application/xml",
+        "html" | "htm" => "text/html",
+        "zip" => "application/zip",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        _ => "application/octet-stream",
+    }
+    .to_owned()
+}
+
+/// Whether a browser may show the file inline without risk (no active
+/// content such as HTML or SVG with scripts).
+pub fn inline_safe(media_type: &str) -> bool {
+    matches!(
+        media_type,
+        "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "application/pdf" | "text/plain"
+    )
+}
+
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub content: Content,
+    pub size: i64,
+    pub media_type: String,
+    pub sha256: String,
+    pub comment: String,
+}
+
+async fn latest_file(db: &impl GenericClient, id: i64, version: i32) -> Result<(i64, String, String, String)> {
+    let r = db
+        .query_one(
+            "SELECT coalesce(file_size, 0), coalesce(media_type, ''), coalesce(file_sha256, ''), message
+             FROM content_versions WHERE content_id = $1 AND version = $2",
+            &[&id, &version],
+        )
+        .await?;
+    Ok((r.get(0), r.get(1), r.get(2), r.get(3)))
+}
+
+async fn attachment_of(db: &impl GenericClient, c: Content) -> Result<Attachment> {
+    let (size, media_type, sha256, comment) = latest_file(db, c.id, c.version).await?;
+    Ok(Attachment {
+        content: c,
+        size,
+        media_type,
+        sha256,
+        comment,
+    })
+}
+
+/// Checks that the viewer may attach files to `page_id`; call before
+/// reading the upload so refused uploads store nothing.
+pub async fn check_can_attach(db: &impl GenericClient, viewer: &Viewer, page_id: i64) -> Result<Content> {
+    viewer.require_user()?;
+    let page = content::get(db, viewer, page_id).await?;
+    if !matches!(page.content_type, ContentType::Page | ContentType::BlogPost) {
+        return Err(Error::BadRequest("files are attached to pages and blog posts".into()));
+    }
+    viewer.require_space_perm(db, page.space_id, SpacePerm::Attach).await?;
+    if !viewer.passes_update_restrictions(db, page.id).await? {
+        return Err(Error::Forbidden("this page has edit restrictions that do not include you".into()));
+    }
+    Ok(page)
+}
+
+pub struct NewFile<'a> {
+    pub filename: &'a str,
+    pub media_type: Option<&'a str>,
+    pub comment: &'a str,
+    pub minor_edit: bool,
+    pub stored: Stored,
+}
+
+/// Records an uploaded file on a page: a new attachment, or — when a file
+/// with the same name exists and `new_version_if_exists` — its next version.
+pub async fn record(
+    db: &mut tokio_postgres::Client,
+    viewer: &Viewer,
+    page_id: i64,
+    f: NewFile<'_>,
+    new_version_if_exists: bool,
+) -> Result<Attachment> {
+    let page = check_can_attach(&*db, viewer, page_id).await?;
+    let user = viewer.require_user()?.clone();
+    let name = validate_filename(f.filename)?;
+    let mt = media_type(name, f.media_type);
+    let size = f.stored.size as i64;
+    let tx = db.transaction().await?;
+    let existing: Option<(i64, i32)> = tx
+        .query_opt(
+            "SELECT id, version FROM content WHERE container_id = $1 AND content_type = 'attachment'
+             AND status = 'current' AND lower(title) = lower($2) FOR UPDATE",
+            &[&page_id, &name],
+        )
+        .await?
+        .map(|r| (r.get(0), r.get(1)));
+    let id = match existing {
+        Some(_) if !new_version_if_exists => {
+            return Err(Error::BadRequest(format!(
+                "Cannot add a new attachment with same file name as an existing attachment: {name}"
+            )))
+        }
+        Some((id, v)) => {
+            tx.execute(
+                "UPDATE content SET version = $2, modifier_id = $3, modified_at = now() WHERE id = $1",
+                &[&id, &(v + 1), &user.id],
+            )
+            .await?;
+            tx.execute(
+                "INSERT INTO content_versions (content_id, version, title, body, author_id, message, minor_edit,
+                   file_sha256, file_size, media_type) VALUES ($1, $2, $3, '', $4, $5, $6, $7, $8, $9)",
+                &[&id, &(v + 1), &name, &user.id, &f.comment, &f.minor_edit, &f.stored.sha256, &size, &mt],
+            )
+            .await?;
+            id
+        }
+        None => {
+            let mut chain = page.ancestors.clone();
+            chain.push(page.id);
+            let id: i64 = tx
+                .query_one(
+                    "INSERT INTO content (content_type, space_id, container_id, ancestors, title, creator_id, modifier_id)
+                     VALUES ('attachment', $1, $2, $3, $4, $5, $5) RETURNING id",
+                    &[&page.space_id, &page_id, &chain, &name, &user.id],
+                )
+                .await
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        Error::BadRequest(format!(
+                            "Cannot add a new attachment with same file name as an existing attachment: {name}"
+                        ))
+                    } else {
+                        e.into()
+                    }
+                })?
+                .get(0);
+            tx.execute(
+                "INSERT INTO content_versions (content_id, version, title, body, author_id, message, minor_edit,
+                   file_sha256, file_size, media_type) VALUES ($1, 1, $2, '', $3, $4, $5, $6, $7, $8)",
+                &[&id, &name, &user.id, &f.comment, &f.minor_edit, &f.stored.sha256, &size, &mt],
+            )
+            .await?;
+            id
+        }
+    };
+    tx.execute("SELECT pg_notify('cairn_content', $1)", &[&format!("attachment:{id}")])
+        .await?;
+    tx.commit().await?;
+    let c = content::get(&*db, viewer, id).await?;
+    attachment_of(&*db, c).await
+}
+
+/// Current attachments of a page, by name.
+pub async fn list(db: &impl GenericClient, viewer: &Viewer, page_id: i64) -> Result<Vec<Attachment>> {
+    content::get(db, viewer, page_id).await?;
+    let rows = db
+        .query(
+            "SELECT id FROM content WHERE container_id = $1 AND content_type = 'attachment' AND status = 'current'
+             ORDER BY lower(title)",
+            &[&page_id],
+        )
+        .await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+    let mut out = Vec::with_capacity(ids.len());
+    for c in content::get_many(db, viewer, &ids).await? {
+        out.push(attachment_of(db, c).await?);
+    }
+    Ok(out)
+}
+
+pub async fn get(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Attachment> {
+    let c = content::get(db, viewer, id).await?;
+    if c.content_type != ContentType::Attachment {
+        return Err(Error::NotFound(format!("No attachment found with id: {id}")));
+    }
+    attachment_of(db, c).await
+}
+
+/// The attachment named `filename` on `page_id`, optionally at a version.
+pub async fn by_name(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    page_id: i64,
+    filename: &str,
+    version: Option<i32>,
+) -> Result<(Attachment, VersionInfo)> {
+    let id: Option<i64> = db
+        .query_opt(
+            "SELECT id FROM content WHERE container_id = $1 AND content_type = 'attachment' AND status = 'current'
+             AND lower(title) = lower($2)",
+            &[&page_id, &filename],
+        )
+        .await?
+        .map(|r| r.get(0));
+    let not_found = || Error::NotFound(format!("no attachment {filename:?} on content {page_id}"));
+    let id = id.ok_or_else(not_found)?;
+    let a = get(db, viewer, id).await.map_err(|_| not_found())?;
+    let v = content::version(db, viewer, id, version.unwrap_or(a.content.version)).await?;
+    Ok((a, v))
+}

@@ -1,0 +1,117 @@
+//! The one error type domain services return, and its single mapping to HTTP:
+//! the Confluence JSON envelope (REST) or an HTML error page (UI, see
+//! `web::UiError`). Services never build responses themselves.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    /// Authentication is required (or failed).
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    BadRequest(String),
+    /// A stale version or a concurrent change.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    TooManyRequests(String),
+    /// The node cannot take writes right now (read-only mode, fenced).
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Db(#[from] tokio_postgres::Error),
+    #[error("database pool error: {0}")]
+    Pool(#[from] deadpool_postgres::PoolError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Db(e) if is_unique_violation(e) => StatusCode::CONFLICT,
+            Error::Db(_) | Error::Pool(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The message shown to the client. Internal details are logged, not sent.
+    pub fn public_message(&self) -> String {
+        match self {
+            Error::Db(e) if is_unique_violation(e) => {
+                "the change conflicts with another change made at the same time; reload and retry"
+                    .into()
+            }
+            Error::Db(_) | Error::Pool(_) | Error::Internal(_) => {
+                "internal error; the details are in the node's log".into()
+            }
+            other => other.to_string(),
+        }
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Error {
+        Error::Internal(e.to_string())
+    }
+
+    pub(crate) fn log_if_internal(&self) {
+        if self.status().is_server_error() && !matches!(self, Error::Unavailable(_)) {
+            tracing::error!(error = %self, "request failed");
+        }
+    }
+}
+
+pub fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
+    e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
+}
+
+/// Confluence's error envelope; clients read `message` and `reason`.
+pub fn envelope(status: StatusCode, message: &str) -> Response {
+    let body = serde_json::json!({
+        "statusCode": status.as_u16(),
+        "data": {
+            "authorized": !matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN),
+            "valid": true,
+            "allowedInReadOnlyMode": true,
+            "errors": [],
+            "successful": false,
+        },
+        "message": message,
+        "reason": status.canonical_reason().unwrap_or(""),
+    });
+    let mut resp = (status, body.to_string()).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json;charset=UTF-8"),
+    );
+    if status == StatusCode::UNAUTHORIZED {
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"Cairn\""),
+        );
+    }
+    resp
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        self.log_if_internal();
+        envelope(self.status(), &self.public_message())
+    }
+}

@@ -1,0 +1,282 @@
+//! The permission service: who the viewer is and what they may do. Every
+//! path that can reach content (UI, REST, render, later search and macros)
+//! asks this module, and every list query filters in SQL with
+//! [`Viewer::content_filter`], so paging never counts hidden rows.
+//!
+//! Model (Confluence's three levels):
+//! - global: `use` (may use the wiki at all), `create_space`, `admin`;
+//! - space: `view`, `edit`, `comment`, `attach`, `delete`, `restrict`, `admin`,
+//!   granted to users, groups or anonymous (both ids NULL);
+//! - page restrictions: `read` inherited by the subtree, `update` on the page.
+//!
+//! Invariant: nothing here writes content; a grant of anonymous access only
+//! counts when anonymous visitors hold the global `use` permission.
+
+use std::sync::Arc;
+
+use tokio_postgres::GenericClient;
+
+use crate::error::{Error, Result};
+
+/// An authenticated user, as much as requests need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub user_key: String,
+    pub email: String,
+}
+
+/// Who is asking. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub user: Option<User>,
+    pub groups: Arc<Vec<i64>>,
+    pub can_use: bool,
+    pub can_create_space: bool,
+    pub is_admin: bool,
+    /// Spaces this viewer may view; empty without the global `use` permission.
+    pub view_spaces: Arc<Vec<i64>>,
+    /// The session's CSRF token when the viewer came with a UI session.
+    pub csrf: Option<String>,
+}
+
+/// Space permissions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpacePerm {
+    View,
+    Edit,
+    Comment,
+    Attach,
+    Delete,
+    Restrict,
+    Admin,
+}
+
+impl SpacePerm {
+    pub const ALL: [SpacePerm; 7] = [
+        SpacePerm::View,
+        SpacePerm::Edit,
+        SpacePerm::Comment,
+        SpacePerm::Attach,
+        SpacePerm::Delete,
+        SpacePerm::Restrict,
+        SpacePerm::Admin,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpacePerm::View => "view",
+            SpacePerm::Edit => "edit",
+            SpacePerm::Comment => "comment",
+            SpacePerm::Attach => "attach",
+            SpacePerm::Delete => "delete",
+            SpacePerm::Restrict => "restrict",
+            SpacePerm::Admin => "admin",
+        }
+    }
+    pub fn parse(s: &str) -> Option<SpacePerm> {
+        SpacePerm::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            SpacePerm::View => "View",
+            SpacePerm::Edit => "Add / edit pages",
+            SpacePerm::Comment => "Comment",
+            SpacePerm::Attach => "Attach files",
+            SpacePerm::Delete => "Delete",
+            SpacePerm::Restrict => "Restrict pages",
+            SpacePerm::Admin => "Administer space",
+        }
+    }
+}
+
+const VIEWER_SQL: &str = "
+WITH g AS (
+    SELECT coalesce(array_agg(group_id), '{}') AS ids FROM group_members WHERE user_id = $1
+), gp AS (
+    SELECT coalesce(array_agg(DISTINCT permission), '{}') AS perms FROM global_permissions, g
+    WHERE (user_id IS NULL AND group_id IS NULL) OR user_id = $1 OR group_id = ANY(g.ids)
+), anon AS (
+    SELECT EXISTS (SELECT 1 FROM global_permissions WHERE permission = 'use'
+                   AND user_id IS NULL AND group_id IS NULL) AS anon_use
+)
+SELECT g.ids, gp.perms,
+  (SELECT coalesce(array_agg(DISTINCT space_id), '{}') FROM space_permissions sp
+    WHERE sp.permission = 'view' AND (
+      (sp.user_id IS NULL AND sp.group_id IS NULL AND anon.anon_use)
+      OR sp.user_id = $1 OR sp.group_id = ANY(g.ids))) AS spaces
+FROM g, gp, anon";
+
+impl Viewer {
+    /// Loads the viewer for `user` (None = anonymous).
+    pub async fn load(db: &impl GenericClient, user: Option<User>) -> Result<Viewer> {
+        let uid = user.as_ref().map(|u| u.id);
+        let row = db.query_one(VIEWER_SQL, &[&uid]).await?;
+        let groups: Vec<i64> = row.get(0);
+        let perms: Vec<String> = row.get(1);
+        let has = |p: &str| perms.iter().any(|x| x == p);
+        let can_use = has("use");
+        let spaces: Vec<i64> = if can_use { row.get(2) } else { Vec::new() };
+        Ok(Viewer {
+            is_admin: has("admin") && user.is_some(),
+            can_create_space: has("create_space") && user.is_some() && can_use,
+            can_use,
+            user,
+            groups: Arc::new(groups),
+            view_spaces: Arc::new(spaces),
+            csrf: None,
+        })
+    }
+
+    pub fn anonymous() -> Viewer {
+        Viewer {
+            user: None,
+            groups: Arc::new(Vec::new()),
+            can_use: false,
+            can_create_space: false,
+            is_admin: false,
+            view_spaces: Arc::new(Vec::new()),
+            csrf: None,
+        }
+    }
+
+    pub fn user_id(&self) -> Option<i64> {
+        self.user.as_ref().map(|u| u.id)
+    }
+
+    pub fn is_anonymous(&self) -> bool {
+        self.user.is_none()
+    }
+
+    /// Fails with 401 for anonymous viewers: the action needs a login.
+    pub fn require_user(&self) -> Result<&User> {
+        self.user
+            .as_ref()
+            .ok_or_else(|| Error::Unauthorized("you must log in to do this".into()))
+    }
+
+    pub fn require_admin(&self) -> Result<()> {
+        self.require_user()?;
+        if self.is_admin {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(
+                "only system administrators may do this".into(),
+            ))
+        }
+    }
+
+    pub fn can_view_space(&self, space_id: i64) -> bool {
+        self.view_spaces.contains(&space_id)
+    }
+
+    /// SQL condition that is true for content rows (alias `c`) this viewer
+    /// may view. `$uid` and `$groups` are the parameter numbers that carry
+    /// [`Viewer::user_id`] and [`Viewer::groups`]; `$spaces` carries
+    /// [`Viewer::view_spaces`].
+    pub fn content_filter(uid: usize, groups: usize, spaces: usize) -> String {
+        format!(
+            "(c.space_id = ANY(${spaces}) AND (c.ancestors = '{{}}' AND NOT EXISTS \
+             (SELECT 1 FROM content_restrictions r0 WHERE r0.content_id = c.id AND r0.operation = 'read') \
+             OR cairn_passes_restrictions(c.ancestors || c.id, ${uid}, ${groups})))"
+        )
+    }
+
+    /// Whether the viewer holds `perm` in the space. Global admins hold
+    /// `admin` (to repair permissions) but not `view` by that alone.
+    pub async fn has_space_perm(
+        &self,
+        db: &impl GenericClient,
+        space_id: i64,
+        perm: SpacePerm,
+    ) -> Result<bool> {
+        if !self.can_use {
+            return Ok(false);
+        }
+        if perm == SpacePerm::View {
+            return Ok(self.can_view_space(space_id));
+        }
+        if perm == SpacePerm::Admin && self.is_admin {
+            return Ok(true);
+        }
+        if self.user.is_none() && matches!(perm, SpacePerm::Admin | SpacePerm::Restrict) {
+            return Ok(false);
+        }
+        let row = db
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM space_permissions WHERE space_id = $1 AND permission = $2
+                 AND ((user_id IS NULL AND group_id IS NULL) OR user_id = $3 OR group_id = ANY($4)))",
+                &[&space_id, &perm.as_str(), &self.user_id(), &*self.groups],
+            )
+            .await?;
+        Ok(row.get(0) && self.can_view_space(space_id))
+    }
+
+    pub async fn require_space_perm(
+        &self,
+        db: &impl GenericClient,
+        space_id: i64,
+        perm: SpacePerm,
+    ) -> Result<()> {
+        if self.has_space_perm(db, space_id, perm).await? {
+            return Ok(());
+        }
+        if self.is_anonymous() {
+            return Err(Error::Unauthorized(format!(
+                "you must log in to {} in this space",
+                perm_verb(perm)
+            )));
+        }
+        Err(Error::Forbidden(format!(
+            "you do not have permission to {} in this space",
+            perm_verb(perm)
+        )))
+    }
+
+    /// Whether the viewer passes the read restrictions on `chain` (a
+    /// content row's `ancestors || id`).
+    pub async fn passes_read_restrictions(
+        &self,
+        db: &impl GenericClient,
+        chain: &[i64],
+    ) -> Result<bool> {
+        let row = db
+            .query_one(
+                "SELECT cairn_passes_restrictions($1, $2, $3)",
+                &[&chain, &self.user_id(), &*self.groups],
+            )
+            .await?;
+        Ok(row.get(0))
+    }
+
+    /// Whether the viewer passes the page's own update restrictions.
+    pub async fn passes_update_restrictions(
+        &self,
+        db: &impl GenericClient,
+        content_id: i64,
+    ) -> Result<bool> {
+        let row = db
+            .query_one(
+                "SELECT NOT EXISTS (SELECT 1 FROM content_restrictions WHERE content_id = $1
+                   AND operation = 'update') OR EXISTS (SELECT 1 FROM content_restrictions
+                   WHERE content_id = $1 AND operation = 'update'
+                   AND (user_id = $2 OR group_id = ANY($3)))",
+                &[&content_id, &self.user_id(), &*self.groups],
+            )
+            .await?;
+        Ok(row.get(0))
+    }
+}
+
+fn perm_verb(p: SpacePerm) -> &'static str {
+    match p {
+        SpacePerm::View => "view content",
+        SpacePerm::Edit => "add or edit pages",
+        SpacePerm::Comment => "comment",
+        SpacePerm::Attach => "attach files",
+        SpacePerm::Delete => "delete content",
+        SpacePerm::Restrict => "restrict pages",
+        SpacePerm::Admin => "administer the space",
+    }
+}

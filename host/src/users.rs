@@ -1,0 +1,325 @@
+//! Users and groups: creation, listing, membership, global permissions.
+//! Used by the CLI (`cairn user create`), the admin UI and REST.
+
+use tokio_postgres::GenericClient;
+
+use crate::auth;
+use crate::error::{Error, Result};
+use crate::perms::User;
+
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub display_name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub password: &'a str,
+    pub admin: bool,
+}
+
+pub fn validate_username(u: &str) -> Result<()> {
+    if u.is_empty() || u.len() > 64 {
+        return Err(Error::BadRequest("a username needs 1 to 64 characters".into()));
+    }
+    if !u
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+    {
+        return Err(Error::BadRequest(format!(
+            "username {u:?} may only contain letters, digits, '.', '_', '-' and '@'"
+        )));
+    }
+    Ok(())
+}
+
+/// Creates a user in `cairn-users` (and `cairn-administrators` when admin).
+pub async fn create(db: &mut tokio_postgres::Client, u: NewUser<'_>) -> Result<User> {
+    validate_username(u.username)?;
+    auth::validate_password(u.password)?;
+    let display = u.display_name.map(str::trim).filter(|d| !d.is_empty()).unwrap_or(u.username);
+    if display.len() > 255 {
+        return Err(Error::BadRequest("the display name is longer than 255 bytes".into()));
+    }
+    let email = u.email.unwrap_or("").trim();
+    if !email.is_empty() && (!email.contains('@') || email.len() > 255) {
+        return Err(Error::BadRequest(format!("{email:?} is not an email address")));
+    }
+    let hash = auth::hash_password(u.password.to_owned()).await?;
+    let tx = db.transaction().await?;
+    let row = tx
+        .query_one(
+            "INSERT INTO users (username, display_name, email, password_hash, is_admin)
+             VALUES ($1, $2, $3, $4, $5) RETURNING id, user_key",
+            &[&u.username, &display, &email, &hash, &u.admin],
+        )
+        .await
+        .map_err(|e| {
+            if crate::error::is_unique_violation(&e) {
+                Error::BadRequest(format!("a user named {:?} already exists", u.username))
+            } else {
+                e.into()
+            }
+        })?;
+    let id: i64 = row.get(0);
+    tx.execute(
+        "INSERT INTO group_members (group_id, user_id)
+         SELECT id, $1 FROM groups WHERE name = 'cairn-users' OR (name = 'cairn-administrators' AND $2)",
+        &[&id, &u.admin],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(User {
+        id,
+        username: u.username.to_owned(),
+        display_name: display.to_owned(),
+        user_key: row.get(1),
+        email: email.to_owned(),
+    })
+}
+
+pub struct UserRow {
+    pub user: User,
+    pub active: bool,
+    pub groups: Vec<String>,
+    pub created: chrono::DateTime<chrono::Utc>,
+}
+
+pub async fn list(db: &impl GenericClient) -> Result<Vec<UserRow>> {
+    let rows = db
+        .query(
+            "SELECT u.id, u.username, u.display_name, u.user_key, u.email, u.active, u.created_at,
+               coalesce((SELECT array_agg(g.name ORDER BY g.name) FROM group_members m
+                 JOIN groups g ON g.id = m.group_id WHERE m.user_id = u.id), '{}') AS groups
+             FROM users u ORDER BY lower(u.username)",
+            &[],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| UserRow {
+            user: User {
+                id: r.get(0),
+                username: r.get(1),
+                display_name: r.get(2),
+                user_key: r.get(3),
+                email: r.get(4),
+            },
+            active: r.get(5),
+            created: r.get(6),
+            groups: r.get(7),
+        })
+        .collect())
+}
+
+pub async fn by_name(db: &impl GenericClient, username: &str) -> Result<Option<User>> {
+    let r = db
+        .query_opt(
+            "SELECT id, username, display_name, user_key, email FROM users WHERE lower(username) = lower($1)",
+            &[&username],
+        )
+        .await?;
+    Ok(r.map(|r| User {
+        id: r.get(0),
+        username: r.get(1),
+        display_name: r.get(2),
+        user_key: r.get(3),
+        email: r.get(4),
+    }))
+}
+
+pub async fn set_active(db: &impl GenericClient, user_id: i64, active: bool) -> Result<()> {
+    db.execute("UPDATE users SET active = $2 WHERE id = $1", &[&user_id, &active])
+        .await?;
+    if !active {
+        db.execute("DELETE FROM sessions WHERE user_id = $1", &[&user_id])
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn set_password(db: &impl GenericClient, user_id: i64, password: &str) -> Result<()> {
+    auth::validate_password(password)?;
+    let hash = auth::hash_password(password.to_owned()).await?;
+    db.execute("UPDATE users SET password_hash = $2 WHERE id = $1", &[&user_id, &hash])
+        .await?;
+    Ok(())
+}
+
+pub struct Group {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub members: Vec<String>,
+}
+
+pub async fn groups(db: &impl GenericClient) -> Result<Vec<Group>> {
+    let rows = db
+        .query(
+            "SELECT g.id, g.name, g.description,
+               coalesce((SELECT array_agg(u.username ORDER BY lower(u.username)) FROM group_members m
+                 JOIN users u ON u.id = m.user_id WHERE m.group_id = g.id), '{}')
+             FROM groups g ORDER BY lower(g.name)",
+            &[],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Group {
+            id: r.get(0),
+            name: r.get(1),
+            description: r.get(2),
+            members: r.get(3),
+        })
+        .collect())
+}
+
+pub async fn create_group(db: &impl GenericClient, name: &str, description: &str) -> Result<i64> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(Error::BadRequest("a group name needs 1 to 100 characters".into()));
+    }
+    let r = db
+        .query_one(
+            "INSERT INTO groups (name, description) VALUES ($1, $2) RETURNING id",
+            &[&name, &description.trim()],
+        )
+        .await
+        .map_err(|e| {
+            if crate::error::is_unique_violation(&e) {
+                Error::BadRequest(format!("a group named {name:?} already exists"))
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(r.get(0))
+}
+
+pub async fn group_by_name(db: &impl GenericClient, name: &str) -> Result<Option<i64>> {
+    Ok(db
+        .query_opt("SELECT id FROM groups WHERE lower(name) = lower($1)", &[&name.trim()])
+        .await?
+        .map(|r| r.get(0)))
+}
+
+pub async fn add_member(db: &impl GenericClient, group: &str, username: &str) -> Result<()> {
+    let gid = group_by_name(db, group)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no group named {group:?}")))?;
+    let user = by_name(db, username)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no user named {username:?}")))?;
+    db.execute(
+        "INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        &[&gid, &user.id],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn remove_member(db: &impl GenericClient, group: &str, username: &str) -> Result<()> {
+    db.execute(
+        "DELETE FROM group_members m USING groups g, users u
+         WHERE m.group_id = g.id AND m.user_id = u.id AND lower(g.name) = lower($1) AND lower(u.username) = lower($2)",
+        &[&group, &username],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A grant's principal as shown and parsed in forms: `user:NAME`,
+/// `group:NAME` or `anonymous`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    Anonymous,
+    User(i64),
+    Group(i64),
+}
+
+impl Principal {
+    pub fn ids(&self) -> (Option<i64>, Option<i64>) {
+        match self {
+            Principal::Anonymous => (None, None),
+            Principal::User(u) => (Some(*u), None),
+            Principal::Group(g) => (None, Some(*g)),
+        }
+    }
+}
+
+pub async fn parse_principal(db: &impl GenericClient, kind: &str, name: &str) -> Result<Principal> {
+    match kind {
+        "anonymous" => Ok(Principal::Anonymous),
+        "user" => by_name(db, name)
+            .await?
+            .map(|u| Principal::User(u.id))
+            .ok_or_else(|| Error::BadRequest(format!("no user named {name:?}"))),
+        "group" => group_by_name(db, name)
+            .await?
+            .map(Principal::Group)
+            .ok_or_else(|| Error::BadRequest(format!("no group named {name:?}"))),
+        other => Err(Error::BadRequest(format!(
+            "unknown principal type {other:?}; use user, group or anonymous"
+        ))),
+    }
+}
+
+/// A permission grant for display: (permission, principal kind, name).
+pub struct Grant {
+    pub permission: String,
+    pub kind: &'static str,
+    pub name: String,
+}
+
+pub fn grant_from_row(r: &tokio_postgres::Row) -> Grant {
+    let user: Option<String> = r.get("uname");
+    let group: Option<String> = r.get("gname");
+    let (kind, name) = match (user, group) {
+        (Some(u), _) => ("user", u),
+        (_, Some(g)) => ("group", g),
+        _ => ("anonymous", "Anonymous".to_owned()),
+    };
+    Grant {
+        permission: r.get("permission"),
+        kind,
+        name,
+    }
+}
+
+pub async fn global_grants(db: &impl GenericClient) -> Result<Vec<Grant>> {
+    let rows = db
+        .query(
+            "SELECT p.permission, u.username AS uname, g.name AS gname FROM global_permissions p
+             LEFT JOIN users u ON u.id = p.user_id LEFT JOIN groups g ON g.id = p.group_id
+             ORDER BY 2 NULLS FIRST, 3 NULLS FIRST, 1",
+            &[],
+        )
+        .await?;
+    Ok(rows.iter().map(grant_from_row).collect())
+}
+
+pub async fn set_global_grant(
+    db: &impl GenericClient,
+    permission: &str,
+    who: &Principal,
+    granted: bool,
+) -> Result<()> {
+    if !["use", "create_space", "admin"].contains(&permission) {
+        return Err(Error::BadRequest(format!("unknown global permission {permission:?}")));
+    }
+    if *who == Principal::Anonymous && permission != "use" {
+        return Err(Error::BadRequest("anonymous visitors can only be granted 'use'".into()));
+    }
+    let (u, g) = who.ids();
+    if granted {
+        db.execute(
+            "INSERT INTO global_permissions (permission, user_id, group_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            &[&permission, &u, &g],
+        )
+        .await?;
+    } else {
+        db.execute(
+            "DELETE FROM global_permissions WHERE permission = $1 AND user_id IS NOT DISTINCT FROM $2
+             AND group_id IS NOT DISTINCT FROM $3",
+            &[&permission, &u, &g],
+        )
+        .await?;
+    }
+    Ok(())
+}

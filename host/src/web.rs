@@ -1,0 +1,265 @@
+//! The web UI: server-rendered HTML (askama templates in `host/templates`),
+//! forms with CSRF tokens, assets served from the binary.
+//!
+//! Invariant: handlers parse, authorize through the services, call, and
+//! render; they hold no business rules. Every error becomes an HTML page
+//! (or a redirect to the login page) in exactly one place, [`UiError`].
+
+mod admin;
+mod pages;
+mod spaces;
+
+use askama::Template;
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::auth;
+use crate::error::Error;
+use crate::perms::Viewer;
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/assets/{file}", get(asset))
+        .merge(admin::routes())
+        .merge(spaces::routes())
+        .merge(pages::routes())
+}
+
+/// An error shown as a page. 401 redirects to the login page.
+pub struct UiError {
+    err: Error,
+    next: Option<String>,
+}
+
+impl From<Error> for UiError {
+    fn from(err: Error) -> Self {
+        UiError { err, next: None }
+    }
+}
+impl From<tokio_postgres::Error> for UiError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        UiError::from(Error::from(e))
+    }
+}
+impl From<deadpool_postgres::PoolError> for UiError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        UiError::from(Error::from(e))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    status: u16,
+    reason: String,
+    message: String,
+}
+
+impl IntoResponse for UiError {
+    fn into_response(self) -> Response {
+        self.err.log_if_internal();
+        let status = self.err.status();
+        if status == StatusCode::UNAUTHORIZED {
+            let next = self.next.unwrap_or_else(|| "/".into());
+            return Redirect::to(&format!("/login?next={}", crate::render::enc(&next))).into_response();
+        }
+        let page = ErrorPage {
+            layout: Layout::plain("Error"),
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or("Error").into(),
+            message: self.err.public_message(),
+        };
+        (status, page.into_html()).into_response()
+    }
+}
+
+pub type UiResult<T = Response> = std::result::Result<T, UiError>;
+
+/// What every page's frame needs.
+pub struct Layout {
+    pub title: String,
+    pub site_title: String,
+    pub user: Option<(String, String)>,
+    pub is_admin: bool,
+    pub csrf: String,
+    pub space: Option<(String, String)>,
+    /// The page shown, so the sidebar tree can open to it (0 = none).
+    pub current_id: i64,
+}
+
+impl Layout {
+    pub fn new(title: impl Into<String>, viewer: &Viewer) -> Layout {
+        Layout {
+            title: title.into(),
+            site_title: "Cairn".into(),
+            user: viewer
+                .user
+                .as_ref()
+                .map(|u| (u.username.clone(), u.display_name.clone())),
+            is_admin: viewer.is_admin,
+            csrf: viewer.csrf.clone().unwrap_or_default(),
+            space: None,
+            current_id: 0,
+        }
+    }
+    pub fn plain(title: &str) -> Layout {
+        Layout::new(title, &Viewer::anonymous())
+    }
+    pub fn at(mut self, id: i64) -> Layout {
+        self.current_id = id;
+        self
+    }
+    pub fn in_space(mut self, key: &str, name: &str) -> Layout {
+        self.space = Some((key.to_owned(), name.to_owned()));
+        self
+    }
+}
+
+pub trait IntoHtml {
+    fn into_html(self) -> Response;
+}
+
+impl<T: Template> IntoHtml for T {
+    fn into_html(self) -> Response {
+        match self.render() {
+            Ok(s) => {
+                let mut r = Html(s).into_response();
+                secure_headers(r.headers_mut());
+                r
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "template failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+            }
+        }
+    }
+}
+
+/// Defence in depth on top of sanitizing: no inline script runs, no
+/// framing, no MIME sniffing.
+pub fn secure_headers(h: &mut HeaderMap) {
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' https: http: data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+}
+
+/// A url-encoded form body, as ordered pairs (fields may repeat).
+pub struct FormData(pub Vec<(String, String)>);
+
+impl FormData {
+    pub fn get(&self, k: &str) -> Option<&str> {
+        self.0.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str())
+    }
+    pub fn text(&self, k: &str) -> &str {
+        self.get(k).unwrap_or("")
+    }
+    pub fn required(&self, k: &str) -> Result<&str, Error> {
+        self.get(k)
+            .ok_or_else(|| Error::BadRequest(format!("the form is missing the field {k:?}")))
+    }
+    pub fn int<T: std::str::FromStr>(&self, k: &str) -> Result<T, Error> {
+        let v = self.required(k)?;
+        v.trim()
+            .parse()
+            .map_err(|_| Error::BadRequest(format!("field {k:?} must be a number, not {v:?}")))
+    }
+    pub fn opt_int<T: std::str::FromStr>(&self, k: &str) -> Result<Option<T>, Error> {
+        match self.get(k).map(str::trim).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => v
+                .parse()
+                .map(Some)
+                .map_err(|_| Error::BadRequest(format!("field {k:?} must be a number, not {v:?}"))),
+        }
+    }
+    pub fn checked(&self, k: &str) -> bool {
+        matches!(self.get(k), Some("on" | "true" | "1" | "yes"))
+    }
+    /// Checks the CSRF token against the viewer's session.
+    pub fn check_csrf(&self, viewer: &Viewer) -> Result<(), Error> {
+        let sent = self.text("_csrf");
+        match &viewer.csrf {
+            Some(t) if auth::same_secret(t, sent) => Ok(()),
+            Some(_) => Err(Error::Forbidden(
+                "the form has expired or did not come from this site; reload the page and try again".into(),
+            )),
+            None if viewer.is_anonymous() => Err(Error::Unauthorized("you must log in to do this".into())),
+            None => Err(Error::Forbidden(
+                "forms are only accepted from a browser session; use the REST API with Basic or Bearer auth".into(),
+            )),
+        }
+    }
+}
+
+/// Form bodies larger than this are refused before parsing.
+const MAX_FORM: usize = 8 * 1024 * 1024;
+
+impl<S: Send + Sync> FromRequest<S> for FormData {
+    type Rejection = UiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let ct = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        if !ct.starts_with("application/x-www-form-urlencoded") {
+            return Err(Error::BadRequest("expected a form (application/x-www-form-urlencoded)".into()).into());
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| UiError::from(Error::BadRequest(format!("cannot read the form: {e}"))))?;
+        if bytes.len() > MAX_FORM {
+            return Err(Error::TooLarge("the form is larger than 8 MiB".into()).into());
+        }
+        Ok(FormData(
+            form_urlencoded::parse(&bytes)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        ))
+    }
+}
+
+/// Sets `next` on a 401 so the login page returns the user where they were.
+pub trait WithNext<T> {
+    fn next(self, path: &str) -> UiResult<T>;
+}
+impl<T> WithNext<T> for Result<T, Error> {
+    fn next(self, path: &str) -> UiResult<T> {
+        self.map_err(|err| UiError {
+            err,
+            next: Some(path.to_owned()),
+        })
+    }
+}
+
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+    let (body, ct): (&'static str, &str) = match file.as_str() {
+        "app.css" => (include_str!("../assets/app.css"), "text/css; charset=utf-8"),
+        "app.js" => (include_str!("../assets/app.js"), "text/javascript; charset=utf-8"),
+        _ => return (StatusCode::NOT_FOUND, "no such asset").into_response(),
+    };
+    let mut r = body.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_str(ct).unwrap_or(HeaderValue::from_static("text/plain")));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    r
+}
+
+pub fn fmt_time(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%b %-d, %Y %H:%M").to_string()
+}

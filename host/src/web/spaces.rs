@@ -1,0 +1,381 @@
+//! Dashboard, space directory, space creation, blog lists, space settings
+//! and permissions, trash, and the lazy page-tree endpoint.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::{fmt_time, see_other, FormData, IntoHtml, Layout, UiResult, WithNext};
+use crate::content::{self, ContentType};
+use crate::error::Error;
+use crate::perms::{SpacePerm, Viewer};
+use crate::render::{enc, page_url};
+use crate::users::{self, Grant};
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/spaces", get(directory).post(create_space))
+        .route("/spaces/create", get(create_space_form))
+        .route("/spaces/{key}", get(space_home))
+        .route("/spaces/{key}/blog", get(blog))
+        .route("/spaces/{key}/settings", get(settings).post(settings_post))
+        .route("/spaces/{key}/permissions", post(permissions_post))
+        .route("/spaces/{key}/trash", get(trash))
+        .route("/trash/{id}/restore", post(trash_restore))
+        .route("/trash/{id}/purge", post(trash_purge))
+        .route("/ui/tree", get(tree))
+}
+
+pub struct Item {
+    pub url: String,
+    pub title: String,
+    pub space: String,
+    pub meta: String,
+}
+
+fn item(c: &content::Content) -> Item {
+    Item {
+        url: page_url(&c.space_key, c.id, &c.title),
+        title: c.title.clone(),
+        space: c.space_name.clone(),
+        meta: format!("{} · {}", c.modifier.display_name, fmt_time(&c.modified_at)),
+    }
+}
+
+pub struct SpaceItem {
+    pub key: String,
+    pub name: String,
+    pub description: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct Dashboard {
+    layout: Layout,
+    spaces: Vec<SpaceItem>,
+    recent: Vec<Item>,
+    can_create_space: bool,
+}
+
+fn space_items(spaces: Vec<content::Space>) -> Vec<SpaceItem> {
+    spaces
+        .into_iter()
+        .map(|s| SpaceItem {
+            key: s.key,
+            name: s.name,
+            description: s.description,
+        })
+        .collect()
+}
+
+async fn dashboard(State(app): State<AppState>, viewer: Viewer) -> UiResult {
+    if !viewer.can_use {
+        return Err(Error::Unauthorized("log in to use the wiki".into())).next("/");
+    }
+    let db = app.pool.get().await?;
+    let spaces = content::spaces(&**db, &viewer).await?;
+    let recent = content::recently_updated(&**db, &viewer, None, None, 20).await?;
+    Ok(Dashboard {
+        layout: Layout::new("Dashboard", &viewer),
+        spaces: space_items(spaces),
+        recent: recent.iter().map(item).collect(),
+        can_create_space: viewer.can_create_space,
+    }
+    .into_html())
+}
+
+#[derive(Template)]
+#[template(path = "spaces.html")]
+struct Directory {
+    layout: Layout,
+    spaces: Vec<SpaceItem>,
+    can_create_space: bool,
+}
+
+async fn directory(State(app): State<AppState>, viewer: Viewer) -> UiResult {
+    if !viewer.can_use {
+        return Err(Error::Unauthorized("log in to use the wiki".into())).next("/spaces");
+    }
+    let db = app.pool.get().await?;
+    Ok(Directory {
+        layout: Layout::new("Spaces", &viewer),
+        spaces: space_items(content::spaces(&**db, &viewer).await?),
+        can_create_space: viewer.can_create_space,
+    }
+    .into_html())
+}
+
+#[derive(Template)]
+#[template(path = "space_create.html")]
+struct CreateSpace {
+    layout: Layout,
+    key: String,
+    name: String,
+    description: String,
+    error: String,
+}
+
+async fn create_space_form(viewer: Viewer) -> UiResult {
+    viewer.require_user().next("/spaces/create")?;
+    Ok(CreateSpace {
+        layout: Layout::new("Create space", &viewer),
+        key: String::new(),
+        name: String::new(),
+        description: String::new(),
+        error: String::new(),
+    }
+    .into_html())
+}
+
+async fn create_space(State(app): State<AppState>, viewer: Viewer, form: FormData) -> UiResult {
+    form.check_csrf(&viewer)?;
+    let mut db = app.pool.get().await?;
+    let key = form.text("key").trim().to_owned();
+    match content::create_space(&mut db, &viewer, &key, form.text("name"), form.text("description")).await {
+        Ok(s) => Ok(see_other(&format!("/spaces/{}", enc(&s.key)))),
+        Err(Error::BadRequest(m)) => {
+            let mut r = CreateSpace {
+                layout: Layout::new("Create space", &viewer),
+                key,
+                name: form.text("name").into(),
+                description: form.text("description").into(),
+                error: m,
+            }
+            .into_html();
+            *r.status_mut() = axum::http::StatusCode::BAD_REQUEST;
+            Ok(r)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn space_home(State(app): State<AppState>, viewer: Viewer, Path(key): Path<String>) -> UiResult {
+    let db = app.pool.get().await?;
+    let s = content::space(&**db, &viewer, &key)
+        .await
+        .map_err(|e| login_if_anonymous(e, &viewer))
+        .next(&format!("/spaces/{key}"))?;
+    if let Some(h) = s.homepage_id {
+        if let Ok(c) = content::get(&**db, &viewer, h).await {
+            return Ok(see_other(&page_url(&c.space_key, c.id, &c.title)));
+        }
+    }
+    Ok(see_other(&format!("/spaces/{}/blog", enc(&s.key))))
+}
+
+/// Anonymous visitors asking for something hidden are asked to log in
+/// rather than told it does not exist.
+pub fn login_if_anonymous(e: Error, viewer: &Viewer) -> Error {
+    match e {
+        Error::NotFound(_) if viewer.is_anonymous() => {
+            Error::Unauthorized("log in to see this".into())
+        }
+        e => e,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "blog.html")]
+struct BlogPage {
+    layout: Layout,
+    key: String,
+    posts: Vec<(Item, String)>,
+    can_edit: bool,
+}
+
+async fn blog(State(app): State<AppState>, viewer: Viewer, Path(key): Path<String>) -> UiResult {
+    let db = app.pool.get().await?;
+    let s = content::space(&**db, &viewer, &key)
+        .await
+        .map_err(|e| login_if_anonymous(e, &viewer))
+        .next(&format!("/spaces/{key}/blog"))?;
+    let posts = content::blog_posts(&**db, &viewer, s.id, 0, 50).await?;
+    let can_edit = viewer.has_space_perm(&**db, s.id, SpacePerm::Edit).await?;
+    Ok(BlogPage {
+        layout: Layout::new(format!("Blog - {}", s.name), &viewer).in_space(&s.key, &s.name),
+        key: s.key.clone(),
+        posts: posts
+            .iter()
+            .map(|c| {
+                (
+                    item(c),
+                    c.posting_day.map(|d| d.format("%B %-d, %Y").to_string()).unwrap_or_default(),
+                )
+            })
+            .collect(),
+        can_edit,
+    }
+    .into_html())
+}
+
+#[derive(Template)]
+#[template(path = "space_settings.html")]
+struct SettingsPage {
+    layout: Layout,
+    key: String,
+    name: String,
+    description: String,
+    grants: Vec<Grant>,
+    perms: Vec<(&'static str, &'static str)>,
+    message: String,
+}
+
+async fn settings_page(app: &AppState, viewer: &Viewer, key: &str, message: String) -> UiResult {
+    let db = app.pool.get().await?;
+    let s = content::space_for_admin(&**db, viewer, key)
+        .await
+        .map_err(|e| login_if_anonymous(e, viewer))
+        .next(&format!("/spaces/{key}/settings"))?;
+    Ok(SettingsPage {
+        layout: Layout::new(format!("Space settings - {}", s.name), viewer).in_space(&s.key, &s.name),
+        grants: content::space_grants(&**db, s.id).await?,
+        key: s.key,
+        name: s.name,
+        description: s.description,
+        perms: SpacePerm::ALL.iter().map(|p| (p.as_str(), p.label())).collect(),
+        message,
+    }
+    .into_html())
+}
+
+async fn settings(State(app): State<AppState>, viewer: Viewer, Path(key): Path<String>) -> UiResult {
+    settings_page(&app, &viewer, &key, String::new()).await
+}
+
+async fn settings_post(State(app): State<AppState>, viewer: Viewer, Path(key): Path<String>, form: FormData) -> UiResult {
+    form.check_csrf(&viewer)?;
+    let db = app.pool.get().await?;
+    let s = content::space_for_admin(&**db, &viewer, &key).await?;
+    let r = content::update_space(&**db, &viewer, &s, form.text("name"), form.text("description"), None).await;
+    drop(db);
+    match r {
+        Ok(()) => settings_page(&app, &viewer, &key, "Saved.".into()).await,
+        Err(Error::BadRequest(m)) => settings_page(&app, &viewer, &key, m).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn permissions_post(State(app): State<AppState>, viewer: Viewer, Path(key): Path<String>, form: FormData) -> UiResult {
+    form.check_csrf(&viewer)?;
+    let db = app.pool.get().await?;
+    let s = content::space_for_admin(&**db, &viewer, &key).await?;
+    let r = async {
+        let who = users::parse_principal(&**db, form.text("kind"), form.text("name").trim()).await?;
+        let perm = SpacePerm::parse(form.text("permission"))
+            .ok_or_else(|| Error::BadRequest(format!("unknown space permission {:?}", form.text("permission"))))?;
+        content::set_space_grant(&**db, &viewer, s.id, perm, &who, form.text("grant") == "1").await
+    }
+    .await;
+    drop(db);
+    match r {
+        Ok(()) => settings_page(&app, &viewer, &key, "Permissions saved.".into()).await,
+        Err(Error::BadRequest(m)) => settings_page(&app, &viewer, &key, m).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+struct TrashRow {
+    id: i64,
+    title: String,
+    kind: &'static str,
+    when: String,
+    by: String,
+    descendants: i64,
+}
+
+#[derive(Template)]
+#[template(path = "trash.html")]
+struct TrashPage {
+    layout: Layout,
+    key: String,
+    items: Vec<TrashRow>,
+}
+
+async fn trash(State(app): State<AppState>, viewer: Viewer, Path(key): Path<String>) -> UiResult {
+    let db = app.pool.get().await?;
+    let s = content::space(&**db, &viewer, &key)
+        .await
+        .map_err(|e| login_if_anonymous(e, &viewer))
+        .next(&format!("/spaces/{key}/trash"))?;
+    let items = content::trash_list(&**db, &viewer, s.id).await?;
+    Ok(TrashPage {
+        layout: Layout::new(format!("Trash - {}", s.name), &viewer).in_space(&s.key, &s.name),
+        key: s.key.clone(),
+        items: items
+            .into_iter()
+            .map(|t| TrashRow {
+                id: t.id,
+                title: t.title,
+                kind: match t.content_type {
+                    ContentType::BlogPost => "Blog post",
+                    ContentType::Attachment => "Attachment",
+                    _ => "Page",
+                },
+                when: fmt_time(&t.trashed_at),
+                by: t.trashed_by,
+                descendants: t.descendants,
+            })
+            .collect(),
+    }
+    .into_html())
+}
+
+async fn trash_restore(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>, form: FormData) -> UiResult {
+    form.check_csrf(&viewer)?;
+    let mut db = app.pool.get().await?;
+    let c = content::restore_from_trash(&mut db, &viewer, id).await?;
+    let to = match c.content_type {
+        ContentType::Attachment => format!("/pages/{}/attachments", c.container_id.unwrap_or(c.id)),
+        _ => page_url(&c.space_key, c.id, &c.title),
+    };
+    Ok(see_other(&to))
+}
+
+async fn trash_purge(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>, form: FormData) -> UiResult {
+    form.check_csrf(&viewer)?;
+    let db = app.pool.get().await?;
+    let c = content::get_any(&**db, &viewer, id).await?;
+    content::purge(&**db, &viewer, id).await?;
+    Ok(see_other(&format!("/spaces/{}/trash", enc(&c.space_key))))
+}
+
+#[derive(Deserialize)]
+struct TreeQ {
+    space: String,
+    parent: Option<i64>,
+    offset: Option<i64>,
+}
+
+/// One level of the page tree, as JSON, for the sidebar's lazy loading.
+async fn tree(State(app): State<AppState>, viewer: Viewer, Query(q): Query<TreeQ>) -> Response {
+    let r: Result<_, Error> = async {
+        let db = app.pool.get().await?;
+        let s = content::space(&**db, &viewer, &q.space).await?;
+        let offset = q.offset.unwrap_or(0).max(0);
+        let nodes = content::children(&**db, &viewer, s.id, q.parent, offset, 201).await?;
+        let more = nodes.len() > 200;
+        let items: Vec<_> = nodes
+            .iter()
+            .take(200)
+            .map(|n| {
+                serde_json::json!({
+                    "id": n.id.to_string(),
+                    "title": n.title,
+                    "url": page_url(&s.key, n.id, &n.title),
+                    "hasChildren": n.has_children,
+                })
+            })
+            .collect();
+        Ok(serde_json::json!({"results": items, "more": more, "nextOffset": offset + 200}))
+    }
+    .await;
+    match r {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
