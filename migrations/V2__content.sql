@@ -175,6 +175,8 @@ RETURNS BOOLEAN LANGUAGE sql STABLE AS $$
         SELECT 1 FROM content_restrictions r
         WHERE r.operation = 'read' AND r.content_id = ANY(chain)
         GROUP BY r.content_id
-        HAVING NOT bool_or(r.user_id = viewer OR r.group_id = ANY(viewer_groups))
+        -- IS TRUE: a NULL comparison (anonymous viewer, the other principal
+        -- column) must count as "not allowed", never as unknown.
+        HAVING NOT bool_or((r.user_id = viewer) IS TRUE OR (r.group_id = ANY(viewer_groups)) IS TRUE)
     )
 $$;

@@ -12,10 +12,10 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 
-use tokio_postgres::GenericClient;
 use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_postgres::GenericClient;
 
 use crate::content::{self, Content, ContentType, VersionInfo};
 use crate::error::{is_unique_violation, Error, Result};
@@ -66,9 +66,9 @@ impl Store {
             Ok(stored) => {
                 let dest = self.path_of(&stored.sha256);
                 if let Some(dir) = dest.parent() {
-                    tokio::fs::create_dir_all(dir)
-                        .await
-                        .map_err(|e| Error::Internal(format!("cannot create {}: {e}", dir.display())))?;
+                    tokio::fs::create_dir_all(dir).await.map_err(|e| {
+                        Error::Internal(format!("cannot create {}: {e}", dir.display()))
+                    })?;
                 }
                 if tokio::fs::try_exists(&dest).await.unwrap_or(false) {
                     // Same bytes already stored (content addressing).
@@ -101,7 +101,8 @@ impl Store {
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
         while let Some(chunk) = data.next().await {
-            let chunk = chunk.map_err(|e| Error::BadRequest(format!("the upload was interrupted: {e}")))?;
+            let chunk =
+                chunk.map_err(|e| Error::BadRequest(format!("the upload was interrupted: {e}")))?;
             size += chunk.len() as u64;
             if size > self.max_size {
                 return Err(Error::TooLarge(format!(
@@ -130,7 +131,10 @@ impl Store {
         }
         let path = self.path_of(sha);
         let mut f = tokio::fs::File::open(&path).await.map_err(|e| {
-            Error::Internal(format!("attachment file {} is missing: {e}", path.display()))
+            Error::Internal(format!(
+                "attachment file {} is missing: {e}",
+                path.display()
+            ))
         })?;
         let mut buf = Vec::new();
         f.read_to_end(&mut buf)
@@ -181,7 +185,10 @@ pub fn media_type(filename: &str, given: Option<&str>) -> String {
             return g;
         }
     }
-    let ext = filename.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    let ext = filename
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
     match ext.as_str() {
         "png" => "image/png",
         "jpg" | "jpeg" => "image/jpeg",
@@ -222,7 +229,11 @@ pub struct Attachment {
     pub comment: String,
 }
 
-async fn latest_file(db: &impl GenericClient, id: i64, version: i32) -> Result<(i64, String, String, String)> {
+async fn latest_file(
+    db: &impl GenericClient,
+    id: i64,
+    version: i32,
+) -> Result<(i64, String, String, String)> {
     let r = db
         .query_one(
             "SELECT coalesce(file_size, 0), coalesce(media_type, ''), coalesce(file_sha256, ''), message
@@ -246,15 +257,25 @@ async fn attachment_of(db: &impl GenericClient, c: Content) -> Result<Attachment
 
 /// Checks that the viewer may attach files to `page_id`; call before
 /// reading the upload so refused uploads store nothing.
-pub async fn check_can_attach(db: &impl GenericClient, viewer: &Viewer, page_id: i64) -> Result<Content> {
+pub async fn check_can_attach(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    page_id: i64,
+) -> Result<Content> {
     viewer.require_user()?;
     let page = content::get(db, viewer, page_id).await?;
     if !matches!(page.content_type, ContentType::Page | ContentType::BlogPost) {
-        return Err(Error::BadRequest("files are attached to pages and blog posts".into()));
+        return Err(Error::BadRequest(
+            "files are attached to pages and blog posts".into(),
+        ));
     }
-    viewer.require_space_perm(db, page.space_id, SpacePerm::Attach).await?;
+    viewer
+        .require_space_perm(db, page.space_id, SpacePerm::Attach)
+        .await?;
     if !viewer.passes_update_restrictions(db, page.id).await? {
-        return Err(Error::Forbidden("this page has edit restrictions that do not include you".into()));
+        return Err(Error::Forbidden(
+            "this page has edit restrictions that do not include you".into(),
+        ));
     }
     Ok(page)
 }
@@ -339,15 +360,22 @@ pub async fn record(
             id
         }
     };
-    tx.execute("SELECT pg_notify('cairn_content', $1)", &[&format!("attachment:{id}")])
-        .await?;
+    tx.execute(
+        "SELECT pg_notify('cairn_content', $1)",
+        &[&format!("attachment:{id}")],
+    )
+    .await?;
     tx.commit().await?;
     let c = content::get(&*db, viewer, id).await?;
     attachment_of(&*db, c).await
 }
 
 /// Current attachments of a page, by name.
-pub async fn list(db: &impl GenericClient, viewer: &Viewer, page_id: i64) -> Result<Vec<Attachment>> {
+pub async fn list(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    page_id: i64,
+) -> Result<Vec<Attachment>> {
     content::get(db, viewer, page_id).await?;
     let rows = db
         .query(
@@ -367,7 +395,9 @@ pub async fn list(db: &impl GenericClient, viewer: &Viewer, page_id: i64) -> Res
 pub async fn get(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Attachment> {
     let c = content::get(db, viewer, id).await?;
     if c.content_type != ContentType::Attachment {
-        return Err(Error::NotFound(format!("No attachment found with id: {id}")));
+        return Err(Error::NotFound(format!(
+            "No attachment found with id: {id}"
+        )));
     }
     attachment_of(db, c).await
 }
@@ -388,7 +418,11 @@ pub async fn by_name(
         )
         .await?
         .map(|r| r.get(0));
-    let not_found = || Error::NotFound(format!("no attachment {filename:?} on content {page_id}"));
+    let not_found = || {
+        Error::NotFound(format!(
+            "no such attachment on content {page_id}, or you may not view it"
+        ))
+    };
     let id = id.ok_or_else(not_found)?;
     let a = get(db, viewer, id).await.map_err(|_| not_found())?;
     let v = content::version(db, viewer, id, version.unwrap_or(a.content.version)).await?;

@@ -8,15 +8,17 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use base64::Engine;
-use tokio_postgres::GenericClient;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use tokio_postgres::GenericClient;
 
 use crate::error::{Error, Result};
 use crate::perms::{User, Viewer};
@@ -57,7 +59,11 @@ pub async fn hash_password(password: String) -> Result<String> {
 pub async fn verify_password(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
-            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -66,10 +72,14 @@ pub async fn verify_password(password: String, hash: String) -> bool {
 
 pub fn validate_password(p: &str) -> Result<()> {
     if p.chars().count() < 8 {
-        return Err(Error::BadRequest("the password must have at least 8 characters".into()));
+        return Err(Error::BadRequest(
+            "the password must have at least 8 characters".into(),
+        ));
     }
     if p.len() > 1024 {
-        return Err(Error::BadRequest("the password is longer than 1024 bytes".into()));
+        return Err(Error::BadRequest(
+            "the password is longer than 1024 bytes".into(),
+        ));
     }
     Ok(())
 }
@@ -164,10 +174,15 @@ pub async fn authenticate(db: &impl GenericClient, username: &str, password: &st
     };
     if !ok {
         record_failure(db, username).await?;
-        return Err(Error::Unauthorized("the username or password is incorrect".into()));
+        return Err(Error::Unauthorized(
+            "the username or password is incorrect".into(),
+        ));
     }
-    db.execute("DELETE FROM login_failures WHERE username = lower($1)", &[&username])
-        .await?;
+    db.execute(
+        "DELETE FROM login_failures WHERE username = lower($1)",
+        &[&username],
+    )
+    .await?;
     row.map(|r| row_user(&r))
         .ok_or_else(|| Error::Unauthorized("the username or password is incorrect".into()))
 }
@@ -230,11 +245,15 @@ pub async fn create_token(
 ) -> Result<(i64, String)> {
     let name = name.trim();
     if name.is_empty() || name.len() > 100 {
-        return Err(Error::BadRequest("a token needs a name of 1 to 100 characters".into()));
+        return Err(Error::BadRequest(
+            "a token needs a name of 1 to 100 characters".into(),
+        ));
     }
     if let Some(d) = days {
         if !(1..=3650).contains(&d) {
-            return Err(Error::BadRequest("expiry must be between 1 and 3650 days".into()));
+            return Err(Error::BadRequest(
+                "expiry must be between 1 and 3650 days".into(),
+            ));
         }
     }
     let raw = format!("cairn_{}", random_token(32));
@@ -263,7 +282,8 @@ async fn token_user(db: &impl GenericClient, raw: &str) -> Result<Option<User>> 
 }
 
 async fn basic_user(state: &AppState, db: &impl GenericClient, b64: &str) -> Result<User> {
-    let bad = || Error::Unauthorized("the Basic credentials are not valid base64 user:password".into());
+    let bad =
+        || Error::Unauthorized("the Basic credentials are not valid base64 user:password".into());
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(b64.trim())
         .map_err(|_| bad())?;
@@ -319,9 +339,9 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Viewer> {
         let user = if scheme.eq_ignore_ascii_case("basic") {
             basic_user(state, &**db, rest).await?
         } else if scheme.eq_ignore_ascii_case("bearer") {
-            token_user(&**db, rest.trim())
-                .await?
-                .ok_or_else(|| Error::Unauthorized("the access token is not valid or has expired".into()))?
+            token_user(&**db, rest.trim()).await?.ok_or_else(|| {
+                Error::Unauthorized("the access token is not valid or has expired".into())
+            })?
         } else {
             return Err(Error::Unauthorized(format!(
                 "unsupported authorization scheme {scheme:?}; use Basic or Bearer"
@@ -353,5 +373,9 @@ impl FromRequestParts<AppState> for Viewer {
 
 /// Compares two secrets in constant time.
 pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }

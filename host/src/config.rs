@@ -207,7 +207,11 @@ pub fn parse_size(t: &str) -> Option<u64> {
         (i, 'g' | 'G') => (&t[..i], 1024 * 1024 * 1024),
         _ => (t, 1),
     };
-    num.trim().parse::<u64>().ok().filter(|n| *n > 0)?.checked_mul(mul)
+    num.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0)?
+        .checked_mul(mul)
 }
 
 #[cfg(test)]

@@ -176,7 +176,9 @@ pub fn validate_title(title: &str) -> Result<&str> {
         )));
     }
     if t.chars().any(char::is_control) {
-        return Err(Error::BadRequest("the title must not contain control characters".into()));
+        return Err(Error::BadRequest(
+            "the title must not contain control characters".into(),
+        ));
     }
     Ok(t)
 }
@@ -189,18 +191,14 @@ pub fn validate_body(body: &str) -> Result<()> {
             MAX_BODY / 1024 / 1024
         )));
     }
-    cairn_render::check(body).map_err(|e| {
-        Error::BadRequest(format!("the body is not well-formed storage format: {e}"))
-    })
+    cairn_render::check(body)
+        .map_err(|e| Error::BadRequest(format!("the body is not well-formed storage format: {e}")))
 }
 
 // ---------------------------------------------------------------- spaces
 
 pub fn validate_space_key(key: &str) -> Result<()> {
-    if key.is_empty()
-        || key.len() > 255
-        || !key.chars().all(|c| c.is_ascii_alphanumeric())
-    {
+    if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(Error::BadRequest(format!(
             "space key {key:?} is invalid: use 1 to 255 letters and digits"
         )));
@@ -221,7 +219,10 @@ pub async fn spaces(db: &impl GenericClient, viewer: &Viewer) -> Result<Vec<Spac
 /// A space the viewer may view, by key (case-insensitive).
 pub async fn space(db: &impl GenericClient, viewer: &Viewer, key: &str) -> Result<Space> {
     let row = db
-        .query_opt("SELECT * FROM spaces WHERE upper(space_key) = upper($1)", &[&key])
+        .query_opt(
+            "SELECT * FROM spaces WHERE upper(space_key) = upper($1)",
+            &[&key],
+        )
         .await?;
     match row {
         Some(r) if viewer.can_view_space(r.get("id")) => Ok(space_from(&r)),
@@ -232,7 +233,10 @@ pub async fn space(db: &impl GenericClient, viewer: &Viewer, key: &str) -> Resul
 /// A space by key for its administrators (who may lack `view`).
 pub async fn space_for_admin(db: &impl GenericClient, viewer: &Viewer, key: &str) -> Result<Space> {
     let row = db
-        .query_opt("SELECT * FROM spaces WHERE upper(space_key) = upper($1)", &[&key])
+        .query_opt(
+            "SELECT * FROM spaces WHERE upper(space_key) = upper($1)",
+            &[&key],
+        )
         .await?;
     let Some(r) = row else {
         return Err(Error::NotFound(format!("No space with key : {key}")));
@@ -241,7 +245,9 @@ pub async fn space_for_admin(db: &impl GenericClient, viewer: &Viewer, key: &str
     if viewer.has_space_perm(db, s.id, SpacePerm::Admin).await? {
         Ok(s)
     } else if viewer.can_view_space(s.id) {
-        Err(Error::Forbidden("only space administrators may do this".into()))
+        Err(Error::Forbidden(
+            "only space administrators may do this".into(),
+        ))
     } else {
         Err(Error::NotFound(format!("No space with key : {key}")))
     }
@@ -258,12 +264,16 @@ pub async fn create_space(
 ) -> Result<Space> {
     let user = viewer.require_user()?;
     if !viewer.can_create_space {
-        return Err(Error::Forbidden("you do not have permission to create spaces".into()));
+        return Err(Error::Forbidden(
+            "you do not have permission to create spaces".into(),
+        ));
     }
     validate_space_key(key)?;
     let name = name.trim();
     if name.is_empty() || name.len() > 200 {
-        return Err(Error::BadRequest("a space name needs 1 to 200 characters".into()));
+        return Err(Error::BadRequest(
+            "a space name needs 1 to 200 characters".into(),
+        ));
     }
     let tx = db.transaction().await?;
     let row = tx
@@ -329,15 +339,21 @@ pub async fn update_space(
     description: &str,
     homepage_id: Option<i64>,
 ) -> Result<()> {
-    viewer.require_space_perm(db, space.id, SpacePerm::Admin).await?;
+    viewer
+        .require_space_perm(db, space.id, SpacePerm::Admin)
+        .await?;
     let name = name.trim();
     if name.is_empty() || name.len() > 200 {
-        return Err(Error::BadRequest("a space name needs 1 to 200 characters".into()));
+        return Err(Error::BadRequest(
+            "a space name needs 1 to 200 characters".into(),
+        ));
     }
     if let Some(h) = homepage_id {
         let c = get(db, viewer, h).await?;
         if c.space_id != space.id || c.content_type != ContentType::Page {
-            return Err(Error::BadRequest("the home page must be a page of this space".into()));
+            return Err(Error::BadRequest(
+                "the home page must be a page of this space".into(),
+            ));
         }
     }
     db.execute(
@@ -368,9 +384,13 @@ pub async fn set_space_grant(
     who: &Principal,
     granted: bool,
 ) -> Result<()> {
-    viewer.require_space_perm(db, space_id, SpacePerm::Admin).await?;
+    viewer
+        .require_space_perm(db, space_id, SpacePerm::Admin)
+        .await?;
     if *who == Principal::Anonymous && matches!(perm, SpacePerm::Admin | SpacePerm::Restrict) {
-        return Err(Error::BadRequest("anonymous visitors cannot administer or restrict".into()));
+        return Err(Error::BadRequest(
+            "anonymous visitors cannot administer or restrict".into(),
+        ));
     }
     let (u, g) = who.ids();
     if granted {
@@ -411,20 +431,37 @@ pub async fn get_any(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Resul
     let row = db
         .query_opt(
             &sql,
-            &[&id, &viewer.user_id(), &*viewer.groups, &*viewer.view_spaces],
+            &[
+                &id,
+                &viewer.user_id(),
+                &*viewer.groups,
+                &*viewer.view_spaces,
+            ],
         )
         .await?;
     row.map(|r| content_from(&r)).ok_or_else(|| not_found(id))
 }
 
 /// Many rows by id, filtered for the viewer, in the order given.
-pub async fn get_many(db: &impl GenericClient, viewer: &Viewer, ids: &[i64]) -> Result<Vec<Content>> {
+pub async fn get_many(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    ids: &[i64],
+) -> Result<Vec<Content>> {
     let sql = format!(
         "{CONTENT_SELECT} WHERE c.id = ANY($1) AND c.status = 'current' AND {}",
         Viewer::content_filter(2, 3, 4)
     );
     let rows = db
-        .query(&sql, &[&ids, &viewer.user_id(), &*viewer.groups, &*viewer.view_spaces])
+        .query(
+            &sql,
+            &[
+                &ids,
+                &viewer.user_id(),
+                &*viewer.groups,
+                &*viewer.view_spaces,
+            ],
+        )
         .await?;
     let mut out: Vec<Content> = rows.iter().map(content_from).collect();
     out.sort_by_key(|c| ids.iter().position(|i| *i == c.id));
@@ -545,7 +582,14 @@ pub async fn recently_updated(
     let rows = db
         .query(
             &sql,
-            &[&space_id, &viewer.user_id(), &*viewer.groups, &*viewer.view_spaces, &limit, &ct],
+            &[
+                &space_id,
+                &viewer.user_id(),
+                &*viewer.groups,
+                &*viewer.view_spaces,
+                &limit,
+                &ct,
+            ],
         )
         .await?;
     Ok(rows.iter().map(content_from).collect())
@@ -567,7 +611,14 @@ pub async fn blog_posts(
     let rows = db
         .query(
             &sql,
-            &[&space_id, &viewer.user_id(), &*viewer.groups, &*viewer.view_spaces, &offset, &limit],
+            &[
+                &space_id,
+                &viewer.user_id(),
+                &*viewer.groups,
+                &*viewer.view_spaces,
+                &offset,
+                &limit,
+            ],
         )
         .await?;
     Ok(rows.iter().map(content_from).collect())
@@ -604,15 +655,23 @@ fn title_taken(title: &str, key: &str) -> Error {
 }
 
 /// Creates a page or blog post (version 1).
-pub async fn create(db: &mut tokio_postgres::Client, viewer: &Viewer, n: NewContent<'_>) -> Result<Content> {
+pub async fn create(
+    db: &mut tokio_postgres::Client,
+    viewer: &Viewer,
+    n: NewContent<'_>,
+) -> Result<Content> {
     let user = viewer.require_user()?.clone();
     if !matches!(n.content_type, ContentType::Page | ContentType::BlogPost) {
-        return Err(Error::BadRequest("only pages and blog posts are created this way".into()));
+        return Err(Error::BadRequest(
+            "only pages and blog posts are created this way".into(),
+        ));
     }
     let title = validate_title(n.title)?;
     validate_body(n.body)?;
     let space = space(&*db, viewer, n.space_key).await?;
-    viewer.require_space_perm(&*db, space.id, SpacePerm::Edit).await?;
+    viewer
+        .require_space_perm(&*db, space.id, SpacePerm::Edit)
+        .await?;
     let labels = normalize_labels(n.labels)?;
     let (parent_id, ancestors) = match (n.content_type, n.parent_id) {
         (ContentType::Page, Some(pid)) => {
@@ -719,7 +778,12 @@ async fn require_edit(db: &impl GenericClient, viewer: &Viewer, c: &Content) -> 
 /// Saves a new version. Refused with a conflict when `base_version` is no
 /// longer current: the caller keeps its text and can show what changed.
 /// Saving an identical title and body creates no version.
-pub async fn update(db: &mut tokio_postgres::Client, viewer: &Viewer, id: i64, u: Update<'_>) -> Result<Saved> {
+pub async fn update(
+    db: &mut tokio_postgres::Client,
+    viewer: &Viewer,
+    id: i64,
+    u: Update<'_>,
+) -> Result<Saved> {
     let c = get(&*db, viewer, id).await?;
     require_edit(&*db, viewer, &c).await?;
     let user_id = viewer.require_user()?.id;
@@ -786,7 +850,7 @@ async fn reroot(db: &impl GenericClient, id: i64, new_ancestors: &[i64]) -> Resu
     )
     .await?;
     db.execute(
-        "UPDATE content SET ancestors = $2 || $1::bigint || ancestors[array_position(ancestors, $1) + 1:]
+        "UPDATE content SET ancestors = $2::bigint[] || $1::bigint || ancestors[array_position(ancestors, $1) + 1:]
          WHERE $1 = ANY(ancestors)",
         &[&id, &new_ancestors],
     )
@@ -807,7 +871,9 @@ pub async fn move_page(
 ) -> Result<Content> {
     let c = get(&*db, viewer, id).await?;
     if c.content_type != ContentType::Page {
-        return Err(Error::BadRequest("only pages can be moved in the tree".into()));
+        return Err(Error::BadRequest(
+            "only pages can be moved in the tree".into(),
+        ));
     }
     require_edit(&*db, viewer, &c).await?;
     let space = match new_space_key {
@@ -815,8 +881,12 @@ pub async fn move_page(
         None => space(&*db, viewer, &c.space_key).await?,
     };
     if space.id != c.space_id {
-        viewer.require_space_perm(&*db, space.id, SpacePerm::Edit).await?;
-        viewer.require_space_perm(&*db, c.space_id, SpacePerm::Delete).await?;
+        viewer
+            .require_space_perm(&*db, space.id, SpacePerm::Edit)
+            .await?;
+        viewer
+            .require_space_perm(&*db, c.space_id, SpacePerm::Delete)
+            .await?;
     }
     let ancestors = match new_parent {
         Some(p) => {
@@ -954,13 +1024,18 @@ fn version_from(r: &Row) -> VersionInfo {
     }
 }
 
-const VERSION_SELECT: &str = "SELECT v.version, v.title, v.body, v.created_at, v.message, v.minor_edit,
+const VERSION_SELECT: &str =
+    "SELECT v.version, v.title, v.body, v.created_at, v.message, v.minor_edit,
     v.file_size, v.file_sha256, v.media_type,
     u.username AS a_user, u.display_name AS a_name, u.user_key AS a_key
   FROM content_versions v LEFT JOIN users u ON u.id = v.author_id";
 
 /// All versions, newest first (bodies included; history pages are rare).
-pub async fn history(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Vec<VersionInfo>> {
+pub async fn history(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<Vec<VersionInfo>> {
     get_any(db, viewer, id).await?;
     let rows = db
         .query(
@@ -971,7 +1046,12 @@ pub async fn history(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Resul
     Ok(rows.iter().map(version_from).collect())
 }
 
-pub async fn version(db: &impl GenericClient, viewer: &Viewer, id: i64, n: i32) -> Result<VersionInfo> {
+pub async fn version(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    id: i64,
+    n: i32,
+) -> Result<VersionInfo> {
     get_any(db, viewer, id).await?;
     let row = db
         .query_opt(
@@ -1013,9 +1093,13 @@ pub async fn restore_version(
 pub fn normalize_label(name: &str) -> Result<String> {
     let l = name.trim().to_lowercase();
     if l.is_empty() || l.chars().count() > 255 {
-        return Err(Error::BadRequest("a label needs 1 to 255 characters".into()));
+        return Err(Error::BadRequest(
+            "a label needs 1 to 255 characters".into(),
+        ));
     }
-    if l.chars().any(|c| c.is_whitespace() || c.is_control() || "!#&()*,.:;<>?@[]^".contains(c)) {
+    if l.chars()
+        .any(|c| c.is_whitespace() || c.is_control() || "!#&()*,.:;<>?@[]^".contains(c))
+    {
         return Err(Error::BadRequest(format!(
             "label {name:?} contains a space or one of !#&()*,.:;<>?@[]^"
         )));
@@ -1036,12 +1120,20 @@ fn normalize_labels(names: &[String]) -> Result<Vec<String>> {
 
 pub async fn labels(db: &impl GenericClient, id: i64) -> Result<Vec<String>> {
     let rows = db
-        .query("SELECT name FROM labels WHERE content_id = $1 ORDER BY name", &[&id])
+        .query(
+            "SELECT name FROM labels WHERE content_id = $1 ORDER BY name",
+            &[&id],
+        )
         .await?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
-pub async fn add_labels(db: &impl GenericClient, viewer: &Viewer, id: i64, names: &[String]) -> Result<Vec<String>> {
+pub async fn add_labels(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    id: i64,
+    names: &[String],
+) -> Result<Vec<String>> {
     let c = get(db, viewer, id).await?;
     require_edit(db, viewer, &c).await?;
     for l in normalize_labels(names)? {
@@ -1055,7 +1147,12 @@ pub async fn add_labels(db: &impl GenericClient, viewer: &Viewer, id: i64, names
     labels(db, id).await
 }
 
-pub async fn set_labels(db: &impl GenericClient, viewer: &Viewer, id: i64, names: &[String]) -> Result<Vec<String>> {
+pub async fn set_labels(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    id: i64,
+    names: &[String],
+) -> Result<Vec<String>> {
     let c = get(db, viewer, id).await?;
     require_edit(db, viewer, &c).await?;
     let names = normalize_labels(names)?;
@@ -1067,7 +1164,12 @@ pub async fn set_labels(db: &impl GenericClient, viewer: &Viewer, id: i64, names
     add_labels(db, viewer, id, &names).await
 }
 
-pub async fn remove_label(db: &impl GenericClient, viewer: &Viewer, id: i64, name: &str) -> Result<()> {
+pub async fn remove_label(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    id: i64,
+    name: &str,
+) -> Result<()> {
     let c = get(db, viewer, id).await?;
     require_edit(db, viewer, &c).await?;
     let n = db
@@ -1077,7 +1179,9 @@ pub async fn remove_label(db: &impl GenericClient, viewer: &Viewer, id: i64, nam
         )
         .await?;
     if n == 0 {
-        return Err(Error::NotFound(format!("content {id} has no label {name:?}")));
+        return Err(Error::NotFound(format!(
+            "content {id} has no label {name:?}"
+        )));
     }
     journal(db, id, "labels").await?;
     Ok(())
@@ -1086,7 +1190,11 @@ pub async fn remove_label(db: &impl GenericClient, viewer: &Viewer, id: i64, nam
 // ---------------------------------------------------------------- comments
 
 /// Comments of a page, oldest first; `parent_id` links replies.
-pub async fn comments(db: &impl GenericClient, viewer: &Viewer, container: i64) -> Result<Vec<Content>> {
+pub async fn comments(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    container: i64,
+) -> Result<Vec<Content>> {
     get(db, viewer, container).await?;
     let sql = format!(
         "{CONTENT_SELECT} WHERE c.container_id = $1 AND c.content_type = 'comment' AND c.status = 'current'
@@ -1094,7 +1202,15 @@ pub async fn comments(db: &impl GenericClient, viewer: &Viewer, container: i64) 
         Viewer::content_filter(2, 3, 4)
     );
     let rows = db
-        .query(&sql, &[&container, &viewer.user_id(), &*viewer.groups, &*viewer.view_spaces])
+        .query(
+            &sql,
+            &[
+                &container,
+                &viewer.user_id(),
+                &*viewer.groups,
+                &*viewer.view_spaces,
+            ],
+        )
         .await?;
     Ok(rows.iter().map(content_from).collect())
 }
@@ -1109,9 +1225,13 @@ pub async fn add_comment(
     let user = viewer.require_user()?.clone();
     let page = get(&*db, viewer, container).await?;
     if !matches!(page.content_type, ContentType::Page | ContentType::BlogPost) {
-        return Err(Error::BadRequest("comments belong to pages and blog posts".into()));
+        return Err(Error::BadRequest(
+            "comments belong to pages and blog posts".into(),
+        ));
     }
-    viewer.require_space_perm(&*db, page.space_id, SpacePerm::Comment).await?;
+    viewer
+        .require_space_perm(&*db, page.space_id, SpacePerm::Comment)
+        .await?;
     if body.trim().is_empty() {
         return Err(Error::BadRequest("a comment must not be empty".into()));
     }
@@ -1119,7 +1239,9 @@ pub async fn add_comment(
     if let Some(r) = reply_to {
         let parent = get(&*db, viewer, r).await?;
         if parent.container_id != Some(container) || parent.content_type != ContentType::Comment {
-            return Err(Error::BadRequest(format!("comment {r} is not on this page")));
+            return Err(Error::BadRequest(format!(
+                "comment {r} is not on this page"
+            )));
         }
     }
     let mut chain = page.ancestors.clone();
@@ -1145,21 +1267,35 @@ pub async fn add_comment(
 }
 
 /// Only the author or a space administrator edits or deletes a comment.
-async fn require_comment_owner(db: &impl GenericClient, viewer: &Viewer, c: &Content) -> Result<()> {
+async fn require_comment_owner(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    c: &Content,
+) -> Result<()> {
     let user = viewer.require_user()?;
     if c.content_type != ContentType::Comment {
         return Err(Error::BadRequest(format!("{} is not a comment", c.id)));
     }
     if c.creator.user_key == user.user_key
-        || viewer.has_space_perm(db, c.space_id, SpacePerm::Admin).await?
+        || viewer
+            .has_space_perm(db, c.space_id, SpacePerm::Admin)
+            .await?
     {
         Ok(())
     } else {
-        Err(Error::Forbidden("only the author or a space administrator may change this comment".into()))
+        Err(Error::Forbidden(
+            "only the author or a space administrator may change this comment".into(),
+        ))
     }
 }
 
-pub async fn edit_comment(db: &mut tokio_postgres::Client, viewer: &Viewer, id: i64, body: &str, base_version: i32) -> Result<Content> {
+pub async fn edit_comment(
+    db: &mut tokio_postgres::Client,
+    viewer: &Viewer,
+    id: i64,
+    body: &str,
+    base_version: i32,
+) -> Result<Content> {
     let c = get(&*db, viewer, id).await?;
     require_comment_owner(&*db, viewer, &c).await?;
     if body.trim().is_empty() {
@@ -1192,7 +1328,8 @@ pub async fn delete_comment(db: &impl GenericClient, viewer: &Viewer, id: i64) -
         &[&id, &c.parent_id],
     )
     .await?;
-    db.execute("DELETE FROM content WHERE id = $1", &[&id]).await?;
+    db.execute("DELETE FROM content WHERE id = $1", &[&id])
+        .await?;
     journal(db, id, "deleted").await?;
     Ok(())
 }
@@ -1207,14 +1344,20 @@ pub async fn trash(db: &mut tokio_postgres::Client, viewer: &Viewer, id: i64) ->
     let user = viewer.require_user()?.clone();
     match c.content_type {
         ContentType::Page | ContentType::BlogPost => {
-            viewer.require_space_perm(&*db, c.space_id, SpacePerm::Delete).await?;
+            viewer
+                .require_space_perm(&*db, c.space_id, SpacePerm::Delete)
+                .await?;
             let home: Option<i64> = db
-                .query_one("SELECT homepage_id FROM spaces WHERE id = $1", &[&c.space_id])
+                .query_one(
+                    "SELECT homepage_id FROM spaces WHERE id = $1",
+                    &[&c.space_id],
+                )
                 .await?
                 .get(0);
             if home == Some(id) {
                 return Err(Error::BadRequest(
-                    "the space's home page cannot be deleted; choose another home page first".into(),
+                    "the space's home page cannot be deleted; choose another home page first"
+                        .into(),
                 ));
             }
         }
@@ -1245,8 +1388,14 @@ pub struct TrashItem {
 }
 
 /// Items trashed directly (not as part of a trashed parent), newest first.
-pub async fn trash_list(db: &impl GenericClient, viewer: &Viewer, space_id: i64) -> Result<Vec<TrashItem>> {
-    viewer.require_space_perm(db, space_id, SpacePerm::Delete).await?;
+pub async fn trash_list(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    space_id: i64,
+) -> Result<Vec<TrashItem>> {
+    viewer
+        .require_space_perm(db, space_id, SpacePerm::Delete)
+        .await?;
     let sql = format!(
         "SELECT c.id, c.title, c.content_type, c.trashed_at, coalesce(u.display_name, ''),
            (SELECT count(*) FROM content d WHERE c.id = ANY(d.ancestors) AND d.content_type = 'page'
@@ -1259,7 +1408,15 @@ pub async fn trash_list(db: &impl GenericClient, viewer: &Viewer, space_id: i64)
         Viewer::content_filter(2, 3, 4)
     );
     let rows = db
-        .query(&sql, &[&space_id, &viewer.user_id(), &*viewer.groups, &*viewer.view_spaces])
+        .query(
+            &sql,
+            &[
+                &space_id,
+                &viewer.user_id(),
+                &*viewer.groups,
+                &*viewer.view_spaces,
+            ],
+        )
         .await?;
     Ok(rows
         .iter()
@@ -1277,22 +1434,33 @@ pub async fn trash_list(db: &impl GenericClient, viewer: &Viewer, space_id: i64)
 async fn trashed(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Content> {
     let c = get_any(db, viewer, id).await?;
     if c.status != "trashed" {
-        return Err(Error::BadRequest(format!("content {id} is not in the trash")));
+        return Err(Error::BadRequest(format!(
+            "content {id} is not in the trash"
+        )));
     }
-    viewer.require_space_perm(db, c.space_id, SpacePerm::Delete).await?;
+    viewer
+        .require_space_perm(db, c.space_id, SpacePerm::Delete)
+        .await?;
     Ok(c)
 }
 
 /// Restores what was trashed together with `id`. The page returns under
 /// its old parent, or to the space root when that parent is gone.
-pub async fn restore_from_trash(db: &mut tokio_postgres::Client, viewer: &Viewer, id: i64) -> Result<Content> {
+pub async fn restore_from_trash(
+    db: &mut tokio_postgres::Client,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<Content> {
     let c = trashed(&*db, viewer, id).await?;
     let at = trashed_at(&*db, id).await?;
     let tx = db.transaction().await?;
     if c.content_type == ContentType::Page {
         let parent_ok = match c.parent_id {
             Some(p) => tx
-                .query_opt("SELECT ancestors FROM content WHERE id = $1 AND status = 'current'", &[&p])
+                .query_opt(
+                    "SELECT ancestors FROM content WHERE id = $1 AND status = 'current'",
+                    &[&p],
+                )
                 .await?
                 .map(|r| {
                     let mut a: Vec<i64> = r.get(0);
@@ -1360,7 +1528,11 @@ pub struct Restrictions {
     pub update: Vec<Grant>,
 }
 
-pub async fn restrictions(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Restrictions> {
+pub async fn restrictions(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<Restrictions> {
     get(db, viewer, id).await?;
     let rows = db
         .query(
@@ -1388,21 +1560,31 @@ pub async fn set_restriction(
     let c = get(db, viewer, id).await?;
     let user = viewer.require_user()?;
     if !matches!(c.content_type, ContentType::Page | ContentType::BlogPost) {
-        return Err(Error::BadRequest("only pages and blog posts carry restrictions".into()));
+        return Err(Error::BadRequest(
+            "only pages and blog posts carry restrictions".into(),
+        ));
     }
     if !["read", "update"].contains(&operation) {
         return Err(Error::BadRequest(format!(
             "unknown restriction {operation:?}; use read or update"
         )));
     }
-    let allowed = viewer.has_space_perm(db, c.space_id, SpacePerm::Restrict).await?
-        || viewer.has_space_perm(db, c.space_id, SpacePerm::Admin).await?;
+    let allowed = viewer
+        .has_space_perm(db, c.space_id, SpacePerm::Restrict)
+        .await?
+        || viewer
+            .has_space_perm(db, c.space_id, SpacePerm::Admin)
+            .await?;
     if !allowed {
-        return Err(Error::Forbidden("you do not have permission to restrict pages in this space".into()));
+        return Err(Error::Forbidden(
+            "you do not have permission to restrict pages in this space".into(),
+        ));
     }
     let (u, g) = who.ids();
     if u.is_none() && g.is_none() {
-        return Err(Error::BadRequest("restrictions name a user or a group".into()));
+        return Err(Error::BadRequest(
+            "restrictions name a user or a group".into(),
+        ));
     }
     if add {
         db.execute(
@@ -1430,12 +1612,23 @@ pub async fn set_restriction(
 }
 
 /// Removes all restrictions of one kind from a page.
-pub async fn clear_restrictions(db: &impl GenericClient, viewer: &Viewer, id: i64, operation: &str) -> Result<()> {
+pub async fn clear_restrictions(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    id: i64,
+    operation: &str,
+) -> Result<()> {
     let c = get(db, viewer, id).await?;
-    let allowed = viewer.has_space_perm(db, c.space_id, SpacePerm::Restrict).await?
-        || viewer.has_space_perm(db, c.space_id, SpacePerm::Admin).await?;
+    let allowed = viewer
+        .has_space_perm(db, c.space_id, SpacePerm::Restrict)
+        .await?
+        || viewer
+            .has_space_perm(db, c.space_id, SpacePerm::Admin)
+            .await?;
     if !allowed {
-        return Err(Error::Forbidden("you do not have permission to restrict pages in this space".into()));
+        return Err(Error::Forbidden(
+            "you do not have permission to restrict pages in this space".into(),
+        ));
     }
     db.execute(
         "DELETE FROM content_restrictions WHERE content_id = $1 AND operation = $2",

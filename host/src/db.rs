@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-pub use deadpool_postgres::Pool;
 use deadpool_postgres::{Manager, ManagerConfig, RecyclingMethod, Runtime};
+pub use deadpool_postgres::{Object, Pool};
 
 mod embedded {
     refinery::embed_migrations!("../migrations");

@@ -26,7 +26,7 @@ pub enum Error {
     /// The node cannot take writes right now (read-only mode, fenced).
     #[error("{0}")]
     Unavailable(String),
-    #[error("database error: {0}")]
+    #[error("database error: {}", db_detail(.0))]
     Db(#[from] tokio_postgres::Error),
     #[error("database pool error: {0}")]
     Pool(#[from] deadpool_postgres::PoolError),
@@ -74,6 +74,18 @@ impl Error {
         if self.status().is_server_error() && !matches!(self, Error::Unavailable(_)) {
             tracing::error!(error = %self, "request failed");
         }
+    }
+}
+
+fn db_detail(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(d) => format!(
+            "{} ({}){}",
+            d.message(),
+            d.code().code(),
+            d.detail().map(|x| format!(": {x}")).unwrap_or_default()
+        ),
+        None => e.to_string(),
     }
 }
 

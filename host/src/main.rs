@@ -146,8 +146,7 @@ async fn user_command(url: &str, cmd: UserCommand) -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     for dir in [&config.local_home, &config.shared_home] {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let (url, pg) = database(&config).await?;
     let pool = cairn::db::pool(&url, 16)?;

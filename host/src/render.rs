@@ -39,7 +39,10 @@ pub fn enc(s: &str) -> String {
 
 pub fn download_url(page_id: i64, filename: &str, version: Option<i32>) -> String {
     match version {
-        Some(v) => format!("/download/attachments/{page_id}/{}?version={v}", enc(filename)),
+        Some(v) => format!(
+            "/download/attachments/{page_id}/{}?version={v}",
+            enc(filename)
+        ),
         None => format!("/download/attachments/{page_id}/{}", enc(filename)),
     }
 }
@@ -120,7 +123,9 @@ impl Context for Resolved {
         self.spaces.get(key).map(link)
     }
     fn render_macro(&self, call: &MacroCall) -> Option<String> {
-        self.macros.get(&macro_key(&call.name, &call.params)).cloned()
+        self.macros
+            .get(&macro_key(&call.name, &call.params))
+            .cloned()
     }
 }
 
@@ -147,9 +152,10 @@ impl Renderer {
         if let Some(r) = self.refs.get(&(c.id, c.version)) {
             return Ok(r);
         }
-        let r = Arc::new(cairn_render::references(&c.body).map_err(|e| {
-            Error::Internal(format!("stored body of {} is ill-formed: {e}", c.id))
-        })?);
+        let r =
+            Arc::new(cairn_render::references(&c.body).map_err(|e| {
+                Error::Internal(format!("stored body of {} is ill-formed: {e}", c.id))
+            })?);
         self.refs.insert((c.id, c.version), r.clone());
         Ok(r)
     }
@@ -163,7 +169,16 @@ impl Renderer {
     ) -> Result<Arc<RenderedPage>> {
         let refs = self.references(c)?;
         let mut visiting = HashSet::from([c.id]);
-        let resolved = resolve(self, db, viewer, &c.space_key, Some(c), &refs, &mut visiting).await?;
+        let resolved = resolve(
+            self,
+            db,
+            viewer,
+            &c.space_key,
+            Some(c),
+            &refs,
+            &mut visiting,
+        )
+        .await?;
         let mut h = std::collections::hash_map::DefaultHasher::new();
         resolved.hash(&mut h);
         let key = (c.id, c.version, h.finish());
@@ -193,8 +208,9 @@ impl Renderer {
         page: Option<&Content>,
         body: &str,
     ) -> Result<RenderedPage> {
-        let refs = cairn_render::references(body)
-            .map_err(|e| Error::BadRequest(format!("the body is not well-formed storage format: {e}")))?;
+        let refs = cairn_render::references(body).map_err(|e| {
+            Error::BadRequest(format!("the body is not well-formed storage format: {e}"))
+        })?;
         let mut visiting = HashSet::new();
         if let Some(p) = page {
             visiting.insert(p.id);
@@ -204,7 +220,9 @@ impl Renderer {
         let out = tokio::task::spawn_blocking(move || cairn_render::render(&body, &resolved))
             .await
             .map_err(Error::internal)?
-            .map_err(|e| Error::BadRequest(format!("the body is not well-formed storage format: {e}")))?;
+            .map_err(|e| {
+                Error::BadRequest(format!("the body is not well-formed storage format: {e}"))
+            })?;
         Ok(RenderedPage {
             html: out.html,
             headings: out.headings,
@@ -231,7 +249,12 @@ async fn resolve_pages(
     }
     let keys: Vec<String> = refs
         .iter()
-        .map(|r| r.space_key.as_deref().unwrap_or(current_space).to_uppercase())
+        .map(|r| {
+            r.space_key
+                .as_deref()
+                .unwrap_or(current_space)
+                .to_uppercase()
+        })
         .collect();
     let titles: Vec<String> = refs.iter().map(|r| r.title.to_lowercase()).collect();
     let rows = db
@@ -293,8 +316,10 @@ fn resolve<'a, D: GenericClient + Sync>(
         }
         let pages = resolve_pages(db, viewer, space_key, all_pages.iter()).await?;
         for (r, c) in &pages {
-            res.pages
-                .insert(r.clone(), (page_url(&c.space_key, c.id, &c.title), c.title.clone()));
+            res.pages.insert(
+                r.clone(),
+                (page_url(&c.space_key, c.id, &c.title), c.title.clone()),
+            );
         }
         // Attachments: (container id, lower filename) as the viewer.
         if !refs.attachments.is_empty() {
@@ -324,7 +349,8 @@ fn resolve<'a, D: GenericClient + Sync>(
             let visible = content::get_many(db, viewer, &ids).await?;
             for (a, cid) in wanted {
                 if let Some(att) = visible.iter().find(|v| {
-                    v.container_id == Some(cid) && v.title.to_lowercase() == a.filename.to_lowercase()
+                    v.container_id == Some(cid)
+                        && v.title.to_lowercase() == a.filename.to_lowercase()
                 }) {
                     res.attachments.insert(
                         a.clone(),
@@ -353,14 +379,18 @@ fn resolve<'a, D: GenericClient + Sync>(
         if !refs.content_ids.is_empty() {
             let ids: Vec<i64> = refs.content_ids.iter().copied().collect();
             for c in content::get_many(db, viewer, &ids).await? {
-                res.contents
-                    .insert(c.id, (page_url(&c.space_key, c.id, &c.title), c.title.clone()));
+                res.contents.insert(
+                    c.id,
+                    (page_url(&c.space_key, c.id, &c.title), c.title.clone()),
+                );
             }
         }
         for key in &refs.spaces {
             if let Ok(s) = content::space(db, viewer, key).await {
-                res.spaces
-                    .insert(key.clone(), (format!("/spaces/{}", enc(&s.key)), s.name.clone()));
+                res.spaces.insert(
+                    key.clone(),
+                    (format!("/spaces/{}", enc(&s.key)), s.name.clone()),
+                );
             }
         }
         for m in &refs.macros {
@@ -372,7 +402,8 @@ fn resolve<'a, D: GenericClient + Sync>(
             if res.macros.contains_key(&key) {
                 continue;
             }
-            let html = host_macro(renderer, db, viewer, space_key, page, m, &pages, visiting).await?;
+            let html =
+                host_macro(renderer, db, viewer, space_key, page, m, &pages, visiting).await?;
             res.macros.insert(key, html);
         }
         Ok(res)
@@ -407,7 +438,8 @@ async fn host_macro<D: GenericClient + Sync>(
 ) -> Result<String> {
     let name = m.name.to_ascii_lowercase();
     // The page a macro is about: its page parameter, else the current page.
-    let target: Option<Content> = match m.param_pages.get("page").or_else(|| m.param_pages.get("")) {
+    let target: Option<Content> = match m.param_pages.get("page").or_else(|| m.param_pages.get(""))
+    {
         Some(r) => pages.get(r).cloned(),
         None => match param(m, "page").or_else(|| param(m, "")) {
             Some(t) if name != "contentbylabel" && name != "recently-updated" => {
@@ -419,12 +451,18 @@ async fn host_macro<D: GenericClient + Sync>(
     match name.as_str() {
         "children" | "pagetree" => {
             let Some(t) = target else {
-                return Ok(macro_error(&name, "the page does not exist or you may not view it"));
+                return Ok(macro_error(
+                    &name,
+                    "the page does not exist or you may not view it",
+                ));
             };
             let depth: usize = if param(m, "all") == Some("true") {
                 5
             } else {
-                param(m, "depth").and_then(|d| d.parse().ok()).unwrap_or(1).clamp(1, 5)
+                param(m, "depth")
+                    .and_then(|d| d.parse().ok())
+                    .unwrap_or(1)
+                    .clamp(1, 5)
             };
             let mut out = String::new();
             children_list(db, viewer, &t, depth, &mut out).await?;
@@ -435,7 +473,10 @@ async fn host_macro<D: GenericClient + Sync>(
         }
         "attachments" => {
             let Some(t) = target else {
-                return Ok(macro_error(&name, "the page does not exist or you may not view it"));
+                return Ok(macro_error(
+                    &name,
+                    "the page does not exist or you may not view it",
+                ));
             };
             let list = crate::attach::list(db, viewer, t.id).await?;
             if list.is_empty() {
@@ -455,8 +496,14 @@ async fn host_macro<D: GenericClient + Sync>(
             Ok(out)
         }
         "recently-updated" => {
-            let max: i64 = param(m, "max").and_then(|d| d.parse().ok()).unwrap_or(10).clamp(1, 100);
-            let space = content::space(db, viewer, space_key).await.ok().map(|s| s.id);
+            let max: i64 = param(m, "max")
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(10)
+                .clamp(1, 100);
+            let space = content::space(db, viewer, space_key)
+                .await
+                .ok()
+                .map(|s| s.id);
             let scope = match param(m, "spaces") {
                 Some("@all") | Some("*") => None,
                 _ => space,
@@ -486,7 +533,10 @@ async fn host_macro<D: GenericClient + Sync>(
             if labels.is_empty() {
                 return Ok(macro_error(&name, "give a label (labels parameter)"));
             }
-            let max: i64 = param(m, "max").and_then(|d| d.parse().ok()).unwrap_or(20).clamp(1, 100);
+            let max: i64 = param(m, "max")
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(20)
+                .clamp(1, 100);
             let sql = format!(
                 "SELECT c.id FROM content c WHERE c.status = 'current' AND c.content_type IN ('page', 'blogpost')
                  AND EXISTS (SELECT 1 FROM labels l WHERE l.content_id = c.id AND l.name = ANY($1))
@@ -494,7 +544,16 @@ async fn host_macro<D: GenericClient + Sync>(
                 Viewer::content_filter(2, 3, 4)
             );
             let rows = db
-                .query(&sql, &[&labels, &viewer.user_id(), &*viewer.groups, &*viewer.view_spaces, &max])
+                .query(
+                    &sql,
+                    &[
+                        &labels,
+                        &viewer.user_id(),
+                        &*viewer.groups,
+                        &*viewer.view_spaces,
+                        &max,
+                    ],
+                )
                 .await?;
             let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
             let list = content::get_many(db, viewer, &ids).await?;
@@ -510,17 +569,26 @@ async fn host_macro<D: GenericClient + Sync>(
             Ok(out)
         }
         "include" | "excerpt-include" => {
-            let Some(t) = target.filter(|t| Some(t.id) != page.map(|p| p.id) || m.param_pages.is_empty()) else {
-                return Ok(macro_error(&name, "the included page does not exist or you may not view it"));
+            let Some(t) =
+                target.filter(|t| Some(t.id) != page.map(|p| p.id) || m.param_pages.is_empty())
+            else {
+                return Ok(macro_error(
+                    &name,
+                    "the included page does not exist or you may not view it",
+                ));
             };
             if visiting.contains(&t.id) || visiting.len() > MAX_INCLUDE_DEPTH {
-                return Ok(macro_error(&name, "the page includes itself (directly or through other pages)"));
+                return Ok(macro_error(
+                    &name,
+                    "the page includes itself (directly or through other pages)",
+                ));
             }
             let body = if name == "excerpt-include" {
                 let refs = renderer.references(&t)?;
                 let want = param(m, "name");
                 let ex = refs.macros.iter().find(|x| {
-                    x.name.eq_ignore_ascii_case("excerpt") && (want.is_none() || param(x, "name") == want)
+                    x.name.eq_ignore_ascii_case("excerpt")
+                        && (want.is_none() || param(x, "name") == want)
                 });
                 match ex.map(|x| &x.body) {
                     Some(MacroBody::Rich(b)) => b.clone(),
@@ -531,7 +599,16 @@ async fn host_macro<D: GenericClient + Sync>(
             };
             visiting.insert(t.id);
             let refs = cairn_render::references(&body).unwrap_or_default();
-            let inner = resolve(renderer, db, viewer, &t.space_key, Some(&t), &refs, visiting).await;
+            let inner = resolve(
+                renderer,
+                db,
+                viewer,
+                &t.space_key,
+                Some(&t),
+                &refs,
+                visiting,
+            )
+            .await;
             visiting.remove(&t.id);
             let inner = inner?;
             let out = cairn_render::render(&body, &inner)

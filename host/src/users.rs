@@ -17,7 +17,9 @@ pub struct NewUser<'a> {
 
 pub fn validate_username(u: &str) -> Result<()> {
     if u.is_empty() || u.len() > 64 {
-        return Err(Error::BadRequest("a username needs 1 to 64 characters".into()));
+        return Err(Error::BadRequest(
+            "a username needs 1 to 64 characters".into(),
+        ));
     }
     if !u
         .chars()
@@ -34,13 +36,21 @@ pub fn validate_username(u: &str) -> Result<()> {
 pub async fn create(db: &mut tokio_postgres::Client, u: NewUser<'_>) -> Result<User> {
     validate_username(u.username)?;
     auth::validate_password(u.password)?;
-    let display = u.display_name.map(str::trim).filter(|d| !d.is_empty()).unwrap_or(u.username);
+    let display = u
+        .display_name
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .unwrap_or(u.username);
     if display.len() > 255 {
-        return Err(Error::BadRequest("the display name is longer than 255 bytes".into()));
+        return Err(Error::BadRequest(
+            "the display name is longer than 255 bytes".into(),
+        ));
     }
     let email = u.email.unwrap_or("").trim();
     if !email.is_empty() && (!email.contains('@') || email.len() > 255) {
-        return Err(Error::BadRequest(format!("{email:?} is not an email address")));
+        return Err(Error::BadRequest(format!(
+            "{email:?} is not an email address"
+        )));
     }
     let hash = auth::hash_password(u.password.to_owned()).await?;
     let tx = db.transaction().await?;
@@ -126,8 +136,11 @@ pub async fn by_name(db: &impl GenericClient, username: &str) -> Result<Option<U
 }
 
 pub async fn set_active(db: &impl GenericClient, user_id: i64, active: bool) -> Result<()> {
-    db.execute("UPDATE users SET active = $2 WHERE id = $1", &[&user_id, &active])
-        .await?;
+    db.execute(
+        "UPDATE users SET active = $2 WHERE id = $1",
+        &[&user_id, &active],
+    )
+    .await?;
     if !active {
         db.execute("DELETE FROM sessions WHERE user_id = $1", &[&user_id])
             .await?;
@@ -138,8 +151,11 @@ pub async fn set_active(db: &impl GenericClient, user_id: i64, active: bool) -> 
 pub async fn set_password(db: &impl GenericClient, user_id: i64, password: &str) -> Result<()> {
     auth::validate_password(password)?;
     let hash = auth::hash_password(password.to_owned()).await?;
-    db.execute("UPDATE users SET password_hash = $2 WHERE id = $1", &[&user_id, &hash])
-        .await?;
+    db.execute(
+        "UPDATE users SET password_hash = $2 WHERE id = $1",
+        &[&user_id, &hash],
+    )
+    .await?;
     Ok(())
 }
 
@@ -174,7 +190,9 @@ pub async fn groups(db: &impl GenericClient) -> Result<Vec<Group>> {
 pub async fn create_group(db: &impl GenericClient, name: &str, description: &str) -> Result<i64> {
     let name = name.trim();
     if name.is_empty() || name.len() > 100 {
-        return Err(Error::BadRequest("a group name needs 1 to 100 characters".into()));
+        return Err(Error::BadRequest(
+            "a group name needs 1 to 100 characters".into(),
+        ));
     }
     let r = db
         .query_one(
@@ -194,7 +212,10 @@ pub async fn create_group(db: &impl GenericClient, name: &str, description: &str
 
 pub async fn group_by_name(db: &impl GenericClient, name: &str) -> Result<Option<i64>> {
     Ok(db
-        .query_opt("SELECT id FROM groups WHERE lower(name) = lower($1)", &[&name.trim()])
+        .query_opt(
+            "SELECT id FROM groups WHERE lower(name) = lower($1)",
+            &[&name.trim()],
+        )
         .await?
         .map(|r| r.get(0)))
 }
@@ -301,10 +322,14 @@ pub async fn set_global_grant(
     granted: bool,
 ) -> Result<()> {
     if !["use", "create_space", "admin"].contains(&permission) {
-        return Err(Error::BadRequest(format!("unknown global permission {permission:?}")));
+        return Err(Error::BadRequest(format!(
+            "unknown global permission {permission:?}"
+        )));
     }
     if *who == Principal::Anonymous && permission != "use" {
-        return Err(Error::BadRequest("anonymous visitors can only be granted 'use'".into()));
+        return Err(Error::BadRequest(
+            "anonymous visitors can only be granted 'use'".into(),
+        ));
     }
     let (u, g) = who.ids();
     if granted {

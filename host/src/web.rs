@@ -66,7 +66,8 @@ impl IntoResponse for UiError {
         let status = self.err.status();
         if status == StatusCode::UNAUTHORIZED {
             let next = self.next.unwrap_or_else(|| "/".into());
-            return Redirect::to(&format!("/login?next={}", crate::render::enc(&next))).into_response();
+            return Redirect::to(&format!("/login?next={}", crate::render::enc(&next)))
+                .into_response();
         }
         let page = ErrorPage {
             layout: Layout::plain("Error"),
@@ -149,9 +150,15 @@ pub fn secure_headers(h: &mut HeaderMap) {
             "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' https: http: data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
         ),
     );
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
 }
 
 /// A url-encoded form body, as ordered pairs (fields may repeat).
@@ -215,7 +222,10 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
             .unwrap_or("")
             .to_owned();
         if !ct.starts_with("application/x-www-form-urlencoded") {
-            return Err(Error::BadRequest("expected a form (application/x-www-form-urlencoded)".into()).into());
+            return Err(Error::BadRequest(
+                "expected a form (application/x-www-form-urlencoded)".into(),
+            )
+            .into());
         }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
@@ -251,12 +261,21 @@ pub fn see_other(to: &str) -> Response {
 async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
     let (body, ct): (&'static str, &str) = match file.as_str() {
         "app.css" => (include_str!("../assets/app.css"), "text/css; charset=utf-8"),
-        "app.js" => (include_str!("../assets/app.js"), "text/javascript; charset=utf-8"),
+        "app.js" => (
+            include_str!("../assets/app.js"),
+            "text/javascript; charset=utf-8",
+        ),
         _ => return (StatusCode::NOT_FOUND, "no such asset").into_response(),
     };
     let mut r = body.into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_str(ct).unwrap_or(HeaderValue::from_static("text/plain")));
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(ct).unwrap_or(HeaderValue::from_static("text/plain")),
+    );
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
     r
 }
 

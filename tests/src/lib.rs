@@ -1,17 +1,28 @@
 //! End-to-end test harness. `tests/run.sh` starts one PostgreSQL for the whole
 //! run and exports `CAIRN_TEST_PG` (a superuser URL without a database name);
-//! each test gets its own database, so tests run in parallel without sharing state.
+//! each test gets its own database and shared home, so tests run in parallel
+//! without sharing state.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
+}
 
 /// A fresh, migrated database for one test; its URL is `url`.
 pub struct TestDb {
     pub url: String,
 }
 
-fn server_url() -> String {
+pub fn server_url() -> String {
     std::env::var("CAIRN_TEST_PG").unwrap_or_else(|_| {
         panic!("CAIRN_TEST_PG is not set: run the suite with tests/run.sh, which starts PostgreSQL")
     })
@@ -21,11 +32,7 @@ impl TestDb {
     /// Creates `cairn_test_<pid>_<n>` and applies all migrations.
     pub async fn new() -> TestDb {
         let base = server_url();
-        let name = format!(
-            "cairn_test_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        );
+        let name = unique("cairn_test");
         let (client, conn) =
             tokio_postgres::connect(&format!("{base}/postgres"), tokio_postgres::NoTls)
                 .await
@@ -48,33 +55,264 @@ impl TestDb {
     }
 }
 
-/// A node's HTTP surface served in-process on a free 127.0.0.1 port.
+/// A node's HTTP surface served in-process on a free 127.0.0.1 port, with an
+/// administrator `admin` (password [`password_of`]`("admin")`).
 pub struct TestNode {
     pub base: String,
     pub db: TestDb,
+    pub pool: cairn::db::Pool,
+    pub shared_home: PathBuf,
+    pub state: cairn::AppState,
+}
+
+/// Every test user's password.
+pub fn password_of(name: &str) -> String {
+    format!("{name}-password")
 }
 
 impl TestNode {
     /// A ready node on a fresh database.
     pub async fn start() -> TestNode {
-        let db = TestDb::new().await;
-        let pool = cairn::db::pool(&db.url, 4).expect("pool");
-        let base = serve(pool, true).await;
-        TestNode { base, db }
+        Self::start_with(|_| {}).await
     }
+
+    /// Like [`TestNode::start`], adjusting the state first (limits etc.).
+    pub async fn start_with(adjust: impl FnOnce(&mut cairn::AppState)) -> TestNode {
+        init_logging();
+        let db = TestDb::new().await;
+        let pool = cairn::db::pool(&db.url, 8).expect("pool");
+        let shared_home = std::env::temp_dir().join(unique("cairn-test-shared"));
+        let mut state = cairn::AppState::new(pool.clone(), shared_home.clone());
+        adjust(&mut state);
+        state.readiness.set_ready();
+        let base = serve_state(state.clone()).await;
+        let node = TestNode {
+            base,
+            db,
+            pool,
+            shared_home,
+            state,
+        };
+        node.user("admin", true).await;
+        node
+    }
+
+    /// Creates a user `name` with password [`password_of`]`(name)`.
+    pub async fn user(&self, name: &str, admin: bool) -> cairn::perms::User {
+        let mut db = self.pool.get().await.expect("db");
+        cairn::users::create(
+            &mut db,
+            cairn::users::NewUser {
+                username: name,
+                display_name: Some(&format!("{name} Example")),
+                email: Some(&format!("{name}@example.com")),
+                password: &password_of(name),
+                admin,
+            },
+        )
+        .await
+        .expect("create user")
+    }
+
+    /// The permission view of a user (None = anonymous), for service calls.
+    pub async fn viewer(&self, user: Option<&cairn::perms::User>) -> cairn::perms::Viewer {
+        let db = self.pool.get().await.expect("db");
+        cairn::perms::Viewer::load(&**db, user.cloned())
+            .await
+            .expect("viewer")
+    }
+
+    /// A browser-like client logged in as `name`.
+    pub async fn login(&self, name: &str) -> Client {
+        let mut c = self.anon();
+        c.login(name, &password_of(name)).await;
+        c
+    }
+
+    pub fn anon(&self) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("http client"),
+            base: self.base.clone(),
+            csrf: String::new(),
+            cookie: String::new(),
+        }
+    }
+
+    pub async fn sql(&self) -> deadpool_object::Object {
+        self.pool.get().await.expect("db")
+    }
+}
+
+pub mod deadpool_object {
+    pub use cairn::db::Object;
+}
+
+/// A cookie-keeping HTTP client that follows no redirects and knows the
+/// session's CSRF token.
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub csrf: String,
+    /// `cairn_session=...` after a successful login.
+    pub cookie: String,
+}
+
+/// The value of `<input ... name="NAME" value="...">` in a page.
+pub fn input_value(html: &str, name: &str) -> Option<String> {
+    let needle = format!("name=\"{name}\" value=\"");
+    let i = html.find(&needle)? + needle.len();
+    let rest = &html[i..];
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+impl Client {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn login(&mut self, name: &str, password: &str) -> reqwest::Response {
+        let page = self.get_text("/login").await.1;
+        let token = input_value(&page, "_csrf").expect("login form token");
+        let r = self
+            .http
+            .post(self.url("/login"))
+            .form(&[
+                ("_csrf", token.as_str()),
+                ("username", name),
+                ("password", password),
+                ("next", "/"),
+            ])
+            .send()
+            .await
+            .expect("login");
+        if r.status() == 303 {
+            if let Some(c) = r
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find(|v| v.starts_with("cairn_session="))
+            {
+                self.cookie = c.split(';').next().unwrap_or("").to_owned();
+            }
+            let (_, home) = self.get_text("/spaces").await;
+            self.csrf = input_value(&home, "_csrf").unwrap_or_default();
+        }
+        r
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let r = self.get(path).await;
+        let s = r.status().as_u16();
+        (s, r.text().await.unwrap_or_default())
+    }
+
+    /// GET following redirects (at most 5); returns the final status and body.
+    pub async fn follow(&self, path: &str) -> (u16, String, String) {
+        let mut p = path.to_owned();
+        for _ in 0..5 {
+            let r = self.get(&p).await;
+            if r.status().is_redirection() {
+                p = r
+                    .headers()
+                    .get("location")
+                    .and_then(|l| l.to_str().ok())
+                    .unwrap_or("/")
+                    .to_owned();
+                continue;
+            }
+            let s = r.status().as_u16();
+            return (s, p, r.text().await.unwrap_or_default());
+        }
+        panic!("too many redirects from {path}");
+    }
+
+    /// POSTs a form with this session's CSRF token added.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let mut f: Vec<(&str, &str)> = vec![("_csrf", self.csrf.as_str())];
+        f.extend_from_slice(fields);
+        self.http
+            .post(self.url(path))
+            .form(&f)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// The `Location` of a redirect response.
+    pub fn location(r: &reqwest::Response) -> String {
+        r.headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    }
+
+    /// Creates a page in storage format; returns its id.
+    pub async fn create_page(
+        &self,
+        space: &str,
+        title: &str,
+        body: &str,
+        parent: Option<i64>,
+    ) -> i64 {
+        let parent = parent.map(|p| p.to_string()).unwrap_or_default();
+        let r = self
+            .post(
+                &format!("/spaces/{space}/create"),
+                &[
+                    ("title", title),
+                    ("body", body),
+                    ("format", "storage"),
+                    ("parent", &parent),
+                ],
+            )
+            .await;
+        assert_eq!(
+            r.status(),
+            303,
+            "create {title}: {}",
+            r.text().await.unwrap_or_default()
+        );
+        let loc = Client::location(&r);
+        page_id_of(&loc).unwrap_or_else(|| panic!("no page id in {loc}"))
+    }
+
+    pub async fn create_space(&self, key: &str, name: &str) {
+        let r = self
+            .post(
+                "/spaces",
+                &[("key", key), ("name", name), ("description", "")],
+            )
+            .await;
+        assert_eq!(r.status(), 303, "create space {key}");
+    }
+}
+
+/// The id in `/spaces/KEY/pages/ID/...`.
+pub fn page_id_of(url: &str) -> Option<i64> {
+    let i = url.find("/pages/")? + 7;
+    url[i..].split('/').next()?.parse().ok()
 }
 
 /// Serves the router over `pool` on a free 127.0.0.1 port; returns its base URL.
 pub async fn serve(pool: cairn::db::Pool, ready: bool) -> String {
-    let shared = std::env::temp_dir().join(format!(
-        "cairn-test-shared-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    ));
-    let state = cairn::AppState::new(pool, shared);
+    let state = cairn::AppState::new(pool, std::env::temp_dir().join(unique("cairn-test-shared")));
     if ready {
         state.readiness.set_ready();
     }
+    serve_state(state).await
+}
+
+pub async fn serve_state(state: cairn::AppState) -> String {
     let app = cairn::router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -82,4 +320,34 @@ pub async fn serve(pool: cairn::db::Pool, ready: bool) -> String {
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(cairn::serve(listener, app));
     format!("http://{addr}")
+}
+
+/// Polls `f` until it returns true or `timeout` passes.
+pub async fn wait_until<F, Fut>(timeout: Duration, mut f: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        if f().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// Logs go to the test's captured output (`CAIRN_LOG`, default warn).
+pub fn init_logging() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG")
+                    .unwrap_or_else(|_| "warn".into()),
+            )
+            .try_init();
+    });
 }

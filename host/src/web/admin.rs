@@ -28,7 +28,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users", get(admin_users).post(admin_create_user))
         .route("/admin/users/{id}/active", post(admin_user_active))
         .route("/admin/groups", get(admin_groups).post(admin_groups_post))
-        .route("/admin/permissions", get(admin_perms).post(admin_perms_post))
+        .route(
+            "/admin/permissions",
+            get(admin_perms).post(admin_perms_post),
+        )
 }
 
 #[derive(Deserialize)]
@@ -75,7 +78,12 @@ fn login_page(next: &str, error: &str, username: &str, status: axum::http::Statu
 }
 
 async fn login_form(Query(q): Query<NextQ>) -> Response {
-    login_page(&safe_next(q.next.as_deref()), "", "", axum::http::StatusCode::OK)
+    login_page(
+        &safe_next(q.next.as_deref()),
+        "",
+        "",
+        axum::http::StatusCode::OK,
+    )
 }
 
 async fn login(State(app): State<AppState>, headers: HeaderMap, form: FormData) -> UiResult {
@@ -116,7 +124,12 @@ async fn login(State(app): State<AppState>, headers: HeaderMap, form: FormData) 
     }
 }
 
-async fn logout(State(app): State<AppState>, headers: HeaderMap, viewer: Viewer, form: FormData) -> UiResult {
+async fn logout(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    viewer: Viewer,
+    form: FormData,
+) -> UiResult {
     form.check_csrf(&viewer)?;
     if let Some(t) = auth::cookie(&headers, auth::SESSION_COOKIE) {
         let db = app.pool.get().await?;
@@ -140,9 +153,14 @@ struct ProfilePage {
     recent: Vec<(String, String, String)>,
 }
 
-async fn profile(State(app): State<AppState>, viewer: Viewer, Path(name): Path<String>) -> UiResult {
+async fn profile(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(name): Path<String>,
+) -> UiResult {
     if !viewer.can_use {
-        return Err(Error::Unauthorized("log in to see people".into())).next(&format!("/users/{name}"));
+        return Err(Error::Unauthorized("log in to see people".into()))
+            .next(&format!("/users/{name}"));
     }
     let db = app.pool.get().await?;
     let u = users::by_name(&**db, &name)
@@ -163,7 +181,11 @@ async fn profile(State(app): State<AppState>, viewer: Viewer, Path(name): Path<S
         .collect();
     Ok(ProfilePage {
         layout: Layout::new(&u.display_name, &viewer),
-        email: if viewer.user.is_some() { u.email.clone() } else { String::new() },
+        email: if viewer.user.is_some() {
+            u.email.clone()
+        } else {
+            String::new()
+        },
         username: u.username,
         display_name: u.display_name,
         recent,
@@ -188,7 +210,12 @@ struct TokensPage {
     message: String,
 }
 
-async fn token_page(app: &AppState, viewer: &Viewer, new_token: String, message: String) -> UiResult {
+async fn token_page(
+    app: &AppState,
+    viewer: &Viewer,
+    new_token: String,
+    message: String,
+) -> UiResult {
     let user = viewer.require_user().cloned().next("/profile/tokens")?;
     let db = app.pool.get().await?;
     let rows = db
@@ -238,12 +265,20 @@ async fn create_token(State(app): State<AppState>, viewer: Viewer, form: FormDat
     }
 }
 
-async fn revoke_token(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>, form: FormData) -> UiResult {
+async fn revoke_token(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> UiResult {
     form.check_csrf(&viewer)?;
     let user = viewer.require_user()?.clone();
     let db = app.pool.get().await?;
-    db.execute("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2", &[&id, &user.id])
-        .await?;
+    db.execute(
+        "DELETE FROM api_tokens WHERE id = $1 AND user_id = $2",
+        &[&id, &user.id],
+    )
+    .await?;
     Ok(see_other("/profile/tokens"))
 }
 
@@ -288,7 +323,11 @@ async fn admin_users(State(app): State<AppState>, viewer: Viewer) -> UiResult {
     users_page(&app, &viewer, String::new()).await
 }
 
-async fn admin_create_user(State(app): State<AppState>, viewer: Viewer, form: FormData) -> UiResult {
+async fn admin_create_user(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    form: FormData,
+) -> UiResult {
     form.check_csrf(&viewer)?;
     viewer.require_admin()?;
     let mut db = app.pool.get().await?;
@@ -311,7 +350,12 @@ async fn admin_create_user(State(app): State<AppState>, viewer: Viewer, form: Fo
     }
 }
 
-async fn admin_user_active(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>, form: FormData) -> UiResult {
+async fn admin_user_active(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> UiResult {
     form.check_csrf(&viewer)?;
     viewer.require_admin()?;
     if viewer.user_id() == Some(id) {
@@ -345,7 +389,11 @@ async fn admin_groups(State(app): State<AppState>, viewer: Viewer) -> UiResult {
     groups_page(&app, &viewer, String::new()).await
 }
 
-async fn admin_groups_post(State(app): State<AppState>, viewer: Viewer, form: FormData) -> UiResult {
+async fn admin_groups_post(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    form: FormData,
+) -> UiResult {
     form.check_csrf(&viewer)?;
     viewer.require_admin()?;
     let db = app.pool.get().await?;
@@ -355,10 +403,22 @@ async fn admin_groups_post(State(app): State<AppState>, viewer: Viewer, form: Fo
             .map(|_| format!("Group {} created.", form.text("name").trim())),
         "add" => users::add_member(&**db, form.text("group"), form.text("username").trim())
             .await
-            .map(|_| format!("{} added to {}.", form.text("username").trim(), form.text("group"))),
+            .map(|_| {
+                format!(
+                    "{} added to {}.",
+                    form.text("username").trim(),
+                    form.text("group")
+                )
+            }),
         "remove" => users::remove_member(&**db, form.text("group"), form.text("username"))
             .await
-            .map(|_| format!("{} removed from {}.", form.text("username"), form.text("group"))),
+            .map(|_| {
+                format!(
+                    "{} removed from {}.",
+                    form.text("username"),
+                    form.text("group")
+                )
+            }),
         other => Err(Error::BadRequest(format!("unknown action {other:?}"))),
     };
     drop(db);
@@ -397,11 +457,23 @@ async fn admin_perms_post(State(app): State<AppState>, viewer: Viewer, form: For
     viewer.require_admin()?;
     let db = app.pool.get().await?;
     let r = async {
-        let who = users::parse_principal(&**db, form.text("kind"), form.text("name").trim()).await?;
-        if form.text("grant") != "1" && who == users::Principal::Group(admin_group(&**db).await?) && form.text("permission") == "admin" {
-            return Err(Error::BadRequest("the administrators group keeps the admin permission".into()));
+        let who =
+            users::parse_principal(&**db, form.text("kind"), form.text("name").trim()).await?;
+        if form.text("grant") != "1"
+            && who == users::Principal::Group(admin_group(&**db).await?)
+            && form.text("permission") == "admin"
+        {
+            return Err(Error::BadRequest(
+                "the administrators group keeps the admin permission".into(),
+            ));
         }
-        users::set_global_grant(&**db, form.text("permission"), &who, form.text("grant") == "1").await
+        users::set_global_grant(
+            &**db,
+            form.text("permission"),
+            &who,
+            form.text("grant") == "1",
+        )
+        .await
     }
     .await;
     drop(db);

@@ -42,7 +42,10 @@ pub fn routes() -> Router<AppState> {
         .route("/pages/{id}/comments", post(comment_post))
         .route("/comments/{id}/edit", post(comment_edit))
         .route("/comments/{id}/delete", post(comment_delete))
-        .route("/pages/{id}/restrictions", get(restrictions).post(restrictions_post))
+        .route(
+            "/pages/{id}/restrictions",
+            get(restrictions).post(restrictions_post),
+        )
         .route("/pages/{id}/attachments", get(attachments).post(upload))
         .route("/download/attachments/{page}/{filename}", get(download))
 }
@@ -120,7 +123,11 @@ struct ViewQ {
     page_id: Option<String>,
 }
 
-async fn view_by_id(state: State<AppState>, viewer: Viewer, Path((key, id)): Path<(String, String)>) -> UiResult {
+async fn view_by_id(
+    state: State<AppState>,
+    viewer: Viewer,
+    Path((key, id)): Path<(String, String)>,
+) -> UiResult {
     view(state, viewer, Path((key, id, String::new()))).await
 }
 
@@ -143,14 +150,21 @@ async fn view(
         .map_err(|e| login_if_anonymous(e, &viewer))
         .next(&here)?;
     let canonical = page_url(&c.space_key, c.id, &c.title);
-    if !c.space_key.eq(&key) || (!title.is_empty() && crate::render::slug(&c.title) != crate::render::slug(&title.replace(' ', "+"))) {
+    if !c.space_key.eq(&key)
+        || (!title.is_empty()
+            && crate::render::slug(&c.title) != crate::render::slug(&title.replace(' ', "+")))
+    {
         return Ok(see_other(&canonical));
     }
     match c.content_type {
         ContentType::Page | ContentType::BlogPost => {}
         ContentType::Comment | ContentType::Attachment => {
             let target = content::get(&**db, &viewer, c.container_id.unwrap_or(c.id)).await?;
-            return Ok(see_other(&page_url(&target.space_key, target.id, &target.title)));
+            return Ok(see_other(&page_url(
+                &target.space_key,
+                target.id,
+                &target.title,
+            )));
         }
     }
     let rendered = app.renderer.render_content(&**db, &viewer, &c).await?;
@@ -179,11 +193,25 @@ async fn view(
         .into_iter()
         .map(|a| attachment_view(c.id, a))
         .collect();
-    let is_space_admin = viewer.has_space_perm(&**db, c.space_id, SpacePerm::Admin).await?;
+    let is_space_admin = viewer
+        .has_space_perm(&**db, c.space_id, SpacePerm::Admin)
+        .await?;
     let comments_raw = content::comments(&**db, &viewer, c.id).await?;
     let mut comments = Vec::new();
-    thread_comments(&app, &**db, &viewer, &comments_raw, None, 0, is_space_admin, &mut comments).await?;
-    let can_edit = viewer.has_space_perm(&**db, c.space_id, SpacePerm::Edit).await?
+    thread_comments(
+        &app,
+        &**db,
+        &viewer,
+        &comments_raw,
+        None,
+        0,
+        is_space_admin,
+        &mut comments,
+    )
+    .await?;
+    let can_edit = viewer
+        .has_space_perm(&**db, c.space_id, SpacePerm::Edit)
+        .await?
         && viewer.passes_update_restrictions(&**db, c.id).await?;
     let restricted: bool = db
         .query_one(
@@ -193,7 +221,9 @@ async fn view(
         .await?
         .get(0);
     let page = PageView {
-        layout: Layout::new(&c.title, &viewer).in_space(&c.space_key, &c.space_name).at(c.id),
+        layout: Layout::new(&c.title, &viewer)
+            .in_space(&c.space_key, &c.space_name)
+            .at(c.id),
         id: c.id,
         kind: kind_name(c.content_type),
         key: c.space_key.clone(),
@@ -213,12 +243,22 @@ async fn view(
         attachments,
         comments,
         can_edit,
-        can_comment: viewer.has_space_perm(&**db, c.space_id, SpacePerm::Comment).await?,
-        can_delete: viewer.has_space_perm(&**db, c.space_id, SpacePerm::Delete).await?,
-        can_restrict: viewer.has_space_perm(&**db, c.space_id, SpacePerm::Restrict).await? || is_space_admin,
+        can_comment: viewer
+            .has_space_perm(&**db, c.space_id, SpacePerm::Comment)
+            .await?,
+        can_delete: viewer
+            .has_space_perm(&**db, c.space_id, SpacePerm::Delete)
+            .await?,
+        can_restrict: viewer
+            .has_space_perm(&**db, c.space_id, SpacePerm::Restrict)
+            .await?
+            || is_space_admin,
         restricted,
         is_page: c.content_type == ContentType::Page,
-        posting_day: c.posting_day.map(|d| d.format("%B %-d, %Y").to_string()).unwrap_or_default(),
+        posting_day: c
+            .posting_day
+            .map(|d| d.format("%B %-d, %Y").to_string())
+            .unwrap_or_default(),
     };
     Ok(page.into_html())
 }
@@ -255,8 +295,16 @@ fn thread_comments<'a>(
             let p = c.parent_id.filter(|p| ids.contains(p));
             p == parent
         }) {
-            let html = app.renderer.render_content(db, viewer, c).await?.html.clone();
-            let mine = viewer.user.as_ref().is_some_and(|u| u.user_key == c.creator.user_key);
+            let html = app
+                .renderer
+                .render_content(db, viewer, c)
+                .await?
+                .html
+                .clone();
+            let mine = viewer
+                .user
+                .as_ref()
+                .is_some_and(|u| u.user_key == c.creator.user_key);
             out.push(CommentView {
                 id: c.id,
                 author: c.creator.display_name.clone(),
@@ -274,12 +322,23 @@ fn thread_comments<'a>(
     })
 }
 
-async fn display(State(app): State<AppState>, viewer: Viewer, Path((key, title)): Path<(String, String)>) -> UiResult {
+async fn display(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path((key, title)): Path<(String, String)>,
+) -> UiResult {
     let db = app.pool.get().await?;
     let t = title.replace('+', " ");
     let c = content::by_title(&**db, &viewer, &key, &t, ContentType::Page)
         .await?
-        .ok_or_else(|| login_if_anonymous(Error::NotFound(format!("no page titled {t:?} in space {key}")), &viewer))
+        .ok_or_else(|| {
+            login_if_anonymous(
+                Error::NotFound(format!(
+                    "no such page in space {key}, or you may not view it"
+                )),
+                &viewer,
+            )
+        })
         .next(&format!("/display/{key}/{title}"))?;
     Ok(see_other(&page_url(&c.space_key, c.id, &c.title)))
 }
@@ -293,12 +352,23 @@ async fn display_blog(
     let t = title.replace('+', " ");
     let c = content::by_title(&**db, &viewer, &key, &t, ContentType::BlogPost)
         .await?
-        .ok_or_else(|| login_if_anonymous(Error::NotFound(format!("no blog post titled {t:?} in space {key}")), &viewer))
+        .ok_or_else(|| {
+            login_if_anonymous(
+                Error::NotFound(format!(
+                    "no such blog post in space {key}, or you may not view it"
+                )),
+                &viewer,
+            )
+        })
         .next(&format!("/display/{key}"))?;
     Ok(see_other(&page_url(&c.space_key, c.id, &c.title)))
 }
 
-async fn viewpage_action(State(app): State<AppState>, viewer: Viewer, Query(q): Query<ViewQ>) -> UiResult {
+async fn viewpage_action(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<ViewQ>,
+) -> UiResult {
     let id = parse_id(q.page_id.as_deref().unwrap_or(""))?;
     let db = app.pool.get().await?;
     let c = content::get(&**db, &viewer, id)
@@ -310,8 +380,16 @@ async fn viewpage_action(State(app): State<AppState>, viewer: Viewer, Query(q): 
 
 /// Short links `/x/ID36`.
 async fn tiny(state: State<AppState>, viewer: Viewer, Path(t): Path<String>) -> UiResult {
-    let id = i64::from_str_radix(&t, 36).map_err(|_| Error::NotFound(format!("no short link {t:?}")))?;
-    viewpage_action(state, viewer, Query(ViewQ { page_id: Some(id.to_string()) })).await
+    let id =
+        i64::from_str_radix(&t, 36).map_err(|_| Error::NotFound(format!("no short link {t:?}")))?;
+    viewpage_action(
+        state,
+        viewer,
+        Query(ViewQ {
+            page_id: Some(id.to_string()),
+        }),
+    )
+    .await
 }
 
 // ---------------------------------------------------------------- editor
@@ -345,14 +423,22 @@ struct CreateQ {
     kind: Option<String>,
 }
 
-async fn create_form(State(app): State<AppState>, viewer: Viewer, Path(key): Path<String>, Query(q): Query<CreateQ>) -> UiResult {
+async fn create_form(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(key): Path<String>,
+    Query(q): Query<CreateQ>,
+) -> UiResult {
     let db = app.pool.get().await?;
     let here = format!("/spaces/{key}/create");
     let s = content::space(&**db, &viewer, &key)
         .await
         .map_err(|e| login_if_anonymous(e, &viewer))
         .next(&here)?;
-    viewer.require_space_perm(&**db, s.id, SpacePerm::Edit).await.next(&here)?;
+    viewer
+        .require_space_perm(&**db, s.id, SpacePerm::Edit)
+        .await
+        .next(&here)?;
     let is_blog = q.kind.as_deref() == Some("blogpost");
     Ok(Editor {
         layout: Layout::new("Create", &viewer).in_space(&s.key, &s.name),
@@ -360,7 +446,11 @@ async fn create_form(State(app): State<AppState>, viewer: Viewer, Path(key): Pat
         key: s.key.clone(),
         id: 0,
         kind: if is_blog { "blog post" } else { "page" },
-        heading: if is_blog { "New blog post".into() } else { "New page".into() },
+        heading: if is_blog {
+            "New blog post".into()
+        } else {
+            "New page".into()
+        },
         title: String::new(),
         source: String::new(),
         format: "markdown".into(),
@@ -386,7 +476,12 @@ fn storage_of(form: &FormData) -> String {
     }
 }
 
-async fn create(State(app): State<AppState>, viewer: Viewer, Path(key): Path<String>, form: FormData) -> UiResult {
+async fn create(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(key): Path<String>,
+    form: FormData,
+) -> UiResult {
     form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
     let is_blog = form.text("type") == "blogpost";
@@ -401,7 +496,11 @@ async fn create(State(app): State<AppState>, viewer: Viewer, Path(key): Path<Str
         &mut db,
         &viewer,
         content::NewContent {
-            content_type: if is_blog { ContentType::BlogPost } else { ContentType::Page },
+            content_type: if is_blog {
+                ContentType::BlogPost
+            } else {
+                ContentType::Page
+            },
             space_key: &key,
             title: form.text("title"),
             body: &body,
@@ -422,7 +521,11 @@ async fn create(State(app): State<AppState>, viewer: Viewer, Path(key): Path<Str
                 key: s.key.clone(),
                 id: 0,
                 kind: if is_blog { "blog post" } else { "page" },
-                heading: if is_blog { "New blog post".into() } else { "New page".into() },
+                heading: if is_blog {
+                    "New blog post".into()
+                } else {
+                    "New page".into()
+                },
                 title: form.text("title").into(),
                 source: form.text("body").into(),
                 format: form.text("format").into(),
@@ -450,12 +553,19 @@ async fn edit_form(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i
         .await
         .map_err(|e| login_if_anonymous(e, &viewer))
         .next(&here)?;
-    viewer.require_space_perm(&**db, c.space_id, SpacePerm::Edit).await.next(&here)?;
+    viewer
+        .require_space_perm(&**db, c.space_id, SpacePerm::Edit)
+        .await
+        .next(&here)?;
     if !viewer.passes_update_restrictions(&**db, c.id).await? {
-        return Err(Error::Forbidden("this page has edit restrictions that do not include you".into()).into());
+        return Err(Error::Forbidden(
+            "this page has edit restrictions that do not include you".into(),
+        )
+        .into());
     }
     Ok(Editor {
-        layout: Layout::new(format!("Edit - {}", c.title), &viewer).in_space(&c.space_key, &c.space_name),
+        layout: Layout::new(format!("Edit - {}", c.title), &viewer)
+            .in_space(&c.space_key, &c.space_name),
         action: format!("/pages/{id}/edit"),
         key: c.space_key.clone(),
         id,
@@ -476,7 +586,12 @@ async fn edit_form(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i
     .into_html())
 }
 
-async fn edit(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>, form: FormData) -> UiResult {
+async fn edit(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> UiResult {
     form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
     let body = storage_of(&form);
@@ -495,14 +610,19 @@ async fn edit(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>, 
     )
     .await;
     match r {
-        Ok(Saved::NewVersion(c) | Saved::Unchanged(c)) => Ok(see_other(&page_url(&c.space_key, c.id, &c.title))),
+        Ok(Saved::NewVersion(c) | Saved::Unchanged(c)) => {
+            Ok(see_other(&page_url(&c.space_key, c.id, &c.title)))
+        }
         Err(e @ (Error::BadRequest(_) | Error::TooLarge(_) | Error::Conflict(_))) => {
             let c = content::get(&**db, &viewer, id).await?;
             // On a conflict, keep the user's text and show what others
             // changed since the version they started from; the next save
             // is based on the current version.
             let (conflict_diff, base_version, error) = if matches!(e, Error::Conflict(_)) {
-                let old = content::version(&**db, &viewer, id, base).await.map(|v| v.body).unwrap_or_default();
+                let old = content::version(&**db, &viewer, id, base)
+                    .await
+                    .map(|v| v.body)
+                    .unwrap_or_default();
                 (
                     cairn_render::diff_inline_html(&old, &c.body),
                     c.version,
@@ -515,7 +635,8 @@ async fn edit(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>, 
                 (String::new(), base, e.public_message())
             };
             let mut r = Editor {
-                layout: Layout::new(format!("Edit - {}", c.title), &viewer).in_space(&c.space_key, &c.space_name),
+                layout: Layout::new(format!("Edit - {}", c.title), &viewer)
+                    .in_space(&c.space_key, &c.space_name),
                 action: format!("/pages/{id}/edit"),
                 key: c.space_key.clone(),
                 id,
@@ -555,15 +676,25 @@ async fn preview(State(app): State<AppState>, viewer: Viewer, form: FormData) ->
         };
         let body = storage_of(&form);
         content::validate_body(&body)?;
-        Ok(app.renderer.render_source(&**db, &viewer, key, page.as_ref(), &body).await?.html)
+        Ok(app
+            .renderer
+            .render_source(&**db, &viewer, key, page.as_ref(), &body)
+            .await?
+            .html)
     }
     .await;
     let html = match r {
         Ok(h) => h,
-        Err(e) => format!("<div class=\"preview-error\">{}</div>", content::xml_escape(&e.public_message())),
+        Err(e) => format!(
+            "<div class=\"preview-error\">{}</div>",
+            content::xml_escape(&e.public_message())
+        ),
     };
     let mut resp = html.into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     super::secure_headers(resp.headers_mut());
     resp
 }
@@ -599,10 +730,13 @@ async fn history(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64
         .map_err(|e| login_if_anonymous(e, &viewer))
         .next(&here)?;
     let versions = content::history(&**db, &viewer, id).await?;
-    let can_edit = viewer.has_space_perm(&**db, c.space_id, SpacePerm::Edit).await?
+    let can_edit = viewer
+        .has_space_perm(&**db, c.space_id, SpacePerm::Edit)
+        .await?
         && viewer.passes_update_restrictions(&**db, c.id).await?;
     Ok(HistoryPage {
-        layout: Layout::new(format!("History - {}", c.title), &viewer).in_space(&c.space_key, &c.space_name),
+        layout: Layout::new(format!("History - {}", c.title), &viewer)
+            .in_space(&c.space_key, &c.space_name),
         id,
         title: c.title.clone(),
         page_url: page_url(&c.space_key, c.id, &c.title),
@@ -638,17 +772,28 @@ struct VersionPage {
     can_edit: bool,
 }
 
-async fn version_view(State(app): State<AppState>, viewer: Viewer, Path((id, n)): Path<(i64, i32)>) -> UiResult {
+async fn version_view(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path((id, n)): Path<(i64, i32)>,
+) -> UiResult {
     let db = app.pool.get().await?;
     let c = content::get(&**db, &viewer, id)
         .await
         .map_err(|e| login_if_anonymous(e, &viewer))
         .next(&format!("/pages/{id}/version/{n}"))?;
     let v = content::version(&**db, &viewer, id, n).await?;
-    let html = app.renderer.render_source(&**db, &viewer, &c.space_key, Some(&c), &v.body).await?.html;
-    let can_edit = viewer.has_space_perm(&**db, c.space_id, SpacePerm::Edit).await?;
+    let html = app
+        .renderer
+        .render_source(&**db, &viewer, &c.space_key, Some(&c), &v.body)
+        .await?
+        .html;
+    let can_edit = viewer
+        .has_space_perm(&**db, c.space_id, SpacePerm::Edit)
+        .await?;
     Ok(VersionPage {
-        layout: Layout::new(format!("{} (v. {n})", v.title), &viewer).in_space(&c.space_key, &c.space_name),
+        layout: Layout::new(format!("{} (v. {n})", v.title), &viewer)
+            .in_space(&c.space_key, &c.space_name),
         id,
         title: v.title.clone(),
         number: n,
@@ -684,7 +829,12 @@ struct DiffPage {
     page_url: String,
 }
 
-async fn diff(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>, Query(q): Query<DiffQ>) -> UiResult {
+async fn diff(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Query(q): Query<DiffQ>,
+) -> UiResult {
     let db = app.pool.get().await?;
     let c = content::get(&**db, &viewer, id)
         .await
@@ -706,7 +856,8 @@ async fn diff(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>, 
     .await
     .map_err(Error::internal)?;
     Ok(DiffPage {
-        layout: Layout::new(format!("Compare - {}", c.title), &viewer).in_space(&c.space_key, &c.space_name),
+        layout: Layout::new(format!("Compare - {}", c.title), &viewer)
+            .in_space(&c.space_key, &c.space_name),
         id,
         title: c.title.clone(),
         from,
@@ -720,12 +871,19 @@ async fn diff(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>, 
     .into_html())
 }
 
-async fn restore(State(app): State<AppState>, viewer: Viewer, Path((id, n)): Path<(i64, i32)>, form: FormData) -> UiResult {
+async fn restore(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path((id, n)): Path<(i64, i32)>,
+    form: FormData,
+) -> UiResult {
     form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
     let base: i32 = form.int("base_version")?;
     match content::restore_version(&mut db, &viewer, id, n, base).await? {
-        Saved::NewVersion(c) | Saved::Unchanged(c) => Ok(see_other(&page_url(&c.space_key, c.id, &c.title))),
+        Saved::NewVersion(c) | Saved::Unchanged(c) => {
+            Ok(see_other(&page_url(&c.space_key, c.id, &c.title)))
+        }
     }
 }
 
@@ -751,7 +909,8 @@ async fn move_form(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i
         .next(&format!("/pages/{id}/move"))?;
     let spaces = content::spaces(&**db, &viewer).await?;
     Ok(MovePage {
-        layout: Layout::new(format!("Move - {}", c.title), &viewer).in_space(&c.space_key, &c.space_name),
+        layout: Layout::new(format!("Move - {}", c.title), &viewer)
+            .in_space(&c.space_key, &c.space_name),
         id,
         title: c.title.clone(),
         key: c.space_key.clone(),
@@ -762,10 +921,19 @@ async fn move_form(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i
     .into_html())
 }
 
-async fn move_post(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>, form: FormData) -> UiResult {
+async fn move_post(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> UiResult {
     form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
-    let key = form.get("space").map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let key = form
+        .get("space")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
     // The parent may be given by id or by title (in the target space).
     let parent = match form.get("parent").map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
@@ -777,17 +945,32 @@ async fn move_post(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i
                 Some(
                     content::by_title(&**db, &viewer, &k, p, ContentType::Page)
                         .await?
-                        .ok_or_else(|| Error::BadRequest(format!("no page titled {p:?} in space {k}")))?
+                        .ok_or_else(|| {
+                            Error::BadRequest(format!("no page titled {p:?} in space {k}"))
+                        })?
                         .id,
                 )
             }
         },
     };
-    let c = content::move_page(&mut db, &viewer, id, key.as_deref(), parent, form.opt_int("position")?).await?;
+    let c = content::move_page(
+        &mut db,
+        &viewer,
+        id,
+        key.as_deref(),
+        parent,
+        form.opt_int("position")?,
+    )
+    .await?;
     Ok(see_other(&page_url(&c.space_key, c.id, &c.title)))
 }
 
-async fn copy(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>, form: FormData) -> UiResult {
+async fn copy(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> UiResult {
     form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
     let c = content::get(&**db, &viewer, id).await?;
@@ -799,7 +982,12 @@ async fn copy(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>, 
     Ok(see_other(&page_url(&n.space_key, n.id, &n.title)))
 }
 
-async fn delete(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>, form: FormData) -> UiResult {
+async fn delete(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> UiResult {
     form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
     let c = content::get(&**db, &viewer, id).await?;
@@ -812,7 +1000,12 @@ async fn delete(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>
     Ok(see_other(&to))
 }
 
-async fn labels_post(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>, form: FormData) -> UiResult {
+async fn labels_post(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> UiResult {
     form.check_csrf(&viewer)?;
     let db = app.pool.get().await?;
     if let Some(name) = form.get("remove") {
@@ -826,20 +1019,35 @@ async fn labels_post(State(app): State<AppState>, viewer: Viewer, Path(id): Path
             .collect();
         content::add_labels(&**db, &viewer, id, &names).await?;
     }
-    Ok(see_other(&format!("/pages/viewpage.action?pageId={id}#labels")))
+    Ok(see_other(&format!(
+        "/pages/viewpage.action?pageId={id}#labels"
+    )))
 }
 
 // ---------------------------------------------------------------- comments
 
-async fn comment_post(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>, form: FormData) -> UiResult {
+async fn comment_post(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> UiResult {
     form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
     let body = cairn_render::markdown_to_storage(form.text("body"));
     let c = content::add_comment(&mut db, &viewer, id, form.opt_int("reply_to")?, &body).await?;
-    Ok(see_other(&format!("/pages/viewpage.action?pageId={id}#comment-{}", c.id)))
+    Ok(see_other(&format!(
+        "/pages/viewpage.action?pageId={id}#comment-{}",
+        c.id
+    )))
 }
 
-async fn comment_edit(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>, form: FormData) -> UiResult {
+async fn comment_edit(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> UiResult {
     form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
     let body = if form.text("format") == "storage" {
@@ -854,7 +1062,12 @@ async fn comment_edit(State(app): State<AppState>, viewer: Viewer, Path(id): Pat
     )))
 }
 
-async fn comment_delete(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>, form: FormData) -> UiResult {
+async fn comment_delete(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> UiResult {
     form.check_csrf(&viewer)?;
     let db = app.pool.get().await?;
     let c = content::get(&**db, &viewer, id).await?;
@@ -887,7 +1100,8 @@ async fn restrictions_page(app: &AppState, viewer: &Viewer, id: i64, message: St
         .next(&format!("/pages/{id}/restrictions"))?;
     let r = content::restrictions(&**db, viewer, id).await?;
     Ok(RestrictionsPage {
-        layout: Layout::new(format!("Restrictions - {}", c.title), viewer).in_space(&c.space_key, &c.space_name),
+        layout: Layout::new(format!("Restrictions - {}", c.title), viewer)
+            .in_space(&c.space_key, &c.space_name),
         id,
         title: c.title.clone(),
         page_url: page_url(&c.space_key, c.id, &c.title),
@@ -898,11 +1112,20 @@ async fn restrictions_page(app: &AppState, viewer: &Viewer, id: i64, message: St
     .into_html())
 }
 
-async fn restrictions(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> UiResult {
+async fn restrictions(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> UiResult {
     restrictions_page(&app, &viewer, id, String::new()).await
 }
 
-async fn restrictions_post(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>, form: FormData) -> UiResult {
+async fn restrictions_post(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> UiResult {
     form.check_csrf(&viewer)?;
     let db = app.pool.get().await?;
     let op = form.text("operation");
@@ -910,8 +1133,17 @@ async fn restrictions_post(State(app): State<AppState>, viewer: Viewer, Path(id)
         if form.text("action") == "clear" {
             return content::clear_restrictions(&**db, &viewer, id, op).await;
         }
-        let who = crate::users::parse_principal(&**db, form.text("kind"), form.text("name").trim()).await?;
-        content::set_restriction(&**db, &viewer, id, op, &who, form.text("action") != "remove").await
+        let who = crate::users::parse_principal(&**db, form.text("kind"), form.text("name").trim())
+            .await?;
+        content::set_restriction(
+            &**db,
+            &viewer,
+            id,
+            op,
+            &who,
+            form.text("action") != "remove",
+        )
+        .await
     }
     .await;
     drop(db);
@@ -937,16 +1169,27 @@ struct AttachmentsPage {
     message: String,
 }
 
-async fn attachments_page(app: &AppState, viewer: &Viewer, id: i64, message: String, status: StatusCode) -> UiResult {
+async fn attachments_page(
+    app: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    message: String,
+    status: StatusCode,
+) -> UiResult {
     let db = app.pool.get().await?;
     let c = content::get(&**db, viewer, id)
         .await
         .map_err(|e| login_if_anonymous(e, viewer))
         .next(&format!("/pages/{id}/attachments"))?;
-    let files = attach::list(&**db, viewer, id).await?.into_iter().map(|a| attachment_view(id, a)).collect();
+    let files = attach::list(&**db, viewer, id)
+        .await?
+        .into_iter()
+        .map(|a| attachment_view(id, a))
+        .collect();
     let can_attach = attach::check_can_attach(&**db, viewer, id).await.is_ok();
     let mut r = AttachmentsPage {
-        layout: Layout::new(format!("Attachments - {}", c.title), viewer).in_space(&c.space_key, &c.space_name),
+        layout: Layout::new(format!("Attachments - {}", c.title), viewer)
+            .in_space(&c.space_key, &c.space_name),
         id,
         title: c.title.clone(),
         page_url: page_url(&c.space_key, c.id, &c.title),
@@ -967,7 +1210,12 @@ async fn attachments(State(app): State<AppState>, viewer: Viewer, Path(id): Path
 /// Multipart upload from the attachments page: `_csrf`, `comment`, then
 /// one or more `file` parts. A file with an existing name becomes its next
 /// version.
-async fn upload(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>, mut mp: Multipart) -> UiResult {
+async fn upload(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    mut mp: Multipart,
+) -> UiResult {
     {
         let db = app.pool.get().await?;
         attach::check_can_attach(&**db, &viewer, id).await?;
@@ -979,13 +1227,25 @@ async fn upload(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>
         let field = match mp.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => return attachments_page(&app, &viewer, id, format!("The upload failed: {e}"), StatusCode::BAD_REQUEST).await,
+            Err(e) => {
+                return attachments_page(
+                    &app,
+                    &viewer,
+                    id,
+                    format!("The upload failed: {e}"),
+                    StatusCode::BAD_REQUEST,
+                )
+                .await
+            }
         };
         let name = field.name().unwrap_or("").to_owned();
         match name.as_str() {
             "_csrf" => {
                 let v = field.text().await.unwrap_or_default();
-                csrf_ok = viewer.csrf.as_deref().is_some_and(|t| crate::auth::same_secret(t, &v));
+                csrf_ok = viewer
+                    .csrf
+                    .as_deref()
+                    .is_some_and(|t| crate::auth::same_secret(t, &v));
             }
             "comment" => comment = field.text().await.unwrap_or_default(),
             "file" => {
@@ -1001,7 +1261,14 @@ async fn upload(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>
                     Ok(s) => s,
                     Err(e @ (Error::TooLarge(_) | Error::BadRequest(_))) => {
                         let status = e.status();
-                        return attachments_page(&app, &viewer, id, format!("{filename}: {}", e.public_message()), status).await;
+                        return attachments_page(
+                            &app,
+                            &viewer,
+                            id,
+                            format!("{filename}: {}", e.public_message()),
+                            status,
+                        )
+                        .await;
                     }
                     Err(e) => return Err(e.into()),
                 };
@@ -1023,7 +1290,8 @@ async fn upload(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>
                 match r {
                     Ok(a) => done.push(a.content.title),
                     Err(Error::BadRequest(m)) => {
-                        return attachments_page(&app, &viewer, id, m, StatusCode::BAD_REQUEST).await
+                        return attachments_page(&app, &viewer, id, m, StatusCode::BAD_REQUEST)
+                            .await
                     }
                     Err(e) => return Err(e.into()),
                 }
@@ -1032,7 +1300,11 @@ async fn upload(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>
         }
     }
     if !csrf_ok {
-        return Err(Error::Forbidden("the form has expired or did not come from this site; reload the page and try again".into()).into());
+        return Err(Error::Forbidden(
+            "the form has expired or did not come from this site; reload the page and try again"
+                .into(),
+        )
+        .into());
     }
     let msg = if done.is_empty() {
         "Choose a file to upload.".to_owned()
@@ -1064,18 +1336,39 @@ async fn download(
         drop(db);
         let sha = v.file_sha256.clone().unwrap_or_default();
         let bytes = app.files.read_verified(&sha).await?;
-        let mt = v.media_type.clone().unwrap_or_else(|| "application/octet-stream".into());
-        let disposition = if attach::inline_safe(&mt) { "inline" } else { "attachment" };
+        let mt = v
+            .media_type
+            .clone()
+            .unwrap_or_else(|| "application/octet-stream".into());
+        let disposition = if attach::inline_safe(&mt) {
+            "inline"
+        } else {
+            "attachment"
+        };
         let encoded = enc(&v.title);
         let mut resp = Response::new(Body::from(bytes));
         let h = resp.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&mt).unwrap_or(HeaderValue::from_static("application/octet-stream")));
-        if let Ok(d) = HeaderValue::from_str(&format!("{disposition}; filename*=UTF-8''{encoded}")) {
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_str(&mt)
+                .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+        );
+        if let Ok(d) = HeaderValue::from_str(&format!("{disposition}; filename*=UTF-8''{encoded}"))
+        {
             h.insert(header::CONTENT_DISPOSITION, d);
         }
-        h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=0"));
+        h.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("sandbox; default-src 'none'"),
+        );
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, max-age=0"),
+        );
         if let Some(s) = v.file_size {
             h.insert(header::CONTENT_LENGTH, HeaderValue::from(s as u64));
         }
@@ -1084,7 +1377,10 @@ async fn download(
     .await;
     match r {
         Ok(r) => r,
-        Err(Error::Unauthorized(_)) => see_other(&format!("/login?next={}", enc(&format!("/download/attachments/{page}/{filename}")))),
+        Err(Error::Unauthorized(_)) => see_other(&format!(
+            "/login?next={}",
+            enc(&format!("/download/attachments/{page}/{filename}"))
+        )),
         Err(e) => super::UiError::from(e).into_response(),
     }
 }

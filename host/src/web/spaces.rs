@@ -136,7 +136,15 @@ async fn create_space(State(app): State<AppState>, viewer: Viewer, form: FormDat
     form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
     let key = form.text("key").trim().to_owned();
-    match content::create_space(&mut db, &viewer, &key, form.text("name"), form.text("description")).await {
+    match content::create_space(
+        &mut db,
+        &viewer,
+        &key,
+        form.text("name"),
+        form.text("description"),
+    )
+    .await
+    {
         Ok(s) => Ok(see_other(&format!("/spaces/{}", enc(&s.key)))),
         Err(Error::BadRequest(m)) => {
             let mut r = CreateSpace {
@@ -154,7 +162,11 @@ async fn create_space(State(app): State<AppState>, viewer: Viewer, form: FormDat
     }
 }
 
-async fn space_home(State(app): State<AppState>, viewer: Viewer, Path(key): Path<String>) -> UiResult {
+async fn space_home(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(key): Path<String>,
+) -> UiResult {
     let db = app.pool.get().await?;
     let s = content::space(&**db, &viewer, &key)
         .await
@@ -204,7 +216,9 @@ async fn blog(State(app): State<AppState>, viewer: Viewer, Path(key): Path<Strin
             .map(|c| {
                 (
                     item(c),
-                    c.posting_day.map(|d| d.format("%B %-d, %Y").to_string()).unwrap_or_default(),
+                    c.posting_day
+                        .map(|d| d.format("%B %-d, %Y").to_string())
+                        .unwrap_or_default(),
                 )
             })
             .collect(),
@@ -232,26 +246,47 @@ async fn settings_page(app: &AppState, viewer: &Viewer, key: &str, message: Stri
         .map_err(|e| login_if_anonymous(e, viewer))
         .next(&format!("/spaces/{key}/settings"))?;
     Ok(SettingsPage {
-        layout: Layout::new(format!("Space settings - {}", s.name), viewer).in_space(&s.key, &s.name),
+        layout: Layout::new(format!("Space settings - {}", s.name), viewer)
+            .in_space(&s.key, &s.name),
         grants: content::space_grants(&**db, s.id).await?,
         key: s.key,
         name: s.name,
         description: s.description,
-        perms: SpacePerm::ALL.iter().map(|p| (p.as_str(), p.label())).collect(),
+        perms: SpacePerm::ALL
+            .iter()
+            .map(|p| (p.as_str(), p.label()))
+            .collect(),
         message,
     }
     .into_html())
 }
 
-async fn settings(State(app): State<AppState>, viewer: Viewer, Path(key): Path<String>) -> UiResult {
+async fn settings(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(key): Path<String>,
+) -> UiResult {
     settings_page(&app, &viewer, &key, String::new()).await
 }
 
-async fn settings_post(State(app): State<AppState>, viewer: Viewer, Path(key): Path<String>, form: FormData) -> UiResult {
+async fn settings_post(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(key): Path<String>,
+    form: FormData,
+) -> UiResult {
     form.check_csrf(&viewer)?;
     let db = app.pool.get().await?;
     let s = content::space_for_admin(&**db, &viewer, &key).await?;
-    let r = content::update_space(&**db, &viewer, &s, form.text("name"), form.text("description"), None).await;
+    let r = content::update_space(
+        &**db,
+        &viewer,
+        &s,
+        form.text("name"),
+        form.text("description"),
+        None,
+    )
+    .await;
     drop(db);
     match r {
         Ok(()) => settings_page(&app, &viewer, &key, "Saved.".into()).await,
@@ -260,14 +295,24 @@ async fn settings_post(State(app): State<AppState>, viewer: Viewer, Path(key): P
     }
 }
 
-async fn permissions_post(State(app): State<AppState>, viewer: Viewer, Path(key): Path<String>, form: FormData) -> UiResult {
+async fn permissions_post(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(key): Path<String>,
+    form: FormData,
+) -> UiResult {
     form.check_csrf(&viewer)?;
     let db = app.pool.get().await?;
     let s = content::space_for_admin(&**db, &viewer, &key).await?;
     let r = async {
-        let who = users::parse_principal(&**db, form.text("kind"), form.text("name").trim()).await?;
-        let perm = SpacePerm::parse(form.text("permission"))
-            .ok_or_else(|| Error::BadRequest(format!("unknown space permission {:?}", form.text("permission"))))?;
+        let who =
+            users::parse_principal(&**db, form.text("kind"), form.text("name").trim()).await?;
+        let perm = SpacePerm::parse(form.text("permission")).ok_or_else(|| {
+            Error::BadRequest(format!(
+                "unknown space permission {:?}",
+                form.text("permission")
+            ))
+        })?;
         content::set_space_grant(&**db, &viewer, s.id, perm, &who, form.text("grant") == "1").await
     }
     .await;
@@ -325,7 +370,12 @@ async fn trash(State(app): State<AppState>, viewer: Viewer, Path(key): Path<Stri
     .into_html())
 }
 
-async fn trash_restore(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>, form: FormData) -> UiResult {
+async fn trash_restore(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> UiResult {
     form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
     let c = content::restore_from_trash(&mut db, &viewer, id).await?;
@@ -336,7 +386,12 @@ async fn trash_restore(State(app): State<AppState>, viewer: Viewer, Path(id): Pa
     Ok(see_other(&to))
 }
 
-async fn trash_purge(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>, form: FormData) -> UiResult {
+async fn trash_purge(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> UiResult {
     form.check_csrf(&viewer)?;
     let db = app.pool.get().await?;
     let c = content::get_any(&**db, &viewer, id).await?;

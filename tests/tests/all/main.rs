@@ -1,4 +1,8 @@
 //! All end-to-end tests in one binary, so linking happens once.
 
+mod attachments;
+mod auth;
+mod content;
 mod migrations;
+mod perms;
 mod status;
