@@ -9,6 +9,9 @@ function el(tag, attrs, text) {
   return e;
 }
 
+// Ids of the current page's ancestors, so the tree opens down to it.
+const openPath = new Set((document.querySelector(".page-tree")?.dataset.path || "").split(",").filter(Boolean));
+
 async function loadBranch(ul, space, parent, current, offset) {
   const q = new URLSearchParams({ space });
   if (parent) q.set("parent", parent);
@@ -42,6 +45,7 @@ async function loadBranch(ul, space, parent, current, offset) {
       sub.hidden = false;
     });
     ul.append(li);
+    if (n.hasChildren && openPath.has(n.id)) toggle.click();
   }
   if (data.more) {
     const li = el("li");

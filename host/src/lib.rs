@@ -8,6 +8,7 @@ pub mod auth;
 pub mod config;
 pub mod content;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod perms;
 pub mod render;

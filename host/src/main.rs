@@ -26,6 +26,16 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Create an administrator (if missing) and the DEMO space (if missing).
+    Demo {
+        /// The administrator's username.
+        #[arg(long, default_value = "admin")]
+        admin: String,
+        /// Where the administrator's password is kept: read if it exists,
+        /// else generated and written there (mode 0600).
+        #[arg(long)]
+        password_file: PathBuf,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -75,6 +85,15 @@ async fn main() -> anyhow::Result<()> {
             r?;
         }
         Command::Serve => serve(config).await?,
+        Command::Demo {
+            admin,
+            password_file,
+        } => {
+            let (url, pg) = database(&config).await?;
+            let r = demo(&url, &config, &admin, &password_file).await;
+            stop_embedded(pg).await;
+            r?;
+        }
     }
     Ok(())
 }
@@ -101,6 +120,64 @@ async fn stop_embedded(pg: Option<cairn_embedded_pg::EmbeddedPostgres>) {
             tracing::warn!(error = %e, "stopping the embedded PostgreSQL failed");
         }
     }
+}
+
+async fn demo(
+    url: &str,
+    config: &Config,
+    admin: &str,
+    password_file: &std::path::Path,
+) -> anyhow::Result<()> {
+    cairn::db::migrate(url).await?;
+    let pool = cairn::db::pool(url, 2)?;
+    let password = match std::fs::read_to_string(password_file) {
+        Ok(p) => p.trim().to_owned(),
+        Err(_) => {
+            let p = cairn::auth::random_token(12);
+            if let Some(dir) = password_file.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(password_file, &p)
+                .with_context(|| format!("cannot write {}", password_file.display()))?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(password_file, std::fs::Permissions::from_mode(0o600))?;
+            }
+            p
+        }
+    };
+    {
+        let mut db = pool.get().await?;
+        if cairn::users::by_name(&**db, admin).await?.is_none() {
+            cairn::users::create(
+                &mut db,
+                cairn::users::NewUser {
+                    username: admin,
+                    display_name: Some("Demo Administrator"),
+                    email: Some("admin@example.com"),
+                    password: &password,
+                    admin: true,
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot create {admin}: {}", e.public_message()))?;
+        }
+    }
+    let state = cairn::AppState::new(pool, config.shared_home.clone());
+    let created = cairn::demo::seed(&state, admin)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot create the demo content: {e}"))?;
+    println!(
+        "demo space {}; log in as {admin} with the password in {}",
+        if created {
+            "created"
+        } else {
+            "already present"
+        },
+        password_file.display()
+    );
+    Ok(())
 }
 
 async fn user_command(url: &str, cmd: UserCommand) -> anyhow::Result<()> {

@@ -91,6 +91,8 @@ pub struct Layout {
     pub space: Option<(String, String)>,
     /// The page shown, so the sidebar tree can open to it (0 = none).
     pub current_id: i64,
+    /// Comma-separated ancestor ids of the current page (tree auto-open).
+    pub tree_path: String,
 }
 
 impl Layout {
@@ -106,13 +108,19 @@ impl Layout {
             csrf: viewer.csrf.clone().unwrap_or_default(),
             space: None,
             current_id: 0,
+            tree_path: String::new(),
         }
     }
     pub fn plain(title: &str) -> Layout {
         Layout::new(title, &Viewer::anonymous())
     }
-    pub fn at(mut self, id: i64) -> Layout {
+    pub fn at(mut self, id: i64, ancestors: &[i64]) -> Layout {
         self.current_id = id;
+        self.tree_path = ancestors
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
         self
     }
     pub fn in_space(mut self, key: &str, name: &str) -> Layout {

@@ -223,7 +223,7 @@ async fn view(
     let page = PageView {
         layout: Layout::new(&c.title, &viewer)
             .in_space(&c.space_key, &c.space_name)
-            .at(c.id),
+            .at(c.id, &c.ancestors),
         id: c.id,
         kind: kind_name(c.content_type),
         key: c.space_key.clone(),

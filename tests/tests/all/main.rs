@@ -2,6 +2,7 @@
 
 mod attachments;
 mod auth;
+mod browser;
 mod content;
 mod migrations;
 mod perms;

@@ -1,0 +1,338 @@
+//! One browser test in headless Chromium driven over WebDriver
+//! (chromedriver): log in, create a page (with the live preview), edit it,
+//! see it in history and diff, and check that no script from a hostile page
+//! runs. The WebDriver client is a few JSON calls over reqwest.
+
+use std::time::Duration;
+
+use cairn_tests::{wait_until, TestNode};
+use serde_json::{json, Value};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+struct Driver {
+    _process: tokio::process::Child,
+    http: reqwest::Client,
+    url: String,
+}
+
+impl Driver {
+    async fn start() -> Driver {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let bin = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .expect(
+                "chromedriver is not installed: tests/run.sh installs chromium and chromium-driver",
+            );
+        let process = tokio::process::Command::new(bin)
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start chromedriver");
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        let ready = wait_until(Duration::from_secs(20), || {
+            let http = http.clone();
+            let u = format!("{base}/status");
+            async move { http.get(u).send().await.is_ok() }
+        })
+        .await;
+        assert!(ready, "chromedriver did not start");
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "unhandledPromptBehavior": "accept",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                         "--disable-dev-shm-usage", "--window-size=1280,900"]
+            }
+        }}});
+        let r: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let sid = r["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {r}"))
+            .to_owned();
+        Driver {
+            _process: process,
+            http,
+            url: format!("{base}/session/{sid}"),
+        }
+    }
+
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let r = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let v: Value = r.json().await.unwrap();
+        if v["value"].get("error").is_some() {
+            panic!("webdriver {path}: {v}");
+        }
+        v["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.cmd(reqwest::Method::POST, "/url", json!({"url": url}))
+            .await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let v = self
+            .cmd(
+                reqwest::Method::POST,
+                "/element",
+                json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        v[ELEMENT].as_str().unwrap().to_owned()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/clear"),
+            json!({}),
+        )
+        .await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/value"),
+            json!({"text": text}),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let e = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/click"),
+            json!({}),
+        )
+        .await;
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({"script": script, "args": []}),
+        )
+        .await
+    }
+
+    async fn current_url(&self) -> String {
+        self.cmd(reqwest::Method::GET, "/url", json!({}))
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    }
+
+    async fn source(&self) -> String {
+        self.cmd(reqwest::Method::GET, "/source", json!({}))
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    }
+
+    async fn wait_for(&self, what: &str, script: &str) {
+        let ok = wait_until(Duration::from_secs(15), || async {
+            self.js(script).await == json!(true)
+        })
+        .await;
+        assert!(
+            ok,
+            "timed out waiting for {what}; page:\n{}",
+            self.source().await
+        );
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // Best effort: end the browser session; chromedriver is killed on drop.
+        let _ = std::thread::spawn({
+            let url = self.url.clone();
+            move || {
+                let _ = std::process::Command::new("curl")
+                    .args(["-s", "-X", "DELETE", &url])
+                    .output();
+            }
+        })
+        .join();
+    }
+}
+
+const HOSTILE_TITLE: &str = "Hostile <img src=x onerror=\"window.__pwned='title'\">";
+const HOSTILE_BODY: &str = r#"<p>hostile</p><script>window.__pwned='script'</script>
+<p><a href="javascript:window.__pwned='href'">click</a><img src="x" onerror="window.__pwned='img'"/></p>
+<p style="background:url(javascript:window.__pwned='css')">styled</p>
+<ac:structured-macro ac:name="code"><ac:parameter ac:name="title">&lt;img src=x onerror=window.__pwned='macro'&gt;</ac:parameter><ac:plain-text-body><![CDATA[</code><img src=x onerror="window.__pwned='cdata'">]]></ac:plain-text-body></ac:structured-macro>
+<ac:structured-macro ac:name="info"><ac:parameter ac:name="title">&quot;&gt;&lt;svg onload="window.__pwned='svg'"&gt;</ac:parameter><ac:rich-text-body><iframe src="javascript:window.__pwned='iframe'"></iframe></ac:rich-text-body></ac:structured-macro>
+<ac:link><ri:page ri:content-title="x&quot; onmouseover=&quot;window.__pwned='link'"/><ac:plain-text-link-body><![CDATA[<b onmouseover="window.__pwned='body'">link</b>]]></ac:plain-text-link-body></ac:link>"#;
+
+#[tokio::test]
+async fn browser_login_create_edit_history_diff_and_no_hostile_script_runs() {
+    let node = TestNode::start().await;
+    let d = Driver::start().await;
+    let base = node.base.clone();
+
+    // Log in.
+    d.goto(&format!("{base}/login")).await;
+    d.type_into("#username", "admin").await;
+    d.type_into("#password", &cairn_tests::password_of("admin"))
+        .await;
+    d.click("#login-submit").await;
+    d.wait_for(
+        "the dashboard",
+        "return document.title.startsWith('Dashboard')",
+    )
+    .await;
+
+    // Create a space through its form.
+    d.goto(&format!("{base}/spaces/create")).await;
+    d.type_into("input[name=name]", "Browser Space").await;
+    d.type_into("input[name=key]", "BR").await;
+    d.click("button[type=submit].primary").await;
+    d.wait_for(
+        "the space home",
+        "return location.pathname.startsWith('/spaces/BR/pages/')",
+    )
+    .await;
+
+    // Create a page in Markdown; the live preview renders it as we type.
+    d.goto(&format!("{base}/spaces/BR/create")).await;
+    d.type_into("#title", "Browser Page").await;
+    d.type_into("#body", "# Release plan\n\nShip **on Tuesday**.\n")
+        .await;
+    d.wait_for("the live preview", "return !!document.querySelector('#preview h1') && document.querySelector('#preview strong').textContent === 'on Tuesday'").await;
+    d.click("#save").await;
+    d.wait_for("the new page", "return document.querySelector('#title-text') && document.querySelector('#title-text').textContent === 'Browser Page'").await;
+    let url = d.current_url().await;
+    let id = cairn_tests::page_id_of(&url).expect("page id in url");
+    assert!(d
+        .source()
+        .await
+        .contains("Ship <strong>on Tuesday</strong>"));
+
+    // Edit it.
+    d.click("#edit-page").await;
+    d.wait_for("the editor", "return !!document.querySelector('#body')")
+        .await;
+    d.js("document.querySelector('#format').value = 'markdown'")
+        .await;
+    d.type_into("#body", "# Release plan\n\nShip **on Thursday**.\n")
+        .await;
+    d.click("#save").await;
+    d.wait_for(
+        "the edited page",
+        "return document.body.textContent.includes('on Thursday')",
+    )
+    .await;
+    assert!(d.source().await.contains("version 2"));
+
+    // History and diff.
+    d.goto(&format!("{base}/pages/{id}/history")).await;
+    assert_eq!(
+        d.js("return document.querySelectorAll('tr.version-row').length")
+            .await,
+        json!(2)
+    );
+    d.click("#compare").await;
+    d.wait_for("the diff", "return !!document.querySelector('#diff')")
+        .await;
+    let diff = d
+        .js("return document.querySelector('#diff').innerHTML")
+        .await;
+    let diff = diff.as_str().unwrap();
+    assert!(
+        diff.contains("<del")
+            && diff.contains("Tuesday")
+            && diff.contains("<ins")
+            && diff.contains("Thursday"),
+        "{diff}"
+    );
+
+    // A hostile page, written through the form as storage format.
+    let c = node.login("admin").await;
+    let hostile = c
+        .create_page("BR", HOSTILE_TITLE, HOSTILE_BODY, Some(id))
+        .await;
+    c.post(
+        &format!("/pages/{hostile}/comments"),
+        &[(
+            "body",
+            "<img src=x onerror=\"window.__pwned='comment'\"> hi",
+        )],
+    )
+    .await;
+    c.post(
+        &format!("/pages/{hostile}/labels"),
+        &[("labels", "x\"onmouseover=alert(1)")],
+    )
+    .await;
+    d.goto(&format!("{base}/pages/viewpage.action?pageId={hostile}"))
+        .await;
+    d.wait_for(
+        "the hostile page",
+        "return document.readyState === 'complete' && !!document.querySelector('#main-content')",
+    )
+    .await;
+    // Let images fail and handlers fire if any slipped through, and hover everything.
+    d.js("document.querySelectorAll('*').forEach(e => { e.dispatchEvent(new MouseEvent('mouseover', {bubbles: true})); })").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        d.js("return window.__pwned === undefined ? null : window.__pwned")
+            .await,
+        Value::Null,
+        "a hostile script ran"
+    );
+    assert_eq!(d.js("return document.querySelectorAll('script:not([src]), iframe, svg, [onerror], [onmouseover], [onload]').length").await, json!(0));
+    assert_eq!(d.js("return [...document.querySelectorAll('a')].filter(a => a.href.startsWith('javascript')).length").await, json!(0));
+    let title = d
+        .js("return document.querySelector('#title-text').textContent")
+        .await;
+    assert_eq!(
+        title,
+        json!(HOSTILE_TITLE),
+        "the hostile title shows as text"
+    );
+
+    // The same markup through the editor's live preview.
+    d.goto(&format!("{base}/spaces/BR/create")).await;
+    d.js("document.querySelector('#format').value = 'storage'")
+        .await;
+    d.type_into("#body", HOSTILE_BODY).await;
+    d.wait_for(
+        "the hostile preview",
+        "return document.querySelector('#preview').textContent.includes('hostile')",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        d.js("return window.__pwned === undefined ? null : window.__pwned")
+            .await,
+        Value::Null,
+        "a hostile script ran in the preview"
+    );
+}
