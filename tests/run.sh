@@ -3,7 +3,7 @@
 # under .cairn/test-pg, runs every test, stops PostgreSQL. Safe to run twice.
 set -euo pipefail
 . "$(dirname "$0")/scripts/lib.sh"
-ensure_packages
+ensure_packages test
 cd "$ROOT"
 mkdir -p "$STATE"
 PGDIR="$STATE/test-pg"

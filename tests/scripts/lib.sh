@@ -7,9 +7,15 @@ PG_BIN=""
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
+# ensure_packages [test]: with "test", also what only the test suite needs
+# (headless Chromium and its WebDriver for the browser test).
 ensure_packages() {
   local missing=()
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  if [ "${1:-}" = test ]; then
+    command -v chromium >/dev/null || missing+=(chromium)
+    command -v chromedriver >/dev/null || missing+=(chromium-driver)
+  fi
   command -v cc >/dev/null || missing+=(build-essential)
   command -v curl >/dev/null || missing+=(curl)
   if [ ${#missing[@]} -gt 0 ]; then

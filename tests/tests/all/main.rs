@@ -4,6 +4,7 @@ mod attachments;
 mod auth;
 mod browser;
 mod content;
+mod embedded;
 mod migrations;
 mod perms;
 mod status;
