@@ -52,7 +52,28 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/status", get(status::status))
         .merge(web::routes())
+        // Uploads lift this on their own routes and enforce the attachment
+        // limit while streaming.
+        .layer(axum::extract::DefaultBodyLimit::max(8 * 1024 * 1024))
+        .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// One line per request at info (debug for assets and /status, which load
+/// balancers and browsers hit constantly).
+async fn log_request(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let start = std::time::Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let resp = next.run(req).await;
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    let status = resp.status().as_u16();
+    if path == "/status" || path.starts_with("/assets/") {
+        tracing::debug!(%method, %path, status, ms, "request");
+    } else {
+        tracing::info!(%method, %path, status, ms, "request");
+    }
+    resp
 }
 
 pub use axum::Router;

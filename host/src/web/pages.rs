@@ -46,7 +46,12 @@ pub fn routes() -> Router<AppState> {
             "/pages/{id}/restrictions",
             get(restrictions).post(restrictions_post),
         )
-        .route("/pages/{id}/attachments", get(attachments).post(upload))
+        .route(
+            "/pages/{id}/attachments",
+            get(attachments)
+                .post(upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/download/attachments/{page}/{filename}", get(download))
 }
 
@@ -200,7 +205,7 @@ async fn view(
     let mut comments = Vec::new();
     thread_comments(
         &app,
-        &**db,
+        &db,
         &viewer,
         &comments_raw,
         None,

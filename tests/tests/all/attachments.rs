@@ -46,6 +46,11 @@ async fn upload_version_download_and_verify() {
         .await;
     assert_eq!(r.bytes().await.unwrap().as_ref(), b"version one");
     // Content-addressed: the file's name is its SHA-256.
+    // Large files stream through (no request-size cap below the limit).
+    let big: Vec<u8> = (0..12 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
+    assert_eq!(upload(&c, page, "big.bin", &big).await.status(), 200);
+    let r = c.get(&format!("/download/attachments/{page}/big.bin")).await;
+    assert_eq!(r.bytes().await.unwrap().len(), big.len());
     // Same bytes again are stored once.
     let p2 = c.create_page("ATT", "Files 2", "", None).await;
     upload(&c, p2, "copy.txt", b"version one").await;
@@ -54,7 +59,7 @@ async fn upload_version_download_and_verify() {
             .iter()
             .filter(|p| !p.starts_with(node.shared_home.join("attachments/tmp")))
             .count(),
-        2
+        3
     );
     // A damaged file is refused on read, not served.
     let db = node.sql().await;
