@@ -61,7 +61,10 @@ pub fn router(state: AppState) -> Router {
 
 /// One line per request at info (debug for assets and /status, which load
 /// balancers and browsers hit constantly).
-async fn log_request(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn log_request(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     let start = std::time::Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();

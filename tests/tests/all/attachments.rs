@@ -49,7 +49,9 @@ async fn upload_version_download_and_verify() {
     // Large files stream through (no request-size cap below the limit).
     let big: Vec<u8> = (0..12 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
     assert_eq!(upload(&c, page, "big.bin", &big).await.status(), 200);
-    let r = c.get(&format!("/download/attachments/{page}/big.bin")).await;
+    let r = c
+        .get(&format!("/download/attachments/{page}/big.bin"))
+        .await;
     assert_eq!(r.bytes().await.unwrap().len(), big.len());
     // Same bytes again are stored once.
     let p2 = c.create_page("ATT", "Files 2", "", None).await;

@@ -46,18 +46,42 @@ async fn embedded_postgres_starts_with_the_node_and_stops_with_it() {
 
     // `cairn user create` reads the password from stdin.
     let mut child = command(&home)
-        .args(["user", "create", "alice", "--admin", "--display-name", "Alice A", "--password-stdin"])
+        .args([
+            "user",
+            "create",
+            "alice",
+            "--admin",
+            "--display-name",
+            "Alice A",
+            "--password-stdin",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"alice-password\n").await.unwrap();
-    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output()).await.unwrap().unwrap();
-    assert!(out.status.success(), "user create failed: {}", String::from_utf8_lossy(&out.stderr));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"alice-password\n")
+        .await
+        .unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "user create failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("created user alice"));
     let pid_file = home.join("local/postgres/data/postmaster.pid");
-    assert!(!pid_file.exists(), "the CLI stops the PostgreSQL it started");
+    assert!(
+        !pid_file.exists(),
+        "the CLI stops the PostgreSQL it started"
+    );
 
     // A short password is refused with a readable message.
     let mut child = command(&home)
@@ -67,13 +91,26 @@ async fn embedded_postgres_starts_with_the_node_and_stops_with_it() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"short\n").await.unwrap();
-    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output()).await.unwrap().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"short\n")
+        .await
+        .unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 8 characters"));
 
     // `cairn serve`: a wiki on the embedded database.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut serve = command(&home)
         .arg("serve")
         .env("CAIRN_LISTEN", format!("127.0.0.1:{port}"))
@@ -94,9 +131,20 @@ async fn embedded_postgres_starts_with_the_node_and_stops_with_it() {
     .await;
     assert!(running, "the node reached RUNNING on the embedded database");
     assert!(pid_file.exists(), "PostgreSQL runs inside the local home");
-    let pg_port: u16 = std::fs::read_to_string(&pid_file).unwrap().lines().nth(3).unwrap().trim().parse().unwrap();
+    let pg_port: u16 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .lines()
+        .nth(3)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     let c = cairn_tests::Client {
-        http: reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+        http: reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
         base: base.clone(),
         csrf: String::new(),
         cookie: String::new(),
@@ -108,10 +156,16 @@ async fn embedded_postgres_starts_with_the_node_and_stops_with_it() {
     let pid = serve.id().unwrap() as i32;
     // SAFETY: signalling a child process we own.
     unsafe { libc::kill(pid, libc::SIGTERM) };
-    let status = tokio::time::timeout(Duration::from_secs(60), serve.wait()).await.unwrap().unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(60), serve.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(status.success(), "serve exits cleanly on SIGTERM: {status}");
     assert!(!pid_file.exists(), "postmaster.pid is gone");
-    assert!(std::net::TcpStream::connect(("127.0.0.1", pg_port)).is_err(), "PostgreSQL no longer listens");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", pg_port)).is_err(),
+        "PostgreSQL no longer listens"
+    );
     let _ = std::fs::remove_dir_all(&home);
 }
 
