@@ -370,7 +370,7 @@ pub async fn record(
     attachment_of(&*db, c).await
 }
 
-/// Current attachments of a page, by name.
+/// Current attachments of a page, by name (two queries whatever the count).
 pub async fn list(
     db: &impl GenericClient,
     viewer: &Viewer,
@@ -385,11 +385,32 @@ pub async fn list(
         )
         .await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-    let mut out = Vec::with_capacity(ids.len());
-    for c in content::get_many(db, viewer, &ids).await? {
-        out.push(attachment_of(db, c).await?);
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    let visible = content::get_many(db, viewer, &ids).await?;
+    let files = db
+        .query(
+            "SELECT v.content_id, coalesce(v.file_size, 0), coalesce(v.media_type, ''),
+                    coalesce(v.file_sha256, ''), v.message
+             FROM content_versions v JOIN content c ON c.id = v.content_id AND c.version = v.version
+             WHERE v.content_id = ANY($1)",
+            &[&ids],
+        )
+        .await?;
+    Ok(visible
+        .into_iter()
+        .map(|c| {
+            let f = files.iter().find(|r| r.get::<_, i64>(0) == c.id);
+            Attachment {
+                size: f.map(|r| r.get(1)).unwrap_or(0),
+                media_type: f.map(|r| r.get(2)).unwrap_or_default(),
+                sha256: f.map(|r| r.get(3)).unwrap_or_default(),
+                comment: f.map(|r| r.get(4)).unwrap_or_default(),
+                content: c,
+            }
+        })
+        .collect())
 }
 
 pub async fn get(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Attachment> {

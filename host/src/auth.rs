@@ -221,18 +221,30 @@ pub async fn delete_session(db: &impl GenericClient, token: &str) -> Result<()> 
 }
 
 async fn session_user(db: &impl GenericClient, token: &str) -> Result<Option<(User, String)>> {
+    let hash = sha256_hex(token.as_bytes());
     let row = db
         .query_opt(
-            "UPDATE sessions s SET last_seen = now(),
-                 expires_at = CASE WHEN s.last_seen < now() - interval '5 minutes'
-                     THEN now() + interval '14 days' ELSE s.expires_at END
-             FROM users u WHERE s.token_hash = $1 AND s.expires_at > now()
-               AND u.id = s.user_id AND u.active
-             RETURNING u.id, u.username, u.display_name, u.user_key, u.email, s.csrf_token",
-            &[&sha256_hex(token.as_bytes())],
+            "SELECT u.id, u.username, u.display_name, u.user_key, u.email, s.csrf_token,
+                    s.last_seen < now() - interval '5 minutes' AS stale
+             FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = $1 AND s.expires_at > now() AND u.active",
+            &[&hash],
         )
         .await?;
-    Ok(row.map(|r| (row_user(&r), r.get("csrf_token"))))
+    let Some(r) = row else { return Ok(None) };
+    // Sliding expiry, written at most every 5 minutes per session so a
+    // page view is not a database write.
+    if r.get::<_, bool>("stale") {
+        db.execute(
+            &format!(
+                "UPDATE sessions SET last_seen = now(), expires_at = now() + interval '{SESSION_DAYS} days'
+                 WHERE token_hash = $1"
+            ),
+            &[&hash],
+        )
+        .await?;
+    }
+    Ok(Some((row_user(&r), r.get("csrf_token"))))
 }
 
 /// Creates a personal access token; returns (id, raw token). The raw token
@@ -269,16 +281,25 @@ pub async fn create_token(
 }
 
 async fn token_user(db: &impl GenericClient, raw: &str) -> Result<Option<User>> {
+    let hash = sha256_hex(raw.as_bytes());
     let row = db
         .query_opt(
-            "UPDATE api_tokens t SET last_used = now() FROM users u
-             WHERE t.token_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > now())
-               AND u.id = t.user_id AND u.active
-             RETURNING u.id, u.username, u.display_name, u.user_key, u.email",
-            &[&sha256_hex(raw.as_bytes())],
+            "SELECT u.id, u.username, u.display_name, u.user_key, u.email,
+                    t.last_used IS NULL OR t.last_used < now() - interval '1 minute' AS stale
+             FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.token_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > now()) AND u.active",
+            &[&hash],
         )
         .await?;
-    Ok(row.map(|r| row_user(&r)))
+    let Some(r) = row else { return Ok(None) };
+    if r.get::<_, bool>("stale") {
+        db.execute(
+            "UPDATE api_tokens SET last_used = now() WHERE token_hash = $1",
+            &[&hash],
+        )
+        .await?;
+    }
+    Ok(Some(row_user(&r)))
 }
 
 async fn basic_user(state: &AppState, db: &impl GenericClient, b64: &str) -> Result<User> {

@@ -161,6 +161,16 @@ fn content_from(r: &Row) -> Content {
     }
 }
 
+/// `col = $n`, or `col IS NULL` for the space root, so the planner can use
+/// the tree indexes (`IS NOT DISTINCT FROM` cannot). `$n` stays referenced
+/// so the parameter list is the same either way.
+fn parent_is(col: &str, n: usize, parent: Option<i64>) -> String {
+    match parent {
+        Some(_) => format!("{col} = ${n}"),
+        None => format!("{col} IS NULL AND ${n}::bigint IS NULL"),
+    }
+}
+
 fn not_found(id: i64) -> Error {
     Error::NotFound(format!("No content found with id: ContentId{{id={id}}}"))
 }
@@ -532,11 +542,12 @@ pub async fn children(
 ) -> Result<Vec<TreeNode>> {
     let filter = Viewer::content_filter(4, 5, 6);
     let child_filter = filter.replace("c.", "k.");
+    let parent_cond = parent_is("c.parent_id", 2, parent);
     let sql = format!(
         "SELECT c.id, c.title, c.position, EXISTS (SELECT 1 FROM content k WHERE k.parent_id = c.id
             AND k.content_type = 'page' AND k.status = 'current' AND {child_filter}) AS has_children
          FROM content c WHERE c.space_id = $1 AND c.content_type = 'page' AND c.status = 'current'
-           AND c.parent_id IS NOT DISTINCT FROM $2 AND {filter}
+           AND {parent_cond} AND {filter}
          ORDER BY c.position, lower(c.title), c.id OFFSET $3 LIMIT $7"
     );
     let rows = db
@@ -696,12 +707,15 @@ pub async fn create(
     let tx = db.transaction().await?;
     let row = tx
         .query_one(
-            "INSERT INTO content (content_type, space_id, parent_id, ancestors, position, title, body,
-                 creator_id, modifier_id, posting_day)
-             VALUES ($1, $2, $3, $4,
-                 coalesce((SELECT max(position) + 1 FROM content WHERE space_id = $2
-                   AND parent_id IS NOT DISTINCT FROM $3 AND content_type = 'page'), 0),
-                 $5, $6, $7, $7, $8) RETURNING id",
+            &format!(
+                "INSERT INTO content (content_type, space_id, parent_id, ancestors, position, title, body,
+                     creator_id, modifier_id, posting_day)
+                 VALUES ($1, $2, $3, $4,
+                     coalesce((SELECT max(position) + 1 FROM content WHERE space_id = $2
+                       AND {} AND content_type = 'page'), 0),
+                     $5, $6, $7, $7, $8) RETURNING id",
+                parent_is("parent_id", 3, parent_id)
+            ),
             &[
                 &n.content_type.as_str(),
                 &space.id,
@@ -912,8 +926,11 @@ pub async fn move_page(
     let pos: i32 = match position {
         Some(p) => {
             tx.execute(
-                "UPDATE content SET position = position + 1 WHERE space_id = $1 AND content_type = 'page'
-                 AND parent_id IS NOT DISTINCT FROM $2 AND position >= $3 AND id <> $4",
+                &format!(
+                    "UPDATE content SET position = position + 1 WHERE space_id = $1 AND content_type = 'page'
+                     AND {} AND position >= $3 AND id <> $4",
+                    parent_is("parent_id", 2, new_parent)
+                ),
                 &[&space.id, &new_parent, &p, &id],
             )
             .await?;
@@ -921,8 +938,11 @@ pub async fn move_page(
         }
         None => tx
             .query_one(
-                "SELECT coalesce(max(position) + 1, 0) FROM content WHERE space_id = $1
-                 AND content_type = 'page' AND parent_id IS NOT DISTINCT FROM $2 AND id <> $3",
+                &format!(
+                    "SELECT coalesce(max(position) + 1, 0) FROM content WHERE space_id = $1
+                     AND content_type = 'page' AND {} AND id <> $3",
+                    parent_is("parent_id", 2, new_parent)
+                ),
                 &[&space.id, &new_parent, &id],
             )
             .await?

@@ -213,6 +213,37 @@ impl Viewer {
         Ok(row.get(0) && self.can_view_space(space_id))
     }
 
+    /// Every space permission the viewer holds in one space, in one query.
+    pub async fn space_perms(
+        &self,
+        db: &impl GenericClient,
+        space_id: i64,
+    ) -> Result<Vec<SpacePerm>> {
+        if !self.can_use || !self.can_view_space(space_id) {
+            return Ok(if self.is_admin {
+                vec![SpacePerm::Admin]
+            } else {
+                Vec::new()
+            });
+        }
+        let rows = db
+            .query(
+                "SELECT DISTINCT permission FROM space_permissions WHERE space_id = $1
+                 AND ((user_id IS NULL AND group_id IS NULL) OR user_id = $2 OR group_id = ANY($3))",
+                &[&space_id, &self.user_id(), &*self.groups],
+            )
+            .await?;
+        let mut out: Vec<SpacePerm> = rows
+            .iter()
+            .filter_map(|r| SpacePerm::parse(r.get(0)))
+            .filter(|p| self.user.is_some() || !matches!(p, SpacePerm::Admin | SpacePerm::Restrict))
+            .collect();
+        if self.is_admin && !out.contains(&SpacePerm::Admin) {
+            out.push(SpacePerm::Admin);
+        }
+        Ok(out)
+    }
+
     pub async fn require_space_perm(
         &self,
         db: &impl GenericClient,

@@ -198,9 +198,8 @@ async fn view(
         .into_iter()
         .map(|a| attachment_view(c.id, a))
         .collect();
-    let is_space_admin = viewer
-        .has_space_perm(&**db, c.space_id, SpacePerm::Admin)
-        .await?;
+    let perms = viewer.space_perms(&**db, c.space_id).await?;
+    let is_space_admin = perms.contains(&SpacePerm::Admin);
     let comments_raw = content::comments(&**db, &viewer, c.id).await?;
     let mut comments = Vec::new();
     thread_comments(
@@ -214,10 +213,8 @@ async fn view(
         &mut comments,
     )
     .await?;
-    let can_edit = viewer
-        .has_space_perm(&**db, c.space_id, SpacePerm::Edit)
-        .await?
-        && viewer.passes_update_restrictions(&**db, c.id).await?;
+    let can_edit =
+        perms.contains(&SpacePerm::Edit) && viewer.passes_update_restrictions(&**db, c.id).await?;
     let restricted: bool = db
         .query_one(
             "SELECT EXISTS (SELECT 1 FROM content_restrictions WHERE content_id = ANY($1))",
@@ -248,16 +245,9 @@ async fn view(
         attachments,
         comments,
         can_edit,
-        can_comment: viewer
-            .has_space_perm(&**db, c.space_id, SpacePerm::Comment)
-            .await?,
-        can_delete: viewer
-            .has_space_perm(&**db, c.space_id, SpacePerm::Delete)
-            .await?,
-        can_restrict: viewer
-            .has_space_perm(&**db, c.space_id, SpacePerm::Restrict)
-            .await?
-            || is_space_admin,
+        can_comment: perms.contains(&SpacePerm::Comment),
+        can_delete: perms.contains(&SpacePerm::Delete),
+        can_restrict: perms.contains(&SpacePerm::Restrict) || is_space_admin,
         restricted,
         is_page: c.content_type == ContentType::Page,
         posting_day: c
