@@ -31,6 +31,8 @@ pub enum Error {
     #[error("database pool error: {0}")]
     Pool(#[from] deadpool_postgres::PoolError),
     #[error("{0}")]
+    NotImplemented(String),
+    #[error("{0}")]
     Internal(String),
 }
 
@@ -47,6 +49,7 @@ impl Error {
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             Error::Db(e) if is_unique_violation(e) => StatusCode::CONFLICT,
             Error::Db(_) | Error::Pool(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -71,7 +74,7 @@ impl Error {
     }
 
     pub(crate) fn log_if_internal(&self) {
-        if self.status().is_server_error() && !matches!(self, Error::Unavailable(_)) {
+        if self.status().is_server_error() && !matches!(self, Error::Unavailable(_) | Error::NotImplemented(_)) {
             tracing::error!(error = %self, "request failed");
         }
     }

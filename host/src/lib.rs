@@ -12,6 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod perms;
 pub mod render;
+pub mod rest;
 pub mod status;
 pub mod users;
 pub mod web;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub renderer: render::Renderer,
     pub files: attach::Store,
     pub site_title: String,
+    /// Absolute base URL for `_links.base` (`CAIRN_BASE_URL`).
+    pub base_url: String,
 }
 
 /// Default attachment size limit: 100 MiB.
@@ -43,6 +46,7 @@ impl AppState {
             renderer: render::Renderer::default(),
             files: attach::Store::new(&shared_home, DEFAULT_MAX_ATTACHMENT),
             site_title: "Cairn".into(),
+            base_url: "http://127.0.0.1:8090".into(),
         }
     }
 }
@@ -52,6 +56,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/status", get(status::status))
         .merge(web::routes())
+        .merge(rest::routes())
+        .layer(axum::middleware::from_fn(rest::xsrf_layer))
         // Uploads lift this on their own routes and enforce the attachment
         // limit while streaming.
         .layer(axum::extract::DefaultBodyLimit::max(8 * 1024 * 1024))

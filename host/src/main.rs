@@ -229,6 +229,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let pool = cairn::db::pool(&url, 16)?;
     let mut state = cairn::AppState::new(pool, config.shared_home.clone());
     state.files.max_size = config.max_attachment_size;
+    state.base_url = config.base_url.clone();
     let readiness = state.readiness.clone();
     let app = cairn::router(state);
     let listener = tokio::net::TcpListener::bind(config.listen)

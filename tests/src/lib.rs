@@ -312,12 +312,13 @@ pub async fn serve(pool: cairn::db::Pool, ready: bool) -> String {
     serve_state(state).await
 }
 
-pub async fn serve_state(state: cairn::AppState) -> String {
-    let app = cairn::router(state);
+pub async fn serve_state(mut state: cairn::AppState) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
+    state.base_url = format!("http://{addr}");
+    let app = cairn::router(state);
     tokio::spawn(cairn::serve(listener, app));
     format!("http://{addr}")
 }
