@@ -902,7 +902,13 @@ async fn children_of(
     } else {
         p.paging()?
     };
-    let expand = p.expand()?;
+    // Attachment lists carry version and container unless asked otherwise,
+    // as in Data Center.
+    let expand = if kind == ContentType::Attachment && p.get("expand").is_none() {
+        Expand::parse("version,container")?
+    } else {
+        p.expand()?
+    };
     let db = app.pool.get().await?;
     let parent = content::get(&**db, viewer, id)
         .await

@@ -7,4 +7,5 @@ mod content;
 mod embedded;
 mod migrations;
 mod perms;
+mod rest_clients;
 mod status;
