@@ -1728,7 +1728,12 @@ pub async fn list(
         "c.status = $5".to_owned(),
     ];
     type Params = Vec<Box<dyn ToSql + Sync + Send>>;
-    fn add(cond: &str, p: Box<dyn ToSql + Sync + Send>, params: &mut Params, conds: &mut Vec<String>) {
+    fn add(
+        cond: &str,
+        p: Box<dyn ToSql + Sync + Send>,
+        params: &mut Params,
+        conds: &mut Vec<String>,
+    ) {
         params.push(p);
         conds.push(cond.replace('?', &format!("${}", params.len())));
     }
@@ -1751,7 +1756,12 @@ pub async fn list(
         add("c.container_id = ?", Box::new(p), &mut params, &mut conds);
     }
     if let Some(p) = f.descendant_of {
-        add("? = ANY(c.ancestors) AND c.content_type = 'page'", Box::new(p), &mut params, &mut conds);
+        add(
+            "? = ANY(c.ancestors) AND c.content_type = 'page'",
+            Box::new(p),
+            &mut params,
+            &mut conds,
+        );
     }
     if let Some(l) = f.label {
         add(
@@ -1786,7 +1796,8 @@ pub async fn list(
         "{CONTENT_SELECT} WHERE {} ORDER BY {order} OFFSET ${off} LIMIT ${lim}",
         conds.join(" AND ")
     );
-    let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| &**p as &(dyn ToSql + Sync)).collect();
+    let refs: Vec<&(dyn ToSql + Sync)> =
+        params.iter().map(|p| &**p as &(dyn ToSql + Sync)).collect();
     let rows = db.query(&sql, &refs).await?;
     let mut out: Vec<Content> = rows.iter().map(content_from).collect();
     let more = out.len() as i64 > limit;

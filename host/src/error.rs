@@ -74,7 +74,9 @@ impl Error {
     }
 
     pub(crate) fn log_if_internal(&self) {
-        if self.status().is_server_error() && !matches!(self, Error::Unavailable(_) | Error::NotImplemented(_)) {
+        if self.status().is_server_error()
+            && !matches!(self, Error::Unavailable(_) | Error::NotImplemented(_))
+        {
             tracing::error!(error = %self, "request failed");
         }
     }

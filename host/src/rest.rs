@@ -12,8 +12,6 @@
 
 mod json;
 
-use std::collections::BTreeMap;
-
 use axum::extract::{FromRequest, Path, RawQuery, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -83,8 +81,14 @@ pub fn routes() -> Router<AppState> {
         .nest("/rest/api", api())
         .route("/rest/pat/latest/tokens", get(pat_list).post(pat_create))
         .route("/rest/pat/latest/tokens/{id}", delete(pat_delete))
-        .route("/rest/experimental/content/{id}/version", get(content_versions))
-        .route("/json/removeattachment.action", post(remove_attachment_action))
+        .route(
+            "/rest/experimental/content/{id}/version",
+            get(content_versions),
+        )
+        .route(
+            "/json/removeattachment.action",
+            post(remove_attachment_action),
+        )
 }
 
 async fn not_found(method: Method, uri: axum::http::Uri) -> Error {
@@ -131,14 +135,25 @@ impl Params {
     }
     /// `start` and `limit` (default 25, at most 500).
     fn paging(&self) -> Result<(i64, i64)> {
-        Ok((self.int("start", 0, i64::MAX / 2)?, self.int("limit", 25, 500)?))
+        Ok((
+            self.int("start", 0, i64::MAX / 2)?,
+            self.int("limit", 25, 500)?,
+        ))
     }
 }
 
 /// A paged response in Confluence's shape. `next`/`prev` repeat every
 /// original parameter with a new `start`, relative to the base, and `next`
 /// is present only when more results exist.
-fn paged(app: &AppState, path: &str, params: &Params, results: Vec<Value>, start: i64, limit: i64, more: bool) -> Value {
+fn paged(
+    app: &AppState,
+    path: &str,
+    params: &Params,
+    results: Vec<Value>,
+    start: i64,
+    limit: i64,
+    more: bool,
+) -> Value {
     let link = |s: i64| {
         let mut q = form_urlencoded::Serializer::new(String::new());
         for (k, v) in &params.pairs {
@@ -176,13 +191,15 @@ pub struct Body(pub Value);
 impl<S: Send + Sync> FromRequest<S> for Body {
     type Rejection = Error;
     async fn from_request(req: Request, state: &S) -> Result<Body> {
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                Error::TooLarge("the request body is larger than 8 MiB".into())
-            } else {
-                Error::BadRequest(format!("cannot read the request body: {e}"))
-            }
-        })?;
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    Error::TooLarge("the request body is larger than 8 MiB".into())
+                } else {
+                    Error::BadRequest(format!("cannot read the request body: {e}"))
+                }
+            })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(Error::BadRequest("the request needs a JSON body".into()));
         }
@@ -240,7 +257,9 @@ fn id_value(v: &Value, what: &str) -> Result<i64> {
             .as_i64()
             .filter(|n| *n > 0)
             .ok_or_else(|| Error::BadRequest(format!("{what} must be a positive integer id"))),
-        Value::String(s) => parse_id(s).map_err(|_| Error::BadRequest(format!("{what} {s:?} is not a content id"))),
+        Value::String(s) => {
+            parse_id(s).map_err(|_| Error::BadRequest(format!("{what} {s:?} is not a content id")))
+        }
         other => Err(Error::BadRequest(format!(
             "{what} must be a string or number id, not {}",
             kind(other)
@@ -295,7 +314,10 @@ fn require_use(viewer: &Viewer) -> Result<()> {
 /// (url-encoded, multipart, text/plain) must carry `X-Atlassian-Token:
 /// no-check`. JSON bodies are exempt.
 pub fn check_xsrf(method: &Method, headers: &HeaderMap) -> Result<()> {
-    if !matches!(*method, Method::POST | Method::PUT | Method::DELETE | Method::PATCH) {
+    if !matches!(
+        *method,
+        Method::POST | Method::PUT | Method::DELETE | Method::PATCH
+    ) {
         return Ok(());
     }
     let ct = headers
@@ -376,22 +398,35 @@ async fn space_get(
 }
 
 async fn space_create(State(app): State<AppState>, viewer: Viewer, Body(b): Body) -> Api {
-    let key = str_at(&b, "key")?.ok_or_else(|| Error::BadRequest("the space needs a key".into()))?;
-    let name = str_at(&b, "name")?.ok_or_else(|| Error::BadRequest("the space needs a name".into()))?;
+    let key =
+        str_at(&b, "key")?.ok_or_else(|| Error::BadRequest("the space needs a key".into()))?;
+    let name =
+        str_at(&b, "name")?.ok_or_else(|| Error::BadRequest("the space needs a name".into()))?;
     let description = str_at(&b, "description.plain.value")?.unwrap_or("");
     let mut db = app.pool.get().await?;
     let s = content::create_space(&mut db, &viewer, key, name, description).await?;
     let viewer = Viewer::load(&**db, viewer.user.clone()).await?;
-    let v = json::space(&**db, &viewer, &s, &Expand::parse("description.plain,homepage")?, &app).await?;
+    let v = json::space(
+        &**db,
+        &viewer,
+        &s,
+        &Expand::parse("description.plain,homepage")?,
+        &app,
+    )
+    .await?;
     Ok((StatusCode::OK, Json(v)).into_response())
 }
 
 async fn space_delete(State(app): State<AppState>, viewer: Viewer, Path(key): Path<String>) -> Api {
     let db = app.pool.get().await?;
     let s = content::space_for_admin(&**db, &viewer, &key).await?;
-    db.execute("UPDATE spaces SET homepage_id = NULL WHERE id = $1", &[&s.id])
+    db.execute(
+        "UPDATE spaces SET homepage_id = NULL WHERE id = $1",
+        &[&s.id],
+    )
+    .await?;
+    db.execute("DELETE FROM spaces WHERE id = $1", &[&s.id])
         .await?;
-    db.execute("DELETE FROM spaces WHERE id = $1", &[&s.id]).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -426,7 +461,11 @@ async fn space_content_inner(
     let root = match p.nonempty("depth") {
         None | Some("all") => false,
         Some("root") => true,
-        Some(d) => return Err(Error::BadRequest(format!("depth must be all or root, not {d:?}"))),
+        Some(d) => {
+            return Err(Error::BadRequest(format!(
+                "depth must be all or root, not {d:?}"
+            )))
+        }
     };
     let db = app.pool.get().await?;
     let s = content::space(&**db, &viewer, &key)
@@ -450,13 +489,19 @@ async fn space_content_inner(
             res.push(json::content(&**db, &viewer, c, &expand, &app).await?);
         }
         let path = format!("/rest/api/space/{}/content/{}", s.key, k.as_str());
-        out.insert(k.as_str().into(), paged(&app, &path, &p, res, start, limit, more));
+        out.insert(
+            k.as_str().into(),
+            paged(&app, &path, &p, res, start, limit, more),
+        );
     }
     if kind.is_some() {
         let (_, v) = out.into_iter().next().unwrap_or_default();
         return ok(v);
     }
-    out.insert("_links".into(), json!({"base": json::base(&app), "context": ""}));
+    out.insert(
+        "_links".into(),
+        json!({"base": json::base(&app), "context": ""}),
+    );
     ok(Value::Object(out))
 }
 
@@ -487,20 +532,29 @@ async fn content_list(State(app): State<AppState>, viewer: Viewer, RawQuery(q): 
     let types = match p.nonempty("type") {
         Some(t) => match parse_type(t)? {
             t @ (ContentType::Page | ContentType::BlogPost) => vec![t],
-            _ => return Err(Error::BadRequest("type must be page or blogpost here".into())),
+            _ => {
+                return Err(Error::BadRequest(
+                    "type must be page or blogpost here".into(),
+                ))
+            }
         },
         None => Vec::new(),
     };
     let trashed = match p.nonempty("status") {
         None | Some("current") | Some("any") => false,
         Some("trashed") => true,
-        Some(s) => return Err(Error::BadRequest(format!("unknown status {s:?}; use current or trashed"))),
+        Some(s) => {
+            return Err(Error::BadRequest(format!(
+                "unknown status {s:?}; use current or trashed"
+            )))
+        }
     };
     let posting_day = match p.nonempty("postingDay") {
         None => None,
         Some(d) => Some(
-            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map_err(|_| Error::BadRequest(format!("postingDay must be yyyy-mm-dd, not {d:?}")))?,
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                Error::BadRequest(format!("postingDay must be yyyy-mm-dd, not {d:?}"))
+            })?,
         ),
     };
     let f = ListFilter {
@@ -517,7 +571,15 @@ async fn content_list(State(app): State<AppState>, viewer: Viewer, RawQuery(q): 
     for c in &rows {
         res.push(json::content(&**db, &viewer, c, &expand, &app).await?);
     }
-    ok(paged(&app, "/rest/api/content", &p, res, start, limit, more))
+    ok(paged(
+        &app,
+        "/rest/api/content",
+        &p,
+        res,
+        start,
+        limit,
+        more,
+    ))
 }
 
 /// The expansions POST and PUT answer with (clients read them from there).
@@ -536,16 +598,16 @@ async fn content_get(
     let c = match p.nonempty("status") {
         Some("trashed") | Some("any") => content::get_any(&**db, &viewer, id).await,
         None | Some("current") | Some("historical") => content::get(&**db, &viewer, id).await,
-        Some("draft") => Err(Error::NotFound(format!("No draft found with id: ContentId{{id={id}}}"))),
+        Some("draft") => Err(Error::NotFound(format!(
+            "No draft found with id: ContentId{{id={id}}}"
+        ))),
         Some(s) => Err(Error::BadRequest(format!("unknown status {s:?}"))),
     }
     .map_err(|e| auth_hint(e, &viewer))?;
     if let Some(v) = p.nonempty("version") {
-        let n: i32 = v
-            .parse()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| Error::BadRequest(format!("version must be a positive integer, not {v:?}")))?;
+        let n: i32 = v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+            Error::BadRequest(format!("version must be a positive integer, not {v:?}"))
+        })?;
         if n != c.version {
             let ver = content::version(&**db, &viewer, id, n).await?;
             return ok(json::historical(&**db, &viewer, &c, &ver, &expand, &app).await?);
@@ -563,7 +625,11 @@ fn labels_of(b: &Value) -> Result<Option<Vec<String>>> {
         Value::Array(a) => a.clone(),
         Value::Object(o) => match o.get("results") {
             Some(Value::Array(a)) => a.clone(),
-            _ => return Err(Error::BadRequest("metadata.labels must be a list of labels".into())),
+            _ => {
+                return Err(Error::BadRequest(
+                    "metadata.labels must be a list of labels".into(),
+                ))
+            }
         },
         other => {
             return Err(Error::BadRequest(format!(
@@ -588,7 +654,10 @@ fn storage_body(b: &Value) -> Result<Option<String>> {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::Object(o)) => o,
         Some(other) => {
-            return Err(Error::BadRequest(format!("body must be an object, not {}", kind(other))))
+            return Err(Error::BadRequest(format!(
+                "body must be an object, not {}",
+                kind(other)
+            )))
         }
     };
     if let Some(s) = body.get("storage") {
@@ -600,7 +669,9 @@ fn storage_body(b: &Value) -> Result<Option<String>> {
         }
         return match s.get("value") {
             Some(Value::String(v)) => Ok(Some(v.clone())),
-            Some(Value::Null) | None => Err(Error::BadRequest("body.storage.value is missing".into())),
+            Some(Value::Null) | None => {
+                Err(Error::BadRequest("body.storage.value is missing".into()))
+            }
             Some(other) => Err(Error::BadRequest(format!(
                 "body.storage.value must be a string, not {}",
                 kind(other)
@@ -626,34 +697,53 @@ fn first_ancestor(b: &Value) -> Result<Option<i64>> {
                 .ok_or_else(|| Error::BadRequest("each ancestor needs an id".into()))?;
             Ok(Some(id_value(id, "ancestors[].id")?))
         }
-        Some(other) => Err(Error::BadRequest(format!("ancestors must be a list, not {}", kind(other)))),
+        Some(other) => Err(Error::BadRequest(format!(
+            "ancestors must be a list, not {}",
+            kind(other)
+        ))),
     }
 }
 
-async fn content_create(State(app): State<AppState>, viewer: Viewer, RawQuery(q): RawQuery, Body(b): Body) -> Api {
+async fn content_create(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    RawQuery(q): RawQuery,
+    Body(b): Body,
+) -> Api {
     let p = Params::from(q);
     let expand = match p.get("expand") {
         Some(_) => p.expand()?,
         None => Expand::parse(WRITE_EXPAND)?,
     };
     if !b.is_object() {
-        return Err(Error::BadRequest("the request body must be a JSON object".into()));
+        return Err(Error::BadRequest(
+            "the request body must be a JSON object".into(),
+        ));
     }
     let kind = parse_type(str_at(&b, "type")?.unwrap_or("page"))?;
     match str_at(&b, "status")? {
         None | Some("current") => {}
-        Some(s) => return Err(Error::BadRequest(format!("cannot create content with status {s:?}; use current"))),
+        Some(s) => {
+            return Err(Error::BadRequest(format!(
+                "cannot create content with status {s:?}; use current"
+            )))
+        }
     }
     let body = storage_body(&b)?.unwrap_or_default();
     let mut db = app.pool.get().await?;
     let c = match kind {
         ContentType::Page | ContentType::BlogPost => {
-            let title = str_at(&b, "title")?.ok_or_else(|| Error::BadRequest("the content needs a title".into()))?;
+            let title = str_at(&b, "title")?
+                .ok_or_else(|| Error::BadRequest("the content needs a title".into()))?;
             let space = match str_at(&b, "space.key")? {
                 Some(k) => k.to_owned(),
                 None => return Err(Error::BadRequest("the content needs space.key".into())),
             };
-            let parent = if kind == ContentType::Page { first_ancestor(&b)? } else { None };
+            let parent = if kind == ContentType::Page {
+                first_ancestor(&b)?
+            } else {
+                None
+            };
             let labels = labels_of(&b)?.unwrap_or_default();
             let message = str_at(&b, "version.message")?.unwrap_or("");
             content::create(
@@ -721,18 +811,29 @@ async fn content_update(
         None => Expand::parse(WRITE_EXPAND)?,
     };
     if !b.is_object() {
-        return Err(Error::BadRequest("the request body must be a JSON object".into()));
+        return Err(Error::BadRequest(
+            "the request body must be a JSON object".into(),
+        ));
     }
     let number = match pointer(&b, "version.number") {
         Some(Value::Number(n)) => n
             .as_i64()
             .and_then(|n| i32::try_from(n).ok())
             .ok_or_else(|| Error::BadRequest("version.number must be an integer".into()))?,
-        Some(Value::String(s)) => s
-            .parse()
-            .map_err(|_| Error::BadRequest(format!("version.number must be an integer, not {s:?}")))?,
-        Some(other) => return Err(Error::BadRequest(format!("version.number must be an integer, not {}", kind(other)))),
-        None => return Err(Error::BadRequest("an update needs version.number (the current version + 1)".into())),
+        Some(Value::String(s)) => s.parse().map_err(|_| {
+            Error::BadRequest(format!("version.number must be an integer, not {s:?}"))
+        })?,
+        Some(other) => {
+            return Err(Error::BadRequest(format!(
+                "version.number must be an integer, not {}",
+                kind(other)
+            )))
+        }
+        None => {
+            return Err(Error::BadRequest(
+                "an update needs version.number (the current version + 1)".into(),
+            ))
+        }
     };
     let mut db = app.pool.get().await?;
     let current = content::get_any(&**db, &viewer, id)
@@ -750,7 +851,9 @@ async fn content_update(
         if str_at(&b, "status")? == Some("current") {
             content::restore_from_trash(&mut db, &viewer, id).await?;
         } else {
-            return Err(Error::Conflict(format!("content {id} is in the trash; restore it with status current")));
+            return Err(Error::Conflict(format!(
+                "content {id} is in the trash; restore it with status current"
+            )));
         }
     }
     if number != current.version + 1 {
@@ -762,7 +865,11 @@ async fn content_update(
     let title = str_at(&b, "title")?;
     let body = storage_body(&b)?;
     let labels = labels_of(&b)?;
-    let parent = if current.content_type == ContentType::Page { first_ancestor(&b)? } else { None };
+    let parent = if current.content_type == ContentType::Page {
+        first_ancestor(&b)?
+    } else {
+        None
+    };
     let space_key = str_at(&b, "space.key")?.map(str::to_owned);
     // Validate everything before the first write, so a bad field never
     // leaves a half-applied update.
@@ -779,9 +886,19 @@ async fn content_update(
     }
     let moving = current.content_type == ContentType::Page
         && ((parent.is_some() && parent != current.parent_id)
-            || space_key.as_deref().is_some_and(|k| !k.eq_ignore_ascii_case(&current.space_key)));
+            || space_key
+                .as_deref()
+                .is_some_and(|k| !k.eq_ignore_ascii_case(&current.space_key)));
     if moving {
-        content::move_page(&mut db, &viewer, id, space_key.as_deref(), parent.or(current.parent_id), None).await?;
+        content::move_page(
+            &mut db,
+            &viewer,
+            id,
+            space_key.as_deref(),
+            parent.or(current.parent_id),
+            None,
+        )
+        .await?;
     }
     let saved = content::update(
         &mut db,
@@ -816,13 +933,21 @@ async fn content_delete(
     let mut db = app.pool.get().await?;
     match p.nonempty("status") {
         Some("trashed") => {
-            content::purge(&**db, &viewer, id).await.map_err(|e| auth_hint(e, &viewer))?;
+            content::purge(&**db, &viewer, id)
+                .await
+                .map_err(|e| auth_hint(e, &viewer))?;
         }
         None | Some("current") => {
-            content::get(&**db, &viewer, id).await.map_err(|e| auth_hint(e, &viewer))?;
+            content::get(&**db, &viewer, id)
+                .await
+                .map_err(|e| auth_hint(e, &viewer))?;
             content::trash(&mut db, &viewer, id).await?;
         }
-        Some("draft") => return Err(Error::NotFound(format!("No draft found with id: ContentId{{id={id}}}"))),
+        Some("draft") => {
+            return Err(Error::NotFound(format!(
+                "No draft found with id: ContentId{{id={id}}}"
+            )))
+        }
         Some(s) => return Err(Error::BadRequest(format!("unknown status {s:?}"))),
     }
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -862,7 +987,15 @@ async fn content_versions(
         .take(limit as usize)
         .map(|v| json::version(v, &c))
         .collect();
-    ok(paged(&app, &format!("/rest/api/content/{id}/version"), &p, res, start, limit, more))
+    ok(paged(
+        &app,
+        &format!("/rest/api/content/{id}/version"),
+        &p,
+        res,
+        start,
+        limit,
+        more,
+    ))
 }
 
 async fn content_version(
@@ -871,11 +1004,9 @@ async fn content_version(
     Path((id, n)): Path<(String, String)>,
 ) -> Api {
     let id = parse_id(&id)?;
-    let n: i32 = n
-        .parse()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| Error::BadRequest(format!("version must be a positive integer, not {n:?}")))?;
+    let n: i32 = n.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+        Error::BadRequest(format!("version must be a positive integer, not {n:?}"))
+    })?;
     let db = app.pool.get().await?;
     let c = content::get_any(&**db, &viewer, id)
         .await
@@ -942,23 +1073,80 @@ async fn children_of(
     ))
 }
 
-async fn child_pages(State(app): State<AppState>, viewer: Viewer, Path(id): Path<String>, RawQuery(q): RawQuery) -> Api {
-    ok(children_of(&app, &viewer, &id, ContentType::Page, &Params::from(q), "child/page").await?)
+async fn child_pages(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Api {
+    ok(children_of(
+        &app,
+        &viewer,
+        &id,
+        ContentType::Page,
+        &Params::from(q),
+        "child/page",
+    )
+    .await?)
 }
 
-async fn descendant_pages(State(app): State<AppState>, viewer: Viewer, Path(id): Path<String>, RawQuery(q): RawQuery) -> Api {
-    ok(children_of(&app, &viewer, &id, ContentType::Page, &Params::from(q), "descendant/page").await?)
+async fn descendant_pages(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Api {
+    ok(children_of(
+        &app,
+        &viewer,
+        &id,
+        ContentType::Page,
+        &Params::from(q),
+        "descendant/page",
+    )
+    .await?)
 }
 
-async fn child_comments(State(app): State<AppState>, viewer: Viewer, Path(id): Path<String>, RawQuery(q): RawQuery) -> Api {
-    ok(children_of(&app, &viewer, &id, ContentType::Comment, &Params::from(q), "child/comment").await?)
+async fn child_comments(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Api {
+    ok(children_of(
+        &app,
+        &viewer,
+        &id,
+        ContentType::Comment,
+        &Params::from(q),
+        "child/comment",
+    )
+    .await?)
 }
 
-async fn child_attachments(State(app): State<AppState>, viewer: Viewer, Path(id): Path<String>, RawQuery(q): RawQuery) -> Api {
-    ok(children_of(&app, &viewer, &id, ContentType::Attachment, &Params::from(q), "child/attachment").await?)
+async fn child_attachments(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Api {
+    ok(children_of(
+        &app,
+        &viewer,
+        &id,
+        ContentType::Attachment,
+        &Params::from(q),
+        "child/attachment",
+    )
+    .await?)
 }
 
-async fn child_all(State(app): State<AppState>, viewer: Viewer, Path(id): Path<String>, RawQuery(q): RawQuery) -> Api {
+async fn child_all(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Api {
     let p = Params::from(q);
     let expand = p.expand()?;
     let mut out = serde_json::Map::new();
@@ -967,8 +1155,11 @@ async fn child_all(State(app): State<AppState>, viewer: Viewer, Path(id): Path<S
         ("comment", ContentType::Comment, "child/comment"),
         ("attachment", ContentType::Attachment, "child/attachment"),
     ] {
-        if expand.has(&format!("{k}")) {
-            out.insert(k.into(), children_of(&app, &viewer, &id, kind, &p, suffix).await?);
+        if expand.has(k) {
+            out.insert(
+                k.into(),
+                children_of(&app, &viewer, &id, kind, &p, suffix).await?,
+            );
         }
     }
     let db = app.pool.get().await?;
@@ -1012,7 +1203,11 @@ async fn upload(
         let field = match mp.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => return Err(Error::BadRequest(format!("cannot read the multipart body: {e}"))),
+            Err(e) => {
+                return Err(Error::BadRequest(format!(
+                    "cannot read the multipart body: {e}"
+                )))
+            }
         };
         let name = field.name().unwrap_or("").to_owned();
         match name.as_str() {
@@ -1032,7 +1227,12 @@ async fn upload(
             "file" => {
                 let filename = force_name
                     .clone()
-                    .or_else(|| field.file_name().map(str::to_owned).filter(|s| !s.is_empty()))
+                    .or_else(|| {
+                        field
+                            .file_name()
+                            .map(str::to_owned)
+                            .filter(|s| !s.is_empty())
+                    })
                     .or_else(|| given_name.clone())
                     .ok_or_else(|| Error::BadRequest("the file part needs a filename".into()))?;
                 attach::validate_filename(&filename)?;
@@ -1056,13 +1256,24 @@ async fn upload(
                     allow_duplicated,
                 )
                 .await?;
-                out.push(json::content(&**db, viewer, &a.content, &Expand::parse("version,container")?, app).await?);
+                out.push(
+                    json::content(
+                        &**db,
+                        viewer,
+                        &a.content,
+                        &Expand::parse("version,container")?,
+                        app,
+                    )
+                    .await?,
+                );
             }
             _ => {}
         }
     }
     if out.is_empty() {
-        return Err(Error::BadRequest("the upload has no part named file".into()));
+        return Err(Error::BadRequest(
+            "the upload has no part named file".into(),
+        ));
     }
     Ok(out)
 }
@@ -1076,7 +1287,9 @@ async fn attachment_create(
 ) -> Api {
     let id = parse_id(&id)?;
     let p = Params::from(q);
-    let allow = p.get("allowDuplicated").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let allow = p
+        .get("allowDuplicated")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let mp = axum::extract::Multipart::from_request(req, &app)
         .await
         .map_err(|e| Error::BadRequest(format!("an upload must be multipart/form-data: {e}")))?;
@@ -1097,7 +1310,9 @@ async fn attachment_data(
     let db = app.pool.get().await?;
     let a = attach::get(&**db, &viewer, att).await?;
     if a.content.container_id != Some(id) {
-        return Err(Error::NotFound(format!("attachment {att} is not on content {id}")));
+        return Err(Error::NotFound(format!(
+            "attachment {att} is not on content {id}"
+        )));
     }
     drop(db);
     let mp = axum::extract::Multipart::from_request(req, &app)
@@ -1107,10 +1322,16 @@ async fn attachment_data(
     ok(list.pop().unwrap_or(Value::Null))
 }
 
-async fn attachment_download(State(app): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Api {
+async fn attachment_download(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Api {
     let id = parse_id(&id)?;
     let db = app.pool.get().await?;
-    let a = attach::get(&**db, &viewer, id).await.map_err(|e| auth_hint(e, &viewer))?;
+    let a = attach::get(&**db, &viewer, id)
+        .await
+        .map_err(|e| auth_hint(e, &viewer))?;
     drop(db);
     let bytes = app.files.read_verified(&a.sha256).await?;
     let mut r = Response::new(axum::body::Body::from(bytes));
@@ -1146,7 +1367,11 @@ async fn remove_attachment_action(
 
 // ---------------------------------------------------------------- labels
 
-async fn label_list(app: &AppState, db: &impl tokio_postgres::GenericClient, id: i64) -> Result<Value> {
+async fn label_list(
+    app: &AppState,
+    db: &impl tokio_postgres::GenericClient,
+    id: i64,
+) -> Result<Value> {
     let names = content::labels(db, id).await?;
     let res: Vec<Value> = names.iter().map(|n| json::label(n)).collect();
     let n = res.len();
@@ -1157,11 +1382,18 @@ async fn label_list(app: &AppState, db: &impl tokio_postgres::GenericClient, id:
 async fn labels_get(State(app): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Api {
     let id = parse_id(&id)?;
     let db = app.pool.get().await?;
-    content::get(&**db, &viewer, id).await.map_err(|e| auth_hint(e, &viewer))?;
+    content::get(&**db, &viewer, id)
+        .await
+        .map_err(|e| auth_hint(e, &viewer))?;
     ok(label_list(&app, &**db, id).await?)
 }
 
-async fn labels_post(State(app): State<AppState>, viewer: Viewer, Path(id): Path<String>, Body(b): Body) -> Api {
+async fn labels_post(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Body(b): Body,
+) -> Api {
     let id = parse_id(&id)?;
     let items: Vec<Value> = match b {
         Value::Array(a) => a,
@@ -1172,10 +1404,13 @@ async fn labels_post(State(app): State<AppState>, viewer: Viewer, Path(id): Path
     for it in &items {
         if let Some(prefix) = str_at(it, "prefix")? {
             if !["global", "my", "team"].contains(&prefix) {
-                return Err(Error::BadRequest(format!("unknown label prefix {prefix:?}; use global")));
+                return Err(Error::BadRequest(format!(
+                    "unknown label prefix {prefix:?}; use global"
+                )));
             }
         }
-        let n = str_at(it, "name")?.ok_or_else(|| Error::BadRequest("each label needs a name".into()))?;
+        let n = str_at(it, "name")?
+            .ok_or_else(|| Error::BadRequest("each label needs a name".into()))?;
         names.push(n.to_owned());
     }
     let db = app.pool.get().await?;
@@ -1185,7 +1420,12 @@ async fn labels_post(State(app): State<AppState>, viewer: Viewer, Path(id): Path
     ok(label_list(&app, &**db, id).await?)
 }
 
-async fn label_delete_q(State(app): State<AppState>, viewer: Viewer, Path(id): Path<String>, RawQuery(q): RawQuery) -> Api {
+async fn label_delete_q(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Api {
     let p = Params::from(q);
     let name = p
         .nonempty("name")
@@ -1194,7 +1434,11 @@ async fn label_delete_q(State(app): State<AppState>, viewer: Viewer, Path(id): P
     remove_label(&app, &viewer, &id, &name).await
 }
 
-async fn label_delete(State(app): State<AppState>, viewer: Viewer, Path((id, name)): Path<(String, String)>) -> Api {
+async fn label_delete(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path((id, name)): Path<(String, String)>,
+) -> Api {
     remove_label(&app, &viewer, &id, &name).await
 }
 
@@ -1245,15 +1489,23 @@ async fn restrictions(State(app): State<AppState>, viewer: Viewer, Path(id): Pat
 async fn properties(State(app): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Api {
     let id = parse_id(&id)?;
     let db = app.pool.get().await?;
-    content::get(&**db, &viewer, id).await.map_err(|e| auth_hint(e, &viewer))?;
+    content::get(&**db, &viewer, id)
+        .await
+        .map_err(|e| auth_hint(e, &viewer))?;
     ok(json!({"results": [], "start": 0, "limit": 25, "size": 0,
               "_links": {"base": json::base(&app), "context": ""}}))
 }
 
-async fn convert(State(app): State<AppState>, viewer: Viewer, Path(to): Path<String>, Body(b): Body) -> Api {
+async fn convert(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(to): Path<String>,
+    Body(b): Body,
+) -> Api {
     require_use(&viewer)?;
     let rep = str_at(&b, "representation")?.unwrap_or("storage");
-    let value = str_at(&b, "value")?.ok_or_else(|| Error::BadRequest("value is required".into()))?;
+    let value =
+        str_at(&b, "value")?.ok_or_else(|| Error::BadRequest("value is required".into()))?;
     if rep != "storage" {
         return Err(Error::BadRequest(format!(
             "cannot convert from {rep:?}; only storage is supported"
@@ -1285,7 +1537,9 @@ async fn convert(State(app): State<AppState>, viewer: Viewer, Path(to): Path<Str
             )))
         }
     };
-    ok(json!({"value": out, "representation": to, "_links": {"base": json::base(&app), "context": ""}}))
+    ok(
+        json!({"value": out, "representation": to, "_links": {"base": json::base(&app), "context": ""}}),
+    )
 }
 
 /// CQL search arrives with the search issue; until then say so honestly.
@@ -1301,15 +1555,22 @@ async fn user_get(State(app): State<AppState>, viewer: Viewer, RawQuery(q): RawQ
     let p = Params::from(q);
     let db = app.pool.get().await?;
     let row = if let Some(u) = p.nonempty("username") {
-        db.query_opt("SELECT username, display_name, user_key FROM users WHERE lower(username) = lower($1)", &[&u])
-            .await?
+        db.query_opt(
+            "SELECT username, display_name, user_key FROM users WHERE lower(username) = lower($1)",
+            &[&u],
+        )
+        .await?
     } else if let Some(k) = p.nonempty("key").or_else(|| p.nonempty("accountId")) {
-        db.query_opt("SELECT username, display_name, user_key FROM users WHERE user_key = $1", &[&k])
-            .await?
+        db.query_opt(
+            "SELECT username, display_name, user_key FROM users WHERE user_key = $1",
+            &[&k],
+        )
+        .await?
     } else {
         return Err(Error::BadRequest("give username or key".into()));
     };
-    let r = row.ok_or_else(|| Error::NotFound("No user found with the given username or key".into()))?;
+    let r =
+        row.ok_or_else(|| Error::NotFound("No user found with the given username or key".into()))?;
     ok(json::user_json(r.get(0), r.get(1), r.get(2)))
 }
 
@@ -1325,13 +1586,13 @@ async fn user_current(State(app): State<AppState>, viewer: Viewer) -> Api {
 
 async fn pat_create(State(app): State<AppState>, viewer: Viewer, Body(b): Body) -> Api {
     let user = viewer.require_user()?.clone();
-    let name = str_at(&b, "name")?.ok_or_else(|| Error::BadRequest("a token needs a name".into()))?;
+    let name =
+        str_at(&b, "name")?.ok_or_else(|| Error::BadRequest("a token needs a name".into()))?;
     let days = match b.get("expirationDuration") {
         None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => Some(
-            n.as_i64()
-                .ok_or_else(|| Error::BadRequest("expirationDuration must be a whole number of days".into()))?,
-        ),
+        Some(Value::Number(n)) => Some(n.as_i64().ok_or_else(|| {
+            Error::BadRequest("expirationDuration must be a whole number of days".into())
+        })?),
         Some(other) => {
             return Err(Error::BadRequest(format!(
                 "expirationDuration must be a number of days, not {}",
@@ -1342,7 +1603,10 @@ async fn pat_create(State(app): State<AppState>, viewer: Viewer, Body(b): Body) 
     let db = app.pool.get().await?;
     let (id, raw) = crate::auth::create_token(&**db, user.id, name, days).await?;
     let r = db
-        .query_one("SELECT created_at, expires_at FROM api_tokens WHERE id = $1", &[&id])
+        .query_one(
+            "SELECT created_at, expires_at FROM api_tokens WHERE id = $1",
+            &[&id],
+        )
         .await?;
     let created: chrono::DateTime<chrono::Utc> = r.get(0);
     let expires: Option<chrono::DateTime<chrono::Utc>> = r.get(1);
@@ -1390,13 +1654,13 @@ async fn pat_delete(State(app): State<AppState>, viewer: Viewer, Path(id): Path<
         .map_err(|_| Error::NotFound(format!("no token {id:?}")))?;
     let db = app.pool.get().await?;
     let n = db
-        .execute("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2", &[&id, &user.id])
+        .execute(
+            "DELETE FROM api_tokens WHERE id = $1 AND user_id = $2",
+            &[&id, &user.id],
+        )
         .await?;
     if n == 0 {
         return Err(Error::NotFound(format!("no token {id}")));
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
-
-#[allow(dead_code)]
-fn _map(_: BTreeMap<(), ()>) {}

@@ -15,6 +15,7 @@ ensure_packages() {
   if [ "${1:-}" = test ]; then
     command -v chromium >/dev/null || missing+=(chromium)
     command -v chromedriver >/dev/null || missing+=(chromium-driver)
+    python3 -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)
   fi
   command -v cc >/dev/null || missing+=(build-essential)
   command -v curl >/dev/null || missing+=(curl)
@@ -80,4 +81,17 @@ start_pg() {
 
 stop_pg() {
   pg_run "$PG_BIN/pg_ctl" -D "$1/data" -m fast stop >/dev/null 2>&1 || true
+}
+
+# make_venv DIR PIP-SPEC...: a project-local virtualenv with packages from
+# PyPI; reused when it already imports what it needs.
+make_venv() {
+  local dir="$1"; shift
+  local probe="$1"; shift
+  if [ -x "$dir/bin/python" ] && "$dir/bin/python" -c "import $probe" 2>/dev/null; then
+    return 0
+  fi
+  rm -rf "$dir"
+  python3 -m venv "$dir"
+  "$dir/bin/pip" install -q --disable-pip-version-check "$@"
 }

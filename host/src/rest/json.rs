@@ -19,10 +19,34 @@ pub struct Expand(BTreeSet<String>);
 
 /// First segments an expansion may start with; anything else is a 400.
 const KNOWN: &[&str] = &[
-    "body", "version", "space", "ancestors", "history", "children", "descendants", "container",
-    "metadata", "restrictions", "operations", "extensions", "childTypes", "description",
-    "homepage", "icon", "permissions", "settings", "theme", "lookAndFeel", "status", "labels",
-    "page", "comment", "attachment", "blogpost", "content", "likes",
+    "body",
+    "version",
+    "space",
+    "ancestors",
+    "history",
+    "children",
+    "descendants",
+    "container",
+    "metadata",
+    "restrictions",
+    "operations",
+    "extensions",
+    "childTypes",
+    "description",
+    "homepage",
+    "icon",
+    "permissions",
+    "settings",
+    "theme",
+    "lookAndFeel",
+    "status",
+    "labels",
+    "page",
+    "comment",
+    "attachment",
+    "blogpost",
+    "content",
+    "likes",
 ];
 
 impl Expand {
@@ -52,7 +76,12 @@ impl Expand {
     /// The expansions below `prefix.` (for nested objects).
     pub fn sub(&self, prefix: &str) -> Expand {
         let p = format!("{prefix}.");
-        Expand(self.0.iter().filter_map(|e| e.strip_prefix(&p).map(str::to_owned)).collect())
+        Expand(
+            self.0
+                .iter()
+                .filter_map(|e| e.strip_prefix(&p).map(str::to_owned))
+                .collect(),
+        )
     }
 }
 
@@ -148,7 +177,10 @@ pub async fn history(db: &impl GenericClient, c: &Content, app: &AppState) -> Re
 
 async fn space_brief(db: &impl GenericClient, c: &Content) -> Result<Value> {
     let r = db
-        .query_one("SELECT id, space_key, name, space_type FROM spaces WHERE id = $1", &[&c.space_id])
+        .query_one(
+            "SELECT id, space_key, name, space_type FROM spaces WHERE id = $1",
+            &[&c.space_id],
+        )
         .await?;
     let key: String = r.get(1);
     Ok(json!({
@@ -181,12 +213,18 @@ pub fn content<'a, D: GenericClient + Sync>(
         if ex.has("space") {
             o.insert("space".into(), space_brief(db, c).await?);
         } else {
-            exp.insert("space".into(), json!(format!("/rest/api/space/{}", c.space_key)));
+            exp.insert(
+                "space".into(),
+                json!(format!("/rest/api/space/{}", c.space_key)),
+            );
         }
         if ex.has("history") {
             o.insert("history".into(), history(db, c, app).await?);
         } else {
-            exp.insert("history".into(), json!(format!("/rest/api/content/{id}/history")));
+            exp.insert(
+                "history".into(),
+                json!(format!("/rest/api/content/{id}/history")),
+            );
         }
         if ex.has("version") {
             o.insert("version".into(), current_version(c));
@@ -207,11 +245,17 @@ pub fn content<'a, D: GenericClient + Sync>(
                 exp.insert("ancestors".into(), json!(""));
             }
         }
-        if matches!(c.content_type, ContentType::Comment | ContentType::Attachment) {
+        if matches!(
+            c.content_type,
+            ContentType::Comment | ContentType::Attachment
+        ) {
             if ex.has("container") {
                 if let Some(cid) = c.container_id {
                     if let Ok(parent) = content::get_any(db, viewer, cid).await {
-                        o.insert("container".into(), content(db, viewer, &parent, &Expand::default(), app).await?);
+                        o.insert(
+                            "container".into(),
+                            content(db, viewer, &parent, &Expand::default(), app).await?,
+                        );
                     }
                 }
             } else {
@@ -222,14 +266,22 @@ pub fn content<'a, D: GenericClient + Sync>(
             let mut body = Map::new();
             let mut bexp = Map::new();
             if ex.has("body.storage") {
-                body.insert("storage".into(), json!({"value": c.body, "representation": "storage",
-                    "_expandable": {"content": format!("/rest/api/content/{id}")}}));
+                body.insert(
+                    "storage".into(),
+                    json!({"value": c.body, "representation": "storage",
+                    "_expandable": {"content": format!("/rest/api/content/{id}")}}),
+                );
             } else {
                 bexp.insert("storage".into(), json!(""));
             }
             for rep in ["view", "export_view", "styled_view"] {
                 if ex.has(&format!("body.{rep}")) {
-                    let html = app.renderer.render_content(db, viewer, c).await?.html.clone();
+                    let html = app
+                        .renderer
+                        .render_content(db, viewer, c)
+                        .await?
+                        .html
+                        .clone();
                     body.insert(rep.into(), json!({"value": html, "representation": rep}));
                 } else {
                     bexp.insert(rep.into(), json!(""));
@@ -245,7 +297,11 @@ pub fn content<'a, D: GenericClient + Sync>(
         if ex.has("children") {
             let sub = ex.sub("children");
             let mut ch = Map::new();
-            for (k, t) in [("page", ContentType::Page), ("comment", ContentType::Comment), ("attachment", ContentType::Attachment)] {
+            for (k, t) in [
+                ("page", ContentType::Page),
+                ("comment", ContentType::Comment),
+                ("attachment", ContentType::Attachment),
+            ] {
                 if sub.has(k) {
                     let f = content::ListFilter {
                         types: vec![t],
@@ -261,22 +317,36 @@ pub fn content<'a, D: GenericClient + Sync>(
                     }
                     let mut links = json!({"self": format!("/rest/api/content/{id}/child/{k}")});
                     if more {
-                        links["next"] = json!(format!("/rest/api/content/{id}/child/{k}?limit=25&start=25"));
+                        links["next"] = json!(format!(
+                            "/rest/api/content/{id}/child/{k}?limit=25&start=25"
+                        ));
                     }
                     ch.insert(k.into(), json!({"results": res, "start": 0, "limit": 25, "size": rows.len(), "_links": links}));
                 }
             }
             o.insert("children".into(), Value::Object(ch));
         } else {
-            exp.insert("children".into(), json!(format!("/rest/api/content/{id}/child")));
+            exp.insert(
+                "children".into(),
+                json!(format!("/rest/api/content/{id}/child")),
+            );
         }
-        exp.insert("descendants".into(), json!(format!("/rest/api/content/{id}/descendant")));
-        exp.insert("restrictions".into(), json!(format!("/rest/api/content/{id}/restriction/byOperation")));
+        exp.insert(
+            "descendants".into(),
+            json!(format!("/rest/api/content/{id}/descendant")),
+        );
+        exp.insert(
+            "restrictions".into(),
+            json!(format!("/rest/api/content/{id}/restriction/byOperation")),
+        );
         let mut meta = Map::new();
         if ex.has("metadata.labels") {
             let names = content::labels(db, c.id).await?;
             let res: Vec<Value> = names.iter().map(|n| label(n)).collect();
-            meta.insert("labels".into(), json!({"results": res, "start": 0, "limit": 200, "size": names.len()}));
+            meta.insert(
+                "labels".into(),
+                json!({"results": res, "start": 0, "limit": 200, "size": names.len()}),
+            );
         }
         let mut extensions = Map::new();
         let mut links = Map::new();
@@ -305,7 +375,10 @@ pub fn content<'a, D: GenericClient + Sync>(
             );
         }
         if ex.has("metadata") || c.content_type == ContentType::Attachment {
-            meta.insert("_expandable".into(), json!({"currentuser": "", "properties": "", "frontend": "", "editorHtml": ""}));
+            meta.insert(
+                "_expandable".into(),
+                json!({"currentuser": "", "properties": "", "frontend": "", "editorHtml": ""}),
+            );
             o.insert("metadata".into(), Value::Object(meta));
         } else {
             exp.insert("metadata".into(), json!(""));
@@ -315,10 +388,18 @@ pub fn content<'a, D: GenericClient + Sync>(
         }
         links.insert("webui".into(), json!(webui(c)));
         links.insert("tinyui".into(), json!(format!("/x/{}", to_base36(c.id))));
-        links.insert("self".into(), json!(format!("{}/rest/api/content/{id}", base(app))));
+        links.insert(
+            "self".into(),
+            json!(format!("{}/rest/api/content/{id}", base(app))),
+        );
         links.insert("base".into(), json!(base(app)));
         links.insert("context".into(), json!(""));
-        o.insert("extensions".into(), o.get("extensions").cloned().unwrap_or_else(|| json!({"position": c.position})));
+        o.insert(
+            "extensions".into(),
+            o.get("extensions")
+                .cloned()
+                .unwrap_or_else(|| json!({"position": c.position})),
+        );
         o.insert("_links".into(), Value::Object(links));
         o.insert("_expandable".into(), Value::Object(exp));
         Ok(Value::Object(o))
@@ -343,9 +424,25 @@ pub async fn historical<D: GenericClient + Sync>(
     old.version_message = v.message.clone();
     old.minor_edit = v.minor_edit;
     old.status = "historical".into();
-    let mut out = content(db, viewer, &old, &Expand(ex.0.iter().filter(|e| !e.starts_with("body.view")).cloned().collect()), app).await?;
+    let mut out = content(
+        db,
+        viewer,
+        &old,
+        &Expand(
+            ex.0.iter()
+                .filter(|e| !e.starts_with("body.view"))
+                .cloned()
+                .collect(),
+        ),
+        app,
+    )
+    .await?;
     if ex.has("body.view") {
-        let html = app.renderer.render_source(db, viewer, &c.space_key, Some(c), &v.body).await?.html;
+        let html = app
+            .renderer
+            .render_source(db, viewer, &c.space_key, Some(c), &v.body)
+            .await?
+            .html;
         out["body"]["view"] = json!({"value": html, "representation": "view"});
     }
     Ok(out)
@@ -380,7 +477,13 @@ pub async fn space<D: GenericClient + Sync>(
             }
         }
     } else {
-        exp.insert("homepage".into(), json!(s.homepage_id.map(|h| format!("/rest/api/content/{h}")).unwrap_or_default()));
+        exp.insert(
+            "homepage".into(),
+            json!(s
+                .homepage_id
+                .map(|h| format!("/rest/api/content/{h}"))
+                .unwrap_or_default()),
+        );
     }
     exp.insert("metadata".into(), json!(""));
     exp.insert("icon".into(), json!(""));

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
@@ -488,9 +488,4 @@ async fn admin_group(db: &impl tokio_postgres::GenericClient) -> Result<i64, Err
     users::group_by_name(db, "cairn-administrators")
         .await?
         .ok_or_else(|| Error::Internal("the cairn-administrators group is missing".into()))
-}
-
-#[allow(dead_code)]
-fn _unused(r: Response) -> Response {
-    r.into_response()
 }

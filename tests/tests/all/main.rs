@@ -7,5 +7,6 @@ mod content;
 mod embedded;
 mod migrations;
 mod perms;
+mod rest;
 mod rest_clients;
 mod status;
