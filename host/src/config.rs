@@ -33,6 +33,7 @@ struct FileConfig {
     etcd_endpoints: Option<String>,
     cluster: Option<String>,
     max_attachment_size: Option<String>,
+    rest_rate_limit: Option<String>,
 }
 
 /// The resolved configuration of one node.
@@ -51,6 +52,9 @@ pub struct Config {
     /// Largest accepted attachment, in bytes (`CAIRN_MAX_ATTACHMENT_SIZE`,
     /// e.g. `100M`; default 100 MiB).
     pub max_attachment_size: u64,
+    /// REST token bucket per user (`CAIRN_REST_RATE_LIMIT`: `RATE/BURST`
+    /// or `off`; default 50/500).
+    pub rest_rate_limit: Option<crate::ratelimit::Limits>,
 }
 
 impl Config {
@@ -95,6 +99,7 @@ impl Config {
                 "CAIRN_ETCD_ENDPOINTS" => fc.etcd_endpoints = Some(v.clone()),
                 "CAIRN_CLUSTER" => fc.cluster = Some(v.clone()),
                 "CAIRN_MAX_ATTACHMENT_SIZE" => fc.max_attachment_size = Some(v.clone()),
+                "CAIRN_REST_RATE_LIMIT" => fc.rest_rate_limit = Some(v.clone()),
                 _ => {}
             }
         }
@@ -184,7 +189,16 @@ impl Config {
             })?,
         };
 
+        let rest_rate_limit = match fc.rest_rate_limit {
+            None => Some(crate::DEFAULT_RATE_LIMIT),
+            Some(t) => crate::ratelimit::Limits::parse(&t).ok_or_else(|| ConfigError::Invalid {
+                key: "CAIRN_REST_RATE_LIMIT",
+                reason: format!("{t:?} is not RATE/BURST (e.g. 50/500, both positive) or off"),
+            })?,
+        };
+
         Ok(Config {
+            rest_rate_limit,
             max_attachment_size,
             listen,
             base_url,
@@ -243,6 +257,7 @@ mod tests {
             ("CAIRN_NODE_ID", "has space"),
             ("CAIRN_CLUSTER", "a/b"),
             ("CAIRN_MAX_ATTACHMENT_SIZE", "lots"),
+            ("CAIRN_REST_RATE_LIMIT", "fast"),
         ] {
             let err = Config::from_sources(None, &env(&[(k, v)])).unwrap_err();
             assert!(err.to_string().contains(k), "{k}: {err}");

@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod perms;
+pub mod ratelimit;
 pub mod render;
 pub mod rest;
 pub mod status;
@@ -32,7 +33,14 @@ pub struct AppState {
     pub site_title: String,
     /// Absolute base URL for `_links.base` (`CAIRN_BASE_URL`).
     pub base_url: String,
+    pub rate_limiter: std::sync::Arc<ratelimit::RateLimiter>,
 }
+
+/// REST calls per user: 50 a second, bursts of 500 (`CAIRN_REST_RATE_LIMIT`).
+pub const DEFAULT_RATE_LIMIT: ratelimit::Limits = ratelimit::Limits {
+    rate: 50.0,
+    burst: 500.0,
+};
 
 /// Default attachment size limit: 100 MiB.
 pub const DEFAULT_MAX_ATTACHMENT: u64 = 100 * 1024 * 1024;
@@ -47,6 +55,7 @@ impl AppState {
             files: attach::Store::new(&shared_home, DEFAULT_MAX_ATTACHMENT),
             site_title: "Cairn".into(),
             base_url: "http://127.0.0.1:8090".into(),
+            rate_limiter: ratelimit::RateLimiter::new(Some(DEFAULT_RATE_LIMIT)),
         }
     }
 }
@@ -57,6 +66,10 @@ pub fn router(state: AppState) -> Router {
         .route("/status", get(status::status))
         .merge(web::routes())
         .merge(rest::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ratelimit::layer,
+        ))
         .layer(axum::middleware::from_fn(rest::xsrf_layer))
         // Uploads lift this on their own routes and enforce the attachment
         // limit while streaming.
@@ -92,5 +105,9 @@ pub use axum::Router;
 /// # Errors
 /// When accepting connections fails.
 pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
-    axum::serve(listener, app).await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .await
 }

@@ -230,6 +230,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let mut state = cairn::AppState::new(pool, config.shared_home.clone());
     state.files.max_size = config.max_attachment_size;
     state.base_url = config.base_url.clone();
+    state.rate_limiter.set(config.rest_rate_limit);
     let readiness = state.readiness.clone();
     let app = cairn::router(state);
     let listener = tokio::net::TcpListener::bind(config.listen)

@@ -40,6 +40,8 @@ pub struct Viewer {
     pub view_spaces: Arc<Vec<i64>>,
     /// The session's CSRF token when the viewer came with a UI session.
     pub csrf: Option<String>,
+    /// Exempt from the REST rate limit.
+    pub rate_limit_exempt: bool,
 }
 
 /// Space permissions.
@@ -105,7 +107,8 @@ SELECT g.ids, gp.perms,
   (SELECT coalesce(array_agg(DISTINCT space_id), '{}') FROM space_permissions sp
     WHERE sp.permission = 'view' AND (
       (sp.user_id IS NULL AND sp.group_id IS NULL AND anon.anon_use)
-      OR sp.user_id = $1 OR sp.group_id = ANY(g.ids))) AS spaces
+      OR sp.user_id = $1 OR sp.group_id = ANY(g.ids))) AS spaces,
+  coalesce((SELECT rate_limit_exempt FROM users WHERE id = $1), false) AS exempt
 FROM g, gp, anon";
 
 impl Viewer {
@@ -126,6 +129,7 @@ impl Viewer {
             groups: Arc::new(groups),
             view_spaces: Arc::new(spaces),
             csrf: None,
+            rate_limit_exempt: row.get(3),
         })
     }
 
@@ -138,6 +142,7 @@ impl Viewer {
             is_admin: false,
             view_spaces: Arc::new(Vec::new()),
             csrf: None,
+            rate_limit_exempt: false,
         }
     }
 

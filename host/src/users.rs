@@ -88,6 +88,7 @@ pub async fn create(db: &mut tokio_postgres::Client, u: NewUser<'_>) -> Result<U
 pub struct UserRow {
     pub user: User,
     pub active: bool,
+    pub rate_limit_exempt: bool,
     pub groups: Vec<String>,
     pub created: chrono::DateTime<chrono::Utc>,
 }
@@ -95,7 +96,7 @@ pub struct UserRow {
 pub async fn list(db: &impl GenericClient) -> Result<Vec<UserRow>> {
     let rows = db
         .query(
-            "SELECT u.id, u.username, u.display_name, u.user_key, u.email, u.active, u.created_at,
+            "SELECT u.id, u.username, u.display_name, u.user_key, u.email, u.active, u.created_at, u.rate_limit_exempt,
                coalesce((SELECT array_agg(g.name ORDER BY g.name) FROM group_members m
                  JOIN groups g ON g.id = m.group_id WHERE m.user_id = u.id), '{}') AS groups
              FROM users u ORDER BY lower(u.username)",
@@ -114,7 +115,8 @@ pub async fn list(db: &impl GenericClient) -> Result<Vec<UserRow>> {
             },
             active: r.get(5),
             created: r.get(6),
-            groups: r.get(7),
+            rate_limit_exempt: r.get(7),
+            groups: r.get(8),
         })
         .collect())
 }
@@ -346,5 +348,18 @@ pub async fn set_global_grant(
         )
         .await?;
     }
+    Ok(())
+}
+
+pub async fn set_rate_limit_exempt(
+    db: &impl GenericClient,
+    user_id: i64,
+    exempt: bool,
+) -> Result<()> {
+    db.execute(
+        "UPDATE users SET rate_limit_exempt = $2 WHERE id = $1",
+        &[&user_id, &exempt],
+    )
+    .await?;
     Ok(())
 }

@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(|| async { see_other("/admin/users") }))
         .route("/admin/users", get(admin_users).post(admin_create_user))
         .route("/admin/users/{id}/active", post(admin_user_active))
+        .route("/admin/users/{id}/ratelimit", post(admin_user_ratelimit))
         .route("/admin/groups", get(admin_groups).post(admin_groups_post))
         .route(
             "/admin/permissions",
@@ -363,6 +364,19 @@ async fn admin_user_active(
     }
     let db = app.pool.get().await?;
     users::set_active(&**db, id, form.checked("active")).await?;
+    Ok(see_other("/admin/users"))
+}
+
+async fn admin_user_ratelimit(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> UiResult {
+    form.check_csrf(&viewer)?;
+    viewer.require_admin()?;
+    let db = app.pool.get().await?;
+    users::set_rate_limit_exempt(&**db, id, form.checked("exempt")).await?;
     Ok(see_other("/admin/users"))
 }
 

@@ -758,3 +758,65 @@ async fn delete_trash_and_purge_and_move_by_ancestors() {
         .await;
     assert_eq!(s, 404);
 }
+
+#[tokio::test]
+async fn rate_limit_token_bucket_per_user_with_exemptions() {
+    let node = TestNode::start_with(|s| {
+        s.rate_limiter.set(Some(cairn::ratelimit::Limits {
+            rate: 0.5,
+            burst: 3.0,
+        }))
+    })
+    .await;
+    node.user("bot", false).await;
+    let bot = Api::new(&node, Some("bot"));
+    for i in 0..3 {
+        let r = bot
+            .req(reqwest::Method::GET, "/rest/api/space")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "call {i}");
+        assert_eq!(r.headers()["x-ratelimit-limit"], "3");
+        assert_eq!(
+            r.headers()["x-ratelimit-remaining"],
+            (2 - i).to_string().as_str()
+        );
+        assert!(r.headers().contains_key("x-ratelimit-fillrate"));
+    }
+    let r = bot
+        .req(reqwest::Method::GET, "/rest/api/space")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "2");
+    assert_eq!(r.headers()["x-ratelimit-remaining"], "0");
+    let v: Value = r.json().await.unwrap();
+    assert_envelope(&v, 429);
+    // Buckets are per user: admin is unaffected.
+    let admin = Api::new(&node, Some("admin"));
+    assert_eq!(admin.get("/rest/api/space").await.0, 200);
+    // An exempt user is never limited.
+    let ui = node.login("admin").await;
+    let id: i64 = node
+        .sql()
+        .await
+        .query_one("SELECT id FROM users WHERE username = 'bot'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let r = ui
+        .post(&format!("/admin/users/{id}/ratelimit"), &[("exempt", "on")])
+        .await;
+    assert_eq!(r.status(), 303);
+    for _ in 0..10 {
+        let r = bot
+            .req(reqwest::Method::GET, "/rest/api/space")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(!r.headers().contains_key("x-ratelimit-limit"));
+    }
+}

@@ -1,0 +1,198 @@
+//! REST rate limiting like Data Center's: a token bucket per user (per
+//! client address for anonymous calls), refilled at `rate` tokens a second
+//! up to `burst`. Users marked exempt are never limited. Every REST response
+//! carries the `X-RateLimit-*` headers; a refused call gets 429 with
+//! `Retry-After`.
+//!
+//! Invariant: buckets are per node (as in Data Center); the limit a client
+//! sees across N nodes behind a balancer is at most N times the setting.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::Error;
+use crate::AppState;
+
+/// Rate and burst; `None` turns limiting off.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    pub rate: f64,
+    pub burst: f64,
+}
+
+impl Limits {
+    /// `"RATE/BURST"` (e.g. `50/500`) or `off`.
+    pub fn parse(s: &str) -> Option<Option<Limits>> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("off") {
+            return Some(None);
+        }
+        let (r, b) = s.split_once('/')?;
+        let rate: f64 = r
+            .trim()
+            .parse()
+            .ok()
+            .filter(|v: &f64| *v > 0.0 && v.is_finite())?;
+        let burst: f64 = b
+            .trim()
+            .parse()
+            .ok()
+            .filter(|v: &f64| *v >= 1.0 && v.is_finite())?;
+        Some(Some(Limits { rate, burst }))
+    }
+}
+
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+pub struct RateLimiter {
+    limits: Mutex<Option<Limits>>,
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+pub enum Decision {
+    Unlimited,
+    Allowed {
+        limit: f64,
+        remaining: f64,
+        rate: f64,
+    },
+    Refused {
+        limit: f64,
+        rate: f64,
+        retry_after: u64,
+    },
+}
+
+impl RateLimiter {
+    pub fn new(limits: Option<Limits>) -> Arc<RateLimiter> {
+        Arc::new(RateLimiter {
+            limits: Mutex::new(limits),
+            buckets: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Changes the limits (live configuration); buckets keep their tokens.
+    pub fn set(&self, limits: Option<Limits>) {
+        if let Ok(mut l) = self.limits.lock() {
+            *l = limits;
+        }
+    }
+
+    pub fn limits(&self) -> Option<Limits> {
+        self.limits.lock().map(|l| *l).unwrap_or(None)
+    }
+
+    pub fn check(&self, key: &str) -> Decision {
+        let Some(l) = self.limits() else {
+            return Decision::Unlimited;
+        };
+        let now = Instant::now();
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return Decision::Unlimited;
+        };
+        if buckets.len() > 100_000 {
+            // Full buckets carry no information; drop them.
+            buckets.retain(|_, b| {
+                b.tokens + now.duration_since(b.at).as_secs_f64() * l.rate < l.burst
+            });
+        }
+        let b = buckets.entry(key.to_owned()).or_insert(Bucket {
+            tokens: l.burst,
+            at: now,
+        });
+        b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * l.rate).min(l.burst);
+        b.at = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            Decision::Allowed {
+                limit: l.burst,
+                remaining: b.tokens.floor(),
+                rate: l.rate,
+            }
+        } else {
+            let retry_after = ((1.0 - b.tokens) / l.rate).ceil().max(1.0) as u64;
+            Decision::Refused {
+                limit: l.burst,
+                rate: l.rate,
+                retry_after,
+            }
+        }
+    }
+}
+
+fn put(resp: &mut Response, name: &'static str, v: String) {
+    if let Ok(h) = HeaderValue::from_str(&v) {
+        resp.headers_mut().insert(name, h);
+    }
+}
+
+/// Middleware on `/rest/…`: authenticates (the viewer is kept for the
+/// handler), then spends a token.
+pub async fn layer(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with("/rest/") {
+        return next.run(req).await;
+    }
+    let viewer = match crate::auth::resolve(&app, req.headers()).await {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
+    };
+    let key = match &viewer.user {
+        Some(u) if viewer.rate_limit_exempt => {
+            let _ = u;
+            None
+        }
+        Some(u) => Some(format!("user:{}", u.id)),
+        None => Some(format!(
+            "anon:{}",
+            req.extensions()
+                .get::<ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_default()
+        )),
+    };
+    req.extensions_mut().insert(viewer);
+    let decision = match key {
+        Some(k) => app.rate_limiter.check(&k),
+        None => Decision::Unlimited,
+    };
+    match decision {
+        Decision::Unlimited => next.run(req).await,
+        Decision::Allowed {
+            limit,
+            remaining,
+            rate,
+        } => {
+            let mut resp = next.run(req).await;
+            put(&mut resp, "x-ratelimit-limit", format!("{limit}"));
+            put(&mut resp, "x-ratelimit-remaining", format!("{remaining}"));
+            put(&mut resp, "x-ratelimit-interval-seconds", "1".into());
+            put(&mut resp, "x-ratelimit-fillrate", format!("{rate}"));
+            resp
+        }
+        Decision::Refused {
+            limit,
+            rate,
+            retry_after,
+        } => {
+            let mut resp = Error::TooManyRequests(format!(
+                "rate limit exceeded: {rate} requests per second with bursts of {limit}; retry after {retry_after} s"
+            ))
+            .into_response();
+            put(&mut resp, "retry-after", retry_after.to_string());
+            put(&mut resp, "x-ratelimit-limit", format!("{limit}"));
+            put(&mut resp, "x-ratelimit-remaining", "0".into());
+            put(&mut resp, "x-ratelimit-interval-seconds", "1".into());
+            put(&mut resp, "x-ratelimit-fillrate", format!("{rate}"));
+            resp
+        }
+    }
+}
