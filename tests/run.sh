@@ -12,6 +12,8 @@ trap 'stop_pg "$PGDIR"' EXIT
 # The real REST clients, in virtualenvs the suite owns.
 make_venv "$STATE/venv-apa4" atlassian 'atlassian-python-api>=4.0,<4.1'
 make_venv "$STATE/venv-apa5" atlassian 'atlassian-python-api>=5.0,<5.1'
+make_venv "$STATE/venv-st" schemathesis 'schemathesis>=4,<5'
+export CAIRN_SCHEMATHESIS="$STATE/venv-st/bin/st"
 export CAIRN_APA4_PYTHON="$STATE/venv-apa4/bin/python" CAIRN_APA5_PYTHON="$STATE/venv-apa5/bin/python"
 export CAIRN_TEST_PG="postgres://cairn@127.0.0.1:$PG_PORT"
 cargo test --workspace --locked 2>&1

@@ -11,6 +11,7 @@
 //! parameter.
 
 mod json;
+pub mod openapi;
 
 use axum::extract::{FromRequest, Path, RawQuery, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
@@ -69,7 +70,8 @@ fn api() -> Router<AppState> {
         .route("/content/{id}/property", get(properties))
         .route("/contentbody/convert/{to}", post(convert))
         .route("/search", get(search))
-        .route("/content/search", get(search))
+        .route("/content/search", get(content_search))
+        .route("/openapi.json", get(openapi_json))
         .route("/user", get(user_get))
         .route("/user/current", get(user_current))
         .fallback(not_found)
@@ -362,6 +364,7 @@ fn ok(v: Value) -> Api {
 
 // ---------------------------------------------------------------- spaces
 
+#[utoipa::path(get, path = "/rest/api/space", params(("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions"), ("spaceKey" = Option<String>, Query)), responses((status = 200, description = "spaces", body = openapi::SpaceList), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn spaces_list(State(app): State<AppState>, viewer: Viewer, RawQuery(q): RawQuery) -> Api {
     require_use(&viewer)?;
     let p = Params::from(q);
@@ -382,6 +385,7 @@ async fn spaces_list(State(app): State<AppState>, viewer: Viewer, RawQuery(q): R
     ok(paged(&app, "/rest/api/space", &p, out, start, limit, more))
 }
 
+#[utoipa::path(get, path = "/rest/api/space/{key}", params(("key" = String, Path), ("expand" = Option<String>, Query)), responses((status = 200, description = "the space", body = openapi::Space), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn space_get(
     State(app): State<AppState>,
     viewer: Viewer,
@@ -397,6 +401,7 @@ async fn space_get(
     ok(json::space(&**db, &viewer, &s, &expand, &app).await?)
 }
 
+#[utoipa::path(post, path = "/rest/api/space", request_body = openapi::SpaceInput, responses((status = 200, description = "the new space", body = openapi::Space), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn space_create(State(app): State<AppState>, viewer: Viewer, Body(b): Body) -> Api {
     let key =
         str_at(&b, "key")?.ok_or_else(|| Error::BadRequest("the space needs a key".into()))?;
@@ -417,6 +422,7 @@ async fn space_create(State(app): State<AppState>, viewer: Viewer, Body(b): Body
     Ok((StatusCode::OK, Json(v)).into_response())
 }
 
+#[utoipa::path(delete, path = "/rest/api/space/{key}", params(("key" = String, Path)), responses((status = 204, description = "deleted"), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn space_delete(State(app): State<AppState>, viewer: Viewer, Path(key): Path<String>) -> Api {
     let db = app.pool.get().await?;
     let s = content::space_for_admin(&**db, &viewer, &key).await?;
@@ -430,6 +436,7 @@ async fn space_delete(State(app): State<AppState>, viewer: Viewer, Path(key): Pa
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(get, path = "/rest/api/space/{key}/content", params(("key" = String, Path), ("depth" = Option<String>, Query), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "pages and blog posts", body = Object), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn space_content(
     state: State<AppState>,
     viewer: Viewer,
@@ -439,6 +446,7 @@ async fn space_content(
     space_content_inner(state, viewer, key, None, q).await
 }
 
+#[utoipa::path(get, path = "/rest/api/space/{key}/content/{kind}", params(("key" = String, Path), ("kind" = String, Path), ("depth" = Option<String>, Query), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "content of one type", body = openapi::ContentList), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn space_content_typed(
     state: State<AppState>,
     viewer: Viewer,
@@ -519,6 +527,7 @@ fn parse_type(k: &str) -> Result<ContentType> {
 
 // ---------------------------------------------------------------- content
 
+#[utoipa::path(get, path = "/rest/api/content", params(("spaceKey" = Option<String>, Query), ("title" = Option<String>, Query), ("type" = Option<String>, Query), ("status" = Option<String>, Query), ("postingDay" = Option<String>, Query), ("label" = Option<String>, Query), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "content", body = openapi::ContentList), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn content_list(State(app): State<AppState>, viewer: Viewer, RawQuery(q): RawQuery) -> Api {
     require_use(&viewer)?;
     let p = Params::from(q);
@@ -585,6 +594,7 @@ async fn content_list(State(app): State<AppState>, viewer: Viewer, RawQuery(q): 
 /// The expansions POST and PUT answer with (clients read them from there).
 const WRITE_EXPAND: &str = "space,history,version,ancestors,body.storage,container,metadata.labels";
 
+#[utoipa::path(get, path = "/rest/api/content/{id}", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("expand" = Option<String>, Query), ("status" = Option<String>, Query), ("version" = Option<i64>, Query)), responses((status = 200, description = "the content", body = openapi::Content), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn content_get(
     State(app): State<AppState>,
     viewer: Viewer,
@@ -704,6 +714,7 @@ fn first_ancestor(b: &Value) -> Result<Option<i64>> {
     }
 }
 
+#[utoipa::path(post, path = "/rest/api/content", params(("expand" = Option<String>, Query)), request_body = openapi::ContentInput, responses((status = 200, description = "the new content", body = openapi::Content), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn content_create(
     State(app): State<AppState>,
     viewer: Viewer,
@@ -779,6 +790,7 @@ async fn content_create(
     ok(json::content(&**db, &viewer, &c, &expand, &app).await?)
 }
 
+#[utoipa::path(put, path = "/rest/api/content/{id}", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("expand" = Option<String>, Query)), request_body = openapi::ContentInput, responses((status = 200, description = "the updated content", body = openapi::Content), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn content_update(
     State(app): State<AppState>,
     viewer: Viewer,
@@ -922,6 +934,7 @@ async fn content_update(
     ok(json::content(&**db, &viewer, &c, &expand, &app).await?)
 }
 
+#[utoipa::path(delete, path = "/rest/api/content/{id}", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("status" = Option<String>, Query)), responses((status = 204, description = "trashed or purged"), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn content_delete(
     State(app): State<AppState>,
     viewer: Viewer,
@@ -953,6 +966,7 @@ async fn content_delete(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(get, path = "/rest/api/content/{id}/history", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)")), responses((status = 200, description = "history", body = openapi::History), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn content_history(
     State(app): State<AppState>,
     viewer: Viewer,
@@ -966,6 +980,7 @@ async fn content_history(
     ok(json::history(&**db, &c, &app).await?)
 }
 
+#[utoipa::path(get, path = "/rest/api/content/{id}/version", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "versions", body = openapi::VersionList), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn content_versions(
     State(app): State<AppState>,
     viewer: Viewer,
@@ -998,6 +1013,7 @@ async fn content_versions(
     ))
 }
 
+#[utoipa::path(get, path = "/rest/api/content/{id}/version/{n}", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("n" = String, Path)), responses((status = 200, description = "one version", body = openapi::VersionInfo), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn content_version(
     State(app): State<AppState>,
     viewer: Viewer,
@@ -1073,6 +1089,7 @@ async fn children_of(
     ))
 }
 
+#[utoipa::path(get, path = "/rest/api/content/{id}/child/page", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "child pages", body = openapi::ContentList), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn child_pages(
     State(app): State<AppState>,
     viewer: Viewer,
@@ -1090,6 +1107,7 @@ async fn child_pages(
     .await?)
 }
 
+#[utoipa::path(get, path = "/rest/api/content/{id}/descendant/page", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "descendant pages", body = openapi::ContentList), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn descendant_pages(
     State(app): State<AppState>,
     viewer: Viewer,
@@ -1107,6 +1125,7 @@ async fn descendant_pages(
     .await?)
 }
 
+#[utoipa::path(get, path = "/rest/api/content/{id}/child/comment", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "comments", body = openapi::ContentList), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn child_comments(
     State(app): State<AppState>,
     viewer: Viewer,
@@ -1124,6 +1143,7 @@ async fn child_comments(
     .await?)
 }
 
+#[utoipa::path(get, path = "/rest/api/content/{id}/child/attachment", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions"), ("filename" = Option<String>, Query), ("mediaType" = Option<String>, Query)), responses((status = 200, description = "attachments", body = openapi::ContentList), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn child_attachments(
     State(app): State<AppState>,
     viewer: Viewer,
@@ -1141,6 +1161,7 @@ async fn child_attachments(
     .await?)
 }
 
+#[utoipa::path(get, path = "/rest/api/content/{id}/child", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("expand" = Option<String>, Query)), responses((status = 200, description = "children by type", body = Object), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn child_all(
     State(app): State<AppState>,
     viewer: Viewer,
@@ -1278,6 +1299,7 @@ async fn upload(
     Ok(out)
 }
 
+#[utoipa::path(post, path = "/rest/api/content/{id}/child/attachment", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("allowDuplicated" = Option<bool>, Query)), request_body(content = openapi::Upload, content_type = "multipart/form-data"), responses((status = 200, description = "the attachments", body = openapi::ContentList), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn attachment_create(
     State(app): State<AppState>,
     viewer: Viewer,
@@ -1299,6 +1321,7 @@ async fn attachment_create(
               "_links": {"base": json::base(&app), "context": ""}}))
 }
 
+#[utoipa::path(post, path = "/rest/api/content/{id}/child/attachment/{att}/data", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("att" = String, Path)), request_body(content = openapi::Upload, content_type = "multipart/form-data"), responses((status = 200, description = "the attachment", body = openapi::Content), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn attachment_data(
     State(app): State<AppState>,
     viewer: Viewer,
@@ -1322,6 +1345,7 @@ async fn attachment_data(
     ok(list.pop().unwrap_or(Value::Null))
 }
 
+#[utoipa::path(get, path = "/rest/api/content/{id}/download", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)")), responses((status = 200, description = "the bytes", content_type = "*/*", body = Vec<u8>), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn attachment_download(
     State(app): State<AppState>,
     viewer: Viewer,
@@ -1379,6 +1403,7 @@ async fn label_list(
               "_links": {"self": format!("/rest/api/content/{id}/label"), "base": json::base(app), "context": ""}}))
 }
 
+#[utoipa::path(get, path = "/rest/api/content/{id}/label", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)")), responses((status = 200, description = "labels", body = openapi::LabelList), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn labels_get(State(app): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Api {
     let id = parse_id(&id)?;
     let db = app.pool.get().await?;
@@ -1388,6 +1413,7 @@ async fn labels_get(State(app): State<AppState>, viewer: Viewer, Path(id): Path<
     ok(label_list(&app, &**db, id).await?)
 }
 
+#[utoipa::path(post, path = "/rest/api/content/{id}/label", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)")), request_body = Vec<openapi::LabelInput>, responses((status = 200, description = "all labels", body = openapi::LabelList), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn labels_post(
     State(app): State<AppState>,
     viewer: Viewer,
@@ -1420,6 +1446,7 @@ async fn labels_post(
     ok(label_list(&app, &**db, id).await?)
 }
 
+#[utoipa::path(delete, path = "/rest/api/content/{id}/label", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("name" = String, Query)), responses((status = 204, description = "removed"), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn label_delete_q(
     State(app): State<AppState>,
     viewer: Viewer,
@@ -1434,6 +1461,7 @@ async fn label_delete_q(
     remove_label(&app, &viewer, &id, &name).await
 }
 
+#[utoipa::path(delete, path = "/rest/api/content/{id}/label/{name}", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("name" = String, Path)), responses((status = 204, description = "removed"), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn label_delete(
     State(app): State<AppState>,
     viewer: Viewer,
@@ -1453,6 +1481,7 @@ async fn remove_label(app: &AppState, viewer: &Viewer, id: &str, name: &str) -> 
 
 // ---------------------------------------------------------------- misc
 
+#[utoipa::path(get, path = "/rest/api/content/{id}/restriction/byOperation", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)")), responses((status = 200, description = "restrictions", body = openapi::Restrictions), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn restrictions(State(app): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Api {
     let id = parse_id(&id)?;
     let db = app.pool.get().await?;
@@ -1486,6 +1515,7 @@ async fn restrictions(State(app): State<AppState>, viewer: Viewer, Path(id): Pat
     }))
 }
 
+#[utoipa::path(get, path = "/rest/api/content/{id}/property", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)")), responses((status = 200, description = "content properties", body = Object), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn properties(State(app): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Api {
     let id = parse_id(&id)?;
     let db = app.pool.get().await?;
@@ -1496,6 +1526,7 @@ async fn properties(State(app): State<AppState>, viewer: Viewer, Path(id): Path<
               "_links": {"base": json::base(&app), "context": ""}}))
 }
 
+#[utoipa::path(post, path = "/rest/api/contentbody/convert/{to}", params(("to" = String, Path)), request_body = openapi::ConvertInput, responses((status = 200, description = "converted", body = openapi::ConvertedBody), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn convert(
     State(app): State<AppState>,
     viewer: Viewer,
@@ -1542,7 +1573,13 @@ async fn convert(
     )
 }
 
+#[utoipa::path(get, path = "/rest/api/content/search", params(("cql" = Option<String>, Query)), responses((status = 501, description = "not available yet", body = openapi::ErrorEnvelope), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
+async fn content_search(viewer: Viewer) -> Api {
+    search(viewer).await
+}
+
 /// CQL search arrives with the search issue; until then say so honestly.
+#[utoipa::path(get, path = "/rest/api/search", params(("cql" = Option<String>, Query)), responses((status = 501, description = "not available yet", body = openapi::ErrorEnvelope), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn search(viewer: Viewer) -> Api {
     require_use(&viewer)?;
     Err(Error::NotImplemented(
@@ -1550,6 +1587,7 @@ async fn search(viewer: Viewer) -> Api {
     ))
 }
 
+#[utoipa::path(get, path = "/rest/api/user", params(("username" = Option<String>, Query), ("key" = Option<String>, Query)), responses((status = 200, description = "the user", body = openapi::User), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn user_get(State(app): State<AppState>, viewer: Viewer, RawQuery(q): RawQuery) -> Api {
     require_use(&viewer)?;
     let p = Params::from(q);
@@ -1574,6 +1612,7 @@ async fn user_get(State(app): State<AppState>, viewer: Viewer, RawQuery(q): RawQ
     ok(json::user_json(r.get(0), r.get(1), r.get(2)))
 }
 
+#[utoipa::path(get, path = "/rest/api/user/current",  responses((status = 200, description = "the caller", body = openapi::User), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn user_current(State(app): State<AppState>, viewer: Viewer) -> Api {
     match &viewer.user {
         Some(u) => ok(json::user_json(&u.username, &u.display_name, &u.user_key)),
@@ -1584,6 +1623,7 @@ async fn user_current(State(app): State<AppState>, viewer: Viewer) -> Api {
 
 // ---------------------------------------------------------------- tokens
 
+#[utoipa::path(post, path = "/rest/pat/latest/tokens", request_body = openapi::TokenInput, responses((status = 201, description = "the token, shown once", body = openapi::TokenCreated), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn pat_create(State(app): State<AppState>, viewer: Viewer, Body(b): Body) -> Api {
     let user = viewer.require_user()?.clone();
     let name =
@@ -1623,6 +1663,7 @@ async fn pat_create(State(app): State<AppState>, viewer: Viewer, Body(b): Body) 
         .into_response())
 }
 
+#[utoipa::path(get, path = "/rest/pat/latest/tokens",  responses((status = 200, description = "the caller's tokens", body = Vec<openapi::Token>), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn pat_list(State(app): State<AppState>, viewer: Viewer) -> Api {
     let user = viewer.require_user()?.clone();
     let db = app.pool.get().await?;
@@ -1647,6 +1688,7 @@ async fn pat_list(State(app): State<AppState>, viewer: Viewer) -> Api {
     ok(Value::Array(list))
 }
 
+#[utoipa::path(delete, path = "/rest/pat/latest/tokens/{id}", params(("id" = String, Path)), responses((status = 204, description = "revoked"), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn pat_delete(State(app): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Api {
     let user = viewer.require_user()?.clone();
     let id: i64 = id
@@ -1663,4 +1705,9 @@ async fn pat_delete(State(app): State<AppState>, viewer: Viewer, Path(id): Path<
         return Err(Error::NotFound(format!("no token {id}")));
     }
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The OpenAPI document of this surface.
+async fn openapi_json() -> Json<Value> {
+    Json(openapi::document())
 }

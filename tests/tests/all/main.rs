@@ -5,6 +5,7 @@ mod auth;
 mod browser;
 mod content;
 mod embedded;
+mod fuzz;
 mod migrations;
 mod perms;
 mod rest;
