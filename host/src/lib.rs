@@ -34,6 +34,9 @@ pub struct AppState {
     /// Absolute base URL for `_links.base` (`CAIRN_BASE_URL`).
     pub base_url: String,
     pub rate_limiter: std::sync::Arc<ratelimit::RateLimiter>,
+    /// This node's id (`CAIRN_NODE_ID`) and when it started.
+    pub node_id: String,
+    pub started: chrono::DateTime<chrono::Utc>,
 }
 
 /// REST calls per user: 50 a second, bursts of 500 (`CAIRN_REST_RATE_LIMIT`).
@@ -56,6 +59,8 @@ impl AppState {
             site_title: "Cairn".into(),
             base_url: "http://127.0.0.1:8090".into(),
             rate_limiter: ratelimit::RateLimiter::new(Some(DEFAULT_RATE_LIMIT)),
+            node_id: "local".into(),
+            started: chrono::Utc::now(),
         }
     }
 }

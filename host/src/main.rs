@@ -231,6 +231,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     state.files.max_size = config.max_attachment_size;
     state.base_url = config.base_url.clone();
     state.rate_limiter.set(config.rest_rate_limit);
+    state.node_id = config.node_id.clone();
     let readiness = state.readiness.clone();
     let app = cairn::router(state);
     let listener = tokio::net::TcpListener::bind(config.listen)

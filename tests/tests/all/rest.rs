@@ -584,6 +584,10 @@ async fn comments_restrictions_users_convert_and_search() {
         cv["value"].as_str().unwrap().contains("<em>x</em>")
             && !cv["value"].as_str().unwrap().contains("script")
     );
+    let (s, z) = api.get("/rest/zdu/cluster").await;
+    assert_eq!(s, 200);
+    assert_eq!(z["nodes"][0]["state"], "ACTIVE");
+    assert_eq!(z["nodes"][0]["local"], true);
     let (s, e) = api.get("/rest/api/search?cql=type%3Dpage").await;
     assert_eq!(s, 501, "search is honest until the search issue lands");
     assert_envelope(&e, 501);
