@@ -12,10 +12,10 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 
+use deadpool_postgres::GenericClient;
 use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio_postgres::GenericClient;
 
 use crate::content::{self, Content, ContentType, VersionInfo};
 use crate::error::{is_unique_violation, Error, Result};
@@ -234,8 +234,7 @@ async fn latest_file(
     id: i64,
     version: i32,
 ) -> Result<(i64, String, String, String)> {
-    let r = db
-        .query_one(
+    let r = crate::db::query_one(db, 
             "SELECT coalesce(file_size, 0), coalesce(media_type, ''), coalesce(file_sha256, ''), message
              FROM content_versions WHERE content_id = $1 AND version = $2",
             &[&id, &version],
@@ -291,7 +290,7 @@ pub struct NewFile<'a> {
 /// Records an uploaded file on a page: a new attachment, or — when a file
 /// with the same name exists and `new_version_if_exists` — its next version.
 pub async fn record(
-    db: &mut tokio_postgres::Client,
+    db: &mut deadpool_postgres::Object,
     viewer: &Viewer,
     page_id: i64,
     f: NewFile<'_>,
@@ -377,8 +376,7 @@ pub async fn list(
     page_id: i64,
 ) -> Result<Vec<Attachment>> {
     content::get(db, viewer, page_id).await?;
-    let rows = db
-        .query(
+    let rows = crate::db::query(db, 
             "SELECT id FROM content WHERE container_id = $1 AND content_type = 'attachment' AND status = 'current'
              ORDER BY lower(title)",
             &[&page_id],
@@ -389,15 +387,15 @@ pub async fn list(
         return Ok(Vec::new());
     }
     let visible = content::get_many(db, viewer, &ids).await?;
-    let files = db
-        .query(
-            "SELECT v.content_id, coalesce(v.file_size, 0), coalesce(v.media_type, ''),
+    let files = crate::db::query(
+        db,
+        "SELECT v.content_id, coalesce(v.file_size, 0), coalesce(v.media_type, ''),
                     coalesce(v.file_sha256, ''), v.message
              FROM content_versions v JOIN content c ON c.id = v.content_id AND c.version = v.version
              WHERE v.content_id = ANY($1)",
-            &[&ids],
-        )
-        .await?;
+        &[&ids],
+    )
+    .await?;
     Ok(visible
         .into_iter()
         .map(|c| {
@@ -431,8 +429,7 @@ pub async fn by_name(
     filename: &str,
     version: Option<i32>,
 ) -> Result<(Attachment, VersionInfo)> {
-    let id: Option<i64> = db
-        .query_opt(
+    let id: Option<i64> = crate::db::query_opt(db, 
             "SELECT id FROM content WHERE container_id = $1 AND content_type = 'attachment' AND status = 'current'
              AND lower(title) = lower($2)",
             &[&page_id, &filename],

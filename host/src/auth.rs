@@ -16,9 +16,9 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use base64::Engine;
+use deadpool_postgres::GenericClient;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use tokio_postgres::GenericClient;
 
 use crate::error::{Error, Result};
 use crate::perms::{User, Viewer};
@@ -116,13 +116,13 @@ const BASIC_TTL: Duration = Duration::from_secs(300);
 
 /// Checks login throttling for `username`; errors when it is locked.
 async fn check_throttle(db: &impl GenericClient, username: &str) -> Result<()> {
-    let row = db
-        .query_opt(
-            "SELECT ceil(extract(epoch FROM locked_until - now()))::bigint FROM login_failures
+    let row = crate::db::query_opt(
+        db,
+        "SELECT ceil(extract(epoch FROM locked_until - now()))::bigint FROM login_failures
              WHERE username = lower($1) AND locked_until > now()",
-            &[&username],
-        )
-        .await?;
+        &[&username],
+    )
+    .await?;
     if let Some(r) = row {
         let secs: i64 = r.get(0);
         return Err(Error::TooManyRequests(format!(
@@ -134,7 +134,7 @@ async fn check_throttle(db: &impl GenericClient, username: &str) -> Result<()> {
 }
 
 async fn record_failure(db: &impl GenericClient, username: &str) -> Result<()> {
-    db.execute(
+    crate::db::execute(db, 
         &format!(
             "INSERT INTO login_failures (username, failures, window_start) VALUES (lower($1), 1, now())
              ON CONFLICT (username) DO UPDATE SET
@@ -155,12 +155,12 @@ async fn record_failure(db: &impl GenericClient, username: &str) -> Result<()> {
 /// Verifies a username and password, with throttling. Returns the user.
 pub async fn authenticate(db: &impl GenericClient, username: &str, password: &str) -> Result<User> {
     check_throttle(db, username).await?;
-    let row = db
-        .query_opt(
-            &format!("SELECT {USER_COLS} FROM users WHERE lower(username) = lower($1)"),
-            &[&username],
-        )
-        .await?;
+    let row = crate::db::query_opt(
+        db,
+        &format!("SELECT {USER_COLS} FROM users WHERE lower(username) = lower($1)"),
+        &[&username],
+    )
+    .await?;
     let ok = match &row {
         Some(r) if r.get::<_, bool>("active") => {
             verify_password(password.to_owned(), r.get("password_hash")).await
@@ -178,7 +178,8 @@ pub async fn authenticate(db: &impl GenericClient, username: &str, password: &st
             "the username or password is incorrect".into(),
         ));
     }
-    db.execute(
+    crate::db::execute(
+        db,
         "DELETE FROM login_failures WHERE username = lower($1)",
         &[&username],
     )
@@ -198,7 +199,8 @@ async fn dummy_hash() -> String {
 /// Creates a session; returns the raw cookie value.
 pub async fn create_session(db: &impl GenericClient, user_id: i64) -> Result<String> {
     let token = random_token(32);
-    db.execute(
+    crate::db::execute(
+        db,
         &format!(
             "INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at)
              VALUES ($1, $2, $3, now() + interval '{SESSION_DAYS} days')"
@@ -206,13 +208,13 @@ pub async fn create_session(db: &impl GenericClient, user_id: i64) -> Result<Str
         &[&sha256_hex(token.as_bytes()), &user_id, &random_token(24)],
     )
     .await?;
-    db.execute("DELETE FROM sessions WHERE expires_at < now()", &[])
-        .await?;
+    crate::db::execute(db, "DELETE FROM sessions WHERE expires_at < now()", &[]).await?;
     Ok(token)
 }
 
 pub async fn delete_session(db: &impl GenericClient, token: &str) -> Result<()> {
-    db.execute(
+    crate::db::execute(
+        db,
         "DELETE FROM sessions WHERE token_hash = $1",
         &[&sha256_hex(token.as_bytes())],
     )
@@ -222,20 +224,20 @@ pub async fn delete_session(db: &impl GenericClient, token: &str) -> Result<()> 
 
 async fn session_user(db: &impl GenericClient, token: &str) -> Result<Option<(User, String)>> {
     let hash = sha256_hex(token.as_bytes());
-    let row = db
-        .query_opt(
-            "SELECT u.id, u.username, u.display_name, u.user_key, u.email, s.csrf_token,
+    let row = crate::db::query_opt(
+        db,
+        "SELECT u.id, u.username, u.display_name, u.user_key, u.email, s.csrf_token,
                     s.last_seen < now() - interval '5 minutes' AS stale
              FROM sessions s JOIN users u ON u.id = s.user_id
              WHERE s.token_hash = $1 AND s.expires_at > now() AND u.active",
-            &[&hash],
-        )
-        .await?;
+        &[&hash],
+    )
+    .await?;
     let Some(r) = row else { return Ok(None) };
     // Sliding expiry, written at most every 5 minutes per session so a
     // page view is not a database write.
     if r.get::<_, bool>("stale") {
-        db.execute(
+        crate::db::execute(db, 
             &format!(
                 "UPDATE sessions SET last_seen = now(), expires_at = now() + interval '{SESSION_DAYS} days'
                  WHERE token_hash = $1"
@@ -269,8 +271,7 @@ pub async fn create_token(
         }
     }
     let raw = format!("cairn_{}", random_token(32));
-    let row = db
-        .query_one(
+    let row = crate::db::query_one(db, 
             "INSERT INTO api_tokens (user_id, name, token_hash, expires_at)
              VALUES ($1, $2, $3, CASE WHEN $4::bigint IS NULL THEN NULL ELSE now() + make_interval(days => $4::int) END)
              RETURNING id",
@@ -282,8 +283,7 @@ pub async fn create_token(
 
 async fn token_user(db: &impl GenericClient, raw: &str) -> Result<Option<User>> {
     let hash = sha256_hex(raw.as_bytes());
-    let row = db
-        .query_opt(
+    let row = crate::db::query_opt(db, 
             "SELECT u.id, u.username, u.display_name, u.user_key, u.email,
                     t.last_used IS NULL OR t.last_used < now() - interval '1 minute' AS stale
              FROM api_tokens t JOIN users u ON u.id = t.user_id
@@ -293,7 +293,8 @@ async fn token_user(db: &impl GenericClient, raw: &str) -> Result<Option<User>> 
         .await?;
     let Some(r) = row else { return Ok(None) };
     if r.get::<_, bool>("stale") {
-        db.execute(
+        crate::db::execute(
+            db,
             "UPDATE api_tokens SET last_used = now() WHERE token_hash = $1",
             &[&hash],
         )
@@ -313,12 +314,12 @@ async fn basic_user(state: &AppState, db: &impl GenericClient, b64: &str) -> Res
     let key: [u8; 32] = Sha256::digest(text.as_bytes()).into();
     if let Some((hash, at)) = state.basic_cache.inner.get(&key) {
         if at.elapsed() < BASIC_TTL {
-            let row = db
-                .query_opt(
-                    &format!("SELECT {USER_COLS} FROM users WHERE lower(username) = lower($1)"),
-                    &[&username],
-                )
-                .await?;
+            let row = crate::db::query_opt(
+                db,
+                &format!("SELECT {USER_COLS} FROM users WHERE lower(username) = lower($1)"),
+                &[&username],
+            )
+            .await?;
             if let Some(r) = row {
                 if r.get::<_, bool>("active") && r.get::<_, String>("password_hash") == hash {
                     return Ok(row_user(&r));
@@ -328,10 +329,13 @@ async fn basic_user(state: &AppState, db: &impl GenericClient, b64: &str) -> Res
         state.basic_cache.inner.remove(&key);
     }
     let user = authenticate(db, username, password).await?;
-    let hash: String = db
-        .query_one("SELECT password_hash FROM users WHERE id = $1", &[&user.id])
-        .await?
-        .get(0);
+    let hash: String = crate::db::query_one(
+        db,
+        "SELECT password_hash FROM users WHERE id = $1",
+        &[&user.id],
+    )
+    .await?
+    .get(0);
     state.basic_cache.inner.insert(key, (hash, Instant::now()));
     Ok(user)
 }
@@ -358,9 +362,9 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Viewer> {
             .map_err(|_| Error::Unauthorized("the Authorization header is not readable".into()))?;
         let (scheme, rest) = auth.split_once(' ').unwrap_or((auth, ""));
         let user = if scheme.eq_ignore_ascii_case("basic") {
-            basic_user(state, &**db, rest).await?
+            basic_user(state, &db, rest).await?
         } else if scheme.eq_ignore_ascii_case("bearer") {
-            token_user(&**db, rest.trim()).await?.ok_or_else(|| {
+            token_user(&db, rest.trim()).await?.ok_or_else(|| {
                 Error::Unauthorized("the access token is not valid or has expired".into())
             })?
         } else {
@@ -368,16 +372,16 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Viewer> {
                 "unsupported authorization scheme {scheme:?}; use Basic or Bearer"
             )));
         };
-        return Viewer::load(&**db, Some(user)).await;
+        return Viewer::load(&db, Some(user)).await;
     }
     if let Some(token) = cookie(headers, SESSION_COOKIE) {
-        if let Some((user, csrf)) = session_user(&**db, token).await? {
-            let mut v = Viewer::load(&**db, Some(user)).await?;
+        if let Some((user, csrf)) = session_user(&db, token).await? {
+            let mut v = Viewer::load(&db, Some(user)).await?;
             v.csrf = Some(csrf);
             return Ok(v);
         }
     }
-    Viewer::load(&**db, None).await
+    Viewer::load(&db, None).await
 }
 
 impl FromRequestParts<AppState> for Viewer {

@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use tokio_postgres::GenericClient;
+use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
 use crate::error::{is_unique_violation, Error, Result};
@@ -217,23 +217,23 @@ pub fn validate_space_key(key: &str) -> Result<()> {
 }
 
 pub async fn spaces(db: &impl GenericClient, viewer: &Viewer) -> Result<Vec<Space>> {
-    let rows = db
-        .query(
-            "SELECT * FROM spaces WHERE id = ANY($1) ORDER BY lower(name)",
-            &[&*viewer.view_spaces],
-        )
-        .await?;
+    let rows = crate::db::query(
+        db,
+        "SELECT * FROM spaces WHERE id = ANY($1) ORDER BY lower(name)",
+        &[&*viewer.view_spaces],
+    )
+    .await?;
     Ok(rows.iter().map(space_from).collect())
 }
 
 /// A space the viewer may view, by key (case-insensitive).
 pub async fn space(db: &impl GenericClient, viewer: &Viewer, key: &str) -> Result<Space> {
-    let row = db
-        .query_opt(
-            "SELECT * FROM spaces WHERE upper(space_key) = upper($1)",
-            &[&key],
-        )
-        .await?;
+    let row = crate::db::query_opt(
+        db,
+        "SELECT * FROM spaces WHERE upper(space_key) = upper($1)",
+        &[&key],
+    )
+    .await?;
     match row {
         Some(r) if viewer.can_view_space(r.get("id")) => Ok(space_from(&r)),
         _ => Err(Error::NotFound(format!("No space with key : {key}"))),
@@ -242,12 +242,12 @@ pub async fn space(db: &impl GenericClient, viewer: &Viewer, key: &str) -> Resul
 
 /// A space by key for its administrators (who may lack `view`).
 pub async fn space_for_admin(db: &impl GenericClient, viewer: &Viewer, key: &str) -> Result<Space> {
-    let row = db
-        .query_opt(
-            "SELECT * FROM spaces WHERE upper(space_key) = upper($1)",
-            &[&key],
-        )
-        .await?;
+    let row = crate::db::query_opt(
+        db,
+        "SELECT * FROM spaces WHERE upper(space_key) = upper($1)",
+        &[&key],
+    )
+    .await?;
     let Some(r) = row else {
         return Err(Error::NotFound(format!("No space with key : {key}")));
     };
@@ -266,7 +266,7 @@ pub async fn space_for_admin(db: &impl GenericClient, viewer: &Viewer, key: &str
 /// Creates a space with a home page. The creator gets every space
 /// permission; `cairn-users` gets view, edit, comment and attach.
 pub async fn create_space(
-    db: &mut tokio_postgres::Client,
+    db: &mut deadpool_postgres::Object,
     viewer: &Viewer,
     key: &str,
     name: &str,
@@ -366,7 +366,7 @@ pub async fn update_space(
             ));
         }
     }
-    db.execute(
+    crate::db::execute(db, 
         "UPDATE spaces SET name = $2, description = $3, homepage_id = coalesce($4, homepage_id) WHERE id = $1",
         &[&space.id, &name, &description, &homepage_id],
     )
@@ -375,14 +375,14 @@ pub async fn update_space(
 }
 
 pub async fn space_grants(db: &impl GenericClient, space_id: i64) -> Result<Vec<Grant>> {
-    let rows = db
-        .query(
-            "SELECT p.permission, u.username AS uname, g.name AS gname FROM space_permissions p
+    let rows = crate::db::query(
+        db,
+        "SELECT p.permission, u.username AS uname, g.name AS gname FROM space_permissions p
              LEFT JOIN users u ON u.id = p.user_id LEFT JOIN groups g ON g.id = p.group_id
              WHERE p.space_id = $1 ORDER BY 2 NULLS FIRST, 3 NULLS FIRST, 1",
-            &[&space_id],
-        )
-        .await?;
+        &[&space_id],
+    )
+    .await?;
     Ok(rows.iter().map(grant_from_row).collect())
 }
 
@@ -404,14 +404,15 @@ pub async fn set_space_grant(
     }
     let (u, g) = who.ids();
     if granted {
-        db.execute(
+        crate::db::execute(db, 
             "INSERT INTO space_permissions (space_id, permission, user_id, group_id) VALUES ($1, $2, $3, $4)
              ON CONFLICT DO NOTHING",
             &[&space_id, &perm.as_str(), &u, &g],
         )
         .await?;
     } else {
-        db.execute(
+        crate::db::execute(
+            db,
             "DELETE FROM space_permissions WHERE space_id = $1 AND permission = $2
              AND user_id IS NOT DISTINCT FROM $3 AND group_id IS NOT DISTINCT FROM $4",
             &[&space_id, &perm.as_str(), &u, &g],
@@ -438,17 +439,17 @@ pub async fn get_any(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Resul
         "{CONTENT_SELECT} WHERE c.id = $1 AND {}",
         Viewer::content_filter(2, 3, 4)
     );
-    let row = db
-        .query_opt(
-            &sql,
-            &[
-                &id,
-                &viewer.user_id(),
-                &*viewer.groups,
-                &*viewer.view_spaces,
-            ],
-        )
-        .await?;
+    let row = crate::db::query_opt(
+        db,
+        &sql,
+        &[
+            &id,
+            &viewer.user_id(),
+            &*viewer.groups,
+            &*viewer.view_spaces,
+        ],
+    )
+    .await?;
     row.map(|r| content_from(&r)).ok_or_else(|| not_found(id))
 }
 
@@ -462,17 +463,17 @@ pub async fn get_many(
         "{CONTENT_SELECT} WHERE c.id = ANY($1) AND c.status = 'current' AND {}",
         Viewer::content_filter(2, 3, 4)
     );
-    let rows = db
-        .query(
-            &sql,
-            &[
-                &ids,
-                &viewer.user_id(),
-                &*viewer.groups,
-                &*viewer.view_spaces,
-            ],
-        )
-        .await?;
+    let rows = crate::db::query(
+        db,
+        &sql,
+        &[
+            &ids,
+            &viewer.user_id(),
+            &*viewer.groups,
+            &*viewer.view_spaces,
+        ],
+    )
+    .await?;
     let mut out: Vec<Content> = rows.iter().map(content_from).collect();
     out.sort_by_key(|c| ids.iter().position(|i| *i == c.id));
     Ok(out)
@@ -481,12 +482,12 @@ pub async fn get_many(
 /// (id, title) of each ancestor, root first. Every ancestor of a viewable
 /// page is viewable (read restrictions are inherited), so no filter is lost.
 pub async fn breadcrumbs(db: &impl GenericClient, c: &Content) -> Result<Vec<(i64, String)>> {
-    let rows = db
-        .query(
-            "SELECT id, title FROM content WHERE id = ANY($1) AND content_type IN ('page', 'blogpost')",
-            &[&c.ancestors],
-        )
-        .await?;
+    let rows = crate::db::query(
+        db,
+        "SELECT id, title FROM content WHERE id = ANY($1) AND content_type IN ('page', 'blogpost')",
+        &[&c.ancestors],
+    )
+    .await?;
     let mut v: Vec<(i64, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
     v.sort_by_key(|(id, _)| c.ancestors.iter().position(|a| a == id));
     Ok(v)
@@ -506,19 +507,19 @@ pub async fn by_title(
          ORDER BY c.posting_day DESC NULLS LAST LIMIT 1",
         Viewer::content_filter(3, 4, 6)
     );
-    let row = db
-        .query_opt(
-            &sql,
-            &[
-                &space_key,
-                &title,
-                &viewer.user_id(),
-                &*viewer.groups,
-                &ctype.as_str(),
-                &*viewer.view_spaces,
-            ],
-        )
-        .await?;
+    let row = crate::db::query_opt(
+        db,
+        &sql,
+        &[
+            &space_key,
+            &title,
+            &viewer.user_id(),
+            &*viewer.groups,
+            &ctype.as_str(),
+            &*viewer.view_spaces,
+        ],
+    )
+    .await?;
     Ok(row.map(|r| content_from(&r)))
 }
 
@@ -550,20 +551,20 @@ pub async fn children(
            AND {parent_cond} AND {filter}
          ORDER BY c.position, lower(c.title), c.id OFFSET $3 LIMIT $7"
     );
-    let rows = db
-        .query(
-            &sql,
-            &[
-                &space_id,
-                &parent,
-                &offset,
-                &viewer.user_id(),
-                &*viewer.groups,
-                &*viewer.view_spaces,
-                &limit,
-            ],
-        )
-        .await?;
+    let rows = crate::db::query(
+        db,
+        &sql,
+        &[
+            &space_id,
+            &parent,
+            &offset,
+            &viewer.user_id(),
+            &*viewer.groups,
+            &*viewer.view_spaces,
+            &limit,
+        ],
+    )
+    .await?;
     Ok(rows
         .iter()
         .map(|r| TreeNode {
@@ -590,19 +591,19 @@ pub async fn recently_updated(
         Viewer::content_filter(2, 3, 4)
     );
     let ct = content_type.map(|t| t.as_str());
-    let rows = db
-        .query(
-            &sql,
-            &[
-                &space_id,
-                &viewer.user_id(),
-                &*viewer.groups,
-                &*viewer.view_spaces,
-                &limit,
-                &ct,
-            ],
-        )
-        .await?;
+    let rows = crate::db::query(
+        db,
+        &sql,
+        &[
+            &space_id,
+            &viewer.user_id(),
+            &*viewer.groups,
+            &*viewer.view_spaces,
+            &limit,
+            &ct,
+        ],
+    )
+    .await?;
     Ok(rows.iter().map(content_from).collect())
 }
 
@@ -619,19 +620,19 @@ pub async fn blog_posts(
          AND {} ORDER BY c.posting_day DESC, c.created_at DESC OFFSET $5 LIMIT $6",
         Viewer::content_filter(2, 3, 4)
     );
-    let rows = db
-        .query(
-            &sql,
-            &[
-                &space_id,
-                &viewer.user_id(),
-                &*viewer.groups,
-                &*viewer.view_spaces,
-                &offset,
-                &limit,
-            ],
-        )
-        .await?;
+    let rows = crate::db::query(
+        db,
+        &sql,
+        &[
+            &space_id,
+            &viewer.user_id(),
+            &*viewer.groups,
+            &*viewer.view_spaces,
+            &offset,
+            &limit,
+        ],
+    )
+    .await?;
     Ok(rows.iter().map(content_from).collect())
 }
 
@@ -651,7 +652,8 @@ pub struct NewContent<'a> {
 /// Records a content change for the search index journal (read by the
 /// search issue's tailer; harmless until then).
 async fn journal(db: &impl GenericClient, content_id: i64, op: &str) -> Result<()> {
-    db.execute(
+    crate::db::execute(
+        db,
         "SELECT pg_notify('cairn_content', $1)",
         &[&format!("{op}:{content_id}")],
     )
@@ -667,7 +669,7 @@ fn title_taken(title: &str, key: &str) -> Error {
 
 /// Creates a page or blog post (version 1).
 pub async fn create(
-    db: &mut tokio_postgres::Client,
+    db: &mut deadpool_postgres::Object,
     viewer: &Viewer,
     n: NewContent<'_>,
 ) -> Result<Content> {
@@ -793,7 +795,7 @@ async fn require_edit(db: &impl GenericClient, viewer: &Viewer, c: &Content) -> 
 /// longer current: the caller keeps its text and can show what changed.
 /// Saving an identical title and body creates no version.
 pub async fn update(
-    db: &mut tokio_postgres::Client,
+    db: &mut deadpool_postgres::Object,
     viewer: &Viewer,
     id: i64,
     u: Update<'_>,
@@ -858,12 +860,13 @@ pub async fn update(
 /// Sets new ancestors for `id` and everything under it (pages, and the
 /// comments and attachments of each).
 async fn reroot(db: &impl GenericClient, id: i64, new_ancestors: &[i64]) -> Result<()> {
-    db.execute(
+    crate::db::execute(
+        db,
         "UPDATE content SET ancestors = $2 WHERE id = $1",
         &[&id, &new_ancestors],
     )
     .await?;
-    db.execute(
+    crate::db::execute(db, 
         "UPDATE content SET ancestors = $2::bigint[] || $1::bigint || ancestors[array_position(ancestors, $1) + 1:]
          WHERE $1 = ANY(ancestors)",
         &[&id, &new_ancestors],
@@ -876,7 +879,7 @@ async fn reroot(db: &impl GenericClient, id: i64, new_ancestors: &[i64]) -> Resu
 /// in the same or another space, at `position` among its new siblings
 /// (None = last).
 pub async fn move_page(
-    db: &mut tokio_postgres::Client,
+    db: &mut deadpool_postgres::Object,
     viewer: &Viewer,
     id: i64,
     new_space_key: Option<&str>,
@@ -984,7 +987,7 @@ pub async fn move_page(
 
 /// Copies a page (body, labels; not its children) as a new page.
 pub async fn copy_page(
-    db: &mut tokio_postgres::Client,
+    db: &mut deadpool_postgres::Object,
     viewer: &Viewer,
     id: i64,
     new_title: &str,
@@ -1057,12 +1060,12 @@ pub async fn history(
     id: i64,
 ) -> Result<Vec<VersionInfo>> {
     get_any(db, viewer, id).await?;
-    let rows = db
-        .query(
-            &format!("{VERSION_SELECT} WHERE v.content_id = $1 ORDER BY v.version DESC"),
-            &[&id],
-        )
-        .await?;
+    let rows = crate::db::query(
+        db,
+        &format!("{VERSION_SELECT} WHERE v.content_id = $1 ORDER BY v.version DESC"),
+        &[&id],
+    )
+    .await?;
     Ok(rows.iter().map(version_from).collect())
 }
 
@@ -1073,19 +1076,19 @@ pub async fn version(
     n: i32,
 ) -> Result<VersionInfo> {
     get_any(db, viewer, id).await?;
-    let row = db
-        .query_opt(
-            &format!("{VERSION_SELECT} WHERE v.content_id = $1 AND v.version = $2"),
-            &[&id, &n],
-        )
-        .await?;
+    let row = crate::db::query_opt(
+        db,
+        &format!("{VERSION_SELECT} WHERE v.content_id = $1 AND v.version = $2"),
+        &[&id, &n],
+    )
+    .await?;
     row.map(|r| version_from(&r))
         .ok_or_else(|| Error::NotFound(format!("content {id} has no version {n}")))
 }
 
 /// Restores version `n` as a new version on top of `base_version`.
 pub async fn restore_version(
-    db: &mut tokio_postgres::Client,
+    db: &mut deadpool_postgres::Object,
     viewer: &Viewer,
     id: i64,
     n: i32,
@@ -1139,12 +1142,12 @@ fn normalize_labels(names: &[String]) -> Result<Vec<String>> {
 }
 
 pub async fn labels(db: &impl GenericClient, id: i64) -> Result<Vec<String>> {
-    let rows = db
-        .query(
-            "SELECT name FROM labels WHERE content_id = $1 ORDER BY name",
-            &[&id],
-        )
-        .await?;
+    let rows = crate::db::query(
+        db,
+        "SELECT name FROM labels WHERE content_id = $1 ORDER BY name",
+        &[&id],
+    )
+    .await?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
@@ -1157,7 +1160,8 @@ pub async fn add_labels(
     let c = get(db, viewer, id).await?;
     require_edit(db, viewer, &c).await?;
     for l in normalize_labels(names)? {
-        db.execute(
+        crate::db::execute(
+            db,
             "INSERT INTO labels (content_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             &[&id, &l],
         )
@@ -1176,7 +1180,8 @@ pub async fn set_labels(
     let c = get(db, viewer, id).await?;
     require_edit(db, viewer, &c).await?;
     let names = normalize_labels(names)?;
-    db.execute(
+    crate::db::execute(
+        db,
         "DELETE FROM labels WHERE content_id = $1 AND NOT (name = ANY($2))",
         &[&id, &names],
     )
@@ -1192,12 +1197,12 @@ pub async fn remove_label(
 ) -> Result<()> {
     let c = get(db, viewer, id).await?;
     require_edit(db, viewer, &c).await?;
-    let n = db
-        .execute(
-            "DELETE FROM labels WHERE content_id = $1 AND name = lower($2)",
-            &[&id, &name.trim()],
-        )
-        .await?;
+    let n = crate::db::execute(
+        db,
+        "DELETE FROM labels WHERE content_id = $1 AND name = lower($2)",
+        &[&id, &name.trim()],
+    )
+    .await?;
     if n == 0 {
         return Err(Error::NotFound(format!(
             "content {id} has no label {name:?}"
@@ -1221,22 +1226,22 @@ pub async fn comments(
          AND {} ORDER BY c.created_at, c.id",
         Viewer::content_filter(2, 3, 4)
     );
-    let rows = db
-        .query(
-            &sql,
-            &[
-                &container,
-                &viewer.user_id(),
-                &*viewer.groups,
-                &*viewer.view_spaces,
-            ],
-        )
-        .await?;
+    let rows = crate::db::query(
+        db,
+        &sql,
+        &[
+            &container,
+            &viewer.user_id(),
+            &*viewer.groups,
+            &*viewer.view_spaces,
+        ],
+    )
+    .await?;
     Ok(rows.iter().map(content_from).collect())
 }
 
 pub async fn add_comment(
-    db: &mut tokio_postgres::Client,
+    db: &mut deadpool_postgres::Object,
     viewer: &Viewer,
     container: i64,
     reply_to: Option<i64>,
@@ -1310,7 +1315,7 @@ async fn require_comment_owner(
 }
 
 pub async fn edit_comment(
-    db: &mut tokio_postgres::Client,
+    db: &mut deadpool_postgres::Object,
     viewer: &Viewer,
     id: i64,
     body: &str,
@@ -1343,13 +1348,13 @@ pub async fn edit_comment(
 pub async fn delete_comment(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<()> {
     let c = get(db, viewer, id).await?;
     require_comment_owner(db, viewer, &c).await?;
-    db.execute(
+    crate::db::execute(
+        db,
         "UPDATE content SET parent_id = $2 WHERE parent_id = $1 AND content_type = 'comment'",
         &[&id, &c.parent_id],
     )
     .await?;
-    db.execute("DELETE FROM content WHERE id = $1", &[&id])
-        .await?;
+    crate::db::execute(db, "DELETE FROM content WHERE id = $1", &[&id]).await?;
     journal(db, id, "deleted").await?;
     Ok(())
 }
@@ -1359,7 +1364,7 @@ pub async fn delete_comment(db: &impl GenericClient, viewer: &Viewer, id: i64) -
 /// Moves a page or blog post, with its subtree, comments and attachments,
 /// to the trash. Trashing a whole subtree (rather than re-parenting the
 /// children) keeps children of a restricted page hidden.
-pub async fn trash(db: &mut tokio_postgres::Client, viewer: &Viewer, id: i64) -> Result<()> {
+pub async fn trash(db: &mut deadpool_postgres::Object, viewer: &Viewer, id: i64) -> Result<()> {
     let c = get(&*db, viewer, id).await?;
     let user = viewer.require_user()?.clone();
     match c.content_type {
@@ -1367,13 +1372,13 @@ pub async fn trash(db: &mut tokio_postgres::Client, viewer: &Viewer, id: i64) ->
             viewer
                 .require_space_perm(&*db, c.space_id, SpacePerm::Delete)
                 .await?;
-            let home: Option<i64> = db
-                .query_one(
-                    "SELECT homepage_id FROM spaces WHERE id = $1",
-                    &[&c.space_id],
-                )
-                .await?
-                .get(0);
+            let home: Option<i64> = crate::db::query_one(
+                db,
+                "SELECT homepage_id FROM spaces WHERE id = $1",
+                &[&c.space_id],
+            )
+            .await?
+            .get(0);
             if home == Some(id) {
                 return Err(Error::BadRequest(
                     "the space's home page cannot be deleted; choose another home page first"
@@ -1427,17 +1432,17 @@ pub async fn trash_list(
            AND {} ORDER BY c.trashed_at DESC",
         Viewer::content_filter(2, 3, 4)
     );
-    let rows = db
-        .query(
-            &sql,
-            &[
-                &space_id,
-                &viewer.user_id(),
-                &*viewer.groups,
-                &*viewer.view_spaces,
-            ],
-        )
-        .await?;
+    let rows = crate::db::query(
+        db,
+        &sql,
+        &[
+            &space_id,
+            &viewer.user_id(),
+            &*viewer.groups,
+            &*viewer.view_spaces,
+        ],
+    )
+    .await?;
     Ok(rows
         .iter()
         .map(|r| TrashItem {
@@ -1467,7 +1472,7 @@ async fn trashed(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Co
 /// Restores what was trashed together with `id`. The page returns under
 /// its old parent, or to the space root when that parent is gone.
 pub async fn restore_from_trash(
-    db: &mut tokio_postgres::Client,
+    db: &mut deadpool_postgres::Object,
     viewer: &Viewer,
     id: i64,
 ) -> Result<Content> {
@@ -1521,10 +1526,11 @@ pub async fn restore_from_trash(
 }
 
 async fn trashed_at(db: &impl GenericClient, id: i64) -> Result<DateTime<Utc>> {
-    Ok(db
-        .query_one("SELECT trashed_at FROM content WHERE id = $1", &[&id])
-        .await?
-        .get(0))
+    Ok(
+        crate::db::query_one(db, "SELECT trashed_at FROM content WHERE id = $1", &[&id])
+            .await?
+            .get(0),
+    )
 }
 
 /// Deletes trashed content for good, with its subtree and versions. Files
@@ -1532,7 +1538,8 @@ async fn trashed_at(db: &impl GenericClient, id: i64) -> Result<DateTime<Utc>> {
 /// can tell whether another version still uses the same bytes.
 pub async fn purge(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<()> {
     trashed(db, viewer, id).await?;
-    db.execute(
+    crate::db::execute(
+        db,
         "DELETE FROM content WHERE (id = $1 OR $1 = ANY(ancestors)) AND status = 'trashed'",
         &[&id],
     )
@@ -1554,8 +1561,7 @@ pub async fn restrictions(
     id: i64,
 ) -> Result<Restrictions> {
     get(db, viewer, id).await?;
-    let rows = db
-        .query(
+    let rows = crate::db::query(db, 
             "SELECT r.operation AS permission, u.username AS uname, g.name AS gname FROM content_restrictions r
              LEFT JOIN users u ON u.id = r.user_id LEFT JOIN groups g ON g.id = r.group_id
              WHERE r.content_id = $1 ORDER BY 2 NULLS LAST, 3",
@@ -1607,20 +1613,22 @@ pub async fn set_restriction(
         ));
     }
     if add {
-        db.execute(
+        crate::db::execute(
+            db,
             "INSERT INTO content_restrictions (content_id, operation, user_id) VALUES ($1, $2, $3)
              ON CONFLICT DO NOTHING",
             &[&id, &operation, &user.id],
         )
         .await?;
-        db.execute(
+        crate::db::execute(db, 
             "INSERT INTO content_restrictions (content_id, operation, user_id, group_id) VALUES ($1, $2, $3, $4)
              ON CONFLICT DO NOTHING",
             &[&id, &operation, &u, &g],
         )
         .await?;
     } else {
-        db.execute(
+        crate::db::execute(
+            db,
             "DELETE FROM content_restrictions WHERE content_id = $1 AND operation = $2
              AND user_id IS NOT DISTINCT FROM $3 AND group_id IS NOT DISTINCT FROM $4",
             &[&id, &operation, &u, &g],
@@ -1650,7 +1658,8 @@ pub async fn clear_restrictions(
             "you do not have permission to restrict pages in this space".into(),
         ));
     }
-    db.execute(
+    crate::db::execute(
+        db,
         "DELETE FROM content_restrictions WHERE content_id = $1 AND operation = $2",
         &[&id, &operation],
     )
@@ -1798,7 +1807,7 @@ pub async fn list(
     );
     let refs: Vec<&(dyn ToSql + Sync)> =
         params.iter().map(|p| &**p as &(dyn ToSql + Sync)).collect();
-    let rows = db.query(&sql, &refs).await?;
+    let rows = crate::db::query(db, &sql, &refs).await?;
     let mut out: Vec<Content> = rows.iter().map(content_from).collect();
     let more = out.len() as i64 > limit;
     out.truncate(limit.max(0) as usize);

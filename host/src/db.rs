@@ -90,3 +90,45 @@ pub async fn ping(pool: &Pool, timeout: Duration) -> Result<(), DbError> {
         .await
         .map_err(|_| DbError::Timeout(timeout))?
 }
+
+/// Queries through the connection's statement cache: each distinct SQL text
+/// is parsed and planned once per connection instead of on every call.
+/// Services use these for everything on the request path.
+pub async fn query(
+    db: &impl deadpool_postgres::GenericClient,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Vec<tokio_postgres::Row>, tokio_postgres::Error> {
+    let st = db.prepare_cached(sql).await?;
+    db.query(&st, params).await
+}
+
+/// See [`query`].
+pub async fn query_one(
+    db: &impl deadpool_postgres::GenericClient,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<tokio_postgres::Row, tokio_postgres::Error> {
+    let st = db.prepare_cached(sql).await?;
+    db.query_one(&st, params).await
+}
+
+/// See [`query`].
+pub async fn query_opt(
+    db: &impl deadpool_postgres::GenericClient,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Option<tokio_postgres::Row>, tokio_postgres::Error> {
+    let st = db.prepare_cached(sql).await?;
+    db.query_opt(&st, params).await
+}
+
+/// See [`query`].
+pub async fn execute(
+    db: &impl deadpool_postgres::GenericClient,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<u64, tokio_postgres::Error> {
+    let st = db.prepare_cached(sql).await?;
+    db.execute(&st, params).await
+}

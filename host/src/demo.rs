@@ -141,17 +141,20 @@ fn crc32(data: &[u8]) -> u32 {
 /// Seeds the demo. Returns false when it was already there.
 pub async fn seed(app: &AppState, admin_name: &str) -> Result<bool> {
     let mut db = app.pool.get().await?;
-    let exists = db
-        .query_opt("SELECT 1 FROM spaces WHERE upper(space_key) = 'DEMO'", &[])
-        .await?
-        .is_some();
+    let exists = crate::db::query_opt(
+        &db,
+        "SELECT 1 FROM spaces WHERE upper(space_key) = 'DEMO'",
+        &[],
+    )
+    .await?
+    .is_some();
     if exists {
         return Ok(false);
     }
-    let admin = users::by_name(&**db, admin_name)
+    let admin = users::by_name(&db, admin_name)
         .await?
         .ok_or_else(|| crate::error::Error::NotFound(format!("no user named {admin_name:?}")))?;
-    let v = Viewer::load(&**db, Some(admin.clone())).await?;
+    let v = Viewer::load(&db, Some(admin.clone())).await?;
     content::create_space(
         &mut db,
         &v,
@@ -161,8 +164,8 @@ pub async fn seed(app: &AppState, admin_name: &str) -> Result<bool> {
     )
     .await?;
     // The new space's permissions are part of the viewer.
-    let v = Viewer::load(&**db, Some(admin)).await?;
-    let home = content::space(&**db, &v, "DEMO").await?.homepage_id;
+    let v = Viewer::load(&db, Some(admin)).await?;
+    let home = content::space(&db, &v, "DEMO").await?.homepage_id;
     if let Some(h) = home {
         content::update(
             &mut db,
@@ -258,7 +261,7 @@ pub async fn seed(app: &AppState, admin_name: &str) -> Result<bool> {
     )
     .await?;
     // A second version, so history and diffs have something to show.
-    let std_page = content::get(&**db, &v, ids[0]).await?;
+    let std_page = content::get(&db, &v, ids[0]).await?;
     let revised = STANDARDS.replace("last reviewed in Q3", "last reviewed in Q4");
     content::update(
         &mut db,
@@ -277,7 +280,7 @@ pub async fn seed(app: &AppState, admin_name: &str) -> Result<bool> {
 }
 
 async fn mk(
-    db: &mut tokio_postgres::Client,
+    db: &mut deadpool_postgres::Object,
     v: &Viewer,
     title: &str,
     body: &str,

@@ -149,7 +149,7 @@ async fn demo(
     };
     {
         let mut db = pool.get().await?;
-        if cairn::users::by_name(&**db, admin).await?.is_none() {
+        if cairn::users::by_name(&db, admin).await?.is_none() {
             cairn::users::create(
                 &mut db,
                 cairn::users::NewUser {

@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 
-use tokio_postgres::GenericClient;
+use deadpool_postgres::GenericClient;
 
 use crate::error::{Error, Result};
 
@@ -115,7 +115,7 @@ impl Viewer {
     /// Loads the viewer for `user` (None = anonymous).
     pub async fn load(db: &impl GenericClient, user: Option<User>) -> Result<Viewer> {
         let uid = user.as_ref().map(|u| u.id);
-        let row = db.query_one(VIEWER_SQL, &[&uid]).await?;
+        let row = crate::db::query_one(db, VIEWER_SQL, &[&uid]).await?;
         let groups: Vec<i64> = row.get(0);
         let perms: Vec<String> = row.get(1);
         let has = |p: &str| perms.iter().any(|x| x == p);
@@ -208,8 +208,7 @@ impl Viewer {
         if self.user.is_none() && matches!(perm, SpacePerm::Admin | SpacePerm::Restrict) {
             return Ok(false);
         }
-        let row = db
-            .query_one(
+        let row = crate::db::query_one(db, 
                 "SELECT EXISTS (SELECT 1 FROM space_permissions WHERE space_id = $1 AND permission = $2
                  AND ((user_id IS NULL AND group_id IS NULL) OR user_id = $3 OR group_id = ANY($4)))",
                 &[&space_id, &perm.as_str(), &self.user_id(), &*self.groups],
@@ -231,8 +230,7 @@ impl Viewer {
                 Vec::new()
             });
         }
-        let rows = db
-            .query(
+        let rows = crate::db::query(db, 
                 "SELECT DISTINCT permission FROM space_permissions WHERE space_id = $1
                  AND ((user_id IS NULL AND group_id IS NULL) OR user_id = $2 OR group_id = ANY($3))",
                 &[&space_id, &self.user_id(), &*self.groups],
@@ -277,12 +275,12 @@ impl Viewer {
         db: &impl GenericClient,
         chain: &[i64],
     ) -> Result<bool> {
-        let row = db
-            .query_one(
-                "SELECT cairn_passes_restrictions($1, $2, $3)",
-                &[&chain, &self.user_id(), &*self.groups],
-            )
-            .await?;
+        let row = crate::db::query_one(
+            db,
+            "SELECT cairn_passes_restrictions($1, $2, $3)",
+            &[&chain, &self.user_id(), &*self.groups],
+        )
+        .await?;
         Ok(row.get(0))
     }
 
@@ -292,15 +290,15 @@ impl Viewer {
         db: &impl GenericClient,
         content_id: i64,
     ) -> Result<bool> {
-        let row = db
-            .query_one(
-                "SELECT NOT EXISTS (SELECT 1 FROM content_restrictions WHERE content_id = $1
+        let row = crate::db::query_one(
+            db,
+            "SELECT NOT EXISTS (SELECT 1 FROM content_restrictions WHERE content_id = $1
                    AND operation = 'update') OR EXISTS (SELECT 1 FROM content_restrictions
                    WHERE content_id = $1 AND operation = 'update'
                    AND (user_id = $2 OR group_id = ANY($3)))",
-                &[&content_id, &self.user_id(), &*self.groups],
-            )
-            .await?;
+            &[&content_id, &self.user_id(), &*self.groups],
+        )
+        .await?;
         Ok(row.get(0))
     }
 }

@@ -13,7 +13,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use cairn_render::{AttachmentRef, Context, Link, MacroBody, MacroCall, PageRef, References};
-use tokio_postgres::GenericClient;
+use deadpool_postgres::GenericClient;
 
 use crate::content::{self, Content, ContentType};
 use crate::error::{Error, Result};
@@ -257,8 +257,7 @@ async fn resolve_pages(
         })
         .collect();
     let titles: Vec<String> = refs.iter().map(|r| r.title.to_lowercase()).collect();
-    let rows = db
-        .query(
+    let rows = crate::db::query(db, 
             "SELECT c.id FROM content c JOIN spaces s ON s.id = c.space_id
              JOIN unnest($1::text[], $2::text[]) AS r(k, t) ON upper(s.space_key) = r.k AND lower(c.title) = r.t
              WHERE c.content_type IN ('page', 'blogpost') AND c.status = 'current'",
@@ -337,8 +336,7 @@ fn resolve<'a, D: GenericClient + Sync>(
                     wanted.push((a, cid));
                 }
             }
-            let rows = db
-                .query(
+            let rows = crate::db::query(db, 
                     "SELECT c.id, c.container_id, c.title FROM content c
                      JOIN unnest($1::bigint[], $2::text[]) AS r(p, n) ON c.container_id = r.p AND lower(c.title) = r.n
                      WHERE c.content_type = 'attachment' AND c.status = 'current'",
@@ -361,8 +359,7 @@ fn resolve<'a, D: GenericClient + Sync>(
         }
         if !refs.users.is_empty() && viewer.can_use {
             let keys: Vec<String> = refs.users.iter().cloned().collect();
-            let rows = db
-                .query(
+            let rows = crate::db::query(db, 
                     "SELECT user_key, username, display_name FROM users WHERE user_key = ANY($1) OR username = ANY($1)",
                     &[&keys],
                 )
@@ -543,18 +540,18 @@ async fn host_macro<D: GenericClient + Sync>(
                  AND {} ORDER BY c.modified_at DESC LIMIT $5",
                 Viewer::content_filter(2, 3, 4)
             );
-            let rows = db
-                .query(
-                    &sql,
-                    &[
-                        &labels,
-                        &viewer.user_id(),
-                        &*viewer.groups,
-                        &*viewer.view_spaces,
-                        &max,
-                    ],
-                )
-                .await?;
+            let rows = crate::db::query(
+                db,
+                &sql,
+                &[
+                    &labels,
+                    &viewer.user_id(),
+                    &*viewer.groups,
+                    &*viewer.view_spaces,
+                    &max,
+                ],
+            )
+            .await?;
             let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
             let list = content::get_many(db, viewer, &ids).await?;
             let mut out = String::from("<ul class=\"content-by-label\">");

@@ -372,7 +372,7 @@ async fn spaces_list(State(app): State<AppState>, viewer: Viewer, RawQuery(q): R
     let (start, limit) = p.paging()?;
     let expand = p.expand()?;
     let db = app.pool.get().await?;
-    let mut all = content::spaces(&**db, &viewer).await?;
+    let mut all = content::spaces(&db, &viewer).await?;
     if let Some(keys) = p.nonempty("spaceKey") {
         let keys: Vec<String> = keys.split(',').map(|k| k.trim().to_uppercase()).collect();
         all.retain(|s| keys.contains(&s.key.to_uppercase()));
@@ -381,7 +381,7 @@ async fn spaces_list(State(app): State<AppState>, viewer: Viewer, RawQuery(q): R
     let more = (all.len() as i64) > start + limit;
     let mut out = Vec::new();
     for s in all.iter().skip(start as usize).take(limit as usize) {
-        out.push(json::space(&**db, &viewer, s, &expand, &app).await?);
+        out.push(json::space(&db, &viewer, s, &expand, &app).await?);
     }
     ok(paged(&app, "/rest/api/space", &p, out, start, limit, more))
 }
@@ -396,10 +396,10 @@ async fn space_get(
     let p = Params::from(q);
     let expand = p.expand()?;
     let db = app.pool.get().await?;
-    let s = content::space(&**db, &viewer, &key)
+    let s = content::space(&db, &viewer, &key)
         .await
         .map_err(|e| auth_hint(e, &viewer))?;
-    ok(json::space(&**db, &viewer, &s, &expand, &app).await?)
+    ok(json::space(&db, &viewer, &s, &expand, &app).await?)
 }
 
 #[utoipa::path(post, path = "/rest/api/space", request_body = openapi::SpaceInput, responses((status = 200, description = "the new space", body = openapi::Space), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
@@ -411,9 +411,9 @@ async fn space_create(State(app): State<AppState>, viewer: Viewer, Body(b): Body
     let description = str_at(&b, "description.plain.value")?.unwrap_or("");
     let mut db = app.pool.get().await?;
     let s = content::create_space(&mut db, &viewer, key, name, description).await?;
-    let viewer = Viewer::load(&**db, viewer.user.clone()).await?;
+    let viewer = Viewer::load(&db, viewer.user.clone()).await?;
     let v = json::space(
-        &**db,
+        &db,
         &viewer,
         &s,
         &Expand::parse("description.plain,homepage")?,
@@ -426,14 +426,14 @@ async fn space_create(State(app): State<AppState>, viewer: Viewer, Body(b): Body
 #[utoipa::path(delete, path = "/rest/api/space/{key}", params(("key" = String, Path)), responses((status = 204, description = "deleted"), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
 async fn space_delete(State(app): State<AppState>, viewer: Viewer, Path(key): Path<String>) -> Api {
     let db = app.pool.get().await?;
-    let s = content::space_for_admin(&**db, &viewer, &key).await?;
-    db.execute(
+    let s = content::space_for_admin(&db, &viewer, &key).await?;
+    crate::db::execute(
+        &db,
         "UPDATE spaces SET homepage_id = NULL WHERE id = $1",
         &[&s.id],
     )
     .await?;
-    db.execute("DELETE FROM spaces WHERE id = $1", &[&s.id])
-        .await?;
+    crate::db::execute(&db, "DELETE FROM spaces WHERE id = $1", &[&s.id]).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -477,7 +477,7 @@ async fn space_content_inner(
         }
     };
     let db = app.pool.get().await?;
-    let s = content::space(&**db, &viewer, &key)
+    let s = content::space(&db, &viewer, &key)
         .await
         .map_err(|e| auth_hint(e, &viewer))?;
     let kinds: Vec<ContentType> = match kind.as_deref() {
@@ -492,10 +492,10 @@ async fn space_content_inner(
             root_only: root && k == ContentType::Page,
             ..ListFilter::default()
         };
-        let (rows, more) = content::list(&**db, &viewer, &f, start, limit).await?;
+        let (rows, more) = content::list(&db, &viewer, &f, start, limit).await?;
         let mut res = Vec::new();
         for c in &rows {
-            res.push(json::content(&**db, &viewer, c, &expand, &app).await?);
+            res.push(json::content(&db, &viewer, c, &expand, &app).await?);
         }
         let path = format!("/rest/api/space/{}/content/{}", s.key, k.as_str());
         out.insert(
@@ -536,7 +536,7 @@ async fn content_list(State(app): State<AppState>, viewer: Viewer, RawQuery(q): 
     let expand = p.expand()?;
     let db = app.pool.get().await?;
     let space_id = match p.nonempty("spaceKey") {
-        Some(k) => Some(content::space(&**db, &viewer, k).await?.id),
+        Some(k) => Some(content::space(&db, &viewer, k).await?.id),
         None => None,
     };
     let types = match p.nonempty("type") {
@@ -576,10 +576,10 @@ async fn content_list(State(app): State<AppState>, viewer: Viewer, RawQuery(q): 
         trashed,
         ..ListFilter::default()
     };
-    let (rows, more) = content::list(&**db, &viewer, &f, start, limit).await?;
+    let (rows, more) = content::list(&db, &viewer, &f, start, limit).await?;
     let mut res = Vec::new();
     for c in &rows {
-        res.push(json::content(&**db, &viewer, c, &expand, &app).await?);
+        res.push(json::content(&db, &viewer, c, &expand, &app).await?);
     }
     ok(paged(
         &app,
@@ -607,8 +607,8 @@ async fn content_get(
     let expand = p.expand()?;
     let db = app.pool.get().await?;
     let c = match p.nonempty("status") {
-        Some("trashed") | Some("any") => content::get_any(&**db, &viewer, id).await,
-        None | Some("current") | Some("historical") => content::get(&**db, &viewer, id).await,
+        Some("trashed") | Some("any") => content::get_any(&db, &viewer, id).await,
+        None | Some("current") | Some("historical") => content::get(&db, &viewer, id).await,
         Some("draft") => Err(Error::NotFound(format!(
             "No draft found with id: ContentId{{id={id}}}"
         ))),
@@ -620,11 +620,11 @@ async fn content_get(
             Error::BadRequest(format!("version must be a positive integer, not {v:?}"))
         })?;
         if n != c.version {
-            let ver = content::version(&**db, &viewer, id, n).await?;
-            return ok(json::historical(&**db, &viewer, &c, &ver, &expand, &app).await?);
+            let ver = content::version(&db, &viewer, id, n).await?;
+            return ok(json::historical(&db, &viewer, &c, &ver, &expand, &app).await?);
         }
     }
-    ok(json::content(&**db, &viewer, &c, &expand, &app).await?)
+    ok(json::content(&db, &viewer, &c, &expand, &app).await?)
 }
 
 fn labels_of(b: &Value) -> Result<Option<Vec<String>>> {
@@ -788,7 +788,7 @@ async fn content_create(
             ))
         }
     };
-    ok(json::content(&**db, &viewer, &c, &expand, &app).await?)
+    ok(json::content(&db, &viewer, &c, &expand, &app).await?)
 }
 
 #[utoipa::path(put, path = "/rest/api/content/{id}", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("expand" = Option<String>, Query)), request_body = openapi::ContentInput, responses((status = 200, description = "the updated content", body = openapi::Content), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
@@ -811,7 +811,7 @@ async fn content_update(
             .await
             .map_err(|e| Error::BadRequest(format!("cannot read the multipart body: {e}")))?;
         let db = app.pool.get().await?;
-        let a = attach::get(&**db, &viewer, id).await?;
+        let a = attach::get(&db, &viewer, id).await?;
         drop(db);
         let page = a.content.container_id.unwrap_or(0);
         let mut list = upload(&app, &viewer, page, mp, Some(a.content.title.clone()), true).await?;
@@ -849,7 +849,7 @@ async fn content_update(
         }
     };
     let mut db = app.pool.get().await?;
-    let current = content::get_any(&**db, &viewer, id)
+    let current = content::get_any(&db, &viewer, id)
         .await
         .map_err(|e| auth_hint(e, &viewer))?;
     if let Some(t) = str_at(&b, "type")? {
@@ -930,9 +930,9 @@ async fn content_update(
         Saved::NewVersion(c) | Saved::Unchanged(c) => c,
     };
     if let Some(l) = labels {
-        content::set_labels(&**db, &viewer, id, &l).await?;
+        content::set_labels(&db, &viewer, id, &l).await?;
     }
-    ok(json::content(&**db, &viewer, &c, &expand, &app).await?)
+    ok(json::content(&db, &viewer, &c, &expand, &app).await?)
 }
 
 #[utoipa::path(delete, path = "/rest/api/content/{id}", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("status" = Option<String>, Query)), responses((status = 204, description = "trashed or purged"), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
@@ -947,12 +947,12 @@ async fn content_delete(
     let mut db = app.pool.get().await?;
     match p.nonempty("status") {
         Some("trashed") => {
-            content::purge(&**db, &viewer, id)
+            content::purge(&db, &viewer, id)
                 .await
                 .map_err(|e| auth_hint(e, &viewer))?;
         }
         None | Some("current") => {
-            content::get(&**db, &viewer, id)
+            content::get(&db, &viewer, id)
                 .await
                 .map_err(|e| auth_hint(e, &viewer))?;
             content::trash(&mut db, &viewer, id).await?;
@@ -975,10 +975,10 @@ async fn content_history(
 ) -> Api {
     let id = parse_id(&id)?;
     let db = app.pool.get().await?;
-    let c = content::get_any(&**db, &viewer, id)
+    let c = content::get_any(&db, &viewer, id)
         .await
         .map_err(|e| auth_hint(e, &viewer))?;
-    ok(json::history(&**db, &c, &app).await?)
+    ok(json::history(&db, &c, &app).await?)
 }
 
 #[utoipa::path(get, path = "/rest/api/content/{id}/version", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "versions", body = openapi::VersionList), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
@@ -992,10 +992,10 @@ async fn content_versions(
     let p = Params::from(q);
     let (start, limit) = p.paging()?;
     let db = app.pool.get().await?;
-    let c = content::get_any(&**db, &viewer, id)
+    let c = content::get_any(&db, &viewer, id)
         .await
         .map_err(|e| auth_hint(e, &viewer))?;
-    let all = content::history(&**db, &viewer, id).await?;
+    let all = content::history(&db, &viewer, id).await?;
     let more = all.len() as i64 > start + limit;
     let res = all
         .iter()
@@ -1025,12 +1025,12 @@ async fn content_version(
         Error::BadRequest(format!("version must be a positive integer, not {n:?}"))
     })?;
     let db = app.pool.get().await?;
-    let c = content::get_any(&**db, &viewer, id)
+    let c = content::get_any(&db, &viewer, id)
         .await
         .map_err(|e| auth_hint(e, &viewer))?;
-    let v = content::version(&**db, &viewer, id, n).await?;
+    let v = content::version(&db, &viewer, id, n).await?;
     let mut out = json::version(&v, &c);
-    out["content"] = json::content(&**db, &viewer, &c, &Expand::default(), &app).await?;
+    out["content"] = json::content(&db, &viewer, &c, &Expand::default(), &app).await?;
     ok(out)
 }
 
@@ -1058,7 +1058,7 @@ async fn children_of(
         p.expand()?
     };
     let db = app.pool.get().await?;
-    let parent = content::get(&**db, viewer, id)
+    let parent = content::get(&db, viewer, id)
         .await
         .map_err(|e| auth_hint(e, viewer))?;
     let mut f = ListFilter {
@@ -1074,10 +1074,10 @@ async fn children_of(
         f.title = p.nonempty("filename");
         f.media_type = p.nonempty("mediaType");
     }
-    let (rows, more) = content::list(&**db, viewer, &f, start, limit).await?;
+    let (rows, more) = content::list(&db, viewer, &f, start, limit).await?;
     let mut res = Vec::new();
     for c in &rows {
-        res.push(json::content(&**db, viewer, c, &expand, app).await?);
+        res.push(json::content(&db, viewer, c, &expand, app).await?);
     }
     Ok(paged(
         app,
@@ -1185,7 +1185,7 @@ async fn child_all(
         }
     }
     let db = app.pool.get().await?;
-    content::get(&**db, &viewer, parse_id(&id)?)
+    content::get(&db, &viewer, parse_id(&id)?)
         .await
         .map_err(|e| auth_hint(e, &viewer))?;
     let mut exp = serde_json::Map::new();
@@ -1214,7 +1214,7 @@ async fn upload(
 ) -> Result<Vec<Value>> {
     {
         let db = app.pool.get().await?;
-        attach::check_can_attach(&**db, viewer, page_id).await?;
+        attach::check_can_attach(&db, viewer, page_id).await?;
     }
     let mut comment = String::new();
     let mut minor = false;
@@ -1280,7 +1280,7 @@ async fn upload(
                 .await?;
                 out.push(
                     json::content(
-                        &**db,
+                        &db,
                         viewer,
                         &a.content,
                         &Expand::parse("version,container")?,
@@ -1332,7 +1332,7 @@ async fn attachment_data(
     let id = parse_id(&id)?;
     let att = parse_id(&att)?;
     let db = app.pool.get().await?;
-    let a = attach::get(&**db, &viewer, att).await?;
+    let a = attach::get(&db, &viewer, att).await?;
     if a.content.container_id != Some(id) {
         return Err(Error::NotFound(format!(
             "attachment {att} is not on content {id}"
@@ -1354,7 +1354,7 @@ async fn attachment_download(
 ) -> Api {
     let id = parse_id(&id)?;
     let db = app.pool.get().await?;
-    let a = attach::get(&**db, &viewer, id)
+    let a = attach::get(&db, &viewer, id)
         .await
         .map_err(|e| auth_hint(e, &viewer))?;
     drop(db);
@@ -1383,7 +1383,7 @@ async fn remove_attachment_action(
         .or_else(|| p.nonempty("filename"))
         .ok_or_else(|| Error::BadRequest("fileName is required".into()))?;
     let mut db = app.pool.get().await?;
-    let (a, _) = attach::by_name(&**db, &viewer, page, name, None)
+    let (a, _) = attach::by_name(&db, &viewer, page, name, None)
         .await
         .map_err(|e| auth_hint(e, &viewer))?;
     content::trash(&mut db, &viewer, a.content.id).await?;
@@ -1394,7 +1394,7 @@ async fn remove_attachment_action(
 
 async fn label_list(
     app: &AppState,
-    db: &impl tokio_postgres::GenericClient,
+    db: &impl deadpool_postgres::GenericClient,
     id: i64,
 ) -> Result<Value> {
     let names = content::labels(db, id).await?;
@@ -1408,10 +1408,10 @@ async fn label_list(
 async fn labels_get(State(app): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Api {
     let id = parse_id(&id)?;
     let db = app.pool.get().await?;
-    content::get(&**db, &viewer, id)
+    content::get(&db, &viewer, id)
         .await
         .map_err(|e| auth_hint(e, &viewer))?;
-    ok(label_list(&app, &**db, id).await?)
+    ok(label_list(&app, &db, id).await?)
 }
 
 #[utoipa::path(post, path = "/rest/api/content/{id}/label", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)")), request_body = Vec<openapi::LabelInput>, responses((status = 200, description = "all labels", body = openapi::LabelList), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
@@ -1441,10 +1441,10 @@ async fn labels_post(
         names.push(n.to_owned());
     }
     let db = app.pool.get().await?;
-    content::add_labels(&**db, &viewer, id, &names)
+    content::add_labels(&db, &viewer, id, &names)
         .await
         .map_err(|e| auth_hint(e, &viewer))?;
-    ok(label_list(&app, &**db, id).await?)
+    ok(label_list(&app, &db, id).await?)
 }
 
 #[utoipa::path(delete, path = "/rest/api/content/{id}/label", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("name" = String, Query)), responses((status = 204, description = "removed"), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
@@ -1474,7 +1474,7 @@ async fn label_delete(
 async fn remove_label(app: &AppState, viewer: &Viewer, id: &str, name: &str) -> Api {
     let id = parse_id(id)?;
     let db = app.pool.get().await?;
-    content::remove_label(&**db, viewer, id, name)
+    content::remove_label(&db, viewer, id, name)
         .await
         .map_err(|e| auth_hint(e, viewer))?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -1486,7 +1486,7 @@ async fn remove_label(app: &AppState, viewer: &Viewer, id: &str, name: &str) -> 
 async fn restrictions(State(app): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Api {
     let id = parse_id(&id)?;
     let db = app.pool.get().await?;
-    let r = content::restrictions(&**db, &viewer, id)
+    let r = content::restrictions(&db, &viewer, id)
         .await
         .map_err(|e| auth_hint(e, &viewer))?;
     let block = |op: &str, grants: &[crate::users::Grant]| {
@@ -1520,7 +1520,7 @@ async fn restrictions(State(app): State<AppState>, viewer: Viewer, Path(id): Pat
 async fn properties(State(app): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Api {
     let id = parse_id(&id)?;
     let db = app.pool.get().await?;
-    content::get(&**db, &viewer, id)
+    content::get(&db, &viewer, id)
         .await
         .map_err(|e| auth_hint(e, &viewer))?;
     ok(json!({"results": [], "start": 0, "limit": 25, "size": 0,
@@ -1552,14 +1552,14 @@ async fn convert(
             let db = app.pool.get().await?;
             let space = match json::space_key_hint(&b) {
                 Some(k) => k,
-                None => content::spaces(&**db, &viewer)
+                None => content::spaces(&db, &viewer)
                     .await?
                     .first()
                     .map(|s| s.key.clone())
                     .unwrap_or_default(),
             };
             app.renderer
-                .render_source(&**db, &viewer, &space, None, value)
+                .render_source(&db, &viewer, &space, None, value)
                 .await?
                 .html
         }
@@ -1594,13 +1594,15 @@ async fn user_get(State(app): State<AppState>, viewer: Viewer, RawQuery(q): RawQ
     let p = Params::from(q);
     let db = app.pool.get().await?;
     let row = if let Some(u) = p.nonempty("username") {
-        db.query_opt(
+        crate::db::query_opt(
+            &db,
             "SELECT username, display_name, user_key FROM users WHERE lower(username) = lower($1)",
             &[&u],
         )
         .await?
     } else if let Some(k) = p.nonempty("key").or_else(|| p.nonempty("accountId")) {
-        db.query_opt(
+        crate::db::query_opt(
+            &db,
             "SELECT username, display_name, user_key FROM users WHERE user_key = $1",
             &[&k],
         )
@@ -1642,13 +1644,13 @@ async fn pat_create(State(app): State<AppState>, viewer: Viewer, Body(b): Body) 
         }
     };
     let db = app.pool.get().await?;
-    let (id, raw) = crate::auth::create_token(&**db, user.id, name, days).await?;
-    let r = db
-        .query_one(
-            "SELECT created_at, expires_at FROM api_tokens WHERE id = $1",
-            &[&id],
-        )
-        .await?;
+    let (id, raw) = crate::auth::create_token(&db, user.id, name, days).await?;
+    let r = crate::db::query_one(
+        &db,
+        "SELECT created_at, expires_at FROM api_tokens WHERE id = $1",
+        &[&id],
+    )
+    .await?;
     let created: chrono::DateTime<chrono::Utc> = r.get(0);
     let expires: Option<chrono::DateTime<chrono::Utc>> = r.get(1);
     Ok((
@@ -1668,8 +1670,7 @@ async fn pat_create(State(app): State<AppState>, viewer: Viewer, Body(b): Body) 
 async fn pat_list(State(app): State<AppState>, viewer: Viewer) -> Api {
     let user = viewer.require_user()?.clone();
     let db = app.pool.get().await?;
-    let rows = db
-        .query(
+    let rows = crate::db::query(&db, 
             "SELECT id, name, created_at, expires_at, last_used FROM api_tokens WHERE user_id = $1 ORDER BY id",
             &[&user.id],
         )
@@ -1696,12 +1697,12 @@ async fn pat_delete(State(app): State<AppState>, viewer: Viewer, Path(id): Path<
         .parse()
         .map_err(|_| Error::NotFound(format!("no token {id:?}")))?;
     let db = app.pool.get().await?;
-    let n = db
-        .execute(
-            "DELETE FROM api_tokens WHERE id = $1 AND user_id = $2",
-            &[&id, &user.id],
-        )
-        .await?;
+    let n = crate::db::execute(
+        &db,
+        "DELETE FROM api_tokens WHERE id = $1 AND user_id = $2",
+        &[&id, &user.id],
+    )
+    .await?;
     if n == 0 {
         return Err(Error::NotFound(format!("no token {id}")));
     }
@@ -1718,13 +1719,13 @@ async fn openapi_json() -> Json<Value> {
 async fn zdu_cluster(State(app): State<AppState>, viewer: Viewer) -> Api {
     viewer.require_admin()?;
     let db = app.pool.get().await?;
-    let active: i64 = db
-        .query_one(
-            "SELECT count(DISTINCT user_id) FROM sessions WHERE last_seen > now() - interval '1 hour'",
-            &[],
-        )
-        .await?
-        .get(0);
+    let active: i64 = crate::db::query_one(
+        &db,
+        "SELECT count(DISTINCT user_id) FROM sessions WHERE last_seen > now() - interval '1 hour'",
+        &[],
+    )
+    .await?
+    .get(0);
     ok(json!({
         "upgradeModeEnabled": false,
         "state": "STABLE",

@@ -1,7 +1,7 @@
 //! Users and groups: creation, listing, membership, global permissions.
 //! Used by the CLI (`cairn user create`), the admin UI and REST.
 
-use tokio_postgres::GenericClient;
+use deadpool_postgres::GenericClient;
 
 use crate::auth;
 use crate::error::{Error, Result};
@@ -33,7 +33,7 @@ pub fn validate_username(u: &str) -> Result<()> {
 }
 
 /// Creates a user in `cairn-users` (and `cairn-administrators` when admin).
-pub async fn create(db: &mut tokio_postgres::Client, u: NewUser<'_>) -> Result<User> {
+pub async fn create(db: &mut deadpool_postgres::Object, u: NewUser<'_>) -> Result<User> {
     validate_username(u.username)?;
     auth::validate_password(u.password)?;
     let display = u
@@ -94,8 +94,7 @@ pub struct UserRow {
 }
 
 pub async fn list(db: &impl GenericClient) -> Result<Vec<UserRow>> {
-    let rows = db
-        .query(
+    let rows = crate::db::query(db, 
             "SELECT u.id, u.username, u.display_name, u.user_key, u.email, u.active, u.created_at, u.rate_limit_exempt,
                coalesce((SELECT array_agg(g.name ORDER BY g.name) FROM group_members m
                  JOIN groups g ON g.id = m.group_id WHERE m.user_id = u.id), '{}') AS groups
@@ -122,8 +121,7 @@ pub async fn list(db: &impl GenericClient) -> Result<Vec<UserRow>> {
 }
 
 pub async fn by_name(db: &impl GenericClient, username: &str) -> Result<Option<User>> {
-    let r = db
-        .query_opt(
+    let r = crate::db::query_opt(db, 
             "SELECT id, username, display_name, user_key, email FROM users WHERE lower(username) = lower($1)",
             &[&username],
         )
@@ -138,14 +136,14 @@ pub async fn by_name(db: &impl GenericClient, username: &str) -> Result<Option<U
 }
 
 pub async fn set_active(db: &impl GenericClient, user_id: i64, active: bool) -> Result<()> {
-    db.execute(
+    crate::db::execute(
+        db,
         "UPDATE users SET active = $2 WHERE id = $1",
         &[&user_id, &active],
     )
     .await?;
     if !active {
-        db.execute("DELETE FROM sessions WHERE user_id = $1", &[&user_id])
-            .await?;
+        crate::db::execute(db, "DELETE FROM sessions WHERE user_id = $1", &[&user_id]).await?;
     }
     Ok(())
 }
@@ -153,7 +151,8 @@ pub async fn set_active(db: &impl GenericClient, user_id: i64, active: bool) -> 
 pub async fn set_password(db: &impl GenericClient, user_id: i64, password: &str) -> Result<()> {
     auth::validate_password(password)?;
     let hash = auth::hash_password(password.to_owned()).await?;
-    db.execute(
+    crate::db::execute(
+        db,
         "UPDATE users SET password_hash = $2 WHERE id = $1",
         &[&user_id, &hash],
     )
@@ -169,8 +168,7 @@ pub struct Group {
 }
 
 pub async fn groups(db: &impl GenericClient) -> Result<Vec<Group>> {
-    let rows = db
-        .query(
+    let rows = crate::db::query(db, 
             "SELECT g.id, g.name, g.description,
                coalesce((SELECT array_agg(u.username ORDER BY lower(u.username)) FROM group_members m
                  JOIN users u ON u.id = m.user_id WHERE m.group_id = g.id), '{}')
@@ -196,30 +194,30 @@ pub async fn create_group(db: &impl GenericClient, name: &str, description: &str
             "a group name needs 1 to 100 characters".into(),
         ));
     }
-    let r = db
-        .query_one(
-            "INSERT INTO groups (name, description) VALUES ($1, $2) RETURNING id",
-            &[&name, &description.trim()],
-        )
-        .await
-        .map_err(|e| {
-            if crate::error::is_unique_violation(&e) {
-                Error::BadRequest(format!("a group named {name:?} already exists"))
-            } else {
-                e.into()
-            }
-        })?;
+    let r = crate::db::query_one(
+        db,
+        "INSERT INTO groups (name, description) VALUES ($1, $2) RETURNING id",
+        &[&name, &description.trim()],
+    )
+    .await
+    .map_err(|e| {
+        if crate::error::is_unique_violation(&e) {
+            Error::BadRequest(format!("a group named {name:?} already exists"))
+        } else {
+            e.into()
+        }
+    })?;
     Ok(r.get(0))
 }
 
 pub async fn group_by_name(db: &impl GenericClient, name: &str) -> Result<Option<i64>> {
-    Ok(db
-        .query_opt(
-            "SELECT id FROM groups WHERE lower(name) = lower($1)",
-            &[&name.trim()],
-        )
-        .await?
-        .map(|r| r.get(0)))
+    Ok(crate::db::query_opt(
+        db,
+        "SELECT id FROM groups WHERE lower(name) = lower($1)",
+        &[&name.trim()],
+    )
+    .await?
+    .map(|r| r.get(0)))
 }
 
 pub async fn add_member(db: &impl GenericClient, group: &str, username: &str) -> Result<()> {
@@ -229,7 +227,8 @@ pub async fn add_member(db: &impl GenericClient, group: &str, username: &str) ->
     let user = by_name(db, username)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no user named {username:?}")))?;
-    db.execute(
+    crate::db::execute(
+        db,
         "INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         &[&gid, &user.id],
     )
@@ -238,7 +237,7 @@ pub async fn add_member(db: &impl GenericClient, group: &str, username: &str) ->
 }
 
 pub async fn remove_member(db: &impl GenericClient, group: &str, username: &str) -> Result<()> {
-    db.execute(
+    crate::db::execute(db, 
         "DELETE FROM group_members m USING groups g, users u
          WHERE m.group_id = g.id AND m.user_id = u.id AND lower(g.name) = lower($1) AND lower(u.username) = lower($2)",
         &[&group, &username],
@@ -306,14 +305,14 @@ pub fn grant_from_row(r: &tokio_postgres::Row) -> Grant {
 }
 
 pub async fn global_grants(db: &impl GenericClient) -> Result<Vec<Grant>> {
-    let rows = db
-        .query(
-            "SELECT p.permission, u.username AS uname, g.name AS gname FROM global_permissions p
+    let rows = crate::db::query(
+        db,
+        "SELECT p.permission, u.username AS uname, g.name AS gname FROM global_permissions p
              LEFT JOIN users u ON u.id = p.user_id LEFT JOIN groups g ON g.id = p.group_id
              ORDER BY 2 NULLS FIRST, 3 NULLS FIRST, 1",
-            &[],
-        )
-        .await?;
+        &[],
+    )
+    .await?;
     Ok(rows.iter().map(grant_from_row).collect())
 }
 
@@ -335,13 +334,13 @@ pub async fn set_global_grant(
     }
     let (u, g) = who.ids();
     if granted {
-        db.execute(
+        crate::db::execute(db, 
             "INSERT INTO global_permissions (permission, user_id, group_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             &[&permission, &u, &g],
         )
         .await?;
     } else {
-        db.execute(
+        crate::db::execute(db, 
             "DELETE FROM global_permissions WHERE permission = $1 AND user_id IS NOT DISTINCT FROM $2
              AND group_id IS NOT DISTINCT FROM $3",
             &[&permission, &u, &g],
@@ -356,7 +355,8 @@ pub async fn set_rate_limit_exempt(
     user_id: i64,
     exempt: bool,
 ) -> Result<()> {
-    db.execute(
+    crate::db::execute(
+        db,
         "UPDATE users SET rate_limit_exempt = $2 WHERE id = $1",
         &[&user_id, &exempt],
     )

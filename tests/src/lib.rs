@@ -117,7 +117,7 @@ impl TestNode {
     /// The permission view of a user (None = anonymous), for service calls.
     pub async fn viewer(&self, user: Option<&cairn::perms::User>) -> cairn::perms::Viewer {
         let db = self.pool.get().await.expect("db");
-        cairn::perms::Viewer::load(&**db, user.cloned())
+        cairn::perms::Viewer::load(&db, user.cloned())
             .await
             .expect("viewer")
     }

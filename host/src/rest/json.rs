@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
 use serde_json::{json, Map, Value};
-use tokio_postgres::GenericClient;
 
 use crate::content::{self, Content, ContentType, Person, Space, VersionInfo};
 use crate::error::{Error, Result};
@@ -176,12 +176,12 @@ pub async fn history(db: &impl GenericClient, c: &Content, app: &AppState) -> Re
 }
 
 async fn space_brief(db: &impl GenericClient, c: &Content) -> Result<Value> {
-    let r = db
-        .query_one(
-            "SELECT id, space_key, name, space_type FROM spaces WHERE id = $1",
-            &[&c.space_id],
-        )
-        .await?;
+    let r = crate::db::query_one(
+        db,
+        "SELECT id, space_key, name, space_type FROM spaces WHERE id = $1",
+        &[&c.space_id],
+    )
+    .await?;
     let key: String = r.get(1);
     Ok(json!({
         "id": r.get::<_, i64>(0),
@@ -351,8 +351,7 @@ pub fn content<'a, D: GenericClient + Sync>(
         let mut extensions = Map::new();
         let mut links = Map::new();
         if c.content_type == ContentType::Attachment {
-            let r = db
-                .query_one(
+            let r = crate::db::query_one(db, 
                     "SELECT coalesce(file_size, 0), coalesce(media_type, ''), message FROM content_versions
                      WHERE content_id = $1 AND version = $2",
                     &[&c.id, &c.version],

@@ -100,9 +100,9 @@ async fn login(State(app): State<AppState>, headers: HeaderMap, form: FormData) 
         ));
     }
     let db = app.pool.get().await?;
-    match auth::authenticate(&**db, &username, form.text("password")).await {
+    match auth::authenticate(&db, &username, form.text("password")).await {
         Ok(user) => {
-            let token = auth::create_session(&**db, user.id).await?;
+            let token = auth::create_session(&db, user.id).await?;
             tracing::info!(user = %user.username, "login");
             let mut r = see_other(&next);
             let v = HeaderValue::from_str(&format!(
@@ -134,7 +134,7 @@ async fn logout(
     form.check_csrf(&viewer)?;
     if let Some(t) = auth::cookie(&headers, auth::SESSION_COOKIE) {
         let db = app.pool.get().await?;
-        auth::delete_session(&**db, t).await?;
+        auth::delete_session(&db, t).await?;
     }
     let mut r = see_other("/login");
     r.headers_mut().append(
@@ -164,10 +164,10 @@ async fn profile(
             .next(&format!("/users/{name}"));
     }
     let db = app.pool.get().await?;
-    let u = users::by_name(&**db, &name)
+    let u = users::by_name(&db, &name)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no user named {name:?}")))?;
-    let recent = crate::content::recently_updated(&**db, &viewer, None, None, 200)
+    let recent = crate::content::recently_updated(&db, &viewer, None, None, 200)
         .await?
         .into_iter()
         .filter(|c| c.modifier.user_key == u.user_key)
@@ -219,8 +219,7 @@ async fn token_page(
 ) -> UiResult {
     let user = viewer.require_user().cloned().next("/profile/tokens")?;
     let db = app.pool.get().await?;
-    let rows = db
-        .query(
+    let rows = crate::db::query(&db, 
             "SELECT id, name, created_at, expires_at, last_used FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC",
             &[&user.id],
         )
@@ -259,7 +258,7 @@ async fn create_token(State(app): State<AppState>, viewer: Viewer, form: FormDat
     let user = viewer.require_user()?.clone();
     let db = app.pool.get().await?;
     let days = form.opt_int::<i64>("days")?;
-    match auth::create_token(&**db, user.id, form.text("name"), days).await {
+    match auth::create_token(&db, user.id, form.text("name"), days).await {
         Ok((_, raw)) => token_page(&app, &viewer, raw, String::new()).await,
         Err(Error::BadRequest(m)) => token_page(&app, &viewer, String::new(), m).await,
         Err(e) => Err(e.into()),
@@ -275,7 +274,8 @@ async fn revoke_token(
     form.check_csrf(&viewer)?;
     let user = viewer.require_user()?.clone();
     let db = app.pool.get().await?;
-    db.execute(
+    crate::db::execute(
+        &db,
         "DELETE FROM api_tokens WHERE id = $1 AND user_id = $2",
         &[&id, &user.id],
     )
@@ -287,8 +287,8 @@ async fn change_password(State(app): State<AppState>, viewer: Viewer, form: Form
     form.check_csrf(&viewer)?;
     let user = viewer.require_user()?.clone();
     let db = app.pool.get().await?;
-    let msg = match auth::authenticate(&**db, &user.username, form.text("current")).await {
-        Ok(_) => match users::set_password(&**db, user.id, form.text("new")).await {
+    let msg = match auth::authenticate(&db, &user.username, form.text("current")).await {
+        Ok(_) => match users::set_password(&db, user.id, form.text("new")).await {
             Ok(()) => "Your password was changed.".to_owned(),
             Err(Error::BadRequest(m)) => m,
             Err(e) => return Err(e.into()),
@@ -314,7 +314,7 @@ async fn users_page(app: &AppState, viewer: &Viewer, message: String) -> UiResul
     let db = app.pool.get().await?;
     Ok(UsersPage {
         layout: Layout::new("Users", viewer),
-        users: users::list(&**db).await?,
+        users: users::list(&db).await?,
         message,
     }
     .into_html())
@@ -363,7 +363,7 @@ async fn admin_user_active(
         return users_page(&app, &viewer, "You cannot deactivate yourself.".into()).await;
     }
     let db = app.pool.get().await?;
-    users::set_active(&**db, id, form.checked("active")).await?;
+    users::set_active(&db, id, form.checked("active")).await?;
     Ok(see_other("/admin/users"))
 }
 
@@ -376,7 +376,7 @@ async fn admin_user_ratelimit(
     form.check_csrf(&viewer)?;
     viewer.require_admin()?;
     let db = app.pool.get().await?;
-    users::set_rate_limit_exempt(&**db, id, form.checked("exempt")).await?;
+    users::set_rate_limit_exempt(&db, id, form.checked("exempt")).await?;
     Ok(see_other("/admin/users"))
 }
 
@@ -393,7 +393,7 @@ async fn groups_page(app: &AppState, viewer: &Viewer, message: String) -> UiResu
     let db = app.pool.get().await?;
     Ok(GroupsPage {
         layout: Layout::new("Groups", viewer),
-        groups: users::groups(&**db).await?,
+        groups: users::groups(&db).await?,
         message,
     }
     .into_html())
@@ -412,10 +412,10 @@ async fn admin_groups_post(
     viewer.require_admin()?;
     let db = app.pool.get().await?;
     let r = match form.text("action") {
-        "create" => users::create_group(&**db, form.text("name"), form.text("description"))
+        "create" => users::create_group(&db, form.text("name"), form.text("description"))
             .await
             .map(|_| format!("Group {} created.", form.text("name").trim())),
-        "add" => users::add_member(&**db, form.text("group"), form.text("username").trim())
+        "add" => users::add_member(&db, form.text("group"), form.text("username").trim())
             .await
             .map(|_| {
                 format!(
@@ -424,7 +424,7 @@ async fn admin_groups_post(
                     form.text("group")
                 )
             }),
-        "remove" => users::remove_member(&**db, form.text("group"), form.text("username"))
+        "remove" => users::remove_member(&db, form.text("group"), form.text("username"))
             .await
             .map(|_| {
                 format!(
@@ -456,7 +456,7 @@ async fn perms_page(app: &AppState, viewer: &Viewer, message: String) -> UiResul
     let db = app.pool.get().await?;
     Ok(PermsPage {
         layout: Layout::new("Global permissions", viewer),
-        grants: users::global_grants(&**db).await?,
+        grants: users::global_grants(&db).await?,
         message,
     }
     .into_html())
@@ -471,10 +471,9 @@ async fn admin_perms_post(State(app): State<AppState>, viewer: Viewer, form: For
     viewer.require_admin()?;
     let db = app.pool.get().await?;
     let r = async {
-        let who =
-            users::parse_principal(&**db, form.text("kind"), form.text("name").trim()).await?;
+        let who = users::parse_principal(&db, form.text("kind"), form.text("name").trim()).await?;
         if form.text("grant") != "1"
-            && who == users::Principal::Group(admin_group(&**db).await?)
+            && who == users::Principal::Group(admin_group(&db).await?)
             && form.text("permission") == "admin"
         {
             return Err(Error::BadRequest(
@@ -482,7 +481,7 @@ async fn admin_perms_post(State(app): State<AppState>, viewer: Viewer, form: For
             ));
         }
         users::set_global_grant(
-            &**db,
+            &db,
             form.text("permission"),
             &who,
             form.text("grant") == "1",
@@ -498,7 +497,7 @@ async fn admin_perms_post(State(app): State<AppState>, viewer: Viewer, form: For
     }
 }
 
-async fn admin_group(db: &impl tokio_postgres::GenericClient) -> Result<i64, Error> {
+async fn admin_group(db: &impl deadpool_postgres::GenericClient) -> Result<i64, Error> {
     users::group_by_name(db, "cairn-administrators")
         .await?
         .ok_or_else(|| Error::Internal("the cairn-administrators group is missing".into()))

@@ -150,7 +150,7 @@ async fn view(
     let here = format!("/spaces/{key}/pages/{id}");
     let id = parse_id(&id)?;
     let db = app.pool.get().await?;
-    let c = content::get(&**db, &viewer, id)
+    let c = content::get(&db, &viewer, id)
         .await
         .map_err(|e| login_if_anonymous(e, &viewer))
         .next(&here)?;
@@ -164,7 +164,7 @@ async fn view(
     match c.content_type {
         ContentType::Page | ContentType::BlogPost => {}
         ContentType::Comment | ContentType::Attachment => {
-            let target = content::get(&**db, &viewer, c.container_id.unwrap_or(c.id)).await?;
+            let target = content::get(&db, &viewer, c.container_id.unwrap_or(c.id)).await?;
             return Ok(see_other(&page_url(
                 &target.space_key,
                 target.id,
@@ -172,8 +172,8 @@ async fn view(
             )));
         }
     }
-    let rendered = app.renderer.render_content(&**db, &viewer, &c).await?;
-    let crumbs = content::breadcrumbs(&**db, &c)
+    let rendered = app.renderer.render_content(&db, &viewer, &c).await?;
+    let crumbs = content::breadcrumbs(&db, &c)
         .await?
         .into_iter()
         .map(|(id, t)| Crumb {
@@ -182,7 +182,7 @@ async fn view(
         })
         .collect();
     let children = if c.content_type == ContentType::Page {
-        content::children(&**db, &viewer, c.space_id, Some(c.id), 0, 100)
+        content::children(&db, &viewer, c.space_id, Some(c.id), 0, 100)
             .await?
             .into_iter()
             .map(|n| Crumb {
@@ -193,14 +193,14 @@ async fn view(
     } else {
         Vec::new()
     };
-    let attachments = attach::list(&**db, &viewer, c.id)
+    let attachments = attach::list(&db, &viewer, c.id)
         .await?
         .into_iter()
         .map(|a| attachment_view(c.id, a))
         .collect();
-    let perms = viewer.space_perms(&**db, c.space_id).await?;
+    let perms = viewer.space_perms(&db, c.space_id).await?;
     let is_space_admin = perms.contains(&SpacePerm::Admin);
-    let comments_raw = content::comments(&**db, &viewer, c.id).await?;
+    let comments_raw = content::comments(&db, &viewer, c.id).await?;
     let mut comments = Vec::new();
     thread_comments(
         &app,
@@ -214,14 +214,14 @@ async fn view(
     )
     .await?;
     let can_edit =
-        perms.contains(&SpacePerm::Edit) && viewer.passes_update_restrictions(&**db, c.id).await?;
-    let restricted: bool = db
-        .query_one(
-            "SELECT EXISTS (SELECT 1 FROM content_restrictions WHERE content_id = ANY($1))",
-            &[&c.restriction_chain()],
-        )
-        .await?
-        .get(0);
+        perms.contains(&SpacePerm::Edit) && viewer.passes_update_restrictions(&db, c.id).await?;
+    let restricted: bool = crate::db::query_one(
+        &db,
+        "SELECT EXISTS (SELECT 1 FROM content_restrictions WHERE content_id = ANY($1))",
+        &[&c.restriction_chain()],
+    )
+    .await?
+    .get(0);
     let page = PageView {
         layout: Layout::new(&c.title, &viewer)
             .in_space(&c.space_key, &c.space_name)
@@ -240,7 +240,7 @@ async fn view(
         modified_by: c.modifier.display_name.clone(),
         modified_by_url: user_url(&c.modifier.username),
         modified: fmt_time(&c.modified_at),
-        labels: content::labels(&**db, c.id).await?,
+        labels: content::labels(&db, c.id).await?,
         children,
         attachments,
         comments,
@@ -275,7 +275,7 @@ fn attachment_view(page_id: i64, a: attach::Attachment) -> AttachmentView {
 #[allow(clippy::too_many_arguments)]
 fn thread_comments<'a>(
     app: &'a AppState,
-    db: &'a tokio_postgres::Client,
+    db: &'a deadpool_postgres::Object,
     viewer: &'a Viewer,
     all: &'a [Content],
     parent: Option<i64>,
@@ -324,7 +324,7 @@ async fn display(
 ) -> UiResult {
     let db = app.pool.get().await?;
     let t = title.replace('+', " ");
-    let c = content::by_title(&**db, &viewer, &key, &t, ContentType::Page)
+    let c = content::by_title(&db, &viewer, &key, &t, ContentType::Page)
         .await?
         .ok_or_else(|| {
             login_if_anonymous(
@@ -345,7 +345,7 @@ async fn display_blog(
 ) -> UiResult {
     let db = app.pool.get().await?;
     let t = title.replace('+', " ");
-    let c = content::by_title(&**db, &viewer, &key, &t, ContentType::BlogPost)
+    let c = content::by_title(&db, &viewer, &key, &t, ContentType::BlogPost)
         .await?
         .ok_or_else(|| {
             login_if_anonymous(
@@ -366,7 +366,7 @@ async fn viewpage_action(
 ) -> UiResult {
     let id = parse_id(q.page_id.as_deref().unwrap_or(""))?;
     let db = app.pool.get().await?;
-    let c = content::get(&**db, &viewer, id)
+    let c = content::get(&db, &viewer, id)
         .await
         .map_err(|e| login_if_anonymous(e, &viewer))
         .next(&format!("/pages/viewpage.action?pageId={id}"))?;
@@ -426,12 +426,12 @@ async fn create_form(
 ) -> UiResult {
     let db = app.pool.get().await?;
     let here = format!("/spaces/{key}/create");
-    let s = content::space(&**db, &viewer, &key)
+    let s = content::space(&db, &viewer, &key)
         .await
         .map_err(|e| login_if_anonymous(e, &viewer))
         .next(&here)?;
     viewer
-        .require_space_perm(&**db, s.id, SpacePerm::Edit)
+        .require_space_perm(&db, s.id, SpacePerm::Edit)
         .await
         .next(&here)?;
     let is_blog = q.kind.as_deref() == Some("blogpost");
@@ -509,7 +509,7 @@ async fn create(
     match r {
         Ok(c) => Ok(see_other(&page_url(&c.space_key, c.id, &c.title))),
         Err(e @ (Error::BadRequest(_) | Error::TooLarge(_))) => {
-            let s = content::space(&**db, &viewer, &key).await?;
+            let s = content::space(&db, &viewer, &key).await?;
             let mut r = Editor {
                 layout: Layout::new("Create", &viewer).in_space(&s.key, &s.name),
                 action: format!("/spaces/{}/create", enc(&s.key)),
@@ -544,15 +544,15 @@ async fn create(
 async fn edit_form(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> UiResult {
     let here = format!("/pages/{id}/edit");
     let db = app.pool.get().await?;
-    let c = content::get(&**db, &viewer, id)
+    let c = content::get(&db, &viewer, id)
         .await
         .map_err(|e| login_if_anonymous(e, &viewer))
         .next(&here)?;
     viewer
-        .require_space_perm(&**db, c.space_id, SpacePerm::Edit)
+        .require_space_perm(&db, c.space_id, SpacePerm::Edit)
         .await
         .next(&here)?;
-    if !viewer.passes_update_restrictions(&**db, c.id).await? {
+    if !viewer.passes_update_restrictions(&db, c.id).await? {
         return Err(Error::Forbidden(
             "this page has edit restrictions that do not include you".into(),
         )
@@ -609,12 +609,12 @@ async fn edit(
             Ok(see_other(&page_url(&c.space_key, c.id, &c.title)))
         }
         Err(e @ (Error::BadRequest(_) | Error::TooLarge(_) | Error::Conflict(_))) => {
-            let c = content::get(&**db, &viewer, id).await?;
+            let c = content::get(&db, &viewer, id).await?;
             // On a conflict, keep the user's text and show what others
             // changed since the version they started from; the next save
             // is based on the current version.
             let (conflict_diff, base_version, error) = if matches!(e, Error::Conflict(_)) {
-                let old = content::version(&**db, &viewer, id, base)
+                let old = content::version(&db, &viewer, id, base)
                     .await
                     .map(|v| v.body)
                     .unwrap_or_default();
@@ -664,16 +664,16 @@ async fn preview(State(app): State<AppState>, viewer: Viewer, form: FormData) ->
         form.check_csrf(&viewer)?;
         let db = app.pool.get().await?;
         let key = form.text("space");
-        content::space(&**db, &viewer, key).await?;
+        content::space(&db, &viewer, key).await?;
         let page = match form.opt_int::<i64>("id")? {
-            Some(id) if id > 0 => Some(content::get(&**db, &viewer, id).await?),
+            Some(id) if id > 0 => Some(content::get(&db, &viewer, id).await?),
             _ => None,
         };
         let body = storage_of(&form);
         content::validate_body(&body)?;
         Ok(app
             .renderer
-            .render_source(&**db, &viewer, key, page.as_ref(), &body)
+            .render_source(&db, &viewer, key, page.as_ref(), &body)
             .await?
             .html)
     }
@@ -720,15 +720,15 @@ struct HistoryPage {
 async fn history(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> UiResult {
     let here = format!("/pages/{id}/history");
     let db = app.pool.get().await?;
-    let c = content::get(&**db, &viewer, id)
+    let c = content::get(&db, &viewer, id)
         .await
         .map_err(|e| login_if_anonymous(e, &viewer))
         .next(&here)?;
-    let versions = content::history(&**db, &viewer, id).await?;
+    let versions = content::history(&db, &viewer, id).await?;
     let can_edit = viewer
-        .has_space_perm(&**db, c.space_id, SpacePerm::Edit)
+        .has_space_perm(&db, c.space_id, SpacePerm::Edit)
         .await?
-        && viewer.passes_update_restrictions(&**db, c.id).await?;
+        && viewer.passes_update_restrictions(&db, c.id).await?;
     Ok(HistoryPage {
         layout: Layout::new(format!("History - {}", c.title), &viewer)
             .in_space(&c.space_key, &c.space_name),
@@ -773,18 +773,18 @@ async fn version_view(
     Path((id, n)): Path<(i64, i32)>,
 ) -> UiResult {
     let db = app.pool.get().await?;
-    let c = content::get(&**db, &viewer, id)
+    let c = content::get(&db, &viewer, id)
         .await
         .map_err(|e| login_if_anonymous(e, &viewer))
         .next(&format!("/pages/{id}/version/{n}"))?;
-    let v = content::version(&**db, &viewer, id, n).await?;
+    let v = content::version(&db, &viewer, id, n).await?;
     let html = app
         .renderer
-        .render_source(&**db, &viewer, &c.space_key, Some(&c), &v.body)
+        .render_source(&db, &viewer, &c.space_key, Some(&c), &v.body)
         .await?
         .html;
     let can_edit = viewer
-        .has_space_perm(&**db, c.space_id, SpacePerm::Edit)
+        .has_space_perm(&db, c.space_id, SpacePerm::Edit)
         .await?;
     Ok(VersionPage {
         layout: Layout::new(format!("{} (v. {n})", v.title), &viewer)
@@ -831,14 +831,14 @@ async fn diff(
     Query(q): Query<DiffQ>,
 ) -> UiResult {
     let db = app.pool.get().await?;
-    let c = content::get(&**db, &viewer, id)
+    let c = content::get(&db, &viewer, id)
         .await
         .map_err(|e| login_if_anonymous(e, &viewer))
         .next(&format!("/pages/{id}/diff"))?;
     let to = q.to.unwrap_or(c.version);
     let from = q.from.unwrap_or((to - 1).max(1));
-    let a = content::version(&**db, &viewer, id, from).await?;
-    let b = content::version(&**db, &viewer, id, to).await?;
+    let a = content::version(&db, &viewer, id, from).await?;
+    let b = content::version(&db, &viewer, id, to).await?;
     let side = q.mode.as_deref() == Some("side");
     let (ab, bb) = (a.body.clone(), b.body.clone());
     let diff = tokio::task::spawn_blocking(move || {
@@ -898,11 +898,11 @@ struct MovePage {
 
 async fn move_form(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> UiResult {
     let db = app.pool.get().await?;
-    let c = content::get(&**db, &viewer, id)
+    let c = content::get(&db, &viewer, id)
         .await
         .map_err(|e| login_if_anonymous(e, &viewer))
         .next(&format!("/pages/{id}/move"))?;
-    let spaces = content::spaces(&**db, &viewer).await?;
+    let spaces = content::spaces(&db, &viewer).await?;
     Ok(MovePage {
         layout: Layout::new(format!("Move - {}", c.title), &viewer)
             .in_space(&c.space_key, &c.space_name),
@@ -935,10 +935,10 @@ async fn move_post(
         Some(p) => match p.parse::<i64>() {
             Ok(n) => Some(n),
             Err(_) => {
-                let c = content::get(&**db, &viewer, id).await?;
+                let c = content::get(&db, &viewer, id).await?;
                 let k = key.clone().unwrap_or(c.space_key);
                 Some(
-                    content::by_title(&**db, &viewer, &k, p, ContentType::Page)
+                    content::by_title(&db, &viewer, &k, p, ContentType::Page)
                         .await?
                         .ok_or_else(|| {
                             Error::BadRequest(format!("no page titled {p:?} in space {k}"))
@@ -968,7 +968,7 @@ async fn copy(
 ) -> UiResult {
     form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
-    let c = content::get(&**db, &viewer, id).await?;
+    let c = content::get(&db, &viewer, id).await?;
     let title = match form.get("title").map(str::trim).filter(|t| !t.is_empty()) {
         Some(t) => t.to_owned(),
         None => format!("Copy of {}", c.title),
@@ -985,7 +985,7 @@ async fn delete(
 ) -> UiResult {
     form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
-    let c = content::get(&**db, &viewer, id).await?;
+    let c = content::get(&db, &viewer, id).await?;
     content::trash(&mut db, &viewer, id).await?;
     let to = match (c.content_type, c.container_id, c.parent_id) {
         (ContentType::Attachment, Some(p), _) => format!("/pages/{p}/attachments"),
@@ -1004,7 +1004,7 @@ async fn labels_post(
     form.check_csrf(&viewer)?;
     let db = app.pool.get().await?;
     if let Some(name) = form.get("remove") {
-        content::remove_label(&**db, &viewer, id, name).await?;
+        content::remove_label(&db, &viewer, id, name).await?;
     } else {
         let names: Vec<String> = form
             .text("labels")
@@ -1012,7 +1012,7 @@ async fn labels_post(
             .filter(|l| !l.trim().is_empty())
             .map(str::to_owned)
             .collect();
-        content::add_labels(&**db, &viewer, id, &names).await?;
+        content::add_labels(&db, &viewer, id, &names).await?;
     }
     Ok(see_other(&format!(
         "/pages/viewpage.action?pageId={id}#labels"
@@ -1065,8 +1065,8 @@ async fn comment_delete(
 ) -> UiResult {
     form.check_csrf(&viewer)?;
     let db = app.pool.get().await?;
-    let c = content::get(&**db, &viewer, id).await?;
-    content::delete_comment(&**db, &viewer, id).await?;
+    let c = content::get(&db, &viewer, id).await?;
+    content::delete_comment(&db, &viewer, id).await?;
     Ok(see_other(&format!(
         "/pages/viewpage.action?pageId={}#comments",
         c.container_id.unwrap_or(0)
@@ -1089,11 +1089,11 @@ struct RestrictionsPage {
 
 async fn restrictions_page(app: &AppState, viewer: &Viewer, id: i64, message: String) -> UiResult {
     let db = app.pool.get().await?;
-    let c = content::get(&**db, viewer, id)
+    let c = content::get(&db, viewer, id)
         .await
         .map_err(|e| login_if_anonymous(e, viewer))
         .next(&format!("/pages/{id}/restrictions"))?;
-    let r = content::restrictions(&**db, viewer, id).await?;
+    let r = content::restrictions(&db, viewer, id).await?;
     Ok(RestrictionsPage {
         layout: Layout::new(format!("Restrictions - {}", c.title), viewer)
             .in_space(&c.space_key, &c.space_name),
@@ -1126,19 +1126,11 @@ async fn restrictions_post(
     let op = form.text("operation");
     let r = async {
         if form.text("action") == "clear" {
-            return content::clear_restrictions(&**db, &viewer, id, op).await;
+            return content::clear_restrictions(&db, &viewer, id, op).await;
         }
-        let who = crate::users::parse_principal(&**db, form.text("kind"), form.text("name").trim())
-            .await?;
-        content::set_restriction(
-            &**db,
-            &viewer,
-            id,
-            op,
-            &who,
-            form.text("action") != "remove",
-        )
-        .await
+        let who =
+            crate::users::parse_principal(&db, form.text("kind"), form.text("name").trim()).await?;
+        content::set_restriction(&db, &viewer, id, op, &who, form.text("action") != "remove").await
     }
     .await;
     drop(db);
@@ -1172,16 +1164,16 @@ async fn attachments_page(
     status: StatusCode,
 ) -> UiResult {
     let db = app.pool.get().await?;
-    let c = content::get(&**db, viewer, id)
+    let c = content::get(&db, viewer, id)
         .await
         .map_err(|e| login_if_anonymous(e, viewer))
         .next(&format!("/pages/{id}/attachments"))?;
-    let files = attach::list(&**db, viewer, id)
+    let files = attach::list(&db, viewer, id)
         .await?
         .into_iter()
         .map(|a| attachment_view(id, a))
         .collect();
-    let can_attach = attach::check_can_attach(&**db, viewer, id).await.is_ok();
+    let can_attach = attach::check_can_attach(&db, viewer, id).await.is_ok();
     let mut r = AttachmentsPage {
         layout: Layout::new(format!("Attachments - {}", c.title), viewer)
             .in_space(&c.space_key, &c.space_name),
@@ -1213,7 +1205,7 @@ async fn upload(
 ) -> UiResult {
     {
         let db = app.pool.get().await?;
-        attach::check_can_attach(&**db, &viewer, id).await?;
+        attach::check_can_attach(&db, &viewer, id).await?;
     }
     let mut csrf_ok = false;
     let mut comment = String::new();
@@ -1325,7 +1317,7 @@ async fn download(
     let r: Result<Response, Error> = async {
         let page = parse_id(&page)?;
         let db = app.pool.get().await?;
-        let (_, v) = attach::by_name(&**db, &viewer, page, &filename, q.version)
+        let (_, v) = attach::by_name(&db, &viewer, page, &filename, q.version)
             .await
             .map_err(|e| login_if_anonymous(e, &viewer))?;
         drop(db);

@@ -78,8 +78,8 @@ async fn dashboard(State(app): State<AppState>, viewer: Viewer) -> UiResult {
         return Err(Error::Unauthorized("log in to use the wiki".into())).next("/");
     }
     let db = app.pool.get().await?;
-    let spaces = content::spaces(&**db, &viewer).await?;
-    let recent = content::recently_updated(&**db, &viewer, None, None, 20).await?;
+    let spaces = content::spaces(&db, &viewer).await?;
+    let recent = content::recently_updated(&db, &viewer, None, None, 20).await?;
     Ok(Dashboard {
         layout: Layout::new("Dashboard", &viewer),
         spaces: space_items(spaces),
@@ -104,7 +104,7 @@ async fn directory(State(app): State<AppState>, viewer: Viewer) -> UiResult {
     let db = app.pool.get().await?;
     Ok(Directory {
         layout: Layout::new("Spaces", &viewer),
-        spaces: space_items(content::spaces(&**db, &viewer).await?),
+        spaces: space_items(content::spaces(&db, &viewer).await?),
         can_create_space: viewer.can_create_space,
     }
     .into_html())
@@ -168,12 +168,12 @@ async fn space_home(
     Path(key): Path<String>,
 ) -> UiResult {
     let db = app.pool.get().await?;
-    let s = content::space(&**db, &viewer, &key)
+    let s = content::space(&db, &viewer, &key)
         .await
         .map_err(|e| login_if_anonymous(e, &viewer))
         .next(&format!("/spaces/{key}"))?;
     if let Some(h) = s.homepage_id {
-        if let Ok(c) = content::get(&**db, &viewer, h).await {
+        if let Ok(c) = content::get(&db, &viewer, h).await {
             return Ok(see_other(&page_url(&c.space_key, c.id, &c.title)));
         }
     }
@@ -202,12 +202,12 @@ struct BlogPage {
 
 async fn blog(State(app): State<AppState>, viewer: Viewer, Path(key): Path<String>) -> UiResult {
     let db = app.pool.get().await?;
-    let s = content::space(&**db, &viewer, &key)
+    let s = content::space(&db, &viewer, &key)
         .await
         .map_err(|e| login_if_anonymous(e, &viewer))
         .next(&format!("/spaces/{key}/blog"))?;
-    let posts = content::blog_posts(&**db, &viewer, s.id, 0, 50).await?;
-    let can_edit = viewer.has_space_perm(&**db, s.id, SpacePerm::Edit).await?;
+    let posts = content::blog_posts(&db, &viewer, s.id, 0, 50).await?;
+    let can_edit = viewer.has_space_perm(&db, s.id, SpacePerm::Edit).await?;
     Ok(BlogPage {
         layout: Layout::new(format!("Blog - {}", s.name), &viewer).in_space(&s.key, &s.name),
         key: s.key.clone(),
@@ -241,14 +241,14 @@ struct SettingsPage {
 
 async fn settings_page(app: &AppState, viewer: &Viewer, key: &str, message: String) -> UiResult {
     let db = app.pool.get().await?;
-    let s = content::space_for_admin(&**db, viewer, key)
+    let s = content::space_for_admin(&db, viewer, key)
         .await
         .map_err(|e| login_if_anonymous(e, viewer))
         .next(&format!("/spaces/{key}/settings"))?;
     Ok(SettingsPage {
         layout: Layout::new(format!("Space settings - {}", s.name), viewer)
             .in_space(&s.key, &s.name),
-        grants: content::space_grants(&**db, s.id).await?,
+        grants: content::space_grants(&db, s.id).await?,
         key: s.key,
         name: s.name,
         description: s.description,
@@ -277,9 +277,9 @@ async fn settings_post(
 ) -> UiResult {
     form.check_csrf(&viewer)?;
     let db = app.pool.get().await?;
-    let s = content::space_for_admin(&**db, &viewer, &key).await?;
+    let s = content::space_for_admin(&db, &viewer, &key).await?;
     let r = content::update_space(
-        &**db,
+        &db,
         &viewer,
         &s,
         form.text("name"),
@@ -303,17 +303,16 @@ async fn permissions_post(
 ) -> UiResult {
     form.check_csrf(&viewer)?;
     let db = app.pool.get().await?;
-    let s = content::space_for_admin(&**db, &viewer, &key).await?;
+    let s = content::space_for_admin(&db, &viewer, &key).await?;
     let r = async {
-        let who =
-            users::parse_principal(&**db, form.text("kind"), form.text("name").trim()).await?;
+        let who = users::parse_principal(&db, form.text("kind"), form.text("name").trim()).await?;
         let perm = SpacePerm::parse(form.text("permission")).ok_or_else(|| {
             Error::BadRequest(format!(
                 "unknown space permission {:?}",
                 form.text("permission")
             ))
         })?;
-        content::set_space_grant(&**db, &viewer, s.id, perm, &who, form.text("grant") == "1").await
+        content::set_space_grant(&db, &viewer, s.id, perm, &who, form.text("grant") == "1").await
     }
     .await;
     drop(db);
@@ -343,11 +342,11 @@ struct TrashPage {
 
 async fn trash(State(app): State<AppState>, viewer: Viewer, Path(key): Path<String>) -> UiResult {
     let db = app.pool.get().await?;
-    let s = content::space(&**db, &viewer, &key)
+    let s = content::space(&db, &viewer, &key)
         .await
         .map_err(|e| login_if_anonymous(e, &viewer))
         .next(&format!("/spaces/{key}/trash"))?;
-    let items = content::trash_list(&**db, &viewer, s.id).await?;
+    let items = content::trash_list(&db, &viewer, s.id).await?;
     Ok(TrashPage {
         layout: Layout::new(format!("Trash - {}", s.name), &viewer).in_space(&s.key, &s.name),
         key: s.key.clone(),
@@ -394,8 +393,8 @@ async fn trash_purge(
 ) -> UiResult {
     form.check_csrf(&viewer)?;
     let db = app.pool.get().await?;
-    let c = content::get_any(&**db, &viewer, id).await?;
-    content::purge(&**db, &viewer, id).await?;
+    let c = content::get_any(&db, &viewer, id).await?;
+    content::purge(&db, &viewer, id).await?;
     Ok(see_other(&format!("/spaces/{}/trash", enc(&c.space_key))))
 }
 
@@ -410,9 +409,9 @@ struct TreeQ {
 async fn tree(State(app): State<AppState>, viewer: Viewer, Query(q): Query<TreeQ>) -> Response {
     let r: Result<_, Error> = async {
         let db = app.pool.get().await?;
-        let s = content::space(&**db, &viewer, &q.space).await?;
+        let s = content::space(&db, &viewer, &q.space).await?;
         let offset = q.offset.unwrap_or(0).max(0);
-        let nodes = content::children(&**db, &viewer, s.id, q.parent, offset, 201).await?;
+        let nodes = content::children(&db, &viewer, s.id, q.parent, offset, 201).await?;
         let more = nodes.len() > 200;
         let items: Vec<_> = nodes
             .iter()

@@ -196,7 +196,7 @@ async fn basic_auth_and_its_cache_follow_password_changes() {
     assert!(v["message"].as_str().unwrap().contains("incorrect"));
     // Change the password: the cached credentials stop working at once.
     let db = node.sql().await;
-    cairn::users::set_password(&**db, u.id, "a-new-password")
+    cairn::users::set_password(&db, u.id, "a-new-password")
         .await
         .unwrap();
     let r = c
@@ -216,7 +216,7 @@ async fn basic_auth_and_its_cache_follow_password_changes() {
         .unwrap();
     assert_eq!(r.status(), 200);
     // Deactivated users are refused.
-    cairn::users::set_active(&**db, u.id, false).await.unwrap();
+    cairn::users::set_active(&db, u.id, false).await.unwrap();
     let r = c
         .http
         .get(c.url("/spaces"))

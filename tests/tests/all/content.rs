@@ -112,7 +112,7 @@ async fn concurrent_saves_one_wins_one_conflicts_nothing_lost() {
     for round in 0..10 {
         let base: i32 = {
             let db = node.sql().await;
-            content::get(&**db, &viewer, id).await.unwrap().version
+            content::get(&db, &viewer, id).await.unwrap().version
         };
         let mut tasks = Vec::new();
         for who in 0..4 {
@@ -149,13 +149,13 @@ async fn concurrent_saves_one_wins_one_conflicts_nothing_lost() {
         }
         assert_eq!(winners.len(), 1, "exactly one writer wins each round");
         let db = node.sql().await;
-        let now = content::get(&**db, &viewer, id).await.unwrap();
+        let now = content::get(&db, &viewer, id).await.unwrap();
         assert_eq!(now.version, base + 1);
         assert_eq!(
             now.body, winners[0].0,
             "the winner's text is what is stored"
         );
-        let hist = content::history(&**db, &viewer, id).await.unwrap();
+        let hist = content::history(&db, &viewer, id).await.unwrap();
         assert_eq!(hist.len() as i32, now.version, "every version is kept");
     }
 }
@@ -455,7 +455,7 @@ async fn blog_posts_and_confluence_urls() {
     let r = c.get("/pages/viewpage.action?pageId=abc").await;
     assert_eq!(r.status(), 404);
     // Services agree: blog posts are content too.
-    let admin = cairn::users::by_name(&**node.sql().await, "admin")
+    let admin = cairn::users::by_name(&node.sql().await, "admin")
         .await
         .unwrap()
         .unwrap();
