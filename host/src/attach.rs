@@ -234,7 +234,7 @@ async fn latest_file(
     id: i64,
     version: i32,
 ) -> Result<(i64, String, String, String)> {
-    let r = crate::db::query_one(db, 
+    let r = crate::db::query_one(db,
             "SELECT coalesce(file_size, 0), coalesce(media_type, ''), coalesce(file_sha256, ''), message
              FROM content_versions WHERE content_id = $1 AND version = $2",
             &[&id, &version],
@@ -376,7 +376,7 @@ pub async fn list(
     page_id: i64,
 ) -> Result<Vec<Attachment>> {
     content::get(db, viewer, page_id).await?;
-    let rows = crate::db::query(db, 
+    let rows = crate::db::query(db,
             "SELECT id FROM content WHERE container_id = $1 AND content_type = 'attachment' AND status = 'current'
              ORDER BY lower(title)",
             &[&page_id],
@@ -429,7 +429,7 @@ pub async fn by_name(
     filename: &str,
     version: Option<i32>,
 ) -> Result<(Attachment, VersionInfo)> {
-    let id: Option<i64> = crate::db::query_opt(db, 
+    let id: Option<i64> = crate::db::query_opt(db,
             "SELECT id FROM content WHERE container_id = $1 AND content_type = 'attachment' AND status = 'current'
              AND lower(title) = lower($2)",
             &[&page_id, &filename],

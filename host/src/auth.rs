@@ -134,7 +134,7 @@ async fn check_throttle(db: &impl GenericClient, username: &str) -> Result<()> {
 }
 
 async fn record_failure(db: &impl GenericClient, username: &str) -> Result<()> {
-    crate::db::execute(db, 
+    crate::db::execute(db,
         &format!(
             "INSERT INTO login_failures (username, failures, window_start) VALUES (lower($1), 1, now())
              ON CONFLICT (username) DO UPDATE SET
@@ -237,7 +237,7 @@ async fn session_user(db: &impl GenericClient, token: &str) -> Result<Option<(Us
     // Sliding expiry, written at most every 5 minutes per session so a
     // page view is not a database write.
     if r.get::<_, bool>("stale") {
-        crate::db::execute(db, 
+        crate::db::execute(db,
             &format!(
                 "UPDATE sessions SET last_seen = now(), expires_at = now() + interval '{SESSION_DAYS} days'
                  WHERE token_hash = $1"
@@ -271,7 +271,7 @@ pub async fn create_token(
         }
     }
     let raw = format!("cairn_{}", random_token(32));
-    let row = crate::db::query_one(db, 
+    let row = crate::db::query_one(db,
             "INSERT INTO api_tokens (user_id, name, token_hash, expires_at)
              VALUES ($1, $2, $3, CASE WHEN $4::bigint IS NULL THEN NULL ELSE now() + make_interval(days => $4::int) END)
              RETURNING id",
@@ -283,7 +283,7 @@ pub async fn create_token(
 
 async fn token_user(db: &impl GenericClient, raw: &str) -> Result<Option<User>> {
     let hash = sha256_hex(raw.as_bytes());
-    let row = crate::db::query_opt(db, 
+    let row = crate::db::query_opt(db,
             "SELECT u.id, u.username, u.display_name, u.user_key, u.email,
                     t.last_used IS NULL OR t.last_used < now() - interval '1 minute' AS stale
              FROM api_tokens t JOIN users u ON u.id = t.user_id

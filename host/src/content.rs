@@ -366,7 +366,7 @@ pub async fn update_space(
             ));
         }
     }
-    crate::db::execute(db, 
+    crate::db::execute(db,
         "UPDATE spaces SET name = $2, description = $3, homepage_id = coalesce($4, homepage_id) WHERE id = $1",
         &[&space.id, &name, &description, &homepage_id],
     )
@@ -404,7 +404,7 @@ pub async fn set_space_grant(
     }
     let (u, g) = who.ids();
     if granted {
-        crate::db::execute(db, 
+        crate::db::execute(db,
             "INSERT INTO space_permissions (space_id, permission, user_id, group_id) VALUES ($1, $2, $3, $4)
              ON CONFLICT DO NOTHING",
             &[&space_id, &perm.as_str(), &u, &g],
@@ -866,7 +866,7 @@ async fn reroot(db: &impl GenericClient, id: i64, new_ancestors: &[i64]) -> Resu
         &[&id, &new_ancestors],
     )
     .await?;
-    crate::db::execute(db, 
+    crate::db::execute(db,
         "UPDATE content SET ancestors = $2::bigint[] || $1::bigint || ancestors[array_position(ancestors, $1) + 1:]
          WHERE $1 = ANY(ancestors)",
         &[&id, &new_ancestors],
@@ -1561,7 +1561,7 @@ pub async fn restrictions(
     id: i64,
 ) -> Result<Restrictions> {
     get(db, viewer, id).await?;
-    let rows = crate::db::query(db, 
+    let rows = crate::db::query(db,
             "SELECT r.operation AS permission, u.username AS uname, g.name AS gname FROM content_restrictions r
              LEFT JOIN users u ON u.id = r.user_id LEFT JOIN groups g ON g.id = r.group_id
              WHERE r.content_id = $1 ORDER BY 2 NULLS LAST, 3",
@@ -1620,7 +1620,7 @@ pub async fn set_restriction(
             &[&id, &operation, &user.id],
         )
         .await?;
-        crate::db::execute(db, 
+        crate::db::execute(db,
             "INSERT INTO content_restrictions (content_id, operation, user_id, group_id) VALUES ($1, $2, $3, $4)
              ON CONFLICT DO NOTHING",
             &[&id, &operation, &u, &g],

@@ -208,7 +208,7 @@ impl Viewer {
         if self.user.is_none() && matches!(perm, SpacePerm::Admin | SpacePerm::Restrict) {
             return Ok(false);
         }
-        let row = crate::db::query_one(db, 
+        let row = crate::db::query_one(db,
                 "SELECT EXISTS (SELECT 1 FROM space_permissions WHERE space_id = $1 AND permission = $2
                  AND ((user_id IS NULL AND group_id IS NULL) OR user_id = $3 OR group_id = ANY($4)))",
                 &[&space_id, &perm.as_str(), &self.user_id(), &*self.groups],
@@ -230,7 +230,7 @@ impl Viewer {
                 Vec::new()
             });
         }
-        let rows = crate::db::query(db, 
+        let rows = crate::db::query(db,
                 "SELECT DISTINCT permission FROM space_permissions WHERE space_id = $1
                  AND ((user_id IS NULL AND group_id IS NULL) OR user_id = $2 OR group_id = ANY($3))",
                 &[&space_id, &self.user_id(), &*self.groups],

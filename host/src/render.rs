@@ -257,7 +257,7 @@ async fn resolve_pages(
         })
         .collect();
     let titles: Vec<String> = refs.iter().map(|r| r.title.to_lowercase()).collect();
-    let rows = crate::db::query(db, 
+    let rows = crate::db::query(db,
             "SELECT c.id FROM content c JOIN spaces s ON s.id = c.space_id
              JOIN unnest($1::text[], $2::text[]) AS r(k, t) ON upper(s.space_key) = r.k AND lower(c.title) = r.t
              WHERE c.content_type IN ('page', 'blogpost') AND c.status = 'current'",
@@ -336,7 +336,7 @@ fn resolve<'a, D: GenericClient + Sync>(
                     wanted.push((a, cid));
                 }
             }
-            let rows = crate::db::query(db, 
+            let rows = crate::db::query(db,
                     "SELECT c.id, c.container_id, c.title FROM content c
                      JOIN unnest($1::bigint[], $2::text[]) AS r(p, n) ON c.container_id = r.p AND lower(c.title) = r.n
                      WHERE c.content_type = 'attachment' AND c.status = 'current'",
@@ -359,7 +359,7 @@ fn resolve<'a, D: GenericClient + Sync>(
         }
         if !refs.users.is_empty() && viewer.can_use {
             let keys: Vec<String> = refs.users.iter().cloned().collect();
-            let rows = crate::db::query(db, 
+            let rows = crate::db::query(db,
                     "SELECT user_key, username, display_name FROM users WHERE user_key = ANY($1) OR username = ANY($1)",
                     &[&keys],
                 )

@@ -1670,7 +1670,7 @@ async fn pat_create(State(app): State<AppState>, viewer: Viewer, Body(b): Body) 
 async fn pat_list(State(app): State<AppState>, viewer: Viewer) -> Api {
     let user = viewer.require_user()?.clone();
     let db = app.pool.get().await?;
-    let rows = crate::db::query(&db, 
+    let rows = crate::db::query(&db,
             "SELECT id, name, created_at, expires_at, last_used FROM api_tokens WHERE user_id = $1 ORDER BY id",
             &[&user.id],
         )

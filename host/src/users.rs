@@ -94,7 +94,7 @@ pub struct UserRow {
 }
 
 pub async fn list(db: &impl GenericClient) -> Result<Vec<UserRow>> {
-    let rows = crate::db::query(db, 
+    let rows = crate::db::query(db,
             "SELECT u.id, u.username, u.display_name, u.user_key, u.email, u.active, u.created_at, u.rate_limit_exempt,
                coalesce((SELECT array_agg(g.name ORDER BY g.name) FROM group_members m
                  JOIN groups g ON g.id = m.group_id WHERE m.user_id = u.id), '{}') AS groups
@@ -121,7 +121,7 @@ pub async fn list(db: &impl GenericClient) -> Result<Vec<UserRow>> {
 }
 
 pub async fn by_name(db: &impl GenericClient, username: &str) -> Result<Option<User>> {
-    let r = crate::db::query_opt(db, 
+    let r = crate::db::query_opt(db,
             "SELECT id, username, display_name, user_key, email FROM users WHERE lower(username) = lower($1)",
             &[&username],
         )
@@ -168,7 +168,7 @@ pub struct Group {
 }
 
 pub async fn groups(db: &impl GenericClient) -> Result<Vec<Group>> {
-    let rows = crate::db::query(db, 
+    let rows = crate::db::query(db,
             "SELECT g.id, g.name, g.description,
                coalesce((SELECT array_agg(u.username ORDER BY lower(u.username)) FROM group_members m
                  JOIN users u ON u.id = m.user_id WHERE m.group_id = g.id), '{}')
@@ -237,7 +237,7 @@ pub async fn add_member(db: &impl GenericClient, group: &str, username: &str) ->
 }
 
 pub async fn remove_member(db: &impl GenericClient, group: &str, username: &str) -> Result<()> {
-    crate::db::execute(db, 
+    crate::db::execute(db,
         "DELETE FROM group_members m USING groups g, users u
          WHERE m.group_id = g.id AND m.user_id = u.id AND lower(g.name) = lower($1) AND lower(u.username) = lower($2)",
         &[&group, &username],
@@ -334,13 +334,13 @@ pub async fn set_global_grant(
     }
     let (u, g) = who.ids();
     if granted {
-        crate::db::execute(db, 
+        crate::db::execute(db,
             "INSERT INTO global_permissions (permission, user_id, group_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             &[&permission, &u, &g],
         )
         .await?;
     } else {
-        crate::db::execute(db, 
+        crate::db::execute(db,
             "DELETE FROM global_permissions WHERE permission = $1 AND user_id IS NOT DISTINCT FROM $2
              AND group_id IS NOT DISTINCT FROM $3",
             &[&permission, &u, &g],

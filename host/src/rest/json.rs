@@ -351,7 +351,7 @@ pub fn content<'a, D: GenericClient + Sync>(
         let mut extensions = Map::new();
         let mut links = Map::new();
         if c.content_type == ContentType::Attachment {
-            let r = crate::db::query_one(db, 
+            let r = crate::db::query_one(db,
                     "SELECT coalesce(file_size, 0), coalesce(media_type, ''), message FROM content_versions
                      WHERE content_id = $1 AND version = $2",
                     &[&c.id, &c.version],

@@ -219,7 +219,7 @@ async fn token_page(
 ) -> UiResult {
     let user = viewer.require_user().cloned().next("/profile/tokens")?;
     let db = app.pool.get().await?;
-    let rows = crate::db::query(&db, 
+    let rows = crate::db::query(&db,
             "SELECT id, name, created_at, expires_at, last_used FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC",
             &[&user.id],
         )
