@@ -163,7 +163,7 @@ impl Renderer {
     /// Renders a stored version of content for `viewer`, cached.
     pub async fn render_content(
         &self,
-        db: &(impl GenericClient + Sync),
+        db: &impl GenericClient,
         viewer: &Viewer,
         c: &Content,
     ) -> Result<Arc<RenderedPage>> {
@@ -202,7 +202,7 @@ impl Renderer {
     /// conversion). Ill-formed input is a 400 saying where.
     pub async fn render_source(
         &self,
-        db: &(impl GenericClient + Sync),
+        db: &impl GenericClient,
         viewer: &Viewer,
         space_key: &str,
         page: Option<&Content>,
@@ -238,7 +238,7 @@ fn norm_day(d: &str) -> Option<chrono::NaiveDate> {
 
 /// Looks up page references as the viewer: (space key, lower title) → content.
 async fn resolve_pages(
-    db: &(impl GenericClient + Sync),
+    db: &impl GenericClient,
     viewer: &Viewer,
     current_space: &str,
     refs: impl Iterator<Item = &PageRef>,
@@ -294,7 +294,7 @@ fn boxed<'a, T>(
 }
 
 /// Resolves every reference of a body for the viewer.
-fn resolve<'a, D: GenericClient + Sync>(
+fn resolve<'a, D: GenericClient>(
     renderer: &'a Renderer,
     db: &'a D,
     viewer: &'a Viewer,
@@ -423,7 +423,7 @@ fn macro_error(name: &str, msg: &str) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn host_macro<D: GenericClient + Sync>(
+async fn host_macro<D: GenericClient>(
     renderer: &Renderer,
     db: &D,
     viewer: &Viewer,
@@ -617,7 +617,7 @@ async fn host_macro<D: GenericClient + Sync>(
     }
 }
 
-fn children_list<'a, D: GenericClient + Sync>(
+fn children_list<'a, D: GenericClient>(
     db: &'a D,
     viewer: &'a Viewer,
     parent: &'a Content,

@@ -195,7 +195,7 @@ async fn space_brief(db: &impl GenericClient, c: &Content) -> Result<Value> {
 }
 
 /// A content object for the viewer with the requested expansions.
-pub fn content<'a, D: GenericClient + Sync>(
+pub fn content<'a, D: GenericClient>(
     db: &'a D,
     viewer: &'a Viewer,
     c: &'a Content,
@@ -406,7 +406,7 @@ pub fn content<'a, D: GenericClient + Sync>(
 }
 
 /// A historical version of content (GET …?version=N).
-pub async fn historical<D: GenericClient + Sync>(
+pub async fn historical<D: GenericClient>(
     db: &D,
     viewer: &Viewer,
     c: &Content,
@@ -447,7 +447,7 @@ pub async fn historical<D: GenericClient + Sync>(
     Ok(out)
 }
 
-pub async fn space<D: GenericClient + Sync>(
+pub async fn space<D: GenericClient>(
     db: &D,
     viewer: &Viewer,
     s: &Space,
