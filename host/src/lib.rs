@@ -14,6 +14,7 @@ pub mod perms;
 pub mod ratelimit;
 pub mod render;
 pub mod rest;
+pub mod search;
 pub mod status;
 pub mod users;
 pub mod web;
@@ -37,6 +38,8 @@ pub struct AppState {
     /// This node's id (`CAIRN_NODE_ID`) and when it started.
     pub node_id: String,
     pub started: chrono::DateTime<chrono::Utc>,
+    /// This node's search index; `None` until it is opened.
+    pub search: Option<std::sync::Arc<search::SearchIndex>>,
 }
 
 /// REST calls per user: 50 a second, bursts of 500 (`CAIRN_REST_RATE_LIMIT`).
@@ -61,6 +64,7 @@ impl AppState {
             rate_limiter: ratelimit::RateLimiter::new(Some(DEFAULT_RATE_LIMIT)),
             node_id: "local".into(),
             started: chrono::Utc::now(),
+            search: None,
         }
     }
 }

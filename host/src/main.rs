@@ -227,7 +227,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let (url, pg) = database(&config).await?;
     let pool = cairn::db::pool(&url, 16)?;
-    let mut state = cairn::AppState::new(pool, config.shared_home.clone());
+    let mut state = cairn::AppState::new(pool.clone(), config.shared_home.clone());
+    let search_index = cairn::search::SearchIndex::open(&config.local_home)
+        .map_err(|e| anyhow::anyhow!("cannot open the search index: {e}"))?;
+    state.search = Some(search_index.clone());
+    let state_files = state.files.clone();
     state.files.max_size = config.max_attachment_size;
     state.base_url = config.base_url.clone();
     state.rate_limiter.set(config.rest_rate_limit);
@@ -238,14 +242,38 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!(listen = %config.listen, base_url = %config.base_url, node_id = %config.node_id, "cairn serving");
+    let (index, pool2, files, node_id) = (
+        search_index.clone(),
+        pool.clone(),
+        state_files,
+        config.node_id.clone(),
+    );
     let migrate = tokio::spawn(async move {
         match cairn::db::migrate(&url).await {
-            Ok(n) => {
-                tracing::info!(applied = n, "migrations done");
-                readiness.set_ready();
+            Ok(n) => tracing::info!(applied = n, "migrations done"),
+            Err(e) => {
+                tracing::error!(error = %e, "migrations failed; node stays STARTING");
+                return;
             }
-            Err(e) => tracing::error!(error = %e, "migrations failed; node stays STARTING"),
         }
+        // The node serves once its index has caught up with the journal.
+        let started = std::time::Instant::now();
+        match pool2.get().await {
+            Ok(db) => match index.catch_up(&db, &files).await {
+                Ok(n) => tracing::info!(
+                    applied = n,
+                    docs = index.doc_count(),
+                    ms = started.elapsed().as_millis() as u64,
+                    "search index caught up"
+                ),
+                Err(e) => {
+                    tracing::error!(error = %e, "search index catch-up failed; the tailer retries")
+                }
+            },
+            Err(e) => tracing::error!(error = %e, "no database connection for the index catch-up"),
+        }
+        index.spawn_tailer(pool2, url, files, node_id);
+        readiness.set_ready();
     });
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

@@ -83,6 +83,15 @@ impl TestNode {
         let pool = cairn::db::pool(&db.url, 8).expect("pool");
         let shared_home = std::env::temp_dir().join(unique("cairn-test-shared"));
         let mut state = cairn::AppState::new(pool.clone(), shared_home.clone());
+        let local_home = std::env::temp_dir().join(unique("cairn-test-local"));
+        let index = cairn::search::SearchIndex::open(&local_home).expect("search index");
+        index.spawn_tailer(
+            pool.clone(),
+            db.url.clone(),
+            state.files.clone(),
+            "test-node".into(),
+        );
+        state.search = Some(index);
         adjust(&mut state);
         state.readiness.set_ready();
         let base = serve_state(state.clone()).await;

@@ -10,4 +10,5 @@ mod migrations;
 mod perms;
 mod rest;
 mod rest_clients;
+mod search;
 mod status;

@@ -588,9 +588,10 @@ async fn comments_restrictions_users_convert_and_search() {
     assert_eq!(s, 200);
     assert_eq!(z["nodes"][0]["state"], "ACTIVE");
     assert_eq!(z["nodes"][0]["local"], true);
-    let (s, e) = api.get("/rest/api/search?cql=type%3Dpage").await;
-    assert_eq!(s, 501, "search is honest until the search issue lands");
-    assert_envelope(&e, 501);
+    let (s, e) = api.get("/rest/api/search?cql=type%3D").await;
+    assert_eq!(s, 400, "invalid CQL is a 400 that says where");
+    assert_envelope(&e, 400);
+    assert!(e["message"].as_str().unwrap().contains("position"), "{e}");
     // A restricted page is invisible to others through REST.
     node.user("eve", false).await;
     let c = node.login("admin").await;

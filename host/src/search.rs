@@ -1,0 +1,805 @@
+//! Search: a tantivy index in this node's local home, fed by the index
+//! journal (written by triggers in the same transaction as every content
+//! change), queried with CQL.
+//!
+//! Invariants:
+//! - the journal position is stored in the index commit's payload, so a
+//!   crash between applying entries and committing re-applies them (every
+//!   application is idempotent: delete by id, then add the current state),
+//!   and nothing is lost or applied twice in effect;
+//! - permission filtering happens inside the query: a document carries its
+//!   space and the ids of the read-restricted pages on its chain; a viewer's
+//!   filter is "space among mine and no restricted page I fail", so results,
+//!   counts and excerpts never include what the viewer may not see.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cairn_cql::{
+    Clause, Cql, Direction, Field as CqlField, Op, OrderField, Query as CqlQuery, Value,
+};
+use deadpool_postgres::GenericClient;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, Occur, Query, RangeQuery, RegexQuery, TermQuery,
+    TermSetQuery,
+};
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value as _,
+    FAST, INDEXED, STORED, STRING,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{
+    DateTime as TDate, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term,
+};
+
+use crate::error::{Error, Result};
+use crate::perms::Viewer;
+
+/// Index schema version: a different one on disk means rebuild.
+const SCHEMA_VERSION: &str = "1";
+const BATCH: i64 = 500;
+
+#[derive(Clone, Copy)]
+struct Fields {
+    id: Field,
+    kind: Field,
+    space_id: Field,
+    space_key: Field,
+    title: Field,
+    title_raw: Field,
+    body: Field,
+    label: Field,
+    creator: Field,
+    contributor: Field,
+    created: Field,
+    modified: Field,
+    ancestor: Field,
+    parent: Field,
+    container: Field,
+    rset: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer("en_stem")
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+        .set_stored();
+    let num = NumericOptions::default().set_indexed().set_fast();
+    let f = Fields {
+        id: b.add_u64_field("id", INDEXED | FAST | STORED),
+        kind: b.add_text_field("type", STRING | STORED),
+        space_id: b.add_u64_field("space_id", num.clone()),
+        space_key: b.add_text_field("space", STRING | STORED),
+        title: b.add_text_field("title", text.clone()),
+        title_raw: b.add_text_field("title_raw", STRING | FAST),
+        body: b.add_text_field("body", text),
+        label: b.add_text_field("label", STRING | STORED),
+        creator: b.add_text_field("creator", STRING),
+        contributor: b.add_text_field("contributor", STRING),
+        created: b.add_date_field("created", INDEXED | FAST | STORED),
+        modified: b.add_date_field("modified", INDEXED | FAST | STORED),
+        ancestor: b.add_u64_field("ancestor", INDEXED),
+        parent: b.add_u64_field("parent", INDEXED),
+        container: b.add_u64_field("container", INDEXED),
+        rset: b.add_u64_field("rset", num),
+    };
+    (b.build(), f)
+}
+
+fn internal(e: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("search index: {e}"))
+}
+
+/// One node's search index.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    f: Fields,
+    dir: PathBuf,
+}
+
+/// A search hit the viewer may see.
+pub struct Hit {
+    pub id: i64,
+    pub score: f32,
+    pub excerpt: String,
+}
+
+pub struct Results {
+    pub total: usize,
+    pub hits: Vec<Hit>,
+}
+
+impl SearchIndex {
+    /// Opens the index in `local_home/index`, or creates it. An index from
+    /// another schema version, or one that fails to open (corrupt), is set
+    /// aside and rebuilt from the journal.
+    pub fn open(local_home: &Path) -> Result<Arc<SearchIndex>> {
+        let dir = local_home.join("index");
+        let (schema, f) = schema();
+        let version_file = dir.join("cairn-schema-version");
+        let current = std::fs::read_to_string(&version_file).ok();
+        let index = match (current.as_deref(), Index::open_in_dir(&dir)) {
+            (Some(SCHEMA_VERSION), Ok(i)) => i,
+            (v, r) => {
+                if dir.exists() {
+                    tracing::warn!(dir = %dir.display(), version = ?v, error = ?r.err().map(|e| e.to_string()),
+                        "search index unusable or from another version; rebuilding from the journal");
+                    let aside = local_home.join(format!("index.old-{}", std::process::id()));
+                    let _ = std::fs::remove_dir_all(&aside);
+                    std::fs::rename(&dir, &aside).map_err(internal)?;
+                    let _ = std::fs::remove_dir_all(&aside);
+                }
+                std::fs::create_dir_all(&dir).map_err(internal)?;
+                let i = Index::create_in_dir(&dir, schema).map_err(internal)?;
+                std::fs::write(&version_file, SCHEMA_VERSION).map_err(internal)?;
+                i
+            }
+        };
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(internal)?;
+        let writer = index
+            .writer_with_num_threads(1, 32_000_000)
+            .map_err(internal)?;
+        Ok(Arc::new(SearchIndex {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            f,
+            dir,
+        }))
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The last journal entry applied (from the newest commit's payload).
+    pub fn position(&self) -> i64 {
+        self.index
+            .load_metas()
+            .ok()
+            .and_then(|m| m.payload)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0)
+    }
+
+    pub fn doc_count(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Applies every journal entry after our position; returns how many.
+    pub async fn catch_up(
+        self: &Arc<Self>,
+        db: &impl GenericClient,
+        store: &crate::attach::Store,
+    ) -> Result<usize> {
+        let mut applied = 0;
+        loop {
+            let pos = self.position();
+            let rows = crate::db::query(
+                db,
+                "SELECT seq, content_id FROM index_journal WHERE seq > $1 ORDER BY seq LIMIT $2",
+                &[&pos, &BATCH],
+            )
+            .await?;
+            if rows.is_empty() {
+                return Ok(applied);
+            }
+            let last: i64 = rows.last().map(|r| r.get(0)).unwrap_or(pos);
+            let mut ids: Vec<i64> = rows.iter().map(|r| r.get(1)).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let docs = load_docs(db, store, &ids).await?;
+            let me = self.clone();
+            tokio::task::spawn_blocking(move || me.apply(&ids, docs, last))
+                .await
+                .map_err(internal)??;
+            applied += rows.len();
+        }
+    }
+
+    fn apply(&self, ids: &[i64], docs: Vec<IndexDoc>, seq: i64) -> Result<()> {
+        let f = self.f;
+        let mut w = self
+            .writer
+            .lock()
+            .map_err(|_| internal("writer lock poisoned"))?;
+        for id in ids {
+            w.delete_term(Term::from_field_u64(f.id, *id as u64));
+        }
+        for d in docs {
+            let mut doc = TantivyDocument::default();
+            doc.add_u64(f.id, d.id as u64);
+            doc.add_text(f.kind, &d.kind);
+            doc.add_u64(f.space_id, d.space_id as u64);
+            doc.add_text(f.space_key, d.space_key.to_lowercase());
+            doc.add_text(f.title, &d.title);
+            doc.add_text(f.title_raw, d.title.to_lowercase());
+            doc.add_text(f.body, &d.body);
+            for l in &d.labels {
+                doc.add_text(f.label, l);
+            }
+            doc.add_text(f.creator, d.creator.to_lowercase());
+            for c in &d.contributors {
+                doc.add_text(f.contributor, c.to_lowercase());
+            }
+            doc.add_date(
+                f.created,
+                TDate::from_timestamp_micros(d.created.timestamp_micros()),
+            );
+            doc.add_date(
+                f.modified,
+                TDate::from_timestamp_micros(d.modified.timestamp_micros()),
+            );
+            for a in &d.ancestors {
+                doc.add_u64(f.ancestor, *a as u64);
+            }
+            if let Some(p) = d.parent {
+                doc.add_u64(f.parent, p as u64);
+            }
+            if let Some(c) = d.container {
+                doc.add_u64(f.container, c as u64);
+            }
+            if d.rset.is_empty() {
+                doc.add_u64(f.rset, 0);
+            }
+            for r in &d.rset {
+                doc.add_u64(f.rset, *r as u64);
+            }
+            w.add_document(doc).map_err(internal)?;
+        }
+        let mut c = w.prepare_commit().map_err(internal)?;
+        c.set_payload(&seq.to_string());
+        c.commit().map_err(internal)?;
+        drop(w);
+        self.reader.reload().map_err(internal)?;
+        Ok(())
+    }
+
+    /// Keeps the index current: woken by NOTIFY on `cairn_index`, with a
+    /// polling fallback; reports its position for trimming and admin pages.
+    pub fn spawn_tailer(
+        self: &Arc<Self>,
+        pool: deadpool_postgres::Pool,
+        database_url: String,
+        store: crate::attach::Store,
+        node_id: String,
+    ) {
+        let me = self.clone();
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let listener_wake = wake.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = listen(&database_url, &listener_wake).await {
+                    tracing::debug!(error = %e, "index LISTEN connection lost; polling until it is back");
+                }
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        });
+        tokio::spawn(async move {
+            loop {
+                let _ = tokio::time::timeout(Duration::from_millis(500), wake.notified()).await;
+                let Ok(db) = pool.get().await else { continue };
+                match me.catch_up(&db, &store).await {
+                    Ok(n) if n > 0 => {
+                        let pos = me.position();
+                        let docs = me.doc_count() as i64;
+                        let _ = crate::db::execute(
+                            &db,
+                            "INSERT INTO index_positions (node_id, seq, doc_count, updated_at) VALUES ($1, $2, $3, now())
+                             ON CONFLICT (node_id) DO UPDATE SET seq = $2, doc_count = $3, updated_at = now()",
+                            &[&node_id, &pos, &docs],
+                        )
+                        .await;
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "applying the index journal failed; will retry")
+                    }
+                }
+            }
+        });
+    }
+
+    /// Runs a parsed CQL query for the viewer.
+    pub async fn search(
+        &self,
+        db: &impl GenericClient,
+        viewer: &Viewer,
+        cql: &Cql,
+        start: usize,
+        limit: usize,
+    ) -> Result<Results> {
+        let user_query: Box<dyn Query> = match &cql.query {
+            Some(q) => self.compile(q)?,
+            None => Box::new(AllQuery),
+        };
+        let blocked = blocked_restrictions(db, viewer).await?;
+        let f = self.f;
+        let spaces: Vec<Term> = viewer
+            .view_spaces
+            .iter()
+            .map(|s| Term::from_field_u64(f.space_id, *s as u64))
+            .collect();
+        let blocked: Vec<Term> = blocked
+            .iter()
+            .map(|b| Term::from_field_u64(f.rset, *b as u64))
+            .collect();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
+            (Occur::Must, user_query.box_clone()),
+            (Occur::Must, Box::new(TermSetQuery::new(spaces))),
+        ];
+        if !blocked.is_empty() {
+            clauses.push((Occur::MustNot, Box::new(TermSetQuery::new(blocked))));
+        }
+        let query = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        let order = cql.order_by.first().copied();
+        let fetch = start + limit;
+        let (total, addrs): (usize, Vec<(f32, tantivy::DocAddress)>) = match order {
+            Some((OrderField::Created | OrderField::LastModified, dir)) => {
+                let field = if matches!(order, Some((OrderField::Created, _))) {
+                    "created"
+                } else {
+                    "modified"
+                };
+                let ord = if dir == Direction::Desc {
+                    tantivy::Order::Desc
+                } else {
+                    tantivy::Order::Asc
+                };
+                let (docs, total) = searcher
+                    .search(
+                        &query,
+                        &(
+                            TopDocs::with_limit(fetch.max(1))
+                                .order_by_fast_field::<TDate>(field, ord),
+                            Count,
+                        ),
+                    )
+                    .map_err(internal)?;
+                (total, docs.into_iter().map(|(_, a)| (0.0, a)).collect())
+            }
+            _ => {
+                let (docs, total) = searcher
+                    .search(
+                        &query,
+                        &(TopDocs::with_limit(fetch.max(1)).order_by_score(), Count),
+                    )
+                    .map_err(internal)?;
+                (total, docs)
+            }
+        };
+        let snippets = SnippetGenerator::create(&searcher, &*user_query, f.body).ok();
+        let mut hits = Vec::new();
+        for (score, addr) in addrs.into_iter().skip(start).take(limit) {
+            let doc: TantivyDocument = searcher.doc(addr).map_err(internal)?;
+            let id = doc.get_first(f.id).and_then(|v| v.as_u64()).unwrap_or(0) as i64;
+            let excerpt = match &snippets {
+                Some(g) => {
+                    let s = g.snippet_from_doc(&doc);
+                    let html = s.to_html();
+                    if html.trim().is_empty() {
+                        first_words(doc.get_first(f.body).and_then(|v| v.as_str()).unwrap_or(""))
+                    } else {
+                        html
+                    }
+                }
+                None => first_words(doc.get_first(f.body).and_then(|v| v.as_str()).unwrap_or("")),
+            };
+            hits.push(Hit { id, score, excerpt });
+        }
+        if let Some((OrderField::Title | OrderField::Space, _)) = order {
+            // Sorted by the caller from the loaded content (rare orders).
+        }
+        Ok(Results { total, hits })
+    }
+
+    /// Title suggestions for the search box: titles starting with (or
+    /// containing a word starting with) `prefix`.
+    pub async fn suggest(
+        &self,
+        db: &impl GenericClient,
+        viewer: &Viewer,
+        prefix: &str,
+    ) -> Result<Vec<i64>> {
+        let words: Vec<String> = prefix
+            .split_whitespace()
+            .map(|w| {
+                w.to_lowercase()
+                    .chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .collect::<String>()
+            })
+            .filter(|w| !w.is_empty())
+            .collect();
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let text = words
+            .iter()
+            .map(|w| format!("{w}*"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let cql = Cql {
+            query: Some(CqlQuery::And(vec![
+                CqlQuery::Clause(Clause {
+                    field: CqlField::Title,
+                    op: Op::Contains,
+                    value: Value::Text(text),
+                }),
+                CqlQuery::Clause(Clause {
+                    field: CqlField::Type,
+                    op: Op::In,
+                    value: Value::List(vec![
+                        Value::Text("page".into()),
+                        Value::Text("blogpost".into()),
+                    ]),
+                }),
+            ])),
+            order_by: Vec::new(),
+        };
+        Ok(self
+            .search(db, viewer, &cql, 0, 8)
+            .await?
+            .hits
+            .into_iter()
+            .map(|h| h.id)
+            .collect())
+    }
+
+    fn terms_of(&self, field: Field, text: &str) -> Result<Vec<String>> {
+        let mut tok = self.index.tokenizer_for_field(field).map_err(internal)?;
+        let mut out = Vec::new();
+        let mut stream = tok.token_stream(text);
+        while stream.advance() {
+            out.push(stream.token().text.clone());
+        }
+        Ok(out)
+    }
+
+    /// `~` on a text field: every word must match (stemmed), `*`/`?` are
+    /// wildcards within a word.
+    fn contains(&self, field: Field, value: &str) -> Result<Box<dyn Query>> {
+        let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for word in value.split_whitespace() {
+            if word.contains(['*', '?']) {
+                let pattern: String = word
+                    .to_lowercase()
+                    .chars()
+                    .map(|c| match c {
+                        '*' => ".*".to_owned(),
+                        '?' => ".".to_owned(),
+                        c if c.is_alphanumeric() => c.to_string(),
+                        _ => String::new(),
+                    })
+                    .collect();
+                if pattern.is_empty() || pattern == ".*" {
+                    continue;
+                }
+                let q = RegexQuery::from_pattern(&pattern, field)
+                    .map_err(|e| Error::BadRequest(format!("invalid wildcard {word:?}: {e}")))?;
+                parts.push((Occur::Must, Box::new(q)));
+            } else {
+                for t in self.terms_of(field, word)? {
+                    parts.push((
+                        Occur::Must,
+                        Box::new(TermQuery::new(
+                            Term::from_field_text(field, &t),
+                            IndexRecordOption::WithFreqs,
+                        )),
+                    ));
+                }
+            }
+        }
+        if parts.is_empty() {
+            return Ok(Box::new(AllQuery));
+        }
+        Ok(Box::new(BooleanQuery::new(parts)))
+    }
+
+    fn text_contains(&self, value: &str) -> Result<Box<dyn Query>> {
+        let f = self.f;
+        let exact: Box<dyn Query> = Box::new(BoostQuery::new(
+            Box::new(TermQuery::new(
+                Term::from_field_text(f.title_raw, &value.trim().to_lowercase()),
+                IndexRecordOption::Basic,
+            )),
+            10.0,
+        ));
+        let label: Box<dyn Query> = Box::new(TermQuery::new(
+            Term::from_field_text(f.label, &value.trim().to_lowercase()),
+            IndexRecordOption::Basic,
+        ));
+        Ok(Box::new(BooleanQuery::new(vec![
+            (
+                Occur::Should,
+                Box::new(BoostQuery::new(self.contains(f.title, value)?, 3.0)),
+            ),
+            (Occur::Should, self.contains(f.body, value)?),
+            (Occur::Should, exact),
+            (Occur::Should, label),
+        ])))
+    }
+
+    fn compile(&self, q: &CqlQuery) -> Result<Box<dyn Query>> {
+        Ok(match q {
+            CqlQuery::And(v) => Box::new(BooleanQuery::new(
+                v.iter()
+                    .map(|q| Ok((Occur::Must, self.compile(q)?)))
+                    .collect::<Result<Vec<_>>>()?,
+            )),
+            CqlQuery::Or(v) => Box::new(BooleanQuery::new(
+                v.iter()
+                    .map(|q| Ok((Occur::Should, self.compile(q)?)))
+                    .collect::<Result<Vec<_>>>()?,
+            )),
+            CqlQuery::Not(q) => negate(self.compile(q)?),
+            CqlQuery::Clause(c) => self.clause(c)?,
+        })
+    }
+
+    fn clause(&self, c: &Clause) -> Result<Box<dyn Query>> {
+        let f = self.f;
+        let values: Vec<&Value> = match &c.value {
+            Value::List(l) => l.iter().collect(),
+            v => vec![v],
+        };
+        let one = |v: &Value| -> Result<Box<dyn Query>> {
+            let text = |v: &Value| match v {
+                Value::Text(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                _ => String::new(),
+            };
+            let num = |v: &Value| match v {
+                Value::Number(n) => Ok(*n as u64),
+                other => Err(Error::BadRequest(format!(
+                    "{} needs a number, not {other:?}",
+                    c.field.as_str()
+                ))),
+            };
+            let term_text = |field: Field, s: String| -> Box<dyn Query> {
+                Box::new(TermQuery::new(
+                    Term::from_field_text(field, &s),
+                    IndexRecordOption::Basic,
+                ))
+            };
+            let term_u64 = |field: Field, n: u64| -> Box<dyn Query> {
+                Box::new(TermQuery::new(
+                    Term::from_field_u64(field, n),
+                    IndexRecordOption::Basic,
+                ))
+            };
+            Ok(match c.field {
+                CqlField::Type => term_text(f.kind, text(v).to_lowercase()),
+                CqlField::Space => term_text(f.space_key, text(v).to_lowercase()),
+                CqlField::Title if matches!(c.op, Op::Contains | Op::NotContains) => {
+                    self.contains(f.title, &text(v))?
+                }
+                CqlField::Title => term_text(f.title_raw, text(v).to_lowercase()),
+                CqlField::Text => self.text_contains(&text(v))?,
+                CqlField::Label => term_text(f.label, text(v).to_lowercase()),
+                CqlField::Creator => term_text(f.creator, text(v).to_lowercase()),
+                CqlField::Contributor => term_text(f.contributor, text(v).to_lowercase()),
+                CqlField::Mention => {
+                    return Err(Error::BadRequest(
+                        "the mention field is not supported yet".into(),
+                    ))
+                }
+                CqlField::Ancestor => term_u64(f.ancestor, num(v)?),
+                CqlField::Parent => term_u64(f.parent, num(v)?),
+                CqlField::Container => term_u64(f.container, num(v)?),
+                CqlField::Id => match c.op {
+                    Op::Gt | Op::Ge | Op::Lt | Op::Le => {
+                        let n = num(v)?;
+                        let (lo, hi) = bounds(c.op, Term::from_field_u64(f.id, n));
+                        Box::new(RangeQuery::new(lo, hi))
+                    }
+                    _ => term_u64(f.id, num(v)?),
+                },
+                CqlField::Created | CqlField::LastModified => {
+                    let field = if c.field == CqlField::Created {
+                        f.created
+                    } else {
+                        f.modified
+                    };
+                    let Value::Date(d) = v else {
+                        return Err(Error::BadRequest(format!(
+                            "{} needs a date",
+                            c.field.as_str()
+                        )));
+                    };
+                    let t = Term::from_field_date(
+                        field,
+                        TDate::from_timestamp_micros(d.timestamp_micros()),
+                    );
+                    match c.op {
+                        Op::Gt | Op::Ge | Op::Lt | Op::Le => {
+                            let (lo, hi) = bounds(c.op, t);
+                            Box::new(RangeQuery::new(lo, hi))
+                        }
+                        _ => Box::new(RangeQuery::new(
+                            std::ops::Bound::Included(t.clone()),
+                            std::ops::Bound::Included(t),
+                        )),
+                    }
+                }
+            })
+        };
+        let positive: Box<dyn Query> = if values.len() == 1 {
+            one(values[0])?
+        } else {
+            Box::new(BooleanQuery::new(
+                values
+                    .iter()
+                    .map(|v| Ok((Occur::Should, one(v)?)))
+                    .collect::<Result<Vec<_>>>()?,
+            ))
+        };
+        Ok(match c.op {
+            Op::Ne | Op::NotContains | Op::NotIn => negate(positive),
+            _ => positive,
+        })
+    }
+}
+
+fn bounds(op: Op, t: Term) -> (std::ops::Bound<Term>, std::ops::Bound<Term>) {
+    use std::ops::Bound::*;
+    match op {
+        Op::Gt => (Excluded(t), Unbounded),
+        Op::Ge => (Included(t), Unbounded),
+        Op::Lt => (Unbounded, Excluded(t)),
+        _ => (Unbounded, Included(t)),
+    }
+}
+
+fn negate(q: Box<dyn Query>) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Must, Box::new(AllQuery)),
+        (Occur::MustNot, q),
+    ]))
+}
+
+fn first_words(body: &str) -> String {
+    let s: String = body.chars().take(240).collect();
+    crate::content::xml_escape(&s)
+}
+
+/// Read-restricted pages this viewer does not pass.
+async fn blocked_restrictions(db: &impl GenericClient, viewer: &Viewer) -> Result<Vec<i64>> {
+    let rows = crate::db::query(
+        db,
+        "SELECT content_id FROM content_restrictions WHERE operation = 'read' GROUP BY content_id
+         HAVING NOT bool_or((user_id = $1) IS TRUE OR (group_id = ANY($2)) IS TRUE)",
+        &[&viewer.user_id(), &*viewer.groups],
+    )
+    .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+struct IndexDoc {
+    id: i64,
+    kind: String,
+    space_id: i64,
+    space_key: String,
+    title: String,
+    body: String,
+    labels: Vec<String>,
+    creator: String,
+    contributors: Vec<String>,
+    created: chrono::DateTime<chrono::Utc>,
+    modified: chrono::DateTime<chrono::Utc>,
+    ancestors: Vec<i64>,
+    parent: Option<i64>,
+    container: Option<i64>,
+    rset: Vec<i64>,
+}
+
+/// The current, indexable state of `ids` (trashed or deleted ones are
+/// simply absent, so applying removes them).
+async fn load_docs(
+    db: &impl GenericClient,
+    store: &crate::attach::Store,
+    ids: &[i64],
+) -> Result<Vec<IndexDoc>> {
+    let rows = crate::db::query(
+        db,
+        "SELECT c.id, c.content_type, c.space_id, s.space_key, c.title, c.body, c.created_at, c.modified_at,
+                c.ancestors, c.parent_id, c.container_id, coalesce(u.username, ''),
+                coalesce((SELECT array_agg(name ORDER BY name) FROM labels l WHERE l.content_id = c.id), '{}'),
+                coalesce((SELECT array_agg(DISTINCT a.username) FROM content_versions v JOIN users a ON a.id = v.author_id
+                          WHERE v.content_id = c.id), '{}'),
+                coalesce((SELECT array_agg(DISTINCT r.content_id) FROM content_restrictions r
+                          WHERE r.operation = 'read' AND r.content_id = ANY(c.ancestors || c.id)), '{}'),
+                v.media_type, v.file_sha256, v.file_size
+         FROM content c JOIN spaces s ON s.id = c.space_id
+         LEFT JOIN users u ON u.id = c.creator_id
+         LEFT JOIN content_versions v ON v.content_id = c.id AND v.version = c.version
+         WHERE c.id = ANY($1) AND c.status = 'current'",
+        &[&ids],
+    )
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let kind: String = r.get(1);
+        let body: String = r.get(5);
+        let title: String = r.get(4);
+        let text = match kind.as_str() {
+            "attachment" => {
+                let mt: Option<String> = r.get(15);
+                let sha: Option<String> = r.get(16);
+                let size: Option<i64> = r.get(17);
+                let textual = mt.as_deref().is_some_and(|m| {
+                    m.starts_with("text/") || m == "application/json" || m == "application/xml"
+                });
+                match (textual, sha, size) {
+                    (true, Some(sha), Some(n)) if n <= 1_000_000 => store
+                        .read_verified(&sha)
+                        .await
+                        .map(|b| String::from_utf8_lossy(&b).into_owned())
+                        .unwrap_or_default(),
+                    _ => String::new(),
+                }
+            }
+            _ => cairn_render::text(&body).unwrap_or_default(),
+        };
+        let ancestors: Vec<i64> = r.get(8);
+        out.push(IndexDoc {
+            id: r.get(0),
+            space_id: r.get(2),
+            space_key: r.get(3),
+            title,
+            body: text,
+            created: r.get(6),
+            modified: r.get(7),
+            parent: if kind == "page" { r.get(9) } else { None },
+            container: r.get(10),
+            creator: r.get(11),
+            labels: r.get(12),
+            contributors: r.get(13),
+            rset: r.get(14),
+            ancestors,
+            kind,
+        });
+    }
+    Ok(out)
+}
+
+/// Keeps one LISTEN connection open and wakes the tailer on each NOTIFY.
+async fn listen(
+    url: &str,
+    wake: &tokio::sync::Notify,
+) -> std::result::Result<(), tokio_postgres::Error> {
+    let (client, mut conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(16);
+    let driver = tokio::spawn(async move {
+        let mut stream = futures_util::stream::poll_fn(move |cx| conn.poll_message(cx));
+        use futures_util::StreamExt;
+        while let Some(msg) = stream.next().await {
+            match msg {
+                Ok(tokio_postgres::AsyncMessage::Notification(_)) => {
+                    let _ = tx.try_send(());
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+    });
+    client.batch_execute("LISTEN cairn_index").await?;
+    while rx.recv().await.is_some() {
+        wake.notify_one();
+    }
+    driver.abort();
+    Ok(())
+}

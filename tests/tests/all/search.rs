@@ -1,0 +1,304 @@
+//! Search: the journal feeds each node's tantivy index; CQL over REST;
+//! permission filtering inside the query (results, counts, excerpts);
+//! recovery of a damaged index from the journal.
+
+use std::time::Duration;
+
+use cairn_tests::{password_of, wait_until, TestNode};
+use serde_json::Value;
+
+async fn get(node: &TestNode, user: &str, path: &str) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .get(format!("{}{path}", node.base))
+        .basic_auth(user, Some(password_of(user)))
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+fn cql(q: &str) -> String {
+    form_encode(q)
+}
+
+fn form_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            b' ' => "+".into(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn total(node: &TestNode, user: &str, q: &str) -> i64 {
+    let (s, v) = get(node, user, &format!("/rest/api/search?cql={}", cql(q))).await;
+    assert_eq!(s, 200, "{q}: {v}");
+    v["totalSize"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn edits_become_searchable_and_cql_fields_work() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("SRCH", "Search Space").await;
+    let parent = c
+        .create_page(
+            "SRCH",
+            "Deployment Guide",
+            "<p>How we deploy the payments service to production.</p>",
+            None,
+        )
+        .await;
+    let child = c
+        .create_page("SRCH", "Rollback Steps", "<p>If deploying fails, roll back.</p><ac:structured-macro ac:name=\"code\"><ac:plain-text-body><![CDATA[kubectl rollout undo deploy/payments]]></ac:plain-text-body></ac:structured-macro>", Some(parent))
+        .await;
+    c.post(&format!("/pages/{child}/labels"), &[("labels", "ops")])
+        .await;
+    let found = wait_until(Duration::from_secs(10), || async {
+        total(&node, "admin", "text ~ \"rollout\"").await == 1
+    })
+    .await;
+    assert!(
+        found,
+        "macro plain bodies are indexed and searchable within seconds"
+    );
+    assert_eq!(
+        total(&node, "admin", "text ~ deploying").await,
+        2,
+        "stemming: deploying ~ deploy"
+    );
+    assert_eq!(
+        total(&node, "admin", "title = \"deployment guide\"").await,
+        1
+    );
+    assert_eq!(total(&node, "admin", "title ~ \"roll*\"").await, 1);
+    assert_eq!(total(&node, "admin", "label = ops").await, 1);
+    assert_eq!(
+        total(&node, "admin", &format!("ancestor = {parent}")).await,
+        1
+    );
+    assert_eq!(
+        total(
+            &node,
+            "admin",
+            &format!("parent = {parent} AND space = \"SRCH\"")
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        total(
+            &node,
+            "admin",
+            "type = page AND space = SRCH AND NOT title ~ rollback"
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        total(
+            &node,
+            "admin",
+            "space = SRCH AND created >= startOfDay() AND creator = currentUser()"
+        )
+        .await,
+        3
+    );
+    assert_eq!(
+        total(
+            &node,
+            "admin",
+            "space = SRCH AND lastmodified < \"2000-01-01\""
+        )
+        .await,
+        0
+    );
+    // Exact title matches rank first.
+    let (_, v) = get(
+        &node,
+        "admin",
+        &format!(
+            "/rest/api/search?cql={}",
+            cql("text ~ \"deployment guide\"")
+        ),
+    )
+    .await;
+    assert_eq!(v["results"][0]["title"], "Deployment Guide");
+    let r = &v["results"][0];
+    assert_eq!(r["entityType"], "content");
+    assert!(
+        r["content"]["id"].is_string()
+            && r["url"].is_string()
+            && r["resultGlobalContainer"]["title"] == "Search Space"
+    );
+    assert!(
+        r["excerpt"].as_str().unwrap().contains("<b>"),
+        "highlighted excerpt: {r}"
+    );
+    assert!(v["cqlQuery"].is_string() && v["searchDuration"].is_number());
+    // An edit is searchable, the old text is gone.
+    let r = c
+        .post(
+            &format!("/pages/{child}/edit"),
+            &[
+                ("title", "Rollback Steps"),
+                ("body", "<p>Use the blue-green switch.</p>"),
+                ("format", "storage"),
+                ("base_version", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            total(&node, "admin", "text ~ \"blue-green\"").await == 1
+        })
+        .await
+    );
+    assert_eq!(total(&node, "admin", "text ~ rollout").await, 0);
+    // Trash removes it from results.
+    c.post(&format!("/pages/{child}/delete"), &[]).await;
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            total(&node, "admin", "title ~ rollback").await == 0
+        })
+        .await
+    );
+    // content/search: plain content objects, paging.
+    let (s, v) = get(
+        &node,
+        "admin",
+        &format!(
+            "/rest/api/content/search?cql={}&limit=1",
+            cql("space = SRCH")
+        ),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["results"][0]["type"], "page");
+    assert_eq!(v["size"], 1);
+    assert!(v["_links"]["next"].is_string());
+    // Invalid CQL says where.
+    let (s, v) = get(
+        &node,
+        "admin",
+        &format!("/rest/api/search?cql={}", cql("title = ")),
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert!(v["message"].as_str().unwrap().contains("position"), "{v}");
+}
+
+#[tokio::test]
+async fn search_never_shows_what_the_viewer_may_not_see() {
+    let node = TestNode::start().await;
+    node.user("eve", false).await;
+    let c = node.login("admin").await;
+    c.create_space("PRIV", "Private").await;
+    let secret = c
+        .create_page(
+            "PRIV",
+            "Zebra Protocol",
+            "<p>the quokka launch codes</p>",
+            None,
+        )
+        .await;
+    let below = c
+        .create_page("PRIV", "Under Zebra", "<p>quokka details</p>", Some(secret))
+        .await;
+    c.create_page("PRIV", "Public Note", "<p>a quokka in public</p>", None)
+        .await;
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            total(&node, "admin", "text ~ quokka").await == 3
+        })
+        .await
+    );
+    c.post(
+        &format!("/pages/{secret}/restrictions"),
+        &[
+            ("operation", "read"),
+            ("action", "add"),
+            ("kind", "user"),
+            ("name", "admin"),
+        ],
+    )
+    .await;
+    // The restriction reaches the index through the journal.
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            total(&node, "eve", "text ~ quokka").await == 1
+        })
+        .await
+    );
+    let (_, v) = get(
+        &node,
+        "eve",
+        &format!(
+            "/rest/api/search?cql={}",
+            cql("text ~ quokka OR title ~ zebra OR id = {below}"
+                .replace("{below}", &below.to_string())
+                .as_str())
+        ),
+    )
+    .await;
+    assert_eq!(v["totalSize"], 1, "counts exclude hidden pages");
+    let text = v.to_string();
+    assert!(
+        !text.contains("Zebra") && !text.contains("launch") && !text.contains("details"),
+        "{text}"
+    );
+    assert_eq!(
+        total(&node, "admin", "text ~ quokka").await,
+        3,
+        "the owner still finds everything"
+    );
+}
+
+#[tokio::test]
+async fn a_damaged_index_is_rebuilt_from_the_journal() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("REC", "Recover").await;
+    for i in 0..5 {
+        c.create_page("REC", &format!("Recovery page {i}"), "<p>walrus</p>", None)
+            .await;
+    }
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            total(&node, "admin", "text ~ walrus").await == 5
+        })
+        .await
+    );
+    // A fresh local home (a new node, or a lost index) catches up from the
+    // journal and answers the same.
+    let home = std::env::temp_dir().join(format!("cairn-recover-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let idx = cairn::search::SearchIndex::open(&home).unwrap();
+    let db = node.sql().await;
+    idx.catch_up(&db, &node.state.files).await.unwrap();
+    let pos = idx.position();
+    assert!(pos > 0);
+    // Damage it: the next open sets it aside and rebuilds.
+    std::fs::write(idx.dir().join("meta.json"), b"{ not json").unwrap();
+    drop(idx);
+    let idx = cairn::search::SearchIndex::open(&home).unwrap();
+    assert_eq!(idx.position(), 0);
+    idx.catch_up(&db, &node.state.files).await.unwrap();
+    assert_eq!(idx.position(), pos);
+    let admin = cairn::users::by_name(&db, "admin").await.unwrap().unwrap();
+    let viewer = node.viewer(Some(&admin)).await;
+    let q = cairn_cql::parse(
+        "text ~ walrus",
+        &cairn_cql::Context {
+            now: chrono::Utc::now(),
+            current_user: None,
+        },
+    )
+    .unwrap();
+    let r = idx.search(&db, &viewer, &q, 0, 10).await.unwrap();
+    assert_eq!(r.total, 5);
+    let _ = std::fs::remove_dir_all(&home);
+}
