@@ -93,4 +93,31 @@ function initConfirm() {
   }
 }
 
-document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); });
+function initSuggest() {
+  const input = document.getElementById("search-q");
+  const list = document.getElementById("suggest");
+  if (!input || !list) return;
+  let timer = null;
+  let seq = 0;
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const q = input.value.trim();
+      const mine = ++seq;
+      if (q.length < 2) { list.hidden = true; return; }
+      const r = await fetch("/ui/suggest?" + new URLSearchParams({ q }), { credentials: "same-origin" });
+      if (!r.ok || mine !== seq) return;
+      const items = await r.json();
+      list.replaceChildren(...items.map((it) => {
+        const li = el("li");
+        const a = el("a", { href: it.url }, it.title);
+        li.append(a, el("span", { class: "meta" }, " " + it.space));
+        return li;
+      }));
+      list.hidden = items.length === 0;
+    }, 150);
+  });
+  input.addEventListener("blur", () => setTimeout(() => { list.hidden = true; }, 200));
+}
+
+document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initSuggest(); });

@@ -7,6 +7,7 @@
 
 mod admin;
 mod pages;
+mod search;
 mod spaces;
 
 use askama::Template;
@@ -27,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(spaces::routes())
         .merge(pages::routes())
+        .merge(search::routes())
 }
 
 /// An error shown as a page. 401 redirects to the login page.

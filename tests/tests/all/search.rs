@@ -302,3 +302,46 @@ async fn a_damaged_index_is_rebuilt_from_the_journal() {
     assert_eq!(r.total, 5);
     let _ = std::fs::remove_dir_all(&home);
 }
+
+#[tokio::test]
+async fn search_page_filters_and_suggestions() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("UI", "Ui Space").await;
+    let id = c
+        .create_page(
+            "UI",
+            "Capybara Handbook",
+            "<p>All about the <em>capybara</em> habitat.</p>",
+            None,
+        )
+        .await;
+    c.post(&format!("/pages/{id}/labels"), &[("labels", "rodents")])
+        .await;
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            total(&node, "admin", "label = rodents").await == 1
+        })
+        .await
+    );
+    let (s, html) = c
+        .get_text("/search?q=capybara&space=UI&type=page&label=rodents&modified=1w")
+        .await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("1 results") && html.contains("Capybara Handbook"),
+        "{html}"
+    );
+    assert!(html.contains("<b>capybara</b>"), "highlighted excerpt");
+    let (_, none) = c.get_text("/search?q=capybara&label=other").await;
+    assert!(none.contains("0 results"));
+    let (s, sug) = c.get_text("/ui/suggest?q=capy").await;
+    assert_eq!(s, 200);
+    let v: Value = serde_json::from_str(&sug).unwrap();
+    assert_eq!(v[0]["title"], "Capybara Handbook");
+    let (_, bad) = c.get_text("/search?q=%22").await;
+    assert!(
+        bad.contains("flash error") || bad.contains("results"),
+        "a stray quote is handled: {bad}"
+    );
+}

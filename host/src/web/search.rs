@@ -1,0 +1,239 @@
+//! The search page (results with highlighted excerpts, filters, paging) and
+//! the search box's as-you-type title suggestions.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::{fmt_time, IntoHtml, Layout, UiResult, WithNext};
+use crate::content;
+use crate::error::Error;
+use crate::perms::Viewer;
+use crate::render::page_url;
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/search", get(search_page))
+        .route("/ui/suggest", get(suggest))
+}
+
+#[derive(Deserialize, Default)]
+pub struct SearchQ {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    space: String,
+    #[serde(default, rename = "type")]
+    kind: String,
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    contributor: String,
+    #[serde(default)]
+    modified: String,
+    #[serde(default)]
+    page: usize,
+}
+
+struct ResultRow {
+    title: String,
+    url: String,
+    space: String,
+    kind: String,
+    excerpt: String,
+    meta: String,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    layout: Layout,
+    q: String,
+    space: String,
+    kind: String,
+    label: String,
+    contributor: String,
+    modified: String,
+    spaces: Vec<(String, String)>,
+    results: Vec<ResultRow>,
+    total: usize,
+    error: String,
+    prev: String,
+    next: String,
+    searched: bool,
+}
+
+const PER_PAGE: usize = 20;
+
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// The page's filters as CQL.
+fn to_cql(q: &SearchQ) -> String {
+    let mut parts = Vec::new();
+    if !q.q.trim().is_empty() {
+        parts.push(format!("text ~ {}", quote(q.q.trim())));
+    }
+    if !q.space.is_empty() {
+        parts.push(format!("space = {}", quote(&q.space)));
+    }
+    match q.kind.as_str() {
+        "page" | "blogpost" | "comment" | "attachment" => parts.push(format!("type = {}", q.kind)),
+        _ => {}
+    }
+    if !q.label.trim().is_empty() {
+        parts.push(format!("label = {}", quote(q.label.trim())));
+    }
+    if !q.contributor.trim().is_empty() {
+        parts.push(format!("contributor = {}", quote(q.contributor.trim())));
+    }
+    match q.modified.as_str() {
+        "1d" | "1w" | "1M" | "1y" => {
+            parts.push(format!("lastmodified >= now(\"-{}\")", q.modified))
+        }
+        _ => {}
+    }
+    parts.join(" AND ")
+}
+
+fn link(q: &SearchQ, page: usize) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in [
+        ("q", q.q.as_str()),
+        ("space", &q.space),
+        ("type", &q.kind),
+        ("label", &q.label),
+        ("contributor", &q.contributor),
+        ("modified", &q.modified),
+    ] {
+        if !v.is_empty() {
+            s.append_pair(k, v);
+        }
+    }
+    s.append_pair("page", &page.to_string());
+    format!("/search?{}", s.finish())
+}
+
+async fn search_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<SearchQ>,
+) -> UiResult {
+    if !viewer.can_use {
+        return Err(Error::Unauthorized("log in to search".into())).next("/search");
+    }
+    let db = app.pool.get().await?;
+    let spaces = content::spaces(&db, &viewer)
+        .await?
+        .into_iter()
+        .map(|s| (s.key, s.name))
+        .collect();
+    let cql_text = to_cql(&q);
+    let mut page = SearchPage {
+        layout: Layout::new("Search", &viewer),
+        q: q.q.clone(),
+        space: q.space.clone(),
+        kind: q.kind.clone(),
+        label: q.label.clone(),
+        contributor: q.contributor.clone(),
+        modified: q.modified.clone(),
+        spaces,
+        results: Vec::new(),
+        total: 0,
+        error: String::new(),
+        prev: String::new(),
+        next: String::new(),
+        searched: !cql_text.is_empty(),
+    };
+    if cql_text.is_empty() {
+        return Ok(page.into_html());
+    }
+    let ctx = cairn_cql::Context {
+        now: chrono::Utc::now(),
+        current_user: viewer.user.as_ref().map(|u| u.username.as_str()),
+    };
+    let cql = match cairn_cql::parse(&cql_text, &ctx) {
+        Ok(c) => c,
+        Err(e) => {
+            page.error = e.to_string();
+            return Ok(page.into_html());
+        }
+    };
+    let index = app
+        .search
+        .as_ref()
+        .ok_or_else(|| Error::Unavailable("search is not available on this node yet".into()))?;
+    let res = index
+        .search(&db, &viewer, &cql, q.page * PER_PAGE, PER_PAGE)
+        .await?;
+    let ids: Vec<i64> = res.hits.iter().map(|h| h.id).collect();
+    let rows = content::get_many(&db, &viewer, &ids).await?;
+    for c in rows {
+        let hit = res.hits.iter().find(|h| h.id == c.id);
+        let url = match c.content_type {
+            content::ContentType::Page | content::ContentType::BlogPost => {
+                page_url(&c.space_key, c.id, &c.title)
+            }
+            content::ContentType::Comment => format!(
+                "/pages/viewpage.action?pageId={}#comment-{}",
+                c.container_id.unwrap_or(0),
+                c.id
+            ),
+            content::ContentType::Attachment => {
+                format!("/pages/{}/attachments", c.container_id.unwrap_or(0))
+            }
+        };
+        page.results.push(ResultRow {
+            title: c.title.clone(),
+            url,
+            space: c.space_name.clone(),
+            kind: c.content_type.as_str().to_owned(),
+            excerpt: cairn_render::sanitize(&hit.map(|h| h.excerpt.clone()).unwrap_or_default()),
+            meta: format!("{} · {}", c.modifier.display_name, fmt_time(&c.modified_at)),
+        });
+    }
+    page.total = res.total;
+    if q.page > 0 {
+        page.prev = link(&q, q.page - 1);
+    }
+    if (q.page + 1) * PER_PAGE < res.total {
+        page.next = link(&q, q.page + 1);
+    }
+    Ok(page.into_html())
+}
+
+#[derive(Deserialize)]
+struct SuggestQ {
+    q: String,
+}
+
+/// Titles for the search box as the user types (JSON).
+async fn suggest(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<SuggestQ>,
+) -> Response {
+    let r: Result<Vec<serde_json::Value>, Error> = async {
+        let Some(index) = app.search.as_ref() else { return Ok(Vec::new()) };
+        if !viewer.can_use {
+            return Ok(Vec::new());
+        }
+        let db = app.pool.get().await?;
+        let ids = index.suggest(&db, &viewer, &q.q).await?;
+        Ok(content::get_many(&db, &viewer, &ids)
+            .await?
+            .into_iter()
+            .map(|c| serde_json::json!({"title": c.title, "url": page_url(&c.space_key, c.id, &c.title), "space": c.space_name}))
+            .collect())
+    }
+    .await;
+    match r {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
