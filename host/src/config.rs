@@ -34,6 +34,7 @@ struct FileConfig {
     cluster: Option<String>,
     max_attachment_size: Option<String>,
     rest_rate_limit: Option<String>,
+    index_snapshot_interval: Option<String>,
 }
 
 /// The resolved configuration of one node.
@@ -55,6 +56,9 @@ pub struct Config {
     /// REST token bucket per user (`CAIRN_REST_RATE_LIMIT`: `RATE/BURST`
     /// or `off`; default 50/500).
     pub rest_rate_limit: Option<crate::ratelimit::Limits>,
+    /// How often the search index is snapshotted to the shared home
+    /// (`CAIRN_INDEX_SNAPSHOT_INTERVAL`: e.g. `24h`, `30m`, `90s`; default 24h).
+    pub index_snapshot_interval: std::time::Duration,
 }
 
 impl Config {
@@ -100,6 +104,7 @@ impl Config {
                 "CAIRN_CLUSTER" => fc.cluster = Some(v.clone()),
                 "CAIRN_MAX_ATTACHMENT_SIZE" => fc.max_attachment_size = Some(v.clone()),
                 "CAIRN_REST_RATE_LIMIT" => fc.rest_rate_limit = Some(v.clone()),
+                "CAIRN_INDEX_SNAPSHOT_INTERVAL" => fc.index_snapshot_interval = Some(v.clone()),
                 _ => {}
             }
         }
@@ -197,7 +202,16 @@ impl Config {
             })?,
         };
 
+        let index_snapshot_interval = match fc.index_snapshot_interval {
+            None => std::time::Duration::from_secs(24 * 3600),
+            Some(t) => parse_duration(&t).ok_or_else(|| ConfigError::Invalid {
+                key: "CAIRN_INDEX_SNAPSHOT_INTERVAL",
+                reason: format!("{t:?} is not a duration like 24h, 30m or 90s (at least 10s)"),
+            })?,
+        };
+
         Ok(Config {
+            index_snapshot_interval,
             rest_rate_limit,
             max_attachment_size,
             listen,
@@ -210,6 +224,21 @@ impl Config {
             cluster,
         })
     }
+}
+
+/// `90s`, `30m`, `24h`, `7d` → a duration of at least 10 seconds.
+pub fn parse_duration(t: &str) -> Option<std::time::Duration> {
+    let t = t.trim();
+    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit())?);
+    let n: u64 = num.parse().ok()?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        "d" => n.checked_mul(86400)?,
+        _ => return None,
+    };
+    (secs >= 10).then(|| std::time::Duration::from_secs(secs))
 }
 
 /// `123`, `512K`, `100M`, `2G` (binary units) → bytes; zero is refused.
@@ -258,6 +287,7 @@ mod tests {
             ("CAIRN_CLUSTER", "a/b"),
             ("CAIRN_MAX_ATTACHMENT_SIZE", "lots"),
             ("CAIRN_REST_RATE_LIMIT", "fast"),
+            ("CAIRN_INDEX_SNAPSHOT_INTERVAL", "often"),
         ] {
             let err = Config::from_sources(None, &env(&[(k, v)])).unwrap_err();
             assert!(err.to_string().contains(k), "{k}: {err}");

@@ -36,11 +36,25 @@ enum Command {
         #[arg(long)]
         password_file: PathBuf,
     },
+    /// Search index operations.
+    Index {
+        #[command(subcommand)]
+        command: IndexCommand,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
         command: UserCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum IndexCommand {
+    /// Re-index all content online: every node re-applies every row while
+    /// searching continues.
+    Rebuild,
+    /// Show the journal head and each node's position and lag.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -77,6 +91,12 @@ async fn main() -> anyhow::Result<()> {
             let n = cairn::db::migrate(&url).await?;
             tracing::info!(applied = n, "migrations done");
             stop_embedded(pg).await;
+        }
+        Command::Index { command } => {
+            let (url, pg) = database(&config).await?;
+            let r = index_command(&url, command).await;
+            stop_embedded(pg).await;
+            r?;
         }
         Command::User { command } => {
             let (url, pg) = database(&config).await?;
@@ -180,6 +200,43 @@ async fn demo(
     Ok(())
 }
 
+async fn index_command(url: &str, cmd: IndexCommand) -> anyhow::Result<()> {
+    cairn::db::migrate(url).await?;
+    let pool = cairn::db::pool(url, 2)?;
+    let db = pool.get().await?;
+    match cmd {
+        IndexCommand::Rebuild => {
+            let n = db
+                .execute(
+                    "INSERT INTO index_journal (content_id) SELECT id FROM content ORDER BY id",
+                    &[],
+                )
+                .await?;
+            println!(
+                "queued {n} content rows; every node re-indexes them while search keeps answering"
+            );
+        }
+        IndexCommand::Status => {
+            let head: Option<i64> = db
+                .query_one("SELECT max(seq) FROM index_journal", &[])
+                .await?
+                .get(0);
+            let head = head.unwrap_or(0);
+            println!("journal head: {head}");
+            for r in db
+                .query("SELECT node_id, seq, doc_count, updated_at FROM index_positions ORDER BY node_id", &[])
+                .await?
+            {
+                let seq: i64 = r.get(1);
+                let docs: i64 = r.get(2);
+                let at: chrono::DateTime<chrono::Utc> = r.get(3);
+                println!("{}: position {seq}, lag {}, {docs} documents, updated {at}", r.get::<_, String>(0), (head - seq).max(0));
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn user_command(url: &str, cmd: UserCommand) -> anyhow::Result<()> {
     cairn::db::migrate(url).await?;
     let pool = cairn::db::pool(url, 2)?;
@@ -228,8 +285,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let (url, pg) = database(&config).await?;
     let pool = cairn::db::pool(&url, 16)?;
     let mut state = cairn::AppState::new(pool.clone(), config.shared_home.clone());
-    let search_index = cairn::search::SearchIndex::open(&config.local_home)
-        .map_err(|e| anyhow::anyhow!("cannot open the search index: {e}"))?;
+    let search_index =
+        cairn::search::SearchIndex::open_or_restore(&config.local_home, &config.shared_home)
+            .map_err(|e| anyhow::anyhow!("cannot open the search index: {e}"))?;
     state.search = Some(search_index.clone());
     let state_files = state.files.clone();
     state.files.max_size = config.max_attachment_size;
@@ -248,6 +306,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         state_files,
         config.node_id.clone(),
     );
+    let (shared_home, snapshot_interval) =
+        (config.shared_home.clone(), config.index_snapshot_interval);
     let migrate = tokio::spawn(async move {
         match cairn::db::migrate(&url).await {
             Ok(n) => tracing::info!(applied = n, "migrations done"),
@@ -259,7 +319,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         // The node serves once its index has caught up with the journal.
         let started = std::time::Instant::now();
         match pool2.get().await {
-            Ok(db) => match index.catch_up(&db, &files).await {
+            Ok(db) => match async {
+                index.ensure_no_gap(&db).await?;
+                index.catch_up(&db, &files).await
+            }
+            .await
+            {
                 Ok(n) => tracing::info!(
                     applied = n,
                     docs = index.doc_count(),
@@ -272,7 +337,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             },
             Err(e) => tracing::error!(error = %e, "no database connection for the index catch-up"),
         }
-        index.spawn_tailer(pool2, url, files, node_id);
+        index.spawn_tailer(pool2.clone(), url, files, node_id);
+        index.spawn_snapshot_job(pool2, shared_home, snapshot_interval);
         readiness.set_ready();
     });
     let result = axum::serve(listener, app)

@@ -117,7 +117,150 @@ pub struct Results {
     pub hits: Vec<Hit>,
 }
 
+/// Where snapshots live in the shared home.
+pub fn snapshot_root(shared_home: &Path) -> PathBuf {
+    shared_home.join("index-snapshots")
+}
+
+/// The newest complete snapshot: (journal position, directory).
+pub fn newest_snapshot(shared_home: &Path) -> Option<(i64, PathBuf)> {
+    let root = snapshot_root(shared_home);
+    std::fs::read_dir(&root)
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let seq: i64 = name.strip_prefix("snapshot-")?.parse().ok()?;
+            Some((seq, e.path()))
+        })
+        .max_by_key(|(seq, _)| *seq)
+}
+
+fn copy_dir_files(
+    from: &Path,
+    to: &Path,
+    only: Option<&dyn Fn(&str) -> bool>,
+) -> std::io::Result<u64> {
+    std::fs::create_dir_all(to)?;
+    let mut n = 0;
+    for e in std::fs::read_dir(from)?.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !e.path().is_file() || name.ends_with(".lock") {
+            continue;
+        }
+        if let Some(f) = only {
+            if !f(&name) {
+                continue;
+            }
+        }
+        n += std::fs::copy(e.path(), to.join(&name))?;
+        std::fs::File::open(to.join(&name))?.sync_all()?;
+    }
+    if let Ok(d) = std::fs::File::open(to) {
+        let _ = d.sync_all();
+    }
+    Ok(n)
+}
+
 impl SearchIndex {
+    /// Opens the index, restoring the newest snapshot from the shared home
+    /// when the local index is missing, unusable, or behind that snapshot.
+    pub fn open_or_restore(local_home: &Path, shared_home: &Path) -> Result<Arc<SearchIndex>> {
+        let idx = Self::open(local_home)?;
+        let Some((snap_seq, snap_dir)) = newest_snapshot(shared_home) else {
+            return Ok(idx);
+        };
+        if idx.position() >= snap_seq {
+            return Ok(idx);
+        }
+        tracing::info!(
+            local = idx.position(),
+            snapshot = snap_seq,
+            "restoring the search index from the newest snapshot"
+        );
+        let started = std::time::Instant::now();
+        drop(idx);
+        let dir = local_home.join("index");
+        let tmp = local_home.join("index.restoring");
+        let _ = std::fs::remove_dir_all(&tmp);
+        copy_dir_files(&snap_dir, &tmp, None).map_err(internal)?;
+        std::fs::write(tmp.join("cairn-schema-version"), SCHEMA_VERSION).map_err(internal)?;
+        let aside = local_home.join("index.replaced");
+        let _ = std::fs::remove_dir_all(&aside);
+        if dir.exists() {
+            std::fs::rename(&dir, &aside).map_err(internal)?;
+        }
+        std::fs::rename(&tmp, &dir).map_err(internal)?;
+        let _ = std::fs::remove_dir_all(&aside);
+        let idx = Self::open(local_home)?;
+        tracing::info!(
+            position = idx.position(),
+            ms = started.elapsed().as_millis() as u64,
+            "search index restored"
+        );
+        Ok(idx)
+    }
+
+    /// Writes a snapshot of the committed index, with its journal position,
+    /// to the shared home: files are copied to a temp directory, fsynced,
+    /// then renamed into place, so a snapshot is complete or absent. Keeps
+    /// the two newest. Returns the position.
+    pub fn snapshot(&self, shared_home: &Path) -> Result<i64> {
+        // Holding the writer means no commit (and no garbage collection of
+        // the committed files) happens while we copy.
+        let _w = self
+            .writer
+            .lock()
+            .map_err(|_| internal("writer lock poisoned"))?;
+        let metas = self.index.load_metas().map_err(internal)?;
+        let seq: i64 = metas
+            .payload
+            .as_deref()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        let segments: Vec<String> = metas
+            .segments
+            .iter()
+            .map(|s| s.id().uuid_string())
+            .collect();
+        let root = snapshot_root(shared_home);
+        let tmp = root.join(format!(
+            "tmp-{}-{}",
+            std::process::id(),
+            crate::auth::random_token(6)
+        ));
+        let keep = |name: &str| {
+            name == "meta.json"
+                || name == ".managed.json"
+                || segments.iter().any(|s| name.starts_with(s.as_str()))
+        };
+        copy_dir_files(&self.dir, &tmp, Some(&keep)).map_err(internal)?;
+        let dest = root.join(format!("snapshot-{seq}"));
+        if dest.exists() {
+            let _ = std::fs::remove_dir_all(&tmp);
+        } else {
+            std::fs::rename(&tmp, &dest).map_err(internal)?;
+        }
+        let mut all: Vec<(i64, PathBuf)> = std::fs::read_dir(&root)
+            .map_err(internal)?
+            .flatten()
+            .filter_map(|e| {
+                let seq: i64 = e
+                    .file_name()
+                    .to_string_lossy()
+                    .strip_prefix("snapshot-")?
+                    .parse()
+                    .ok()?;
+                Some((seq, e.path()))
+            })
+            .collect();
+        all.sort_by_key(|(s, _)| std::cmp::Reverse(*s));
+        for (_, old) in all.into_iter().skip(2) {
+            let _ = std::fs::remove_dir_all(old);
+        }
+        Ok(seq)
+    }
+
     /// Opens the index in `local_home/index`, or creates it. An index from
     /// another schema version, or one that fails to open (corrupt), is set
     /// aside and rebuilt from the journal.
@@ -310,6 +453,88 @@ impl SearchIndex {
                 }
             }
         });
+    }
+
+    /// When the journal was trimmed past this index's position (a node that
+    /// was away longer than the retention and has no snapshot to restore),
+    /// journals every row again so this node rebuilds; the others just
+    /// re-apply idempotently.
+    pub async fn ensure_no_gap(&self, db: &impl GenericClient) -> Result<bool> {
+        let pos = self.position();
+        let min: Option<i64> = crate::db::query_one(db, "SELECT min(seq) FROM index_journal", &[])
+            .await?
+            .get(0);
+        match min {
+            Some(m) if m > pos + 1 => {
+                tracing::warn!(
+                    position = pos,
+                    oldest = m,
+                    "the index journal was trimmed past this index; re-journaling all content"
+                );
+                crate::db::execute(
+                    db,
+                    "INSERT INTO index_journal (content_id) SELECT id FROM content ORDER BY id",
+                    &[],
+                )
+                .await?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// The cluster-wide job (one node at a time, by advisory lock): write a
+    /// snapshot every `interval`, then trim the journal up to what both the
+    /// newest snapshot and every live node have passed.
+    pub fn spawn_snapshot_job(
+        self: &Arc<Self>,
+        pool: deadpool_postgres::Pool,
+        shared_home: PathBuf,
+        interval: Duration,
+    ) {
+        let me = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(interval).await;
+                if let Err(e) = me.snapshot_and_trim(&pool, &shared_home).await {
+                    tracing::warn!(error = %e, "index snapshot job failed; next attempt at the next interval");
+                }
+            }
+        });
+    }
+
+    pub async fn snapshot_and_trim(
+        self: &Arc<Self>,
+        pool: &deadpool_postgres::Pool,
+        shared_home: &Path,
+    ) -> Result<i64> {
+        const LOCK: i64 = 0x6361_6972_6e00_0002;
+        let db = pool.get().await?;
+        let got: bool = crate::db::query_one(&db, "SELECT pg_try_advisory_lock($1)", &[&LOCK])
+            .await?
+            .get(0);
+        if !got {
+            return Ok(0);
+        }
+        let r = async {
+            let me = self.clone();
+            let home = shared_home.to_owned();
+            let started = std::time::Instant::now();
+            let seq = tokio::task::spawn_blocking(move || me.snapshot(&home)).await.map_err(internal)??;
+            tracing::info!(position = seq, ms = started.elapsed().as_millis() as u64, "search index snapshot written");
+            let trimmed = crate::db::execute(
+                &db,
+                "DELETE FROM index_journal WHERE seq <= LEAST($1::bigint,
+                   coalesce((SELECT min(seq) FROM index_positions WHERE updated_at > now() - interval '1 day'), $1::bigint))",
+                &[&seq],
+            )
+            .await?;
+            tracing::info!(trimmed, "index journal trimmed");
+            Ok::<i64, Error>(seq)
+        }
+        .await;
+        let _ = crate::db::execute(&db, "SELECT pg_advisory_unlock($1)", &[&LOCK]).await;
+        r
     }
 
     /// Runs a parsed CQL query for the viewer.

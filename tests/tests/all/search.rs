@@ -345,3 +345,92 @@ async fn search_page_filters_and_suggestions() {
         "a stray quote is handled: {bad}"
     );
 }
+
+#[tokio::test]
+async fn snapshot_restore_replay_and_trim() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("SNAP", "Snap").await;
+    for i in 0..4 {
+        c.create_page(
+            "SNAP",
+            &format!("Before snapshot {i}"),
+            "<p>narwhal</p>",
+            None,
+        )
+        .await;
+    }
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            total(&node, "admin", "text ~ narwhal").await == 4
+        })
+        .await
+    );
+    let live = node.state.search.clone().unwrap();
+    // The tailer records its position before the journal can be trimmed.
+    let db = node.sql().await;
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            let r = db
+                .query_opt("SELECT seq FROM index_positions", &[])
+                .await
+                .unwrap();
+            r.is_some_and(|r| r.get::<_, i64>(0) >= live.position())
+        })
+        .await
+    );
+    let seq = live
+        .snapshot_and_trim(&node.pool, &node.shared_home)
+        .await
+        .unwrap();
+    assert!(seq > 0);
+    let left: i64 = db
+        .query_one(
+            "SELECT count(*) FROM index_journal WHERE seq <= $1",
+            &[&seq],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "the journal is trimmed up to the snapshot");
+    for i in 0..3 {
+        c.create_page(
+            "SNAP",
+            &format!("After snapshot {i}"),
+            "<p>narwhal</p>",
+            None,
+        )
+        .await;
+    }
+    // A new node restores the snapshot, then replays only what came after.
+    let home = std::env::temp_dir().join(format!("cairn-snap-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let idx = cairn::search::SearchIndex::open_or_restore(&home, &node.shared_home).unwrap();
+    assert_eq!(idx.position(), seq, "restored at the snapshot's position");
+    let replayed = idx.catch_up(&db, &node.state.files).await.unwrap();
+    assert!(
+        (3..20).contains(&replayed),
+        "only the tail is replayed ({replayed})"
+    );
+    let admin = cairn::users::by_name(&db, "admin").await.unwrap().unwrap();
+    let viewer = node.viewer(Some(&admin)).await;
+    let q = cairn_cql::parse(
+        "text ~ narwhal",
+        &cairn_cql::Context {
+            now: chrono::Utc::now(),
+            current_user: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(idx.search(&db, &viewer, &q, 0, 50).await.unwrap().total, 7);
+    // A node with no index and no usable snapshot after a trim re-journals
+    // everything and converges too.
+    let bare = std::env::temp_dir().join(format!("cairn-bare-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&bare);
+    let idx2 = cairn::search::SearchIndex::open(&bare).unwrap();
+    assert!(idx2.ensure_no_gap(&db).await.unwrap());
+    idx2.catch_up(&db, &node.state.files).await.unwrap();
+    assert_eq!(idx2.search(&db, &viewer, &q, 0, 50).await.unwrap().total, 7);
+    let _ = std::fs::remove_dir_all(&home);
+    let _ = std::fs::remove_dir_all(&bare);
+}
