@@ -23,6 +23,7 @@ use crate::perms::{SpacePerm, Viewer};
 
 #[derive(Clone, Debug)]
 pub struct Store {
+    shared_home: PathBuf,
     root: PathBuf,
     pub max_size: u64,
 }
@@ -36,9 +37,14 @@ pub struct Stored {
 impl Store {
     pub fn new(shared_home: &Path, max_size: u64) -> Store {
         Store {
+            shared_home: shared_home.to_owned(),
             root: shared_home.join("attachments"),
             max_size,
         }
+    }
+
+    pub fn shared_home(&self) -> &Path {
+        &self.shared_home
     }
 
     pub fn path_of(&self, sha: &str) -> PathBuf {

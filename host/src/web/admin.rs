@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
             "/admin/permissions",
             get(admin_perms).post(admin_perms_post),
         )
+        .route("/admin/search", get(admin_search).post(admin_search_post))
 }
 
 #[derive(Deserialize)]
@@ -501,4 +502,127 @@ async fn admin_group(db: &impl deadpool_postgres::GenericClient) -> Result<i64, 
     users::group_by_name(db, "cairn-administrators")
         .await?
         .ok_or_else(|| Error::Internal("the cairn-administrators group is missing".into()))
+}
+
+struct NodePosition {
+    node: String,
+    position: i64,
+    lag: i64,
+    docs: i64,
+    updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_search.html")]
+struct SearchAdminPage {
+    layout: Layout,
+    head: i64,
+    oldest: i64,
+    local_position: i64,
+    local_docs: u64,
+    nodes: Vec<NodePosition>,
+    snapshots: Vec<(i64, String)>,
+    message: String,
+}
+
+async fn search_admin_page(app: &AppState, viewer: &Viewer, message: String) -> UiResult {
+    viewer.require_admin().next("/admin/search")?;
+    let db = app.pool.get().await?;
+    let r = crate::db::query_one(
+        &db,
+        "SELECT coalesce(max(seq), 0), coalesce(min(seq), 0) FROM index_journal",
+        &[],
+    )
+    .await?;
+    let (head, oldest): (i64, i64) = (r.get(0), r.get(1));
+    let nodes = crate::db::query(
+        &db,
+        "SELECT node_id, seq, doc_count, updated_at FROM index_positions ORDER BY node_id",
+        &[],
+    )
+    .await?
+    .iter()
+    .map(|r| NodePosition {
+        node: r.get(0),
+        position: r.get(1),
+        lag: (head - r.get::<_, i64>(1)).max(0),
+        docs: r.get(2),
+        updated: fmt_time(&r.get(3)),
+    })
+    .collect();
+    let root = crate::search::snapshot_root(app.files.shared_home());
+    let mut snapshots: Vec<(i64, String)> = std::fs::read_dir(&root)
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| {
+                    let seq: i64 = e
+                        .file_name()
+                        .to_string_lossy()
+                        .strip_prefix("snapshot-")?
+                        .parse()
+                        .ok()?;
+                    let when = e
+                        .metadata()
+                        .ok()
+                        .and_then(|m| m.modified().ok())
+                        .map(|t| fmt_time(&chrono::DateTime::<chrono::Utc>::from(t)))
+                        .unwrap_or_default();
+                    Some((seq, when))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    snapshots.sort_by_key(|(s, _)| std::cmp::Reverse(*s));
+    let (local_position, local_docs) = app
+        .search
+        .as_ref()
+        .map(|i| (i.position(), i.doc_count()))
+        .unwrap_or((0, 0));
+    Ok(SearchAdminPage {
+        layout: Layout::new("Search index", viewer),
+        head,
+        oldest,
+        local_position,
+        local_docs,
+        nodes,
+        snapshots,
+        message,
+    }
+    .into_html())
+}
+
+async fn admin_search(State(app): State<AppState>, viewer: Viewer) -> UiResult {
+    search_admin_page(&app, &viewer, String::new()).await
+}
+
+async fn admin_search_post(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    form: FormData,
+) -> UiResult {
+    form.check_csrf(&viewer)?;
+    viewer.require_admin()?;
+    let msg = match form.text("action") {
+        "rebuild" => {
+            let db = app.pool.get().await?;
+            let n = crate::db::execute(
+                &db,
+                "INSERT INTO index_journal (content_id) SELECT id FROM content ORDER BY id",
+                &[],
+            )
+            .await?;
+            format!("Queued {n} rows: every node re-indexes them while search keeps answering.")
+        }
+        "snapshot" => match &app.search {
+            Some(i) => {
+                let seq = i
+                    .snapshot_and_trim(&app.pool, app.files.shared_home())
+                    .await?;
+                format!("Snapshot written at journal position {seq}.")
+            }
+            None => "This node has no search index.".into(),
+        },
+        other => return Err(Error::BadRequest(format!("unknown action {other:?}")).into()),
+    };
+    search_admin_page(&app, &viewer, msg).await
 }

@@ -434,3 +434,77 @@ async fn snapshot_restore_replay_and_trim() {
     let _ = std::fs::remove_dir_all(&home);
     let _ = std::fs::remove_dir_all(&bare);
 }
+
+#[tokio::test]
+async fn two_indexers_converge_and_an_online_rebuild_keeps_answering() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("TWO", "Two").await;
+    for i in 0..10 {
+        c.create_page(
+            "TWO",
+            &format!("Ocelot {i}"),
+            &format!("<p>ocelot number {i}</p>"),
+            None,
+        )
+        .await;
+    }
+    let db = node.sql().await;
+    let admin = cairn::users::by_name(&db, "admin").await.unwrap().unwrap();
+    let viewer = node.viewer(Some(&admin)).await;
+    let q = cairn_cql::parse(
+        "text ~ ocelot order by title",
+        &cairn_cql::Context {
+            now: chrono::Utc::now(),
+            current_user: None,
+        },
+    )
+    .unwrap();
+    // Two more indexers on the same database.
+    let homes: Vec<_> = (0..2)
+        .map(|i| std::env::temp_dir().join(format!("cairn-two-{}-{i}", std::process::id())))
+        .collect();
+    let mut idxs = Vec::new();
+    for h in &homes {
+        let _ = std::fs::remove_dir_all(h);
+        let i = cairn::search::SearchIndex::open(h).unwrap();
+        i.catch_up(&db, &node.state.files).await.unwrap();
+        idxs.push(i);
+    }
+    let ids = |r: cairn::search::Results| -> Vec<i64> {
+        let mut v: Vec<i64> = r.hits.iter().map(|h| h.id).collect();
+        v.sort();
+        v
+    };
+    let a = ids(idxs[0].search(&db, &viewer, &q, 0, 50).await.unwrap());
+    let b = ids(idxs[1].search(&db, &viewer, &q, 0, 50).await.unwrap());
+    assert_eq!(a.len(), 10);
+    assert_eq!(a, b, "same journal, same results");
+    assert_eq!(idxs[0].position(), idxs[1].position());
+    // The admin page shows the nodes, lag and documents.
+    let (s, html) = c.get_text("/admin/search").await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("index-nodes") && html.contains("test-node"),
+        "{html}"
+    );
+    // Online rebuild: everything is re-journaled; queries keep answering
+    // with the full result while it is applied.
+    let r = c.post("/admin/search", &[("action", "rebuild")]).await;
+    assert!(r.text().await.unwrap().contains("Queued"));
+    let idx = idxs[0].clone();
+    let files = node.state.files.clone();
+    let pool = node.pool.clone();
+    let rebuild = tokio::spawn(async move {
+        let db = pool.get().await.unwrap();
+        idx.catch_up(&db, &files).await.unwrap()
+    });
+    for _ in 0..20 {
+        let n = idxs[0].search(&db, &viewer, &q, 0, 50).await.unwrap().total;
+        assert_eq!(n, 10, "search never stops answering during a rebuild");
+    }
+    assert!(rebuild.await.unwrap() >= 10);
+    for h in &homes {
+        let _ = std::fs::remove_dir_all(h);
+    }
+}
