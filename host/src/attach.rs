@@ -381,7 +381,17 @@ pub async fn list(
     viewer: &Viewer,
     page_id: i64,
 ) -> Result<Vec<Attachment>> {
-    content::get(db, viewer, page_id).await?;
+    let page = content::get(db, viewer, page_id).await?;
+    list_of(db, viewer, &page).await
+}
+
+/// [`list`] for a page the caller has already loaded as this viewer.
+pub async fn list_of(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    page: &Content,
+) -> Result<Vec<Attachment>> {
+    let page_id = page.id;
     let rows = crate::db::query(db,
             "SELECT id FROM content WHERE container_id = $1 AND content_type = 'attachment' AND status = 'current'
              ORDER BY lower(title)",

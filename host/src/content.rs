@@ -1220,7 +1220,17 @@ pub async fn comments(
     viewer: &Viewer,
     container: i64,
 ) -> Result<Vec<Content>> {
-    get(db, viewer, container).await?;
+    let page = get(db, viewer, container).await?;
+    comments_of(db, viewer, &page).await
+}
+
+/// [`comments`] for a page the caller has already loaded as this viewer.
+pub async fn comments_of(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    page: &Content,
+) -> Result<Vec<Content>> {
+    let container = page.id;
     let sql = format!(
         "{CONTENT_SELECT} WHERE c.container_id = $1 AND c.content_type = 'comment' AND c.status = 'current'
          AND {} ORDER BY c.created_at, c.id",

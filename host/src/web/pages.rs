@@ -193,14 +193,14 @@ async fn view(
     } else {
         Vec::new()
     };
-    let attachments = attach::list(&db, &viewer, c.id)
+    let attachments = attach::list_of(&db, &viewer, &c)
         .await?
         .into_iter()
         .map(|a| attachment_view(c.id, a))
         .collect();
     let perms = viewer.space_perms(&db, c.space_id).await?;
     let is_space_admin = perms.contains(&SpacePerm::Admin);
-    let comments_raw = content::comments(&db, &viewer, c.id).await?;
+    let comments_raw = content::comments_of(&db, &viewer, &c).await?;
     let mut comments = Vec::new();
     thread_comments(
         &app,
