@@ -35,6 +35,7 @@ struct FileConfig {
     max_attachment_size: Option<String>,
     rest_rate_limit: Option<String>,
     index_snapshot_interval: Option<String>,
+    builtin_plugins: Option<PathBuf>,
 }
 
 /// The resolved configuration of one node.
@@ -59,6 +60,9 @@ pub struct Config {
     /// How often the search index is snapshotted to the shared home
     /// (`CAIRN_INDEX_SNAPSHOT_INTERVAL`: e.g. `24h`, `30m`, `90s`; default 24h).
     pub index_snapshot_interval: std::time::Duration,
+    /// Directory of first-party plugins (`*/cairn-plugin.toml` with built
+    /// components) installed or upgraded at start (`CAIRN_BUILTIN_PLUGINS`).
+    pub builtin_plugins: Option<PathBuf>,
 }
 
 impl Config {
@@ -105,6 +109,7 @@ impl Config {
                 "CAIRN_MAX_ATTACHMENT_SIZE" => fc.max_attachment_size = Some(v.clone()),
                 "CAIRN_REST_RATE_LIMIT" => fc.rest_rate_limit = Some(v.clone()),
                 "CAIRN_INDEX_SNAPSHOT_INTERVAL" => fc.index_snapshot_interval = Some(v.clone()),
+                "CAIRN_BUILTIN_PLUGINS" => fc.builtin_plugins = Some(v.into()),
                 _ => {}
             }
         }
@@ -211,6 +216,7 @@ impl Config {
         };
 
         Ok(Config {
+            builtin_plugins: fc.builtin_plugins.filter(|p| !p.as_os_str().is_empty()),
             index_snapshot_interval,
             rest_rate_limit,
             max_attachment_size,

@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod perms;
+pub mod plugins;
 pub mod ratelimit;
 pub mod render;
 pub mod rest;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub started: chrono::DateTime<chrono::Utc>,
     /// This node's search index; `None` until it is opened.
     pub search: Option<std::sync::Arc<search::SearchIndex>>,
+    /// WebAssembly plugins (the renderer holds the same handle).
+    pub plugins: plugins::Plugins,
 }
 
 /// REST calls per user: 50 a second, bursts of 500 (`CAIRN_REST_RATE_LIMIT`).
@@ -53,11 +56,13 @@ pub const DEFAULT_MAX_ATTACHMENT: u64 = 100 * 1024 * 1024;
 
 impl AppState {
     pub fn new(pool: deadpool_postgres::Pool, shared_home: PathBuf) -> AppState {
+        let plugins = plugins::Plugins::new(pool.clone(), &shared_home);
         AppState {
             pool,
             readiness: status::Readiness::default(),
             basic_cache: auth::BasicCache::default(),
-            renderer: render::Renderer::default(),
+            renderer: render::Renderer::default().with_plugins(plugins.clone()),
+            plugins,
             files: attach::Store::new(&shared_home, DEFAULT_MAX_ATTACHMENT),
             site_title: "Cairn".into(),
             base_url: "http://127.0.0.1:8090".into(),

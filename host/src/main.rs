@@ -41,6 +41,11 @@ enum Command {
         #[command(subcommand)]
         command: IndexCommand,
     },
+    /// Manage WebAssembly plugins (changes reach running nodes within a second).
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -55,6 +60,27 @@ enum IndexCommand {
     Rebuild,
     /// Show the journal head and each node's position and lag.
     Status,
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Install or upgrade a plugin from its manifest (`cairn-plugin.toml`,
+    /// whose `component` path is relative to it).
+    Install {
+        manifest: PathBuf,
+        /// Capabilities to grant, comma-separated (log, content, kv, config);
+        /// every capability the manifest requests must be granted.
+        #[arg(long, value_delimiter = ',')]
+        grant: Vec<String>,
+    },
+    /// List installed plugins.
+    List,
+    /// Enable a plugin.
+    Enable { id: String },
+    /// Disable a plugin (its macros show as unavailable).
+    Disable { id: String },
+    /// Remove a plugin and its data.
+    Remove { id: String },
 }
 
 #[derive(Subcommand)]
@@ -101,6 +127,12 @@ async fn main() -> anyhow::Result<()> {
         Command::User { command } => {
             let (url, pg) = database(&config).await?;
             let r = user_command(&url, command).await;
+            stop_embedded(pg).await;
+            r?;
+        }
+        Command::Plugin { command } => {
+            let (url, pg) = database(&config).await?;
+            let r = plugin_command(&url, &config, command).await;
             stop_embedded(pg).await;
             r?;
         }
@@ -237,6 +269,96 @@ async fn index_command(url: &str, cmd: IndexCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn plugin_command(url: &str, config: &Config, cmd: PluginCommand) -> anyhow::Result<()> {
+    use cairn::plugins::{system_viewer, Capability, Plugins};
+    cairn::db::migrate(url).await?;
+    let pool = cairn::db::pool(url, 2)?;
+    let plugins = Plugins::new(pool, &config.shared_home);
+    plugins.set_local_home(&config.local_home);
+    plugins
+        .reload(true)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
+    let admin = system_viewer();
+    let err = |e: cairn::error::Error| anyhow::anyhow!("{}", e.public_message());
+    match cmd {
+        PluginCommand::Install { manifest, grant } => {
+            let mut caps = Vec::new();
+            for g in grant.iter().filter(|g| !g.trim().is_empty()) {
+                caps.push(Capability::parse(g).ok_or_else(|| {
+                    anyhow::anyhow!("unknown capability {g:?} (known: log, content, kv, config)")
+                })?);
+            }
+            let o = plugins
+                .install_from_manifest(&admin, &manifest, Some(&caps), false)
+                .await
+                .map_err(err)?;
+            println!(
+                "{} {} {}{} (macros: {})",
+                o.action,
+                o.id,
+                o.version,
+                o.previous_version
+                    .filter(|p| *p != o.version)
+                    .map(|p| format!(", was {p}"))
+                    .unwrap_or_default(),
+                if o.macros.is_empty() {
+                    "none".to_string()
+                } else {
+                    o.macros.join(", ")
+                }
+            );
+        }
+        PluginCommand::List => {
+            let reg = plugins.registry();
+            if reg.rows.is_empty() {
+                println!("no plugins installed");
+            }
+            for r in &reg.rows {
+                let state = if !r.enabled {
+                    "disabled".to_string()
+                } else if let Some(e) = reg.failed.get(&r.id) {
+                    format!("FAILED: {e}")
+                } else {
+                    "enabled".to_string()
+                };
+                let caps: Vec<&str> = r.capabilities.iter().map(|c| c.name()).collect();
+                println!(
+                    "{}\t{}\t{}\t{}\tcapabilities: {}\tmacros: {}",
+                    r.id,
+                    r.version,
+                    state,
+                    r.name,
+                    if caps.is_empty() {
+                        "none".to_string()
+                    } else {
+                        caps.join(",")
+                    },
+                    r.manifest
+                        .macros
+                        .iter()
+                        .map(|m| m.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                );
+            }
+        }
+        PluginCommand::Enable { id } => {
+            plugins.set_enabled(&admin, &id, true).await.map_err(err)?;
+            println!("enabled {id}");
+        }
+        PluginCommand::Disable { id } => {
+            plugins.set_enabled(&admin, &id, false).await.map_err(err)?;
+            println!("disabled {id}");
+        }
+        PluginCommand::Remove { id } => {
+            plugins.remove(&admin, &id).await.map_err(err)?;
+            println!("removed {id}");
+        }
+    }
+    Ok(())
+}
+
 async fn user_command(url: &str, cmd: UserCommand) -> anyhow::Result<()> {
     cairn::db::migrate(url).await?;
     let pool = cairn::db::pool(url, 2)?;
@@ -294,6 +416,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     state.base_url = config.base_url.clone();
     state.rate_limiter.set(config.rest_rate_limit);
     state.node_id = config.node_id.clone();
+    state.plugins.set_local_home(&config.local_home);
+    state.plugins.set_base_url(&config.base_url);
+    let plugins = state.plugins.clone();
+    let builtin_plugins = config.builtin_plugins.clone();
     let readiness = state.readiness.clone();
     let app = cairn::router(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -316,6 +442,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 return;
             }
         }
+        // Plugins: first-party ones installed or upgraded, the registry
+        // loaded, then watched.
+        if let Some(dir) = &builtin_plugins {
+            if let Err(e) = plugins.install_builtin(dir).await {
+                tracing::error!(error = %e, "first-party plugins not installed");
+            }
+        }
+        if let Err(e) = plugins.reload(true).await {
+            tracing::error!(error = %e, "plugin registry not loaded; retrying in the background");
+        }
+        plugins.spawn_watcher();
+        plugins.spawn_event_dispatcher();
         // The node serves once its index has caught up with the journal.
         let started = std::time::Instant::now();
         match pool2.get().await {

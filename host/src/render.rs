@@ -18,6 +18,7 @@ use deadpool_postgres::GenericClient;
 use crate::content::{self, Content, ContentType};
 use crate::error::{Error, Result};
 use crate::perms::Viewer;
+use crate::plugins::{PageContext, Plugins, Registry};
 
 /// The path of a page in the UI (Confluence's modern URL form).
 pub fn page_url(space_key: &str, id: i64, title: &str) -> String {
@@ -62,6 +63,7 @@ pub struct RenderedPage {
 pub struct Renderer {
     refs: Arc<quick_cache::sync::Cache<(i64, i32), Arc<References>>>,
     pages: Arc<quick_cache::sync::Cache<(i64, i32, u64), Arc<RenderedPage>>>,
+    plugins: Option<Plugins>,
 }
 
 impl Default for Renderer {
@@ -69,8 +71,89 @@ impl Default for Renderer {
         Renderer {
             refs: Arc::new(quick_cache::sync::Cache::new(20_000)),
             pages: Arc::new(quick_cache::sync::Cache::new(5_000)),
+            plugins: None,
         }
     }
+}
+
+impl Renderer {
+    /// Macros provided by plugins are rendered by them.
+    pub fn with_plugins(mut self, plugins: Plugins) -> Renderer {
+        self.plugins = Some(plugins);
+        self
+    }
+
+    pub fn plugins(&self) -> Option<&Plugins> {
+        self.plugins.as_ref()
+    }
+}
+
+/// The renderer's context when plugins take part: the resolved host answers
+/// plus a way to call plugins (on the blocking thread that renders).
+struct WithPlugins<'a> {
+    res: &'a Resolved,
+    plugins: &'a Plugins,
+    registry: &'a Registry,
+    viewer: &'a Viewer,
+    page: &'a PageContext,
+    /// Headings of the page; `None` in the first pass that finds them.
+    headings: Option<&'a [cairn_render::Heading]>,
+}
+
+impl Context for WithPlugins<'_> {
+    fn current_space(&self) -> &str {
+        self.res.current_space()
+    }
+    fn page(&self, r: &PageRef) -> Option<Link> {
+        self.res.page(r)
+    }
+    fn attachment(&self, r: &AttachmentRef) -> Option<Link> {
+        self.res.attachment(r)
+    }
+    fn user(&self, key: &str) -> Option<Link> {
+        self.res.user(key)
+    }
+    fn content(&self, id: i64) -> Option<Link> {
+        self.res.content(id)
+    }
+    fn space(&self, key: &str) -> Option<Link> {
+        self.res.space(key)
+    }
+    fn render_macro(&self, call: &MacroCall) -> Option<String> {
+        if self.registry.provides(&call.name) {
+            return match self.headings {
+                None => Some(String::new()),
+                Some(h) => {
+                    self.plugins
+                        .render_macro(self.registry, self.viewer, self.page, h, call)
+                }
+            };
+        }
+        self.res.render_macro(call)
+    }
+}
+
+/// Renders `body`, calling plugins for the macros they provide. Plugins get
+/// the page's headings, found by a first pass that skips plugin calls.
+fn render_blocking(
+    body: &str,
+    res: &Resolved,
+    plugins: Option<(&Plugins, &Registry, &Viewer, &PageContext)>,
+) -> std::result::Result<cairn_render::Rendered, cairn_render::SyntaxError> {
+    let Some((plugins, registry, viewer, page)) = plugins else {
+        return cairn_render::render(body, res);
+    };
+    let mut ctx = WithPlugins {
+        res,
+        plugins,
+        registry,
+        viewer,
+        page,
+        headings: None,
+    };
+    let first = cairn_render::render(body, &ctx)?;
+    ctx.headings = Some(&first.headings);
+    cairn_render::render(body, &ctx)
 }
 
 #[derive(Default, Hash)]
@@ -160,6 +243,22 @@ impl Renderer {
         Ok(r)
     }
 
+    /// Plugins taking part in rendering `refs`: the registry snapshot, and
+    /// whether every plugin macro used is cacheable (viewer-independent).
+    fn plugin_part(&self, refs: &References) -> Option<(Plugins, Arc<Registry>, bool)> {
+        let plugins = self.plugins.as_ref()?;
+        let registry = plugins.registry();
+        let mut used = false;
+        let mut cacheable = true;
+        for m in &refs.macros {
+            if let Some(l) = registry.provider(&m.name) {
+                used = true;
+                cacheable &= l.spec(&m.name).is_some_and(|s| s.cacheable);
+            }
+        }
+        used.then(|| (plugins.clone(), registry, cacheable))
+    }
+
     /// Renders a stored version of content for `viewer`, cached.
     pub async fn render_content(
         &self,
@@ -179,22 +278,50 @@ impl Renderer {
             &mut visiting,
         )
         .await?;
+        let part = self.plugin_part(&refs);
         let mut h = std::collections::hash_map::DefaultHasher::new();
         resolved.hash(&mut h);
+        // A page whose plugin macros all declare themselves cacheable is
+        // cached per registry generation; otherwise it renders every time.
+        let cacheable = match &part {
+            None => true,
+            Some((_, reg, all)) => {
+                reg.generation.hash(&mut h);
+                *all
+            }
+        };
         let key = (c.id, c.version, h.finish());
-        if let Some(p) = self.pages.get(&key) {
-            return Ok(p);
+        if cacheable {
+            if let Some(p) = self.pages.get(&key) {
+                return Ok(p);
+            }
         }
         let body = c.body.clone();
-        let out = tokio::task::spawn_blocking(move || cairn_render::render(&body, &resolved))
-            .await
-            .map_err(Error::internal)?
-            .map_err(|e| Error::Internal(format!("stored body of {} is ill-formed: {e}", c.id)))?;
+        let page_ctx = PageContext {
+            page_id: Some(c.id),
+            title: c.title.clone(),
+            page_type: c.content_type.as_str().to_string(),
+            space_key: c.space_key.clone(),
+            version: c.version,
+            target: crate::plugins::OutputTarget::View,
+        };
+        let viewer = viewer.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            let plugins = part
+                .as_ref()
+                .map(|(p, r, _)| (p, r.as_ref(), &viewer, &page_ctx));
+            render_blocking(&body, &resolved, plugins)
+        })
+        .await
+        .map_err(Error::internal)?
+        .map_err(|e| Error::Internal(format!("stored body of {} is ill-formed: {e}", c.id)))?;
         let page = Arc::new(RenderedPage {
             html: out.html,
             headings: out.headings,
         });
-        self.pages.insert(key, page.clone());
+        if cacheable {
+            self.pages.insert(key, page.clone());
+        }
         Ok(page)
     }
 
@@ -216,13 +343,30 @@ impl Renderer {
             visiting.insert(p.id);
         }
         let resolved = resolve(self, db, viewer, space_key, page, &refs, &mut visiting).await?;
+        let part = self.plugin_part(&refs);
+        let page_ctx = PageContext {
+            page_id: page.map(|p| p.id),
+            title: page.map(|p| p.title.clone()).unwrap_or_default(),
+            page_type: page
+                .map(|p| p.content_type.as_str().to_string())
+                .unwrap_or_else(|| "page".into()),
+            space_key: space_key.to_string(),
+            version: page.map(|p| p.version).unwrap_or(0),
+            target: crate::plugins::OutputTarget::Preview,
+        };
+        let viewer = viewer.clone();
         let body = body.to_owned();
-        let out = tokio::task::spawn_blocking(move || cairn_render::render(&body, &resolved))
-            .await
-            .map_err(Error::internal)?
-            .map_err(|e| {
-                Error::BadRequest(format!("the body is not well-formed storage format: {e}"))
-            })?;
+        let out = tokio::task::spawn_blocking(move || {
+            let plugins = part
+                .as_ref()
+                .map(|(p, r, _)| (p, r.as_ref(), &viewer, &page_ctx));
+            render_blocking(&body, &resolved, plugins)
+        })
+        .await
+        .map_err(Error::internal)?
+        .map_err(|e| {
+            Error::BadRequest(format!("the body is not well-formed storage format: {e}"))
+        })?;
         Ok(RenderedPage {
             html: out.html,
             headings: out.headings,
@@ -392,7 +536,12 @@ fn resolve<'a, D: GenericClient>(
         }
         for m in &refs.macros {
             let name = m.name.to_ascii_lowercase();
-            if !HOST_MACROS.contains(&name.as_str()) {
+            if !HOST_MACROS.contains(&name.as_str())
+                || renderer
+                    .plugins
+                    .as_ref()
+                    .is_some_and(|p| p.registry().provides(&name))
+            {
                 continue;
             }
             let key = macro_key(&m.name, &m.params);

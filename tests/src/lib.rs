@@ -361,3 +361,49 @@ pub fn init_logging() {
             .try_init();
     });
 }
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// Builds the plugin crate (or workspace) in `dir` (relative to the
+/// repository root) for wasm32-wasip2 in release mode, once per process and
+/// argument set; returns the directory.
+pub fn build_plugin(dir: &str, extra: &[&str]) -> PathBuf {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    static BUILT: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+    let key = format!("{dir} {}", extra.join(" "));
+    let path = repo_root().join(dir);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let set = built.get_or_insert_with(HashSet::new);
+    if set.contains(&key) {
+        return path;
+    }
+    let out = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--release", "--target", "wasm32-wasip2", "--quiet"])
+        .args(extra)
+        .current_dir(&path)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET")
+        .output()
+        .expect("run cargo build for a plugin");
+    assert!(
+        out.status.success(),
+        "building the plugin in {dir} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    set.insert(key);
+    path
+}
+
+/// The first-party plugins, built; the directory to pass to
+/// `Plugins::install_builtin`.
+pub fn builtin_plugins() -> PathBuf {
+    build_plugin("plugins", &[])
+}

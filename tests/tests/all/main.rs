@@ -8,6 +8,7 @@ mod embedded;
 mod fuzz;
 mod migrations;
 mod perms;
+mod plugins;
 mod rest;
 mod rest_clients;
 mod search;

@@ -1,0 +1,190 @@
+//! Admin extensions: their pages (requests from administrators) and content
+//! events, delivered once per cluster in commit order.
+
+use super::*;
+
+pub use super::runtime::wit_admin::{Request as AdminRequest, Response as AdminResponse};
+
+/// Events are delivered by the node holding this advisory lock.
+const EVENTS_LOCK: i64 = 0x6361_6972_6e45_5654; // "cairnEVT"
+const EVENT_BATCH: i64 = 100;
+
+impl Plugins {
+    /// Serves one admin-page request with plugin `id`. Runs the call on a
+    /// blocking thread.
+    pub async fn admin_request(
+        &self,
+        viewer: &Viewer,
+        id: &str,
+        request: AdminRequest,
+    ) -> Result<AdminResponse> {
+        if !viewer.is_admin {
+            return Err(Error::Forbidden(
+                "Only administrators may use plugin admin pages".into(),
+            ));
+        }
+        let reg = self.registry();
+        let l = reg
+            .loaded
+            .get(id)
+            .filter(|l| l.has_admin())
+            .cloned()
+            .ok_or_else(|| Error::NotFound(format!("No enabled admin extension with id {id}")))?;
+        let idx = l.admin.clone().expect("checked has_admin");
+        let this = self.clone();
+        let viewer = viewer.clone();
+        let metrics = self.metrics(id);
+        let resp = tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            let r = this.call(&l, viewer, |store, inst| {
+                idx.load(&mut *store, inst)?
+                    .call_handle(&mut *store, &request)
+            });
+            let r = r.and_then(|resp| {
+                if resp.body.len() > runtime::MAX_OUTPUT_BYTES {
+                    Err(Failure::OutputTooLarge(resp.body.len()))
+                } else {
+                    Ok(resp)
+                }
+            });
+            metrics.record(started, r.as_ref().err().map(|f| f.to_string()).as_deref());
+            r
+        })
+        .await
+        .map_err(Error::internal)?;
+        resp.map_err(|f| Error::Internal(format!("The plugin {id} failed: {f}")))
+    }
+
+    /// Delivers content events to admin extensions while this node holds the
+    /// cluster-wide events lock. Each plugin has its own position; a plugin
+    /// installed later starts at the newest event.
+    pub fn spawn_event_dispatcher(&self) -> tokio::task::JoinHandle<()> {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut holder: Option<deadpool_postgres::Object> = None;
+            loop {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                if holder.as_ref().is_none_or(|c| c.is_closed()) {
+                    holder = None;
+                    if let Ok(c) = this.inner.pool.get().await {
+                        let got = crate::db::query_one(
+                            &c,
+                            "SELECT pg_try_advisory_lock($1)",
+                            &[&EVENTS_LOCK],
+                        )
+                        .await
+                        .map(|r| r.get::<_, bool>(0))
+                        .unwrap_or(false);
+                        if got {
+                            holder = Some(c);
+                        }
+                    }
+                }
+                if holder.is_none() {
+                    continue;
+                }
+                if let Err(e) = this.dispatch_events().await {
+                    tracing::warn!("plugin event delivery failed: {e}");
+                }
+            }
+        })
+    }
+
+    /// One round of event delivery (public for tests).
+    pub async fn dispatch_events(&self) -> Result<usize> {
+        let reg = self.registry();
+        let db = self.inner.pool.get().await?;
+        let mut delivered = 0;
+        for l in reg.loaded.values().filter(|l| l.has_events()) {
+            crate::db::execute(
+                &db,
+                "INSERT INTO plugin_event_positions (plugin_id, seq)
+                 SELECT $1, coalesce(max(seq), 0) FROM plugin_events
+                 ON CONFLICT (plugin_id) DO NOTHING",
+                &[&l.row.id],
+            )
+            .await?;
+            let rows = crate::db::query(
+                &db,
+                "SELECT e.seq, e.kind, c.id, c.content_type, c.title, s.space_key, c.version,
+                        e.content_id, u.user_key, u.username, u.display_name
+                 FROM plugin_events e
+                 JOIN plugin_event_positions p ON p.plugin_id = $1
+                 LEFT JOIN content c ON c.id = e.content_id
+                 LEFT JOIN spaces s ON s.id = c.space_id
+                 LEFT JOIN users u ON u.id = e.user_id
+                 WHERE e.seq > p.seq ORDER BY e.seq LIMIT $2",
+                &[&l.row.id, &EVENT_BATCH],
+            )
+            .await?;
+            if rows.is_empty() {
+                continue;
+            }
+            let mut last = 0i64;
+            let mut events = Vec::new();
+            for r in &rows {
+                last = r.get(0);
+                let kind: String = r.get(1);
+                let cref = wit_events::ContentRef {
+                    id: r.get::<_, Option<i64>>(7).unwrap_or_default(),
+                    type_: r.get::<_, Option<String>>(3).unwrap_or_default(),
+                    title: r.get::<_, Option<String>>(4).unwrap_or_default(),
+                    space_key: r.get::<_, Option<String>>(5).unwrap_or_default(),
+                    version: r.get::<_, Option<i32>>(6).unwrap_or_default(),
+                };
+                let ev = match kind.as_str() {
+                    "content-created" => wit_events::Event::ContentCreated(cref),
+                    "content-updated" => wit_events::Event::ContentUpdated(cref),
+                    "content-moved" => wit_events::Event::ContentMoved(cref),
+                    "content-deleted" => wit_events::Event::ContentDeleted(cref),
+                    "comment-added" => wit_events::Event::CommentAdded(cref),
+                    "user-created" => match r.get::<_, Option<String>>(8) {
+                        Some(key) => wit_events::Event::UserCreated(wit::User {
+                            key,
+                            username: r.get::<_, Option<String>>(9).unwrap_or_default(),
+                            display_name: r.get::<_, Option<String>>(10).unwrap_or_default(),
+                        }),
+                        None => continue,
+                    },
+                    _ => continue,
+                };
+                events.push(ev);
+            }
+            let this = self.clone();
+            let l2 = l.clone();
+            let idx = l.events.clone().expect("has_events");
+            let metrics = self.metrics(&l.row.id);
+            let n = events.len();
+            tokio::task::spawn_blocking(move || {
+                for ev in events {
+                    let started = Instant::now();
+                    let r = this.call(&l2, system_viewer(), |store, inst| {
+                        idx.load(&mut *store, inst)?.call_on_event(&mut *store, &ev)
+                    });
+                    if let Err(f) = &r {
+                        tracing::warn!(plugin = %l2.row.id, "event hook failed: {f}");
+                    }
+                    metrics.record(started, r.err().map(|f| f.to_string()).as_deref());
+                }
+            })
+            .await
+            .map_err(Error::internal)?;
+            delivered += n;
+            crate::db::execute(
+                &db,
+                "UPDATE plugin_event_positions SET seq = $2 WHERE plugin_id = $1",
+                &[&l.row.id, &last],
+            )
+            .await?;
+        }
+        // Events every subscriber has passed are no longer needed.
+        crate::db::execute(
+            &db,
+            "DELETE FROM plugin_events WHERE seq <= (SELECT coalesce(min(seq), (SELECT max(seq) FROM plugin_events)) FROM plugin_event_positions)
+             AND created_at < now() - interval '1 minute'",
+            &[],
+        )
+        .await?;
+        Ok(delivered)
+    }
+}

@@ -1,0 +1,549 @@
+//! Changing the registry: install (and upgrade), enable, disable, remove,
+//! configure. Each is validated before anything changes and commits with a
+//! generation bump; the calling node reloads at once, the others within a
+//! second.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use super::*;
+
+/// Largest component accepted.
+pub const MAX_COMPONENT_BYTES: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InstallOutcome {
+    pub id: String,
+    pub version: String,
+    /// "installed", "upgraded" or "unchanged".
+    pub action: &'static str,
+    pub previous_version: Option<String>,
+    pub hash: String,
+    pub macros: Vec<String>,
+}
+
+/// Who changes the registry.
+fn actor_id(viewer: &Viewer) -> Option<i64> {
+    viewer.user_id()
+}
+
+fn require_admin(viewer: &Viewer) -> Result<()> {
+    if viewer.is_admin {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "Only administrators may manage plugins".into(),
+        ))
+    }
+}
+
+impl Plugins {
+    /// Installs or upgrades (same id) a plugin. `grant` is the set of
+    /// capabilities the admin grants; every capability the manifest requests
+    /// must be granted. Nothing changes unless every check passes.
+    pub async fn install(
+        &self,
+        viewer: &Viewer,
+        manifest: Manifest,
+        bytes: Vec<u8>,
+        grant: &[Capability],
+        builtin: bool,
+    ) -> Result<InstallOutcome> {
+        if !builtin {
+            require_admin(viewer)?;
+        }
+        manifest.validate().map_err(Error::BadRequest)?;
+        if bytes.len() > MAX_COMPONENT_BYTES {
+            return Err(Error::TooLarge(format!(
+                "The component is {} bytes; the limit is {MAX_COMPONENT_BYTES}",
+                bytes.len()
+            )));
+        }
+        let missing: Vec<&str> = manifest
+            .capabilities
+            .iter()
+            .filter(|c| !grant.contains(c))
+            .map(|c| c.name())
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::BadRequest(format!(
+                "The plugin requests capabilities that were not granted: {}. Grant them to install it.",
+                missing.join(", ")
+            )));
+        }
+        let mut granted: Vec<Capability> = manifest.capabilities.clone();
+        granted.sort();
+        granted.dedup();
+        let hash = hex::encode(Sha256::digest(&bytes));
+        let db = self.inner.pool.get().await?;
+        let existing =
+            crate::db::query_opt(&db, "SELECT * FROM plugins WHERE id = $1", &[&manifest.id])
+                .await?
+                .map(|r| PluginRow::from_row(&r))
+                .transpose()?;
+        drop(db);
+        if let Some(e) = &existing {
+            if e.hash == hash && e.manifest == manifest && e.capabilities == granted {
+                return Ok(InstallOutcome {
+                    id: e.id.clone(),
+                    version: e.version.clone(),
+                    action: "unchanged",
+                    previous_version: Some(e.version.clone()),
+                    hash,
+                    macros: manifest.macros.iter().map(|m| m.name.clone()).collect(),
+                });
+            }
+        }
+        let now = Utc::now();
+        let row = PluginRow {
+            id: manifest.id.clone(),
+            name: manifest.name.clone(),
+            version: manifest.version.clone(),
+            description: manifest.description.clone(),
+            author: manifest.author.clone(),
+            manifest: manifest.clone(),
+            hash: hash.clone(),
+            size: bytes.len() as i64,
+            capabilities: granted.clone(),
+            enabled: existing.as_ref().is_none_or(|e| e.enabled),
+            builtin,
+            config: existing
+                .as_ref()
+                .map(|e| e.config.clone())
+                .unwrap_or_default(),
+            timeout_ms: existing.as_ref().and_then(|e| e.timeout_ms),
+            memory_mib: existing.as_ref().and_then(|e| e.memory_mib),
+            installed_at: now,
+            updated_at: now,
+        };
+        // Validate by loading it exactly as a node will.
+        let this = self.clone();
+        let check_row = row.clone();
+        let check_bytes = bytes.clone();
+        tokio::task::spawn_blocking(move || this.load(check_row, &check_bytes).map(|_| ()))
+            .await
+            .map_err(Error::internal)?
+            .map_err(|e| Error::BadRequest(format!("The plugin cannot be installed: {e}")))?;
+        // Macro names must not clash with another plugin's.
+        let reg = self.registry();
+        for m in &manifest.macros {
+            if let Some(other) = reg.provider(&m.name) {
+                if other.row.id != manifest.id {
+                    return Err(Error::Conflict(format!(
+                        "Macro {:?} is already provided by plugin {} ({}); disable or remove it first",
+                        m.name, other.row.name, other.row.id
+                    )));
+                }
+            }
+        }
+        // Store the component (content-addressed, atomic), then register.
+        let path = self.component_path(&hash);
+        let shared = path.clone();
+        tokio::task::spawn_blocking(move || write_atomic(&shared, &bytes))
+            .await
+            .map_err(Error::internal)?
+            .map_err(|e| Error::Internal(format!("storing the component: {e}")))?;
+        let manifest_json = serde_json::to_value(&manifest).map_err(Error::internal)?;
+        let caps: Vec<String> = granted.iter().map(|c| c.name().to_string()).collect();
+        let mut db = self.inner.pool.get().await?;
+        let tx = db.transaction().await?;
+        crate::db::execute(
+            &tx,
+            "INSERT INTO plugins (id, name, version, description, author, manifest, component_hash,
+                                  component_size, capabilities, enabled, builtin, updated_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, version = EXCLUDED.version,
+                 description = EXCLUDED.description, author = EXCLUDED.author,
+                 manifest = EXCLUDED.manifest, component_hash = EXCLUDED.component_hash,
+                 component_size = EXCLUDED.component_size, capabilities = EXCLUDED.capabilities,
+                 builtin = EXCLUDED.builtin, updated_at = now(), updated_by = EXCLUDED.updated_by",
+            &[
+                &row.id,
+                &row.name,
+                &row.version,
+                &row.description,
+                &row.author,
+                &manifest_json,
+                &hash,
+                &row.size,
+                &caps,
+                &row.enabled,
+                &builtin,
+                &actor_id(viewer),
+            ],
+        )
+        .await?;
+        let action = if existing.is_some() {
+            "upgraded"
+        } else {
+            "installed"
+        };
+        history(
+            &tx,
+            &row.id,
+            action,
+            &row.version,
+            &hash,
+            "",
+            actor_id(viewer),
+        )
+        .await?;
+        bump(&tx).await?;
+        tx.commit().await?;
+        drop(db);
+        self.reload(false).await?;
+        tracing::info!(plugin = %row.id, version = %row.version, action, "plugin registry changed");
+        Ok(InstallOutcome {
+            id: row.id,
+            version: row.version,
+            action,
+            previous_version: existing.map(|e| e.version),
+            hash,
+            macros: manifest.macros.iter().map(|m| m.name.clone()).collect(),
+        })
+    }
+
+    /// Installs from a manifest file whose `component` path is relative to it.
+    pub async fn install_from_manifest(
+        &self,
+        viewer: &Viewer,
+        manifest_path: &Path,
+        grant: Option<&[Capability]>,
+        builtin: bool,
+    ) -> Result<InstallOutcome> {
+        let text = std::fs::read_to_string(manifest_path).map_err(|e| {
+            Error::BadRequest(format!("cannot read {}: {e}", manifest_path.display()))
+        })?;
+        let manifest = Manifest::parse(&text)
+            .map_err(|e| Error::BadRequest(format!("{}: {e}", manifest_path.display())))?;
+        let rel = manifest.component.clone().ok_or_else(|| {
+            Error::BadRequest(format!(
+                "{}: the manifest has no `component` path",
+                manifest_path.display()
+            ))
+        })?;
+        let comp = manifest_path.parent().unwrap_or(Path::new(".")).join(rel);
+        let bytes = std::fs::read(&comp).map_err(|e| {
+            Error::BadRequest(format!(
+                "cannot read the component {}: {e} (was it built?)",
+                comp.display()
+            ))
+        })?;
+        let grant = grant
+            .map(<[Capability]>::to_vec)
+            .unwrap_or_else(|| manifest.capabilities.clone());
+        self.install(viewer, manifest, bytes, &grant, builtin).await
+    }
+
+    /// Installs every first-party plugin under `dir` (`*/cairn-plugin.toml`)
+    /// that is missing or changed, granting what each requests. A disabled
+    /// first-party plugin stays disabled.
+    pub async fn install_builtin(&self, dir: &Path) -> Result<Vec<InstallOutcome>> {
+        let mut manifests: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| Error::Internal(format!("reading {}: {e}", dir.display())))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("cairn-plugin.toml"))
+            .filter(|p| p.exists())
+            .collect();
+        manifests.sort();
+        let mut out = Vec::new();
+        let system = system_viewer();
+        for m in manifests {
+            match self.install_from_manifest(&system, &m, None, true).await {
+                Ok(o) => {
+                    if o.action != "unchanged" {
+                        tracing::info!(plugin = %o.id, version = %o.version, action = o.action, "first-party plugin");
+                    }
+                    out.push(o);
+                }
+                Err(e) => {
+                    tracing::error!(manifest = %m.display(), "first-party plugin not installed: {e}")
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn set_enabled(&self, viewer: &Viewer, id: &str, enabled: bool) -> Result<()> {
+        require_admin(viewer)?;
+        let mut db = self.inner.pool.get().await?;
+        let tx = db.transaction().await?;
+        let row = lock_row(&tx, id).await?;
+        if enabled && !row.enabled {
+            // Re-enabling must not clash with macros another plugin took meanwhile.
+            let reg = self.registry();
+            for m in &row.manifest.macros {
+                if let Some(other) = reg.provider(&m.name) {
+                    if other.row.id != row.id {
+                        return Err(Error::Conflict(format!(
+                            "Macro {:?} is now provided by plugin {} ({})",
+                            m.name, other.row.name, other.row.id
+                        )));
+                    }
+                }
+            }
+        }
+        crate::db::execute(
+            &tx,
+            "UPDATE plugins SET enabled = $2, updated_at = now(), updated_by = $3 WHERE id = $1",
+            &[&id, &enabled, &actor_id(viewer)],
+        )
+        .await?;
+        let action = if enabled { "enabled" } else { "disabled" };
+        history(
+            &tx,
+            id,
+            action,
+            &row.version,
+            &row.hash,
+            "",
+            actor_id(viewer),
+        )
+        .await?;
+        bump(&tx).await?;
+        tx.commit().await?;
+        drop(db);
+        self.reload(false).await
+    }
+
+    /// Removes a plugin with its data (kv, event position). The component
+    /// file stays in the shared home while any row refers to its hash.
+    pub async fn remove(&self, viewer: &Viewer, id: &str) -> Result<()> {
+        require_admin(viewer)?;
+        let mut db = self.inner.pool.get().await?;
+        let tx = db.transaction().await?;
+        let row = lock_row(&tx, id).await?;
+        crate::db::execute(&tx, "DELETE FROM plugins WHERE id = $1", &[&id]).await?;
+        history(
+            &tx,
+            id,
+            "removed",
+            &row.version,
+            &row.hash,
+            "",
+            actor_id(viewer),
+        )
+        .await?;
+        bump(&tx).await?;
+        let still_used = crate::db::query_opt(
+            &tx,
+            "SELECT 1 FROM plugins WHERE component_hash = $1",
+            &[&row.hash],
+        )
+        .await?
+        .is_some();
+        tx.commit().await?;
+        drop(db);
+        if !still_used {
+            let _ = std::fs::remove_file(self.component_path(&row.hash));
+        }
+        self.reload(false).await
+    }
+
+    /// Replaces the plugin's configuration (capability `config`).
+    pub async fn set_config(
+        &self,
+        viewer: &Viewer,
+        id: &str,
+        config: BTreeMap<String, String>,
+    ) -> Result<()> {
+        require_admin(viewer)?;
+        for (k, v) in &config {
+            if k.is_empty() || k.len() > 100 || v.len() > 10_000 {
+                return Err(Error::BadRequest(
+                    "Configuration keys are 1 to 100 characters, values up to 10,000".into(),
+                ));
+            }
+        }
+        let json = serde_json::to_value(&config).map_err(Error::internal)?;
+        let mut db = self.inner.pool.get().await?;
+        let tx = db.transaction().await?;
+        let row = lock_row(&tx, id).await?;
+        crate::db::execute(
+            &tx,
+            "UPDATE plugins SET config = $2, updated_at = now(), updated_by = $3 WHERE id = $1",
+            &[&id, &json, &actor_id(viewer)],
+        )
+        .await?;
+        history(
+            &tx,
+            id,
+            "configured",
+            &row.version,
+            &row.hash,
+            "",
+            actor_id(viewer),
+        )
+        .await?;
+        bump(&tx).await?;
+        tx.commit().await?;
+        drop(db);
+        self.reload(false).await
+    }
+
+    /// Sets (or with `None` clears) the admin's limit overrides.
+    pub async fn set_limits(
+        &self,
+        viewer: &Viewer,
+        id: &str,
+        timeout_ms: Option<u32>,
+        memory_mib: Option<u32>,
+    ) -> Result<()> {
+        require_admin(viewer)?;
+        if timeout_ms.is_some_and(|t| t == 0 || t > manifest::MAX_TIMEOUT_MS) {
+            return Err(Error::BadRequest(format!(
+                "The time limit must be 1 to {} ms",
+                manifest::MAX_TIMEOUT_MS
+            )));
+        }
+        if memory_mib.is_some_and(|m| m == 0 || m > manifest::MAX_MEMORY_MIB) {
+            return Err(Error::BadRequest(format!(
+                "The memory limit must be 1 to {} MiB",
+                manifest::MAX_MEMORY_MIB
+            )));
+        }
+        let t = timeout_ms.map(|v| v as i32);
+        let m = memory_mib.map(|v| v as i32);
+        let mut db = self.inner.pool.get().await?;
+        let tx = db.transaction().await?;
+        let row = lock_row(&tx, id).await?;
+        crate::db::execute(
+            &tx,
+            "UPDATE plugins SET timeout_ms = $2, memory_mib = $3, updated_at = now(), updated_by = $4
+             WHERE id = $1",
+            &[&id, &t, &m, &actor_id(viewer)],
+        )
+        .await?;
+        history(
+            &tx,
+            id,
+            "limits",
+            &row.version,
+            &row.hash,
+            &format!("timeout {t:?} ms, memory {m:?} MiB"),
+            actor_id(viewer),
+        )
+        .await?;
+        bump(&tx).await?;
+        tx.commit().await?;
+        drop(db);
+        self.reload(false).await
+    }
+
+    /// Reloads whenever the registry generation moves (checked every second).
+    pub fn spawn_watcher(&self) -> tokio::task::JoinHandle<()> {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = this.reload(false).await {
+                    tracing::warn!("plugin registry reload failed: {e}");
+                }
+            }
+        })
+    }
+
+    /// The registry's change history, newest first.
+    pub async fn history(&self, id: Option<&str>, limit: i64) -> Result<Vec<HistoryEntry>> {
+        let db = self.inner.pool.get().await?;
+        let rows = crate::db::query(
+            &db,
+            "SELECT h.plugin_id, h.action, h.version, h.detail, coalesce(u.username, 'system'), h.at
+             FROM plugin_history h LEFT JOIN users u ON u.id = h.actor_id
+             WHERE $1::text IS NULL OR h.plugin_id = $1 ORDER BY h.id DESC LIMIT $2",
+            &[&id, &limit],
+        )
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| HistoryEntry {
+                plugin_id: r.get(0),
+                action: r.get(1),
+                version: r.get(2),
+                detail: r.get(3),
+                actor: r.get(4),
+                at: r.get(5),
+            })
+            .collect())
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HistoryEntry {
+    pub plugin_id: String,
+    pub action: String,
+    pub version: String,
+    pub detail: String,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The identity first-party installs and event hooks run as: sees what an
+/// administrator sees.
+pub fn system_viewer() -> Viewer {
+    let mut v = Viewer::anonymous();
+    v.is_admin = true;
+    v.can_use = true;
+    v
+}
+
+async fn lock_row(db: &impl GenericClient, id: &str) -> Result<PluginRow> {
+    let r = crate::db::query_opt(db, "SELECT * FROM plugins WHERE id = $1 FOR UPDATE", &[&id])
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("No plugin with id {id}")))?;
+    PluginRow::from_row(&r)
+}
+
+async fn bump(db: &impl GenericClient) -> Result<()> {
+    crate::db::execute(
+        db,
+        "UPDATE plugin_generation SET generation = generation + 1",
+        &[],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn history(
+    db: &impl GenericClient,
+    id: &str,
+    action: &str,
+    version: &str,
+    hash: &str,
+    detail: &str,
+    actor: Option<i64>,
+) -> Result<()> {
+    crate::db::execute(
+        db,
+        "INSERT INTO plugin_history (plugin_id, action, version, component_hash, detail, actor_id)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[&id, &action, &version, &hash, &detail, &actor],
+    )
+    .await?;
+    Ok(())
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    if path.exists() {
+        return Ok(());
+    }
+    let dir = path.parent().expect("component path has a directory");
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(
+        ".tmp-{}-{}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, path)?;
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}

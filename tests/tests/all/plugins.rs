@@ -1,0 +1,355 @@
+//! WebAssembly plugins: install, upgrade, disable and remove without a
+//! restart; validation at install; hostile plugins contained; parallel calls
+//! beyond the instance bound queue and complete.
+
+use std::path::{Path, PathBuf};
+
+use cairn::plugins::{system_viewer, Capability, Manifest};
+use cairn_tests::{build_plugin, TestNode};
+
+fn hello_dir() -> PathBuf {
+    build_plugin("examples/hello-rust", &[])
+}
+
+fn hostile_dir() -> PathBuf {
+    build_plugin("tests/plugins/hostile", &[])
+}
+
+fn manifest_of(dir: &Path) -> (Manifest, Vec<u8>) {
+    let m =
+        Manifest::parse(&std::fs::read_to_string(dir.join("cairn-plugin.toml")).unwrap()).unwrap();
+    let bytes = std::fs::read(dir.join(m.component.as_ref().unwrap())).unwrap();
+    (m, bytes)
+}
+
+async fn page_html(node: &TestNode, body: &str) -> String {
+    let c = node.login("admin").await;
+    let key = format!("P{}", rand_suffix());
+    c.create_space(&key, "Plugin space").await;
+    let id = c.create_page(&key, "Plugin page", body, None).await;
+    view(&c, id).await
+}
+
+async fn view(c: &cairn_tests::Client, id: i64) -> String {
+    let (status, _, html) = c
+        .follow(&format!("/pages/viewpage.action?pageId={id}"))
+        .await;
+    assert_eq!(status, 200, "{html}");
+    html
+}
+
+fn rand_suffix() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    N.fetch_add(1, Ordering::SeqCst)
+}
+
+fn call(name: &str) -> String {
+    format!("<ac:structured-macro ac:name=\"{name}\"><ac:parameter ac:name=\"name\">Ada</ac:parameter></ac:structured-macro>")
+}
+
+#[tokio::test]
+async fn install_upgrade_disable_remove_take_effect_without_restart() {
+    let node = TestNode::start().await;
+    let plugins = node.state.plugins.clone();
+    let admin = system_viewer();
+    let dir = hello_dir();
+    let (m, bytes) = manifest_of(&dir);
+    let o = plugins
+        .install(&admin, m.clone(), bytes.clone(), &[], false)
+        .await
+        .unwrap();
+    assert_eq!(o.action, "installed");
+    let c = node.login("admin").await;
+    c.create_space("HELLO", "Hello").await;
+    let id = c
+        .create_page(
+            "HELLO",
+            "Greeting",
+            &format!("<p>Before {} after</p>", call("hello")),
+            None,
+        )
+        .await;
+    let html = view(&c, id).await;
+    assert!(html.contains("Hello, Ada!"), "{html}");
+
+    // Reinstalling the same thing changes nothing.
+    let o = plugins
+        .install(&admin, m.clone(), bytes, &[], false)
+        .await
+        .unwrap();
+    assert_eq!(o.action, "unchanged");
+
+    // Upgrade: a new build with new behaviour, same id.
+    let formal = build_plugin(
+        "examples/hello-rust",
+        &["--features", "formal", "--target-dir", "target/formal"],
+    );
+    let mut m2 = m.clone();
+    m2.version = "1.1.0".into();
+    let bytes2 =
+        std::fs::read(formal.join("target/formal/wasm32-wasip2/release/hello_rust.wasm")).unwrap();
+    let o = plugins
+        .install(&admin, m2, bytes2, &[], false)
+        .await
+        .unwrap();
+    assert_eq!(o.action, "upgraded");
+    assert_eq!(o.previous_version.as_deref(), Some("1.0.0"));
+    let html = view(&c, id).await;
+    assert!(html.contains("Good day, Ada!"), "{html}");
+
+    // Disable: the macro is unavailable; enable: back.
+    plugins
+        .set_enabled(&admin, "com.example.hello", false)
+        .await
+        .unwrap();
+    let html = view(&c, id).await;
+    assert!(html.contains("macro-unavailable"), "{html}");
+    assert!(!html.contains("Good day"), "{html}");
+    plugins
+        .set_enabled(&admin, "com.example.hello", true)
+        .await
+        .unwrap();
+    let html = view(&c, id).await;
+    assert!(html.contains("Good day, Ada!"), "{html}");
+
+    // A second node on the same database and shared home picks changes up by
+    // itself (registry generation), without a restart.
+    let other = cairn::plugins::Plugins::new(node.pool.clone(), &node.shared_home);
+    other.reload(true).await.unwrap();
+    assert!(other.registry().provides("hello"));
+    plugins.remove(&admin, "com.example.hello").await.unwrap();
+    other.reload(false).await.unwrap();
+    assert!(!other.registry().provides("hello"));
+    let html = view(&c, id).await;
+    assert!(html.contains("macro-unavailable"), "{html}");
+    let hist = plugins
+        .history(Some("com.example.hello"), 10)
+        .await
+        .unwrap();
+    let actions: Vec<&str> = hist.iter().rev().map(|h| h.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["installed", "upgraded", "disabled", "enabled", "removed"]
+    );
+}
+
+#[tokio::test]
+async fn install_validates_everything_and_changes_nothing_on_error() {
+    let node = TestNode::start().await;
+    let plugins = node.state.plugins.clone();
+    let admin = system_viewer();
+    let (hello, hello_bytes) = manifest_of(&hello_dir());
+    let (hostile, hostile_bytes) = manifest_of(&hostile_dir());
+
+    let mut core_module = b"\0asm\x01\0\0\0".to_vec();
+    core_module.extend_from_slice(&[0x00, 0x02, 0x01, 0x00]); // a custom section
+    let truncated = hello_bytes[..hello_bytes.len() / 2].to_vec();
+    let mut admin_world = hello.clone();
+    admin_world.worlds = vec![cairn::plugins::World::AdminExtension];
+    admin_world.macros.clear();
+    let mut extra_macro = hello.clone();
+    extra_macro
+        .macros
+        .push(cairn::plugins::manifest::MacroEntry {
+            name: "goodbye".into(),
+            params: vec![],
+        });
+    let mut wrong_params = hello.clone();
+    wrong_params.macros[0].params = vec!["who".into()];
+    let mut undeclared_cap = hostile.clone();
+    undeclared_cap.capabilities.clear();
+
+    let cases: Vec<(&str, Manifest, Vec<u8>, Vec<Capability>, &str)> = vec![
+        (
+            "random bytes",
+            hello.clone(),
+            b"hello, world".to_vec(),
+            vec![],
+            "not a WebAssembly file",
+        ),
+        (
+            "core module",
+            hello.clone(),
+            core_module,
+            vec![],
+            "core WebAssembly module, not a component",
+        ),
+        (
+            "truncated",
+            hello.clone(),
+            truncated,
+            vec![],
+            "cannot be installed",
+        ),
+        (
+            "wrong world",
+            admin_world,
+            hello_bytes.clone(),
+            vec![],
+            "does not export cairn:plugin/admin",
+        ),
+        (
+            "manifest lists more macros",
+            extra_macro,
+            hello_bytes.clone(),
+            vec![],
+            "does not describe it",
+        ),
+        (
+            "manifest params differ",
+            wrong_params,
+            hello_bytes.clone(),
+            vec![],
+            "parameters",
+        ),
+        (
+            "capability not granted",
+            hostile.clone(),
+            hostile_bytes.clone(),
+            vec![],
+            "not granted: log",
+        ),
+        (
+            "capability used but not requested",
+            undeclared_cap,
+            hostile_bytes.clone(),
+            vec![],
+            "does not request it",
+        ),
+    ];
+    for (what, m, bytes, grant, want) in cases {
+        let e = plugins
+            .install(&admin, m, bytes, &grant, false)
+            .await
+            .expect_err(what);
+        let msg = e.to_string();
+        assert!(
+            msg.contains(want),
+            "{what}: {msg:?} should contain {want:?}"
+        );
+        assert_eq!(e.status().as_u16(), 400, "{what}: {msg}");
+    }
+    let db = node.sql().await;
+    let n: i64 = db
+        .query_one("SELECT count(*) FROM plugins", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0, "nothing was registered");
+    assert!(plugins.registry().rows.is_empty());
+
+    // Not an administrator.
+    let u = node.user("mallory", false).await;
+    let v = node.viewer(Some(&u)).await;
+    let e = plugins
+        .install(&v, hello.clone(), hello_bytes.clone(), &[], false)
+        .await
+        .unwrap_err();
+    assert_eq!(e.status().as_u16(), 403);
+
+    // A macro name another plugin provides.
+    plugins
+        .install(&admin, hello.clone(), hello_bytes.clone(), &[], false)
+        .await
+        .unwrap();
+    let mut clash = hello.clone();
+    clash.id = "com.example.other".into();
+    let e = plugins
+        .install(&admin, clash, hello_bytes, &[], false)
+        .await
+        .unwrap_err();
+    assert_eq!(e.status().as_u16(), 409, "{e}");
+}
+
+#[tokio::test]
+async fn hostile_plugins_are_contained() {
+    let node = TestNode::start().await;
+    let plugins = node.state.plugins.clone();
+    let (m, bytes) = manifest_of(&hostile_dir());
+    plugins
+        .install(&system_viewer(), m, bytes, &[Capability::Log], false)
+        .await
+        .unwrap();
+    let cases = [
+        ("hostile-loop", "took longer than its time limit of 1000 ms"),
+        (
+            "hostile-memory",
+            "used more than its memory limit of 32 MiB",
+        ),
+        ("hostile-recursion", "could not render"),
+        ("hostile-trap", "crashed"),
+        ("hostile-huge", "more than the limit"),
+        ("hostile-flood", "host calls"),
+    ];
+    let mut body = String::from("<h1>Still here</h1>");
+    for (name, _) in &cases {
+        body.push_str(&format!("<ac:structured-macro ac:name=\"{name}\"/>"));
+    }
+    body.push_str("<ac:structured-macro ac:name=\"hostile-script\"/><p>The end.</p>");
+    let html = page_html(&node, &body).await;
+    for (name, want) in cases {
+        let at = html
+            .find(&format!(
+                "Macro \"{name}\" (plugin Hostile 1.0.0) could not render"
+            ))
+            .unwrap_or_else(|| panic!("no error box for {name}: {html}"));
+        let tail = &html[at..at + 400.min(html.len() - at)];
+        assert!(tail.contains(want), "{name}: {tail}");
+    }
+    assert!(html.contains("Still here") && html.contains("The end."));
+    assert!(html.contains("safe text"));
+    assert!(!html.contains("<script>alert(1)"), "script survived");
+    assert!(!html.contains("onerror"), "handler survived");
+    assert!(!html.contains("javascript:"), "javascript URL survived");
+
+    // The failures are counted and the node keeps serving other pages.
+    let m = plugins.metrics("test.hostile");
+    assert!(m.failures.load(std::sync::atomic::Ordering::Relaxed) >= 6);
+    assert!(m.last_failure().is_some());
+    let html = page_html(&node, "<p>A plain page renders.</p>").await;
+    assert!(html.contains("A plain page renders."));
+}
+
+#[tokio::test]
+async fn calls_beyond_the_instance_bound_wait_and_complete() {
+    let node = TestNode::start().await;
+    let plugins = node.state.plugins.clone();
+    let (m, bytes) = manifest_of(&hostile_dir());
+    plugins
+        .install(&system_viewer(), m, bytes, &[Capability::Log], false)
+        .await
+        .unwrap();
+    let bound = plugins.runtime().max_instances() as usize;
+    let c = node.login("admin").await;
+    c.create_space("PAR", "Parallel").await;
+    let mut ids = Vec::new();
+    for i in 0..(bound * 2 + 4) {
+        // Distinct pages so no render cache helps.
+        let title = format!("Slow {i}");
+        let id = c
+            .create_page(
+                "PAR",
+                &title,
+                "<ac:structured-macro ac:name=\"hostile-slow-ok\"/>",
+                None,
+            )
+            .await;
+        ids.push(cairn::render::page_url("PAR", id, &title));
+    }
+    let mut tasks = Vec::new();
+    for path in ids {
+        let http = c.http.clone();
+        let url = c.url(&path);
+        tasks.push(tokio::spawn(async move {
+            let r = http.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }));
+    }
+    for t in tasks {
+        let (s, html) = t.await.unwrap();
+        assert_eq!(s, 200);
+        assert!(html.contains("class=\"slow\""), "{html}");
+        assert!(!html.contains("macro-error"), "{html}");
+    }
+}
