@@ -353,3 +353,181 @@ async fn calls_beyond_the_instance_bound_wait_and_complete() {
         assert!(!html.contains("macro-error"), "{html}");
     }
 }
+
+/// One data-driven case of `plugins/cases/*.txt`.
+struct Case {
+    name: String,
+    storage: String,
+    contains: Vec<String>,
+    excludes: Vec<String>,
+}
+
+fn parse_cases(text: &str) -> Vec<Case> {
+    let mut out: Vec<Case> = Vec::new();
+    let mut section = "";
+    let mut storage: Vec<&str> = Vec::new();
+    let flush = |out: &mut Vec<Case>, storage: &mut Vec<&str>| {
+        if let Some(c) = out.last_mut() {
+            if c.storage.is_empty() {
+                c.storage = storage.join("\n");
+            }
+        }
+        storage.clear();
+    };
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix("=== ") {
+            flush(&mut out, &mut storage);
+            out.push(Case {
+                name: name.trim().to_string(),
+                storage: String::new(),
+                contains: Vec::new(),
+                excludes: Vec::new(),
+            });
+            section = "";
+            continue;
+        }
+        if let Some(s) = line.strip_prefix("--- ") {
+            if section == "storage" {
+                flush(&mut out, &mut storage);
+            }
+            section = match s.trim() {
+                "storage" => "storage",
+                "contains" => "contains",
+                "excludes" => "excludes",
+                other => panic!("unknown section {other:?}"),
+            };
+            continue;
+        }
+        let Some(c) = out.last_mut() else { continue };
+        match section {
+            "storage" => storage.push(line),
+            "contains" if !line.is_empty() => c.contains.push(line.to_string()),
+            "excludes" if !line.is_empty() => c.excludes.push(line.to_string()),
+            _ => {}
+        }
+    }
+    flush(&mut out, &mut storage);
+    out
+}
+
+#[tokio::test]
+async fn first_party_macros_render_from_storage_format() {
+    let node = TestNode::start().await;
+    let plugins = node.state.plugins.clone();
+    let installed = plugins
+        .install_builtin(&cairn_tests::builtin_plugins())
+        .await
+        .unwrap();
+    assert!(installed.len() >= 5, "{installed:?}");
+    let reg = plugins.registry();
+    assert!(reg.failed.is_empty(), "{:?}", reg.failed);
+    for m in [
+        "toc",
+        "code",
+        "info",
+        "note",
+        "warning",
+        "tip",
+        "panel",
+        "expand",
+        "status",
+        "anchor",
+        "children",
+        "excerpt",
+        "noformat",
+        "pagetree",
+        "contentbylabel",
+        "recently-updated",
+        "attachments",
+    ] {
+        assert!(reg.provides(m), "no plugin provides {m}");
+    }
+
+    // The fixture of plugins/cases/README.md.
+    let admin = node.login("admin").await;
+    admin.create_space("CASE", "Cases").await;
+    let page = admin
+        .create_page("CASE", "Case page", "<p>x</p>", None)
+        .await;
+    let a = admin
+        .create_page("CASE", "Child A", "<p>a</p>", Some(page))
+        .await;
+    let b = admin
+        .create_page("CASE", "Child B", "<p>b</p>", Some(page))
+        .await;
+    admin
+        .create_page("CASE", "Grandchild", "<p>g</p>", Some(a))
+        .await;
+    let secret = admin
+        .create_page("CASE", "Secret", "<p>s</p>", Some(page))
+        .await;
+    for (id, labels) in [(a, "alpha"), (b, "alpha beta"), (secret, "alpha beta")] {
+        let r = admin
+            .post(&format!("/pages/{id}/labels"), &[("labels", labels)])
+            .await;
+        assert!(r.status().is_success() || r.status().is_redirection());
+    }
+    let r = admin
+        .post(
+            &format!("/pages/{secret}/restrictions"),
+            &[
+                ("operation", "read"),
+                ("action", "add"),
+                ("kind", "user"),
+                ("name", "admin"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = crate::perms::upload(&admin, page, "notes.txt", b"twelve bytes").await;
+    assert_eq!(r.status(), 200);
+    let reader = node.user("reader", false).await;
+    let viewer = node.viewer(Some(&reader)).await;
+    let db = node.sql().await;
+    let case_page = cairn::content::get(&db, &viewer, page).await.unwrap();
+
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for file in ["code", "panels", "toc", "content-macros"] {
+        let path = cairn_tests::repo_root().join(format!("plugins/cases/{file}.txt"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        for case in parse_cases(&text) {
+            n += 1;
+            let html = match node
+                .state
+                .renderer
+                .render_source(&db, &viewer, "CASE", Some(&case_page), &case.storage)
+                .await
+            {
+                Ok(r) => r.html,
+                Err(e) => {
+                    failures.push(format!("{file}: {}: render error {e}", case.name));
+                    continue;
+                }
+            };
+            for want in &case.contains {
+                if !html.contains(want.as_str()) {
+                    failures.push(format!(
+                        "{file}: {}: missing {want:?} in\n{html}",
+                        case.name
+                    ));
+                }
+            }
+            for bad in &case.excludes {
+                if html.contains(bad.as_str()) {
+                    failures.push(format!(
+                        "{file}: {}: unwanted {bad:?} in\n{html}",
+                        case.name
+                    ));
+                }
+            }
+        }
+    }
+    assert!(n >= 60, "only {n} cases");
+    assert!(
+        failures.is_empty(),
+        "{} of {n} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
