@@ -10,8 +10,9 @@
 //! results exist, as a path relative to the base that repeats every query
 //! parameter.
 
-mod json;
+pub mod json;
 pub mod openapi;
+pub mod plugins;
 
 use axum::extract::{FromRequest, Path, RawQuery, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
@@ -92,6 +93,7 @@ pub fn routes() -> Router<AppState> {
             post(remove_attachment_action),
         )
         .route("/rest/zdu/cluster", get(zdu_cluster))
+        .merge(plugins::routes())
 }
 
 async fn not_found(method: Method, uri: axum::http::Uri) -> Error {

@@ -7,6 +7,7 @@
 
 mod admin;
 mod pages;
+mod plugins;
 mod search;
 mod spaces;
 
@@ -29,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .merge(spaces::routes())
         .merge(pages::routes())
         .merge(search::routes())
+        .merge(plugins::routes())
 }
 
 /// An error shown as a page. 401 redirects to the login page.

@@ -95,6 +95,15 @@ impl Plugins {
         let reg = self.registry();
         let db = self.inner.pool.get().await?;
         let mut delivered = 0;
+        // Hooks read as the system: every space, restrictions still apply.
+        let mut system = system_viewer();
+        system.view_spaces = Arc::new(
+            crate::db::query(&db, "SELECT id FROM spaces", &[])
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect(),
+        );
         for l in reg.loaded.values().filter(|l| l.has_events()) {
             crate::db::execute(
                 &db,
@@ -151,6 +160,7 @@ impl Plugins {
                 events.push(ev);
             }
             let this = self.clone();
+            let system = system.clone();
             let l2 = l.clone();
             let idx = l.events.clone().expect("has_events");
             let metrics = self.metrics(&l.row.id);
@@ -158,7 +168,7 @@ impl Plugins {
             tokio::task::spawn_blocking(move || {
                 for ev in events {
                     let started = Instant::now();
-                    let r = this.call(&l2, system_viewer(), |store, inst| {
+                    let r = this.call(&l2, system.clone(), |store, inst| {
                         idx.load(&mut *store, inst)?.call_on_event(&mut *store, &ev)
                     });
                     if let Err(f) = &r {

@@ -531,3 +531,222 @@ async fn first_party_macros_render_from_storage_format() {
         failures.join("\n\n")
     );
 }
+
+async fn rest(
+    node: &TestNode,
+    method: reqwest::Method,
+    path: &str,
+    user: &str,
+) -> reqwest::RequestBuilder {
+    reqwest::Client::new()
+        .request(method, format!("{}{path}", node.base))
+        .basic_auth(user, Some(cairn_tests::password_of(user)))
+        .header("X-Atlassian-Token", "no-check")
+}
+
+#[tokio::test]
+async fn plugins_are_managed_over_rest_and_in_the_admin_ui() {
+    use reqwest::multipart::{Form, Part};
+    use reqwest::Method;
+    let node = TestNode::start().await;
+    node.user("eve", false).await;
+    let dir = hello_dir();
+    let manifest = std::fs::read_to_string(dir.join("cairn-plugin.toml")).unwrap();
+    let (_, bytes) = manifest_of(&dir);
+    let form = |m: &str, b: &[u8]| {
+        Form::new()
+            .part(
+                "manifest",
+                Part::text(m.to_string()).file_name("cairn-plugin.toml"),
+            )
+            .part("component", Part::bytes(b.to_vec()).file_name("hello.wasm"))
+    };
+
+    // REST: bad component → 400 with a reason; non-admin → 403.
+    let r = rest(&node, Method::POST, "/rest/cairn/1.0/plugins", "admin")
+        .await
+        .multipart(form(&manifest, b"not wasm"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a WebAssembly file"),
+        "{v}"
+    );
+    let r = rest(&node, Method::POST, "/rest/cairn/1.0/plugins", "eve")
+        .await
+        .multipart(form(&manifest, &bytes))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = rest(&node, Method::POST, "/rest/cairn/1.0/plugins", "admin")
+        .await
+        .multipart(form(&manifest, &bytes))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["outcome"]["action"], "installed");
+    assert_eq!(v["plugin"]["state"], "enabled");
+
+    let v: serde_json::Value = rest(&node, Method::GET, "/rest/cairn/1.0/macros", "eve")
+        .await
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["results"][0]["name"], "hello", "{v}");
+    assert_eq!(v["results"][0]["params"][0]["name"], "name");
+
+    let r = rest(&node, Method::PUT, "/rest/cairn/1.0/plugins/com.example.hello", "admin")
+        .await
+        .json(&serde_json::json!({"enabled": false, "limits": {"timeoutMs": 250}, "config": {"greeting": "hi"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["enabled"], false);
+    assert_eq!(v["limits"]["timeoutMs"], 250);
+    assert_eq!(v["config"]["greeting"], "hi");
+    let r = rest(
+        &node,
+        Method::PUT,
+        "/rest/cairn/1.0/plugins/com.example.hello",
+        "admin",
+    )
+    .await
+    .json(&serde_json::json!({"limits": {"timeoutMs": 0}}))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = rest(&node, Method::GET, "/rest/cairn/1.0/plugins/nope", "admin")
+        .await
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+
+    // Admin UI: the list, a failed upload keeps everything, enable again.
+    let c = node.login("admin").await;
+    let (s, html) = c.get_text("/admin/plugins").await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("com.example.hello") && html.contains("disabled"),
+        "{html}"
+    );
+    let r = c
+        .http
+        .post(c.url("/admin/plugins"))
+        .multipart(
+            form(&manifest.replace("1.0.0", "2.0.0"), &bytes[..100])
+                .text("_csrf", c.csrf.clone())
+                .text("grant", "log"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Nothing was changed"), "{html}");
+    let r = c
+        .post("/admin/plugins/com.example.hello", &[("action", "enable")])
+        .await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Enabled."), "{html}");
+    assert!(html.contains("250 ms"), "{html}");
+    let r = c
+        .post(
+            "/admin/plugins/com.example.hello",
+            &[("action", "limits"), ("timeout_ms", "soon")],
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    let html = page_html(&node, &call("hello")).await;
+    assert!(html.contains("Hello, Ada!"), "{html}");
+    let r = rest(
+        &node,
+        Method::DELETE,
+        "/rest/cairn/1.0/plugins/com.example.hello",
+        "admin",
+    )
+    .await
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 204);
+}
+
+#[tokio::test]
+async fn admin_extension_serves_pages_and_receives_events() {
+    let node = TestNode::start().await;
+    let plugins = node.state.plugins.clone();
+    plugins
+        .install_builtin(&cairn_tests::builtin_plugins())
+        .await
+        .unwrap();
+    assert!(plugins
+        .registry()
+        .loaded
+        .contains_key("cairn.content-report"));
+    // Events start from the newest one when a plugin first subscribes.
+    plugins.dispatch_events().await.unwrap();
+    let c = node.login("admin").await;
+    c.create_space("REP", "Reports").await;
+    let top = c
+        .create_page("REP", "Lonely Top Page", "<p>x</p>", None)
+        .await;
+    c.create_page("REP", "A Child", "<p>y</p>", Some(top)).await;
+    let delivered = plugins.dispatch_events().await.unwrap();
+    assert!(delivered >= 2, "{delivered}");
+    let m = plugins.metrics("cairn.content-report");
+    assert_eq!(
+        m.failures.load(std::sync::atomic::Ordering::Relaxed),
+        0,
+        "{:?}",
+        m.last_failure()
+    );
+
+    let (s, _, html) = c.follow("/admin/plugins/cairn.content-report/ext/").await;
+    assert_eq!(s, 200, "{html}");
+    assert!(html.contains("Orphaned pages"), "{html}");
+    assert!(html.contains("Lonely Top Page"), "{html}");
+    // Forms post back with the session's CSRF token; without it, refused.
+    assert!(
+        html.contains(&format!("name=\"_csrf\" value=\"{}\"", c.csrf)),
+        "{html}"
+    );
+    let r = c
+        .post("/admin/plugins/cairn.content-report/ext/scan", &[])
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        cairn_tests::Client::location(&r),
+        "/admin/plugins/cairn.content-report/ext/"
+    );
+    let r = c
+        .http
+        .post(c.url("/admin/plugins/cairn.content-report/ext/scan"))
+        .form(&[("x", "y")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // Not for non-admins.
+    let eve = node.user("eve", false).await;
+    let _ = eve;
+    let e = node.login("eve").await;
+    let (s, _) = e.get_text("/admin/plugins/cairn.content-report/ext/").await;
+    assert_eq!(s, 403);
+}
