@@ -10,6 +10,10 @@ ensure_packages
 cd "$ROOT"
 mkdir -p "$STATE/demo"
 cargo build --release --locked -p cairn
+# The first-party plugins (macros such as code, info, children, toc), built
+# exactly as a third party builds a plugin; installed or upgraded at start.
+(cd plugins && cargo build --release --locked --target wasm32-wasip2)
+export CAIRN_BUILTIN_PLUGINS="$ROOT/plugins"
 unset CAIRN_DATABASE_URL
 export CAIRN_LOCAL_HOME="$STATE/demo/local" CAIRN_SHARED_HOME="$STATE/demo/shared"
 export CAIRN_LISTEN="${CAIRN_LISTEN:-127.0.0.1:8090}"

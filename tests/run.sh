@@ -16,4 +16,11 @@ make_venv "$STATE/venv-st" schemathesis 'schemathesis>=4,<5'
 export CAIRN_SCHEMATHESIS="$STATE/venv-st/bin/st"
 export CAIRN_APA4_PYTHON="$STATE/venv-apa4/bin/python" CAIRN_APA5_PYTHON="$STATE/venv-apa5/bin/python"
 export CAIRN_TEST_PG="postgres://cairn@127.0.0.1:$PG_PORT"
+# The plugins the tests install: first-party ones, the examples and the
+# hostile test plugins, each built for wasm32-wasip2 as a plugin author would.
+for dir in plugins examples/hello-rust tests/plugins/hostile; do
+  (cd "$dir" && cargo build --release --locked --target wasm32-wasip2 --quiet)
+done
+(cd examples/hello-rust && cargo build --release --locked --target wasm32-wasip2 --quiet \
+  --features formal --target-dir target/formal)
 cargo test --workspace --locked 2>&1

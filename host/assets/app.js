@@ -84,7 +84,55 @@ function initPreview() {
   const schedule = () => { clearTimeout(timer); timer = setTimeout(run, 300); };
   form.querySelector("#body").addEventListener("input", schedule);
   form.querySelector("#format").addEventListener("change", schedule);
+  initMacroPicker(form, schedule);
   run();
+}
+
+// The macro picker: macros the installed plugins describe, inserted at the
+// cursor as storage format with their default parameters.
+async function initMacroPicker(form, changed) {
+  const picker = document.getElementById("macro-picker");
+  const format = form.querySelector("#format");
+  const body = form.querySelector("#body");
+  if (!picker) return;
+  let macros = [];
+  try {
+    const r = await fetch("/rest/cairn/1.0/macros", { credentials: "same-origin" });
+    if (r.ok) macros = (await r.json()).results;
+  } catch (_) { return; }
+  for (const m of macros) {
+    const o = document.createElement("option");
+    o.value = m.name;
+    o.textContent = `${m.title || m.name} (${m.name})`;
+    o.title = m.description || "";
+    picker.appendChild(o);
+  }
+  const sync = () => {
+    picker.disabled = format.value !== "storage" || macros.length === 0;
+    picker.title = picker.disabled && macros.length ? "Switch the format to storage format to insert macros" : "";
+  };
+  format.addEventListener("change", sync);
+  sync();
+  const esc = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+  picker.addEventListener("change", () => {
+    const m = macros.find((x) => x.name === picker.value);
+    picker.value = "";
+    if (!m) return;
+    let xml = `<ac:structured-macro ac:name="${esc(m.name)}">`;
+    for (const p of m.params) {
+      if (p.required || p.default != null) {
+        xml += `<ac:parameter ac:name="${esc(p.name)}">${esc(p.default || "")}</ac:parameter>`;
+      }
+    }
+    if (m.body === "plain-text") xml += "<ac:plain-text-body><![CDATA[]]></ac:plain-text-body>";
+    if (m.body === "rich-text") xml += "<ac:rich-text-body><p></p></ac:rich-text-body>";
+    xml += "</ac:structured-macro>";
+    const at = body.selectionStart ?? body.value.length;
+    body.value = body.value.slice(0, at) + xml + body.value.slice(body.selectionEnd ?? at);
+    body.focus();
+    body.selectionStart = body.selectionEnd = at + xml.length;
+    changed();
+  });
 }
 
 function initConfirm() {

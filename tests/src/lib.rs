@@ -385,7 +385,7 @@ pub fn build_plugin(dir: &str, extra: &[&str]) -> PathBuf {
         return path;
     }
     let out = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--quiet"])
+        .args(["build", "--release", "--locked", "--target", "wasm32-wasip2", "--quiet"])
         .args(extra)
         .current_dir(&path)
         .env_remove("RUSTFLAGS")
