@@ -15,6 +15,9 @@ make_venv "$STATE/venv-apa5" atlassian 'atlassian-python-api>=5.0,<5.1'
 make_venv "$STATE/venv-st" schemathesis 'schemathesis>=4,<5'
 export CAIRN_SCHEMATHESIS="$STATE/venv-st/bin/st"
 export CAIRN_APA4_PYTHON="$STATE/venv-apa4/bin/python" CAIRN_APA5_PYTHON="$STATE/venv-apa5/bin/python"
+# componentize-py for the Python example plugin (build.sh pins the same version).
+make_venv "$STATE/venv-cpy" componentize_py 'componentize-py==0.25.1'
+export CAIRN_CPY_VENV="$STATE/venv-cpy"
 export CAIRN_TEST_PG="postgres://cairn@127.0.0.1:$PG_PORT"
 # The plugins the tests install: first-party ones, the examples and the
 # hostile test plugins, each built for wasm32-wasip2 as a plugin author would.
@@ -23,4 +26,5 @@ for dir in plugins examples/hello-rust tests/plugins/hostile; do
 done
 (cd examples/hello-rust && cargo build --release --locked --target wasm32-wasip2 --quiet \
   --features formal --target-dir target/formal)
+bash examples/hello-python/build.sh
 cargo test --workspace --locked 2>&1

@@ -6,8 +6,9 @@
 #   examples/hello-python/build.sh          # then: cairn plugin install examples/hello-python/cairn-plugin.toml
 #
 # Idempotent: reuses the virtualenv when it already has the pinned
-# componentize-py, and the component when its inputs did not change. The virtualenv is $CAIRN_CPY_VENV (default
-# <repo>/.cairn/venv-cpy); everything generated goes to target/ (git-ignored).
+# componentize-py, and the component when its inputs did not change. The
+# virtualenv is $CAIRN_CPY_VENV (default <repo>/.cairn/venv-cpy); everything
+# generated goes to target/ (git-ignored).
 set -euo pipefail
 
 CPY_VERSION=0.25.1

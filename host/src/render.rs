@@ -133,6 +133,25 @@ impl Context for WithPlugins<'_> {
     }
 }
 
+/// Renders a body that points at nothing else (no links to resolve), calling
+/// plugins for the macros they provide: for benchmarks and tools. Run it on
+/// a blocking thread when plugins use capabilities.
+pub fn render_with_plugins(
+    body: &str,
+    space_key: &str,
+    plugins: &Plugins,
+    registry: &Registry,
+    viewer: &Viewer,
+    page: &PageContext,
+) -> std::result::Result<cairn_render::Rendered, cairn_render::SyntaxError> {
+    let res = Resolved {
+        current_space: space_key.to_string(),
+        current_page: page.page_id,
+        ..Resolved::default()
+    };
+    render_blocking(body, &res, Some((plugins, registry, viewer, page)))
+}
+
 /// Renders `body`, calling plugins for the macros they provide. Plugins get
 /// the page's headings, found by a first pass that skips plugin calls.
 fn render_blocking(

@@ -92,6 +92,7 @@ impl TestNode {
             "test-node".into(),
         );
         state.search = Some(index);
+        state.plugins.set_local_home(&local_home);
         adjust(&mut state);
         state.readiness.set_ready();
         let base = serve_state(state.clone()).await;
@@ -385,7 +386,14 @@ pub fn build_plugin(dir: &str, extra: &[&str]) -> PathBuf {
         return path;
     }
     let out = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "--locked", "--target", "wasm32-wasip2", "--quiet"])
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--target",
+            "wasm32-wasip2",
+            "--quiet",
+        ])
         .args(extra)
         .current_dir(&path)
         .env_remove("RUSTFLAGS")

@@ -211,6 +211,21 @@ impl Registry {
     pub fn provides(&self, name: &str) -> bool {
         self.macros.contains_key(&name.to_ascii_lowercase())
     }
+    /// One registry with every plugin of `parts` (benchmarks and tools).
+    pub fn merged(parts: &[&Registry]) -> Registry {
+        let mut reg = Registry::default();
+        for p in parts {
+            for (id, l) in &p.loaded {
+                reg.loaded.insert(id.clone(), l.clone());
+                reg.rows.push(l.row.clone());
+                for s in &l.specs {
+                    reg.macros.insert(s.name.to_ascii_lowercase(), id.clone());
+                }
+            }
+        }
+        reg
+    }
+
     /// Every macro offered to the editor: (spec, plugin name).
     pub fn macro_specs(&self) -> Vec<(wit::MacroSpec, String)> {
         let mut v: Vec<_> = self
@@ -536,6 +551,49 @@ impl Plugins {
         Ok((loaded, insp))
     }
 
+    /// A registry holding just this plugin, loaded without the database
+    /// (benchmarks and tools). The plugin must need no capabilities that
+    /// reach the database to render.
+    pub fn standalone_registry(
+        &self,
+        manifest: Manifest,
+        bytes: &[u8],
+    ) -> std::result::Result<Arc<Registry>, String> {
+        let now = Utc::now();
+        let row = PluginRow {
+            id: manifest.id.clone(),
+            name: manifest.name.clone(),
+            version: manifest.version.clone(),
+            description: manifest.description.clone(),
+            author: manifest.author.clone(),
+            capabilities: manifest.capabilities.clone(),
+            manifest,
+            hash: hex::encode(Sha256::digest(bytes)),
+            size: bytes.len() as i64,
+            enabled: true,
+            builtin: false,
+            config: BTreeMap::new(),
+            timeout_ms: None,
+            memory_mib: None,
+            installed_at: now,
+            updated_at: now,
+        };
+        let (loaded, _) = self.load(row, bytes)?;
+        let mut reg = Registry::default();
+        for s in &loaded.specs {
+            reg.macros
+                .insert(s.name.to_ascii_lowercase(), loaded.row.id.clone());
+        }
+        reg.rows.push(loaded.row.clone());
+        reg.loaded.insert(loaded.row.id.clone(), Arc::new(loaded));
+        Ok(Arc::new(reg))
+    }
+
+    /// Forgets every cached macro output (benchmarks measure the uncached path).
+    pub fn clear_output_cache(&self) {
+        self.inner.outputs.clear();
+    }
+
     /// One call into a loaded plugin, counted in its metrics.
     fn call<R>(
         &self,
@@ -567,6 +625,20 @@ impl Plugins {
         page: &PageContext,
         headings: &[cairn_render::Heading],
         call: &cairn_render::MacroCall,
+    ) -> Option<String> {
+        self.render_macro_with(registry, viewer, page, headings, call, true)
+    }
+
+    /// [`Plugins::render_macro`], optionally bypassing the output cache
+    /// (benchmarks measure the call itself).
+    pub fn render_macro_with(
+        &self,
+        registry: &Registry,
+        viewer: &Viewer,
+        page: &PageContext,
+        headings: &[cairn_render::Heading],
+        call: &cairn_render::MacroCall,
+        use_cache: bool,
     ) -> Option<String> {
         let l = registry.provider(&call.name)?;
         let idx = l.macros.clone()?;
@@ -619,7 +691,7 @@ impl Plugins {
                 .clone(),
         };
         let metrics = self.metrics(&l.row.id);
-        let cache_key = spec.filter(|s| s.cacheable).map(|_| {
+        let cache_key = spec.filter(|s| use_cache && s.cacheable).map(|_| {
             use std::hash::{Hash, Hasher};
             let mut h = std::collections::hash_map::DefaultHasher::new();
             l.row.hash.hash(&mut h);

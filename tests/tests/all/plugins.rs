@@ -750,3 +750,53 @@ async fn admin_extension_serves_pages_and_receives_events() {
     let (s, _) = e.get_text("/admin/plugins/cairn.content-report/ext/").await;
     assert_eq!(s, 403);
 }
+/// The Python example (examples/hello-python, built with componentize-py)
+/// installs with no capability and renders like the Rust one, escaping its
+/// parameter. tests/run.sh provisions the componentize-py virtualenv
+/// (CAIRN_CPY_VENV) and builds it first, so build.sh normally finds the
+/// component up to date.
+#[tokio::test]
+async fn python_hello_plugin_renders_and_escapes() {
+    let dir = cairn_tests::repo_root().join("examples/hello-python");
+    let out = std::process::Command::new("bash")
+        .arg(dir.join("build.sh"))
+        .current_dir(&dir)
+        .output()
+        .expect("run examples/hello-python/build.sh");
+    assert!(
+        out.status.success(),
+        "examples/hello-python/build.sh failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A node of its own: the Rust hello plugin provides the same macro name,
+    // so only the Python plugin may be installed here.
+    let node = TestNode::start().await;
+    let plugins = node.state.plugins.clone();
+    let (m, bytes) = manifest_of(&dir);
+    assert_eq!(m.id, "com.example.hello-python");
+    assert!(m.capabilities.is_empty(), "{:?}", m.capabilities);
+    let grant: [Capability; 0] = [];
+    let o = plugins
+        .install(&system_viewer(), m, bytes, &grant, false)
+        .await
+        .unwrap();
+    assert_eq!(o.action, "installed");
+    assert_eq!(o.macros, ["hello"]);
+    assert!(plugins.registry().provides("hello"));
+
+    let html = page_html(&node, &format!("<p>Before {} after</p>", call("hello"))).await;
+    assert!(html.contains("Hello, Ada!"), "{html}");
+    assert!(html.contains("class=\"hello\""), "{html}");
+    assert!(!html.contains("macro-error"), "{html}");
+
+    // A hostile value: the parameter's text is `<b>x</b>` (written escaped in
+    // storage format, as an editor saves it); the plugin escapes it, so the
+    // page shows the text and gets no <b> element.
+    let hostile = "<ac:structured-macro ac:name=\"hello\"><ac:parameter ac:name=\"name\">&lt;b&gt;x&lt;/b&gt;</ac:parameter></ac:structured-macro>";
+    let html = page_html(&node, &format!("<p>{hostile}</p>")).await;
+    assert!(html.contains("Hello, &lt;b&gt;x&lt;/b&gt;!"), "{html}");
+    assert!(!html.contains("<b>x</b>"), "{html}");
+    assert!(!html.contains("macro-error"), "{html}");
+}
