@@ -160,7 +160,8 @@ async fn install_validates_everything_and_changes_nothing_on_error() {
     let mut undeclared_cap = hostile.clone();
     undeclared_cap.capabilities.clear();
 
-    let cases: Vec<(&str, Manifest, Vec<u8>, Vec<Capability>, &str)> = vec![
+    type Case<'a> = (&'a str, Manifest, Vec<u8>, Vec<Capability>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "random bytes",
             hello.clone(),
