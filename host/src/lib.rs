@@ -10,6 +10,7 @@ pub mod content;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod metrics;
 pub mod perms;
 pub mod plugins;
 pub mod ratelimit;
@@ -78,6 +79,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/status", get(status::status))
+        .route("/metrics", get(metrics::metrics))
         .merge(web::routes())
         .merge(rest::routes())
         .layer(axum::middleware::from_fn_with_state(
@@ -104,7 +106,7 @@ async fn log_request(
     let resp = next.run(req).await;
     let ms = start.elapsed().as_secs_f64() * 1000.0;
     let status = resp.status().as_u16();
-    if path == "/status" || path.starts_with("/assets/") {
+    if path == "/status" || path == "/metrics" || path.starts_with("/assets/") {
         tracing::debug!(%method, %path, status, ms, "request");
     } else {
         tracing::info!(%method, %path, status, ms, "request");

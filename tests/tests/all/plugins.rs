@@ -310,6 +310,20 @@ async fn hostile_plugins_are_contained() {
     assert!(m.last_failure().is_some());
     let html = page_html(&node, "<p>A plain page renders.</p>").await;
     assert!(html.contains("A plain page renders."));
+    // … and reports them in /metrics.
+    let text = reqwest::get(format!("{}/metrics", node.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("cairn_plugin_failures_total{plugin=\"test.hostile\"}"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let n: u64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(n >= 6, "{line}");
+    assert!(text.contains("cairn_plugins{state=\"loaded\"} 1"), "{text}");
 }
 
 #[tokio::test]
@@ -800,4 +814,59 @@ async fn python_hello_plugin_renders_and_escapes() {
     assert!(html.contains("Hello, &lt;b&gt;x&lt;/b&gt;!"), "{html}");
     assert!(!html.contains("<b>x</b>"), "{html}");
     assert!(!html.contains("macro-error"), "{html}");
+}
+
+#[tokio::test]
+async fn the_cli_installs_lists_disables_and_removes_plugins() {
+    let node = TestNode::start().await;
+    let dir = hostile_dir();
+    let local = std::env::temp_dir().join(format!("cairn-cli-plugins-{}", std::process::id()));
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(crate::embedded::cairn_binary())
+            .args(["plugin"])
+            .args(args)
+            .env("CAIRN_DATABASE_URL", &node.db.url)
+            .env("CAIRN_SHARED_HOME", &node.shared_home)
+            .env("CAIRN_LOCAL_HOME", &local)
+            .env("CAIRN_LOG", "warn")
+            .output()
+            .expect("run cairn plugin");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let manifest = dir.join("cairn-plugin.toml");
+    let manifest = manifest.to_str().unwrap();
+    let (ok, _, err) = run(&["install", manifest]);
+    assert!(!ok);
+    assert!(err.contains("not granted: log"), "{err}");
+    let (ok, _, err) = run(&["install", manifest, "--grant", "log,teleport"]);
+    assert!(!ok);
+    assert!(err.contains("unknown capability \"teleport\""), "{err}");
+    let (ok, out, err) = run(&["install", manifest, "--grant", "log"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("installed test.hostile 1.0.0"), "{out}");
+    let (ok, out, _) = run(&["list"]);
+    assert!(ok);
+    assert!(out.contains("test.hostile\t1.0.0\tenabled"), "{out}");
+    // The running node picks the change up by itself.
+    let plugins = node.state.plugins.clone();
+    plugins.reload(false).await.unwrap();
+    assert!(plugins.registry().provides("hostile-trap"));
+    let (ok, out, _) = run(&["disable", "test.hostile"]);
+    assert!(ok && out.contains("disabled test.hostile"), "{out}");
+    plugins.reload(false).await.unwrap();
+    assert!(!plugins.registry().provides("hostile-trap"));
+    let (ok, _, err) = run(&["remove", "no.such.plugin"]);
+    assert!(
+        !ok && err.contains("No plugin with id no.such.plugin"),
+        "{err}"
+    );
+    let (ok, out, _) = run(&["remove", "test.hostile"]);
+    assert!(ok && out.contains("removed test.hostile"), "{out}");
+    let (_, out, _) = run(&["list"]);
+    assert!(out.contains("no plugins installed"), "{out}");
+    let _ = std::fs::remove_dir_all(&local);
 }

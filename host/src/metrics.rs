@@ -1,0 +1,222 @@
+//! `/metrics`: the node's figures in the Prometheus text format (0.0.4).
+//! Counts only — no titles, users or content — so it is served without
+//! authentication for scrapers.
+
+use std::fmt::Write;
+use std::sync::atomic::Ordering::Relaxed;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use crate::AppState;
+
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+pub async fn metrics(State(app): State<AppState>) -> Response {
+    let mut out = String::with_capacity(4096);
+    let node = label(&app.node_id);
+    family(&mut out, "cairn_node_info", "gauge", "This node (value 1).");
+    let _ = writeln!(
+        out,
+        "cairn_node_info{{node=\"{node}\",version=\"{}\"}} 1",
+        env!("CARGO_PKG_VERSION")
+    );
+    family(
+        &mut out,
+        "cairn_node_start_time_seconds",
+        "gauge",
+        "When the node started (Unix time).",
+    );
+    let _ = writeln!(
+        out,
+        "cairn_node_start_time_seconds {}",
+        app.started.timestamp()
+    );
+    family(
+        &mut out,
+        "cairn_ready",
+        "gauge",
+        "1 when the node serves (RUNNING).",
+    );
+    let _ = writeln!(out, "cairn_ready {}", u8::from(app.readiness.is_ready()));
+
+    let st = app.pool.status();
+    family(
+        &mut out,
+        "cairn_db_pool_connections",
+        "gauge",
+        "Database pool connections by state.",
+    );
+    let _ = writeln!(
+        out,
+        "cairn_db_pool_connections{{state=\"open\"}} {}",
+        st.size
+    );
+    let _ = writeln!(
+        out,
+        "cairn_db_pool_connections{{state=\"idle\"}} {}",
+        st.available
+    );
+    let _ = writeln!(
+        out,
+        "cairn_db_pool_connections{{state=\"max\"}} {}",
+        st.max_size
+    );
+    family(
+        &mut out,
+        "cairn_db_pool_waiting",
+        "gauge",
+        "Requests waiting for a database connection.",
+    );
+    let _ = writeln!(out, "cairn_db_pool_waiting {}", st.waiting);
+
+    if let Some(index) = &app.search {
+        family(
+            &mut out,
+            "cairn_search_documents",
+            "gauge",
+            "Documents in this node's search index.",
+        );
+        let _ = writeln!(out, "cairn_search_documents {}", index.doc_count());
+        family(
+            &mut out,
+            "cairn_search_journal_position",
+            "gauge",
+            "Index journal entry this node's index has applied.",
+        );
+        let _ = writeln!(out, "cairn_search_journal_position {}", index.position());
+        if let Ok(db) = app.pool.get().await {
+            if let Ok(r) =
+                crate::db::query_one(&db, "SELECT coalesce(max(seq), 0) FROM index_journal", &[])
+                    .await
+            {
+                let head: i64 = r.get(0);
+                family(
+                    &mut out,
+                    "cairn_search_journal_lag",
+                    "gauge",
+                    "Journal entries not yet applied by this node.",
+                );
+                let _ = writeln!(
+                    out,
+                    "cairn_search_journal_lag {}",
+                    (head - index.position()).max(0)
+                );
+            }
+        }
+    }
+
+    let reg = app.plugins.registry();
+    family(
+        &mut out,
+        "cairn_plugins",
+        "gauge",
+        "Installed plugins by state on this node.",
+    );
+    let disabled = reg.rows.iter().filter(|r| !r.enabled).count();
+    let _ = writeln!(
+        out,
+        "cairn_plugins{{state=\"loaded\"}} {}",
+        reg.loaded.len()
+    );
+    let _ = writeln!(
+        out,
+        "cairn_plugins{{state=\"failed\"}} {}",
+        reg.failed.len()
+    );
+    let _ = writeln!(out, "cairn_plugins{{state=\"disabled\"}} {disabled}");
+    family(
+        &mut out,
+        "cairn_plugin_registry_generation",
+        "gauge",
+        "Plugin registry generation this node runs.",
+    );
+    let _ = writeln!(out, "cairn_plugin_registry_generation {}", reg.generation);
+    let rows: Vec<_> = reg
+        .rows
+        .iter()
+        .map(|r| (label(&r.id), label(&r.hash), app.plugins.metrics(&r.id)))
+        .collect();
+    family(
+        &mut out,
+        "cairn_plugin_info",
+        "gauge",
+        "The component each plugin runs (by SHA-256).",
+    );
+    for (id, hash, _) in &rows {
+        let _ = writeln!(
+            out,
+            "cairn_plugin_info{{plugin=\"{id}\",hash=\"{hash}\"}} 1"
+        );
+    }
+    family(
+        &mut out,
+        "cairn_plugin_calls_total",
+        "counter",
+        "Plugin calls on this node.",
+    );
+    for (id, _, m) in &rows {
+        let _ = writeln!(
+            out,
+            "cairn_plugin_calls_total{{plugin=\"{id}\"}} {}",
+            m.calls.load(Relaxed)
+        );
+    }
+    family(
+        &mut out,
+        "cairn_plugin_failures_total",
+        "counter",
+        "Plugin calls that failed (trap, timeout, limits, errors).",
+    );
+    for (id, _, m) in &rows {
+        let _ = writeln!(
+            out,
+            "cairn_plugin_failures_total{{plugin=\"{id}\"}} {}",
+            m.failures.load(Relaxed)
+        );
+    }
+    family(
+        &mut out,
+        "cairn_plugin_call_seconds_total",
+        "counter",
+        "Time spent in plugin calls.",
+    );
+    for (id, _, m) in &rows {
+        let _ = writeln!(
+            out,
+            "cairn_plugin_call_seconds_total{{plugin=\"{id}\"}} {:.6}",
+            m.nanos.load(Relaxed) as f64 / 1e9
+        );
+    }
+    family(
+        &mut out,
+        "cairn_plugin_cache_hits_total",
+        "counter",
+        "Macro outputs served from the cache.",
+    );
+    for (id, _, m) in &rows {
+        let _ = writeln!(
+            out,
+            "cairn_plugin_cache_hits_total{{plugin=\"{id}\"}} {}",
+            m.cache_hits.load(Relaxed)
+        );
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
+        .into_response()
+}
