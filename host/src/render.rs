@@ -295,6 +295,7 @@ impl Renderer {
             Some(c),
             &refs,
             &mut visiting,
+            false,
         )
         .await?;
         let part = self.plugin_part(&refs);
@@ -361,7 +362,17 @@ impl Renderer {
         if let Some(p) = page {
             visiting.insert(p.id);
         }
-        let resolved = resolve(self, db, viewer, space_key, page, &refs, &mut visiting).await?;
+        let resolved = resolve(
+            self,
+            db,
+            viewer,
+            space_key,
+            page,
+            &refs,
+            &mut visiting,
+            false,
+        )
+        .await?;
         let part = self.plugin_part(&refs);
         let page_ctx = PageContext {
             page_id: page.map(|p| p.id),
@@ -465,6 +476,7 @@ fn resolve<'a, D: GenericClient>(
     page: Option<&'a Content>,
     refs: &'a References,
     visiting: &'a mut HashSet<i64>,
+    nested: bool,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Resolved>> + Send + 'a>> {
     boxed(async move {
         let mut res = Resolved {
@@ -555,11 +567,15 @@ fn resolve<'a, D: GenericClient>(
         }
         for m in &refs.macros {
             let name = m.name.to_ascii_lowercase();
+            // At the top level plugins render the macros they provide; an
+            // included page is rendered here by the host (no plugin calls in
+            // this async context), so its macros are resolved by the host.
             if !HOST_MACROS.contains(&name.as_str())
-                || renderer
-                    .plugins
-                    .as_ref()
-                    .is_some_and(|p| p.registry().provides(&name))
+                || (!nested
+                    && renderer
+                        .plugins
+                        .as_ref()
+                        .is_some_and(|p| p.registry().provides(&name)))
             {
                 continue;
             }
@@ -772,6 +788,7 @@ async fn host_macro<D: GenericClient>(
                 Some(&t),
                 &refs,
                 visiting,
+                true,
             )
             .await;
             visiting.remove(&t.id);

@@ -539,6 +539,25 @@ async fn first_party_macros_render_from_storage_format() {
         }
     }
     assert!(n >= 60, "only {n} cases");
+
+    // An included page's macros render too (the host renders includes).
+    let lister = admin
+        .create_page("CASE", "Lister", "<ac:structured-macro ac:name=\"children\"/><ac:structured-macro ac:name=\"status\"><ac:parameter ac:name=\"title\">Inner</ac:parameter></ac:structured-macro>", None)
+        .await;
+    admin
+        .create_page("CASE", "Listed", "<p>l</p>", Some(lister))
+        .await;
+    let include = "<ac:structured-macro ac:name=\"include\"><ac:parameter ac:name=\"\"><ac:link><ri:page ri:content-title=\"Lister\"/></ac:link></ac:parameter></ac:structured-macro>";
+    let html = node
+        .state
+        .renderer
+        .render_source(&db, &viewer, "CASE", Some(&case_page), include)
+        .await
+        .unwrap()
+        .html;
+    assert!(html.contains(">Listed</a>"), "{html}");
+    assert!(html.contains("Inner"), "{html}");
+    assert!(!html.contains("macro-unavailable"), "{html}");
     assert!(
         failures.is_empty(),
         "{} of {n} cases failed:\n{}",
