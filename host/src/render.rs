@@ -468,6 +468,7 @@ fn boxed<'a, T>(
 }
 
 /// Resolves every reference of a body for the viewer.
+#[allow(clippy::too_many_arguments)]
 fn resolve<'a, D: GenericClient>(
     renderer: &'a Renderer,
     db: &'a D,
