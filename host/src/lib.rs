@@ -58,11 +58,13 @@ pub const DEFAULT_MAX_ATTACHMENT: u64 = 100 * 1024 * 1024;
 impl AppState {
     pub fn new(pool: deadpool_postgres::Pool, shared_home: PathBuf) -> AppState {
         let plugins = plugins::Plugins::new(pool.clone(), &shared_home);
+        let renderer = render::Renderer::default();
+        plugins.set_renderer(renderer.clone());
         AppState {
             pool,
             readiness: status::Readiness::default(),
             basic_cache: auth::BasicCache::default(),
-            renderer: render::Renderer::default().with_plugins(plugins.clone()),
+            renderer: renderer.with_plugins(plugins.clone()),
             plugins,
             files: attach::Store::new(&shared_home, DEFAULT_MAX_ATTACHMENT),
             site_title: "Cairn".into(),

@@ -152,6 +152,110 @@ pub fn render_with_plugins(
     render_blocking(body, &res, Some((plugins, registry, viewer, page)))
 }
 
+thread_local! {
+    /// Pages being rendered on this thread, outermost first (include cycles).
+    static RENDERING: std::cell::RefCell<Vec<i64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+struct RenderingGuard(bool);
+impl RenderingGuard {
+    fn push(id: Option<i64>) -> RenderingGuard {
+        match id {
+            Some(id) => {
+                RENDERING.with(|r| r.borrow_mut().push(id));
+                RenderingGuard(true)
+            }
+            None => RenderingGuard(false),
+        }
+    }
+}
+impl Drop for RenderingGuard {
+    fn drop(&mut self) {
+        if self.0 {
+            RENDERING.with(|r| r.borrow_mut().pop());
+        }
+    }
+}
+
+/// Renders page `id` (or its excerpt) as `viewer` for a plugin's
+/// `render-page`/`render-excerpt` call: on the blocking thread of the page
+/// that includes it, with plugins, refusing cycles and deep nesting.
+pub fn render_included(
+    plugins: &Plugins,
+    handle: &tokio::runtime::Handle,
+    viewer: &Viewer,
+    id: i64,
+    excerpt: Option<&str>,
+) -> std::result::Result<String, String> {
+    let chain = RENDERING.with(|r| r.borrow().clone());
+    if chain.contains(&id) {
+        return Err("the page includes itself (directly or through other pages)".into());
+    }
+    if chain.len() > MAX_INCLUDE_DEPTH {
+        return Err(format!("includes nest more than {MAX_INCLUDE_DEPTH} deep"));
+    }
+    let renderer = plugins
+        .renderer()
+        .ok_or_else(|| "pages cannot be rendered here".to_string())?;
+    let missing = || "the page does not exist or you may not view it".to_string();
+    let (c, body, resolved) = handle.block_on(async {
+        let db = plugins.pool().get().await.map_err(|e| e.to_string())?;
+        let c = match content::get(&db, viewer, id).await {
+            Ok(c)
+                if c.status == "current"
+                    && matches!(c.content_type, ContentType::Page | ContentType::BlogPost) =>
+            {
+                c
+            }
+            Ok(_) | Err(Error::NotFound(_)) | Err(Error::Forbidden(_)) => return Err(missing()),
+            Err(e) => return Err(e.to_string()),
+        };
+        let body = match excerpt {
+            None => c.body.clone(),
+            Some(name) => {
+                let refs = renderer.references(&c).map_err(|e| e.to_string())?;
+                let want = Some(name.trim()).filter(|n| !n.is_empty());
+                let ex = refs.macros.iter().find(|x| {
+                    x.name.eq_ignore_ascii_case("excerpt")
+                        && (want.is_none() || param(x, "name") == want)
+                });
+                match ex.map(|x| &x.body) {
+                    Some(MacroBody::Rich(b)) => b.clone(),
+                    _ => return Err("the page has no such excerpt".into()),
+                }
+            }
+        };
+        let refs = cairn_render::references(&body).map_err(|e| e.to_string())?;
+        let mut visiting: HashSet<i64> = chain.iter().copied().collect();
+        visiting.insert(id);
+        let resolved = resolve(
+            renderer,
+            &db,
+            viewer,
+            &c.space_key,
+            Some(&c),
+            &refs,
+            &mut visiting,
+            false,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        Ok((c, body, resolved))
+    })?;
+    let registry = plugins.registry();
+    let page = PageContext {
+        page_id: Some(c.id),
+        title: c.title.clone(),
+        page_type: c.content_type.as_str().to_string(),
+        space_key: c.space_key.clone(),
+        version: c.version,
+        target: crate::plugins::OutputTarget::View,
+    };
+    render_blocking(&body, &resolved, Some((plugins, &registry, viewer, &page)))
+        .map(|r| r.html)
+        .map_err(|e| e.to_string())
+}
+
 /// Renders `body`, calling plugins for the macros they provide. Plugins get
 /// the page's headings, found by a first pass that skips plugin calls.
 fn render_blocking(
@@ -162,6 +266,7 @@ fn render_blocking(
     let Some((plugins, registry, viewer, page)) = plugins else {
         return cairn_render::render(body, res);
     };
+    let _rendering = RenderingGuard::push(page.page_id);
     let mut ctx = WithPlugins {
         res,
         plugins,

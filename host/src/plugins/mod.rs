@@ -255,6 +255,9 @@ struct Inner {
     outputs: quick_cache::sync::Cache<u64, Arc<String>>,
     reload: tokio::sync::Mutex<()>,
     base_url: RwLock<String>,
+    /// The node's renderer (without this handle, so no cycle) for
+    /// capabilities that render pages.
+    renderer: std::sync::OnceLock<crate::render::Renderer>,
 }
 
 /// Where a macro is rendered, as the host knows it.
@@ -284,8 +287,22 @@ impl Plugins {
                 outputs: quick_cache::sync::Cache::new(20_000),
                 reload: tokio::sync::Mutex::new(()),
                 base_url: RwLock::new(String::new()),
+                renderer: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// The renderer capabilities use to render included pages.
+    pub fn set_renderer(&self, renderer: crate::render::Renderer) {
+        let _ = self.inner.renderer.set(renderer);
+    }
+
+    pub fn renderer(&self) -> Option<&crate::render::Renderer> {
+        self.inner.renderer.get()
+    }
+
+    pub fn pool(&self) -> &deadpool_postgres::Pool {
+        &self.inner.pool
     }
 
     /// Compiled components are cached under `local_home/plugin-cache`.
@@ -611,6 +628,7 @@ impl Plugins {
             handle: tokio::runtime::Handle::try_current().ok(),
             config: l.config.clone(),
             log: self.log(&l.row.id),
+            plugins: Some(self.clone()),
         });
         self.inner.runtime.call(&l.pre, l.row.limits(), env, f)
     }
@@ -653,7 +671,19 @@ impl Plugins {
             params: call
                 .params
                 .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
+                // A page link is given as "SPACE:Title", always qualified
+                // (except Confluence's "@self", "@parent", "@home" …).
+                .map(|(k, v)| match call.param_pages.get(k) {
+                    Some(r) if !r.title.starts_with('@') => (
+                        k.clone(),
+                        format!(
+                            "{}:{}",
+                            r.space_key.as_deref().unwrap_or(&page.space_key),
+                            r.title
+                        ),
+                    ),
+                    _ => (k.clone(), v.clone()),
+                })
                 .collect(),
             body_kind,
             body,

@@ -48,6 +48,32 @@ pub const DEFAULT_MAX_INSTANCES: u32 = 16;
 /// Memory reset by zeroing rather than by returning it to the kernel: a
 /// fresh instance then reuses warm pages without page faults or TLB flushes.
 const KEEP_RESIDENT: usize = 2 << 20;
+/// Plugin calls one top-level call may nest (include macros render pages).
+pub const MAX_NESTING: u32 = 4;
+
+thread_local! {
+    /// Plugin calls running on this thread (nested calls take no new slot:
+    /// their caller already holds one, and waiting would deadlock).
+    static DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+struct DepthGuard;
+impl DepthGuard {
+    fn enter() -> (DepthGuard, u32) {
+        let d = DEPTH.with(|c| {
+            let d = c.get();
+            c.set(d + 1);
+            d
+        });
+        (DepthGuard, d)
+    }
+}
+impl Drop for DepthGuard {
+    fn drop(&mut self) {
+        DEPTH.with(|c| c.set(c.get().saturating_sub(1)));
+    }
+}
+
 /// Epoch tick: the deadline's resolution.
 const TICK: Duration = Duration::from_millis(1);
 
@@ -147,12 +173,15 @@ impl Runtime {
         let mut pool = PoolingAllocationConfig::default();
         // One component instance per call; a Rust component has a handful of
         // core instances, an interpreter-based one (Python, JS) more.
-        pool.total_component_instances(n)
-            .total_core_instances(n * 32)
+        // Includes nest plugin calls (a call renders another page whose
+        // macros are calls): each slot may hold a chain of MAX_NESTING.
+        let total = n * MAX_NESTING;
+        pool.total_component_instances(total)
+            .total_core_instances(total * 32)
             .max_core_instances_per_component(32)
-            .total_memories(n * 4)
+            .total_memories(total * 4)
             .max_memories_per_component(4)
-            .total_tables(n * 16)
+            .total_tables(total * 16)
             .max_tables_per_component(16)
             .max_memory_size((MAX_MEMORY_MIB as usize) << 20)
             .max_unused_warm_slots(n)
@@ -367,7 +396,13 @@ impl Runtime {
         env: Arc<CallEnv>,
         f: impl FnOnce(&mut Store<HostState>, &Instance) -> wasmtime::Result<R>,
     ) -> Result<R, Failure> {
-        let _slot = self.slots.acquire();
+        let (_depth, depth) = DepthGuard::enter();
+        if depth >= MAX_NESTING {
+            return Err(Failure::Host(format!(
+                "plugin calls nest more than {MAX_NESTING} deep"
+            )));
+        }
+        let _slot = (depth == 0).then(|| self.slots.acquire());
         let mut wasi = WasiCtx::builder();
         wasi.wall_clock(FrozenWallClock)
             .monotonic_clock(FrozenMonotonicClock);
@@ -470,6 +505,8 @@ pub struct CallEnv {
     pub handle: Option<tokio::runtime::Handle>,
     pub config: Arc<BTreeMap<String, String>>,
     pub log: Arc<super::PluginLog>,
+    /// For capabilities that render pages (includes).
+    pub plugins: Option<super::Plugins>,
 }
 
 pub struct Limiter {

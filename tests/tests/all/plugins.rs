@@ -558,6 +558,71 @@ async fn first_party_macros_render_from_storage_format() {
     assert!(html.contains(">Listed</a>"), "{html}");
     assert!(html.contains("Inner"), "{html}");
     assert!(!html.contains("macro-unavailable"), "{html}");
+    assert!(!html.contains("macro-error"), "{html}");
+
+    // Cycles, restricted pages and excerpts.
+    let inc = |title: &str| {
+        format!("<ac:structured-macro ac:name=\"include\"><ac:parameter ac:name=\"\"><ac:link><ri:page ri:content-title=\"{title}\"/></ac:link></ac:parameter></ac:structured-macro>")
+    };
+    admin
+        .create_page(
+            "CASE",
+            "Loop A",
+            &format!("<p>in A</p>{}", inc("Loop B")),
+            None,
+        )
+        .await;
+    let loop_b = admin
+        .create_page(
+            "CASE",
+            "Loop B",
+            &format!("<p>in B</p>{}", inc("Loop A")),
+            None,
+        )
+        .await;
+    let b_page = cairn::content::get(&db, &viewer, loop_b).await.unwrap();
+    let html = node
+        .state
+        .renderer
+        .render_content(&db, &viewer, &b_page)
+        .await
+        .unwrap()
+        .html
+        .clone();
+    assert!(html.contains("in A") && html.contains("in B"), "{html}");
+    assert!(html.contains("includes itself"), "{html}");
+    let html = node
+        .state
+        .renderer
+        .render_source(&db, &viewer, "CASE", Some(&case_page), &inc("Secret"))
+        .await
+        .unwrap()
+        .html;
+    assert!(
+        html.contains("does not exist or you may not view it"),
+        "{html}"
+    );
+    assert!(!html.contains("<p>s</p>"), "{html}");
+    admin
+        .create_page(
+            "CASE",
+            "Has Excerpt",
+            "<p>before</p><ac:structured-macro ac:name=\"excerpt\"><ac:parameter ac:name=\"name\">short</ac:parameter><ac:rich-text-body><p>The <strong>gist</strong>.</p></ac:rich-text-body></ac:structured-macro>",
+            None,
+        )
+        .await;
+    let html = node
+        .state
+        .renderer
+        .render_source(&db, &viewer, "CASE", Some(&case_page), "<ac:structured-macro ac:name=\"excerpt-include\"><ac:parameter ac:name=\"\"><ac:link><ri:page ri:space-key=\"CASE\" ri:content-title=\"Has Excerpt\"/></ac:link></ac:parameter><ac:parameter ac:name=\"name\">short</ac:parameter></ac:structured-macro>")
+        .await
+        .unwrap()
+        .html;
+    assert!(
+        html.contains("excerpt-include") && html.contains("<strong>gist</strong>"),
+        "{html}"
+    );
+    assert!(!html.contains("before"), "{html}");
     assert!(
         failures.is_empty(),
         "{} of {n} cases failed:\n{}",

@@ -91,6 +91,27 @@ fn upper_all(v: &[String]) -> Vec<String> {
         .collect()
 }
 
+impl HostState {
+    fn render_included(
+        &mut self,
+        id: i64,
+        excerpt: Option<String>,
+    ) -> wasmtime::Result<Result<String, String>> {
+        self.tick()?;
+        let (Some(plugins), Some(handle)) = (self.env.plugins.clone(), self.env.handle.clone())
+        else {
+            return Ok(Err("pages cannot be rendered here".into()));
+        };
+        Ok(crate::render::render_included(
+            &plugins,
+            &handle,
+            &self.env.viewer,
+            id,
+            excerpt.as_deref(),
+        ))
+    }
+}
+
 impl Host for HostState {
     fn get(&mut self, id: i64) -> wasmtime::Result<Option<Page>> {
         self.db(
@@ -201,6 +222,18 @@ impl Host for HostState {
             let list = content::get_many(db, viewer, &ids).await?;
             Ok(list.iter().map(summary).collect())
         })
+    }
+
+    fn render_page(&mut self, id: i64) -> wasmtime::Result<Result<String, String>> {
+        self.render_included(id, None)
+    }
+
+    fn render_excerpt(
+        &mut self,
+        id: i64,
+        name: String,
+    ) -> wasmtime::Result<Result<String, String>> {
+        self.render_included(id, Some(name))
     }
 
     fn recently_updated(
