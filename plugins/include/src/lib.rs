@@ -12,12 +12,14 @@ struct Include;
 fn target(value: &str, current_space: &str) -> (String, String) {
     let is_key = |k: &str| {
         !k.is_empty()
-            && (k.strip_prefix('~').is_some_and(|u| !u.is_empty() && !u.contains(' '))
-                || k.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()))
+            && (k
+                .strip_prefix('~')
+                .is_some_and(|u| !u.is_empty() && !u.contains(' '))
+                || k.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()))
     };
     match value.split_once(':') {
-        Some((space, title)) if is_key(space) && !title.is_empty() =>
-        {
+        Some((space, title)) if is_key(space) && !title.is_empty() => {
             (space.to_string(), title.to_string())
         }
         _ => (current_space.to_string(), value.to_string()),
@@ -51,7 +53,10 @@ impl Macros for Include {
     }
 
     fn render(call: MacroCall, ctx: RenderContext) -> Result<String, RenderError> {
-        let Some(value) = call.param_nonempty("").or_else(|| call.param_nonempty("page")) else {
+        let Some(value) = call
+            .param_nonempty("")
+            .or_else(|| call.param_nonempty("page"))
+        else {
             return Err(RenderError::InvalidParameter((
                 String::new(),
                 "name the page to include".into(),
@@ -71,7 +76,9 @@ impl Macros for Include {
         let name = call.param_nonempty("name").unwrap_or("");
         let html = content::render_excerpt(id, name).map_err(RenderError::NotFound)?;
         if call.flag("nopanel") {
-            Ok(format!("<div class=\"include excerpt-include\">{html}</div>"))
+            Ok(format!(
+                "<div class=\"include excerpt-include\">{html}</div>"
+            ))
         } else {
             Ok(format!(
                 "<div class=\"panel excerpt-include\"><div class=\"panel-body\">{html}</div></div>"
@@ -96,8 +103,14 @@ mod tests {
 
     #[test]
     fn targets() {
-        assert_eq!(super::target("DEV:Intro", "X"), ("DEV".into(), "Intro".into()));
+        assert_eq!(
+            super::target("DEV:Intro", "X"),
+            ("DEV".into(), "Intro".into())
+        );
         assert_eq!(super::target("Intro", "X"), ("X".into(), "Intro".into()));
-        assert_eq!(super::target("Re: a talk", "X"), ("X".into(), "Re: a talk".into()));
+        assert_eq!(
+            super::target("Re: a talk", "X"),
+            ("X".into(), "Re: a talk".into())
+        );
     }
 }
