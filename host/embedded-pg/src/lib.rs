@@ -367,7 +367,9 @@ fn stop_now(data_dir: &Path, pid: i32) {
     }
     let deadline = Instant::now() + DROP_STOP_TIMEOUT;
     while Instant::now() < deadline {
-        if !ours(pid_file::read(data_dir).ok().flatten()) {
+        // The postmaster removes its pid file shortly before it exits: wait
+        // for the process itself, so "dropped" means "gone".
+        if pid_file::process_state(pid, data_dir) != ProcessState::Postgres {
             tracing::info!(pid, "stopped the embedded PostgreSQL");
             return;
         }
