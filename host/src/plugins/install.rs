@@ -180,7 +180,7 @@ impl Plugins {
         } else {
             "installed"
         };
-        history(
+        record_change(
             &tx,
             &row.id,
             action,
@@ -190,7 +190,6 @@ impl Plugins {
             actor_id(viewer),
         )
         .await?;
-        bump(&tx).await?;
         tx.commit().await?;
         drop(db);
         self.reload(false).await?;
@@ -292,7 +291,7 @@ impl Plugins {
         )
         .await?;
         let action = if enabled { "enabled" } else { "disabled" };
-        history(
+        record_change(
             &tx,
             id,
             action,
@@ -302,7 +301,6 @@ impl Plugins {
             actor_id(viewer),
         )
         .await?;
-        bump(&tx).await?;
         tx.commit().await?;
         drop(db);
         self.reload(false).await
@@ -316,7 +314,7 @@ impl Plugins {
         let tx = db.transaction().await?;
         let row = lock_row(&tx, id).await?;
         crate::db::execute(&tx, "DELETE FROM plugins WHERE id = $1", &[&id]).await?;
-        history(
+        record_change(
             &tx,
             id,
             "removed",
@@ -326,7 +324,6 @@ impl Plugins {
             actor_id(viewer),
         )
         .await?;
-        bump(&tx).await?;
         let still_used = crate::db::query_opt(
             &tx,
             "SELECT 1 FROM plugins WHERE component_hash = $1",
@@ -367,7 +364,7 @@ impl Plugins {
             &[&id, &json, &actor_id(viewer)],
         )
         .await?;
-        history(
+        record_change(
             &tx,
             id,
             "configured",
@@ -377,7 +374,6 @@ impl Plugins {
             actor_id(viewer),
         )
         .await?;
-        bump(&tx).await?;
         tx.commit().await?;
         drop(db);
         self.reload(false).await
@@ -416,7 +412,7 @@ impl Plugins {
             &[&id, &t, &m, &actor_id(viewer)],
         )
         .await?;
-        history(
+        record_change(
             &tx,
             id,
             "limits",
@@ -426,7 +422,6 @@ impl Plugins {
             actor_id(viewer),
         )
         .await?;
-        bump(&tx).await?;
         tx.commit().await?;
         drop(db);
         self.reload(false).await
@@ -498,17 +493,9 @@ async fn lock_row(db: &impl GenericClient, id: &str) -> Result<PluginRow> {
     PluginRow::from_row(&r)
 }
 
-async fn bump(db: &impl GenericClient) -> Result<()> {
-    crate::db::execute(
-        db,
-        "UPDATE plugin_generation SET generation = generation + 1",
-        &[],
-    )
-    .await?;
-    Ok(())
-}
-
-async fn history(
+/// Every registry change: its audit-trail entry and the generation bump
+/// that makes every node reload (in the change's transaction).
+async fn record_change(
     db: &impl GenericClient,
     id: &str,
     action: &str,
@@ -522,6 +509,12 @@ async fn history(
         "INSERT INTO plugin_history (plugin_id, action, version, component_hash, detail, actor_id)
          VALUES ($1, $2, $3, $4, $5, $6)",
         &[&id, &action, &version, &hash, &detail, &actor],
+    )
+    .await?;
+    crate::db::execute(
+        db,
+        "UPDATE plugin_generation SET generation = generation + 1",
+        &[],
     )
     .await?;
     Ok(())
