@@ -25,7 +25,7 @@ use crate::perms::{SpacePerm, Viewer};
 pub struct Store {
     shared_home: PathBuf,
     root: PathBuf,
-    pub max_size: u64,
+    max_size: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,8 +39,18 @@ impl Store {
         Store {
             shared_home: shared_home.to_owned(),
             root: shared_home.join("attachments"),
-            max_size,
+            max_size: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(max_size)),
         }
+    }
+
+    /// Largest accepted attachment, in bytes (a live setting).
+    pub fn max_size(&self) -> u64 {
+        self.max_size.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_max_size(&self, bytes: u64) {
+        self.max_size
+            .store(bytes, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn shared_home(&self) -> &Path {
@@ -106,14 +116,14 @@ impl Store {
             .map_err(|e| Error::Internal(format!("cannot create {}: {e}", tmp.display())))?;
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
+        let limit = self.max_size();
         while let Some(chunk) = data.next().await {
             let chunk =
                 chunk.map_err(|e| Error::BadRequest(format!("the upload was interrupted: {e}")))?;
             size += chunk.len() as u64;
-            if size > self.max_size {
+            if size > limit {
                 return Err(Error::TooLarge(format!(
-                    "the file is larger than the attachment size limit of {} bytes",
-                    self.max_size
+                    "the file is larger than the attachment size limit of {limit} bytes"
                 )));
             }
             hasher.update(&chunk);

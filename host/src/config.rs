@@ -36,6 +36,7 @@ struct FileConfig {
     rest_rate_limit: Option<String>,
     index_snapshot_interval: Option<String>,
     builtin_plugins: Option<PathBuf>,
+    lease_ttl: Option<String>,
 }
 
 /// The resolved configuration of one node.
@@ -63,6 +64,10 @@ pub struct Config {
     /// Directory of first-party plugins (`*/cairn-plugin.toml` with built
     /// components) installed or upgraded at start (`CAIRN_BUILTIN_PLUGINS`).
     pub builtin_plugins: Option<PathBuf>,
+    /// TTL of this node's etcd lease (`CAIRN_LEASE_TTL`: seconds, 2-60,
+    /// e.g. `5` or `5s`; default 5). A node cut off from etcd stops writing
+    /// one second before it; members notice a dead node within it.
+    pub lease_ttl: std::time::Duration,
 }
 
 impl Config {
@@ -110,6 +115,7 @@ impl Config {
                 "CAIRN_REST_RATE_LIMIT" => fc.rest_rate_limit = Some(v.clone()),
                 "CAIRN_INDEX_SNAPSHOT_INTERVAL" => fc.index_snapshot_interval = Some(v.clone()),
                 "CAIRN_BUILTIN_PLUGINS" => fc.builtin_plugins = Some(v.into()),
+                "CAIRN_LEASE_TTL" => fc.lease_ttl = Some(v.clone()),
                 _ => {}
             }
         }
@@ -215,7 +221,23 @@ impl Config {
             })?,
         };
 
+        let lease_ttl = match fc.lease_ttl {
+            None => std::time::Duration::from_secs(5),
+            Some(t) => t
+                .trim()
+                .trim_end_matches('s')
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (2..=60).contains(n))
+                .map(std::time::Duration::from_secs)
+                .ok_or_else(|| ConfigError::Invalid {
+                    key: "CAIRN_LEASE_TTL",
+                    reason: format!("{t:?} is not a number of seconds from 2 to 60"),
+                })?,
+        };
+
         Ok(Config {
+            lease_ttl,
             builtin_plugins: fc.builtin_plugins.filter(|p| !p.as_os_str().is_empty()),
             index_snapshot_interval,
             rest_rate_limit,
@@ -294,6 +316,7 @@ mod tests {
             ("CAIRN_MAX_ATTACHMENT_SIZE", "lots"),
             ("CAIRN_REST_RATE_LIMIT", "fast"),
             ("CAIRN_INDEX_SNAPSHOT_INTERVAL", "often"),
+            ("CAIRN_LEASE_TTL", "1"),
         ] {
             let err = Config::from_sources(None, &env(&[(k, v)])).unwrap_err();
             assert!(err.to_string().contains(k), "{k}: {err}");

@@ -32,7 +32,26 @@ pub enum DbError {
 /// # Errors
 /// When the URL cannot be parsed or the pool cannot be built.
 pub fn pool(url: &str, size: usize) -> Result<Pool, DbError> {
-    let pg: tokio_postgres::Config = url.parse().map_err(DbError::Connect)?;
+    pool_for_node(url, size, None)
+}
+
+/// A pool whose connections identify `fenced_node` to the database, so
+/// every write they commit is checked against that node's cluster
+/// membership (the fence of migration V6).
+///
+/// # Errors
+/// See [`pool`].
+pub fn pool_for_node(url: &str, size: usize, fenced_node: Option<&str>) -> Result<Pool, DbError> {
+    let mut pg: tokio_postgres::Config = url.parse().map_err(DbError::Connect)?;
+    if let Some(node) = fenced_node {
+        // Node ids are letters, digits, '-', '_' and '.' (checked by the
+        // configuration), so they need no quoting here.
+        let opts = format!(
+            "{} -c cairn.node_id={node}",
+            pg.get_options().unwrap_or_default()
+        );
+        pg.options(opts.trim());
+    }
     let mgr = Manager::from_config(
         pg,
         tokio_postgres::NoTls,

@@ -51,6 +51,7 @@ impl Error {
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             Error::Db(e) if is_unique_violation(e) => StatusCode::CONFLICT,
+            Error::Db(e) if is_fenced(e) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Db(_) | Error::Pool(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -62,6 +63,7 @@ impl Error {
                 "the change conflicts with another change made at the same time; reload and retry"
                     .into()
             }
+            Error::Db(e) if is_fenced(e) => crate::cluster::FENCED_MESSAGE.into(),
             Error::Db(_) | Error::Pool(_) | Error::Internal(_) => {
                 "internal error; the details are in the node's log".into()
             }
@@ -74,7 +76,9 @@ impl Error {
     }
 
     pub(crate) fn log_if_internal(&self) {
-        if self.status().is_server_error()
+        if matches!(self, Error::Db(e) if is_fenced(e)) {
+            tracing::warn!(error = %self, "write refused by the fence");
+        } else if self.status().is_server_error()
             && !matches!(self, Error::Unavailable(_) | Error::NotImplemented(_))
         {
             tracing::error!(error = %self, "request failed");
@@ -94,18 +98,29 @@ fn db_detail(e: &tokio_postgres::Error) -> String {
     }
 }
 
+/// The database refused a write because this node's cluster membership
+/// lapsed (the fence of migration V6).
+pub fn is_fenced(e: &tokio_postgres::Error) -> bool {
+    e.code().is_some_and(|c| c.code() == "CR001")
+}
+
 pub fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
 }
 
 /// Confluence's error envelope; clients read `message` and `reason`.
 pub fn envelope(status: StatusCode, message: &str) -> Response {
+    envelope_with(status, message, true)
+}
+
+/// [`envelope`] with Confluence's `allowedInReadOnlyMode` flag set as given.
+pub fn envelope_with(status: StatusCode, message: &str, allowed_in_read_only: bool) -> Response {
     let body = serde_json::json!({
         "statusCode": status.as_u16(),
         "data": {
             "authorized": !matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN),
             "valid": true,
-            "allowedInReadOnlyMode": true,
+            "allowedInReadOnlyMode": allowed_in_read_only,
             "errors": [],
             "successful": false,
         },

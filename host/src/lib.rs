@@ -5,6 +5,7 @@
 
 pub mod attach;
 pub mod auth;
+pub mod cluster;
 pub mod config;
 pub mod content;
 pub mod db;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub search: Option<std::sync::Arc<search::SearchIndex>>,
     /// WebAssembly plugins (the renderer holds the same handle).
     pub plugins: plugins::Plugins,
+    /// Membership, fencing, leadership and live settings (standalone by default).
+    pub cluster: cluster::Cluster,
 }
 
 /// REST calls per user: 50 a second, bursts of 500 (`CAIRN_REST_RATE_LIMIT`).
@@ -60,7 +63,14 @@ impl AppState {
         let plugins = plugins::Plugins::new(pool.clone(), &shared_home);
         let renderer = render::Renderer::default();
         plugins.set_renderer(renderer.clone());
+        let cluster = cluster::Cluster::standalone(
+            "local",
+            "http://127.0.0.1:8090",
+            pool.clone(),
+            cluster::Defaults::builtin(),
+        );
         AppState {
+            cluster,
             pool,
             readiness: status::Readiness::default(),
             basic_cache: auth::BasicCache::default(),
@@ -89,6 +99,10 @@ pub fn router(state: AppState) -> Router {
             ratelimit::layer,
         ))
         .layer(axum::middleware::from_fn(rest::xsrf_layer))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cluster::gate::layer,
+        ))
         // Uploads lift this on their own routes and enforce the attachment
         // limit while streaming.
         .layer(axum::extract::DefaultBodyLimit::max(8 * 1024 * 1024))
@@ -117,6 +131,36 @@ async fn log_request(
 }
 
 pub use axum::Router;
+
+impl AppState {
+    /// Applies live settings to this node as they change (within a second
+    /// of the change on any node). `log_level` is handed to `set_log_level`.
+    pub fn spawn_settings_applier(&self, set_log_level: Option<Box<dyn Fn(&str) + Send + Sync>>) {
+        let app = self.clone();
+        let mut rx = self.cluster.subscribe_settings();
+        tokio::spawn(async move {
+            let mut last_level = String::new();
+            loop {
+                let s = rx.borrow_and_update().clone();
+                app.rate_limiter.set(s.rest_rate_limit);
+                app.files.set_max_size(s.max_attachment_size);
+                plugins::runtime::set_default_limits(
+                    s.plugin_time_limit_ms,
+                    s.plugin_memory_limit_mb,
+                );
+                if s.log_level != last_level {
+                    if let Some(f) = &set_log_level {
+                        f(&s.log_level);
+                    }
+                    last_level = s.log_level.clone();
+                }
+                if rx.changed().await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+}
 
 /// Serves `app` on `listener` until the listener fails.
 ///

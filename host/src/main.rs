@@ -51,6 +51,59 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Live settings, applied by every node within a second (stored in etcd
+    /// in a cluster, in PostgreSQL standalone; every change is audited).
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// The cluster as etcd sees it.
+    Cluster {
+        #[command(subcommand)]
+        command: ClusterCommand,
+    },
+    /// This (or another) node's membership.
+    Node {
+        #[command(subcommand)]
+        command: NodeCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Every setting: its value, whether it is set or a default, and what it means.
+    List,
+    /// One setting's value.
+    Get { key: String },
+    /// Change a setting (validated first; e.g. `cairn config set access_mode read-only`).
+    Set { key: String, value: String },
+    /// Return a setting to its default.
+    Unset { key: String },
+    /// Recent changes: who, when, old and new values.
+    History {
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClusterCommand {
+    /// Nodes, their state and figures, and the leader.
+    Status,
+}
+
+#[derive(Subcommand)]
+enum NodeCommand {
+    /// Drain a node: it reports MAINTENANCE so load balancers stop sending
+    /// it work, finishes running requests, hands over leadership, leaves the
+    /// cluster and exits. Waits until it has left.
+    Drain {
+        /// The node to drain (default: this configuration's CAIRN_NODE_ID).
+        node: Option<String>,
+        /// Give up waiting after this many seconds.
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -103,12 +156,25 @@ enum UserCommand {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
+    use tracing_subscriber::prelude::*;
+    let (filter, log_reload) = tracing_subscriber::reload::Layer::new(
+        tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG").unwrap_or_else(|_| "info".into()),
+    );
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer())
         .init();
+    let set_log_level: Box<dyn Fn(&str) + Send + Sync> =
+        Box::new(
+            move |level: &str| match tracing_subscriber::EnvFilter::try_new(level) {
+                Ok(f) => {
+                    if log_reload.reload(f).is_ok() {
+                        tracing::info!(level, "log level changed");
+                    }
+                }
+                Err(e) => tracing::warn!(level, error = %e, "ignoring an invalid log level"),
+            },
+        );
     let cli = Cli::parse();
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
@@ -136,7 +202,10 @@ async fn main() -> anyhow::Result<()> {
             stop_embedded(pg).await;
             r?;
         }
-        Command::Serve => serve(config).await?,
+        Command::Serve => serve(config, set_log_level).await?,
+        Command::Config { command } => config_command(&config, command).await?,
+        Command::Cluster { command } => cluster_command(&config, command).await?,
+        Command::Node { command } => node_command(&config, command).await?,
         Command::Demo {
             admin,
             password_file,
@@ -400,40 +469,112 @@ async fn user_command(url: &str, cmd: UserCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(
+    config: Config,
+    set_log_level: Box<dyn Fn(&str) + Send + Sync>,
+) -> anyhow::Result<()> {
     for dir in [&config.local_home, &config.shared_home] {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let (url, pg) = database(&config).await?;
-    let pool = cairn::db::pool(&url, 16)?;
+    let clustered = !config.etcd_endpoints.is_empty();
+    // A clustered node's connections name it, so the database checks every
+    // write it commits against its membership.
+    let pool = cairn::db::pool_for_node(&url, 16, clustered.then_some(config.node_id.as_str()))?;
+    let defaults = cairn::cluster::Defaults::from_config(&config);
+    let cluster = if clustered {
+        // Joining needs the cluster tables.
+        cairn::db::migrate(&url).await?;
+        cairn::cluster::Cluster::join(&config, pool.clone(), defaults, config.lease_ttl)
+            .await
+            .context("cannot join the cluster")?
+    } else {
+        cairn::cluster::Cluster::standalone(
+            &config.node_id,
+            &config.base_url,
+            pool.clone(),
+            defaults,
+        )
+    };
     let mut state = cairn::AppState::new(pool.clone(), config.shared_home.clone());
+    state.cluster = cluster.clone();
     let search_index =
         cairn::search::SearchIndex::open_or_restore(&config.local_home, &config.shared_home)
             .map_err(|e| anyhow::anyhow!("cannot open the search index: {e}"))?;
     state.search = Some(search_index.clone());
     let state_files = state.files.clone();
-    state.files.max_size = config.max_attachment_size;
+    state.files.set_max_size(config.max_attachment_size);
     state.base_url = config.base_url.clone();
     state.rate_limiter.set(config.rest_rate_limit);
     state.node_id = config.node_id.clone();
     state.plugins.set_local_home(&config.local_home);
     state.plugins.set_base_url(&config.base_url);
+    state.spawn_settings_applier(Some(set_log_level));
+    {
+        let (index, plugins, pool) = (search_index.clone(), state.plugins.clone(), pool.clone());
+        let head = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+        let head2 = head.clone();
+        let pool2 = pool.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Ok(db) = pool2.get().await {
+                    if let Ok(r) = db
+                        .query_one("SELECT coalesce(max(seq), 0) FROM index_journal", &[])
+                        .await
+                    {
+                        head2.store(r.get(0), std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            }
+        });
+        cluster.set_figures(std::sync::Arc::new(move || {
+            let st = pool.status();
+            let (rss, cpu) = cairn::metrics::process_figures();
+            let pos = index.position();
+            cairn::cluster::Figures {
+                memory_rss_bytes: rss,
+                cpu_seconds: cpu,
+                load_average: cairn::metrics::load_average(),
+                db_pool_size: st.size,
+                db_pool_available: st.available,
+                db_pool_max: st.max_size,
+                index_docs: index.doc_count(),
+                index_position: pos,
+                index_lag: (head.load(std::sync::atomic::Ordering::Relaxed) - pos).max(0),
+                plugins: plugins
+                    .registry()
+                    .loaded
+                    .iter()
+                    .map(|(id, l)| (id.clone(), l.row.hash.clone()))
+                    .collect(),
+                ..Default::default()
+            }
+        }));
+    }
+    cluster.start();
     let plugins = state.plugins.clone();
     let builtin_plugins = config.builtin_plugins.clone();
     let readiness = state.readiness.clone();
+    let job_ctx = cairn::cluster::jobs::JobContext {
+        cluster: cluster.clone(),
+        pool: pool.clone(),
+        index: Some(search_index.clone()),
+        plugins: plugins.clone(),
+        shared_home: config.shared_home.clone(),
+    };
     let app = cairn::router(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
-    tracing::info!(listen = %config.listen, base_url = %config.base_url, node_id = %config.node_id, "cairn serving");
+    tracing::info!(listen = %config.listen, base_url = %config.base_url, node_id = %config.node_id, clustered, "cairn serving");
     let (index, pool2, files, node_id) = (
         search_index.clone(),
         pool.clone(),
         state_files,
         config.node_id.clone(),
     );
-    let (shared_home, snapshot_interval) =
-        (config.shared_home.clone(), config.index_snapshot_interval);
+    let cluster2 = cluster.clone();
     let migrate = tokio::spawn(async move {
         match cairn::db::migrate(&url).await {
             Ok(n) => tracing::info!(applied = n, "migrations done"),
@@ -453,7 +594,6 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             tracing::error!(error = %e, "plugin registry not loaded; retrying in the background");
         }
         plugins.spawn_watcher();
-        plugins.spawn_event_dispatcher();
         // The node serves once its index has caught up with the journal.
         let started = std::time::Instant::now();
         match pool2.get().await {
@@ -476,12 +616,29 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             Err(e) => tracing::error!(error = %e, "no database connection for the index catch-up"),
         }
         index.spawn_tailer(pool2.clone(), url, files, node_id);
-        index.spawn_snapshot_job(pool2, shared_home, snapshot_interval);
+        cairn::cluster::jobs::spawn(job_ctx);
         readiness.set_ready();
+        cluster2.set_ready();
     });
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    let cluster3 = cluster.clone();
+    let shutdown = async move {
+        tokio::select! {
+            () = shutdown_signal() => {
+                // Leave cleanly: members see us go at once instead of
+                // after the lease TTL, and leadership moves on.
+                if cluster3.is_clustered() && cluster3.state() != cairn::cluster::NodeState::Left {
+                    cluster3.drain().await;
+                }
+            }
+            () = cluster3.left() => tracing::info!("drained; exiting"),
+        }
+    };
+    let result = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     migrate.abort();
     stop_embedded(pg).await;
     result?;
@@ -505,4 +662,244 @@ async fn shutdown_signal() {
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutting down");
+}
+
+/// Who a command-line change is audited as.
+fn cli_actor() -> String {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let from_passwd = || {
+        std::fs::read_to_string("/etc/passwd").ok().and_then(|p| {
+            p.lines().find_map(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                (f.get(2) == Some(&uid.to_string().as_str())).then(|| f[0].to_owned())
+            })
+        })
+    };
+    let name = std::env::var("SUDO_USER")
+        .ok()
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(from_passwd)
+        .unwrap_or_else(|| format!("uid {uid}"));
+    format!("cli:{name}")
+}
+
+async fn config_command(config: &Config, cmd: ConfigCommand) -> anyhow::Result<()> {
+    use cairn::cluster::{settings, Settings, Store};
+    let (url, pg) = database(config).await?;
+    let r = async {
+        cairn::db::migrate(&url).await?;
+        let pool = cairn::db::pool(&url, 2)?;
+        let store = if config.etcd_endpoints.is_empty() {
+            Store::Pg(pool.clone())
+        } else {
+            Store::Etcd {
+                client: cairn::cluster::connect(
+                    &config.etcd_endpoints,
+                    std::time::Duration::from_secs(5),
+                )
+                .await?,
+                prefix: cairn::cluster::prefix_of(&config.cluster),
+            }
+        };
+        let fail = |e: cairn::error::Error| anyhow::anyhow!("{}", e.public_message());
+        let stored = store.load().await.map_err(fail)?;
+        let effective = Settings::resolve(
+            &cairn::cluster::Defaults::from_config(config),
+            stored.clone(),
+        );
+        match cmd {
+            ConfigCommand::List => {
+                for d in settings::DEFS {
+                    let origin = if stored.contains_key(d.key) {
+                        "set"
+                    } else {
+                        "default"
+                    };
+                    println!(
+                        "{} = {:?} ({origin})\n    {}",
+                        d.key,
+                        effective.text(d.key),
+                        d.help
+                    );
+                }
+            }
+            ConfigCommand::Get { key } => {
+                settings::def(&key).ok_or_else(|| {
+                    anyhow::anyhow!("unknown setting {key:?}; `cairn config list` shows them all")
+                })?;
+                println!("{}", effective.text(&key));
+            }
+            ConfigCommand::Set { key, value } => {
+                let (old, new) = store
+                    .set(&pool, &key, Some(&value), &cli_actor(), &config.node_id)
+                    .await
+                    .map_err(fail)?;
+                println!(
+                    "{key}: {} -> {}; every node applies it within a second",
+                    old.unwrap_or_else(|| "(default)".into()),
+                    new.unwrap_or_default()
+                );
+            }
+            ConfigCommand::Unset { key } => {
+                let (old, _) = store
+                    .set(&pool, &key, None, &cli_actor(), &config.node_id)
+                    .await
+                    .map_err(fail)?;
+                println!(
+                    "{key}: {} -> (default {:?})",
+                    old.unwrap_or_else(|| "(default)".into()),
+                    effective.defaults.get(&key).cloned().unwrap_or_default()
+                );
+            }
+            ConfigCommand::History { limit } => {
+                let db = pool.get().await?;
+                for e in settings::audit_log(&db, limit).await.map_err(fail)? {
+                    println!(
+                        "{}\t{}\t{}: {} -> {}\t(on {})",
+                        e.changed_at
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        e.changed_by,
+                        e.key,
+                        e.old_value.unwrap_or_else(|| "(default)".into()),
+                        e.new_value.unwrap_or_else(|| "(default)".into()),
+                        e.node_id
+                    );
+                }
+            }
+        }
+        Ok::<(), anyhow::Error>(())
+    }
+    .await;
+    stop_embedded(pg).await;
+    r
+}
+
+/// Reads the cluster's members and leader from etcd.
+async fn read_members(
+    config: &Config,
+) -> anyhow::Result<(
+    etcd_client::Client,
+    Vec<cairn::cluster::MemberInfo>,
+    Option<String>,
+)> {
+    if config.etcd_endpoints.is_empty() {
+        bail!("this node is standalone (CAIRN_ETCD_ENDPOINTS is not set): there is no cluster to show");
+    }
+    let mut client =
+        cairn::cluster::connect(&config.etcd_endpoints, std::time::Duration::from_secs(5)).await?;
+    let prefix = cairn::cluster::prefix_of(&config.cluster);
+    let resp = client
+        .get(
+            format!("{prefix}nodes/"),
+            Some(etcd_client::GetOptions::new().with_prefix()),
+        )
+        .await?;
+    let members = resp
+        .kvs()
+        .iter()
+        .filter_map(|kv| serde_json::from_slice(kv.value()).ok())
+        .collect();
+    let leader = client
+        .get(format!("{prefix}leader"), None)
+        .await?
+        .kvs()
+        .first()
+        .map(|kv| String::from_utf8_lossy(kv.value()).into_owned());
+    Ok((client, members, leader))
+}
+
+async fn cluster_command(config: &Config, cmd: ClusterCommand) -> anyhow::Result<()> {
+    match cmd {
+        ClusterCommand::Status => {
+            let (_, members, leader) = read_members(config).await?;
+            println!(
+                "cluster {:?}: {} node(s), leader {}",
+                config.cluster,
+                members.len(),
+                leader.as_deref().unwrap_or("(none yet)")
+            );
+            let versions: std::collections::BTreeSet<&str> =
+                members.iter().map(|m| m.version.as_str()).collect();
+            if versions.len() > 1 {
+                println!(
+                    "MIXED versions: {}",
+                    versions.into_iter().collect::<Vec<_>>().join(", ")
+                );
+            }
+            for m in &members {
+                let f = &m.figures;
+                println!(
+                    "{}{}\t{}\t{}\tv{}\tstarted {}\tlease age {} ms\trss {} MiB\tload {:.2}\t{:.1} req/s\tdb pool {}/{} in use\tindex lag {}, {} docs\tplugins {}",
+                    m.id,
+                    if leader.as_deref() == Some(m.id.as_str()) { " (leader)" } else { "" },
+                    m.state,
+                    m.address,
+                    m.version,
+                    m.started,
+                    f.lease_age_ms,
+                    f.memory_rss_bytes / (1024 * 1024),
+                    f.load_average,
+                    f.request_rate,
+                    f.db_pool_size.saturating_sub(f.db_pool_available),
+                    f.db_pool_max,
+                    f.index_lag,
+                    f.index_docs,
+                    f.plugins.len()
+                );
+            }
+            let diverging = cairn::cluster::plugin_divergence(&members);
+            for (id, hashes) in diverging {
+                println!("plugin {id} differs between nodes: {hashes}");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn node_command(config: &Config, cmd: NodeCommand) -> anyhow::Result<()> {
+    match cmd {
+        NodeCommand::Drain { node, timeout } => {
+            let node = node.unwrap_or_else(|| config.node_id.clone());
+            let (mut client, members, _) = read_members(config).await?;
+            if !members.iter().any(|m| m.id == node) {
+                bail!(
+                    "node {node:?} is not a live member of cluster {:?} (members: {})",
+                    config.cluster,
+                    members
+                        .iter()
+                        .map(|m| m.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            let prefix = cairn::cluster::prefix_of(&config.cluster);
+            client
+                .put(format!("{prefix}drain/{node}"), cli_actor(), None)
+                .await?;
+            println!("draining {node}: it stops taking new work, finishes what runs, then leaves");
+            let started = std::time::Instant::now();
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                let gone = client
+                    .get(format!("{prefix}nodes/{node}"), None)
+                    .await?
+                    .kvs()
+                    .is_empty();
+                if gone {
+                    println!(
+                        "{node} has left the cluster ({:.1} s); it is safe to stop or upgrade it",
+                        started.elapsed().as_secs_f64()
+                    );
+                    return Ok(());
+                }
+                if started.elapsed().as_secs() >= timeout {
+                    let _ = client.delete(format!("{prefix}drain/{node}"), None).await;
+                    bail!(
+                        "{node} did not leave within {timeout} s; the drain request was withdrawn"
+                    );
+                }
+            }
+        }
+    }
 }

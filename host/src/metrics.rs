@@ -220,3 +220,34 @@ pub async fn metrics(State(app): State<AppState>) -> Response {
     )
         .into_response()
 }
+
+/// This process's resident memory (bytes) and CPU time used (seconds),
+/// from `/proc` (zeros elsewhere).
+pub fn process_figures() -> (u64, f64) {
+    let page = 4096u64;
+    let rss = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |p| p * page);
+    // Fields 14 and 15 of /proc/self/stat (after the command in parentheses)
+    // are user and system time in clock ticks (100 a second on Linux).
+    let cpu = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let u: f64 = f.get(11)?.parse().ok()?;
+            let k: f64 = f.get(12)?.parse().ok()?;
+            Some((u + k) / 100.0)
+        })
+        .unwrap_or(0.0);
+    (rss, cpu)
+}
+
+/// The machine's one-minute load average.
+pub fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0)
+}

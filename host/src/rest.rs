@@ -10,6 +10,7 @@
 //! results exist, as a path relative to the base that repeats every query
 //! parameter.
 
+pub mod cluster;
 pub mod json;
 pub mod openapi;
 pub mod plugins;
@@ -92,8 +93,8 @@ pub fn routes() -> Router<AppState> {
             "/json/removeattachment.action",
             post(remove_attachment_action),
         )
-        .route("/rest/zdu/cluster", get(zdu_cluster))
         .merge(plugins::routes())
+        .merge(cluster::routes())
 }
 
 async fn not_found(method: Method, uri: axum::http::Uri) -> Error {
@@ -1789,35 +1790,4 @@ async fn pat_delete(State(app): State<AppState>, viewer: Viewer, Path(id): Path<
 /// The OpenAPI document of this surface.
 async fn openapi_json() -> Json<Value> {
     Json(openapi::document())
-}
-
-/// Data Center's only public REST view of cluster nodes. Until clustering
-/// lands a node reports itself as the one ACTIVE member.
-async fn zdu_cluster(State(app): State<AppState>, viewer: Viewer) -> Api {
-    viewer.require_admin()?;
-    let db = app.pool.get().await?;
-    let active: i64 = crate::db::query_one(
-        &db,
-        "SELECT count(DISTINCT user_id) FROM sessions WHERE last_seen > now() - interval '1 hour'",
-        &[],
-    )
-    .await?
-    .get(0);
-    ok(json!({
-        "upgradeModeEnabled": false,
-        "state": "STABLE",
-        "originalVersion": env!("CARGO_PKG_VERSION"),
-        "nodes": [{
-            "id": app.node_id,
-            "name": app.node_id,
-            "ipAddress": app.base_url,
-            "state": "ACTIVE",
-            "tasks": [],
-            "buildNumber": env!("CARGO_PKG_VERSION"),
-            "version": env!("CARGO_PKG_VERSION"),
-            "local": true,
-            "activeUserCount": active,
-            "startedAt": json::when(&app.started),
-        }],
-    }))
 }

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
 
+use crate::cluster::NodeState;
 use crate::AppState;
 
 /// Set once start-up work (migrations, caches) has finished.
@@ -24,24 +25,29 @@ impl Readiness {
     }
 }
 
+/// Confluence's states: `STARTING` until start-up work (migrations, index
+/// catch-up, joining the cluster) is done; `MAINTENANCE` (503) while the node
+/// is fenced or draining, so load balancers stop sending it work; `ERROR`
+/// (500) when the database does not answer; otherwise `RUNNING`.
 pub async fn status(State(app): State<AppState>) -> impl IntoResponse {
+    let body = |state: &str| Json(serde_json::json!({ "state": state }));
     if !app.readiness.is_ready() {
-        return (
-            StatusCode::OK,
-            Json(serde_json::json!({"state": "STARTING"})),
-        );
+        return (StatusCode::OK, body("STARTING"));
+    }
+    match app.cluster.state() {
+        NodeState::Fenced | NodeState::Draining | NodeState::Left => {
+            return (StatusCode::SERVICE_UNAVAILABLE, body("MAINTENANCE"));
+        }
+        NodeState::Active if !app.cluster.may_write() => {
+            return (StatusCode::SERVICE_UNAVAILABLE, body("MAINTENANCE"));
+        }
+        NodeState::Active => {}
     }
     match crate::db::ping(&app.pool, Duration::from_secs(2)).await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(serde_json::json!({"state": "RUNNING"})),
-        ),
+        Ok(()) => (StatusCode::OK, body("RUNNING")),
         Err(e) => {
             tracing::warn!(error = %e, "status: database unreachable");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Json(serde_json::json!({"state": "ERROR"})),
-            )
+            (StatusCode::INTERNAL_SERVER_ERROR, body("ERROR"))
         }
     }
 }

@@ -6,6 +6,7 @@
 //! (or a redirect to the login page) in exactly one place, [`UiError`].
 
 mod admin;
+mod cluster;
 mod pages;
 mod plugins;
 mod search;
@@ -31,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .merge(pages::routes())
         .merge(search::routes())
         .merge(plugins::routes())
+        .merge(cluster::routes())
 }
 
 /// An error shown as a page. 401 redirects to the login page.
@@ -97,13 +99,17 @@ pub struct Layout {
     pub current_id: i64,
     /// Comma-separated ancestor ids of the current page (tree auto-open).
     pub tree_path: String,
+    /// (kind, message) banners: announcement, read-only mode, node state.
+    pub banners: Vec<(String, String)>,
 }
 
 impl Layout {
     pub fn new(title: impl Into<String>, viewer: &Viewer) -> Layout {
+        let chrome = crate::cluster::gate::chrome();
         Layout {
             title: title.into(),
-            site_title: "Cairn".into(),
+            site_title: chrome.site_title,
+            banners: chrome.banners,
             user: viewer
                 .user
                 .as_ref()

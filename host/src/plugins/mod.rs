@@ -117,12 +117,12 @@ impl PluginRow {
                 .timeout_ms
                 .map(|v| v as u32)
                 .or(self.manifest.limits.timeout_ms)
-                .unwrap_or(runtime::DEFAULT_TIMEOUT_MS),
+                .unwrap_or_else(|| runtime::default_limits().0),
             memory_mib: self
                 .memory_mib
                 .map(|v| v as u32)
                 .or(self.manifest.limits.memory_mib)
-                .unwrap_or(runtime::DEFAULT_MEMORY_MIB),
+                .unwrap_or_else(|| runtime::default_limits().1),
         }
     }
 

@@ -37,6 +37,25 @@ pub const WIT_VERSION: (u64, u64, u64) = (0, 1, 0);
 /// Defaults for one call.
 pub const DEFAULT_TIMEOUT_MS: u32 = 100;
 pub const DEFAULT_MEMORY_MIB: u32 = 32;
+static DEFAULT_LIMITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(
+    ((DEFAULT_TIMEOUT_MS as u64) << 32) | DEFAULT_MEMORY_MIB as u64,
+);
+
+/// The limits of a plugin that sets none (live settings
+/// `plugin_time_limit_ms` and `plugin_memory_limit_mb`).
+pub fn set_default_limits(timeout_ms: u32, memory_mib: u32) {
+    DEFAULT_LIMITS.store(
+        (u64::from(timeout_ms) << 32) | u64::from(memory_mib),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
+/// See [`set_default_limits`]: (time limit in ms, memory limit in MiB).
+pub fn default_limits() -> (u32, u32) {
+    let v = DEFAULT_LIMITS.load(std::sync::atomic::Ordering::Relaxed);
+    ((v >> 32) as u32, v as u32)
+}
+
 /// Largest HTML a macro may return.
 pub const MAX_OUTPUT_BYTES: usize = 1024 * 1024;
 /// Host calls (capability functions) one plugin call may make.

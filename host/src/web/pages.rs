@@ -1182,7 +1182,7 @@ async fn attachments_page(
         page_url: page_url(&c.space_key, c.id, &c.title),
         files,
         can_attach,
-        max_size: human_size(app.files.max_size as i64),
+        max_size: human_size(app.files.max_size() as i64),
         message,
     }
     .into_html();

@@ -132,8 +132,8 @@ async fn list_page(
             .map(|c| (c.name(), c.explain()))
             .collect(),
         history,
-        default_timeout: runtime::DEFAULT_TIMEOUT_MS,
-        default_memory: runtime::DEFAULT_MEMORY_MIB,
+        default_timeout: runtime::default_limits().0,
+        default_memory: runtime::default_limits().1,
         max_instances: app.plugins.runtime().max_instances(),
     }
     .into_html();

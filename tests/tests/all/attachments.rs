@@ -86,7 +86,7 @@ async fn upload_version_download_and_verify() {
 
 #[tokio::test]
 async fn size_limit_is_enforced_while_streaming() {
-    let node = TestNode::start_with(|s| s.files.max_size = 1024).await;
+    let node = TestNode::start_with(|s| s.files.set_max_size(1024)).await;
     let c = node.login("admin").await;
     c.create_space("LIM", "Limits").await;
     let page = c.create_page("LIM", "Big", "", None).await;

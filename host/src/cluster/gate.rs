@@ -1,0 +1,100 @@
+//! The request gate: counts running requests (for draining), refuses
+//! writes on a fenced node and content writes in read-only mode, and sets
+//! the page chrome (site title, banners) every HTML page shows.
+
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::NodeState;
+use crate::error::Error;
+use crate::AppState;
+
+/// What the frame of every HTML page shows, from live settings and the
+/// node's state.
+#[derive(Debug, Clone, Default)]
+pub struct Chrome {
+    pub site_title: String,
+    /// (kind, message): kind is `info`, `warning` or `error`.
+    pub banners: Vec<(String, String)>,
+}
+
+tokio::task_local! {
+    static CHROME: Chrome;
+}
+
+/// The chrome of the current request (defaults outside one).
+pub fn chrome() -> Chrome {
+    CHROME.try_with(Clone::clone).unwrap_or_else(|_| Chrome {
+        site_title: "Cairn".into(),
+        banners: Vec::new(),
+    })
+}
+
+pub const READ_ONLY_MESSAGE: &str = "This site is in read-only mode: content cannot be changed right now (an administrator set access_mode to read-only). Reading and searching work as usual.";
+
+/// Paths that still take writes in read-only mode: signing in and out,
+/// personal tokens, and administration (including turning it off).
+fn allowed_in_read_only(path: &str) -> bool {
+    path == "/login"
+        || path == "/logout"
+        || path.starts_with("/admin")
+        || path.starts_with("/profile")
+        || path.starts_with("/rest/cairn/")
+}
+
+fn refuse(path: &str, err: Error) -> Response {
+    if path.starts_with("/rest/") {
+        // Confluence's envelope says whether the call works in read-only mode.
+        let mut r = crate::error::envelope_with(err.status(), &err.public_message(), false);
+        r.headers_mut()
+            .insert("Retry-After", axum::http::HeaderValue::from_static("5"));
+        r
+    } else {
+        crate::web::UiError::from(err).into_response()
+    }
+}
+
+pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let _running = app.cluster.request_started();
+    let settings = app.cluster.settings();
+    let state = app.cluster.state();
+    let path = req.uri().path().to_owned();
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && path != "/login" && path != "/logout" {
+        if !app.cluster.may_write() {
+            return refuse(&path, Error::Unavailable(super::FENCED_MESSAGE.into()));
+        }
+        if settings.read_only() && !allowed_in_read_only(&path) {
+            return refuse(&path, Error::Unavailable(READ_ONLY_MESSAGE.into()));
+        }
+    }
+    let mut banners = Vec::new();
+    if !settings.announcement.is_empty() {
+        banners.push(("info".to_owned(), settings.announcement.clone()));
+    }
+    if settings.read_only() {
+        banners.push((
+            "warning".to_owned(),
+            "Read-only mode: pages can be read and searched but not changed.".to_owned(),
+        ));
+    }
+    match state {
+        NodeState::Fenced => banners.push((
+            "error".to_owned(),
+            "This node has lost contact with the cluster and is read-only until it rejoins."
+                .to_owned(),
+        )),
+        NodeState::Draining | NodeState::Left => banners.push((
+            "warning".to_owned(),
+            "This node is leaving the cluster; reload to continue on another node.".to_owned(),
+        )),
+        NodeState::Active => {}
+    }
+    let chrome = Chrome {
+        site_title: settings.site_title.clone(),
+        banners,
+    };
+    CHROME.scope(chrome, next.run(req)).await
+}

@@ -1,0 +1,275 @@
+//! Cluster and live-settings REST resources (administrators):
+//!
+//! - `GET /rest/zdu/cluster` — Confluence's shape: nodes and their states.
+//! - `GET /rest/cairn/1.0/cluster` — everything the cluster admin page
+//!   shows: members with their figures, leader, etcd health, job runs,
+//!   plugin divergence.
+//! - `POST /rest/cairn/1.0/cluster/jobs/{job}` — run a cluster job now (on
+//!   the leader; elsewhere 409 naming the leader).
+//! - `GET /rest/cairn/1.0/config` — every setting; `GET|PUT|DELETE
+//!   /rest/cairn/1.0/config/{key}` (PUT body `{"value": "…"}`, DELETE resets
+//!   to the default); `GET /rest/cairn/1.0/config-history` — the audit trail.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use crate::cluster::{jobs, settings, MemberInfo};
+use crate::error::{Error, Result};
+use crate::perms::Viewer;
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/rest/zdu/cluster", get(zdu_cluster))
+        .route("/rest/cairn/1.0/cluster", get(cluster))
+        .route("/rest/cairn/1.0/cluster/jobs/{job}", post(run_job))
+        .route("/rest/cairn/1.0/config", get(config_list))
+        .route(
+            "/rest/cairn/1.0/config/{key}",
+            get(config_get).put(config_put).delete(config_delete),
+        )
+        .route("/rest/cairn/1.0/config-history", get(config_history))
+}
+
+fn ok(v: Value) -> Result<Response> {
+    Ok(Json(v).into_response())
+}
+
+/// Who made a change, for the audit trail.
+pub fn actor(viewer: &Viewer) -> String {
+    viewer
+        .user
+        .as_ref()
+        .map_or_else(|| "system".to_owned(), |u| u.username.clone())
+}
+
+/// The job context of this node.
+pub fn job_context(app: &AppState) -> jobs::JobContext {
+    jobs::JobContext {
+        cluster: app.cluster.clone(),
+        pool: app.pool.clone(),
+        index: app.search.clone(),
+        plugins: app.plugins.clone(),
+        shared_home: app.files.shared_home().to_owned(),
+    }
+}
+
+fn zdu_state(m: &MemberInfo) -> &'static str {
+    match m.state.as_str() {
+        "ACTIVE" => "ACTIVE",
+        "STARTING" => "STARTING",
+        "DRAINING" => "DRAINING",
+        "TERMINATING" => "TERMINATING",
+        "FENCED" => "OFFLINE",
+        _ => "ERROR",
+    }
+}
+
+async fn zdu_cluster(State(app): State<AppState>, viewer: Viewer) -> Result<Response> {
+    viewer.require_admin()?;
+    let db = app.pool.get().await?;
+    let active: i64 = crate::db::query_one(
+        &db,
+        "SELECT count(DISTINCT user_id) FROM sessions WHERE last_seen > now() - interval '1 hour'",
+        &[],
+    )
+    .await?
+    .get(0);
+    let members = app.cluster.members();
+    let versions: std::collections::BTreeSet<&str> =
+        members.iter().map(|m| m.version.as_str()).collect();
+    let nodes: Vec<Value> = members
+        .iter()
+        .map(|m| {
+            json!({
+                "id": m.id,
+                "name": m.id,
+                "ipAddress": m.address,
+                "state": zdu_state(m),
+                "tasks": [],
+                "buildNumber": m.build,
+                "version": m.version,
+                "local": m.id == app.cluster.node_id(),
+                "activeUserCount": active,
+                "startedAt": m.started,
+            })
+        })
+        .collect();
+    ok(json!({
+        "upgradeModeEnabled": false,
+        "state": if versions.len() > 1 { "MIXED" } else { "STABLE" },
+        "originalVersion": versions.iter().next().copied().unwrap_or(env!("CARGO_PKG_VERSION")),
+        "nodes": nodes,
+    }))
+}
+
+/// The whole cluster view (REST and the admin page share it).
+pub async fn cluster_view(app: &AppState) -> Result<Value> {
+    let c = &app.cluster;
+    let db = app.pool.get().await?;
+    let runs = jobs::last_runs(&db).await?;
+    let members = c.members();
+    let health = match c.etcd_health().await {
+        None => json!(null),
+        Some(Ok(s)) => json!({"ok": true, "detail": s}),
+        Some(Err(e)) => json!({"ok": false, "detail": e}),
+    };
+    Ok(json!({
+        "mode": if c.is_clustered() { "cluster" } else { "standalone" },
+        "cluster": c.name(),
+        "clusterId": c.cluster_id(),
+        "thisNode": c.node_id(),
+        "leader": c.leader_id(),
+        "leaseTtlSeconds": c.ttl().as_secs(),
+        "etcd": health,
+        "nodes": members,
+        "pluginDivergence": crate::cluster::plugin_divergence(&members),
+        "jobs": runs,
+        "jobNames": jobs::JOBS,
+    }))
+}
+
+async fn cluster(State(app): State<AppState>, viewer: Viewer) -> Result<Response> {
+    viewer.require_admin()?;
+    ok(cluster_view(&app).await?)
+}
+
+/// Runs a job now on this node if it leads; otherwise says who does.
+pub async fn run_job_now(app: &AppState, job: &str) -> Result<String> {
+    if !jobs::JOBS.contains(&job) {
+        return Err(Error::NotFound(format!(
+            "no cluster job named {job:?} (jobs: {})",
+            jobs::JOBS.join(", ")
+        )));
+    }
+    if !app.cluster.is_leader() {
+        return Err(Error::Conflict(format!(
+            "cluster jobs run on the leader ({}); this node is {}",
+            app.cluster
+                .leader_id()
+                .unwrap_or_else(|| "not elected yet".into()),
+            app.cluster.node_id()
+        )));
+    }
+    jobs::run(&job_context(app), job).await
+}
+
+async fn run_job(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(job): Path<String>,
+) -> Result<Response> {
+    viewer.require_admin()?;
+    let detail = run_job_now(&app, &job).await?;
+    ok(json!({"job": job, "node": app.cluster.node_id(), "detail": detail}))
+}
+
+fn setting_json(s: &crate::cluster::Settings, d: &settings::Def) -> Value {
+    json!({
+        "key": d.key,
+        "value": s.text(d.key),
+        "set": s.stored.contains_key(d.key),
+        "default": s.defaults.get(d.key),
+        "description": d.help,
+    })
+}
+
+async fn config_list(State(app): State<AppState>, viewer: Viewer) -> Result<Response> {
+    viewer.require_admin()?;
+    // Read the store, not the node's copy, so a change is visible at once.
+    let stored = app.cluster.store().load().await?;
+    let s = crate::cluster::Settings::resolve(
+        &crate::cluster::Defaults(app.cluster.settings().defaults.clone()),
+        stored,
+    );
+    let results: Vec<Value> = settings::DEFS.iter().map(|d| setting_json(&s, d)).collect();
+    ok(json!({"results": results, "size": results.len()}))
+}
+
+fn def_of(key: &str) -> Result<&'static settings::Def> {
+    settings::def(key).ok_or_else(|| {
+        Error::NotFound(format!(
+            "no setting named {key:?} (settings: {})",
+            settings::DEFS
+                .iter()
+                .map(|d| d.key)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
+}
+
+async fn config_get(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(key): Path<String>,
+) -> Result<Response> {
+    viewer.require_admin()?;
+    let d = def_of(&key)?;
+    let stored = app.cluster.store().load().await?;
+    let s = crate::cluster::Settings::resolve(
+        &crate::cluster::Defaults(app.cluster.settings().defaults.clone()),
+        stored,
+    );
+    ok(setting_json(&s, d))
+}
+
+async fn config_put(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(key): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response> {
+    viewer.require_admin()?;
+    def_of(&key)?;
+    let v: Value = serde_json::from_slice(&body).map_err(|e| {
+        Error::BadRequest(format!(
+            "the body must be JSON like {{\"value\": \"…\"}}: {e}"
+        ))
+    })?;
+    let value = match v.get("value") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => {
+            return Err(Error::BadRequest(
+                "the body must be JSON like {\"value\": \"…\"} with a string value".into(),
+            ))
+        }
+    };
+    let (old, new) = app
+        .cluster
+        .set_setting(&key, Some(&value), &actor(&viewer))
+        .await?;
+    ok(json!({"key": key, "oldValue": old, "value": new}))
+}
+
+async fn config_delete(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(key): Path<String>,
+) -> Result<Response> {
+    viewer.require_admin()?;
+    def_of(&key)?;
+    app.cluster.set_setting(&key, None, &actor(&viewer)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct HistoryQuery {
+    limit: Option<i64>,
+}
+
+async fn config_history(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<HistoryQuery>,
+) -> Result<Response> {
+    viewer.require_admin()?;
+    let db = app.pool.get().await?;
+    let entries = settings::audit_log(&db, q.limit.unwrap_or(50).clamp(1, 1000)).await?;
+    ok(json!({"results": entries, "size": entries.len()}))
+}
