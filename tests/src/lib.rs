@@ -3,6 +3,8 @@
 //! each test gets its own database and shared home, so tests run in parallel
 //! without sharing state.
 
+pub mod cluster;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};

@@ -81,16 +81,17 @@ pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Res
         ));
     }
     match state {
-        NodeState::Fenced => banners.push((
-            "error".to_owned(),
-            "This node has lost contact with the cluster and is read-only until it rejoins."
-                .to_owned(),
-        )),
         NodeState::Draining | NodeState::Left => banners.push((
             "warning".to_owned(),
             "This node is leaving the cluster; reload to continue on another node.".to_owned(),
         )),
-        NodeState::Active => {}
+        // Fenced, or its deadline just passed (the watchdog marks it).
+        _ if !app.cluster.may_write() => banners.push((
+            "error".to_owned(),
+            "This node has lost contact with the cluster and is read-only until it rejoins."
+                .to_owned(),
+        )),
+        _ => {}
     }
     let chrome = Chrome {
         site_title: settings.site_title.clone(),

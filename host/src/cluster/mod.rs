@@ -122,6 +122,8 @@ struct Inner {
     inflight: AtomicI64,
     figures: Mutex<Option<FiguresFn>>,
     changed: Notify,
+    /// Wakes the publisher (a stored permit, so no change is missed).
+    publish: Notify,
     drain_started: AtomicBool,
     left: Notify,
 }
@@ -223,6 +225,7 @@ impl Cluster {
                 inflight: AtomicI64::new(0),
                 figures: Mutex::new(None),
                 changed: Notify::new(),
+                publish: Notify::new(),
                 drain_started: AtomicBool::new(false),
                 left: Notify::new(),
             }),
@@ -278,6 +281,7 @@ impl Cluster {
                 inflight: AtomicI64::new(0),
                 figures: Mutex::new(None),
                 changed: Notify::new(),
+                publish: Notify::new(),
                 drain_started: AtomicBool::new(false),
                 left: Notify::new(),
             }),
@@ -320,7 +324,7 @@ impl Cluster {
     /// Set when the node serves (its /status says RUNNING).
     pub fn set_ready(&self) {
         self.inner.ready.store(true, Ordering::Release);
-        self.inner.changed.notify_waiters();
+        self.changed();
     }
 
     /// True while this node may write: standalone, or a member whose fence
@@ -541,7 +545,7 @@ impl Cluster {
         if self.state() == NodeState::Fenced {
             tracing::warn!("membership renewed: this node accepts writes again");
             self.inner.state.send_replace(NodeState::Active);
-            self.inner.changed.notify_waiters();
+            self.changed();
         }
         Ok(())
     }
@@ -567,6 +571,13 @@ impl Cluster {
         tokio::spawn(self.clone().publish_loop());
         tokio::spawn(self.clone().campaign_loop());
         tokio::spawn(self.clone().watchdog_loop());
+    }
+
+    /// Something about this node or the cluster changed: wake the
+    /// campaign and publish this node's record now.
+    fn changed(&self) {
+        self.inner.changed.notify_waiters();
+        self.inner.publish.notify_one();
     }
 
     fn leaving(&self) -> bool {
@@ -644,7 +655,7 @@ impl Cluster {
                     "lost cluster membership (etcd unreachable for too long): writes stop until it is renewed"
                 );
                 self.inner.state.send_replace(NodeState::Fenced);
-                self.inner.changed.notify_waiters();
+                self.changed();
             }
         }
     }
@@ -763,7 +774,7 @@ impl Cluster {
             let me = self.clone();
             tokio::spawn(async move { me.drain().await });
         }
-        self.inner.changed.notify_waiters();
+        self.changed();
     }
 
     async fn publish_loop(self) {
@@ -849,7 +860,7 @@ impl Cluster {
         }
         tracing::info!("draining: telling load balancers to stop sending work");
         self.inner.state.send_replace(NodeState::Draining);
-        self.inner.changed.notify_waiters();
+        self.changed();
         // Give health checks a moment to see MAINTENANCE, then let running
         // requests finish (at most 30 s).
         tokio::time::sleep(Duration::from_millis(1500)).await;

@@ -1,0 +1,607 @@
+//! Clustering with real etcd, real PostgreSQL and real `cairn serve`
+//! processes on 127.0.0.1 (and real nginx): membership, kill -9, fencing of a
+//! node cut from etcd, a paused etcd, duplicate ids, live settings, plugin
+//! installs, concurrent edits and search across nodes, drain.
+
+use std::time::{Duration, Instant};
+
+use cairn_tests::cluster::{ClusterSpec, Etcd, Nginx, Proxy};
+use cairn_tests::wait_until;
+use reqwest::Method;
+
+/// Polls until `f` holds; returns how long it took.
+async fn within<F, Fut>(limit: Duration, what: &str, mut f: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    let ok = wait_until(limit, &mut f).await;
+    assert!(ok, "{what}: not within {limit:?}");
+    start.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_join_leave_and_a_killed_leader_is_replaced_within_the_ttl() {
+    let etcd = Etcd::start();
+    let spec = ClusterSpec::new(&etcd)
+        .await
+        .with_env("CAIRN_LEASE_TTL", "3")
+        .with_env("CAIRN_INDEX_SNAPSHOT_INTERVAL", "10s");
+    let mut nodes = vec![
+        spec.node("n1").await,
+        spec.node("n2").await,
+        spec.node("n3").await,
+    ];
+    let all = vec!["n1".to_string(), "n2".into(), "n3".into()];
+    for n in &nodes {
+        within(
+            Duration::from_secs(10),
+            "every node sees three members",
+            || async { n.members().await == all },
+        )
+        .await;
+    }
+    // One leader, the same on every node, and it ran the cluster jobs.
+    within(Duration::from_secs(10), "a leader", || async {
+        nodes[0].leader().await.is_some()
+    })
+    .await;
+    let leader = nodes[0].leader().await.unwrap();
+    for n in &nodes {
+        assert_eq!(n.leader().await.as_deref(), Some(leader.as_str()));
+    }
+    within(
+        Duration::from_secs(10),
+        "zdu: three ACTIVE nodes, STABLE",
+        || async {
+            let (code, zdu) = nodes[1].get_json("/rest/zdu/cluster").await;
+            code == 200
+                && zdu["state"] == "STABLE"
+                && zdu["nodes"]
+                    .as_array()
+                    .is_some_and(|a| a.len() == 3 && a.iter().all(|n| n["state"] == "ACTIVE"))
+        },
+    )
+    .await;
+    // A cluster job runs on the leader only; elsewhere 409 names the leader.
+    let follower = nodes.iter().find(|n| n.id != leader).unwrap();
+    let r = follower
+        .rest(Method::POST, "/rest/cairn/1.0/cluster/jobs/trash-purge")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 409);
+    assert!(r.text().await.unwrap().contains(&leader));
+
+    // kill -9 the leader: it leaves every view within the TTL (plus the
+    // watch), and another node takes over its jobs.
+    let li = nodes.iter().position(|n| n.id == leader).unwrap();
+    let mut dead = nodes.remove(li);
+    dead.kill9();
+    let killed = Instant::now();
+    for n in &nodes {
+        within(
+            Duration::from_secs(15),
+            "the killed node leaves the view",
+            || async { !n.members().await.contains(&leader) },
+        )
+        .await;
+    }
+    let detected = killed.elapsed();
+    within(Duration::from_secs(15), "a new leader", || async {
+        nodes[0].leader().await.is_some_and(|l| l != leader)
+    })
+    .await;
+    let failover = killed.elapsed();
+    let new_leader = nodes[0].leader().await.unwrap();
+    assert_eq!(
+        nodes[1].leader().await.as_deref(),
+        Some(new_leader.as_str())
+    );
+    eprintln!(
+        "kill -9: detected in {detected:?}, new leader {new_leader} in {failover:?} (TTL 3 s)"
+    );
+    // The new leader runs the scheduled snapshot (10 s interval).
+    let leader_node = nodes.iter().find(|n| n.id == new_leader).unwrap();
+    within(
+        Duration::from_secs(30),
+        "the new leader runs the index snapshot",
+        || async {
+            let (_, v) = leader_node.get_json("/rest/cairn/1.0/cluster").await;
+            v["jobs"].as_array().is_some_and(|jobs| {
+                jobs.iter().any(|j| {
+                    j["job"] == "index-snapshot"
+                        && j["node_id"] == new_leader.as_str()
+                        && j["ok"] == true
+                })
+            })
+        },
+    )
+    .await;
+
+    // A clean stop (SIGTERM) leaves at once, not after the TTL.
+    let mut leaving = nodes.pop().unwrap();
+    let stopped = Instant::now();
+    let st = leaving.stop().await.expect("the node exits on SIGTERM");
+    assert!(st.success(), "exit status {st:?}");
+    within(
+        Duration::from_secs(10),
+        "the stopped node leaves",
+        || async { !nodes[0].members().await.contains(&leaving.id) },
+    )
+    .await;
+    eprintln!(
+        "SIGTERM: exited and left the view {:?} after the signal",
+        stopped.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_cut_from_etcd_stops_writing_and_its_late_writes_are_refused_by_the_database() {
+    let etcd = Etcd::start();
+    let spec = ClusterSpec::new(&etcd)
+        .await
+        .with_env("CAIRN_LEASE_TTL", "3");
+    let proxy = Proxy::start(&etcd.endpoint).await;
+    let cut_node = spec.node_via("cut", &proxy.endpoint).await;
+    let other = spec.node("other").await;
+    assert_eq!(cut_node.create_space("CUT").await, 200);
+    let (code, _) = cut_node
+        .create_page("CUT", "Before the cut", "<p>one</p>")
+        .await;
+    assert_eq!(code, 200);
+
+    proxy.cut();
+    let cut_at = Instant::now();
+    let fenced = within(
+        Duration::from_secs(6),
+        "the cut node reports MAINTENANCE",
+        || async { cut_node.status().await == (503, "MAINTENANCE".into()) },
+    )
+    .await;
+    assert!(
+        fenced < Duration::from_secs(3),
+        "fenced only after {fenced:?}; the TTL is 3 s"
+    );
+    // It refuses writes with a clear 503 and keeps serving reads.
+    let (code, body) = cut_node
+        .create_page("CUT", "During the cut", "<p>x</p>")
+        .await;
+    assert_eq!(code, 503, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("lost contact"),
+        "{body}"
+    );
+    let (code, _) = cut_node.get_json("/rest/api/content?spaceKey=CUT").await;
+    assert_eq!(code, 200);
+    let html = cut_node
+        .rest(Method::GET, "/login")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("lost contact with the cluster"),
+        "the banner shows: {}",
+        &html[..html.len().min(1500)]
+    );
+    // The database itself refuses the node's late writes: a connection that
+    // identifies as the node (as all of its pool's do) cannot commit.
+    let (client, conn) = tokio_postgres::connect(
+        &format!("{}?options=-c%20cairn.node_id%3Dcut", spec.db.url),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    let err = client
+        .execute(
+            "UPDATE spaces SET name = 'late write' WHERE space_key = 'CUT'",
+            &[],
+        )
+        .await
+        .expect_err("a fenced node's write must fail");
+    assert_eq!(err.code().map(|c| c.code()), Some("CR001"), "{err}");
+    // The rest of the cluster goes on: the other node writes, and the cut
+    // node leaves its view once its lease expires.
+    let (code, _) = other
+        .create_page("CUT", "Written elsewhere", "<p>two</p>")
+        .await;
+    assert_eq!(code, 200);
+    within(
+        Duration::from_secs(10),
+        "the cut node leaves the other's view",
+        || async { other.members().await == vec!["other".to_string()] },
+    )
+    .await;
+    eprintln!(
+        "cut from etcd: fenced after {fenced:?}; lease gone after {:?}",
+        cut_at.elapsed()
+    );
+
+    // Healed: it rejoins by itself, writes again and catches up.
+    proxy.heal();
+    within(Duration::from_secs(20), "the cut node rejoins", || async {
+        cut_node.status().await == (200, "RUNNING".into())
+    })
+    .await;
+    let (code, _) = cut_node
+        .create_page("CUT", "After the heal", "<p>three</p>")
+        .await;
+    assert_eq!(code, 200);
+    within(
+        Duration::from_secs(10),
+        "the cut node finds the page written elsewhere",
+        || async {
+            cut_node
+                .search_titles("title = \"Written elsewhere\"")
+                .await
+                == vec!["Written elsewhere".to_string()]
+        },
+    )
+    .await;
+    within(Duration::from_secs(10), "both members again", || async {
+        other.members().await.len() == 2
+    })
+    .await;
+    let titles = other.search_titles("space = CUT ORDER BY title").await;
+    assert!(!titles.iter().any(|t| t == "During the cut"), "{titles:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_etcd_fences_every_node_for_writes_only_until_it_is_back() {
+    let etcd = Etcd::start();
+    let spec = ClusterSpec::new(&etcd)
+        .await
+        .with_env("CAIRN_LEASE_TTL", "3");
+    let a = spec.node("a").await;
+    let b = spec.node("b").await;
+    assert_eq!(a.create_space("PAUSE").await, 200);
+    let (code, page) = a.create_page("PAUSE", "Readable", "<p>r</p>").await;
+    assert_eq!(code, 200);
+    let id = page["id"].as_str().unwrap().to_owned();
+    etcd.pause();
+    for n in [&a, &b] {
+        within(
+            Duration::from_secs(8),
+            "MAINTENANCE while etcd is paused",
+            || async { n.status().await.1 == "MAINTENANCE" },
+        )
+        .await;
+        let (code, _) = n
+            .create_page("PAUSE", &format!("No {}", n.id), "<p/>")
+            .await;
+        assert_eq!(code, 503);
+        let (code, v) = n.get_json(&format!("/rest/api/content/{id}")).await;
+        assert_eq!((code, v["title"].as_str()), (200, Some("Readable")));
+    }
+    etcd.resume();
+    for n in [&a, &b] {
+        within(
+            Duration::from_secs(20),
+            "RUNNING once etcd is back",
+            || async { n.status().await == (200, "RUNNING".into()) },
+        )
+        .await;
+        let (code, _) = n
+            .create_page("PAUSE", &format!("Yes {}", n.id), "<p/>")
+            .await;
+        assert_eq!(code, 200);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_node_id_and_a_foreign_database_are_refused_at_start() {
+    let etcd = Etcd::start();
+    let spec = ClusterSpec::new(&etcd).await;
+    let _n1 = spec.node("n1").await;
+    // Same id again.
+    let (mut c, local) = spec.command("n1", cairn_tests::cluster::free_port(), &spec.etcd_endpoint);
+    let st = c.status().await.unwrap();
+    assert!(!st.success());
+    let text = std::fs::read_to_string(local.join("node.err")).unwrap();
+    assert!(text.contains("node id \"n1\" is already live"), "{text}");
+    // The same database under another cluster name.
+    let mut other = ClusterSpec::new(&etcd).await;
+    other.db = cairn_tests::TestDb {
+        url: spec.db.url.clone(),
+    };
+    let (mut c, local) = other.command(
+        "x1",
+        cairn_tests::cluster::free_port(),
+        &other.etcd_endpoint,
+    );
+    let st = c.status().await.unwrap();
+    assert!(!st.success());
+    let text = std::fs::read_to_string(local.join("node.err")).unwrap();
+    assert!(text.contains("another cluster owns"), "{text}");
+    // Another database under this cluster's etcd prefix.
+    let mut foreign = ClusterSpec::new(&etcd).await;
+    foreign.name = spec.name.clone();
+    let (mut c, local) = foreign.command(
+        "x2",
+        cairn_tests::cluster::free_port(),
+        &foreign.etcd_endpoint,
+    );
+    let st = c.status().await.unwrap();
+    assert!(!st.success());
+    let text = std::fs::read_to_string(local.join("node.err")).unwrap();
+    assert!(text.contains("another cluster owns"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_and_plugin_installs_reach_every_node() {
+    let etcd = Etcd::start();
+    let spec = ClusterSpec::new(&etcd).await;
+    let a = spec.node("a").await;
+    let b = spec.node("b").await;
+    assert_eq!(a.create_space("CFG").await, 200);
+
+    // From the CLI: the title changes on both nodes within about a second.
+    let (ok, out, err) = spec
+        .cli(&["config", "set", "site_title", "Team Handbook"])
+        .await;
+    assert!(ok, "{out}{err}");
+    let set_at = Instant::now();
+    for n in [&a, &b] {
+        within(Duration::from_secs(5), "the new title", || async {
+            let html = n
+                .rest(Method::GET, "/spaces")
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            html.contains("<title>Spaces - Team Handbook</title>")
+        })
+        .await;
+    }
+    eprintln!("site_title reached both nodes in {:?}", set_at.elapsed());
+    // An invalid value is refused and nothing changes.
+    let (ok, _, err) = spec
+        .cli(&["config", "set", "access_mode", "sometimes"])
+        .await;
+    assert!(!ok);
+    assert!(err.contains("read-write or read-only"), "{err}");
+    let r = a
+        .rest(Method::PUT, "/rest/cairn/1.0/config/plugin_time_limit_ms")
+        .json(&serde_json::json!({"value": "-5"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+
+    // Read-only over REST on one node: every node refuses content writes
+    // with a clear message; reads work; admin actions still work.
+    let r = a
+        .rest(Method::PUT, "/rest/cairn/1.0/config/access_mode")
+        .json(&serde_json::json!({"value": "read-only"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    within(
+        Duration::from_secs(5),
+        "read-only on the other node",
+        || async { b.create_page("CFG", "Refused", "<p/>").await.0 == 503 },
+    )
+    .await;
+    let (_, body) = b.create_page("CFG", "Refused", "<p/>").await;
+    assert!(
+        body["message"].as_str().unwrap().contains("read-only mode"),
+        "{body}"
+    );
+    assert_eq!(body["data"]["allowedInReadOnlyMode"], false);
+    let (code, _) = b.get_json("/rest/api/space/CFG").await;
+    assert_eq!(code, 200);
+    let (code, list) = b.get_json("/rest/cairn/1.0/config").await;
+    assert_eq!(code, 200);
+    assert!(list["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["key"] == "access_mode" && s["value"] == "read-only"));
+    let r = b
+        .rest(Method::DELETE, "/rest/cairn/1.0/config/access_mode")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        204,
+        "admin actions work in read-only mode"
+    );
+    within(Duration::from_secs(5), "writable again", || async {
+        a.create_page("CFG", "Accepted", "<p/>").await.0 == 200
+    })
+    .await;
+    // Every change is audited: who, old, new.
+    let (_, hist) = a.get_json("/rest/cairn/1.0/config-history").await;
+    let entries = hist["results"].as_array().unwrap();
+    assert!(entries.iter().any(|e| e["key"] == "access_mode"
+        && e["changed_by"] == "admin"
+        && e["new_value"] == "read-only"));
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["key"] == "site_title"
+                && e["changed_by"].as_str().unwrap().starts_with("cli:"))
+    );
+
+    // A plugin installed on one node runs on the other within seconds, and
+    // both report the same component.
+    let dir = cairn_tests::build_plugin("examples/hello-rust", &[]);
+    let manifest = std::fs::read_to_string(dir.join("cairn-plugin.toml")).unwrap();
+    let component =
+        std::fs::read(dir.join("target/wasm32-wasip2/release/hello_rust.wasm")).unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("manifest", manifest)
+        .part(
+            "component",
+            reqwest::multipart::Part::bytes(component).file_name("hello.wasm"),
+        );
+    let r = a
+        .rest(Method::POST, "/rest/cairn/1.0/plugins")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201, "{}", r.text().await.unwrap());
+    let installed = Instant::now();
+    within(
+        Duration::from_secs(10),
+        "the other node offers the macro",
+        || async {
+            let (_, v) = b.get_json("/rest/cairn/1.0/macros").await;
+            v.to_string().contains("\"hello\"")
+        },
+    )
+    .await;
+    eprintln!(
+        "plugin install reached the other node in {:?}",
+        installed.elapsed()
+    );
+    within(
+        Duration::from_secs(10),
+        "both nodes report the same hash, no divergence",
+        || async {
+            let (_, v) = a.get_json("/rest/cairn/1.0/cluster").await;
+            let nodes = v["nodes"].as_array().cloned().unwrap_or_default();
+            nodes.len() == 2
+                && nodes
+                    .iter()
+                    .all(|n| n["figures"]["plugins"]["com.example.hello"].is_string())
+                && v["pluginDivergence"]
+                    .as_object()
+                    .is_some_and(serde_json::Map::is_empty)
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_edits_on_two_nodes_and_search_across_nodes() {
+    let etcd = Etcd::start();
+    let spec = ClusterSpec::new(&etcd).await;
+    let a = spec.node("a").await;
+    let b = spec.node("b").await;
+    assert_eq!(a.create_space("EDIT").await, 200);
+    // An edit on one node is searchable on the other.
+    let (code, page) = a
+        .create_page("EDIT", "Shared page", "<p>kumquat original</p>")
+        .await;
+    assert_eq!(code, 200);
+    let id = page["id"].as_str().unwrap().to_owned();
+    let t = within(
+        Duration::from_secs(10),
+        "searchable on the other node",
+        || async { b.search_titles("text ~ kumquat").await == vec!["Shared page".to_string()] },
+    )
+    .await;
+    eprintln!("edit on a, searchable on b after {t:?}");
+    // Both nodes update version 1 at once: one wins, the other gets 409.
+    let put = |n: &cairn_tests::cluster::NodeProc, text: &str| {
+        n.rest(Method::PUT, &format!("/rest/api/content/{id}")).json(&serde_json::json!({
+            "type": "page", "title": "Shared page", "version": {"number": 2},
+            "body": {"storage": {"value": format!("<p>{text}</p>"), "representation": "storage"}}
+        }))
+        .send()
+    };
+    let (ra, rb) = tokio::join!(put(&a, "from a"), put(&b, "from b"));
+    let (sa, sb) = (ra.unwrap().status().as_u16(), rb.unwrap().status().as_u16());
+    let mut codes = [sa, sb];
+    codes.sort_unstable();
+    assert_eq!(codes, [200, 409], "one edit wins, the other conflicts");
+    let winner = if sa == 200 { "from a" } else { "from b" };
+    for n in [&a, &b] {
+        let (_, v) = n
+            .get_json(&format!(
+                "/rest/api/content/{id}?expand=body.storage,version"
+            ))
+            .await;
+        assert_eq!(v["version"]["number"], 2);
+        assert_eq!(v["body"]["storage"]["value"], format!("<p>{winner}</p>"));
+    }
+    // Nothing lost: version 1 is still in the history.
+    let (_, v) = b
+        .get_json(&format!(
+            "/rest/api/content/{id}?version=1&expand=body.storage"
+        ))
+        .await;
+    assert_eq!(v["body"]["storage"]["value"], "<p>kumquat original</p>");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drain_leaves_cleanly_and_nginx_keeps_serving_while_a_node_dies() {
+    let etcd = Etcd::start();
+    let spec = ClusterSpec::new(&etcd)
+        .await
+        .with_env("CAIRN_LEASE_TTL", "3");
+    let a = spec.node("a").await;
+    let mut b = spec.node("b").await;
+    let mut c = spec.node("c").await;
+    assert_eq!(a.create_space("LB").await, 200);
+    let (_, page) = a.create_page("LB", "Behind nginx", "<p>lb</p>").await;
+    let id = page["id"].as_str().unwrap().to_owned();
+    let ups: Vec<String> = [&a, &b, &c]
+        .iter()
+        .map(|n| n.url.trim_start_matches("http://").to_owned())
+        .collect();
+    let nginx = Nginx::start(&ups.iter().map(String::as_str).collect::<Vec<_>>());
+    let http = cairn_tests::cluster::http();
+    let (mut ok, mut failed) = (0u32, 0u32);
+    let mut killed = false;
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(8) {
+        if !killed && start.elapsed() > Duration::from_secs(2) {
+            c.kill9();
+            killed = true;
+        }
+        let r = http
+            .get(format!("{}/rest/api/content/{id}", nginx.url))
+            .basic_auth("admin", Some(cairn_tests::password_of("admin")))
+            .send()
+            .await;
+        match r {
+            Ok(r) if r.status().as_u16() == 200 => ok += 1,
+            _ => failed += 1,
+        }
+    }
+    eprintln!("through nginx while a node died: {ok} ok, {failed} failed");
+    assert!(ok > 20);
+    assert_eq!(
+        failed, 0,
+        "nginx retries the dead node's requests elsewhere"
+    );
+    let r = http
+        .get(format!("{}/status", nginx.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+
+    // `cairn node drain b`: MAINTENANCE, leaves, exits by itself.
+    let (okd, out, err) = spec.cli(&["node", "drain", "b"]).await;
+    assert!(okd, "{out}{err}");
+    assert!(out.contains("b has left the cluster"), "{out}");
+    let st = b
+        .exited(Duration::from_secs(30))
+        .await
+        .expect("b exits after draining");
+    assert!(st.success());
+    within(Duration::from_secs(5), "a sees b gone", || async {
+        !a.members().await.contains(&"b".to_string())
+    })
+    .await;
+    let (ok2, _, err) = spec.cli(&["node", "drain", "nosuch"]).await;
+    assert!(!ok2);
+    assert!(err.contains("not a live member"), "{err}");
+    // Status from the CLI.
+    let (ok3, out, _) = spec.cli(&["cluster", "status"]).await;
+    assert!(ok3);
+    assert!(out.contains("a (leader)") || out.contains("\ta"), "{out}");
+}
