@@ -19,6 +19,9 @@ export CAIRN_APA4_PYTHON="$STATE/venv-apa4/bin/python" CAIRN_APA5_PYTHON="$STATE
 make_venv "$STATE/venv-cpy" componentize_py 'componentize-py==0.25.1'
 export CAIRN_CPY_VENV="$STATE/venv-cpy"
 export CAIRN_TEST_PG="postgres://cairn@127.0.0.1:$PG_PORT"
+# etcd data, node homes and nginx files of the cluster tests.
+export CAIRN_TEST_STATE="$STATE/test-cluster"
+rm -rf "$CAIRN_TEST_STATE" && mkdir -p "$CAIRN_TEST_STATE"
 # The plugins the tests install: first-party ones, the examples and the
 # hostile test plugins, each built for wasm32-wasip2 as a plugin author would.
 for dir in plugins examples/hello-rust tests/plugins/hostile; do

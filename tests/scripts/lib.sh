@@ -8,14 +8,19 @@ PG_BIN=""
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # ensure_packages [test]: with "test", also what only the test suite needs
-# (headless Chromium and its WebDriver for the browser test).
+# (headless Chromium and its WebDriver for the browser test, nginx).
 ensure_packages() {
   local missing=()
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  # etcd coordinates clusters; protoc builds its client library.
+  command -v etcd >/dev/null || missing+=(etcd-server)
+  command -v protoc >/dev/null || missing+=(protobuf-compiler)
   if [ "${1:-}" = test ]; then
     command -v chromium >/dev/null || missing+=(chromium)
     command -v chromedriver >/dev/null || missing+=(chromium-driver)
     python3 -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)
+    # nginx in front of a test cluster.
+    [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx-light)
   fi
   command -v cc >/dev/null || missing+=(build-essential)
   command -v curl >/dev/null || missing+=(curl)

@@ -10,6 +10,12 @@ use std::time::{Duration, Instant};
 
 use crate::{password_of, unique, wait_until, TestDb};
 
+/// Where etcd data, node homes and nginx files go: `CAIRN_TEST_STATE`
+/// (tests/run.sh points it inside the project's .cairn) or the temp dir.
+pub fn state_dir() -> PathBuf {
+    std::env::var_os("CAIRN_TEST_STATE").map_or_else(std::env::temp_dir, PathBuf::from)
+}
+
 /// A free port on 127.0.0.1 (bound and released; good enough for tests).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -45,7 +51,7 @@ impl Etcd {
     }
 
     fn try_start() -> Option<Etcd> {
-        let dir = std::env::temp_dir().join(unique("cairn-etcd"));
+        let dir = state_dir().join(unique("cairn-etcd"));
         std::fs::create_dir_all(&dir).expect("etcd dir");
         let (client, peer) = (free_port(), free_port());
         let endpoint = format!("127.0.0.1:{client}");
@@ -224,7 +230,7 @@ impl ClusterSpec {
         ClusterSpec {
             name: unique("c"),
             db,
-            shared_home: std::env::temp_dir().join(unique("cairn-cluster-shared")),
+            shared_home: state_dir().join(unique("cairn-cluster-shared")),
             etcd_endpoint: etcd.endpoint.clone(),
             env: Vec::new(),
         }
@@ -242,7 +248,7 @@ impl ClusterSpec {
         port: u16,
         etcd_endpoint: &str,
     ) -> (tokio::process::Command, PathBuf) {
-        let local = std::env::temp_dir().join(unique(&format!("cairn-node-{id}")));
+        let local = state_dir().join(unique(&format!("cairn-node-{id}")));
         std::fs::create_dir_all(&local).unwrap();
         let log = local.join("node.log");
         let mut c = tokio::process::Command::new(cairn_binary());
@@ -484,7 +490,7 @@ pub struct Nginx {
 
 impl Nginx {
     pub fn start(upstreams: &[&str]) -> Nginx {
-        let dir = std::env::temp_dir().join(unique("cairn-nginx"));
+        let dir = state_dir().join(unique("cairn-nginx"));
         std::fs::create_dir_all(dir.join("logs")).unwrap();
         let port = free_port();
         let template = std::fs::read_to_string(

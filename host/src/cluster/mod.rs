@@ -99,7 +99,8 @@ struct Inner {
     node_id: String,
     name: String,
     prefix: String,
-    base_url: String,
+    /// Where this node itself listens (not the balancer's public URL).
+    address: String,
     started: DateTime<Utc>,
     ttl: Duration,
     etcd: Option<Client>,
@@ -145,6 +146,21 @@ impl std::fmt::Debug for Cluster {
 
 fn now_text() -> String {
     Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// `http://<listen address>`, with the host name when listening on all
+/// interfaces.
+fn node_address(config: &crate::config::Config) -> String {
+    let l = config.listen;
+    if l.ip().is_unspecified() {
+        format!(
+            "http://{}:{}",
+            gethostname::gethostname().to_string_lossy(),
+            l.port()
+        )
+    } else {
+        format!("http://{l}")
+    }
 }
 
 pub fn prefix_of(cluster: &str) -> String {
@@ -203,7 +219,7 @@ impl Cluster {
                 node_id: node_id.to_owned(),
                 name: String::new(),
                 prefix: String::new(),
-                base_url: base_url.to_owned(),
+                address: base_url.to_owned(),
                 started: Utc::now(),
                 ttl: Duration::from_secs(5),
                 etcd: None,
@@ -256,7 +272,7 @@ impl Cluster {
                 node_id: config.node_id.clone(),
                 name: config.cluster.clone(),
                 prefix: prefix.clone(),
-                base_url: config.base_url.clone(),
+                address: node_address(config),
                 started: Utc::now(),
                 ttl,
                 etcd: Some(client.clone()),
@@ -286,7 +302,20 @@ impl Cluster {
                 left: Notify::new(),
             }),
         };
-        c.register().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        // The id may still be held by this node's previous process (killed
+        // without leaving): its lease runs out within the TTL, so wait that
+        // long before refusing.
+        let until = Instant::now() + ttl + Duration::from_secs(1);
+        loop {
+            match c.register().await {
+                Ok(()) => break,
+                Err(Error::Conflict(m)) if Instant::now() < until => {
+                    tracing::warn!("{m}; waiting up to the lease TTL in case it is this node's previous process");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => anyhow::bail!("{}", e.public_message()),
+            }
+        }
         // Settings before serving, so the first page has the right title.
         if let Ok(stored) = c.inner.store.load().await {
             c.publish_settings(stored);
@@ -455,10 +484,11 @@ impl Cluster {
             .clone()
             .map(|f| f())
             .unwrap_or_default();
+        figures.requests_total = self.requests_total();
         figures.lease_age_ms = self.lease_age().map_or(0, |d| d.as_millis() as u64);
         MemberInfo {
             id: self.inner.node_id.clone(),
-            address: self.inner.base_url.clone(),
+            address: self.inner.address.clone(),
             version: env!("CARGO_PKG_VERSION").into(),
             build: build_id(),
             started: self
