@@ -63,16 +63,18 @@ impl AppState {
         let plugins = plugins::Plugins::new(pool.clone(), &shared_home);
         let renderer = render::Renderer::default();
         plugins.set_renderer(renderer.clone());
+        let readiness = status::Readiness::default();
         let cluster = cluster::Cluster::standalone(
             "local",
             "http://127.0.0.1:8090",
             pool.clone(),
             cluster::Defaults::builtin(),
+            readiness.clone(),
         );
         AppState {
             cluster,
             pool,
-            readiness: status::Readiness::default(),
+            readiness,
             basic_cache: auth::BasicCache::default(),
             renderer: renderer.with_plugins(plugins.clone()),
             plugins,
@@ -132,10 +134,13 @@ async fn log_request(
 
 pub use axum::Router;
 
+/// Applies a new log filter (the live setting `log_level`).
+pub type LogLevelSetter = Box<dyn Fn(&str) + Send + Sync>;
+
 impl AppState {
     /// Applies live settings to this node as they change (within a second
     /// of the change on any node). `log_level` is handed to `set_log_level`.
-    pub fn spawn_settings_applier(&self, set_log_level: Option<Box<dyn Fn(&str) + Send + Sync>>) {
+    pub fn spawn_settings_applier(&self, set_log_level: Option<LogLevelSetter>) {
         let app = self.clone();
         let mut rx = self.cluster.subscribe_settings();
         tokio::spawn(async move {

@@ -482,22 +482,31 @@ async fn serve(
     // write it commits against its membership.
     let pool = cairn::db::pool_for_node(&url, 16, clustered.then_some(config.node_id.as_str()))?;
     let defaults = cairn::cluster::Defaults::from_config(&config);
+    let readiness = cairn::status::Readiness::default();
     let cluster = if clustered {
         // Joining needs the cluster tables.
         cairn::db::migrate(&url).await?;
-        cairn::cluster::Cluster::join(&config, pool.clone(), defaults, config.lease_ttl)
-            .await
-            .context("cannot join the cluster")?
+        cairn::cluster::Cluster::join(
+            &config,
+            pool.clone(),
+            defaults,
+            config.lease_ttl,
+            readiness.clone(),
+        )
+        .await
+        .context("cannot join the cluster")?
     } else {
         cairn::cluster::Cluster::standalone(
             &config.node_id,
             &config.base_url,
             pool.clone(),
             defaults,
+            readiness.clone(),
         )
     };
     let mut state = cairn::AppState::new(pool.clone(), config.shared_home.clone());
     state.cluster = cluster.clone();
+    state.readiness = readiness;
     let search_index =
         cairn::search::SearchIndex::open_or_restore(&config.local_home, &config.shared_home)
             .map_err(|e| anyhow::anyhow!("cannot open the search index: {e}"))?;
@@ -694,11 +703,13 @@ async fn config_command(config: &Config, cmd: ConfigCommand) -> anyhow::Result<(
             Store::Pg(pool.clone())
         } else {
             Store::Etcd {
-                client: cairn::cluster::connect(
-                    &config.etcd_endpoints,
-                    std::time::Duration::from_secs(5),
-                )
-                .await?,
+                client: Box::new(
+                    cairn::cluster::connect(
+                        &config.etcd_endpoints,
+                        std::time::Duration::from_secs(5),
+                    )
+                    .await?,
+                ),
                 prefix: cairn::cluster::prefix_of(&config.cluster),
             }
         };

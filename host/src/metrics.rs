@@ -50,6 +50,53 @@ pub async fn metrics(State(app): State<AppState>) -> Response {
     );
     let _ = writeln!(out, "cairn_ready {}", u8::from(app.readiness.is_ready()));
 
+    let c = &app.cluster;
+    family(
+        &mut out,
+        "cairn_cluster_member",
+        "gauge",
+        "1 while this node may write (a live cluster member, or standalone); 0 while fenced or leaving.",
+    );
+    let _ = writeln!(out, "cairn_cluster_member {}", u8::from(c.may_write()));
+    family(
+        &mut out,
+        "cairn_cluster_leader",
+        "gauge",
+        "1 when this node is the cluster leader.",
+    );
+    let _ = writeln!(out, "cairn_cluster_leader {}", u8::from(c.is_leader()));
+    family(
+        &mut out,
+        "cairn_cluster_nodes",
+        "gauge",
+        "Live cluster members this node sees.",
+    );
+    let _ = writeln!(out, "cairn_cluster_nodes {}", c.members().len());
+    if let Some(age) = c.lease_age() {
+        family(
+            &mut out,
+            "cairn_cluster_lease_age_seconds",
+            "gauge",
+            "Time since this node's lease was last renewed.",
+        );
+        let _ = writeln!(
+            out,
+            "cairn_cluster_lease_age_seconds {:.3}",
+            age.as_secs_f64()
+        );
+    }
+    family(
+        &mut out,
+        "cairn_read_only",
+        "gauge",
+        "1 while the live setting access_mode is read-only.",
+    );
+    let _ = writeln!(
+        out,
+        "cairn_read_only {}",
+        u8::from(c.settings().read_only())
+    );
+
     let st = app.pool.status();
     family(
         &mut out,

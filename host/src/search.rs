@@ -483,26 +483,9 @@ impl SearchIndex {
         }
     }
 
-    /// The cluster-wide job (one node at a time, by advisory lock): write a
-    /// snapshot every `interval`, then trim the journal up to what both the
-    /// newest snapshot and every live node have passed.
-    pub fn spawn_snapshot_job(
-        self: &Arc<Self>,
-        pool: deadpool_postgres::Pool,
-        shared_home: PathBuf,
-        interval: Duration,
-    ) {
-        let me = self.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(interval).await;
-                if let Err(e) = me.snapshot_and_trim(&pool, &shared_home).await {
-                    tracing::warn!(error = %e, "index snapshot job failed; next attempt at the next interval");
-                }
-            }
-        });
-    }
-
+    /// Writes a snapshot, then trims the journal up to what both the newest
+    /// snapshot and every live node have passed: the leader's
+    /// `index-snapshot` job (one node at a time, also by advisory lock).
     pub async fn snapshot_and_trim(
         self: &Arc<Self>,
         pool: &deadpool_postgres::Pool,

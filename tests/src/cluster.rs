@@ -182,6 +182,9 @@ impl Drop for Proxy {
 
 /// The `cairn` binary of this build.
 pub fn cairn_binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("CAIRN_BENCH_BIN") {
+        return std::fs::canonicalize(PathBuf::from(&bin)).unwrap_or_else(|_| bin.into());
+    }
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BUILT
         .get_or_init(|| {

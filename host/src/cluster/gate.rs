@@ -52,7 +52,13 @@ fn refuse(path: &str, err: Error) -> Response {
             .insert("Retry-After", axum::http::HeaderValue::from_static("5"));
         r
     } else {
-        crate::web::UiError::from(err).into_response()
+        // A form post from the browser: say that nothing was saved and
+        // how to keep what was typed.
+        let msg = format!(
+            "{} Your changes were not saved: go back to keep your text, and save it again when the site accepts changes.",
+            err.public_message()
+        );
+        crate::web::UiError::from(Error::Unavailable(msg)).into_response()
     }
 }
 

@@ -57,6 +57,7 @@ pub enum NodeState {
 
 /// What each node publishes about itself under `nodes/<id>`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MemberInfo {
     pub id: String,
     pub address: String,
@@ -74,6 +75,7 @@ pub struct MemberInfo {
 
 /// A node's live figures, refreshed every couple of seconds.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Figures {
     pub memory_rss_bytes: u64,
     pub cpu_seconds: f64,
@@ -107,7 +109,8 @@ struct Inner {
     pool: deadpool_postgres::Pool,
     cluster_id: String,
     state: watch::Sender<NodeState>,
-    ready: AtomicBool,
+    /// The node's readiness (shared with `/status`).
+    ready: crate::status::Readiness,
     lease: AtomicI64,
     /// Writes are allowed until then (cluster mode).
     deadline: Mutex<Option<Instant>>,
@@ -210,6 +213,7 @@ impl Cluster {
         base_url: &str,
         pool: deadpool_postgres::Pool,
         defaults: Defaults,
+        readiness: crate::status::Readiness,
     ) -> Cluster {
         let settings = Settings::resolve(&defaults, BTreeMap::new());
         let (state, _) = watch::channel(NodeState::Active);
@@ -227,7 +231,7 @@ impl Cluster {
                 pool,
                 cluster_id: String::new(),
                 state,
-                ready: AtomicBool::new(false),
+                ready: readiness.clone(),
                 lease: AtomicI64::new(0),
                 deadline: Mutex::new(None),
                 renewed_at: Mutex::new(None),
@@ -260,6 +264,7 @@ impl Cluster {
         pool: deadpool_postgres::Pool,
         defaults: Defaults,
         ttl: Duration,
+        readiness: crate::status::Readiness,
     ) -> anyhow::Result<Cluster> {
         let mut client = connect(&config.etcd_endpoints, Duration::from_secs(30)).await?;
         let prefix = prefix_of(&config.cluster);
@@ -277,13 +282,13 @@ impl Cluster {
                 ttl,
                 etcd: Some(client.clone()),
                 store: Store::Etcd {
-                    client: client.clone(),
+                    client: Box::new(client.clone()),
                     prefix: prefix.clone(),
                 },
                 pool,
                 cluster_id,
                 state,
-                ready: AtomicBool::new(false),
+                ready: readiness.clone(),
                 lease: AtomicI64::new(0),
                 deadline: Mutex::new(None),
                 renewed_at: Mutex::new(None),
@@ -352,7 +357,7 @@ impl Cluster {
     }
     /// Set when the node serves (its /status says RUNNING).
     pub fn set_ready(&self) {
-        self.inner.ready.store(true, Ordering::Release);
+        self.inner.ready.set_ready();
         self.changed();
     }
 
@@ -384,7 +389,7 @@ impl Cluster {
             return true;
         }
         self.may_write()
-            && self.inner.ready.load(Ordering::Acquire)
+            && self.inner.ready.is_ready()
             && self.inner.leader.read().unwrap().as_deref() == Some(self.node_id())
     }
     pub fn leader_id(&self) -> Option<String> {
@@ -466,7 +471,7 @@ impl Cluster {
     }
 
     fn own_info(&self) -> MemberInfo {
-        let state = if !self.inner.ready.load(Ordering::Acquire) {
+        let state = if !self.inner.ready.is_ready() {
             "STARTING"
         } else {
             match self.state() {
@@ -854,7 +859,7 @@ impl Cluster {
             }
             if self.state() != NodeState::Active
                 || !self.may_write()
-                || !self.inner.ready.load(Ordering::Acquire)
+                || !self.inner.ready.is_ready()
                 || self.leader_id().is_some()
             {
                 continue;

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 
 #[derive(Clone)]
 pub enum Store {
-    Etcd { client: Client, prefix: String },
+    Etcd { client: Box<Client>, prefix: String },
     Pg(deadpool_postgres::Pool),
 }
 
@@ -26,7 +26,7 @@ impl Store {
     pub async fn load(&self) -> Result<BTreeMap<String, String>> {
         match self {
             Store::Etcd { client, prefix } => {
-                let mut c = client.clone();
+                let mut c = (**client).clone();
                 let p = format!("{prefix}config/");
                 let resp = tokio::time::timeout(
                     CALL,
@@ -80,7 +80,7 @@ impl Store {
         };
         let old = match self {
             Store::Etcd { client, prefix } => {
-                let mut c = client.clone();
+                let mut c = (**client).clone();
                 let k = format!("{prefix}config/{key}");
                 // Compare-and-swap on the revision read, so two admins
                 // changing one key at once cannot lose an audit entry.

@@ -55,45 +55,27 @@ impl Plugins {
         resp.map_err(|f| Error::Internal(format!("The plugin {id} failed: {f}")))
     }
 
-    /// Delivers content events to admin extensions while this node holds the
-    /// cluster-wide events lock. Each plugin has its own position; a plugin
-    /// installed later starts at the newest event.
-    pub fn spawn_event_dispatcher(&self) -> tokio::task::JoinHandle<()> {
-        let this = self.clone();
-        tokio::spawn(async move {
-            let mut holder: Option<deadpool_postgres::Object> = None;
-            loop {
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                if holder.as_ref().is_none_or(|c| c.is_closed()) {
-                    holder = None;
-                    if let Ok(c) = this.inner.pool.get().await {
-                        let got = crate::db::query_one(
-                            &c,
-                            "SELECT pg_try_advisory_lock($1)",
-                            &[&EVENTS_LOCK],
-                        )
-                        .await
-                        .map(|r| r.get::<_, bool>(0))
-                        .unwrap_or(false);
-                        if got {
-                            holder = Some(c);
-                        }
-                    }
-                }
-                if holder.is_none() {
-                    continue;
-                }
-                if let Err(e) = this.dispatch_events().await {
-                    tracing::warn!("plugin event delivery failed: {e}");
-                }
-            }
-        })
+    /// One round of event delivery: the leader's `plugin-events` job (and
+    /// tests). Each plugin has its own position; a plugin installed later
+    /// starts at the newest event. The round also holds an advisory lock, so
+    /// two nodes can never deliver at once (e.g. during a leader change).
+    pub async fn dispatch_events(&self) -> Result<usize> {
+        let db = self.inner.pool.get().await?;
+        let got: bool =
+            crate::db::query_one(&db, "SELECT pg_try_advisory_lock($1)", &[&EVENTS_LOCK])
+                .await?
+                .get(0);
+        if !got {
+            return Ok(0);
+        }
+        let r = self.dispatch_round().await;
+        let _ = crate::db::execute(&db, "SELECT pg_advisory_unlock($1)", &[&EVENTS_LOCK]).await;
+        r
     }
 
-    /// One round of event delivery (public for tests).
-    pub async fn dispatch_events(&self) -> Result<usize> {
-        let reg = self.registry();
+    async fn dispatch_round(&self) -> Result<usize> {
         let db = self.inner.pool.get().await?;
+        let reg = self.registry();
         let mut delivered = 0;
         // Hooks read as the system: every space, restrictions still apply.
         let mut system = system_viewer();

@@ -526,6 +526,41 @@ async fn concurrent_edits_on_two_nodes_and_search_across_nodes() {
         assert_eq!(v["version"]["number"], 2);
         assert_eq!(v["body"]["storage"]["value"], format!("<p>{winner}</p>"));
     }
+    // Caches stay coherent across nodes. A page linking to another is
+    // rendered (and cached) on b; the target is renamed on a; b's next render
+    // shows the new title at once.
+    let (_, target) = a.create_page("EDIT", "Link target", "<p>t</p>").await;
+    let tid = target["id"].as_str().unwrap().to_owned();
+    let (_, linking) = a
+        .create_page(
+            "EDIT",
+            "Linking page",
+            "<p><ac:link><ri:page ri:content-title=\"Link target\"/></ac:link></p>",
+        )
+        .await;
+    let lid = linking["id"].as_str().unwrap().to_owned();
+    let before = view(&b, &lid).await;
+    assert!(
+        before.contains("Link target") && !before.contains("broken-link"),
+        "{before}"
+    );
+    let r = a
+        .rest(Method::PUT, &format!("/rest/api/content/{tid}"))
+        .json(
+            &serde_json::json!({"type": "page", "title": "Renamed target", "version": {"number": 2},
+            "body": {"storage": {"value": "<p>t</p>", "representation": "storage"}}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    // The title link no longer resolves: b must not serve its cached render.
+    let html = view(&b, &lid).await;
+    assert!(
+        html.contains("broken-link"),
+        "stale render on the other node: {html}"
+    );
+
     // Nothing lost: version 1 is still in the history.
     let (_, v) = b
         .get_json(&format!(
@@ -604,4 +639,341 @@ async fn drain_leaves_cleanly_and_nginx_keeps_serving_while_a_node_dies() {
     let (ok3, out, _) = spec.cli(&["cluster", "status"]).await;
     assert!(ok3);
     assert!(out.contains("a (leader)") || out.contains("\ta"), "{out}");
+}
+
+/// The rendered body of a page as `n` serves it.
+async fn view(n: &cairn_tests::cluster::NodeProc, id: &str) -> String {
+    let path = format!("/rest/api/content/{id}?expand=body.view");
+    n.get_json(&path).await.1["body"]["view"]["value"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// The cluster benchmark (not a test: run it by name, ideally with a
+/// release binary):
+///
+/// ```sh
+/// cargo build --release -p cairn
+/// CAIRN_BENCH_BIN=$PWD/target/release/cairn CAIRN_TEST_PG=postgres://… \
+///   cargo test -p cairn-tests --test all cluster_benchmark -- --ignored --nocapture
+/// ```
+///
+/// Measures failure detection, leader failover, config propagation,
+/// edit-to-searchable on another node and throughput through nginx with 1, 2
+/// and 3 nodes (wrk), with the default lease TTL of 5 s; prints a Markdown
+/// report (also written to `target/cluster-bench.md`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark; run it by name"]
+async fn cluster_benchmark() {
+    use std::fmt::Write;
+    let etcd = Etcd::start();
+    let spec = ClusterSpec::new(&etcd).await.with_env("CAIRN_LOG", "warn");
+    let mut nodes = vec![
+        spec.node("b1").await,
+        spec.node("b2").await,
+        spec.node("b3").await,
+    ];
+    for n in &nodes {
+        within(Duration::from_secs(15), "three members", || async {
+            n.members().await.len() == 3
+        })
+        .await;
+    }
+    let mut report = String::from("# Cluster benchmark\n\n");
+    let pct = |v: &mut Vec<f64>, p: f64| -> f64 {
+        v.sort_by(f64::total_cmp);
+        v[((v.len() as f64 - 1.0) * p).round() as usize]
+    };
+
+    // Config propagation: set on b1, seen in b3's pages.
+    let mut prop = Vec::new();
+    for i in 0..20 {
+        let title = format!("Bench title {i}");
+        let t = Instant::now();
+        let r = nodes[0]
+            .rest(Method::PUT, "/rest/cairn/1.0/config/site_title")
+            .json(&serde_json::json!({"value": title}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let want = format!("- {title}</title>");
+        loop {
+            let html = nodes[2]
+                .http
+                .get(format!("{}/login", nodes[2].url))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            if html.contains(&want) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        prop.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    // Edit on b1, searchable on b3.
+    assert_eq!(nodes[0].create_space("BENCH").await, 200);
+    let mut e2s = Vec::new();
+    for i in 0..50 {
+        let word = format!("zebrafish{i}x");
+        let t = Instant::now();
+        let (code, _) = nodes[0]
+            .create_page(
+                "BENCH",
+                &format!("Bench page {i}"),
+                &format!("<p>{word}</p>"),
+            )
+            .await;
+        assert_eq!(code, 200);
+        while nodes[2]
+            .search_titles(&format!("text ~ {word}"))
+            .await
+            .is_empty()
+        {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        e2s.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    writeln!(
+        report,
+        "| Measure | Cairn (p50) | Cairn (max/p99) | Confluence DC default |\n|---|---|---|---|"
+    )
+    .unwrap();
+    let p50 = pct(&mut prop, 0.5);
+    let pmax = pct(&mut prop, 1.0);
+    writeln!(report, "| Config change seen by another node | {p50:.0} ms | {pmax:.0} ms | (restart or per-node admin change) |").unwrap();
+    let p50 = pct(&mut e2s, 0.5);
+    let p99 = pct(&mut e2s, 0.99);
+    writeln!(report, "| Edit on one node searchable on another | {p50:.0} ms | {p99:.0} ms | index journal flushed every 5 s |").unwrap();
+
+    // Failure detection and leader failover (kill -9), three rounds each.
+    let mut detect = Vec::new();
+    let mut failover = Vec::new();
+    for round in 0..3 {
+        let leader = nodes[0].leader().await.expect("leader");
+        // Kill a follower: detection.
+        let fi = nodes.iter().position(|n| n.id != leader).unwrap();
+        let mut f = nodes.remove(fi);
+        let fid = f.id.clone();
+        f.kill9();
+        let t = Instant::now();
+        while nodes[0].members().await.contains(&fid) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        detect.push(t.elapsed().as_secs_f64());
+        drop(f);
+        nodes.push(spec.node(&format!("{fid}r{round}")).await);
+        // Kill the leader: failover.
+        let li = nodes.iter().position(|n| n.id == leader).unwrap();
+        let mut l = nodes.remove(li);
+        l.kill9();
+        let t = Instant::now();
+        loop {
+            let seen = nodes[0].leader().await;
+            if seen.as_ref().is_some_and(|s| *s != leader) && nodes[1].leader().await == seen {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        failover.push(t.elapsed().as_secs_f64());
+        drop(l);
+        nodes.push(spec.node(&format!("{leader}r{round}")).await);
+        for n in &nodes {
+            within(Duration::from_secs(15), "three members again", || async {
+                n.members().await.len() == 3
+            })
+            .await;
+        }
+    }
+    let d50 = pct(&mut detect, 0.5);
+    let dmax = pct(&mut detect, 1.0);
+    writeln!(report, "| Failure detection (kill -9, TTL 5 s) | {d50:.2} s | {dmax:.2} s | 30 s heartbeat timeout (Hazelcast) |").unwrap();
+    let f50 = pct(&mut failover, 0.5);
+    let fmax = pct(&mut failover, 1.0);
+    writeln!(report, "| Leader failover (kill -9 of the leader) | {f50:.2} s | {fmax:.2} s | cluster-wide jobs move after the 30 s timeout |").unwrap();
+
+    // Throughput through nginx with 1, 2 and 3 nodes: a page view over REST
+    // (rendered body), wrk with 32 connections for 10 s.
+    let (_, page) = nodes[0]
+        .create_page(
+            "BENCH",
+            "Throughput page",
+            &"<h2>Section</h2><p>Some <strong>text</strong> with a <a href=\"https://example.com\">link</a>.</p><ul><li>one</li><li>two</li></ul>".repeat(20),
+        )
+        .await;
+    let id = page["id"].as_str().unwrap().to_owned();
+    let auth = format!(
+        "Authorization: Basic {}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("admin:{}", cairn_tests::password_of("admin"))
+        )
+    );
+    writeln!(report, "\n| Nodes behind nginx | Requests/s | p50 | p99 | CPU ms per request (all nodes) |\n|---|---|---|---|---|").unwrap();
+    for count in 1..=3 {
+        let ups: Vec<String> = nodes[..count]
+            .iter()
+            .map(|n| n.url.trim_start_matches("http://").to_owned())
+            .collect();
+        let nginx = Nginx::start(&ups.iter().map(String::as_str).collect::<Vec<_>>());
+        let url = format!("{}/rest/api/content/{id}?expand=body.view", nginx.url);
+        // Warm every node's caches.
+        for _ in 0..30 {
+            let _ = nodes[0]
+                .http
+                .get(&url)
+                .basic_auth("admin", Some(cairn_tests::password_of("admin")))
+                .send()
+                .await;
+        }
+        let cpu_before: f64 = nodes[..count]
+            .iter()
+            .map(|n| cpu_seconds(n.pid().unwrap()))
+            .sum();
+        let out = tokio::process::Command::new("wrk")
+            .args(["-t2", "-c32", "-d10s", "--latency", "-H", &auth, &url])
+            .output()
+            .await
+            .expect("wrk (apt-get install wrk)");
+        let cpu_after: f64 = nodes[..count]
+            .iter()
+            .map(|n| cpu_seconds(n.pid().unwrap()))
+            .sum();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let rps: f64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Requests/sec:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0);
+        let lat = |p: &str| {
+            text.lines()
+                .find(|l| l.trim_start().starts_with(p))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .unwrap_or("?")
+                .to_owned()
+        };
+        let requests = rps * 10.0;
+        let cpu_ms = if requests > 0.0 {
+            (cpu_after - cpu_before) * 1000.0 / requests
+        } else {
+            0.0
+        };
+        assert!(!text.contains("Non-2xx"), "errors under load:\n{text}");
+        writeln!(
+            report,
+            "| {count} | {rps:.0} | {} | {} | {cpu_ms:.2} |",
+            lat("50%"),
+            lat("99%")
+        )
+        .unwrap();
+    }
+    writeln!(
+        report,
+        "\nOn a 2-core machine the load generator, nginx and every node share the same two cores, so throughput cannot grow with nodes here; CPU time per request shows the cost each node adds."
+    )
+    .unwrap();
+    println!("{report}");
+    let _ = std::fs::write(
+        cairn_tests::repo_root().join("target/cluster-bench.md"),
+        &report,
+    );
+}
+
+/// User plus system CPU time of a process, in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let Some(i) = s.rfind(')') else { return 0.0 };
+    let f: Vec<&str> = s[i + 2..].split_whitespace().collect();
+    let t = |k: usize| f.get(k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (t(11) + t(12)) / 100.0
+}
+
+/// A standalone node keeps live settings in PostgreSQL and applies a change
+/// at once; read-only mode refuses a browser's form post with a page that
+/// says nothing was saved, while admin pages still work.
+#[tokio::test]
+async fn standalone_live_settings_and_read_only_mode_in_the_browser() {
+    let node = cairn_tests::TestNode::start().await;
+    let admin = node.login("admin").await;
+    // Through the admin settings page: one bad value changes nothing.
+    let r = admin
+        .post(
+            "/admin/settings",
+            &[("site_title", "Docs Hub"), ("plugin_time_limit_ms", "lots")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 400);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("plugin_time_limit_ms") && body.contains("Nothing else was changed"),
+        "{body}"
+    );
+    let (_, html) = admin.get_text("/spaces").await;
+    assert!(
+        html.contains("<title>Spaces - Cairn</title>"),
+        "unchanged title"
+    );
+    let r = admin
+        .post(
+            "/admin/settings",
+            &[
+                ("site_title", "Docs Hub"),
+                ("access_mode", "read-only"),
+                ("announcement", "Moving to new hardware tonight"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    let (_, html) = admin.get_text("/spaces").await;
+    assert!(html.contains("<title>Spaces - Docs Hub</title>"), "{html}");
+    assert!(html.contains("Moving to new hardware tonight"));
+    assert!(html.contains("Read-only mode"));
+    // A content form post is refused, and the page says how to keep the text.
+    let r = admin
+        .post("/spaces", &[("key", "RO"), ("name", "Read only")])
+        .await;
+    assert_eq!(r.status().as_u16(), 503);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("read-only mode") && body.contains("Your changes were not saved"),
+        "{body}"
+    );
+    // REST: Confluence's envelope with allowedInReadOnlyMode false.
+    let r = admin
+        .http
+        .post(admin.url("/rest/api/space"))
+        .basic_auth("admin", Some(cairn_tests::password_of("admin")))
+        .json(&serde_json::json!({"key": "RO", "name": "RO"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 503);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["data"]["allowedInReadOnlyMode"], false);
+    // Admin pages still work: reset, and writes are accepted again.
+    let r = admin
+        .post("/admin/settings", &[("reset", "access_mode")])
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    let r = admin
+        .post("/spaces", &[("key", "RW"), ("name", "Writable")])
+        .await;
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let (_, html) = admin.get_text("/admin/settings").await;
+    assert!(
+        html.contains("access_mode") && html.contains("(default)"),
+        "the audit trail lists the reset"
+    );
+    let (_, html) = admin.get_text("/admin/cluster").await;
+    assert!(html.contains("standalone"), "{html}");
+    let (_, metrics) = admin.get_text("/metrics").await;
+    assert!(
+        metrics.contains("cairn_cluster_leader 1") && metrics.contains("cairn_read_only 0"),
+        "{metrics}"
+    );
 }
