@@ -293,12 +293,17 @@ async fn token_user(db: &impl GenericClient, raw: &str) -> Result<Option<User>> 
         .await?;
     let Some(r) = row else { return Ok(None) };
     if r.get::<_, bool>("stale") {
-        crate::db::execute(
+        // Best effort: a fenced node (or read-only database) still
+        // authenticates tokens for reading.
+        if let Err(e) = crate::db::execute(
             db,
             "UPDATE api_tokens SET last_used = now() WHERE token_hash = $1",
             &[&hash],
         )
-        .await?;
+        .await
+        {
+            tracing::debug!(error = %e, "token last-used time not recorded");
+        }
     }
     Ok(Some(row_user(&r)))
 }
