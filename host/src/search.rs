@@ -103,7 +103,14 @@ pub struct SearchIndex {
     writer: Mutex<IndexWriter>,
     f: Fields,
     dir: PathBuf,
+    /// The first missing journal number seen after our position, and when
+    /// (see [`SearchIndex::catch_up`]).
+    gap: Mutex<Option<(i64, std::time::Instant)>>,
 }
+
+/// How long a hole in the journal's numbering is waited for before it is
+/// taken to be a rolled-back transaction.
+const GAP_WAIT: Duration = Duration::from_secs(3);
 
 /// A search hit the viewer may see.
 pub struct Hit {
@@ -300,6 +307,7 @@ impl SearchIndex {
             writer: Mutex::new(writer),
             f,
             dir,
+            gap: Mutex::new(None),
         }))
     }
 
@@ -339,6 +347,35 @@ impl SearchIndex {
             if rows.is_empty() {
                 return Ok(applied);
             }
+            // Numbers are taken when a transaction inserts its entry but seen
+            // when it commits, so a later number can be visible before an
+            // earlier one. Stop at a hole until it fills — or, after GAP_WAIT,
+            // take it for a rolled-back transaction — so no entry is skipped.
+            let mut take = 0;
+            let mut expected = pos + 1;
+            for r in &rows {
+                let seq: i64 = r.get(0);
+                if seq != expected && pos > 0 {
+                    let mut gap = self.gap.lock().map_err(|_| internal("gap lock poisoned"))?;
+                    match *gap {
+                        Some((g, since)) if g == expected && since.elapsed() >= GAP_WAIT => {
+                            tracing::debug!(missing = expected, "journal hole taken as a rollback");
+                            *gap = None;
+                        }
+                        Some((g, _)) if g == expected => break,
+                        _ => {
+                            *gap = Some((expected, std::time::Instant::now()));
+                            break;
+                        }
+                    }
+                }
+                expected = seq + 1;
+                take += 1;
+            }
+            if take == 0 {
+                return Ok(applied);
+            }
+            let rows = &rows[..take];
             let last: i64 = rows.last().map(|r| r.get(0)).unwrap_or(pos);
             let mut ids: Vec<i64> = rows.iter().map(|r| r.get(1)).collect();
             ids.sort_unstable();

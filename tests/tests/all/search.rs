@@ -508,3 +508,47 @@ async fn two_indexers_converge_and_an_online_rebuild_keeps_answering() {
         let _ = std::fs::remove_dir_all(h);
     }
 }
+
+/// Journal numbers are taken at insert but visible at commit: an entry
+/// committed after a later-numbered one must still be applied (the tailer
+/// waits at the hole instead of skipping it).
+#[tokio::test]
+async fn entries_committed_out_of_order_are_not_skipped() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("ORD", "Order").await;
+    let first = c
+        .create_page("ORD", "Early page", "<p>early</p>", None)
+        .await;
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            total(&node, "admin", "title = \"Early page\"").await == 1
+        })
+        .await
+    );
+    // A transaction takes the next journal number and stays open…
+    let (slow, conn) = tokio_postgres::connect(&node.db.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    slow.batch_execute("BEGIN").await.unwrap();
+    slow.execute(
+        "INSERT INTO labels (content_id, name) VALUES ($1, 'latecomer')",
+        &[&first],
+    )
+    .await
+    .unwrap();
+    // …while a later-numbered change commits and is seen by the tailer.
+    c.create_page("ORD", "Later page", "<p>later</p>", None)
+        .await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    slow.batch_execute("COMMIT").await.unwrap();
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            total(&node, "admin", "label = latecomer").await == 1
+                && total(&node, "admin", "title = \"Later page\"").await == 1
+        })
+        .await,
+        "the entry committed out of order was skipped"
+    );
+}
