@@ -108,8 +108,9 @@ enum NodeCommand {
 
 #[derive(Subcommand)]
 enum IndexCommand {
-    /// Re-index all content online: every node re-applies every row while
-    /// searching continues.
+    /// Rebuild the search index online on every node: a new index is built
+    /// from PostgreSQL beside the live one, swapped in atomically and
+    /// snapshotted; searching never stops.
     Rebuild,
     /// Show the journal head and each node's position and lag.
     Status,
@@ -307,14 +308,14 @@ async fn index_command(url: &str, cmd: IndexCommand) -> anyhow::Result<()> {
     let db = pool.get().await?;
     match cmd {
         IndexCommand::Rebuild => {
-            let n = db
-                .execute(
-                    "INSERT INTO index_journal (content_id) SELECT id FROM content ORDER BY id",
-                    &[],
-                )
-                .await?;
+            db.batch_execute(&format!(
+                "INSERT INTO index_journal (content_id) VALUES ({}); SELECT pg_notify('cairn_index', '')",
+                cairn::search::REBUILD_MARKER
+            ))
+            .await?;
             println!(
-                "queued {n} content rows; every node re-indexes them while search keeps answering"
+                "rebuild requested: every node builds a new index beside its live one, swaps it in and \
+                 snapshots it, while search keeps answering (progress: `cairn index status`, the log, /admin/search)"
             );
         }
         IndexCommand::Status => {

@@ -98,14 +98,74 @@ fn internal(e: impl std::fmt::Display) -> Error {
 
 /// One node's search index.
 pub struct SearchIndex {
+    /// The index searches use; replaced whole by an online rebuild.
+    live: std::sync::RwLock<Arc<Live>>,
+    f: Fields,
+    local_home: PathBuf,
+    /// Held while journal entries are applied, so a rebuilt index is
+    /// swapped in between two batches, never during one.
+    apply_lock: tokio::sync::Mutex<()>,
+    /// What an online rebuild is doing, for the admin page.
+    rebuild: Mutex<RebuildState>,
+    /// Set when the journal asked for a rebuild (see [`REBUILD_MARKER`]).
+    rebuild_requested: std::sync::atomic::AtomicBool,
+}
+
+/// A journal entry for this content id asks every node to rebuild its index
+/// beside the live one (`cairn index rebuild`); no content has id 0.
+pub const REBUILD_MARKER: i64 = 0;
+
+/// One tantivy index on disk with its reader and writer.
+struct Live {
     index: Index,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
-    f: Fields,
     dir: PathBuf,
     /// The first missing journal number seen after our position, and when
     /// (see [`SearchIndex::catch_up`]).
     gap: Mutex<Option<(i64, std::time::Instant)>>,
+}
+
+/// Progress of `cairn index rebuild` on this node.
+#[derive(Debug, Clone, Default)]
+pub struct RebuildState {
+    pub running: bool,
+    pub done: u64,
+    pub total: u64,
+    pub last: Option<String>,
+}
+
+impl Live {
+    fn open(dir: &Path, create: Option<Schema>) -> Result<Live> {
+        let index = match create {
+            Some(schema) => Index::create_in_dir(dir, schema).map_err(internal)?,
+            None => Index::open_in_dir(dir).map_err(internal)?,
+        };
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(internal)?;
+        let writer = index
+            .writer_with_num_threads(1, 32_000_000)
+            .map_err(internal)?;
+        Ok(Live {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            dir: dir.to_owned(),
+            gap: Mutex::new(None),
+        })
+    }
+
+    fn position(&self) -> i64 {
+        self.index
+            .load_metas()
+            .ok()
+            .and_then(|m| m.payload)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0)
+    }
 }
 
 /// How long a hole in the journal's numbering is waited for before it is
@@ -215,11 +275,12 @@ impl SearchIndex {
     pub fn snapshot(&self, shared_home: &Path) -> Result<i64> {
         // Holding the writer means no commit (and no garbage collection of
         // the committed files) happens while we copy.
-        let _w = self
+        let live = self.live();
+        let _w = live
             .writer
             .lock()
             .map_err(|_| internal("writer lock poisoned"))?;
-        let metas = self.index.load_metas().map_err(internal)?;
+        let metas = live.index.load_metas().map_err(internal)?;
         let seq: i64 = metas
             .payload
             .as_deref()
@@ -241,7 +302,7 @@ impl SearchIndex {
                 || name == ".managed.json"
                 || segments.iter().any(|s| name.starts_with(s.as_str()))
         };
-        copy_dir_files(&self.dir, &tmp, Some(&keep)).map_err(internal)?;
+        copy_dir_files(&live.dir, &tmp, Some(&keep)).map_err(internal)?;
         let dest = root.join(format!("snapshot-{seq}"));
         if dest.exists() {
             let _ = std::fs::remove_dir_all(&tmp);
@@ -293,40 +354,37 @@ impl SearchIndex {
                 i
             }
         };
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .map_err(internal)?;
-        let writer = index
-            .writer_with_num_threads(1, 32_000_000)
-            .map_err(internal)?;
+        drop(index);
+        let live = Live::open(&dir, None)?;
         Ok(Arc::new(SearchIndex {
-            index,
-            reader,
-            writer: Mutex::new(writer),
+            live: std::sync::RwLock::new(Arc::new(live)),
             f,
-            dir,
-            gap: Mutex::new(None),
+            local_home: local_home.to_owned(),
+            apply_lock: tokio::sync::Mutex::new(()),
+            rebuild: Mutex::new(RebuildState::default()),
+            rebuild_requested: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    fn live(&self) -> Arc<Live> {
+        self.live.read().expect("index pointer poisoned").clone()
+    }
+
+    pub fn dir(&self) -> PathBuf {
+        self.live().dir.clone()
     }
 
     /// The last journal entry applied (from the newest commit's payload).
     pub fn position(&self) -> i64 {
-        self.index
-            .load_metas()
-            .ok()
-            .and_then(|m| m.payload)
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(0)
+        self.live().position()
     }
 
     pub fn doc_count(&self) -> u64 {
-        self.reader.searcher().num_docs()
+        self.live().reader.searcher().num_docs()
+    }
+
+    pub fn rebuild_state(&self) -> RebuildState {
+        self.rebuild.lock().map(|r| r.clone()).unwrap_or_default()
     }
 
     /// Applies every journal entry after our position; returns how many.
@@ -335,9 +393,22 @@ impl SearchIndex {
         db: &impl GenericClient,
         store: &crate::attach::Store,
     ) -> Result<usize> {
+        let _applying = self.apply_lock.lock().await;
+        let live = self.live();
+        self.catch_up_into(&live, db, store).await
+    }
+
+    /// Applies the journal after `live`'s position to `live`; returns how
+    /// many entries, and whether a rebuild was requested among them.
+    async fn catch_up_into(
+        self: &Arc<Self>,
+        live: &Arc<Live>,
+        db: &impl GenericClient,
+        store: &crate::attach::Store,
+    ) -> Result<usize> {
         let mut applied = 0;
         loop {
-            let pos = self.position();
+            let pos = live.position();
             let rows = crate::db::query(
                 db,
                 "SELECT seq, content_id FROM index_journal WHERE seq > $1 ORDER BY seq LIMIT $2",
@@ -356,7 +427,7 @@ impl SearchIndex {
             for r in &rows {
                 let seq: i64 = r.get(0);
                 if seq != expected && pos > 0 {
-                    let mut gap = self.gap.lock().map_err(|_| internal("gap lock poisoned"))?;
+                    let mut gap = live.gap.lock().map_err(|_| internal("gap lock poisoned"))?;
                     match *gap {
                         Some((g, since)) if g == expected && since.elapsed() >= GAP_WAIT => {
                             tracing::debug!(missing = expected, "journal hole taken as a rollback");
@@ -381,17 +452,22 @@ impl SearchIndex {
             ids.sort_unstable();
             ids.dedup();
             let docs = load_docs(db, store, &ids).await?;
+            if ids.contains(&REBUILD_MARKER) && Arc::ptr_eq(live, &self.live()) {
+                self.rebuild_requested
+                    .store(true, std::sync::atomic::Ordering::Release);
+            }
             let me = self.clone();
-            tokio::task::spawn_blocking(move || me.apply(&ids, docs, last))
+            let target = live.clone();
+            tokio::task::spawn_blocking(move || me.apply(&target, &ids, docs, last))
                 .await
                 .map_err(internal)??;
             applied += rows.len();
         }
     }
 
-    fn apply(&self, ids: &[i64], docs: Vec<IndexDoc>, seq: i64) -> Result<()> {
+    fn apply(&self, live: &Live, ids: &[i64], docs: Vec<IndexDoc>, seq: i64) -> Result<()> {
         let f = self.f;
-        let mut w = self
+        let mut w = live
             .writer
             .lock()
             .map_err(|_| internal("writer lock poisoned"))?;
@@ -443,7 +519,7 @@ impl SearchIndex {
         c.set_payload(&seq.to_string());
         c.commit().map_err(internal)?;
         drop(w);
-        self.reader.reload().map_err(internal)?;
+        live.reader.reload().map_err(internal)?;
         Ok(())
     }
 
@@ -488,8 +564,164 @@ impl SearchIndex {
                         tracing::warn!(error = %e, "applying the index journal failed; will retry")
                     }
                 }
+                if me
+                    .rebuild_requested
+                    .swap(false, std::sync::atomic::Ordering::AcqRel)
+                {
+                    let (me, pool, store) = (me.clone(), pool.clone(), store.clone());
+                    tokio::spawn(async move {
+                        match me.rebuild_online(&pool, &store).await {
+                            // A fresh index is worth a snapshot (one node at a
+                            // time; the others find the lock taken).
+                            Ok(_) => {
+                                if let Err(e) =
+                                    me.snapshot_and_trim(&pool, store.shared_home()).await
+                                {
+                                    tracing::warn!(error = %e, "snapshot after the rebuild failed");
+                                }
+                            }
+                            Err(e) => {
+                                tracing::error!(error = %e, "index rebuild failed; the live index stays")
+                            }
+                        }
+                    });
+                }
             }
         });
+    }
+
+    /// `cairn index rebuild`: builds a new index from PostgreSQL beside the
+    /// live one (which keeps answering and applying the journal), catches it
+    /// up with the journal, swaps it in between two batches, and returns
+    /// what it did. Progress is in [`SearchIndex::rebuild_state`] and the log.
+    pub async fn rebuild_online(
+        self: &Arc<Self>,
+        pool: &deadpool_postgres::Pool,
+        store: &crate::attach::Store,
+    ) -> Result<String> {
+        {
+            let mut st = self
+                .rebuild
+                .lock()
+                .map_err(|_| internal("rebuild state poisoned"))?;
+            if st.running {
+                return Err(Error::Conflict(
+                    "a rebuild of this node's index is already running".into(),
+                ));
+            }
+            st.running = true;
+            st.done = 0;
+            st.total = 0;
+        }
+        let r = self.rebuild_inner(pool, store).await;
+        if let Ok(mut st) = self.rebuild.lock() {
+            st.running = false;
+            st.last = Some(match &r {
+                Ok(m) => m.clone(),
+                Err(e) => format!("failed: {e}"),
+            });
+        }
+        r
+    }
+
+    async fn rebuild_inner(
+        self: &Arc<Self>,
+        pool: &deadpool_postgres::Pool,
+        store: &crate::attach::Store,
+    ) -> Result<String> {
+        let started = std::time::Instant::now();
+        let next_dir = self.local_home.join("index.next");
+        let _ = std::fs::remove_dir_all(&next_dir);
+        std::fs::create_dir_all(&next_dir).map_err(internal)?;
+        let next = Arc::new(Live::open(&next_dir, Some(schema().0))?);
+        // Everything the live index has applied was committed before this
+        // snapshot; whatever comes after is replayed from the journal below
+        // (re-applying an entry is harmless: it writes the current state).
+        let start_pos = self.position();
+        let mut db = pool.get().await?;
+        let tx = db
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let total: i64 = crate::db::query_one(&tx, "SELECT count(*) FROM content", &[])
+            .await?
+            .get(0);
+        if let Ok(mut st) = self.rebuild.lock() {
+            st.total = total as u64;
+        }
+        tracing::info!(
+            documents = total,
+            position = start_pos,
+            "index rebuild started beside the live index"
+        );
+        let mut after = 0i64;
+        let mut done = 0u64;
+        loop {
+            let ids: Vec<i64> = crate::db::query(
+                &tx,
+                "SELECT id FROM content WHERE id > $1 ORDER BY id LIMIT $2",
+                &[&after, &BATCH],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+            let Some(last) = ids.last().copied() else {
+                break;
+            };
+            after = last;
+            let docs = load_docs(&tx, store, &ids).await?;
+            done += ids.len() as u64;
+            let (me, target) = (self.clone(), next.clone());
+            tokio::task::spawn_blocking(move || me.apply(&target, &ids, docs, start_pos))
+                .await
+                .map_err(internal)??;
+            if let Ok(mut st) = self.rebuild.lock() {
+                st.done = done;
+            }
+            if done % 10_000 < BATCH as u64 {
+                tracing::info!(done, total, "index rebuild progress");
+            }
+        }
+        tx.commit().await?;
+        if done == 0 {
+            let (me, target) = (self.clone(), next.clone());
+            tokio::task::spawn_blocking(move || me.apply(&target, &[], Vec::new(), start_pos))
+                .await
+                .map_err(internal)??;
+        }
+        // Catch up with what changed meanwhile, then once more with the
+        // journal held still, and swap.
+        self.catch_up_into(&next, &db, store).await?;
+        let applying = self.apply_lock.lock().await;
+        self.catch_up_into(&next, &db, store).await?;
+        let docs = next.reader.searcher().num_docs();
+        let pos = next.position();
+        drop(next);
+        std::fs::write(next_dir.join("cairn-schema-version"), SCHEMA_VERSION).map_err(internal)?;
+        let dir = self.local_home.join("index");
+        let aside = self
+            .local_home
+            .join(format!("index.replaced-{}", crate::auth::random_token(6)));
+        // The live index's open files keep serving from the set-aside
+        // directory until the pointer moves.
+        std::fs::rename(&dir, &aside).map_err(internal)?;
+        std::fs::rename(&next_dir, &dir).map_err(internal)?;
+        let fresh = Arc::new(Live::open(&dir, None)?);
+        *self
+            .live
+            .write()
+            .map_err(|_| internal("index pointer poisoned"))? = fresh;
+        drop(applying);
+        let _ = std::fs::remove_dir_all(&aside);
+        let msg = format!(
+            "rebuilt {docs} documents beside the live index and swapped it in at journal position {pos} ({:.1} s)",
+            started.elapsed().as_secs_f64()
+        );
+        tracing::info!("{msg}");
+        Ok(msg)
     }
 
     /// When the journal was trimmed past this index's position (a node that
@@ -589,7 +821,8 @@ impl SearchIndex {
             clauses.push((Occur::MustNot, Box::new(TermSetQuery::new(blocked))));
         }
         let query = BooleanQuery::new(clauses);
-        let searcher = self.reader.searcher();
+        let live = self.live();
+        let searcher = live.reader.searcher();
         let order = cql.order_by.first().copied();
         let fetch = start + limit;
         let (total, addrs): (usize, Vec<(f32, tantivy::DocAddress)>) = match order {
@@ -705,7 +938,11 @@ impl SearchIndex {
     }
 
     fn terms_of(&self, field: Field, text: &str) -> Result<Vec<String>> {
-        let mut tok = self.index.tokenizer_for_field(field).map_err(internal)?;
+        let mut tok = self
+            .live()
+            .index
+            .tokenizer_for_field(field)
+            .map_err(internal)?;
         let mut out = Vec::new();
         let mut stream = tok.token_stream(text);
         while stream.advance() {

@@ -523,6 +523,7 @@ struct SearchAdminPage {
     nodes: Vec<NodePosition>,
     snapshots: Vec<(i64, String)>,
     message: String,
+    rebuild: String,
 }
 
 async fn search_admin_page(app: &AppState, viewer: &Viewer, message: String) -> UiResult {
@@ -587,6 +588,19 @@ async fn search_admin_page(app: &AppState, viewer: &Viewer, message: String) -> 
         nodes,
         snapshots,
         message,
+        rebuild: app.search.as_ref().map_or_else(String::new, |i| {
+            let st = i.rebuild_state();
+            if st.running {
+                format!(
+                    "Rebuilding beside the live index: {} of {} documents.",
+                    st.done, st.total
+                )
+            } else {
+                st.last
+                    .map(|l| format!("Last rebuild: {l}."))
+                    .unwrap_or_default()
+            }
+        }),
     }
     .into_html())
 }
@@ -605,13 +619,14 @@ async fn admin_search_post(
     let msg = match form.text("action") {
         "rebuild" => {
             let db = app.pool.get().await?;
-            let n = crate::db::execute(
+            crate::db::execute(
                 &db,
-                "INSERT INTO index_journal (content_id) SELECT id FROM content ORDER BY id",
-                &[],
+                "INSERT INTO index_journal (content_id) VALUES ($1)",
+                &[&crate::search::REBUILD_MARKER],
             )
             .await?;
-            format!("Queued {n} rows: every node re-indexes them while search keeps answering.")
+            crate::db::execute(&db, "SELECT pg_notify('cairn_index', '')", &[]).await?;
+            "Rebuild requested: every node builds a new index beside its live one and swaps it in; search keeps answering.".to_string()
         }
         "snapshot" => match &app.search {
             Some(i) => {
