@@ -595,3 +595,139 @@ async fn entries_committed_out_of_order_are_not_skipped() {
         "the entry committed out of order was skipped"
     );
 }
+
+/// kill -9 of a real node while its tailer is applying the journal; after a
+/// restart the index has every document exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_during_indexing_loses_nothing_and_duplicates_nothing() {
+    use cairn_tests::cluster::{cairn_binary, free_port, http};
+    let db = cairn_tests::TestDb::new().await;
+    let pool = cairn::db::pool(&db.url, 2).unwrap();
+    {
+        let mut c = pool.get().await.unwrap();
+        cairn::users::create(
+            &mut c,
+            cairn::users::NewUser {
+                username: "admin",
+                display_name: None,
+                email: None,
+                password: &password_of("admin"),
+                admin: true,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let home =
+        cairn_tests::cluster::state_dir().join(format!("cairn-crash-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let port = free_port();
+    let start = || {
+        tokio::process::Command::new(cairn_binary())
+            .arg("serve")
+            .env("CAIRN_DATABASE_URL", &db.url)
+            .env("CAIRN_LISTEN", format!("127.0.0.1:{port}"))
+            .env("CAIRN_LOCAL_HOME", home.join("local"))
+            .env("CAIRN_SHARED_HOME", home.join("shared"))
+            .env("CAIRN_NODE_ID", "crash")
+            .env("CAIRN_LOG", "warn")
+            .env_remove("CAIRN_ETCD_ENDPOINTS")
+            .env_remove("CAIRN_BUILTIN_PLUGINS")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap()
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let client = http();
+    let running = || async {
+        match client.get(format!("{base}/status")).send().await {
+            Ok(r) => r.text().await.unwrap_or_default().contains("RUNNING"),
+            Err(_) => false,
+        }
+    };
+    let mut node = start();
+    assert!(wait_until(Duration::from_secs(60), running).await);
+    let r = client
+        .post(format!("{base}/rest/api/space"))
+        .basic_auth("admin", Some(password_of("admin")))
+        .json(&serde_json::json!({"key": "CR", "name": "Crash"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    // 6000 pages in one transaction: the tailer applies them in batches,
+    // committing its position with each.
+    let c = pool.get().await.unwrap();
+    let head_before: i64 = c
+        .query_one("SELECT coalesce(max(seq), 0) FROM index_journal", &[])
+        .await
+        .unwrap()
+        .get(0);
+    c.batch_execute(
+        "INSERT INTO content (content_type, space_id, title, body)
+         SELECT 'page', (SELECT id FROM spaces WHERE space_key = 'CR'), 'Crash page ' || g,
+                '<p>crashword body ' || g || '</p>'
+         FROM generate_series(1, 6000) g",
+    )
+    .await
+    .unwrap();
+    // Kill it once it has committed part of the work.
+    let meta = home.join("local/index/meta.json");
+    let payload = || -> i64 {
+        let text = std::fs::read_to_string(&meta).unwrap_or_default();
+        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        v["payload"]
+            .as_str()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0)
+    };
+    let partway = wait_until(Duration::from_secs(60), || async {
+        payload() > head_before
+    })
+    .await;
+    assert!(partway, "the tailer never committed");
+    let at_kill = payload();
+    node.start_kill().unwrap();
+    let _ = node.wait().await;
+    assert!(
+        at_kill < head_before + 6000,
+        "killed too late to be a mid-indexing crash: {at_kill}"
+    );
+    // Restart: it catches up from the committed position before RUNNING.
+    let _node = start();
+    assert!(wait_until(Duration::from_secs(120), running).await);
+    let count = |q: &'static str| {
+        let client = client.clone();
+        let base = base.clone();
+        async move {
+            let r = client
+                .get(format!("{base}/rest/api/search"))
+                .query(&[("cql", q), ("limit", "1")])
+                .basic_auth("admin", Some(password_of("admin")))
+                .send()
+                .await
+                .unwrap();
+            r.json::<Value>().await.unwrap()["totalSize"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        count("text ~ crashword").await,
+        6000,
+        "every page indexed once"
+    );
+    assert_eq!(
+        count("space = CR and type = page").await,
+        6001,
+        "with the home page"
+    );
+    assert_eq!(count("title = \"Crash page 5999\"").await, 1);
+    eprintln!(
+        "killed at journal position {at_kill} of {}; after restart all 6000 pages found once",
+        head_before + 6000
+    );
+    let _ = std::fs::remove_dir_all(&home);
+}
