@@ -991,8 +991,32 @@ impl SearchIndex {
         Ok(Box::new(BooleanQuery::new(parts)))
     }
 
+    /// `text ~ …`: every word must appear somewhere — title, body or
+    /// labels, as in Confluence's combined text field — ranked with title
+    /// matches boosted and an exact title first.
     fn text_contains(&self, value: &str) -> Result<Box<dyn Query>> {
         let f = self.f;
+        let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for word in value.split_whitespace() {
+            let label: Box<dyn Query> = Box::new(TermQuery::new(
+                Term::from_field_text(f.label, &word.to_lowercase()),
+                IndexRecordOption::Basic,
+            ));
+            parts.push((
+                Occur::Must,
+                Box::new(BooleanQuery::new(vec![
+                    (
+                        Occur::Should,
+                        Box::new(BoostQuery::new(self.contains(f.title, word)?, 3.0)),
+                    ),
+                    (Occur::Should, self.contains(f.body, word)?),
+                    (Occur::Should, label),
+                ])),
+            ));
+        }
+        if parts.is_empty() {
+            return Ok(Box::new(AllQuery));
+        }
         let exact: Box<dyn Query> = Box::new(BoostQuery::new(
             Box::new(TermQuery::new(
                 Term::from_field_text(f.title_raw, &value.trim().to_lowercase()),
@@ -1000,19 +1024,14 @@ impl SearchIndex {
             )),
             10.0,
         ));
-        let label: Box<dyn Query> = Box::new(TermQuery::new(
-            Term::from_field_text(f.label, &value.trim().to_lowercase()),
-            IndexRecordOption::Basic,
+        // The whole phrase in the title (all words) ranks above words spread
+        // over title and body.
+        parts.push((
+            Occur::Should,
+            Box::new(BoostQuery::new(self.contains(f.title, value)?, 3.0)),
         ));
-        Ok(Box::new(BooleanQuery::new(vec![
-            (
-                Occur::Should,
-                Box::new(BoostQuery::new(self.contains(f.title, value)?, 3.0)),
-            ),
-            (Occur::Should, self.contains(f.body, value)?),
-            (Occur::Should, exact),
-            (Occur::Should, label),
-        ])))
+        parts.push((Occur::Should, exact));
+        Ok(Box::new(BooleanQuery::new(parts)))
     }
 
     fn compile(&self, q: &CqlQuery) -> Result<Box<dyn Query>> {

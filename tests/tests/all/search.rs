@@ -731,3 +731,97 @@ async fn a_crash_during_indexing_loses_nothing_and_duplicates_nothing() {
     );
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// Relevance on a small realistic corpus: for each query, the page a
+/// person would expect is at the top (or within the top `n`).
+#[tokio::test]
+async fn relevance_on_a_small_realistic_corpus() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("ENG", "Engineering").await;
+    c.create_space("HR", "People").await;
+    let pages: &[(&str, &str, &str)] = &[
+        ("ENG", "VPN Setup", "<p>Install the client, import the profile from IT and connect before you reach internal services.</p>"),
+        ("ENG", "Network Troubleshooting", "<p>If the VPN drops, check the VPN client log. VPN timeouts usually mean the VPN gateway is overloaded; VPN split tunnelling is off.</p>"),
+        ("ENG", "Deployment Checklist", "<p>Before deploying to production: freeze merges, tag the release, notify the on-call engineer.</p>"),
+        ("ENG", "Rollback Runbook", "<p>When a release misbehaves on Kubernetes, roll back with <code>kubectl rollout undo</code> and page the owner.</p>"),
+        ("ENG", "Release Notes 4.2", "<p>New search, faster page views, plugin limits.</p>"),
+        ("ENG", "Release Notes 4.1", "<p>Attachments versioning and a new editor.</p>"),
+        ("ENG", "Architecture Overview", "<p>Services talk over gRPC; releases go out weekly; see the deployment checklist for how a release is deployed.</p>"),
+        ("ENG", "PostgreSQL Backups", "<p>Nightly base backups of postgres with WAL archiving; restore drills monthly.</p>"),
+        ("ENG", "Database Style Guide", "<p>Name tables in the plural. Every postgres table has a primary key.</p>"),
+        ("ENG", "On-Call Rotation", "<p>The on call engineer carries the pager for a week; handover on Mondays.</p>"),
+        ("ENG", "Incident Review Template", "<p>Timeline, impact, what went well, what we will change. Invite whoever was on call.</p>"),
+        ("HR", "New Hire Onboarding", "<p>Your first week: laptop, accounts, a buddy, and the team lunch.</p>"),
+        ("HR", "Travel Policy", "<p>Book through the portal. Keep receipts for every expense; expenses above the limit need approval; report expenses monthly.</p>"),
+        ("HR", "Submitting Expense Reports", "<p>Use the finance tool, attach receipts, submit by the fifth of the month.</p>"),
+        ("HR", "Resetting Your Password", "<p>Use the self-service portal; a reset link arrives by email.</p>"),
+        ("HR", "Security Awareness", "<p>Never share a password. Password managers are provided. Report phishing to security.</p>"),
+        ("HR", "Holiday Calendar", "<p>Public holidays per office, and how to book leave.</p>"),
+    ];
+    for (space, title, body) in pages {
+        c.create_page(space, title, body, None).await;
+    }
+    let db_page = c
+        .create_page(
+            "ENG",
+            "Replica Lag Alerts",
+            "<p>Alerts fire when a postgres replica falls behind.</p>",
+            None,
+        )
+        .await;
+    c.post(
+        &format!("/pages/{db_page}/labels"),
+        &[("labels", "database")],
+    )
+    .await;
+    assert!(
+        wait_until(Duration::from_secs(15), || async {
+            total(&node, "admin", "label = database").await == 1
+                && total(&node, "admin", "space in (ENG, HR) and type = page").await >= 20
+        })
+        .await
+    );
+    // (query, expected title, within the top n)
+    let cases: &[(&str, &str, usize)] = &[
+        ("text ~ \"vpn setup\"", "VPN Setup", 1),
+        ("text ~ vpn", "VPN Setup", 2),
+        ("text ~ onboarding", "New Hire Onboarding", 1),
+        ("text ~ deploying", "Deployment Checklist", 2),
+        ("text ~ \"expense report\"", "Submitting Expense Reports", 1),
+        ("text ~ \"kubernetes rollback\"", "Rollback Runbook", 1),
+        ("text ~ \"on call\"", "On-Call Rotation", 1),
+        ("text ~ \"password reset\"", "Resetting Your Password", 1),
+        (
+            "text ~ postgres and label = database",
+            "Replica Lag Alerts",
+            1,
+        ),
+        ("title ~ \"release notes\"", "Release Notes 4.2", 2),
+        ("title ~ \"release notes\"", "Release Notes 4.1", 2),
+        ("text ~ backups", "PostgreSQL Backups", 1),
+        ("text ~ holidays and space = HR", "Holiday Calendar", 1),
+    ];
+    let mut failures = Vec::new();
+    for (q, want, n) in cases {
+        let (s, v) = get(
+            &node,
+            "admin",
+            &format!("/rest/api/search?cql={}&limit=10", cql(q)),
+        )
+        .await;
+        assert_eq!(s, 200, "{q}: {v}");
+        let titles: Vec<String> = v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["title"].as_str().unwrap_or("").to_owned())
+            .collect();
+        if !titles.iter().take(*n).any(|t| t == want) {
+            failures.push(format!(
+                "{q}: expected {want:?} in the top {n}, got {titles:?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "relevance:\n{}", failures.join("\n"));
+}
