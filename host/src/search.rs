@@ -38,7 +38,7 @@ use crate::error::{Error, Result};
 use crate::perms::Viewer;
 
 /// Index schema version: a different one on disk means rebuild.
-const SCHEMA_VERSION: &str = "1";
+const SCHEMA_VERSION: &str = "2";
 const BATCH: i64 = 500;
 
 #[derive(Clone, Copy)]
@@ -59,6 +59,8 @@ struct Fields {
     parent: Field,
     container: Field,
     rset: Field,
+    /// Usernames (lower case) mentioned in the body.
+    mention: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -88,6 +90,7 @@ fn schema() -> (Schema, Fields) {
         parent: b.add_u64_field("parent", INDEXED),
         container: b.add_u64_field("container", INDEXED),
         rset: b.add_u64_field("rset", num),
+        mention: b.add_text_field("mention", STRING),
     };
     (b.build(), f)
 }
@@ -198,7 +201,11 @@ pub fn newest_snapshot(shared_home: &Path) -> Option<(i64, PathBuf)> {
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
             let seq: i64 = name.strip_prefix("snapshot-")?.parse().ok()?;
-            Some((seq, e.path()))
+            // Only snapshots of this schema (older ones carry no version
+            // file and are version 1).
+            let version = std::fs::read_to_string(e.path().join("cairn-schema-version"))
+                .unwrap_or_else(|_| "1".into());
+            (version.trim() == SCHEMA_VERSION).then(|| (seq, e.path()))
         })
         .max_by_key(|(seq, _)| *seq)
 }
@@ -303,6 +310,7 @@ impl SearchIndex {
                 || segments.iter().any(|s| name.starts_with(s.as_str()))
         };
         copy_dir_files(&live.dir, &tmp, Some(&keep)).map_err(internal)?;
+        std::fs::write(tmp.join("cairn-schema-version"), SCHEMA_VERSION).map_err(internal)?;
         let dest = root.join(format!("snapshot-{seq}"));
         if dest.exists() {
             let _ = std::fs::remove_dir_all(&tmp);
@@ -512,6 +520,9 @@ impl SearchIndex {
             }
             for r in &d.rset {
                 doc.add_u64(f.rset, *r as u64);
+            }
+            for m in &d.mentions {
+                doc.add_text(f.mention, m);
             }
             w.add_document(doc).map_err(internal)?;
         }
@@ -1093,11 +1104,7 @@ impl SearchIndex {
                 CqlField::Label => term_text(f.label, text(v).to_lowercase()),
                 CqlField::Creator => term_text(f.creator, text(v).to_lowercase()),
                 CqlField::Contributor => term_text(f.contributor, text(v).to_lowercase()),
-                CqlField::Mention => {
-                    return Err(Error::BadRequest(
-                        "the mention field is not supported yet".into(),
-                    ))
-                }
+                CqlField::Mention => term_text(f.mention, text(v).to_lowercase()),
                 CqlField::Ancestor => term_u64(f.ancestor, num(v)?),
                 CqlField::Parent => term_u64(f.parent, num(v)?),
                 CqlField::Container => term_u64(f.container, num(v)?),
@@ -1205,6 +1212,7 @@ struct IndexDoc {
     parent: Option<i64>,
     container: Option<i64>,
     rset: Vec<i64>,
+    mentions: Vec<String>,
 }
 
 /// The current, indexable state of `ids` (trashed or deleted ones are
@@ -1270,9 +1278,46 @@ async fn load_docs(
             labels: r.get(12),
             contributors: r.get(13),
             rset: r.get(14),
+            mentions: cairn_render::references(&body)
+                .map(|refs| refs.users.into_iter().collect())
+                .unwrap_or_default(),
             ancestors,
             kind,
         });
+    }
+    // Mentions are written as user keys (or usernames): index usernames.
+    let written: Vec<String> = out
+        .iter()
+        .flat_map(|d| d.mentions.iter().cloned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if !written.is_empty() {
+        let lower: Vec<String> = written.iter().map(|w| w.to_lowercase()).collect();
+        let names: std::collections::HashMap<String, String> = crate::db::query(
+            db,
+            "SELECT user_key, lower(username) FROM users WHERE user_key = ANY($1) OR lower(username) = ANY($2)",
+            &[&written, &lower],
+        )
+        .await?
+        .iter()
+        .flat_map(|r| {
+            let (key, name): (String, String) = (r.get(0), r.get(1));
+            [(key, name.clone()), (name.clone(), name)]
+        })
+        .collect();
+        for d in &mut out {
+            d.mentions = d
+                .mentions
+                .iter()
+                .filter_map(|m| {
+                    names
+                        .get(m)
+                        .or_else(|| names.get(&m.to_lowercase()))
+                        .cloned()
+                })
+                .collect();
+        }
     }
     Ok(out)
 }

@@ -825,3 +825,41 @@ async fn relevance_on_a_small_realistic_corpus() {
     }
     assert!(failures.is_empty(), "relevance:\n{}", failures.join("\n"));
 }
+
+/// `mention = user` finds pages that mention the user (written with their
+/// user key, as Confluence does), and `currentUser()` works for it.
+#[tokio::test]
+async fn mention_finds_pages_that_mention_a_user() {
+    let node = TestNode::start().await;
+    let bob = node.user("bob", false).await;
+    let c = node.login("admin").await;
+    c.create_space("MEN", "Mentions").await;
+    c.create_page(
+        "MEN",
+        "Review request",
+        &format!(
+            "<p>Please review, <ac:link><ri:user ri:userkey=\"{}\"/></ac:link>.</p>",
+            bob.user_key
+        ),
+        None,
+    )
+    .await;
+    c.create_page("MEN", "No mention", "<p>bob is just a word here</p>", None)
+        .await;
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            total(&node, "admin", "space = MEN and type = page").await == 3
+        })
+        .await
+    );
+    let (_, v) = get(
+        &node,
+        "admin",
+        &format!("/rest/api/search?cql={}", cql("mention = bob")),
+    )
+    .await;
+    assert_eq!(v["totalSize"], 1, "{v}");
+    assert_eq!(v["results"][0]["title"], "Review request");
+    assert_eq!(total(&node, "bob", "mention = currentUser()").await, 1);
+    assert_eq!(total(&node, "admin", "mention = currentUser()").await, 0);
+}
