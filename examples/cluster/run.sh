@@ -60,6 +60,8 @@ for i in $(seq 1 "$NODES"); do
 done
 
 mkdir -p "$DIR/nginx/logs"
+# Started as root, nginx's workers run as nobody and write temp files here.
+chmod 777 "$DIR/nginx"
 awk -v ups="$DIR/upstreams" '/@UPSTREAMS@/ { while ((getline l < ups) > 0) print l; next } { print }' \
     "$ROOT/examples/cluster/nginx.conf.template" \
   | sed -e "s#@PREFIX@#$DIR/nginx#g" -e "s#@LISTEN@#127.0.0.1:$PORT#" >"$DIR/nginx/nginx.conf"

@@ -495,6 +495,12 @@ impl Nginx {
     pub fn start(upstreams: &[&str]) -> Nginx {
         let dir = state_dir().join(unique("cairn-nginx"));
         std::fs::create_dir_all(dir.join("logs")).unwrap();
+        // Started as root, nginx's workers run as nobody and write their
+        // temp files here.
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777));
+        }
         let port = free_port();
         let template = std::fs::read_to_string(
             crate::repo_root().join("examples/cluster/nginx.conf.template"),
