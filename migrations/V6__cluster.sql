@@ -43,12 +43,16 @@ BEGIN
 END $$;
 
 -- Deferred to commit, so a transaction that began while the node was a
--- member cannot commit after its membership lapsed.
+-- member cannot commit after its membership lapsed. Only connections that
+-- name a node queue the check (migrations and tools queue nothing, so they
+-- may still ALTER a table they changed in the same transaction).
 CREATE FUNCTION cairn_fence_table(t regclass) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     EXECUTE format(
         'CREATE CONSTRAINT TRIGGER cairn_fence AFTER INSERT OR UPDATE OR DELETE ON %s
-             DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION cairn_fence_check()', t);
+             DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+             WHEN (coalesce(current_setting(''cairn.node_id'', true), '''') <> '''')
+             EXECUTE FUNCTION cairn_fence_check()', t);
 END $$;
 
 -- Every table that holds wiki or admin state. Not fenced: sessions and
