@@ -181,11 +181,7 @@ fn setting_json(s: &crate::cluster::Settings, d: &settings::Def) -> Value {
 async fn config_list(State(app): State<AppState>, viewer: Viewer) -> Result<Response> {
     viewer.require_admin()?;
     // Read the store, not the node's copy, so a change is visible at once.
-    let stored = app.cluster.store().load().await?;
-    let s = crate::cluster::Settings::resolve(
-        &crate::cluster::Defaults(app.cluster.settings().defaults.clone()),
-        stored,
-    );
+    let s = app.cluster.stored_settings().await?;
     let results: Vec<Value> = settings::DEFS.iter().map(|d| setting_json(&s, d)).collect();
     ok(json!({"results": results, "size": results.len()}))
 }
@@ -210,11 +206,7 @@ async fn config_get(
 ) -> Result<Response> {
     viewer.require_admin()?;
     let d = def_of(&key)?;
-    let stored = app.cluster.store().load().await?;
-    let s = crate::cluster::Settings::resolve(
-        &crate::cluster::Defaults(app.cluster.settings().defaults.clone()),
-        stored,
-    );
+    let s = app.cluster.stored_settings().await?;
     ok(setting_json(&s, d))
 }
 

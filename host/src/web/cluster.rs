@@ -227,11 +227,7 @@ struct SettingsPage {
 
 async fn settings_view(app: &AppState, viewer: &Viewer, message: String, error: bool) -> UiResult {
     viewer.require_admin()?;
-    let stored = app.cluster.store().load().await?;
-    let s = crate::cluster::Settings::resolve(
-        &crate::cluster::Defaults(app.cluster.settings().defaults.clone()),
-        stored,
-    );
+    let s = app.cluster.stored_settings().await?;
     let db = app.pool.get().await?;
     let history = settings::audit_log(&db, 50)
         .await?
@@ -296,11 +292,7 @@ async fn settings_post(State(app): State<AppState>, viewer: Viewer, form: FormDa
             Err(e) => fail(&app, &viewer, e).await,
         };
     }
-    let current = app.cluster.store().load().await?;
-    let effective = crate::cluster::Settings::resolve(
-        &crate::cluster::Defaults(app.cluster.settings().defaults.clone()),
-        current,
-    );
+    let effective = app.cluster.stored_settings().await?;
     let mut changes = Vec::new();
     for d in settings::DEFS {
         let Some(v) = form.get(d.key) else { continue };

@@ -2,30 +2,13 @@
 //! private PostgreSQL inside the local home, `cairn user create` works
 //! against it, and stopping the node stops PostgreSQL.
 
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
 use cairn_tests::wait_until;
 use tokio::io::AsyncWriteExt;
 
-/// Builds (if needed) and returns the `cairn` binary next to this test.
-pub fn cairn_binary() -> PathBuf {
-    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let st = std::process::Command::new(cargo)
-                .args(["build", "--quiet", "-p", "cairn", "--bin", "cairn"])
-                .status()
-                .expect("run cargo build");
-            assert!(st.success(), "cargo build -p cairn failed");
-            let exe = std::env::current_exe().unwrap();
-            let dir = exe.parent().unwrap().parent().unwrap();
-            dir.join("cairn")
-        })
-        .clone()
-}
+pub use cairn_tests::cluster::cairn_binary;
 
 fn command(local: &std::path::Path) -> tokio::process::Command {
     let mut c = tokio::process::Command::new(cairn_binary());
