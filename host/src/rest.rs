@@ -86,6 +86,10 @@ pub fn routes() -> Router<AppState> {
         .route("/rest/pat/latest/tokens", get(pat_list).post(pat_create))
         .route("/rest/pat/latest/tokens/{id}", delete(pat_delete))
         .route(
+            "/rest/likes/1.0/content/{id}/likes",
+            get(likes_get).post(likes_post).delete(likes_delete),
+        )
+        .route(
             "/rest/experimental/content/{id}/version",
             get(content_versions),
         )
@@ -1784,6 +1788,62 @@ async fn pat_delete(State(app): State<AppState>, viewer: Viewer, Path(id): Path<
     if n == 0 {
         return Err(Error::NotFound(format!("no token {id}")));
     }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+// ---------------------------------------------------------------- likes
+
+/// The shape of Confluence Server's `/rest/likes/1.0` resource.
+async fn likes_json(
+    db: &impl deadpool_postgres::GenericClient,
+    viewer: &Viewer,
+    id: i64,
+    l: content::Likes,
+) -> Api {
+    let c = content::get(db, viewer, id).await?;
+    let likes: Vec<Value> = l
+        .users
+        .iter()
+        .map(|u| {
+            json!({"user": {
+                "name": u.username,
+                "fullName": u.display_name,
+                "userKey": u.user_key,
+                "url": format!("/users/{}", u.username),
+            }})
+        })
+        .collect();
+    ok(json!({
+        "likes": likes,
+        "content_id": id,
+        "content_type": c.content_type.as_str(),
+    }))
+}
+
+async fn likes_get(State(app): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Api {
+    let id = parse_id(&id)?;
+    let db = app.pool.get().await?;
+    let l = content::likes(&db, &viewer, id)
+        .await
+        .map_err(|e| auth_hint(e, &viewer))?;
+    likes_json(&db, &viewer, id, l).await
+}
+
+async fn likes_post(State(app): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Api {
+    let id = parse_id(&id)?;
+    let db = app.pool.get().await?;
+    let l = content::set_like(&db, &viewer, id, true)
+        .await
+        .map_err(|e| auth_hint(e, &viewer))?;
+    likes_json(&db, &viewer, id, l).await
+}
+
+async fn likes_delete(State(app): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Api {
+    let id = parse_id(&id)?;
+    let db = app.pool.get().await?;
+    content::set_like(&db, &viewer, id, false)
+        .await
+        .map_err(|e| auth_hint(e, &viewer))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -190,10 +190,14 @@ pub fn cairn_binary() -> PathBuf {
         .get_or_init(|| {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let st = std::process::Command::new(cargo)
-                .args(["build", "--quiet", "-p", "cairn", "--bin", "cairn"])
+                // The same target selection as `cargo test --workspace`, so the
+                // binary shares its features and its compiled dependencies
+                // instead of building a second copy of them (`-p cairn` alone
+                // would resolve features differently).
+                .args(["build", "--quiet", "--workspace", "--bins", "--tests"])
                 .status()
                 .expect("run cargo build");
-            assert!(st.success(), "cargo build -p cairn failed");
+            assert!(st.success(), "cargo build of the cairn binary failed");
             let exe = std::env::current_exe().unwrap();
             let dir = exe.parent().unwrap().parent().unwrap();
             dir.join("cairn")

@@ -40,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/pages/{id}/delete", post(delete))
         .route("/pages/{id}/labels", post(labels_post))
         .route("/pages/{id}/comments", post(comment_post))
+        .route("/pages/{id}/like", post(like_post))
         .route("/comments/{id}/edit", post(comment_edit))
         .route("/comments/{id}/delete", post(comment_delete))
         .route(
@@ -120,6 +121,10 @@ struct PageView {
     restricted: bool,
     is_page: bool,
     posting_day: String,
+    likes: usize,
+    liked: bool,
+    /// Display names of who likes it, for the tooltip.
+    likers: String,
 }
 
 #[derive(Deserialize)]
@@ -222,6 +227,7 @@ async fn view(
     )
     .await?
     .get(0);
+    let likes = content::likes_of(&db, &viewer, c.id).await?;
     let page = PageView {
         layout: Layout::new(&c.title, &viewer)
             .in_space(&c.space_key, &c.space_name)
@@ -254,6 +260,14 @@ async fn view(
             .posting_day
             .map(|d| d.format("%B %-d, %Y").to_string())
             .unwrap_or_default(),
+        likes: likes.users.len(),
+        liked: likes.mine,
+        likers: likes
+            .users
+            .iter()
+            .map(|u| u.display_name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
     };
     Ok(page.into_html())
 }
@@ -1034,6 +1048,21 @@ async fn comment_post(
     Ok(see_other(&format!(
         "/pages/viewpage.action?pageId={id}#comment-{}",
         c.id
+    )))
+}
+
+/// The Like button: `like=1` likes, anything else unlikes.
+async fn like_post(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> UiResult {
+    form.check_csrf(&viewer)?;
+    let db = app.pool.get().await?;
+    content::set_like(&db, &viewer, id, form.text("like") == "1").await?;
+    Ok(see_other(&format!(
+        "/pages/viewpage.action?pageId={id}#likes"
     )))
 }
 

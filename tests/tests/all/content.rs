@@ -479,3 +479,102 @@ async fn blog_posts_and_confluence_urls() {
     .unwrap();
     assert!(b.posting_day.is_some());
 }
+
+#[tokio::test]
+async fn likes_on_the_page_and_over_rest() {
+    let (node, c) = node_with_space().await;
+    let id = c.create_page("DOC", "Liked", "<p>text</p>", None).await;
+    // Nobody yet; the button says Like.
+    let (_, _, page) = c
+        .follow(&format!("/pages/viewpage.action?pageId={id}"))
+        .await;
+    assert!(
+        page.contains("Be the first to like this") && page.contains(">Like<"),
+        "{page}"
+    );
+    let r = c.post(&format!("/pages/{id}/like"), &[("like", "1")]).await;
+    assert_eq!(r.status(), 303);
+    // Liking twice is one like.
+    c.post(&format!("/pages/{id}/like"), &[("like", "1")]).await;
+    let (_, _, page) = c
+        .follow(&format!("/pages/viewpage.action?pageId={id}"))
+        .await;
+    assert!(
+        page.contains("1 person likes this") && page.contains(">Unlike<"),
+        "{page}"
+    );
+
+    // A second user likes it over REST (Confluence Server's likes resource).
+    node.user("bob", false).await;
+    let http = reqwest::Client::new();
+    let url = c.url(&format!("/rest/likes/1.0/content/{id}/likes"));
+    let r = http
+        .post(&url)
+        .basic_auth("bob", Some(cairn_tests::password_of("bob")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["content_id"], id);
+    assert_eq!(v["content_type"], "page");
+    let names: Vec<&str> = v["likes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["user"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["admin", "bob"]);
+    let (_, _, page) = c
+        .follow(&format!("/pages/viewpage.action?pageId={id}"))
+        .await;
+    assert!(page.contains("2 people like this"), "{page}");
+
+    // Unlike over REST and in the page.
+    let r = http
+        .delete(&url)
+        .basic_auth("bob", Some(cairn_tests::password_of("bob")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    c.post(&format!("/pages/{id}/like"), &[("like", "0")]).await;
+    let v: serde_json::Value = http
+        .get(&url)
+        .basic_auth("admin", Some(cairn_tests::password_of("admin")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["likes"].as_array().unwrap().len(), 0);
+
+    // Anonymous cannot like (401); unknown content is a 404 in the
+    // Confluence error shape; nothing changed.
+    let r = http.post(&url).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let r = http
+        .post(c.url("/rest/likes/1.0/content/999999/likes"))
+        .basic_auth("bob", Some(cairn_tests::password_of("bob")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(e["statusCode"], 404);
+    // Likes are rows of their own, gone with the page when it is purged.
+    c.post(&format!("/pages/{id}/like"), &[("like", "1")]).await;
+    let db = node.sql().await;
+    let count = "SELECT count(*) FROM likes WHERE content_id = $1";
+    let n: i64 = db.query_one(count, &[&id]).await.unwrap().get(0);
+    assert_eq!(n, 1);
+    assert_eq!(
+        c.post(&format!("/pages/{id}/delete"), &[]).await.status(),
+        303
+    );
+    let r = c.post(&format!("/trash/{id}/purge"), &[]).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
+    let n: i64 = db.query_one(count, &[&id]).await.unwrap().get(0);
+    assert_eq!(n, 0);
+}

@@ -1,0 +1,579 @@
+//! A deterministic corpus: spaces, page trees of realistic depth, blog posts,
+//! labels, comments and attachments. Every document is built once as a small
+//! document model and written out twice, as Confluence storage format for
+//! Cairn and as wikitext for MediaWiki, so both wikis hold the same pages.
+
+use std::fmt::Write;
+
+/// xorshift64*: fast, deterministic, good enough for picking words.
+#[derive(Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+    pub fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
+        v[self.below(v.len())]
+    }
+    /// `n` words with a Zipf-like skew: a few words are very common, most are rare.
+    pub fn words(&mut self, n: usize) -> String {
+        let mut s = String::new();
+        for i in 0..n {
+            if i > 0 {
+                s.push(' ');
+            }
+            s.push_str(self.word());
+        }
+        s
+    }
+    pub fn word(&mut self) -> &'static str {
+        // Squaring a uniform index favours the front of the list.
+        let u = self.below(1000) as f64 / 1000.0;
+        WORDS[((u * u) * WORDS.len() as f64) as usize]
+    }
+}
+
+pub const WORDS: &[&str] = &[
+    "the",
+    "service",
+    "deploy",
+    "team",
+    "release",
+    "page",
+    "database",
+    "process",
+    "review",
+    "customer",
+    "incident",
+    "runbook",
+    "design",
+    "meeting",
+    "notes",
+    "project",
+    "cluster",
+    "latency",
+    "cache",
+    "node",
+    "index",
+    "search",
+    "permission",
+    "space",
+    "template",
+    "architecture",
+    "monitoring",
+    "alert",
+    "backup",
+    "restore",
+    "network",
+    "gateway",
+    "payment",
+    "invoice",
+    "onboarding",
+    "handbook",
+    "policy",
+    "security",
+    "token",
+    "session",
+    "storage",
+    "queue",
+    "worker",
+    "pipeline",
+    "build",
+    "test",
+    "coverage",
+    "benchmark",
+    "profile",
+    "memory",
+    "thread",
+    "kernel",
+    "container",
+    "kubernetes",
+    "terraform",
+    "ansible",
+    "postgres",
+    "replica",
+    "failover",
+    "quorum",
+    "lease",
+    "fencing",
+    "snapshot",
+    "journal",
+    "macro",
+    "plugin",
+    "component",
+    "sandbox",
+    "budget",
+    "roadmap",
+    "quarter",
+    "objective",
+    "retrospective",
+    "sprint",
+    "backlog",
+    "estimate",
+    "dependency",
+    "vendor",
+    "contract",
+    "compliance",
+    "audit",
+    "privacy",
+    "encryption",
+    "certificate",
+    "rotation",
+    "dashboard",
+    "metric",
+    "threshold",
+    "capacity",
+    "forecast",
+    "migration",
+    "schema",
+    "rollback",
+    "canary",
+    "feature",
+    "flag",
+    "experiment",
+    "analytics",
+    "warehouse",
+    "ingestion",
+    "stream",
+    "partition",
+    "consumer",
+    "producer",
+    "broker",
+    "topic",
+    "retention",
+    "compaction",
+    "latitude",
+    "longitude",
+    "firmware",
+    "sensor",
+    "telemetry",
+    "gizmo",
+    "aardvark",
+    "quasar",
+    "zeppelin",
+    "marmalade",
+    "tardigrade",
+    "capybara",
+    "wombat",
+];
+
+pub const LABELS: &[&str] = &[
+    "howto",
+    "runbook",
+    "meeting-notes",
+    "decision",
+    "architecture",
+    "onboarding",
+    "policy",
+    "incident",
+    "postmortem",
+    "roadmap",
+    "draft",
+    "faq",
+    "reference",
+    "team",
+    "release",
+];
+
+/// One block of a page body.
+pub enum Block {
+    Heading(u8, String),
+    Para(Vec<Inline>),
+    List(bool, Vec<String>),
+    Table(Vec<Vec<String>>),
+    Code(&'static str, String),
+    Panel(&'static str, String),
+    Image(String),
+}
+
+pub enum Inline {
+    Text(String),
+    Bold(String),
+    /// A link to another page of the same space, by title.
+    Link(String),
+}
+
+pub struct Space {
+    pub key: String,
+    pub name: String,
+}
+
+pub struct Page {
+    /// Index into the corpus' page list; the parent's index is smaller.
+    pub index: usize,
+    pub space: usize,
+    pub parent: Option<usize>,
+    pub blog: bool,
+    pub title: String,
+    pub body: Vec<Block>,
+    pub labels: Vec<&'static str>,
+    pub comments: Vec<String>,
+    /// (file name, bytes)
+    pub attachments: Vec<(String, Vec<u8>)>,
+}
+
+pub struct Corpus {
+    pub spaces: Vec<Space>,
+    pub pages: Vec<Page>,
+}
+
+/// A corpus of `n` pages (about 5 % of them blog posts), spread over
+/// `max(4, n / 2500)` spaces.
+pub fn generate(n: usize, seed: u64) -> Corpus {
+    let mut r = Rng::new(seed);
+    let nspaces = (n / 2500).max(4);
+    let spaces = (0..nspaces)
+        .map(|i| Space {
+            key: format!("B{i:03}"),
+            name: format!("Bench {} {i}", capitalise(r.word())),
+        })
+        .collect::<Vec<_>>();
+    let mut pages: Vec<Page> = Vec::with_capacity(n);
+    // Per space: the pages so far and their depths, to grow trees where a
+    // real wiki grows them (mostly two to five levels down).
+    let mut per_space: Vec<Vec<(usize, usize)>> = vec![Vec::new(); nspaces];
+    for index in 0..n {
+        let space = index % nspaces;
+        let blog = index % 20 == 19;
+        let parent = if blog || per_space[space].is_empty() {
+            None
+        } else {
+            let members = &per_space[space];
+            // Prefer recent pages (deep trees), sometimes the top of the tree.
+            let pick = if r.chance(15) {
+                members[r.below(members.len().min(8))]
+            } else {
+                members[members.len() - 1 - r.below(members.len().min(40))]
+            };
+            if pick.1 >= 7 {
+                Some(members[0].0)
+            } else {
+                Some(pick.0)
+            }
+        };
+        let depth = parent.map_or(0, |p| {
+            per_space[space]
+                .iter()
+                .find(|(i, _)| *i == p)
+                .map_or(0, |(_, d)| d + 1)
+        });
+        let title = format!(
+            "{} {} {}",
+            capitalise(r.word()),
+            r.words(2 + r.below(3)),
+            index
+        );
+        let siblings: Vec<String> = per_space[space]
+            .iter()
+            .rev()
+            .take(5)
+            .map(|(i, _)| pages[*i].title.clone())
+            .collect();
+        let attachments = if index % 20 == 3 {
+            vec![(
+                format!("diagram-{index}.png"),
+                png_bytes(&mut r, 2_000 + r.below(30_000)),
+            )]
+        } else if index % 20 == 11 {
+            vec![(
+                format!("notes-{index}.txt"),
+                r.words(200 + r.below(800)).into_bytes(),
+            )]
+        } else {
+            Vec::new()
+        };
+        let body = body(&mut r, &siblings, attachments.first().map(|a| a.0.as_str()));
+        let labels = (0..r.below(4)).map(|_| r.pick(LABELS)).collect::<Vec<_>>();
+        let mut labels = labels;
+        labels.sort_unstable();
+        labels.dedup();
+        let comments = (0..if r.chance(30) { 1 + r.below(3) } else { 0 })
+            .map(|_| r.words(8 + r.below(30)))
+            .collect();
+        if !blog {
+            per_space[space].push((index, depth));
+        }
+        pages.push(Page {
+            index,
+            space,
+            parent,
+            blog,
+            title,
+            body,
+            labels,
+            comments,
+            attachments,
+        });
+    }
+    Corpus { spaces, pages }
+}
+
+fn capitalise(w: &str) -> String {
+    let mut c = w.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+/// Bytes that start like a PNG file: the attachments are served, not decoded.
+fn png_bytes(r: &mut Rng, len: usize) -> Vec<u8> {
+    let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
+    while v.len() < len {
+        v.extend_from_slice(&r.next().to_le_bytes());
+    }
+    v.truncate(len);
+    v
+}
+
+fn body(r: &mut Rng, siblings: &[String], attachment: Option<&str>) -> Vec<Block> {
+    let mut b = Vec::new();
+    // Sizes like real pages: most a few KB, some long.
+    let sections = 1 + r.below(if r.chance(10) { 10 } else { 4 });
+    for _ in 0..sections {
+        b.push(Block::Heading(2, capitalise(&r.words(2 + r.below(3)))));
+        for _ in 0..1 + r.below(3) {
+            let mut inl = vec![Inline::Text(capitalise(&r.words(8 + r.below(25))) + ". ")];
+            if r.chance(30) {
+                inl.push(Inline::Bold(r.words(2)));
+                inl.push(Inline::Text(format!(" {}. ", r.words(6 + r.below(10)))));
+            }
+            if !siblings.is_empty() && r.chance(35) {
+                inl.push(Inline::Text("See ".into()));
+                inl.push(Inline::Link(siblings[r.below(siblings.len())].clone()));
+                inl.push(Inline::Text(".".into()));
+            }
+            b.push(Block::Para(inl));
+        }
+        match r.below(8) {
+            0 | 1 => b.push(Block::List(
+                r.chance(30),
+                (0..2 + r.below(5))
+                    .map(|_| r.words(3 + r.below(8)))
+                    .collect(),
+            )),
+            2 => {
+                let cols = 2 + r.below(3);
+                b.push(Block::Table(
+                    (0..2 + r.below(6))
+                        .map(|_| (0..cols).map(|_| r.words(1 + r.below(3))).collect())
+                        .collect(),
+                ))
+            }
+            3 => b.push(Block::Code(
+                ["bash", "java", "sql", "yaml"][r.below(4)],
+                (0..2 + r.below(6))
+                    .map(|_| format!("{} --{} {}", r.word(), r.word(), r.word()))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )),
+            4 => b.push(Block::Panel(
+                ["info", "note", "warning", "tip"][r.below(4)],
+                capitalise(&r.words(10 + r.below(15))),
+            )),
+            _ => {}
+        }
+    }
+    if let Some(a) = attachment {
+        if a.ends_with(".png") {
+            b.push(Block::Image(a.to_owned()));
+        }
+    }
+    b
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The page body as Confluence storage format.
+pub fn storage(body: &[Block]) -> String {
+    let mut s = String::new();
+    for b in body {
+        match b {
+            Block::Heading(l, t) => {
+                let _ = write!(s, "<h{l}>{}</h{l}>", esc(t));
+            }
+            Block::Para(inl) => {
+                s.push_str("<p>");
+                for i in inl {
+                    match i {
+                        Inline::Text(t) => s.push_str(&esc(t)),
+                        Inline::Bold(t) => {
+                            let _ = write!(s, "<strong>{}</strong>", esc(t));
+                        }
+                        Inline::Link(t) => {
+                            let _ = write!(
+                                s,
+                                "<ac:link><ri:page ri:content-title=\"{}\" /></ac:link>",
+                                esc(t)
+                            );
+                        }
+                    }
+                }
+                s.push_str("</p>");
+            }
+            Block::List(ordered, items) => {
+                let tag = if *ordered { "ol" } else { "ul" };
+                let _ = write!(s, "<{tag}>");
+                for i in items {
+                    let _ = write!(s, "<li>{}</li>", esc(i));
+                }
+                let _ = write!(s, "</{tag}>");
+            }
+            Block::Table(rows) => {
+                s.push_str("<table><tbody>");
+                for (n, row) in rows.iter().enumerate() {
+                    s.push_str("<tr>");
+                    for c in row {
+                        let t = if n == 0 { "th" } else { "td" };
+                        let _ = write!(s, "<{t}>{}</{t}>", esc(c));
+                    }
+                    s.push_str("</tr>");
+                }
+                s.push_str("</tbody></table>");
+            }
+            Block::Code(lang, text) => {
+                let _ = write!(
+                    s,
+                    "<ac:structured-macro ac:name=\"code\"><ac:parameter ac:name=\"language\">{lang}</ac:parameter><ac:plain-text-body><![CDATA[{text}]]></ac:plain-text-body></ac:structured-macro>"
+                );
+            }
+            Block::Panel(kind, text) => {
+                let _ = write!(
+                    s,
+                    "<ac:structured-macro ac:name=\"{kind}\"><ac:rich-text-body><p>{}</p></ac:rich-text-body></ac:structured-macro>",
+                    esc(text)
+                );
+            }
+            Block::Image(file) => {
+                let _ = write!(
+                    s,
+                    "<p><ac:image ac:width=\"400\"><ri:attachment ri:filename=\"{}\" /></ac:image></p>",
+                    esc(file)
+                );
+            }
+        }
+    }
+    s
+}
+
+/// The page body as MediaWiki wikitext (the same content; panels become
+/// templates-free styled divs, since a fresh MediaWiki has no templates).
+pub fn wikitext(body: &[Block]) -> String {
+    let mut s = String::new();
+    for b in body {
+        match b {
+            Block::Heading(l, t) => {
+                let eq = "=".repeat(*l as usize);
+                let _ = writeln!(s, "{eq} {t} {eq}");
+            }
+            Block::Para(inl) => {
+                for i in inl {
+                    match i {
+                        Inline::Text(t) => s.push_str(&wiki_esc(t)),
+                        Inline::Bold(t) => {
+                            let _ = write!(s, "'''{}'''", wiki_esc(t));
+                        }
+                        Inline::Link(t) => {
+                            let _ = write!(s, "[[{t}]]");
+                        }
+                    }
+                }
+                s.push_str("\n\n");
+            }
+            Block::List(ordered, items) => {
+                let m = if *ordered { '#' } else { '*' };
+                for i in items {
+                    let _ = writeln!(s, "{m} {}", wiki_esc(i));
+                }
+                s.push('\n');
+            }
+            Block::Table(rows) => {
+                s.push_str("{| class=\"wikitable\"\n");
+                for (n, row) in rows.iter().enumerate() {
+                    if n > 0 {
+                        s.push_str("|-\n");
+                    }
+                    let m = if n == 0 { '!' } else { '|' };
+                    for c in row {
+                        let _ = writeln!(s, "{m} {}", wiki_esc(c));
+                    }
+                }
+                s.push_str("|}\n\n");
+            }
+            // SyntaxHighlight needs Pygments, which Debian's MediaWiki does
+            // not enable by default.
+            Block::Code(_, text) => {
+                let _ = write!(s, "<pre>\n{}\n</pre>\n\n", esc(text));
+            }
+            Block::Panel(kind, text) => {
+                let _ = write!(
+                    s,
+                    "<div class=\"panel-{kind}\" style=\"border:1px solid #ccc;padding:8px\">{}</div>\n\n",
+                    wiki_esc(text)
+                );
+            }
+            Block::Image(file) => {
+                let _ = write!(s, "[[File:{file}|400px]]\n\n");
+            }
+        }
+    }
+    s
+}
+
+fn wiki_esc(t: &str) -> String {
+    esc(t)
+}
+
+/// Plain words of a page, for PostgreSQL full-text search.
+pub fn plain(body: &[Block]) -> String {
+    let mut s = String::new();
+    for b in body {
+        match b {
+            Block::Heading(_, t) | Block::Panel(_, t) | Block::Code(_, t) => {
+                s.push_str(t);
+                s.push(' ');
+            }
+            Block::Para(inl) => {
+                for i in inl {
+                    match i {
+                        Inline::Text(t) | Inline::Bold(t) | Inline::Link(t) => {
+                            s.push_str(t);
+                            s.push(' ');
+                        }
+                    }
+                }
+            }
+            Block::List(_, items) => {
+                for i in items {
+                    s.push_str(i);
+                    s.push(' ');
+                }
+            }
+            Block::Table(rows) => {
+                for c in rows.iter().flatten() {
+                    s.push_str(c);
+                    s.push(' ');
+                }
+            }
+            Block::Image(_) => {}
+        }
+    }
+    s
+}
