@@ -5,6 +5,7 @@
 
 pub mod attach;
 pub mod auth;
+pub mod changes;
 pub mod cluster;
 pub mod config;
 pub mod content;
@@ -47,6 +48,10 @@ pub struct AppState {
     pub plugins: plugins::Plugins,
     /// Membership, fencing, leadership and live settings (standalone by default).
     pub cluster: cluster::Cluster,
+    /// Moves on every write anywhere in the cluster; keys the caches below.
+    pub generation: changes::Generation,
+    /// Whole page-view responses per viewer ([`changes::layer`]).
+    pub response_cache: changes::ResponseCache,
 }
 
 /// REST calls per user: 50 a second, bursts of 500 (`CAIRN_REST_RATE_LIMIT`).
@@ -85,6 +90,8 @@ impl AppState {
             node_id: "local".into(),
             started: chrono::Utc::now(),
             search: None,
+            generation: changes::Generation::default(),
+            response_cache: changes::ResponseCache::default(),
         }
     }
 }
@@ -96,6 +103,10 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::metrics))
         .merge(web::routes())
         .merge(rest::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            changes::layer,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ratelimit::layer,

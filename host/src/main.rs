@@ -520,6 +520,12 @@ async fn serve(
     state.plugins.set_local_home(&config.local_home);
     state.plugins.set_base_url(&config.base_url);
     state.spawn_settings_applier(Some(set_log_level));
+    state.generation.spawn_listener(url.clone());
+    match std::env::var("CAIRN_RESPONSE_CACHE").as_deref() {
+        Err(_) | Ok("on") => {}
+        Ok("off") => state.generation.disable(),
+        Ok(other) => anyhow::bail!("CAIRN_RESPONSE_CACHE must be on or off, not {other:?}"),
+    }
     {
         let (index, plugins, pool) = (search_index.clone(), state.plugins.clone(), pool.clone());
         let head = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));

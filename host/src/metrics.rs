@@ -11,6 +11,9 @@ use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
 
+/// Page views answered from the response cache ([`crate::changes`]).
+pub static RESPONSE_CACHE_HITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} {kind}");
@@ -49,6 +52,17 @@ pub async fn metrics(State(app): State<AppState>) -> Response {
         "1 when the node serves (RUNNING).",
     );
     let _ = writeln!(out, "cairn_ready {}", u8::from(app.readiness.is_ready()));
+    family(
+        &mut out,
+        "cairn_response_cache_hits_total",
+        "counter",
+        "Page views served from the response cache.",
+    );
+    let _ = writeln!(
+        out,
+        "cairn_response_cache_hits_total {}",
+        RESPONSE_CACHE_HITS.load(Relaxed)
+    );
 
     let c = &app.cluster;
     family(

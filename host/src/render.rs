@@ -56,6 +56,10 @@ pub fn user_url(username: &str) -> String {
 pub struct RenderedPage {
     pub html: String,
     pub headings: Vec<cairn_render::Heading>,
+    /// Every plugin macro in it declared itself cacheable: the output
+    /// depends only on the stored data, so a response made of it may be
+    /// cached until the data generation moves.
+    pub cacheable: bool,
 }
 
 /// Per-node render caches.
@@ -383,6 +387,13 @@ impl Renderer {
         used.then(|| (plugins.clone(), registry, cacheable))
     }
 
+    /// Whether every plugin macro in stored content declares itself
+    /// cacheable (no rendering; the parsed references are cached).
+    pub fn is_cacheable(&self, c: &Content) -> Result<bool> {
+        let refs = self.references(c)?;
+        Ok(self.plugin_part(&refs).is_none_or(|(_, _, all)| all))
+    }
+
     /// Renders a stored version of content for `viewer`, cached.
     pub async fn render_content(
         &self,
@@ -443,6 +454,7 @@ impl Renderer {
         let page = Arc::new(RenderedPage {
             html: out.html,
             headings: out.headings,
+            cacheable,
         });
         if cacheable {
             self.pages.insert(key, page.clone());
@@ -479,6 +491,7 @@ impl Renderer {
         )
         .await?;
         let part = self.plugin_part(&refs);
+        let cacheable = part.as_ref().is_none_or(|(_, _, all)| *all);
         let page_ctx = PageContext {
             page_id: page.map(|p| p.id),
             title: page.map(|p| p.title.clone()).unwrap_or_default(),
@@ -505,6 +518,7 @@ impl Renderer {
         Ok(RenderedPage {
             html: out.html,
             headings: out.headings,
+            cacheable,
         })
     }
 }

@@ -13,7 +13,7 @@ use crate::AppState;
 
 /// What the frame of every HTML page shows, from live settings and the
 /// node's state.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Hash)]
 pub struct Chrome {
     pub site_title: String,
     /// (kind, message): kind is `info`, `warning` or `error`.
@@ -103,5 +103,11 @@ pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Res
         site_title: settings.site_title.clone(),
         banners,
     };
-    CHROME.scope(chrome, next.run(req)).await
+    let resp = CHROME.scope(chrome, next.run(req)).await;
+    if !safe {
+        // Whatever it wrote, this node's caches see it before the response
+        // leaves (other nodes hear it through NOTIFY cairn_change).
+        app.generation.bump();
+    }
+    resp
 }

@@ -178,6 +178,7 @@ async fn view(
         }
     }
     let rendered = app.renderer.render_content(&db, &viewer, &c).await?;
+    let mut cacheable = rendered.cacheable;
     let crumbs = content::breadcrumbs(&db, &c)
         .await?
         .into_iter()
@@ -206,6 +207,9 @@ async fn view(
     let perms = viewer.space_perms(&db, c.space_id).await?;
     let is_space_admin = perms.contains(&SpacePerm::Admin);
     let comments_raw = content::comments_of(&db, &viewer, &c).await?;
+    for c in &comments_raw {
+        cacheable &= app.renderer.is_cacheable(c)?;
+    }
     let mut comments = Vec::new();
     thread_comments(
         &app,
@@ -269,7 +273,11 @@ async fn view(
             .collect::<Vec<_>>()
             .join(", "),
     };
-    Ok(page.into_html())
+    let mut resp = page.into_html();
+    if cacheable {
+        resp.extensions_mut().insert(crate::changes::Cacheable);
+    }
+    Ok(resp)
 }
 
 fn attachment_view(page_id: i64, a: attach::Attachment) -> AttachmentView {

@@ -3,6 +3,7 @@
 mod attachments;
 mod auth;
 mod browser;
+mod cache;
 mod cluster;
 mod content;
 mod embedded;

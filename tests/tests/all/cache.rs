@@ -1,0 +1,107 @@
+//! The response cache of page views (host/src/changes.rs): a second view is
+//! served from memory; a write through this node is seen by the very next
+//! view; a write through another node (here: a second in-process node on
+//! the same database, with its own LISTEN connection) is seen within the
+//! NOTIFY latency; sessions never share entries.
+
+use std::time::Duration;
+
+use cairn_tests::{wait_until, Client, TestNode};
+
+fn hits() -> u64 {
+    cairn::metrics::RESPONSE_CACHE_HITS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+async fn page(c: &Client, id: i64) -> (u16, String) {
+    c.get_text(&format!("/spaces/DOC/pages/{id}")).await
+}
+
+#[tokio::test]
+async fn page_views_are_cached_until_anything_changes_anywhere() {
+    // In-process test nodes do not listen for changes (so the other tests
+    // never race a NOTIFY); this one does, like `cairn serve`.
+    let node = TestNode::start().await;
+    node.state.generation.spawn_listener(node.db.url.clone());
+    let admin = node.login("admin").await;
+    admin.create_space("DOC", "Docs").await;
+    let id = admin
+        .create_page("DOC", "Cached page", "<p>first words</p>", None)
+        .await;
+    // Wait for the listener, then: the second view is a hit, the same bytes.
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            node.state.generation.current().is_some()
+        })
+        .await,
+        "the change listener connects"
+    );
+    let (s, first) = page(&admin, id).await;
+    assert_eq!(s, 200);
+    let before = hits();
+    let (_, second) = page(&admin, id).await;
+    assert!(hits() > before, "the second view comes from the cache");
+    assert_eq!(first, second);
+
+    // Writes through this node are seen by the next view.
+    let r = admin
+        .post(&format!("/pages/{id}/labels"), &[("labels", "fresh-label")])
+        .await;
+    assert_eq!(r.status(), 303);
+    assert!(page(&admin, id).await.1.contains("fresh-label"));
+    admin
+        .post(
+            &format!("/pages/{id}/comments"),
+            &[("body", "a new comment")],
+        )
+        .await;
+    assert!(page(&admin, id).await.1.contains("a new comment"));
+    admin
+        .post(&format!("/pages/{id}/like"), &[("like", "1")])
+        .await;
+    assert!(page(&admin, id).await.1.contains("1 person likes this"));
+
+    // Another session of another user gets its own entry: bob sees the
+    // page with his own CSRF token, never admin's.
+    node.user("bob", false).await;
+    let bob = node.login("bob").await;
+    let (s, html) = page(&bob, id).await;
+    assert_eq!(s, 200);
+    assert!(html.contains(&bob.csrf) && !html.contains(&admin.csrf));
+
+    // A second node on the same database: a restriction it adds reaches
+    // this node's cache through NOTIFY, so bob loses the page here too.
+    let pool2 = cairn::db::pool(&node.db.url, 4).unwrap();
+    {
+        let db = pool2.get().await.unwrap();
+        let admin_user = cairn::users::by_name(&db, "admin").await.unwrap().unwrap();
+        let viewer = cairn::perms::Viewer::load(&db, Some(admin_user.clone()))
+            .await
+            .unwrap();
+        cairn::content::set_restriction(
+            &db,
+            &viewer,
+            id,
+            "read",
+            &cairn::users::Principal::User(admin_user.id),
+            true,
+        )
+        .await
+        .unwrap();
+    }
+    assert!(
+        wait_until(Duration::from_secs(2), || async {
+            page(&bob, id).await.0 == 404
+        })
+        .await,
+        "a restriction added elsewhere takes the cached page away"
+    );
+    // Logging out ends the session's entries at once.
+    let (s, _) = page(&admin, id).await;
+    assert_eq!(s, 200);
+    assert_eq!(admin.post("/logout", &[]).await.status(), 303);
+    let (s, _) = page(&admin, id).await;
+    assert_ne!(
+        s, 200,
+        "a logged-out session is not served its cached pages"
+    );
+}
