@@ -521,6 +521,7 @@ async fn serve(
     state.plugins.set_base_url(&config.base_url);
     state.spawn_settings_applier(Some(set_log_level));
     state.generation.spawn_listener(url.clone());
+    search_index.set_generation(state.generation.clone());
     match std::env::var("CAIRN_RESPONSE_CACHE").as_deref() {
         Err(_) | Ok("on") => {}
         Ok("off") => state.generation.disable(),

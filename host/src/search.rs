@@ -112,6 +112,11 @@ pub struct SearchIndex {
     rebuild: Mutex<RebuildState>,
     /// Set when the journal asked for a rebuild (see [`REBUILD_MARKER`]).
     rebuild_requested: std::sync::atomic::AtomicBool,
+    /// The node's data generation, once `cairn serve` sets it: keys the
+    /// cache of each viewer's blocked restrictions.
+    generation: std::sync::OnceLock<crate::changes::Generation>,
+    /// (generation, user, groups) -> read-restricted pages the viewer does not pass.
+    blocked: quick_cache::sync::Cache<(u64, Option<i64>, Vec<i64>), Arc<Vec<i64>>>,
 }
 
 /// A journal entry for this content id asks every node to rebuild its index
@@ -371,6 +376,8 @@ impl SearchIndex {
             apply_lock: tokio::sync::Mutex::new(()),
             rebuild: Mutex::new(RebuildState::default()),
             rebuild_requested: std::sync::atomic::AtomicBool::new(false),
+            generation: std::sync::OnceLock::new(),
+            blocked: quick_cache::sync::Cache::new(1024),
         }))
     }
 
@@ -813,7 +820,7 @@ impl SearchIndex {
             Some(q) => self.compile(q)?,
             None => Box::new(AllQuery),
         };
-        let blocked = blocked_restrictions(db, viewer).await?;
+        let blocked = self.blocked_for(db, viewer).await?;
         let f = self.f;
         let spaces: Vec<Term> = viewer
             .view_spaces
@@ -1182,6 +1189,29 @@ fn negate(q: Box<dyn Query>) -> Box<dyn Query> {
 fn first_words(body: &str) -> String {
     let s: String = body.chars().take(240).collect();
     crate::content::xml_escape(&s)
+}
+
+impl SearchIndex {
+    /// Caches [`blocked_restrictions`] per viewer until the data generation
+    /// moves (restrictions and group memberships both move it).
+    pub fn set_generation(&self, g: crate::changes::Generation) {
+        let _ = self.generation.set(g);
+    }
+
+    async fn blocked_for(&self, db: &impl GenericClient, viewer: &Viewer) -> Result<Arc<Vec<i64>>> {
+        // Read before the query, so a change racing it moves the key.
+        let generation = self.generation.get().and_then(|g| g.current());
+        let Some(generation) = generation else {
+            return Ok(Arc::new(blocked_restrictions(db, viewer).await?));
+        };
+        let key = (generation, viewer.user_id(), (*viewer.groups).clone());
+        if let Some(hit) = self.blocked.get(&key) {
+            return Ok(hit);
+        }
+        let v = Arc::new(blocked_restrictions(db, viewer).await?);
+        self.blocked.insert(key, v.clone());
+        Ok(v)
+    }
 }
 
 /// Read-restricted pages this viewer does not pass.

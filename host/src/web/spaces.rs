@@ -80,13 +80,16 @@ async fn dashboard(State(app): State<AppState>, viewer: Viewer) -> UiResult {
     let db = app.pool.get().await?;
     let spaces = content::spaces(&db, &viewer).await?;
     let recent = content::recently_updated(&db, &viewer, None, None, 20).await?;
-    Ok(Dashboard {
+    let mut resp = Dashboard {
         layout: Layout::new("Dashboard", &viewer),
         spaces: space_items(spaces),
         recent: recent.iter().map(item).collect(),
         can_create_space: viewer.can_create_space,
     }
-    .into_html())
+    .into_html();
+    // Only stored data and absolute times: cacheable until the data moves.
+    resp.extensions_mut().insert(crate::changes::Cacheable);
+    Ok(resp)
 }
 
 #[derive(Template)]
