@@ -99,18 +99,29 @@ const USER_COLS: &str = "id, username, display_name, user_key, email, password_h
 /// Credentials already verified, keyed by SHA-256 of `user:password`. A hit
 /// is only trusted while the user's stored hash is unchanged, so a password
 /// change or reset invalidates it on every node without messaging.
+///
+/// It also holds resolved viewers, keyed by the data generation
+/// ([`crate::changes`]) and a digest of the request's credentials (session
+/// cookie or Authorization header), trusted for at most [`VIEWER_TTL`] — so
+/// a page view needs no session or permission query while nothing changed.
 #[derive(Clone)]
 pub struct BasicCache {
     inner: Arc<quick_cache::sync::Cache<[u8; 32], (String, Instant)>>,
+    viewers: Arc<quick_cache::sync::Cache<(u64, [u8; 32]), (Viewer, Instant)>>,
 }
 
 impl Default for BasicCache {
     fn default() -> Self {
         BasicCache {
             inner: Arc::new(quick_cache::sync::Cache::new(10_000)),
+            viewers: Arc::new(quick_cache::sync::Cache::new(10_000)),
         }
     }
 }
+
+/// A cached viewer is re-read after this long even if nothing changed, so a
+/// session's sliding expiry is still written now and then.
+const VIEWER_TTL: Duration = Duration::from_secs(60);
 
 const BASIC_TTL: Duration = Duration::from_secs(300);
 
@@ -360,6 +371,36 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// the session cookie, else anonymous. Bad explicit credentials are a 401;
 /// a stale session cookie just means anonymous.
 pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Viewer> {
+    // Read the generation before anything is read from the database.
+    let key = state.generation.current().map(|g| {
+        let mut h = Sha256::new();
+        if let Some(a) = headers.get(header::AUTHORIZATION) {
+            h.update(b"a:");
+            h.update(a.as_bytes());
+        } else if let Some(t) = cookie(headers, SESSION_COOKIE) {
+            h.update(b"s:");
+            h.update(t.as_bytes());
+        }
+        (g, <[u8; 32]>::from(h.finalize()))
+    });
+    if let Some(k) = &key {
+        if let Some((v, at)) = state.basic_cache.viewers.get(k) {
+            if at.elapsed() < VIEWER_TTL {
+                return Ok(v);
+            }
+        }
+    }
+    let v = resolve_uncached(state, headers).await?;
+    if let Some(k) = key {
+        state
+            .basic_cache
+            .viewers
+            .insert(k, (v.clone(), Instant::now()));
+    }
+    Ok(v)
+}
+
+async fn resolve_uncached(state: &AppState, headers: &HeaderMap) -> Result<Viewer> {
     let db = state.pool.get().await?;
     if let Some(auth) = headers.get(header::AUTHORIZATION) {
         let auth = auth
