@@ -42,8 +42,14 @@ pub fn sha256_hex(s: &[u8]) -> String {
     hex::encode(Sha256::digest(s))
 }
 
+/// Argon2id takes 19 MiB and tens of milliseconds per hash: at most two
+/// run at once (two cores), so a burst of logins queues instead of holding
+/// hundreds of megabytes and starving page views.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// Hashes a password with argon2id off the async runtime.
 pub async fn hash_password(password: String) -> Result<String> {
+    let _permit = HASHING.acquire().await.map_err(Error::internal)?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -57,6 +63,9 @@ pub async fn hash_password(password: String) -> Result<String> {
 
 /// Verifies a password against a stored hash off the async runtime.
 pub async fn verify_password(password: String, hash: String) -> bool {
+    let Ok(_permit) = HASHING.acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
             .map(|h| {

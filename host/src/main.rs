@@ -155,8 +155,30 @@ enum UserCommand {
     },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// glibc's malloc, tuned for a long-running server: few arenas (one per
+/// thread, as by default, keeps freed memory of every blocking thread), and
+/// a fixed mmap threshold so large buffers (argon2's 19 MiB, request bodies,
+/// index segments) go back to the system when freed instead of raising the
+/// threshold and staying in the heap.
+fn tune_malloc() {
+    // SAFETY: mallopt only sets allocator parameters; called before any
+    // other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1024 * 1024);
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    tune_malloc();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(async_main())
+}
+
+async fn async_main() -> anyhow::Result<()> {
     use tracing_subscriber::prelude::*;
     let (filter, log_reload) = tracing_subscriber::reload::Layer::new(
         tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG").unwrap_or_else(|_| "info".into()),

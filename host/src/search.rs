@@ -119,6 +119,10 @@ pub struct SearchIndex {
     blocked: quick_cache::sync::Cache<(u64, Option<i64>, Vec<i64>), Arc<Vec<i64>>>,
 }
 
+/// The least time between two index commits of the tailer while writes
+/// keep coming (an idle index applies an edit at once).
+const COMMIT_PACE: Duration = Duration::from_millis(50);
+
 /// A journal entry for this content id asks every node to rebuild its index
 /// beside the live one (`cairn index rebuild`); no content has id 0.
 pub const REBUILD_MARKER: i64 = 0;
@@ -567,6 +571,10 @@ impl SearchIndex {
                 let Ok(db) = pool.get().await else { continue };
                 match me.catch_up(&db, &store).await {
                     Ok(n) if n > 0 => {
+                        // Under a stream of writes, let the next entries
+                        // gather for a moment: one commit (and one new
+                        // segment to merge) per batch instead of per edit.
+                        tokio::time::sleep(COMMIT_PACE).await;
                         let pos = me.position();
                         let docs = me.doc_count() as i64;
                         let _ = crate::db::execute(

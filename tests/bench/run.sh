@@ -13,7 +13,7 @@
 # CAIRN_BENCH_WRK_SECONDS (10), CAIRN_BENCH_MEDIAWIKI (1; 0 skips it).
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
-ensure_packages test
+ensure_packages
 PAGES=${1:-10000}
 USERS=${CAIRN_BENCH_USERS:-200}
 SECS=${CAIRN_BENCH_SECONDS:-60}
@@ -21,6 +21,8 @@ WRK_SECS=${CAIRN_BENCH_WRK_SECONDS:-10}
 WITH_MW=${CAIRN_BENCH_MEDIAWIKI:-1}
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx-light)
+python3 -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)
 if [ "$WITH_MW" = 1 ]; then
   [ -f /usr/share/mediawiki/index.php ] || missing+=(mediawiki)
   command -v php-fpm8.2 >/dev/null || ls /usr/sbin/php-fpm* >/dev/null 2>&1 || missing+=(php-fpm)
@@ -135,7 +137,7 @@ http {
   }
 }
 EOF
-nginx -p "$B/nginx" -c "$B/nginx/nginx.conf" -g "daemon off;" 2>"$B/logs/nginx.log" &
+"$(command -v nginx || echo /usr/sbin/nginx)" -p "$B/nginx" -c "$B/nginx/nginx.conf" -g "daemon off;" 2>"$B/logs/nginx.log" &
 pids+=($!)
 
 MW_PATHS=""
@@ -163,6 +165,7 @@ if [ "$WITH_MW" = 1 ]; then
 error_log = $B/logs/php-fpm.log
 [bench]
 listen = $MWD/php-fpm.sock
+listen.mode = 0666
 pm = static
 pm.max_children = 8
 env[MW_CONFIG_FILE] = $MWD/LocalSettings.php
@@ -209,8 +212,10 @@ for target in cairn nginx mw; do
     mw) [ -n "$MW_PATHS" ] || continue
         name=MediaWiki; url="http://127.0.0.1:$MW_PORT"; paths=$MW_PATHS; hdr="X-Bench: 1" ;;
   esac
-  # Warm-up: every page once (MediaWiki fills its parser cache, Cairn its render cache).
-  BENCH_PATHS="$paths" wrk -t2 -c8 -d"${WRK_SECS}s" -s "$LUA" -H "$hdr" "$url" >/dev/null
+  # Warm-up: every page once (MediaWiki fills its parser cache, Cairn its
+  # render and response caches), then a short wrk run.
+  sed "s#^#$url#" "$paths" | xargs -P 4 -n 1 curl -s -o /dev/null -H "$hdr"
+  BENCH_PATHS="$paths" wrk -t2 -c8 -d3s -s "$LUA" -H "$hdr" "$url" >/dev/null
   for c in 1 8 32 64; do point "$name" "$url" "$paths" "$c" "$hdr"; done
 done
 echo "]" >>"$OUT/pageview.json"

@@ -39,6 +39,11 @@ impl Rng {
         }
         s
     }
+    /// Between `min` and `min + spread - 1` words.
+    pub fn words_n(&mut self, min: usize, spread: usize) -> String {
+        let n = min + self.below(spread);
+        self.words(n)
+    }
     pub fn word(&mut self) -> &'static str {
         // Squaring a uniform index favours the front of the list.
         let u = self.below(1000) as f64 / 1000.0;
@@ -270,12 +275,7 @@ pub fn generate(n: usize, seed: u64) -> Corpus {
                 .find(|(i, _)| *i == p)
                 .map_or(0, |(_, d)| d + 1)
         });
-        let title = format!(
-            "{} {} {}",
-            capitalise(r.word()),
-            r.words(2 + r.below(3)),
-            index
-        );
+        let title = format!("{} {} {}", capitalise(r.word()), r.words_n(2, 3), index);
         let siblings: Vec<String> = per_space[space]
             .iter()
             .rev()
@@ -283,14 +283,14 @@ pub fn generate(n: usize, seed: u64) -> Corpus {
             .map(|(i, _)| pages[*i].title.clone())
             .collect();
         let attachments = if index % 20 == 3 {
-            vec![(
-                format!("diagram-{index}.png"),
-                png_bytes(&mut r, 2_000 + r.below(30_000)),
-            )]
+            vec![(format!("diagram-{index}.png"), {
+                let len = 2_000 + r.below(30_000);
+                png_bytes(&mut r, len)
+            })]
         } else if index % 20 == 11 {
             vec![(
                 format!("notes-{index}.txt"),
-                r.words(200 + r.below(800)).into_bytes(),
+                r.words_n(200, 800).into_bytes(),
             )]
         } else {
             Vec::new()
@@ -301,7 +301,7 @@ pub fn generate(n: usize, seed: u64) -> Corpus {
         labels.sort_unstable();
         labels.dedup();
         let comments = (0..if r.chance(30) { 1 + r.below(3) } else { 0 })
-            .map(|_| r.words(8 + r.below(30)))
+            .map(|_| r.words_n(8, 30))
             .collect();
         if !blog {
             per_space[space].push((index, depth));
@@ -341,14 +341,15 @@ fn png_bytes(r: &mut Rng, len: usize) -> Vec<u8> {
 fn body(r: &mut Rng, siblings: &[String], attachment: Option<&str>) -> Vec<Block> {
     let mut b = Vec::new();
     // Sizes like real pages: most a few KB, some long.
-    let sections = 1 + r.below(if r.chance(10) { 10 } else { 4 });
+    let spread = if r.chance(10) { 10 } else { 4 };
+    let sections = 1 + r.below(spread);
     for _ in 0..sections {
-        b.push(Block::Heading(2, capitalise(&r.words(2 + r.below(3)))));
+        b.push(Block::Heading(2, capitalise(&r.words_n(2, 3))));
         for _ in 0..1 + r.below(3) {
-            let mut inl = vec![Inline::Text(capitalise(&r.words(8 + r.below(25))) + ". ")];
+            let mut inl = vec![Inline::Text(capitalise(&r.words_n(8, 25)) + ". ")];
             if r.chance(30) {
                 inl.push(Inline::Bold(r.words(2)));
-                inl.push(Inline::Text(format!(" {}. ", r.words(6 + r.below(10)))));
+                inl.push(Inline::Text(format!(" {}. ", r.words_n(6, 10))));
             }
             if !siblings.is_empty() && r.chance(35) {
                 inl.push(Inline::Text("See ".into()));
@@ -360,15 +361,13 @@ fn body(r: &mut Rng, siblings: &[String], attachment: Option<&str>) -> Vec<Block
         match r.below(8) {
             0 | 1 => b.push(Block::List(
                 r.chance(30),
-                (0..2 + r.below(5))
-                    .map(|_| r.words(3 + r.below(8)))
-                    .collect(),
+                (0..2 + r.below(5)).map(|_| r.words_n(3, 8)).collect(),
             )),
             2 => {
                 let cols = 2 + r.below(3);
                 b.push(Block::Table(
                     (0..2 + r.below(6))
-                        .map(|_| (0..cols).map(|_| r.words(1 + r.below(3))).collect())
+                        .map(|_| (0..cols).map(|_| r.words_n(1, 3)).collect())
                         .collect(),
                 ))
             }
@@ -381,7 +380,7 @@ fn body(r: &mut Rng, siblings: &[String], attachment: Option<&str>) -> Vec<Block
             )),
             4 => b.push(Block::Panel(
                 ["info", "note", "warning", "tip"][r.below(4)],
-                capitalise(&r.words(10 + r.below(15))),
+                capitalise(&r.words_n(10, 15)),
             )),
             _ => {}
         }

@@ -43,6 +43,7 @@ fn shared() -> &'static Shared {
     SHARED.get().expect("manifest loaded")
 }
 
+#[derive(Clone)]
 struct Session {
     csrf: String,
     rng: Rng,
@@ -73,52 +74,50 @@ pub async fn run(
         with_attachments,
         next_user: Default::default(),
     }));
-    let mut scenario =
-        scenario!("confluence-mix").register_transaction(transaction!(login).set_on_start());
-    for (name, weight) in MIX {
-        let t = match *name {
-            "view page" => transaction!(view_page),
-            "view dashboard" => transaction!(view_dashboard),
-            "view blog" => transaction!(view_blog),
-            "search" => transaction!(search),
-            "create/edit page" => transaction!(create_or_edit_page),
-            "comment" => transaction!(comment),
-            "upload attachment" => transaction!(upload_attachment),
-            "view attachment" => transaction!(view_attachment),
-            "create blog" => transaction!(create_blog),
-            _ => transaction!(like),
-        };
-        scenario = scenario.register_transaction(t.set_name(name).set_weight(*weight)?);
-    }
+    // One transaction that picks an action by the mix's weights with each
+    // user's own random sequence (goose's weighted transactions would run
+    // one shared order, which a short run never completes), timing whole
+    // actions (editor + save + the page it leads to) itself.
+    let scenario = scenario!("confluence-mix")
+        .register_transaction(transaction!(login).set_on_start())
+        .register_transaction(transaction!(act).set_name("action"));
     let metrics = GooseAttack::initialize_with_config(GooseConfiguration::default())?
         .register_scenario(scenario)
-        .set_scheduler(GooseScheduler::Random)
         .set_default(GooseDefault::Host, url)?
         .set_default(GooseDefault::Users, users)?
-        .set_default(GooseDefault::HatchRate, hatch_rate.to_string().as_str())?
+        .set_default(GooseDefault::IncreaseRate, hatch_rate.to_string().as_str())?
         .set_default(GooseDefault::RunTime, seconds)?
         .set_default(GooseDefault::NoPrintMetrics, true)?
         .set_default(GooseDefault::Quiet, 1)?
         .execute()
         .await?;
+    let timings = TIMINGS.lock().expect("timings");
     let mut actions = Vec::new();
-    for scenario in &metrics.transactions {
-        for t in scenario {
-            let name = t.transaction_name.name_for_transaction().to_owned();
-            let mut times: Vec<(u64, usize)> =
-                t.run_times.times_us.iter().map(|(k, v)| (*k, *v)).collect();
-            times.sort_unstable();
-            actions.push(json!({
-                "action": if name.is_empty() { "login".to_owned() } else { name },
-                "success": t.success_count,
-                "fail": t.fail_count,
-                "p50_ms": pct(&times, 0.50),
-                "p90_ms": pct(&times, 0.90),
-                "p99_ms": pct(&times, 0.99),
-                "max_ms": t.run_times.maximum_time_us as f64 / 1000.0,
-                "histogram_us": times,
-            }));
-        }
+    for (name, _) in MIX.iter().copied().chain([("login", 0)]) {
+        let Some(t) = timings.get(name) else { continue };
+        let mut us: Vec<u64> = t.0.clone();
+        us.sort_unstable();
+        let q = |p: f64| {
+            if us.is_empty() {
+                0.0
+            } else {
+                us[((us.len() as f64 - 1.0) * p).round() as usize] as f64 / 1000.0
+            }
+        };
+        // The distribution in 1 % steps, for the plot.
+        let hist: Vec<(u64, usize)> = (1..=100)
+            .map(|i| (q(i as f64 / 100.0) as u64 * 1000, 1))
+            .collect();
+        actions.push(json!({
+            "action": name,
+            "success": us.len() - t.1,
+            "fail": t.1,
+            "p50_ms": q(0.50),
+            "p90_ms": q(0.90),
+            "p99_ms": q(0.99),
+            "max_ms": us.last().copied().unwrap_or(0) as f64 / 1000.0,
+            "histogram_us": hist,
+        }));
     }
     let errors: Vec<String> = metrics
         .errors
@@ -135,28 +134,58 @@ pub async fn run(
     Ok(())
 }
 
-/// The `p` quantile of (bucket in µs, count) pairs, in ms.
-fn pct(times: &[(u64, usize)], p: f64) -> f64 {
-    let total: usize = times.iter().map(|t| t.1).sum();
-    if total == 0 {
-        return 0.0;
+/// Per action: (every duration in µs, how many of them failed).
+type Timings = std::collections::BTreeMap<&'static str, (Vec<u64>, usize)>;
+static TIMINGS: std::sync::Mutex<Timings> = std::sync::Mutex::new(Timings::new());
+
+fn record(action: &'static str, started: std::time::Instant, ok: bool) {
+    let mut t = TIMINGS.lock().expect("timings");
+    let e = t.entry(action).or_default();
+    e.0.push(started.elapsed().as_micros() as u64);
+    if !ok {
+        e.1 += 1;
     }
-    let want = ((total as f64) * p).ceil().max(1.0) as usize;
-    let mut seen = 0;
-    for (us, n) in times {
-        seen += n;
-        if seen >= want {
-            return *us as f64 / 1000.0;
-        }
-    }
-    times.last().map_or(0.0, |t| t.0 as f64 / 1000.0)
 }
 
-fn fail(user: &mut GooseUser, mut r: goose::goose::GooseResponse, why: &str) -> TransactionResult {
-    user.set_failure(why, &mut r.request, None, None)
+/// Whether a response arrived with a success status (after redirects).
+fn good(r: &goose::goose::GooseResponse) -> bool {
+    r.response
+        .as_ref()
+        .is_ok_and(|resp| resp.status().is_success())
+}
+
+type Act = Result<bool, Box<TransactionError>>;
+
+async fn act(user: &mut GooseUser) -> TransactionResult {
+    let total: usize = MIX.iter().map(|m| m.1).sum();
+    let mut roll = session(user).rng.below(total);
+    let mut action = MIX[0].0;
+    for (name, w) in MIX {
+        if roll < *w {
+            action = name;
+            break;
+        }
+        roll -= w;
+    }
+    let started = std::time::Instant::now();
+    let ok = match action {
+        "view page" => view_page(user).await?,
+        "view dashboard" => view_dashboard(user).await?,
+        "view blog" => view_blog(user).await?,
+        "search" => search(user).await?,
+        "create/edit page" => create_or_edit_page(user).await?,
+        "comment" => comment(user).await?,
+        "upload attachment" => upload_attachment(user).await?,
+        "view attachment" => view_attachment(user).await?,
+        "create blog" => create_blog(user).await?,
+        _ => like(user).await?,
+    };
+    record(action, started, ok);
+    Ok(())
 }
 
 async fn login(user: &mut GooseUser) -> TransactionResult {
+    let started = std::time::Instant::now();
     let s = shared();
     let n = s
         .next_user
@@ -185,6 +214,7 @@ async fn login(user: &mut GooseUser) -> TransactionResult {
         Err(_) => String::new(),
     };
     let csrf = input_value(&html, "_csrf").unwrap_or_default();
+    record("login", started, !csrf.is_empty());
     user.set_session_data(Session {
         csrf,
         rng: Rng::new(n as u64 + 1),
@@ -206,34 +236,35 @@ fn view_path(p: &PageRef) -> String {
     format!("/spaces/{}/pages/{}", p.space, p.id)
 }
 
-async fn view_page(user: &mut GooseUser) -> TransactionResult {
+async fn view_page(user: &mut GooseUser) -> Act {
     let p = pick(user, &shared().pages);
-    user.get(&view_path(p)).await?;
-    Ok(())
+    let r = user.get(&view_path(p)).await?;
+    Ok(good(&r))
 }
 
-async fn view_dashboard(user: &mut GooseUser) -> TransactionResult {
-    user.get("/").await?;
-    Ok(())
+async fn view_dashboard(user: &mut GooseUser) -> Act {
+    let r = user.get("/").await?;
+    Ok(good(&r))
 }
 
-async fn view_blog(user: &mut GooseUser) -> TransactionResult {
+async fn view_blog(user: &mut GooseUser) -> Act {
     let p = pick(user, &shared().blogs);
-    user.get(&view_path(p)).await?;
-    Ok(())
+    let r = user.get(&view_path(p)).await?;
+    Ok(good(&r))
 }
 
-async fn search(user: &mut GooseUser) -> TransactionResult {
+async fn search(user: &mut GooseUser) -> Act {
     let (_, cql, _) = {
         let i = session(user).rng.below(crate::load::SEARCH_CLASSES.len());
         crate::load::SEARCH_CLASSES[i]
     };
     let q: String = url_encode(cql);
-    user.get(&format!(
-        "/rest/api/search?cql={q}&limit=25&excerpt=highlight"
-    ))
-    .await?;
-    Ok(())
+    let r = user
+        .get(&format!(
+            "/rest/api/search?cql={q}&limit=25&excerpt=highlight"
+        ))
+        .await?;
+    Ok(good(&r))
 }
 
 fn url_encode(s: &str) -> String {
@@ -254,30 +285,29 @@ fn body_text(user: &mut GooseUser, words: usize) -> String {
 
 /// Half the time a new page under a random page, half the time an edit of a
 /// random page (opening the editor first, as a browser does).
-async fn create_or_edit_page(user: &mut GooseUser) -> TransactionResult {
+async fn create_or_edit_page(user: &mut GooseUser) -> Act {
     let create = session(user).rng.chance(50);
     let p = pick(user, &shared().pages).clone();
     let csrf = session(user).csrf.clone();
     if create {
-        let title = format!(
-            "Bench page {} {}",
-            session(user).user,
-            session(user).rng.next()
-        );
+        let s = session(user);
+        let title = format!("Bench page {} {}", s.user, s.rng.next());
         let body = body_text(user, 120);
         user.get(&format!("/spaces/{}/create?parent={}", p.space, p.id))
             .await?;
-        user.post_form(
-            &format!("/spaces/{}/create", p.space),
-            &[
-                ("_csrf", csrf.as_str()),
-                ("title", title.as_str()),
-                ("body", body.as_str()),
-                ("format", "storage"),
-                ("parent", &p.id.to_string()),
-            ],
-        )
-        .await?;
+        let r = user
+            .post_form(
+                &format!("/spaces/{}/create", p.space),
+                &[
+                    ("_csrf", csrf.as_str()),
+                    ("title", title.as_str()),
+                    ("body", body.as_str()),
+                    ("format", "storage"),
+                    ("parent", &p.id.to_string()),
+                ],
+            )
+            .await?;
+        Ok(good(&r))
     } else {
         let form = user.get(&format!("/pages/{}/edit", p.id)).await?;
         let html = match form.response {
@@ -301,28 +331,28 @@ async fn create_or_edit_page(user: &mut GooseUser) -> TransactionResult {
             .await?;
         // Two users saving the same page at once is a conflict, which Cairn
         // reports (409) without losing either text: count it as served.
-        if let Ok(resp) = &r.response {
-            if resp.status().as_u16() == 409 {
-                return Ok(());
-            }
-        }
+        let conflict = r
+            .response
+            .as_ref()
+            .is_ok_and(|resp| resp.status().as_u16() == 409);
+        Ok(conflict || good(&r))
     }
-    Ok(())
 }
 
-async fn comment(user: &mut GooseUser) -> TransactionResult {
+async fn comment(user: &mut GooseUser) -> Act {
     let p = pick(user, &shared().pages).clone();
     let csrf = session(user).csrf.clone();
     let text = session(user).rng.words(25);
-    user.post_form(
-        &format!("/pages/{}/comments", p.id),
-        &[("_csrf", csrf.as_str()), ("body", text.as_str())],
-    )
-    .await?;
-    Ok(())
+    let r = user
+        .post_form(
+            &format!("/pages/{}/comments", p.id),
+            &[("_csrf", csrf.as_str()), ("body", text.as_str())],
+        )
+        .await?;
+    Ok(good(&r))
 }
 
-async fn upload_attachment(user: &mut GooseUser) -> TransactionResult {
+async fn upload_attachment(user: &mut GooseUser) -> Act {
     let p = pick(user, &shared().pages).clone();
     let csrf = session(user).csrf.clone();
     let n = session(user).rng.next();
@@ -344,49 +374,48 @@ async fn upload_attachment(user: &mut GooseUser) -> TransactionResult {
         .path(path.as_str())
         .set_request_builder(rb)
         .build();
-    user.request(req).await?;
-    Ok(())
+    let r = user.request(req).await?;
+    Ok(good(&r))
 }
 
-async fn view_attachment(user: &mut GooseUser) -> TransactionResult {
+async fn view_attachment(user: &mut GooseUser) -> Act {
     let p = pick(user, &shared().with_attachments).clone();
     let name = p.attachment.unwrap_or_default();
-    user.get_named(
-        &format!("/download/attachments/{}/{}", p.id, name),
-        "view attachment",
-    )
-    .await?;
-    Ok(())
+    let r = user
+        .get_named(
+            &format!("/download/attachments/{}/{}", p.id, name),
+            "view attachment",
+        )
+        .await?;
+    Ok(good(&r))
 }
 
-async fn create_blog(user: &mut GooseUser) -> TransactionResult {
+async fn create_blog(user: &mut GooseUser) -> Act {
     let space = {
         let s = shared();
         let i = session(user).rng.below(s.m.spaces.len());
         s.m.spaces[i].clone()
     };
     let csrf = session(user).csrf.clone();
-    let title = format!(
-        "Bench blog {} {}",
-        session(user).user,
-        session(user).rng.next()
-    );
+    let s = session(user);
+    let title = format!("Bench blog {} {}", s.user, s.rng.next());
     let body = body_text(user, 200);
-    user.post_form(
-        &format!("/spaces/{space}/create"),
-        &[
-            ("_csrf", csrf.as_str()),
-            ("type", "blogpost"),
-            ("title", title.as_str()),
-            ("body", body.as_str()),
-            ("format", "storage"),
-        ],
-    )
-    .await?;
-    Ok(())
+    let r = user
+        .post_form(
+            &format!("/spaces/{space}/create"),
+            &[
+                ("_csrf", csrf.as_str()),
+                ("type", "blogpost"),
+                ("title", title.as_str()),
+                ("body", body.as_str()),
+                ("format", "storage"),
+            ],
+        )
+        .await?;
+    Ok(good(&r))
 }
 
-async fn like(user: &mut GooseUser) -> TransactionResult {
+async fn like(user: &mut GooseUser) -> Act {
     let p = pick(user, &shared().pages).clone();
     let csrf = session(user).csrf.clone();
     let r = user
@@ -395,11 +424,5 @@ async fn like(user: &mut GooseUser) -> TransactionResult {
             &[("_csrf", csrf.as_str()), ("like", "1")],
         )
         .await?;
-    if let Ok(resp) = &r.response {
-        if !resp.status().is_success() {
-            let why = format!("like: HTTP {}", resp.status());
-            return fail(user, r, &why);
-        }
-    }
-    Ok(())
+    Ok(good(&r))
 }
