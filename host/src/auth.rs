@@ -116,8 +116,11 @@ const USER_COLS: &str = "id, username, display_name, user_key, email, password_h
 #[derive(Clone)]
 pub struct BasicCache {
     inner: Arc<quick_cache::sync::Cache<[u8; 32], (String, Instant)>>,
-    viewers: Arc<quick_cache::sync::Cache<(u64, [u8; 32]), (Viewer, Instant)>>,
+    viewers: Arc<quick_cache::sync::Cache<ViewerKey, (Viewer, Instant)>>,
 }
+
+/// (data generation, SHA-256 of the request's credentials)
+type ViewerKey = (u64, [u8; 32]);
 
 impl Default for BasicCache {
     fn default() -> Self {

@@ -116,8 +116,11 @@ pub struct SearchIndex {
     /// cache of each viewer's blocked restrictions.
     generation: std::sync::OnceLock<crate::changes::Generation>,
     /// (generation, user, groups) -> read-restricted pages the viewer does not pass.
-    blocked: quick_cache::sync::Cache<(u64, Option<i64>, Vec<i64>), Arc<Vec<i64>>>,
+    blocked: quick_cache::sync::Cache<BlockedKey, Arc<Vec<i64>>>,
 }
+
+/// (data generation, user, groups)
+type BlockedKey = (u64, Option<i64>, Vec<i64>);
 
 /// The least time between two index commits of the tailer while writes
 /// keep coming (an idle index applies an edit at once).
