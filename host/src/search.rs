@@ -574,10 +574,6 @@ impl SearchIndex {
                 let Ok(db) = pool.get().await else { continue };
                 match me.catch_up(&db, &store).await {
                     Ok(n) if n > 0 => {
-                        // Under a stream of writes, let the next entries
-                        // gather for a moment: one commit (and one new
-                        // segment to merge) per batch instead of per edit.
-                        tokio::time::sleep(COMMIT_PACE).await;
                         let pos = me.position();
                         let docs = me.doc_count() as i64;
                         let _ = crate::db::execute(
@@ -587,6 +583,11 @@ impl SearchIndex {
                             &[&node_id, &pos, &docs],
                         )
                         .await;
+                        // Under a stream of writes, let the next entries
+                        // gather for a moment: one commit (and one new
+                        // segment to merge) per batch instead of per edit.
+                        drop(db);
+                        tokio::time::sleep(COMMIT_PACE).await;
                     }
                     Ok(_) => {}
                     Err(e) => {
