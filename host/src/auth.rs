@@ -382,19 +382,27 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// Resolves the request's credentials: `Authorization: Basic|Bearer`, else
 /// the session cookie, else anonymous. Bad explicit credentials are a 401;
 /// a stale session cookie just means anonymous.
+/// SHA-256 of what names the viewer of a request: the Authorization header,
+/// else the session cookie (empty for anonymous requests). Keys the viewer
+/// and response caches.
+pub fn credentials_digest(headers: &HeaderMap) -> [u8; 32] {
+    let mut h = Sha256::new();
+    if let Some(a) = headers.get(header::AUTHORIZATION) {
+        h.update(b"a:");
+        h.update(a.as_bytes());
+    } else if let Some(t) = cookie(headers, SESSION_COOKIE) {
+        h.update(b"s:");
+        h.update(t.as_bytes());
+    }
+    h.finalize().into()
+}
+
 pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Viewer> {
     // Read the generation before anything is read from the database.
-    let key = state.generation.current().map(|g| {
-        let mut h = Sha256::new();
-        if let Some(a) = headers.get(header::AUTHORIZATION) {
-            h.update(b"a:");
-            h.update(a.as_bytes());
-        } else if let Some(t) = cookie(headers, SESSION_COOKIE) {
-            h.update(b"s:");
-            h.update(t.as_bytes());
-        }
-        (g, <[u8; 32]>::from(h.finalize()))
-    });
+    let key = state
+        .generation
+        .current()
+        .map(|g| (g, credentials_digest(headers)));
     if let Some(k) = &key {
         if let Some((v, at)) = state.basic_cache.viewers.get(k) {
             if at.elapsed() < VIEWER_TTL {

@@ -152,11 +152,7 @@ impl Default for ResponseCache {
 fn identity(headers: &axum::http::HeaderMap) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    headers
-        .get(axum::http::header::AUTHORIZATION)
-        .map(|v| v.as_bytes())
-        .hash(&mut h);
-    crate::auth::cookie(headers, crate::auth::SESSION_COOKIE).hash(&mut h);
+    crate::auth::credentials_digest(headers).hash(&mut h);
     crate::cluster::gate::chrome().hash(&mut h);
     h.finish()
 }

@@ -1829,22 +1829,24 @@ pub struct Likes {
     pub users: Vec<crate::perms::User>,
     /// Whether the viewer is one of them.
     pub mine: bool,
+    /// What was liked (`page`, `blogpost`, `comment`).
+    pub content_type: ContentType,
 }
 
 /// The likes of content the viewer may see.
 pub async fn likes(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Likes> {
-    get(db, viewer, id).await?;
-    likes_of(db, viewer, id).await
+    let c = get(db, viewer, id).await?;
+    likes_of(db, viewer, &c).await
 }
 
 /// [`likes`] for content the caller has already loaded as this viewer.
-pub async fn likes_of(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Likes> {
+pub async fn likes_of(db: &impl GenericClient, viewer: &Viewer, c: &Content) -> Result<Likes> {
     let rows = crate::db::query(
         db,
         "SELECT u.id, u.username, u.display_name, u.user_key, u.email
            FROM likes l JOIN users u ON u.id = l.user_id
           WHERE l.content_id = $1 ORDER BY l.created_at, u.id",
-        &[&id],
+        &[&c.id],
     )
     .await?;
     let users: Vec<crate::perms::User> = rows
@@ -1860,7 +1862,11 @@ pub async fn likes_of(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Resu
     let mine = viewer
         .user_id()
         .is_some_and(|me| users.iter().any(|u| u.id == me));
-    Ok(Likes { users, mine })
+    Ok(Likes {
+        users,
+        mine,
+        content_type: c.content_type,
+    })
 }
 
 /// Likes (`true`) or unlikes content as the viewer; liking twice is one like.
@@ -1891,5 +1897,5 @@ pub async fn set_like(
         )
         .await?;
     }
-    likes_of(db, viewer, id).await
+    likes_of(db, viewer, &c).await
 }

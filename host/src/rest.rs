@@ -1794,13 +1794,7 @@ async fn pat_delete(State(app): State<AppState>, viewer: Viewer, Path(id): Path<
 // ---------------------------------------------------------------- likes
 
 /// The shape of Confluence Server's `/rest/likes/1.0` resource.
-async fn likes_json(
-    db: &impl deadpool_postgres::GenericClient,
-    viewer: &Viewer,
-    id: i64,
-    l: content::Likes,
-) -> Api {
-    let c = content::get(db, viewer, id).await?;
+fn likes_json(id: i64, l: content::Likes) -> Api {
     let likes: Vec<Value> = l
         .users
         .iter()
@@ -1816,7 +1810,7 @@ async fn likes_json(
     ok(json!({
         "likes": likes,
         "content_id": id,
-        "content_type": c.content_type.as_str(),
+        "content_type": l.content_type.as_str(),
     }))
 }
 
@@ -1826,7 +1820,7 @@ async fn likes_get(State(app): State<AppState>, viewer: Viewer, Path(id): Path<S
     let l = content::likes(&db, &viewer, id)
         .await
         .map_err(|e| auth_hint(e, &viewer))?;
-    likes_json(&db, &viewer, id, l).await
+    likes_json(id, l)
 }
 
 async fn likes_post(State(app): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Api {
@@ -1835,7 +1829,7 @@ async fn likes_post(State(app): State<AppState>, viewer: Viewer, Path(id): Path<
     let l = content::set_like(&db, &viewer, id, true)
         .await
         .map_err(|e| auth_hint(e, &viewer))?;
-    likes_json(&db, &viewer, id, l).await
+    likes_json(id, l)
 }
 
 async fn likes_delete(State(app): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Api {

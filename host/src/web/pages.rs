@@ -231,7 +231,7 @@ async fn view(
     )
     .await?
     .get(0);
-    let likes = content::likes_of(&db, &viewer, c.id).await?;
+    let likes = content::likes_of(&db, &viewer, &c).await?;
     let page = PageView {
         layout: Layout::new(&c.title, &viewer)
             .in_space(&c.space_key, &c.space_name)

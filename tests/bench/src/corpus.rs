@@ -485,9 +485,9 @@ pub fn wikitext(body: &[Block]) -> String {
             Block::Para(inl) => {
                 for i in inl {
                     match i {
-                        Inline::Text(t) => s.push_str(&wiki_esc(t)),
+                        Inline::Text(t) => s.push_str(&esc(t)),
                         Inline::Bold(t) => {
-                            let _ = write!(s, "'''{}'''", wiki_esc(t));
+                            let _ = write!(s, "'''{}'''", esc(t));
                         }
                         Inline::Link(t) => {
                             let _ = write!(s, "[[{t}]]");
@@ -499,7 +499,7 @@ pub fn wikitext(body: &[Block]) -> String {
             Block::List(ordered, items) => {
                 let m = if *ordered { '#' } else { '*' };
                 for i in items {
-                    let _ = writeln!(s, "{m} {}", wiki_esc(i));
+                    let _ = writeln!(s, "{m} {}", esc(i));
                 }
                 s.push('\n');
             }
@@ -511,7 +511,7 @@ pub fn wikitext(body: &[Block]) -> String {
                     }
                     let m = if n == 0 { '!' } else { '|' };
                     for c in row {
-                        let _ = writeln!(s, "{m} {}", wiki_esc(c));
+                        let _ = writeln!(s, "{m} {}", esc(c));
                     }
                 }
                 s.push_str("|}\n\n");
@@ -525,7 +525,7 @@ pub fn wikitext(body: &[Block]) -> String {
                 let _ = write!(
                     s,
                     "<div class=\"panel-{kind}\" style=\"border:1px solid #ccc;padding:8px\">{}</div>\n\n",
-                    wiki_esc(text)
+                    esc(text)
                 );
             }
             Block::Image(file) => {
@@ -534,10 +534,6 @@ pub fn wikitext(body: &[Block]) -> String {
         }
     }
     s
-}
-
-fn wiki_esc(t: &str) -> String {
-    esc(t)
 }
 
 /// Plain words of a page, for PostgreSQL full-text search.

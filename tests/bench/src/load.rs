@@ -306,8 +306,7 @@ async fn create_page(
         )
         .await?;
     }
-    for (n, text) in p.comments.iter().enumerate() {
-        let _ = n;
+    for text in &p.comments {
         rest(
             c,
             url,

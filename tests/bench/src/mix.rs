@@ -106,7 +106,7 @@ pub async fn run(
         };
         // The distribution in 1 % steps, for the plot.
         let hist: Vec<(u64, usize)> = (1..=100)
-            .map(|i| (q(i as f64 / 100.0) as u64 * 1000, 1))
+            .map(|i| ((q(i as f64 / 100.0) * 1000.0) as u64, 1))
             .collect();
         actions.push(json!({
             "action": name,
