@@ -584,9 +584,17 @@ pub async fn recently_updated(
     content_type: Option<ContentType>,
     limit: i64,
 ) -> Result<Vec<Content>> {
+    // Two statements rather than `($1 IS NULL OR space_id = $1)`: plans are
+    // generic (see `db::pool`), and only a plain equality lets the one in a
+    // space use `content_space_modified`.
+    let space_cond = if space_id.is_some() {
+        "c.space_id = $1"
+    } else {
+        "$1::bigint IS NULL"
+    };
     let sql = format!(
         "{CONTENT_SELECT} WHERE c.content_type IN ('page', 'blogpost') AND c.status = 'current'
-         AND ($1::bigint IS NULL OR c.space_id = $1) AND ($6::text IS NULL OR c.content_type = $6)
+         AND {space_cond} AND ($6::text IS NULL OR c.content_type = $6)
          AND {} ORDER BY c.modified_at DESC LIMIT $5",
         Viewer::content_filter(2, 3, 4)
     );

@@ -550,13 +550,24 @@ async fn resolve_pages(
         })
         .collect();
     let titles: Vec<String> = refs.iter().map(|r| r.title.to_lowercase()).collect();
-    let rows = crate::db::query(db,
-            "SELECT c.id FROM content c JOIN spaces s ON s.id = c.space_id
-             JOIN unnest($1::text[], $2::text[]) AS r(k, t) ON upper(s.space_key) = r.k AND lower(c.title) = r.t
-             WHERE c.content_type IN ('page', 'blogpost') AND c.status = 'current'",
-            &[&keys, &titles],
-        )
-        .await?;
+    let blog: Vec<bool> = refs.iter().map(|r| r.posting_day.is_some()).collect();
+    // One branch per content type, so each probes its partial title index
+    // (`content_page_title`, `content_blog_title`) instead of filtering
+    // every page of the space.
+    let rows = crate::db::query(
+        db,
+        "SELECT c.id FROM unnest($1::text[], $2::text[], $3::bool[]) AS r(k, t, b)
+           JOIN spaces s ON upper(s.space_key) = r.k
+           JOIN content c ON c.space_id = s.id AND lower(c.title) = r.t
+          WHERE NOT r.b AND c.content_type = 'page' AND c.status = 'current'
+         UNION ALL
+         SELECT c.id FROM unnest($1::text[], $2::text[], $3::bool[]) AS r(k, t, b)
+           JOIN spaces s ON upper(s.space_key) = r.k
+           JOIN content c ON c.space_id = s.id AND lower(c.title) = r.t
+          WHERE r.b AND c.content_type = 'blogpost' AND c.status = 'current'",
+        &[&keys, &titles, &blog],
+    )
+    .await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
     let found = content::get_many(db, viewer, &ids).await?;
     let mut out = HashMap::new();

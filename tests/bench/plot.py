@@ -49,7 +49,9 @@ for f in sorted(d.glob("mix-*.json")):
     ax.set_xscale("log")
     ax.set_xlabel("latency (ms)")
     ax.set_ylabel("fraction of actions")
-    ax.set_title(f"Latency distribution per action, {m['users']} users")
+    rate = m.get("actions_per_hour") or 0
+    pace = f"{rate} actions/hour" if rate else "closed loop"
+    ax.set_title(f"Latency per action, {m['users']} users, {pace}")
     ax.axvline(100, color="grey", linestyle="--", linewidth=0.8)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")

@@ -9,14 +9,16 @@
 #   - CQL over REST against PostgreSQL full-text search on the same corpus;
 #   - the node's resident memory.
 # Writes tests/bench/results/<date>/report.md with PNG plots.
-# Knobs: CAIRN_BENCH_USERS (200), CAIRN_BENCH_SECONDS (60, the mix),
-# CAIRN_BENCH_WRK_SECONDS (10), CAIRN_BENCH_MEDIAWIKI (1; 0 skips it).
+# Knobs: CAIRN_BENCH_USERS (200); CAIRN_BENCH_MIX, the mix runs as
+# "actions-per-hour:seconds ..." (default "20000:180 200000:60 0:60": the
+# toolkit's pacing, ten times it, and a closed loop with no think time);
+# CAIRN_BENCH_WRK_SECONDS (10); CAIRN_BENCH_MEDIAWIKI (1; 0 skips it).
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 ensure_packages
 PAGES=${1:-10000}
 USERS=${CAIRN_BENCH_USERS:-200}
-SECS=${CAIRN_BENCH_SECONDS:-60}
+MIX_RUNS=${CAIRN_BENCH_MIX:-20000:180 200000:60 0:60}
 WRK_SECS=${CAIRN_BENCH_WRK_SECONDS:-10}
 WITH_MW=${CAIRN_BENCH_MEDIAWIKI:-1}
 missing=()
@@ -57,7 +59,7 @@ BENCH="$ROOT/tests/bench/target/release/cairn-bench"
   echo "date: $(date -u +%Y-%m-%dT%H:%MZ)   commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "cpu: $(nproc) × $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
   echo "memory: $(free -g | awk '/Mem:/ {print $2}') GiB   os: $(. /etc/os-release; echo "$PRETTY_NAME")"
-  echo "corpus: $PAGES pages   mix users: $USERS for ${SECS}s   wrk: ${WRK_SECS}s per point"
+  echo "corpus: $PAGES pages   mix: $USERS users, runs (actions/hour:seconds) $MIX_RUNS   wrk: ${WRK_SECS}s per point"
   echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), $(nginx -v 2>&1 | cut -d/ -f2 | sed 's/^/nginx /'), $(wrk -v 2>&1 | head -1 | awk '{print "wrk", $2}')"
   [ "$WITH_MW" = 1 ] && echo "MediaWiki $(dpkg-query -W -f='${Version}' mediawiki 2>/dev/null), PHP $(php -r 'echo PHP_VERSION;')"
   echo "Everything (load generator, nginx, PostgreSQL, Cairn, php-fpm) shares these cores."
@@ -224,13 +226,16 @@ echo "search"
 "$BENCH" search --pg "$PG/cairn_bench" --url "$URL" --manifest "$B/manifest.json" --pages "$PAGES" \
   --out "$OUT/search.json"
 
-echo "the mix: $USERS users for ${SECS}s"
 PEAK=0
 ( while kill -0 "$CAIRN_PID" 2>/dev/null; do rss_mb "$CAIRN_PID"; echo; sleep 1; done ) >"$B/rss.log" 2>/dev/null &
 RSS_PID=$!
 CPU0=$(awk '{print $14 + $15}' "/proc/$CAIRN_PID/stat")
-"$BENCH" mix --url "$URL" --manifest "$B/manifest.json" --users "$USERS" --seconds "$SECS" \
-  --out "$OUT/mix-$USERS.json"
+for run in $MIX_RUNS; do
+  rate=${run%%:*} secs=${run#*:}
+  echo "the mix: $USERS users for ${secs}s at $rate actions/hour (0 = closed loop)"
+  "$BENCH" mix --url "$URL" --manifest "$B/manifest.json" --users "$USERS" --seconds "$secs" \
+    --actions-per-hour "$rate" --out "$OUT/mix-$USERS-$rate.json"
+done
 kill "$RSS_PID" 2>/dev/null || true
 PEAK=$(sort -n "$B/rss.log" | tail -1)
 CPU1=$(awk '{print $14 + $15}' "/proc/$CAIRN_PID/stat")

@@ -60,6 +60,11 @@ enum Cmd {
         hatch_rate: usize,
         #[arg(long, default_value_t = 60)]
         seconds: usize,
+        /// Actions all users together start per hour, as the toolkit's
+        /// `total_actions_per_hour` (its default is 20000); 0 runs every
+        /// user back to back with no think time.
+        #[arg(long, default_value_t = 20_000)]
+        actions_per_hour: u64,
         /// Where the per-action results go (JSON).
         #[arg(long)]
         out: PathBuf,
@@ -138,8 +143,20 @@ async fn main() -> anyhow::Result<()> {
             users,
             hatch_rate,
             seconds,
+            actions_per_hour,
             out,
-        } => mix::run(&url, &manifest, users, hatch_rate, seconds, &out).await,
+        } => {
+            mix::run(
+                &url,
+                &manifest,
+                users,
+                hatch_rate,
+                seconds,
+                actions_per_hour,
+                &out,
+            )
+            .await
+        }
         Cmd::Snapshot {
             url,
             manifest,

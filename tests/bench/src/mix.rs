@@ -35,6 +35,8 @@ struct Shared {
     blogs: Vec<PageRef>,
     with_attachments: Vec<PageRef>,
     next_user: std::sync::atomic::AtomicUsize,
+    /// With a target rate: how often each user starts an action.
+    pace: Option<std::time::Duration>,
 }
 
 static SHARED: OnceLock<Arc<Shared>> = OnceLock::new();
@@ -48,6 +50,8 @@ struct Session {
     csrf: String,
     rng: Rng,
     user: String,
+    /// When this user starts its next action (paced runs).
+    next_at: Option<tokio::time::Instant>,
 }
 
 pub async fn run(
@@ -56,6 +60,7 @@ pub async fn run(
     users: usize,
     hatch_rate: usize,
     seconds: usize,
+    actions_per_hour: u64,
     out: &Path,
 ) -> Result<()> {
     let m = read_manifest(manifest)?;
@@ -73,6 +78,12 @@ pub async fn run(
         blogs,
         with_attachments,
         next_user: Default::default(),
+        // The toolkit paces its users so that all of them together start
+        // `total_actions_per_hour` actions (JMeter's throughput timer); 0
+        // runs them back to back (a closed loop, no think time).
+        pace: (actions_per_hour > 0).then(|| {
+            std::time::Duration::from_secs_f64(users as f64 * 3600.0 / actions_per_hour as f64)
+        }),
     }));
     // One transaction that picks an action by the mix's weights with each
     // user's own random sequence (goose's weighted transactions would run
@@ -126,6 +137,7 @@ pub async fn run(
         .collect();
     let result = json!({
         "users": users,
+        "actions_per_hour": actions_per_hour,
         "seconds": metrics.duration,
         "actions": actions,
         "errors": errors,
@@ -166,6 +178,19 @@ async fn act(user: &mut GooseUser) -> TransactionResult {
             break;
         }
         roll -= w;
+    }
+    if let Some(pace) = shared().pace {
+        let now = tokio::time::Instant::now();
+        let s = session(user);
+        let at = match s.next_at {
+            Some(at) => at,
+            // Spread the users' first actions over one interval.
+            None => now + pace.mul_f64(s.rng.below(1000) as f64 / 1000.0),
+        };
+        tokio::time::sleep_until(at).await;
+        // A user that fell behind starts again from now rather than
+        // bursting to catch up.
+        s.next_at = Some((at + pace).max(tokio::time::Instant::now()));
     }
     let started = std::time::Instant::now();
     let ok = match action {
@@ -219,6 +244,7 @@ async fn login(user: &mut GooseUser) -> TransactionResult {
         csrf,
         rng: Rng::new(n as u64 + 1),
         user: name,
+        next_at: None,
     });
     Ok(())
 }

@@ -73,23 +73,40 @@ pub fn write(dir: &Path) -> Result<()> {
         writeln!(md, "\n![throughput](pageview-throughput.png)\n")?;
     }
 
-    let mut mixes: Vec<(u64, Value)> = std::fs::read_dir(dir)?
+    // mix-<users>-<actions per hour>.json; 0 actions per hour is the
+    // closed loop. Paced runs first, slowest pace first.
+    let mut mixes: Vec<(u64, String, Value)> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             let n = e.file_name().to_string_lossy().to_string();
-            let users = n
-                .strip_prefix("mix-")?
-                .strip_suffix(".json")?
-                .parse()
-                .ok()?;
-            Some((users, read(dir, &n)?))
+            let stem = n.strip_prefix("mix-")?.strip_suffix(".json")?.to_string();
+            let m = read(dir, &n)?;
+            let aph = m["actions_per_hour"].as_u64().unwrap_or(0);
+            Some((
+                if aph == 0 { u64::MAX } else { aph },
+                format!("mix-{stem}"),
+                m,
+            ))
         })
         .collect();
     mixes.sort_by_key(|m| m.0);
-    for (users, m) in &mixes {
+    for (aph, stem, m) in &mixes {
+        let users = m["users"].as_u64().unwrap_or(0);
+        let how = if *aph == u64::MAX {
+            "closed loop: every user starts its next action as soon as the last one ends (no think time)".to_string()
+        } else if *aph == 20_000 {
+            format!(
+                "paced at {aph} actions per hour, the toolkit's default `total_actions_per_hour`"
+            )
+        } else {
+            format!(
+                "paced at {aph} actions per hour ({:.0}× the toolkit's default)",
+                *aph as f64 / 20_000.0
+            )
+        };
         writeln!(
             md,
-            "## The toolkit's mix, {users} concurrent users, {} s (goose)\n",
+            "## The toolkit's mix, {users} concurrent users, {} s (goose)\n\n{how}.\n",
             m["seconds"]
         )?;
         writeln!(md, "| Action | Count | Failures | p50 | p90 | p99 | max |")?;
@@ -129,7 +146,7 @@ pub fn write(dir: &Path) -> Result<()> {
                 writeln!(md, "- error: {}", e.as_str().unwrap_or(""))?;
             }
         }
-        writeln!(md, "\n![latency](mix-{users}-latency.png)\n")?;
+        writeln!(md, "\n![latency]({stem}-latency.png)\n")?;
     }
 
     if let Some(Value::Array(rows)) = read(dir, "search.json") {
