@@ -56,7 +56,7 @@ enum Cmd {
         #[arg(long, default_value_t = 200)]
         users: usize,
         /// Users started per second.
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, default_value_t = 10)]
         hatch_rate: usize,
         #[arg(long, default_value_t = 60)]
         seconds: usize,

@@ -35,6 +35,16 @@ struct Shared {
     blogs: Vec<PageRef>,
     with_attachments: Vec<PageRef>,
     next_user: std::sync::atomic::AtomicUsize,
+    /// Users that have logged in; actions are timed once all have (the
+    /// steady state, as goose's own metrics reset after the ramp-up).
+    logged_in: std::sync::atomic::AtomicUsize,
+    users: usize,
+    /// When the last user logged in.
+    steady_since: OnceLock<std::time::Instant>,
+    /// Actions finished during the ramp-up, not timed.
+    ramp_actions: std::sync::atomic::AtomicUsize,
+    /// Tells this run's new titles from an earlier run's on the same data.
+    run_id: u64,
     /// With a target rate: how often each user starts an action.
     pace: Option<std::time::Duration>,
 }
@@ -78,6 +88,14 @@ pub async fn run(
         blogs,
         with_attachments,
         next_user: Default::default(),
+        logged_in: Default::default(),
+        users,
+        ramp_actions: Default::default(),
+        steady_since: OnceLock::new(),
+        run_id: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
         // The toolkit paces its users so that all of them together start
         // `total_actions_per_hour` actions (JMeter's throughput timer); 0
         // runs them back to back (a closed loop, no think time).
@@ -138,7 +156,15 @@ pub async fn run(
     let result = json!({
         "users": users,
         "actions_per_hour": actions_per_hour,
-        "seconds": metrics.duration,
+        "hatch_rate": hatch_rate,
+        "ramp_actions": shared().ramp_actions.load(std::sync::atomic::Ordering::Relaxed),
+        // The timed part: from the last login to the end.
+        "seconds": shared()
+            .steady_since
+            .get()
+            .map(|t| t.elapsed().as_secs_f64())
+            .unwrap_or(0.0),
+        "goose_seconds": metrics.duration,
         "actions": actions,
         "errors": errors,
     });
@@ -205,7 +231,13 @@ async fn act(user: &mut GooseUser) -> TransactionResult {
         "create blog" => create_blog(user).await?,
         _ => like(user).await?,
     };
-    record(action, started, ok);
+    let s = shared();
+    if s.logged_in.load(std::sync::atomic::Ordering::Relaxed) >= s.users {
+        record(action, started, ok);
+    } else {
+        s.ramp_actions
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     Ok(())
 }
 
@@ -240,6 +272,13 @@ async fn login(user: &mut GooseUser) -> TransactionResult {
     };
     let csrf = input_value(&html, "_csrf").unwrap_or_default();
     record("login", started, !csrf.is_empty());
+    if s.logged_in
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        + 1
+        == s.users
+    {
+        let _ = s.steady_since.set(std::time::Instant::now());
+    }
     user.set_session_data(Session {
         csrf,
         rng: Rng::new(n as u64 + 1),
@@ -317,7 +356,7 @@ async fn create_or_edit_page(user: &mut GooseUser) -> Act {
     let csrf = session(user).csrf.clone();
     if create {
         let s = session(user);
-        let title = format!("Bench page {} {}", s.user, s.rng.next());
+        let title = format!("Bench page {} {}-{}", s.user, shared().run_id, s.rng.next());
         let body = body_text(user, 120);
         user.get(&format!("/spaces/{}/create?parent={}", p.space, p.id))
             .await?;
@@ -424,7 +463,7 @@ async fn create_blog(user: &mut GooseUser) -> Act {
     };
     let csrf = session(user).csrf.clone();
     let s = session(user);
-    let title = format!("Bench blog {} {}", s.user, s.rng.next());
+    let title = format!("Bench blog {} {}-{}", s.user, shared().run_id, s.rng.next());
     let body = body_text(user, 200);
     let r = user
         .post_form(

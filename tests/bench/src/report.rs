@@ -106,8 +106,8 @@ pub fn write(dir: &Path) -> Result<()> {
         };
         writeln!(
             md,
-            "## The toolkit's mix, {users} concurrent users, {} s (goose)\n\n{how}.\n",
-            m["seconds"]
+            "## The toolkit's mix, {users} concurrent users, {:.0} s (goose)\n\n{how}.\n",
+            f(&m["seconds"])
         )?;
         writeln!(md, "| Action | Count | Failures | p50 | p90 | p99 | max |")?;
         writeln!(md, "|---|---|---|---|---|---|---|")?;
@@ -116,8 +116,10 @@ pub fn write(dir: &Path) -> Result<()> {
         for a in m["actions"].as_array().into_iter().flatten() {
             let s = a["success"].as_u64().unwrap_or(0);
             let fl = a["fail"].as_u64().unwrap_or(0);
-            ok += s;
-            all += s + fl;
+            if a["action"] != "login" {
+                ok += s;
+                all += s + fl;
+            }
             writeln!(
                 md,
                 "| {} | {} | {} | {:.0} ms | {:.0} ms | {:.0} ms | {:.0} ms |",
@@ -130,16 +132,18 @@ pub fn write(dir: &Path) -> Result<()> {
                 f(&a["max_ms"])
             )?;
         }
-        let secs = m["seconds"].as_u64().unwrap_or(1).max(1);
+        let secs = m["seconds"].as_f64().unwrap_or(1.0).max(1.0);
         writeln!(
             md,
-            "\n{all} actions, {:.1} per second, {:.3} % successful.",
-            all as f64 / secs as f64,
+            "\n{all} actions (logins aside), {:.1} per second, {:.3} % successful (timed from the last user's login on; {} actions during the ramp-up at {} users/s are not timed).",
+            all as f64 / secs,
             if all == 0 {
                 0.0
             } else {
                 100.0 * ok as f64 / all as f64
-            }
+            },
+            m["ramp_actions"].as_u64().unwrap_or(0),
+            m["hatch_rate"].as_u64().unwrap_or(0)
         )?;
         if let Some(errs) = m["errors"].as_array() {
             for e in errs.iter().take(10) {
