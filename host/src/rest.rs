@@ -1644,7 +1644,8 @@ async fn search_inner(
             results.push(json!({
                 "content": obj,
                 "title": c.title,
-                "excerpt": hit.map(|h| cairn_render::sanitize(&h.excerpt)).unwrap_or_default(),
+                // Escaped text with <b> highlights (see `search::excerpt`).
+                "excerpt": hit.map(|h| h.excerpt.clone()).unwrap_or_default(),
                 "url": obj["_links"]["webui"],
                 "resultGlobalContainer": {"title": c.space_name, "displayUrl": format!("/spaces/{}", c.space_key)},
                 "entityType": "content",

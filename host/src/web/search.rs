@@ -193,7 +193,8 @@ async fn search_page(
             url,
             space: c.space_name.clone(),
             kind: c.content_type.as_str().to_owned(),
-            excerpt: cairn_render::sanitize(&hit.map(|h| h.excerpt.clone()).unwrap_or_default()),
+            // Escaped text with <b> highlights (see `search::excerpt`).
+            excerpt: hit.map(|h| h.excerpt.clone()).unwrap_or_default(),
             meta: format!("{} · {}", c.modifier.display_name, fmt_time(&c.modified_at)),
         });
     }

@@ -138,6 +138,34 @@ async fn edits_become_searchable_and_cql_fields_work() {
         "highlighted excerpt: {r}"
     );
     assert!(v["cqlQuery"].is_string() && v["searchDuration"].is_number());
+    // Excerpts are escaped text with <b> highlights, also when the match
+    // lies deep in a long body (past the first window the excerpt is
+    // looked for in).
+    let filler = "ordinary filler words about nothing much. ".repeat(150);
+    c.create_page(
+        "SRCH",
+        "Long Page",
+        &format!("<p>{filler}&lt;script&gt;alert(1)&lt;/script&gt; the zebrafish swims</p>"),
+        None,
+    )
+    .await;
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            total(&node, "admin", "text ~ zebrafish").await == 1
+        })
+        .await
+    );
+    let (_, v) = get(
+        &node,
+        "admin",
+        &format!("/rest/api/search?cql={}", cql("text ~ zebrafish")),
+    )
+    .await;
+    let ex = v["results"][0]["excerpt"].as_str().unwrap();
+    assert!(
+        ex.contains("<b>zebrafish</b>") && ex.contains("&lt;script&gt;") && !ex.contains("<script"),
+        "escaped, highlighted excerpt from deep in the body: {ex}"
+    );
     // An edit is searchable, the old text is gone.
     let r = c
         .post(
