@@ -412,7 +412,7 @@ pub async fn list_of(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let visible = content::get_many(db, viewer, &ids).await?;
+    let visible = content::get_many_meta(db, viewer, &ids).await?;
     let files = crate::db::query(
         db,
         "SELECT v.content_id, coalesce(v.file_size, 0), coalesce(v.media_type, ''),

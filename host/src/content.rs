@@ -459,8 +459,33 @@ pub async fn get_many(
     viewer: &Viewer,
     ids: &[i64],
 ) -> Result<Vec<Content>> {
+    get_many_with(db, viewer, ids, true).await
+}
+
+/// [`get_many`] without the bodies (left empty): for lists and search
+/// results that show no body. 25 search hits' bodies were a third of the
+/// statement's time and most of its bytes.
+pub async fn get_many_meta(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    ids: &[i64],
+) -> Result<Vec<Content>> {
+    get_many_with(db, viewer, ids, false).await
+}
+
+async fn get_many_with(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    ids: &[i64],
+    with_body: bool,
+) -> Result<Vec<Content>> {
+    let select = if with_body {
+        std::borrow::Cow::Borrowed(CONTENT_SELECT)
+    } else {
+        std::borrow::Cow::Owned(CONTENT_SELECT.replace("c.body,", "''::text AS body,"))
+    };
     let sql = format!(
-        "{CONTENT_SELECT} WHERE c.id = ANY($1) AND c.status = 'current' AND {}",
+        "{select} WHERE c.id = ANY($1) AND c.status = 'current' AND {}",
         Viewer::content_filter(2, 3, 4)
     );
     let rows = crate::db::query(

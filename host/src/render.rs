@@ -569,7 +569,7 @@ async fn resolve_pages(
     )
     .await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-    let found = content::get_many(db, viewer, &ids).await?;
+    let found = content::get_many_meta(db, viewer, &ids).await?;
     let mut out = HashMap::new();
     for r in refs {
         let key = r.space_key.as_deref().unwrap_or(current_space);
@@ -650,7 +650,7 @@ fn resolve<'a, D: GenericClient>(
                 )
                 .await?;
             let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-            let visible = content::get_many(db, viewer, &ids).await?;
+            let visible = content::get_many_meta(db, viewer, &ids).await?;
             for (a, cid) in wanted {
                 if let Some(att) = visible.iter().find(|v| {
                     v.container_id == Some(cid)
@@ -681,7 +681,7 @@ fn resolve<'a, D: GenericClient>(
         }
         if !refs.content_ids.is_empty() {
             let ids: Vec<i64> = refs.content_ids.iter().copied().collect();
-            for c in content::get_many(db, viewer, &ids).await? {
+            for c in content::get_many_meta(db, viewer, &ids).await? {
                 res.contents.insert(
                     c.id,
                     (page_url(&c.space_key, c.id, &c.title), c.title.clone()),
@@ -868,7 +868,7 @@ async fn host_macro<D: GenericClient>(
             )
             .await?;
             let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-            let list = content::get_many(db, viewer, &ids).await?;
+            let list = content::get_many_meta(db, viewer, &ids).await?;
             let mut out = String::from("<ul class=\"content-by-label\">");
             for c in list {
                 out.push_str(&format!(

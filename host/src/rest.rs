@@ -1620,7 +1620,11 @@ async fn search_inner(
         .search(&db, viewer, &cql, start as usize, limit as usize)
         .await?;
     let ids: Vec<i64> = res.hits.iter().map(|h| h.id).collect();
-    let mut rows = content::get_many(&db, viewer, &ids).await?;
+    let mut rows = if expand.has("body") {
+        content::get_many(&db, viewer, &ids).await?
+    } else {
+        content::get_many_meta(&db, viewer, &ids).await?
+    };
     match cql.order_by.first() {
         Some((cairn_cql::OrderField::Title, d)) => {
             rows.sort_by_key(|c| c.title.to_lowercase());

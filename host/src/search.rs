@@ -38,7 +38,7 @@ use crate::error::{Error, Result};
 use crate::perms::Viewer;
 
 /// Index schema version: a different one on disk means rebuild.
-const SCHEMA_VERSION: &str = "2";
+const SCHEMA_VERSION: &str = "3";
 const BATCH: i64 = 500;
 
 #[derive(Clone, Copy)]
@@ -73,15 +73,23 @@ fn schema() -> (Schema, Fields) {
         )
         .set_stored();
     let num = NumericOptions::default().set_indexed().set_fast();
+    // Whole values, indexed with frequencies (unlike STRING) so that a
+    // one-word `text ~` query is a union of term queries only, which
+    // tantivy answers with block-max WAND instead of scoring every match.
+    let raw = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
     let f = Fields {
         id: b.add_u64_field("id", INDEXED | FAST | STORED),
         kind: b.add_text_field("type", STRING | STORED),
         space_id: b.add_u64_field("space_id", num.clone()),
         space_key: b.add_text_field("space", STRING | STORED),
         title: b.add_text_field("title", text.clone()),
-        title_raw: b.add_text_field("title_raw", STRING | FAST),
+        title_raw: b.add_text_field("title_raw", raw.clone()),
         body: b.add_text_field("body", text),
-        label: b.add_text_field("label", STRING | STORED),
+        label: b.add_text_field("label", raw.set_stored()),
         creator: b.add_text_field("creator", STRING),
         contributor: b.add_text_field("contributor", STRING),
         created: b.add_date_field("created", INDEXED | FAST | STORED),
@@ -841,6 +849,10 @@ impl SearchIndex {
             .iter()
             .map(|b| Term::from_field_u64(f.rset, *b as u64))
             .collect();
+        // The space filter is part of the query (it skips whole spaces);
+        // the few blocked restriction sets are checked per candidate in the
+        // collector, so a viewer who may see every space runs the bare user
+        // query, which tantivy can prune (block-max WAND).
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, user_query.box_clone())];
         if !filter.every_space {
             let spaces: Vec<Term> = viewer
@@ -850,6 +862,13 @@ impl SearchIndex {
                 .collect();
             clauses.push((Occur::Must, term_filter(spaces)));
         }
+        let permitted: Box<dyn Query> = if clauses.len() == 1 {
+            user_query.box_clone()
+        } else {
+            Box::new(BooleanQuery::new(
+                clauses.iter().map(|(o, q)| (*o, q.box_clone())).collect(),
+            ))
+        };
         if !blocked.is_empty() {
             clauses.push((Occur::MustNot, term_filter(blocked)));
         }
@@ -882,15 +901,7 @@ impl SearchIndex {
                     .map_err(internal)?;
                 (total, docs.into_iter().map(|(_, a)| (0.0, a)).collect())
             }
-            _ => {
-                let (docs, total) = searcher
-                    .search(
-                        &query,
-                        &(TopDocs::with_limit(fetch.max(1)).order_by_score(), Count),
-                    )
-                    .map_err(internal)?;
-                (total, docs)
-            }
+            _ => top_by_score(&searcher, &*permitted, f.rset, &filter.blocked, fetch.max(1))?,
         };
         let snippets = SnippetGenerator::create(&searcher, &*user_query, f.body).ok();
         let mut stems = Vec::new();
@@ -1030,6 +1041,9 @@ impl SearchIndex {
     /// matches boosted and an exact title first.
     fn text_contains(&self, value: &str) -> Result<Box<dyn Query>> {
         let f = self.f;
+        if let Some(q) = self.one_word_text(value)? {
+            return Ok(q);
+        }
         let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for word in value.split_whitespace() {
             let label: Box<dyn Query> = Box::new(TermQuery::new(
@@ -1066,6 +1080,42 @@ impl SearchIndex {
         ));
         parts.push((Occur::Should, exact));
         Ok(Box::new(BooleanQuery::new(parts)))
+    }
+
+    /// `text ~ "word"` for one plain word as a flat union of term queries
+    /// scoring exactly like the general form below (title ×3 for the word
+    /// plus ×3 for the whole value in the title, body, label, exact title
+    /// ×10), which tantivy runs with block-max WAND: a common word's top 25
+    /// no longer means scoring every one of its matches.
+    fn one_word_text(&self, value: &str) -> Result<Option<Box<dyn Query>>> {
+        let f = self.f;
+        let word = value.trim();
+        if word.is_empty() || word.contains(char::is_whitespace) || word.contains(['*', '?']) {
+            return Ok(None);
+        }
+        let (title, body) = (self.terms_of(f.title, word)?, self.terms_of(f.body, word)?);
+        if title.len() != 1 || body.len() != 1 {
+            return Ok(None);
+        }
+        let term = |field: Field, text: &str, boost: f32| -> (Occur, Box<dyn Query>) {
+            let q: Box<dyn Query> = Box::new(TermQuery::new(
+                Term::from_field_text(field, text),
+                IndexRecordOption::WithFreqs,
+            ));
+            let q = if boost == 1.0 {
+                q
+            } else {
+                Box::new(BoostQuery::new(q, boost))
+            };
+            (Occur::Should, q)
+        };
+        let lower = word.to_lowercase();
+        Ok(Some(Box::new(BooleanQuery::new(vec![
+            term(f.title, &title[0], 6.0),
+            term(f.body, &body[0], 1.0),
+            term(f.label, &lower, 1.0),
+            term(f.title_raw, &lower, 10.0),
+        ]))))
     }
 
     fn compile(&self, q: &CqlQuery) -> Result<Box<dyn Query>> {
@@ -1200,6 +1250,99 @@ fn negate(q: Box<dyn Query>) -> Box<dyn Query> {
         (Occur::Must, Box::new(AllQuery)),
         (Occur::MustNot, q),
     ]))
+}
+
+/// The `k` best documents of `query` by score that carry none of the
+/// `blocked` restriction sets, and how many documents match in all. The
+/// blocked check reads the `rset` fast field of each candidate the scorer
+/// offers, so pruning (block-max WAND) still applies; the threshold carries
+/// over from one segment to the next. The count is a second pass without
+/// scoring, which for a viewer with nothing blocked is tantivy's own count
+/// (a term's document frequency, a union's bitset walk).
+fn top_by_score(
+    searcher: &tantivy::Searcher,
+    query: &dyn Query,
+    rset: Field,
+    blocked: &[i64],
+    k: usize,
+) -> Result<(usize, Vec<(f32, tantivy::DocAddress)>)> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    use tantivy::query::EnableScoring;
+    use tantivy::DocAddress;
+
+    /// Higher score first, then lower address, as tantivy's TopDocs.
+    #[derive(PartialEq)]
+    struct Entry(f32, DocAddress);
+    impl Eq for Entry {}
+    impl PartialOrd for Entry {
+        fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(o))
+        }
+    }
+    impl Ord for Entry {
+        fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+            self.0.total_cmp(&o.0).then_with(|| o.1.cmp(&self.1))
+        }
+    }
+
+    let blocked: std::collections::HashSet<u64> = blocked.iter().map(|b| *b as u64).collect();
+    let rset_name = searcher.schema().get_field_name(rset).to_owned();
+    let scored = query
+        .weight(EnableScoring::enabled_from_searcher(searcher))
+        .map_err(internal)?;
+    let unscored = query
+        .weight(EnableScoring::disabled_from_searcher(searcher))
+        .map_err(internal)?;
+    let mut heap: BinaryHeap<Reverse<Entry>> = BinaryHeap::with_capacity(k + 1);
+    let mut threshold = f32::MIN;
+    let mut total = 0usize;
+    for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        let alive = reader.alive_bitset();
+        let sets = if blocked.is_empty() {
+            None
+        } else {
+            Some(reader.fast_fields().u64(&rset_name).map_err(internal)?)
+        };
+        let permitted = |doc: tantivy::DocId| -> bool {
+            if alive.is_some_and(|a| a.is_deleted(doc)) {
+                return false;
+            }
+            match &sets {
+                Some(col) => !col.values_for_doc(doc).any(|r| blocked.contains(&r)),
+                None => true,
+            }
+        };
+        scored
+            .for_each_pruning(threshold, reader, &mut |doc, score| {
+                if permitted(doc) {
+                    heap.push(Reverse(Entry(score, DocAddress::new(ord as u32, doc))));
+                    if heap.len() > k {
+                        heap.pop();
+                    }
+                    if heap.len() == k {
+                        threshold = heap.peek().map_or(f32::MIN, |e| e.0 .0);
+                    }
+                }
+                threshold
+            })
+            .map_err(internal)?;
+        total += match &sets {
+            None => unscored.count(reader).map_err(internal)? as usize,
+            Some(_) => {
+                let mut n = 0usize;
+                unscored
+                    .for_each_no_score(reader, &mut |docs| {
+                        n += docs.iter().filter(|d| permitted(**d)).count();
+                    })
+                    .map_err(internal)?;
+                n
+            }
+        };
+    }
+    let mut top: Vec<(f32, DocAddress)> = heap.into_iter().map(|Reverse(Entry(s, a))| (s, a)).collect();
+    top.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    Ok((total, top))
 }
 
 /// Matches documents holding any of `terms`, without scoring. A

@@ -172,7 +172,7 @@ async fn search_page(
         .search(&db, &viewer, &cql, q.page * PER_PAGE, PER_PAGE)
         .await?;
     let ids: Vec<i64> = res.hits.iter().map(|h| h.id).collect();
-    let rows = content::get_many(&db, &viewer, &ids).await?;
+    let rows = content::get_many_meta(&db, &viewer, &ids).await?;
     for c in rows {
         let hit = res.hits.iter().find(|h| h.id == c.id);
         let url = match c.content_type {
@@ -226,7 +226,7 @@ async fn suggest(
         }
         let db = app.pool.get().await?;
         let ids = index.suggest(&db, &viewer, &q.q).await?;
-        Ok(content::get_many(&db, &viewer, &ids)
+        Ok(content::get_many_meta(&db, &viewer, &ids)
             .await?
             .into_iter()
             .map(|c| serde_json::json!({"title": c.title, "url": page_url(&c.space_key, c.id, &c.title), "space": c.space_name}))
