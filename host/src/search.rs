@@ -38,7 +38,7 @@ use crate::error::{Error, Result};
 use crate::perms::Viewer;
 
 /// Index schema version: a different one on disk means rebuild.
-const SCHEMA_VERSION: &str = "3";
+const SCHEMA_VERSION: &str = "4";
 const BATCH: i64 = 500;
 
 #[derive(Clone, Copy)]
@@ -61,6 +61,8 @@ struct Fields {
     rset: Field,
     /// Usernames (lower case) mentioned in the body.
     mention: Field,
+    /// Title, body and labels, stemmed (not stored); `body` is only stored.
+    all: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -73,12 +75,19 @@ fn schema() -> (Schema, Fields) {
         )
         .set_stored();
     let num = NumericOptions::default().set_indexed().set_fast();
-    // Whole values, indexed with frequencies (unlike STRING) so that a
+    // The exact title, indexed with frequencies (unlike STRING) so that a
     // one-word `text ~` query is a union of term queries only, which
     // tantivy answers with block-max WAND instead of scoring every match.
     let raw = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer("raw")
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
+    // Title, body and labels in one field (Confluence's `text`): each word
+    // of a `text ~` query is one term here, not a union over three fields.
+    let all = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("en_stem")
             .set_index_option(IndexRecordOption::WithFreqs),
     );
     let f = Fields {
@@ -87,9 +96,9 @@ fn schema() -> (Schema, Fields) {
         space_id: b.add_u64_field("space_id", num.clone()),
         space_key: b.add_text_field("space", STRING | STORED),
         title: b.add_text_field("title", text.clone()),
-        title_raw: b.add_text_field("title_raw", raw.clone()),
-        body: b.add_text_field("body", text),
-        label: b.add_text_field("label", raw.set_stored()),
+        title_raw: b.add_text_field("title_raw", raw),
+        body: b.add_text_field("body", STORED),
+        label: b.add_text_field("label", STRING | STORED),
         creator: b.add_text_field("creator", STRING),
         contributor: b.add_text_field("contributor", STRING),
         created: b.add_date_field("created", INDEXED | FAST | STORED),
@@ -99,6 +108,7 @@ fn schema() -> (Schema, Fields) {
         container: b.add_u64_field("container", INDEXED),
         rset: b.add_u64_field("rset", num),
         mention: b.add_text_field("mention", STRING),
+        all: b.add_text_field("all", all),
     };
     (b.build(), f)
 }
@@ -515,8 +525,11 @@ impl SearchIndex {
             doc.add_text(f.title, &d.title);
             doc.add_text(f.title_raw, d.title.to_lowercase());
             doc.add_text(f.body, &d.body);
+            doc.add_text(f.all, &d.title);
+            doc.add_text(f.all, &d.body);
             for l in &d.labels {
                 doc.add_text(f.label, l);
+                doc.add_text(f.all, l);
             }
             doc.add_text(f.creator, d.creator.to_lowercase());
             for c in &d.contributors {
@@ -903,15 +916,21 @@ impl SearchIndex {
             }
             _ => top_by_score(&searcher, &*permitted, f.rset, &filter.blocked, fetch.max(1))?,
         };
-        let snippets = SnippetGenerator::create(&searcher, &*user_query, f.body).ok();
+        // Excerpts highlight the query's `text` words: the body is stored
+        // as is and analysed like `all` when an excerpt is cut.
         let mut stems = Vec::new();
         user_query.query_terms(&mut |term, _| {
-            if term.field() == f.body {
+            if term.field() == f.all {
                 if let Some(t) = term.value().as_str() {
                     stems.push(t.to_string());
                 }
             }
         });
+        let snippets = if stems.is_empty() {
+            None
+        } else {
+            SnippetGenerator::create(&searcher, &*user_query, f.all).ok()
+        };
         let mut hits = Vec::new();
         for (score, addr) in addrs.into_iter().skip(start).take(limit) {
             let doc: TantivyDocument = searcher.doc(addr).map_err(internal)?;
@@ -1037,41 +1056,59 @@ impl SearchIndex {
     }
 
     /// `text ~ …`: every word must appear somewhere — title, body or
-    /// labels, as in Confluence's combined text field — ranked with title
-    /// matches boosted and an exact title first.
+    /// labels, as in Confluence's combined text field (`all`) — ranked with
+    /// title matches boosted (×3 per word, ×3 more for every word in the
+    /// title) and an exact title first (×10).
+    ///
+    /// The shapes are chosen for tantivy's fast paths: one plain word is a
+    /// union of term queries only (its matches are the `all` term's; the
+    /// title terms are subsets), pruned with block-max WAND; several words
+    /// are an intersection of `all` terms (skip lists, not unions seeking)
+    /// with the title boosts as optional clauses.
     fn text_contains(&self, value: &str) -> Result<Box<dyn Query>> {
         let f = self.f;
-        if let Some(q) = self.one_word_text(value)? {
-            return Ok(q);
+        let term = |field: Field, text: &str, boost: f32| -> Box<dyn Query> {
+            let q: Box<dyn Query> = Box::new(TermQuery::new(
+                Term::from_field_text(field, text),
+                IndexRecordOption::WithFreqs,
+            ));
+            if boost == 1.0 {
+                q
+            } else {
+                Box::new(BoostQuery::new(q, boost))
+            }
+        };
+        let words: Vec<&str> = value.split_whitespace().collect();
+        let exact = term(f.title_raw, &value.trim().to_lowercase(), 10.0);
+        if let [word] = words[..] {
+            if !word.contains(['*', '?']) {
+                let (all, title) = (self.terms_of(f.all, word)?, self.terms_of(f.title, word)?);
+                if let ([a], [t]) = (&all[..], &title[..]) {
+                    return Ok(Box::new(BooleanQuery::new(vec![
+                        (Occur::Should, term(f.all, a, 1.0)),
+                        (Occur::Should, term(f.title, t, 6.0)),
+                        (Occur::Should, exact),
+                    ])));
+                }
+            }
         }
         let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for word in value.split_whitespace() {
-            let label: Box<dyn Query> = Box::new(TermQuery::new(
-                Term::from_field_text(f.label, &word.to_lowercase()),
-                IndexRecordOption::Basic,
-            ));
+        for word in &words {
+            if word.contains(['*', '?']) {
+                parts.push((Occur::Must, self.contains(f.all, word)?));
+            } else {
+                for t in self.terms_of(f.all, word)? {
+                    parts.push((Occur::Must, term(f.all, &t, 1.0)));
+                }
+            }
             parts.push((
-                Occur::Must,
-                Box::new(BooleanQuery::new(vec![
-                    (
-                        Occur::Should,
-                        Box::new(BoostQuery::new(self.contains(f.title, word)?, 3.0)),
-                    ),
-                    (Occur::Should, self.contains(f.body, word)?),
-                    (Occur::Should, label),
-                ])),
+                Occur::Should,
+                Box::new(BoostQuery::new(self.contains(f.title, word)?, 3.0)),
             ));
         }
-        if parts.is_empty() {
+        if !parts.iter().any(|(o, _)| *o == Occur::Must) {
             return Ok(Box::new(AllQuery));
         }
-        let exact: Box<dyn Query> = Box::new(BoostQuery::new(
-            Box::new(TermQuery::new(
-                Term::from_field_text(f.title_raw, &value.trim().to_lowercase()),
-                IndexRecordOption::Basic,
-            )),
-            10.0,
-        ));
         // The whole phrase in the title (all words) ranks above words spread
         // over title and body.
         parts.push((
@@ -1080,42 +1117,6 @@ impl SearchIndex {
         ));
         parts.push((Occur::Should, exact));
         Ok(Box::new(BooleanQuery::new(parts)))
-    }
-
-    /// `text ~ "word"` for one plain word as a flat union of term queries
-    /// scoring exactly like the general form below (title ×3 for the word
-    /// plus ×3 for the whole value in the title, body, label, exact title
-    /// ×10), which tantivy runs with block-max WAND: a common word's top 25
-    /// no longer means scoring every one of its matches.
-    fn one_word_text(&self, value: &str) -> Result<Option<Box<dyn Query>>> {
-        let f = self.f;
-        let word = value.trim();
-        if word.is_empty() || word.contains(char::is_whitespace) || word.contains(['*', '?']) {
-            return Ok(None);
-        }
-        let (title, body) = (self.terms_of(f.title, word)?, self.terms_of(f.body, word)?);
-        if title.len() != 1 || body.len() != 1 {
-            return Ok(None);
-        }
-        let term = |field: Field, text: &str, boost: f32| -> (Occur, Box<dyn Query>) {
-            let q: Box<dyn Query> = Box::new(TermQuery::new(
-                Term::from_field_text(field, text),
-                IndexRecordOption::WithFreqs,
-            ));
-            let q = if boost == 1.0 {
-                q
-            } else {
-                Box::new(BoostQuery::new(q, boost))
-            };
-            (Occur::Should, q)
-        };
-        let lower = word.to_lowercase();
-        Ok(Some(Box::new(BooleanQuery::new(vec![
-            term(f.title, &title[0], 6.0),
-            term(f.body, &body[0], 1.0),
-            term(f.label, &lower, 1.0),
-            term(f.title_raw, &lower, 10.0),
-        ]))))
     }
 
     fn compile(&self, q: &CqlQuery) -> Result<Box<dyn Query>> {
