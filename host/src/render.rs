@@ -25,17 +25,21 @@ pub fn page_url(space_key: &str, id: i64, title: &str) -> String {
     format!("/spaces/{}/pages/{id}/{}", enc(space_key), slug(title))
 }
 
+/// What [`enc`] leaves as is: letters, digits and `-._~`.
+const URL_KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// A title in a page URL: spaces become `+`, and `+` stays `+`.
 pub fn slug(title: &str) -> String {
-    enc(&title.replace(' ', "+")).replace("%2B", "+")
+    const SLUG_KEEP: &percent_encoding::AsciiSet = &URL_KEEP.remove(b'+');
+    percent_encoding::utf8_percent_encode(&title.replace(' ', "+"), SLUG_KEEP).to_string()
 }
 
 pub fn enc(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
-        .to_string()
-        .replace("%2D", "-")
-        .replace("%2E", ".")
-        .replace("%5F", "_")
-        .replace("%7E", "~")
+    percent_encoding::utf8_percent_encode(s, URL_KEEP).to_string()
 }
 
 pub fn download_url(page_id: i64, filename: &str, version: Option<i32>) -> String {

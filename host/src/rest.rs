@@ -185,13 +185,11 @@ fn paged(
     if start > 0 {
         links.insert("prev".into(), json!(link((start - limit).max(0))));
     }
-    json!({
-        "results": results,
-        "start": start,
-        "limit": limit,
-        "size": results.len(),
-        "_links": links,
-    })
+    // Moved in, not through `json!`, which would deep-copy every result.
+    let mut v = json!({"start": start, "limit": limit, "size": results.len()});
+    v["results"] = Value::Array(results);
+    v["_links"] = Value::Object(links);
+    v
 }
 
 /// A JSON request body. Malformed JSON and non-objects are 400s that say
@@ -1645,19 +1643,21 @@ async fn search_inner(
         let obj = json::content(&db, viewer, c, &expand, app).await?;
         if wrap {
             let hit = res.hits.iter().find(|h| h.id == c.id);
-            results.push(json!({
-                "content": obj,
+            let url = obj["_links"]["webui"].clone();
+            let mut r = json!({
                 "title": c.title,
                 // Escaped text with <b> highlights (see `search::excerpt`).
                 "excerpt": hit.map(|h| h.excerpt.clone()).unwrap_or_default(),
-                "url": obj["_links"]["webui"],
+                "url": url,
                 "resultGlobalContainer": {"title": c.space_name, "displayUrl": format!("/spaces/{}", c.space_key)},
                 "entityType": "content",
                 "iconCssClass": format!("aui-icon content-type-{}", c.content_type.as_str()),
                 "lastModified": json::when(&c.modified_at),
                 "friendlyLastModified": c.modified_at.format("%b %d, %Y").to_string(),
                 "score": hit.map(|h| h.score).unwrap_or(0.0),
-            }));
+            });
+            r["content"] = obj;
+            results.push(r);
         } else {
             results.push(obj);
         }

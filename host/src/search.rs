@@ -851,9 +851,9 @@ impl SearchIndex {
         start: usize,
         limit: usize,
     ) -> Result<Results> {
-        let user_query: Box<dyn Query> = match &cql.query {
-            Some(q) => self.compile(q)?,
-            None => Box::new(AllQuery),
+        let (user_query, count_query): (Box<dyn Query>, Box<dyn Query>) = match &cql.query {
+            Some(q) => (self.compile(q, false)?, self.compile(q, true)?),
+            None => (Box::new(AllQuery), Box::new(AllQuery)),
         };
         let filter = self.blocked_for(db, viewer).await?;
         let f = self.f;
@@ -866,22 +866,26 @@ impl SearchIndex {
         // the few blocked restriction sets are checked per candidate in the
         // collector, so a viewer who may see every space runs the bare user
         // query, which tantivy can prune (block-max WAND).
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, user_query.box_clone())];
-        if !filter.every_space {
-            let spaces: Vec<Term> = viewer
-                .view_spaces
-                .iter()
-                .map(|s| Term::from_field_u64(f.space_id, *s as u64))
-                .collect();
-            clauses.push((Occur::Must, term_filter(spaces)));
-        }
-        let permitted: Box<dyn Query> = if clauses.len() == 1 {
-            user_query.box_clone()
-        } else {
-            Box::new(BooleanQuery::new(
-                clauses.iter().map(|(o, q)| (*o, q.box_clone())).collect(),
-            ))
+        let spaces: Option<Box<dyn Query>> = (!filter.every_space).then(|| {
+            term_filter(
+                viewer
+                    .view_spaces
+                    .iter()
+                    .map(|s| Term::from_field_u64(f.space_id, *s as u64))
+                    .collect(),
+            )
+        });
+        let in_spaces = |q: &dyn Query| -> Box<dyn Query> {
+            match &spaces {
+                None => q.box_clone(),
+                Some(s) => Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, q.box_clone()),
+                    (Occur::Must, s.box_clone()),
+                ])),
+            }
         };
+        let (permitted, permitted_count) = (in_spaces(&*user_query), in_spaces(&*count_query));
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, permitted.box_clone())];
         if !blocked.is_empty() {
             clauses.push((Occur::MustNot, term_filter(blocked)));
         }
@@ -914,7 +918,37 @@ impl SearchIndex {
                     .map_err(internal)?;
                 (total, docs.into_iter().map(|(_, a)| (0.0, a)).collect())
             }
-            _ => top_by_score(&searcher, &*permitted, f.rset, &filter.blocked, fetch.max(1))?,
+            _ => {
+                let blocked_set: std::collections::HashSet<u64> =
+                    filter.blocked.iter().map(|b| *b as u64).collect();
+                let space_set: std::collections::HashSet<u64> =
+                    viewer.view_spaces.iter().map(|s| *s as u64).collect();
+                let permit = Permit {
+                    blocked: &blocked_set,
+                    spaces: (!filter.every_space).then_some(&space_set),
+                    rset: "rset",
+                    space_id: "space_id",
+                };
+                let split = match &cql.query {
+                    Some(CqlQuery::Clause(c))
+                        if c.field == CqlField::Text && c.op == Op::Contains =>
+                    {
+                        match &c.value {
+                            Value::Text(v) => self.split_text(v, &*permitted)?,
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                };
+                top_by_score(
+                    &searcher,
+                    &*permitted,
+                    &*permitted_count,
+                    split.as_ref(),
+                    &permit,
+                    fetch.max(1),
+                )?
+            }
         };
         // Excerpts highlight the query's `text` words: the body is stored
         // as is and analysed like `all` when an excerpt is cut.
@@ -1065,7 +1099,7 @@ impl SearchIndex {
     /// title terms are subsets), pruned with block-max WAND; several words
     /// are an intersection of `all` terms (skip lists, not unions seeking)
     /// with the title boosts as optional clauses.
-    fn text_contains(&self, value: &str) -> Result<Box<dyn Query>> {
+    fn text_contains(&self, value: &str, count: bool) -> Result<Box<dyn Query>> {
         let f = self.f;
         let term = |field: Field, text: &str, boost: f32| -> Box<dyn Query> {
             let q: Box<dyn Query> = Box::new(TermQuery::new(
@@ -1084,6 +1118,9 @@ impl SearchIndex {
             if !word.contains(['*', '?']) {
                 let (all, title) = (self.terms_of(f.all, word)?, self.terms_of(f.title, word)?);
                 if let ([a], [t]) = (&all[..], &title[..]) {
+                    if count {
+                        return Ok(term(f.all, a, 1.0));
+                    }
                     return Ok(Box::new(BooleanQuery::new(vec![
                         (Occur::Should, term(f.all, a, 1.0)),
                         (Occur::Should, term(f.title, t, 6.0)),
@@ -1109,6 +1146,10 @@ impl SearchIndex {
         if !parts.iter().any(|(o, _)| *o == Occur::Must) {
             return Ok(Box::new(AllQuery));
         }
+        if count {
+            parts.retain(|(o, _)| *o == Occur::Must);
+            return Ok(Box::new(BooleanQuery::new(parts)));
+        }
         // The whole phrase in the title (all words) ranks above words spread
         // over title and body.
         parts.push((
@@ -1119,24 +1160,71 @@ impl SearchIndex {
         Ok(Box::new(BooleanQuery::new(parts)))
     }
 
-    fn compile(&self, q: &CqlQuery) -> Result<Box<dyn Query>> {
+    /// The [`Split`] of `text ~ value` (the full query being `full`), when
+    /// the value is two or more plain terms: the title terms' union marks
+    /// the documents that may earn title boosts; all others score exactly
+    /// the bare intersection of the `text` terms.
+    fn split_text(&self, value: &str, full: &dyn Query) -> Result<Option<Split>> {
+        let f = self.f;
+        if value.contains(['*', '?']) {
+            return Ok(None);
+        }
+        let all = self.terms_of(f.all, value)?;
+        if all.len() < 2 {
+            return Ok(None);
+        }
+        let title = self.terms_of(f.title, value)?;
+        let term = |field: Field, t: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, t),
+                IndexRecordOption::WithFreqs,
+            ))
+        };
+        let any_title: Box<dyn Query> = if title.is_empty() {
+            Box::new(EmptyQuery)
+        } else {
+            Box::new(ConstScoreQuery::new(
+                Box::new(BooleanQuery::new(
+                    title
+                        .iter()
+                        .map(|t| (Occur::Should, term(f.title, t)))
+                        .collect(),
+                )),
+                0.0,
+            ))
+        };
+        Ok(Some(Split {
+            titled: Box::new(BooleanQuery::new(vec![
+                (Occur::Must, full.box_clone()),
+                (Occur::Must, any_title),
+            ])),
+            plain: Box::new(BooleanQuery::new(
+                all.iter().map(|t| (Occur::Must, term(f.all, t))).collect(),
+            )),
+        }))
+    }
+
+    /// The tantivy query of a CQL query. With `count`, the same matches
+    /// without the clauses that only rank (title boosts): what counting
+    /// needs, often a bare term whose count is its document frequency.
+    fn compile(&self, q: &CqlQuery, count: bool) -> Result<Box<dyn Query>> {
         Ok(match q {
             CqlQuery::And(v) => Box::new(BooleanQuery::new(
                 v.iter()
-                    .map(|q| Ok((Occur::Must, self.compile(q)?)))
+                    .map(|q| Ok((Occur::Must, self.compile(q, count)?)))
                     .collect::<Result<Vec<_>>>()?,
             )),
             CqlQuery::Or(v) => Box::new(BooleanQuery::new(
                 v.iter()
-                    .map(|q| Ok((Occur::Should, self.compile(q)?)))
+                    .map(|q| Ok((Occur::Should, self.compile(q, count)?)))
                     .collect::<Result<Vec<_>>>()?,
             )),
-            CqlQuery::Not(q) => negate(self.compile(q)?),
-            CqlQuery::Clause(c) => self.clause(c)?,
+            CqlQuery::Not(q) => negate(self.compile(q, count)?),
+            CqlQuery::Clause(c) => self.clause(c, count)?,
         })
     }
 
-    fn clause(&self, c: &Clause) -> Result<Box<dyn Query>> {
+    fn clause(&self, c: &Clause, count: bool) -> Result<Box<dyn Query>> {
         let f = self.f;
         let values: Vec<&Value> = match &c.value {
             Value::List(l) => l.iter().collect(),
@@ -1174,7 +1262,7 @@ impl SearchIndex {
                     self.contains(f.title, &text(v))?
                 }
                 CqlField::Title => term_text(f.title_raw, text(v).to_lowercase()),
-                CqlField::Text => self.text_contains(&text(v))?,
+                CqlField::Text => self.text_contains(&text(v), count)?,
                 CqlField::Label => term_text(f.label, text(v).to_lowercase()),
                 CqlField::Creator => term_text(f.creator, text(v).to_lowercase()),
                 CqlField::Contributor => term_text(f.contributor, text(v).to_lowercase()),
@@ -1253,18 +1341,45 @@ fn negate(q: Box<dyn Query>) -> Box<dyn Query> {
     ]))
 }
 
-/// The `k` best documents of `query` by score that carry none of the
-/// `blocked` restriction sets, and how many documents match in all. The
-/// blocked check reads the `rset` fast field of each candidate the scorer
-/// offers, so pruning (block-max WAND) still applies; the threshold carries
-/// over from one segment to the next. The count is a second pass without
-/// scoring, which for a viewer with nothing blocked is tantivy's own count
-/// (a term's document frequency, a union's bitset walk).
+/// Which documents a viewer may see, checked per candidate on fast fields:
+/// none of the `blocked` restriction sets, and (when `spaces` is set and
+/// the query does not already filter them) a space among `spaces`.
+struct Permit<'a> {
+    blocked: &'a std::collections::HashSet<u64>,
+    spaces: Option<&'a std::collections::HashSet<u64>>,
+    rset: &'a str,
+    space_id: &'a str,
+}
+
+/// A multi-word `text ~` query split for pruning (see [`top_by_score`]):
+/// `titled` is the full query restricted to documents with a query word in
+/// the title, `plain` the bare intersection of the words' `text` terms.
+struct Split {
+    titled: Box<dyn Query>,
+    plain: Box<dyn Query>,
+}
+
+/// The `k` best documents of `query` by score that the viewer may see, and
+/// how many documents `count_query` (the same matches without the ranking
+/// clauses) has that the viewer may see.
+///
+/// The permit is checked on each candidate the scorer offers, so pruning
+/// (block-max WAND) still applies; the threshold carries over from one
+/// segment to the next. The count is a second pass without scoring, which
+/// for a viewer with nothing blocked is tantivy's own count (a term's
+/// document frequency, an intersection's skip-list walk).
+///
+/// With a `split`, the documents with a query word in the title are scored
+/// exhaustively first (they are few, and only they can earn title boosts);
+/// every other match scores exactly its `text` terms' sum, so the rest is
+/// found by a pruned pass over the bare term intersection (block-max WAND),
+/// skipping the documents already scored. The result is the same top `k`.
 fn top_by_score(
     searcher: &tantivy::Searcher,
     query: &dyn Query,
-    rset: Field,
-    blocked: &[i64],
+    count_query: &dyn Query,
+    split: Option<&Split>,
+    permit: &Permit,
     k: usize,
 ) -> Result<(usize, Vec<(f32, tantivy::DocAddress)>)> {
     use std::cmp::Reverse;
@@ -1287,12 +1402,16 @@ fn top_by_score(
         }
     }
 
-    let blocked: std::collections::HashSet<u64> = blocked.iter().map(|b| *b as u64).collect();
-    let rset_name = searcher.schema().get_field_name(rset).to_owned();
-    let scored = query
-        .weight(EnableScoring::enabled_from_searcher(searcher))
-        .map_err(internal)?;
-    let unscored = query
+    let scoring = EnableScoring::enabled_from_searcher(searcher);
+    let scored = query.weight(scoring).map_err(internal)?;
+    let split = match split {
+        Some(s) => Some((
+            s.titled.weight(scoring).map_err(internal)?,
+            s.plain.weight(scoring).map_err(internal)?,
+        )),
+        None => None,
+    };
+    let unscored = count_query
         .weight(EnableScoring::disabled_from_searcher(searcher))
         .map_err(internal)?;
     let mut heap: BinaryHeap<Reverse<Entry>> = BinaryHeap::with_capacity(k + 1);
@@ -1300,34 +1419,74 @@ fn top_by_score(
     let mut total = 0usize;
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         let alive = reader.alive_bitset();
-        let sets = if blocked.is_empty() {
+        let sets = if permit.blocked.is_empty() {
             None
         } else {
-            Some(reader.fast_fields().u64(&rset_name).map_err(internal)?)
+            Some(reader.fast_fields().u64(permit.rset).map_err(internal)?)
         };
+        let space_col = match permit.spaces {
+            Some(_) if split.is_some() => Some(
+                reader
+                    .fast_fields()
+                    .u64(permit.space_id)
+                    .map_err(internal)?,
+            ),
+            _ => None,
+        };
+        // Deleted, or in a blocked restriction set.
         let permitted = |doc: tantivy::DocId| -> bool {
             if alive.is_some_and(|a| a.is_deleted(doc)) {
                 return false;
             }
             match &sets {
-                Some(col) => !col.values_for_doc(doc).any(|r| blocked.contains(&r)),
+                Some(col) => !col.values_for_doc(doc).any(|r| permit.blocked.contains(&r)),
                 None => true,
             }
         };
-        scored
-            .for_each_pruning(threshold, reader, &mut |doc, score| {
-                if permitted(doc) {
-                    heap.push(Reverse(Entry(score, DocAddress::new(ord as u32, doc))));
-                    if heap.len() > k {
-                        heap.pop();
+        let mut offer = |doc: tantivy::DocId, score: f32, threshold: &mut f32| {
+            heap.push(Reverse(Entry(score, DocAddress::new(ord as u32, doc))));
+            if heap.len() > k {
+                heap.pop();
+            }
+            if heap.len() == k {
+                *threshold = heap.peek().map_or(f32::MIN, |e| e.0 .0);
+            }
+        };
+        match &split {
+            None => scored
+                .for_each_pruning(threshold, reader, &mut |doc, score| {
+                    if permitted(doc) {
+                        offer(doc, score, &mut threshold);
                     }
-                    if heap.len() == k {
-                        threshold = heap.peek().map_or(f32::MIN, |e| e.0 .0);
+                    threshold
+                })
+                .map_err(internal)?,
+            Some((titled, plain)) => {
+                let mut seen = std::collections::HashSet::new();
+                titled
+                    .for_each(reader, &mut |doc, score| {
+                        seen.insert(doc);
+                        if permitted(doc) && score > threshold {
+                            offer(doc, score, &mut threshold);
+                        }
+                    })
+                    .map_err(internal)?;
+                let in_space = |doc: tantivy::DocId| match (&space_col, permit.spaces) {
+                    (Some(col), Some(spaces)) => {
+                        col.first(doc).is_some_and(|s| spaces.contains(&s))
                     }
-                }
-                threshold
-            })
-            .map_err(internal)?;
+                    _ => true,
+                };
+                plain
+                    .for_each_pruning(threshold, reader, &mut |doc, score| {
+                        if !seen.contains(&doc) && permitted(doc) && in_space(doc) {
+                            offer(doc, score, &mut threshold);
+                        }
+                        threshold
+                    })
+                    .map_err(internal)?;
+            }
+        }
         total += match &sets {
             None => unscored.count(reader).map_err(internal)? as usize,
             Some(_) => {
@@ -1341,7 +1500,10 @@ fn top_by_score(
             }
         };
     }
-    let mut top: Vec<(f32, DocAddress)> = heap.into_iter().map(|Reverse(Entry(s, a))| (s, a)).collect();
+    let mut top: Vec<(f32, DocAddress)> = heap
+        .into_iter()
+        .map(|Reverse(Entry(s, a))| (s, a))
+        .collect();
     top.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     Ok((total, top))
 }
