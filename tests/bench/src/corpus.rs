@@ -5,19 +5,30 @@
 
 use std::fmt::Write;
 
-/// xorshift64*: fast, deterministic, good enough for picking words.
+/// xorshift64*: fast, deterministic, good enough for picking words. It
+/// also holds the topics of the page being written (see [`Rng::word`]).
 #[derive(Clone)]
-pub struct Rng(u64);
+pub struct Rng(u64, [&'static str; 4]);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+        let mut r = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1, [""; 4]);
+        r.new_topics();
+        r
     }
     pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    /// Picks the four topic words of the next page: domain words, a few
+    /// (like "service") on a third of the pages, most on a few percent.
+    pub fn new_topics(&mut self) {
+        for i in 0..4 {
+            let u = self.below(1000) as f64 / 1000.0;
+            self.1[i] = TOPICS[((u * u) * TOPICS.len() as f64) as usize];
+        }
     }
     pub fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
@@ -44,15 +55,110 @@ impl Rng {
         let n = min + self.below(spread);
         self.words(n)
     }
+    /// A word of running text, as real pages mix them: function words
+    /// (45 %), the page's topic words (25 %), and the long tail of a 20,000
+    /// word vocabulary with Zipf frequencies (30 %), where the rare words
+    /// (`RARE`) sit far down: each is on a fraction of a percent of pages.
     pub fn word(&mut self) -> &'static str {
-        // Squaring a uniform index favours the front of the list.
-        let u = self.below(1000) as f64 / 1000.0;
-        WORDS[((u * u) * WORDS.len() as f64) as usize]
+        match self.below(100) {
+            0..=44 => FUNCTION[self.below(FUNCTION.len())],
+            45..=69 => self.1[self.below(4)],
+            _ => {
+                let v = vocabulary();
+                let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
+                let i = v.cumulative.partition_point(|c| *c < u);
+                v.words[i.min(v.words.len() - 1)]
+            }
+        }
+    }
+    /// A word of a title: a topic word or a long-tail word.
+    pub fn title_word(&mut self) -> &'static str {
+        loop {
+            let w = self.word();
+            if !FUNCTION.contains(&w) {
+                return w;
+            }
+        }
     }
 }
 
-pub const WORDS: &[&str] = &[
-    "the",
+/// The most frequent words of English prose.
+pub const FUNCTION: &[&str] = &[
+    "the", "of", "and", "to", "a", "in", "is", "for", "that", "on", "with", "as", "it", "be",
+    "this", "by", "are", "we", "or", "from", "at", "an", "not", "when", "if", "you", "our", "can",
+    "will", "all",
+];
+
+/// Rare words, placed deep in the long tail: ranks 4,000, 6,000, …
+pub const RARE: &[&str] = &[
+    "gizmo",
+    "aardvark",
+    "quasar",
+    "zeppelin",
+    "marmalade",
+    "tardigrade",
+    "capybara",
+    "wombat",
+];
+
+struct Vocabulary {
+    words: Vec<&'static str>,
+    /// Cumulative Zipf (s = 1) probabilities by rank.
+    cumulative: Vec<f64>,
+}
+
+/// The long tail: made-up words from syllables, with the topic words (a
+/// page may mention another page's topic) at every 20th rank from 200 on
+/// and [`RARE`] at fixed deep ranks. Deterministic.
+fn vocabulary() -> &'static Vocabulary {
+    static V: std::sync::OnceLock<Vocabulary> = std::sync::OnceLock::new();
+    V.get_or_init(|| {
+        const SYL: &[&str] = &[
+            "ka", "lo", "mi", "ren", "tor", "vi", "sa", "del", "mon", "qua", "pri", "zu", "fen",
+            "gal", "bor", "tis", "nu", "ver", "shi", "pel", "dra", "om", "lux", "ter", "ani",
+            "cor", "be", "fi", "go", "hal", "jin", "kel",
+        ];
+        const SIZE: usize = 20_000;
+        let mut seen: std::collections::HashSet<String> = TOPICS
+            .iter()
+            .chain(FUNCTION)
+            .chain(RARE)
+            .map(|w| w.to_string())
+            .collect();
+        let mut words: Vec<&'static str> = Vec::with_capacity(SIZE);
+        let mut r = Rng(0x5EED_5EED_5EED_5EED, [""; 4]);
+        while words.len() < SIZE {
+            let rank = words.len() + 1;
+            if rank >= 200 && rank % 20 == 0 && (rank - 200) / 20 < TOPICS.len() {
+                words.push(TOPICS[(rank - 200) / 20]);
+                continue;
+            }
+            if rank >= 4000 && rank % 2000 == 0 && (rank - 4000) / 2000 < RARE.len() {
+                words.push(RARE[(rank - 4000) / 2000]);
+                continue;
+            }
+            let n = 2 + r.below(2);
+            let w: String = (0..n).map(|_| SYL[r.below(SYL.len())]).collect();
+            if seen.insert(w.clone()) {
+                words.push(Box::leak(w.into_boxed_str()));
+            }
+        }
+        let weights: Vec<f64> = (1..=words.len()).map(|k| 1.0 / k as f64).collect();
+        let sum: f64 = weights.iter().sum();
+        let mut acc = 0.0;
+        let cumulative = weights
+            .iter()
+            .map(|w| {
+                acc += w / sum;
+                acc
+            })
+            .collect();
+        Vocabulary { words, cumulative }
+    })
+}
+
+/// Domain words a page is about, most common first.
+pub const TOPICS: &[&str] = &[
     "service",
     "deploy",
     "team",
@@ -165,14 +271,6 @@ pub const WORDS: &[&str] = &[
     "firmware",
     "sensor",
     "telemetry",
-    "gizmo",
-    "aardvark",
-    "quasar",
-    "zeppelin",
-    "marmalade",
-    "tardigrade",
-    "capybara",
-    "wombat",
 ];
 
 pub const LABELS: &[&str] = &[
@@ -243,7 +341,7 @@ pub fn generate(n: usize, seed: u64) -> Corpus {
     let spaces = (0..nspaces)
         .map(|i| Space {
             key: format!("B{i:03}"),
-            name: format!("Bench {} {i}", capitalise(r.word())),
+            name: format!("Bench {} {i}", capitalise(r.title_word())),
         })
         .collect::<Vec<_>>();
     let mut pages: Vec<Page> = Vec::with_capacity(n);
@@ -275,7 +373,14 @@ pub fn generate(n: usize, seed: u64) -> Corpus {
                 .find(|(i, _)| *i == p)
                 .map_or(0, |(_, d)| d + 1)
         });
-        let title = format!("{} {} {}", capitalise(r.word()), r.words_n(2, 3), index);
+        r.new_topics();
+        let title_words: Vec<&str> = (0..2 + r.below(3)).map(|_| r.title_word()).collect();
+        let title = format!(
+            "{} {} {}",
+            capitalise(title_words[0]),
+            title_words[1..].join(" "),
+            index
+        );
         let siblings: Vec<String> = per_space[space]
             .iter()
             .rev()
@@ -571,4 +676,35 @@ pub fn plain(body: &[Block]) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The search classes mean what they say: the common word is on many
+    /// pages, the rare word on a fraction of a percent.
+    #[test]
+    fn query_words_have_realistic_document_frequencies() {
+        let c = generate(4000, crate::SEED);
+        let share = |w: &str| {
+            let n = c
+                .pages
+                .iter()
+                .filter(|p| {
+                    plain(&p.body)
+                        .split(|ch: char| !ch.is_alphanumeric())
+                        .any(|t| t.eq_ignore_ascii_case(w))
+                })
+                .count();
+            n as f64 / c.pages.len() as f64
+        };
+        for w in [
+            "service", "deploy", "pipeline", "capybara", "latency", "cache", "runbook",
+        ] {
+            eprintln!("{w}: {:.1} %", share(w) * 100.0);
+        }
+        assert!(share("service") > 0.2);
+        assert!(share("capybara") < 0.01);
+    }
 }
