@@ -129,11 +129,11 @@ fn vocabulary() -> &'static Vocabulary {
         let mut r = Rng(0x5EED_5EED_5EED_5EED, [""; 4]);
         while words.len() < SIZE {
             let rank = words.len() + 1;
-            if rank >= 200 && rank % 20 == 0 && (rank - 200) / 20 < TOPICS.len() {
+            if rank >= 200 && rank.is_multiple_of(20) && (rank - 200) / 20 < TOPICS.len() {
                 words.push(TOPICS[(rank - 200) / 20]);
                 continue;
             }
-            if rank >= 4000 && rank % 2000 == 0 && (rank - 4000) / 2000 < RARE.len() {
+            if rank >= 4000 && rank.is_multiple_of(2000) && (rank - 4000) / 2000 < RARE.len() {
                 words.push(RARE[(rank - 4000) / 2000]);
                 continue;
             }
