@@ -1535,15 +1535,17 @@ fn term_filter(terms: Vec<Term>) -> Box<dyn Query> {
 }
 
 /// The excerpt of one hit: the best fragment of its body. Stemming every
-/// hit's whole body was a third of a search's CPU, so the generator first
-/// sees only a window around the first place a query stem occurs (a stem is
-/// nearly always a prefix of the words it came from), then the first few
-/// kilobytes, and the whole body only when neither holds a match.
+/// hit's whole body was a third of a search's CPU, so the generator only
+/// sees windows around the first few word-start places where a query stem
+/// (or the stem less its last letter, for `happy` → `happi`) occurs: a stem
+/// is nearly always a prefix of the words it came from. A hit whose body
+/// holds none (it matched on its title or a label) gets its first words,
+/// without stemming the body at all.
 fn excerpt(g: &SnippetGenerator, stems: &[String], body: &str) -> String {
     // A fragment is at most 150 characters (the generator's default).
     const BEFORE: usize = 60;
     const AFTER: usize = 240;
-    const HEAD: usize = 4096;
+    const WINDOWS: usize = 4;
     let floor = |mut i: usize| {
         while !body.is_char_boundary(i) {
             i -= 1;
@@ -1559,45 +1561,50 @@ fn excerpt(g: &SnippetGenerator, stems: &[String], body: &str) -> String {
         let s = g.snippet(text);
         (!s.highlighted().is_empty()).then(|| s.to_html())
     };
-    if body.len() > BEFORE + AFTER {
-        // ASCII lowercasing keeps byte offsets.
-        let lower = body.to_ascii_lowercase();
-        let at_word_start = |i: &usize| {
-            lower[..*i]
-                .chars()
-                .next_back()
-                .is_none_or(|c| !c.is_alphanumeric())
-        };
-        let first = stems
-            .iter()
-            .filter(|s| !s.is_empty())
-            .filter_map(|s| {
+    if body.len() <= BEFORE + AFTER {
+        return highlighted(body).unwrap_or_else(|| first_words(body));
+    }
+    // ASCII lowercasing keeps byte offsets.
+    let lower = body.to_ascii_lowercase();
+    let at_word_start = |i: &usize| {
+        lower[..*i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric())
+    };
+    let mut places: Vec<usize> = Vec::new();
+    for stem in stems.iter().filter(|s| !s.is_empty()) {
+        let shorter = stem
+            .char_indices()
+            .last()
+            .map(|(i, _)| &stem[..i])
+            .filter(|p| p.chars().count() >= 3);
+        for needle in std::iter::once(stem.as_str()).chain(shorter) {
+            places.extend(
                 lower
-                    .match_indices(s.as_str())
+                    .match_indices(needle)
                     .map(|(i, _)| i)
-                    .find(at_word_start)
-            })
-            .min();
-        if let Some(at) = first {
-            let mut start = floor(at.saturating_sub(BEFORE));
-            if start > 0 {
-                // Begin at a word, not inside one.
-                start = body[start..at]
-                    .find(char::is_whitespace)
-                    .map_or(start, |i| start + i + 1);
-            }
-            let end = floor((at + AFTER).min(body.len()));
-            if let Some(html) = highlighted(&body[start..end]) {
-                return html;
-            }
-        }
-        if body.len() > HEAD {
-            if let Some(html) = highlighted(&body[..floor(HEAD)]) {
-                return html;
-            }
+                    .filter(at_word_start)
+                    .take(WINDOWS),
+            );
         }
     }
-    highlighted(body).unwrap_or_else(|| first_words(body))
+    places.sort_unstable();
+    places.dedup();
+    for at in places.into_iter().take(WINDOWS) {
+        let mut start = floor(at.saturating_sub(BEFORE));
+        if start > 0 {
+            // Begin at a word, not inside one.
+            start = body[start..at]
+                .find(char::is_whitespace)
+                .map_or(start, |i| start + i + 1);
+        }
+        let end = floor((at + AFTER).min(body.len()));
+        if let Some(html) = highlighted(&body[start..end]) {
+            return html;
+        }
+    }
+    first_words(body)
 }
 
 fn first_words(body: &str) -> String {
