@@ -893,6 +893,20 @@ async fn host_macro<D: GenericClient>(
                     "the included page does not exist or you may not view it",
                 ));
             };
+            // Page references resolve without bodies; fetch this one's.
+            let t = if t.body.is_empty() {
+                match content::get_many(db, viewer, &[t.id]).await?.pop() {
+                    Some(full) => full,
+                    None => {
+                        return Ok(macro_error(
+                            &name,
+                            "the included page does not exist or you may not view it",
+                        ));
+                    }
+                }
+            } else {
+                t
+            };
             if visiting.contains(&t.id) || visiting.len() > MAX_INCLUDE_DEPTH {
                 return Ok(macro_error(
                     &name,
