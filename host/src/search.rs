@@ -168,6 +168,17 @@ pub struct RebuildState {
     pub last: Option<String>,
 }
 
+/// Every query pays per segment (a term lookup and a scorer per term,
+/// a count pass), so segments merge sooner than tantivy's default (4 of a
+/// size rather than 8), and a segment a third deleted (edits delete and
+/// re-add) is merged away.
+fn merge_policy() -> tantivy::merge_policy::LogMergePolicy {
+    let mut p = tantivy::merge_policy::LogMergePolicy::default();
+    p.set_min_num_segments(4);
+    p.set_del_docs_ratio_before_merge(0.3);
+    p
+}
+
 impl Live {
     fn open(dir: &Path, create: Option<Schema>) -> Result<Live> {
         let index = match create {
@@ -179,9 +190,10 @@ impl Live {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(internal)?;
-        let writer = index
+        let writer: IndexWriter = index
             .writer_with_num_threads(1, 32_000_000)
             .map_err(internal)?;
+        writer.set_merge_policy(Box::new(merge_policy()));
         Ok(Live {
             index,
             reader,
