@@ -6,12 +6,6 @@ use clap::{Parser, Subcommand};
 
 use cairn::config::Config;
 
-/// glibc's allocator was a sixth of a search's CPU (many short-lived
-/// buffers across tokio's worker threads); mimalloc's per-thread heaps
-/// take most of that away.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "cairn",
