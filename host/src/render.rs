@@ -533,12 +533,14 @@ fn norm_day(d: &str) -> Option<chrono::NaiveDate> {
         .ok()
 }
 
-/// Looks up page references as the viewer: (space key, lower title) → content.
+/// Looks up page references as the viewer: (space key, lower title) →
+/// content, without bodies except for the references in `with_body`.
 async fn resolve_pages(
     db: &impl GenericClient,
     viewer: &Viewer,
     current_space: &str,
     refs: impl Iterator<Item = &PageRef>,
+    with_body: &HashSet<&PageRef>,
 ) -> Result<HashMap<PageRef, Content>> {
     let refs: Vec<&PageRef> = refs.collect();
     if refs.is_empty() {
@@ -592,6 +594,18 @@ async fn resolve_pages(
             out.insert(r.clone(), c.clone());
         }
     }
+    let ids: Vec<i64> = out
+        .iter()
+        .filter(|(r, _)| with_body.contains(r))
+        .map(|(_, c)| c.id)
+        .collect();
+    if !ids.is_empty() {
+        for full in content::get_many(db, viewer, &ids).await? {
+            for c in out.values_mut().filter(|c| c.id == full.id) {
+                *c = full.clone();
+            }
+        }
+    }
     Ok(out)
 }
 
@@ -623,7 +637,17 @@ fn resolve<'a, D: GenericClient>(
         for m in &refs.macros {
             all_pages.extend(m.param_pages.values().cloned());
         }
-        let pages = resolve_pages(db, viewer, space_key, all_pages.iter()).await?;
+        // Included pages are rendered here, so their bodies are needed.
+        let included: HashSet<&PageRef> = refs
+            .macros
+            .iter()
+            .filter(|m| {
+                m.name.eq_ignore_ascii_case("include")
+                    || m.name.eq_ignore_ascii_case("excerpt-include")
+            })
+            .flat_map(|m| m.param_pages.values())
+            .collect();
+        let pages = resolve_pages(db, viewer, space_key, all_pages.iter(), &included).await?;
         for (r, c) in &pages {
             res.pages.insert(
                 r.clone(),
@@ -892,20 +916,6 @@ async fn host_macro<D: GenericClient>(
                     &name,
                     "the included page does not exist or you may not view it",
                 ));
-            };
-            // Page references resolve without bodies; fetch this one's.
-            let t = if t.body.is_empty() {
-                match content::get_many(db, viewer, &[t.id]).await?.pop() {
-                    Some(full) => full,
-                    None => {
-                        return Ok(macro_error(
-                            &name,
-                            "the included page does not exist or you may not view it",
-                        ));
-                    }
-                }
-            } else {
-                t
             };
             if visiting.contains(&t.id) || visiting.len() > MAX_INCLUDE_DEPTH {
                 return Ok(macro_error(
