@@ -7,7 +7,9 @@
 #     files, and MediaWiki, at 1 to 64 connections;
 #   - the Data Center App Performance Toolkit mix with goose (logged-in users);
 #   - CQL over REST against PostgreSQL full-text search on the same corpus;
-#   - the node's resident memory.
+#   - the node's resident memory;
+#   - one, two and three clustered nodes (with etcd) behind nginx: page-view
+#     throughput and the nodes' CPU time per request (nodes.sh).
 # Writes tests/bench/results/<date>/report.md with PNG plots.
 # Knobs: CAIRN_BENCH_USERS (200); CAIRN_BENCH_MIX, the mix runs as
 # "actions-per-hour:seconds ..." (default "20000:180 200000:60 0:60": the
@@ -240,6 +242,14 @@ kill "$RSS_PID" 2>/dev/null || true
 PEAK=$(sort -n "$B/rss.log" | tail -1)
 CPU1=$(awk '{print $14 + $15}' "/proc/$CAIRN_PID/stat")
 echo "{\"after_load_mb\": $AFTER_LOAD, \"peak_mb\": ${PEAK:-0}, \"mix_cpu_seconds\": $(( (CPU1 - CPU0) / $(getconf CLK_TCK) ))}" >"$OUT/memory.json"
+
+echo "one, two and three nodes behind nginx"
+# The standalone node stops; the clustered nodes start from copies of its
+# caught-up index.
+kill "$CAIRN_PID"
+wait "$CAIRN_PID" 2>/dev/null || true
+export ROOT STATE B OUT BIN SESSION WRK_SECS
+bash "$ROOT/tests/bench/nodes.sh"
 
 "$BENCH" report --results "$OUT" >/dev/null
 make_venv "$STATE/venv-plot" matplotlib 'matplotlib>=3.7,<4'

@@ -268,7 +268,11 @@ impl Cluster {
     ) -> anyhow::Result<Cluster> {
         let mut client = connect(&config.etcd_endpoints, Duration::from_secs(30)).await?;
         let prefix = prefix_of(&config.cluster);
-        let cluster_id = claim_cluster_id(&mut client, &pool, &config.cluster, &prefix).await?;
+        let (cluster_id, claimed) =
+            claim_cluster_id(&mut client, &pool, &config.cluster, &prefix).await?;
+        if claimed {
+            seed_settings(&mut client, &pool, &prefix, &config.node_id).await?;
+        }
         let settings = Settings::resolve(&defaults, BTreeMap::new());
         let (state, _) = watch::channel(NodeState::Active);
         let (settings, _) = watch::channel(Arc::new(settings));
@@ -979,13 +983,14 @@ async fn etcd<T>(
 }
 
 /// The cluster id in PostgreSQL (created on first use) must match the one
-/// in etcd (claimed on first use).
+/// in etcd (claimed on first use). Returns the id, and whether this call
+/// claimed the etcd prefix for it (the first node of a new cluster).
 async fn claim_cluster_id(
     client: &mut Client,
     pool: &deadpool_postgres::Pool,
     name: &str,
     prefix: &str,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<(String, bool)> {
     let db = pool.get().await?;
     let candidate = crate::auth::random_token(16);
     crate::db::execute(
@@ -1011,7 +1016,7 @@ async fn claim_cluster_id(
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
     if resp.succeeded() {
-        return Ok(pg_id);
+        return Ok((pg_id, true));
     }
     let etcd_id = resp
         .op_responses()
@@ -1031,7 +1036,46 @@ async fn claim_cluster_id(
              refusing to start rather than mix two clusters' data"
         );
     }
-    Ok(pg_id)
+    Ok((pg_id, false))
+}
+
+/// When a database forms a cluster, the settings it had as a standalone
+/// node (PostgreSQL's `settings` table) become the cluster's live settings,
+/// so an admin who turns a single node into a cluster keeps the site title,
+/// banner, limits and the rest. A key already set in etcd (by
+/// `cairn config set` before the first node started) wins; a stored value
+/// that no longer validates is skipped with a warning. Each copied value is
+/// audited as changed by "standalone settings".
+async fn seed_settings(
+    client: &mut Client,
+    pool: &deadpool_postgres::Pool,
+    prefix: &str,
+    node: &str,
+) -> anyhow::Result<()> {
+    let db = pool.get().await?;
+    let rows = crate::db::query(&db, "SELECT key, value FROM settings ORDER BY key", &[]).await?;
+    for r in rows {
+        let (key, value): (String, String) = (r.get(0), r.get(1));
+        let value = match settings::validate(&key, &value) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(key, error = %e.public_message(), "standalone setting not carried into the cluster");
+                continue;
+            }
+        };
+        let k = format!("{prefix}config/{key}");
+        let txn = Txn::new()
+            .when([Compare::create_revision(k.clone(), CompareOp::Equal, 0)])
+            .and_then([TxnOp::put(k, value.clone(), None)]);
+        let resp = etcd(client.txn(txn))
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
+        if resp.succeeded() {
+            settings::audit(&db, &key, None, Some(&value), "standalone settings", node).await?;
+            tracing::info!(key, value, "standalone setting carried into the new cluster");
+        }
+    }
+    Ok(())
 }
 
 /// Plugins whose component differs between members: id → "node=hash, …".

@@ -331,6 +331,66 @@ async fn a_live_node_id_and_a_foreign_database_are_refused_at_start() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standalone_databases_settings_carry_into_the_cluster_it_forms() {
+    let etcd = Etcd::start();
+    let spec = ClusterSpec::new(&etcd).await;
+    // As a standalone node (no etcd), settings live in PostgreSQL.
+    for (k, v) in [
+        ("site_title", "Standalone Handbook"),
+        ("announcement", "set while standalone"),
+        ("rest_rate_limit", "5/10"),
+    ] {
+        let out = tokio::process::Command::new(cairn_tests::cluster::cairn_binary())
+            .args(["config", "set", k, v])
+            .env("CAIRN_DATABASE_URL", &spec.db.url)
+            .env_remove("CAIRN_ETCD_ENDPOINTS")
+            .env("CAIRN_LOG", "warn")
+            .output()
+            .await
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    }
+    // A key set in etcd before the first node starts keeps its etcd value.
+    let (ok, out, err) = spec
+        .cli(&["config", "set", "announcement", "set in etcd"])
+        .await;
+    assert!(ok, "{out}{err}");
+    let n1 = spec.node("n1").await;
+    let value = |list: &serde_json::Value, key: &str| {
+        list["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == key)
+            .map(|s| s["value"].clone())
+            .unwrap_or_default()
+    };
+    let (code, list) = n1.get_json("/rest/cairn/1.0/config").await;
+    assert_eq!(code, 200, "{list}");
+    assert_eq!(value(&list, "site_title"), "Standalone Handbook", "{list}");
+    assert_eq!(value(&list, "rest_rate_limit"), "5/10", "{list}");
+    assert_eq!(value(&list, "announcement"), "set in etcd", "{list}");
+    let (_, hist) = n1.get_json("/rest/cairn/1.0/config-history").await;
+    assert!(
+        hist["results"].as_array().unwrap().iter().any(|e| e["key"]
+            == "site_title"
+            && e["changed_by"] == "standalone settings"
+            && e["new_value"] == "Standalone Handbook"
+            && e["node_id"] == "n1"),
+        "{hist}"
+    );
+    // Only the node that forms the cluster copies: a cluster-wide change
+    // stays when the next node joins.
+    let (ok, out, err) = spec
+        .cli(&["config", "set", "site_title", "Cluster Handbook"])
+        .await;
+    assert!(ok, "{out}{err}");
+    let n2 = spec.node("n2").await;
+    let (_, list) = n2.get_json("/rest/cairn/1.0/config").await;
+    assert_eq!(value(&list, "site_title"), "Cluster Handbook", "{list}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settings_and_plugin_installs_reach_every_node() {
     let etcd = Etcd::start();
     let spec = ClusterSpec::new(&etcd).await;
