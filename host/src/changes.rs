@@ -108,7 +108,8 @@ impl Generation {
 #[derive(Clone, Copy)]
 pub struct Cacheable;
 
-/// Whole responses of page views, per viewer identity and generation.
+/// Whole responses of page views and REST content reads, per viewer
+/// identity and generation.
 #[derive(Clone)]
 pub struct ResponseCache {
     entries: Arc<quick_cache::sync::Cache<Key, Arc<Cached>, Weigh>>,
@@ -143,6 +144,16 @@ impl Default for ResponseCache {
                 Weigh,
             )),
         }
+    }
+}
+
+impl ResponseCache {
+    /// How many responses are kept.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
     }
 }
 

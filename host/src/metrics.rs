@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
 
-/// Page views answered from the response cache ([`crate::changes`]).
+/// Page views and REST reads answered from the response cache ([`crate::changes`]).
 pub static RESPONSE_CACHE_HITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {
@@ -56,7 +56,7 @@ pub async fn metrics(State(app): State<AppState>) -> Response {
         &mut out,
         "cairn_response_cache_hits_total",
         "counter",
-        "Page views served from the response cache.",
+        "Page views and REST content reads served from the response cache.",
     );
     let _ = writeln!(
         out,

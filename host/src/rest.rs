@@ -629,7 +629,26 @@ async fn content_get(
             return ok(json::historical(&db, &viewer, &c, &ver, &expand, &app).await?);
         }
     }
-    ok(json::content(&db, &viewer, &c, &expand, &app).await?)
+    // Like a page view, the answer may be kept in the response cache
+    // (`changes::layer`: per viewer credentials and data generation) when
+    // every macro it renders is cacheable; rendering below the top level
+    // (children's or ancestors' views) is never kept.
+    let cacheable = match expand.renders() {
+        (_, true) => false,
+        _ if c.content_type == ContentType::Attachment => true,
+        (false, false) => true,
+        (true, false) => {
+            app.renderer
+                .render_content(&db, &viewer, &c)
+                .await?
+                .cacheable
+        }
+    };
+    let mut resp = Json(json::content(&db, &viewer, &c, &expand, &app).await?).into_response();
+    if cacheable {
+        resp.extensions_mut().insert(crate::changes::Cacheable);
+    }
+    Ok(resp)
 }
 
 fn labels_of(b: &Value) -> Result<Option<Vec<String>>> {

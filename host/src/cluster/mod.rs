@@ -1072,7 +1072,11 @@ async fn seed_settings(
             .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
         if resp.succeeded() {
             settings::audit(&db, &key, None, Some(&value), "standalone settings", node).await?;
-            tracing::info!(key, value, "standalone setting carried into the new cluster");
+            tracing::info!(
+                key,
+                value,
+                "standalone setting carried into the new cluster"
+            );
         }
     }
     Ok(())

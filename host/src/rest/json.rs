@@ -73,6 +73,18 @@ impl Expand {
     pub fn has(&self, k: &str) -> bool {
         self.0.contains(k)
     }
+    /// The top-level rendered representations asked for (body.view,
+    /// body.export_view, body.styled_view), and whether any rendering is
+    /// asked for below the top level (e.g. children.page.body.view).
+    pub fn renders(&self) -> (bool, bool) {
+        const TOP: [&str; 3] = ["body.view", "body.export_view", "body.styled_view"];
+        let top = TOP.iter().any(|t| self.0.contains(*t));
+        let nested = self
+            .0
+            .iter()
+            .any(|e| e.ends_with("view") && !TOP.contains(&e.as_str()));
+        (top, nested)
+    }
     /// The expansions below `prefix.` (for nested objects).
     pub fn sub(&self, prefix: &str) -> Expand {
         let p = format!("{prefix}.");

@@ -1,4 +1,4 @@
-//! The response cache of page views (host/src/changes.rs): a second view is
+//! The response cache of page views and REST reads (host/src/changes.rs): a second view is
 //! served from memory; a write through this node is seen by the very next
 //! view; a write through another node (here: a second in-process node on
 //! the same database, with its own LISTEN connection) is seen within the
@@ -103,5 +103,114 @@ async fn page_views_are_cached_until_anything_changes_anywhere() {
     assert_ne!(
         s, 200,
         "a logged-out session is not served its cached pages"
+    );
+}
+
+async fn rest(node: &TestNode, user: &str, password: &str, path: &str) -> (u16, String) {
+    let r = reqwest::Client::new()
+        .get(format!("{}{path}", node.base))
+        .basic_auth(user, Some(password))
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn rest_reads_are_cached_per_viewer_and_checked_for_credentials_first() {
+    let node = TestNode::start().await;
+    node.state.generation.spawn_listener(node.db.url.clone());
+    let admin = node.login("admin").await;
+    admin.create_space("RC", "REST cache").await;
+    let id = admin
+        .create_page("RC", "Scripted page", "<p>version one</p>", None)
+        .await;
+    node.user("carol", false).await;
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            node.state.generation.current().is_some()
+        })
+        .await,
+        "the change listener connects"
+    );
+    let (apw, cpw) = (
+        cairn_tests::password_of("admin"),
+        cairn_tests::password_of("carol"),
+    );
+    let path = format!("/rest/api/content/{id}?expand=body.view,version,space");
+    let (s, first) = rest(&node, "admin", &apw, &path).await;
+    assert_eq!(s, 200, "{first}");
+    assert!(first.contains("version one"));
+    let before = hits();
+    let (_, second) = rest(&node, "admin", &apw, &path).await;
+    assert!(hits() > before, "the second read comes from the cache");
+    assert_eq!(first, second);
+
+    // Credentials are checked before the cache: a wrong password for the
+    // very same request is refused.
+    let (s, body) = rest(&node, "admin", "not-the-password", &path).await;
+    assert_eq!(s, 401, "{body}");
+    assert!(!body.contains("version one"));
+
+    // Another viewer gets their own entry, with their own permissions.
+    let (s, _) = rest(&node, "carol", &cpw, &path).await;
+    assert_eq!(s, 200);
+
+    // An update over REST is seen by the next read.
+    let v: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let r = reqwest::Client::new()
+        .put(format!("{}/rest/api/content/{id}", node.base))
+        .basic_auth("admin", Some(&apw))
+        .header("X-Atlassian-Token", "no-check")
+        .json(&serde_json::json!({
+            "type": "page", "title": "Scripted page",
+            "version": {"number": v["version"]["number"].as_i64().unwrap() + 1},
+            "body": {"storage": {"value": "<p>version two</p>", "representation": "storage"}}
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let (_, third) = rest(&node, "admin", &apw, &path).await;
+    assert!(third.contains("version two") && !third.contains("version one"));
+
+    // A restriction added on another connection (another node's write)
+    // takes carol's cached read away.
+    let (s, _) = rest(&node, "carol", &cpw, &path).await;
+    assert_eq!(s, 200);
+    {
+        let db = node.sql().await;
+        let admin_user = cairn::users::by_name(&db, "admin").await.unwrap().unwrap();
+        let viewer = cairn::perms::Viewer::load(&db, Some(admin_user.clone()))
+            .await
+            .unwrap();
+        cairn::content::set_restriction(
+            &db,
+            &viewer,
+            id,
+            "read",
+            &cairn::users::Principal::User(admin_user.id),
+            true,
+        )
+        .await
+        .unwrap();
+    }
+    assert!(
+        wait_until(Duration::from_secs(2), || async {
+            rest(&node, "carol", &cpw, &path).await.0 == 404
+        })
+        .await,
+        "a restriction added elsewhere takes the cached read away"
+    );
+
+    // Rendering below the top level is never kept.
+    let nested = format!("/rest/api/content/{id}?expand=children.page.body.view");
+    let entries = node.state.response_cache.len();
+    let (s, _) = rest(&node, "admin", &apw, &nested).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        node.state.response_cache.len(),
+        entries,
+        "nested rendering is not kept in the cache"
     );
 }

@@ -372,11 +372,14 @@ async fn a_standalone_databases_settings_carry_into_the_cluster_it_forms() {
     assert_eq!(value(&list, "announcement"), "set in etcd", "{list}");
     let (_, hist) = n1.get_json("/rest/cairn/1.0/config-history").await;
     assert!(
-        hist["results"].as_array().unwrap().iter().any(|e| e["key"]
-            == "site_title"
-            && e["changed_by"] == "standalone settings"
-            && e["new_value"] == "Standalone Handbook"
-            && e["node_id"] == "n1"),
+        hist["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["key"] == "site_title"
+                && e["changed_by"] == "standalone settings"
+                && e["new_value"] == "Standalone Handbook"
+                && e["node_id"] == "n1"),
         "{hist}"
     );
     // Only the node that forms the cluster copies: a cluster-wide change
