@@ -60,10 +60,26 @@ for f in sorted(d.glob("mix-*.json")):
 
 nodes = load("nodes.json")
 if nodes:
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.bar([str(n["nodes"]) for n in nodes], [n["cpu_ms_per_request"] for n in nodes])
-    ax.set_xlabel("nodes behind nginx")
+    workloads = []
+    for n in nodes:
+        w = n.get("workload", "page view")
+        if w not in workloads:
+            workloads.append(w)
+    counts = sorted({n["nodes"] for n in nodes})
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    width = 0.8 / len(workloads)
+    for i, w in enumerate(workloads):
+        xs = [c - 0.4 + width * (i + 0.5) for c in counts]
+        by = {n["nodes"]: n for n in nodes if n.get("workload", "page view") == w}
+        ax.bar(xs, [by[c]["cpu_ms_per_request"] if c in by else 0 for c in counts], width, label=w)
+        ax2.bar(xs, [by[c]["rps"] if c in by else 0 for c in counts], width, label=w)
+    for a in (ax, ax2):
+        a.set_xticks(counts)
+        a.set_xlabel("nodes behind nginx")
+        a.legend(fontsize=8)
     ax.set_ylabel("node CPU per request (ms)")
-    ax.set_title("Cost of scaling out (2 cores: CPU per request, not throughput)")
+    ax.set_title("Cost of scaling out: CPU per request")
+    ax2.set_ylabel("requests per second")
+    ax2.set_title("Throughput (2 shared cores: flat by design)")
     fig.tight_layout()
     fig.savefig(d / "nodes.png", dpi=110)

@@ -196,18 +196,38 @@ pub fn write(dir: &Path) -> Result<()> {
     }
     if let Some(Value::Array(rows)) = read(dir, "nodes.json") {
         writeln!(md, "## One, two and three nodes behind nginx\n")?;
-        writeln!(md, "Two cores cannot show throughput growing with nodes (wrk, nginx, PostgreSQL and every node share them), so this shows the nodes' CPU time per request.\n")?;
-        writeln!(md, "| Nodes | Requests/s | p99 | Node CPU per request |")?;
-        writeln!(md, "|---|---|---|---|")?;
+        writeln!(md, "Each setup is a real cluster (etcd, lease TTL 5 s) of N nodes sharing the database and the shared home, behind nginx (round robin, no sticky sessions); wrk at 32 connections. Two cores cannot show throughput growing with nodes: wrk, nginx, PostgreSQL and every node share them. So this shows the nodes' CPU time per request (user + system time of every node over the run, divided by the requests served): what scaling out costs. Workloads: *page view*, the warm web UI page as the logged-in bench user; *REST read*, `GET /rest/api/content/{{id}}?expand=body.view,version,space` with HTTP Basic.\n")?;
+        writeln!(
+            md,
+            "| Workload | Nodes | Requests/s | p50 | p99 | Errors | Node CPU per request |"
+        )?;
+        writeln!(md, "|---|---|---|---|---|---|---|")?;
         for r in &rows {
             writeln!(
                 md,
-                "| {} | {:.0} | {:.1} ms | {:.3} ms |",
+                "| {} | {} | {:.0} | {:.2} ms | {:.2} ms | {} | {:.3} ms |",
+                r["workload"].as_str().unwrap_or("page view"),
                 r["nodes"],
                 f(&r["rps"]),
+                f(&r["p50_ms"]),
                 f(&r["p99_ms"]),
+                r["errors"],
                 f(&r["cpu_ms_per_request"])
             )?;
+        }
+        let cpu = |w: &str, n: u64| {
+            rows.iter()
+                .find(|r| r["workload"].as_str().unwrap_or("page view") == w && r["nodes"] == n)
+                .map(|r| f(&r["cpu_ms_per_request"]))
+        };
+        for w in ["page view", "REST read"] {
+            if let (Some(one), Some(three)) = (cpu(w, 1), cpu(w, 3)) {
+                writeln!(
+                    md,
+                    "\n{w}: from one node to three, the nodes' CPU per request goes from {one:.3} to {three:.3} ms ({:+.0} %).",
+                    100.0 * (three - one) / one
+                )?;
+            }
         }
         writeln!(md, "\n![nodes](nodes.png)\n")?;
     }
