@@ -235,8 +235,17 @@ CPU0=$(awk '{print $14 + $15}' "/proc/$CAIRN_PID/stat")
 for run in $MIX_RUNS; do
   rate=${run%%:*} secs=${run#*:}
   echo "the mix: $USERS users for ${secs}s at $rate actions/hour (0 = closed loop)"
+  s0=$(head -1 /proc/stat)
   "$BENCH" mix --url "$URL" --manifest "$B/manifest.json" --users "$USERS" --seconds "$secs" \
     --actions-per-hour "$rate" --out "$OUT/mix-$USERS-$rate.json"
+  # The whole machine during the run (cores are shared and virtualised):
+  # busy, waiting for the disk, and stolen by the hypervisor.
+  awk -v a="$s0" -v b="$(head -1 /proc/stat)" 'BEGIN {
+    split(a, x); split(b, y); t = 0
+    for (i = 2; i <= 9; i++) { d[i] = y[i] - x[i]; t += d[i] }
+    if (t == 0) t = 1
+    printf "{\"busy_pct\": %.1f, \"iowait_pct\": %.1f, \"steal_pct\": %.1f}\n", 100 * (t - d[5] - d[6]) / t, 100 * d[6] / t, 100 * d[9] / t
+  }' >"$OUT/host-$USERS-$rate.json"
 done
 kill "$RSS_PID" 2>/dev/null || true
 PEAK=$(sort -n "$B/rss.log" | tail -1)

@@ -150,6 +150,15 @@ pub fn write(dir: &Path) -> Result<()> {
                 writeln!(md, "- error: {}", e.as_str().unwrap_or(""))?;
             }
         }
+        if let Some(h) = read(dir, &format!("{}.json", stem.replacen("mix-", "host-", 1))) {
+            writeln!(
+                md,
+                "\nThe machine during this run (`/proc/stat`): CPU {:.0} % busy, {:.1} % waiting for the disk, {:.1} % stolen by the hypervisor.",
+                f(&h["busy_pct"]),
+                f(&h["iowait_pct"]),
+                f(&h["steal_pct"])
+            )?;
+        }
         writeln!(md, "\n![latency]({stem}-latency.png)\n")?;
     }
 
