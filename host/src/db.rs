@@ -55,8 +55,12 @@ pub fn pool_for_node(url: &str, size: usize, fenced_node: Option<&str>) -> Resul
     }
     if let Some(node) = fenced_node {
         // Node ids are letters, digits, '-', '_' and '.' (checked by the
-        // configuration), so they need no quoting here.
-        opts.push_str(&format!(" -c cairn.node_id={node}"));
+        // configuration), and incarnations are URL-safe base64, so neither
+        // needs quoting here.
+        opts.push_str(&format!(
+            " -c cairn.node_id={node} -c cairn.incarnation={}",
+            crate::cluster::incarnation()
+        ));
     }
     pg.options(opts.trim());
     let mgr = Manager::from_config(

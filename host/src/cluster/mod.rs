@@ -559,7 +559,12 @@ impl Cluster {
                 self.inner.node_id, self.inner.name
             )));
         }
-        self.renewed(sent, ttl_secs, lease).await?;
+        if let Err(e) = self.renewed(sent, ttl_secs, lease).await {
+            // Give the id back (the lease takes the member key with it), so
+            // a retry, or the other holder, is not blocked by this attempt.
+            let _ = etcd(client.lease_revoke(lease)).await;
+            return Err(e);
+        }
         tracing::info!(node = %self.inner.node_id, cluster = %self.inner.name, lease, "joined the cluster");
         Ok(())
     }
@@ -568,23 +573,42 @@ impl Cluster {
     /// database fence, then the local deadline, forward.
     async fn renewed(&self, sent: Instant, ttl_secs: i64, lease: i64) -> Result<()> {
         let valid = Duration::from_secs(ttl_secs.max(0) as u64).saturating_sub(FENCE_MARGIN);
-        let remaining_ms = valid.saturating_sub(sent.elapsed()).as_millis() as f64;
         let db = tokio::time::timeout(ETCD_CALL, self.inner.pool.get())
             .await
             .map_err(|_| Error::Unavailable("database pool busy".into()))??;
-        tokio::time::timeout(
+        // Measured once the connection is in hand, so waiting for the pool
+        // cannot carry the fence past the lease; what is left is the
+        // statement's trip to the server (the margin covers it).
+        let remaining_ms = valid.saturating_sub(sent.elapsed()).as_millis() as f64;
+        if remaining_ms <= 0.0 {
+            return Err(Error::Unavailable(
+                "the keep-alive answered too late to extend the write fence".into(),
+            ));
+        }
+        // The row is this process's (same incarnation), or free to take
+        // over once the previous holder's fence has lapsed; never another
+        // live process's with the same node id.
+        let n = tokio::time::timeout(
             ETCD_CALL,
             crate::db::execute(
                 &db,
-                "INSERT INTO cluster_fence (node_id, lease_id, lease_until, updated_at)
-                 VALUES ($1, $2, clock_timestamp() + $3 * interval '1 millisecond', now())
+                "INSERT INTO cluster_fence (node_id, lease_id, lease_until, updated_at, incarnation)
+                 VALUES ($1, $2, statement_timestamp() + $3 * interval '1 millisecond', now(), $4)
                  ON CONFLICT (node_id) DO UPDATE SET lease_id = $2,
-                     lease_until = clock_timestamp() + $3 * interval '1 millisecond', updated_at = now()",
-                &[&self.inner.node_id, &lease, &remaining_ms],
+                     lease_until = statement_timestamp() + $3 * interval '1 millisecond', updated_at = now(),
+                     incarnation = $4
+                 WHERE cluster_fence.incarnation = $4 OR cluster_fence.lease_until <= clock_timestamp()",
+                &[&self.inner.node_id, &lease, &remaining_ms, &incarnation()],
             ),
         )
         .await
         .map_err(|_| Error::Unavailable("database did not answer".into()))??;
+        if n == 0 {
+            return Err(Error::Conflict(format!(
+                "node id {:?} holds a live write fence in another process",
+                self.inner.node_id
+            )));
+        }
         *self.inner.deadline.lock().unwrap() = Some(sent + valid);
         *self.inner.renewed_at.lock().unwrap() = Some(sent);
         self.inner.etcd_ok.store(true, Ordering::Relaxed);
@@ -924,8 +948,9 @@ impl Cluster {
         if let Ok(db) = self.inner.pool.get().await {
             let _ = crate::db::execute(
                 &db,
-                "UPDATE cluster_fence SET lease_until = clock_timestamp(), updated_at = now() WHERE node_id = $1",
-                &[&self.inner.node_id],
+                "UPDATE cluster_fence SET lease_until = clock_timestamp(), updated_at = now()
+                 WHERE node_id = $1 AND incarnation = $2",
+                &[&self.inner.node_id, &incarnation()],
             )
             .await;
         }
@@ -980,6 +1005,15 @@ async fn etcd<T>(
         Ok(Err(e)) => Err(Error::Unavailable(format!("etcd: {e}"))),
         Err(_) => Err(Error::Unavailable("etcd did not answer within 2 s".into())),
     }
+}
+
+/// This process's incarnation: random, fixed for its lifetime. Its
+/// database connections carry it and its fence row records it, so a
+/// paused process whose node id was started again elsewhere cannot write
+/// (migration V9).
+pub fn incarnation() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| crate::auth::random_token(12))
 }
 
 /// The cluster id in PostgreSQL (created on first use) must match the one

@@ -302,6 +302,39 @@ async fn a_live_node_id_and_a_foreign_database_are_refused_at_start() {
     assert!(!st.success());
     let text = std::fs::read_to_string(local.join("node.err")).unwrap();
     assert!(text.contains("node id \"n1\" is already live"), "{text}");
+    // Another process of n1 (say, one paused past its lease while n1 was
+    // started again elsewhere) cannot write, even while n1's fence is
+    // valid: the fence belongs to one process, not just to the node id.
+    let (client, conn) = tokio_postgres::connect(
+        &format!(
+            "{}?options=-c%20cairn.node_id%3Dn1%20-c%20cairn.incarnation%3Dstale",
+            spec.db.url
+        ),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    let live: bool = client
+        .query_one(
+            "SELECT lease_until > clock_timestamp() AND incarnation <> '' FROM cluster_fence WHERE node_id = 'n1'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(live, "n1's fence is valid and names its process");
+    assert_eq!(_n1.create_space("INC").await, 200);
+    let err = client
+        .execute(
+            "UPDATE spaces SET name = 'stale write' WHERE space_key = 'INC'",
+            &[],
+        )
+        .await
+        .expect_err("another process of the same node id must not write");
+    assert_eq!(err.code().map(|c| c.code()), Some("CR001"), "{err}");
+    let (code, _) = _n1.create_page("INC", "Still writes", "<p>n1</p>").await;
+    assert_eq!(code, 200, "the live process itself still writes");
     // The same database under another cluster name.
     let mut other = ClusterSpec::new(&etcd).await;
     other.db = cairn_tests::TestDb {
