@@ -649,10 +649,14 @@ async fn serve(
                     "search index caught up"
                 ),
                 Err(e) => {
-                    tracing::error!(error = %e, "search index catch-up failed; the tailer retries")
+                    index.set_failing(true);
+                    tracing::error!(error = %e, "search index catch-up failed; the tailer retries (status ERROR until it succeeds)")
                 }
             },
-            Err(e) => tracing::error!(error = %e, "no database connection for the index catch-up"),
+            Err(e) => {
+                index.set_failing(true);
+                tracing::error!(error = %e, "no database connection for the index catch-up")
+            }
         }
         index.spawn_tailer(pool2.clone(), url, files, node_id);
         cairn::cluster::jobs::spawn(job_ctx);

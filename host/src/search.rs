@@ -130,6 +130,9 @@ pub struct SearchIndex {
     rebuild: Mutex<RebuildState>,
     /// Set when the journal asked for a rebuild (see [`REBUILD_MARKER`]).
     rebuild_requested: std::sync::atomic::AtomicBool,
+    /// The last attempt to apply the journal failed (`/status` says ERROR
+    /// until one succeeds).
+    failing: std::sync::atomic::AtomicBool,
     /// The node's data generation, once `cairn serve` sets it: keys the
     /// cache of each viewer's blocked restrictions.
     generation: std::sync::OnceLock<crate::changes::Generation>,
@@ -415,6 +418,7 @@ impl SearchIndex {
             apply_lock: tokio::sync::Mutex::new(()),
             rebuild: Mutex::new(RebuildState::default()),
             rebuild_requested: std::sync::atomic::AtomicBool::new(false),
+            failing: std::sync::atomic::AtomicBool::new(false),
             generation: std::sync::OnceLock::new(),
             blocked: quick_cache::sync::Cache::new(1024),
         }))
@@ -583,6 +587,18 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Whether the index can serve: the last attempt to apply the journal
+    /// succeeded (or none has failed yet).
+    pub fn is_usable(&self) -> bool {
+        !self.failing.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Records whether applying the journal just failed.
+    pub fn set_failing(&self, failing: bool) {
+        self.failing
+            .store(failing, std::sync::atomic::Ordering::Release);
+    }
+
     /// Keeps the index current: woken by NOTIFY on `cairn_index`, with a
     /// polling fallback; reports its position for trimming and admin pages.
     pub fn spawn_tailer(
@@ -624,8 +640,9 @@ impl SearchIndex {
                         drop(db);
                         tokio::time::sleep(COMMIT_PACE).await;
                     }
-                    Ok(_) => {}
+                    Ok(_) => me.set_failing(false),
                     Err(e) => {
+                        me.set_failing(true);
                         tracing::warn!(error = %e, "applying the index journal failed; will retry")
                     }
                 }

@@ -28,7 +28,8 @@ impl Readiness {
 /// Confluence's states: `STARTING` until start-up work (migrations, index
 /// catch-up, joining the cluster) is done; `MAINTENANCE` (503) while the node
 /// is fenced or draining, so load balancers stop sending it work; `ERROR`
-/// (500) when the database does not answer; otherwise `RUNNING`.
+/// (500) when the database does not answer or the search index cannot apply
+/// the journal; otherwise `RUNNING`.
 pub async fn status(State(app): State<AppState>) -> impl IntoResponse {
     let body = |state: &str| Json(serde_json::json!({ "state": state }));
     if !app.readiness.is_ready() {
@@ -42,6 +43,12 @@ pub async fn status(State(app): State<AppState>) -> impl IntoResponse {
             return (StatusCode::SERVICE_UNAVAILABLE, body("MAINTENANCE"));
         }
         NodeState::Active => {}
+    }
+    if let Some(index) = &app.search {
+        if !index.is_usable() {
+            tracing::warn!("status: the search index cannot apply the journal");
+            return (StatusCode::INTERNAL_SERVER_ERROR, body("ERROR"));
+        }
     }
     match crate::db::ping(&app.pool, Duration::from_secs(2)).await {
         Ok(()) => (StatusCode::OK, body("RUNNING")),
