@@ -1148,3 +1148,52 @@ pub fn plugin_divergence(members: &[MemberInfo]) -> BTreeMap<String, String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(id: &str, plugins: &[(&str, &str)]) -> MemberInfo {
+        MemberInfo {
+            id: id.into(),
+            address: format!("http://{id}"),
+            version: "1".into(),
+            build: "b".into(),
+            started: String::new(),
+            state: "ACTIVE".into(),
+            updated: String::new(),
+            lease_id: 1,
+            figures: Figures {
+                plugins: plugins
+                    .iter()
+                    .map(|(p, h)| ((*p).to_owned(), (*h).to_owned()))
+                    .collect(),
+                ..Figures::default()
+            },
+        }
+    }
+
+    #[test]
+    fn plugin_divergence_names_each_node_and_what_it_runs() {
+        let same = [
+            member("a", &[("hello", "aaaa1111bbbb2222cccc")]),
+            member("b", &[("hello", "aaaa1111bbbb2222cccc")]),
+        ];
+        assert!(plugin_divergence(&same).is_empty());
+        let members = [
+            member("a", &[("hello", "aaaa1111bbbb2222cccc"), ("chart", "1111")]),
+            member("b", &[("hello", "ffff9999eeee8888dddd")]),
+            member("c", &[("hello", "aaaa1111bbbb2222cccc"), ("chart", "1111")]),
+        ];
+        let d = plugin_divergence(&members);
+        assert_eq!(
+            d.get("hello").map(String::as_str),
+            Some("a=aaaa1111bbbb, b=ffff9999eeee, c=aaaa1111bbbb")
+        );
+        assert_eq!(
+            d.get("chart").map(String::as_str),
+            Some("a=1111, b=(not loaded), c=1111")
+        );
+        assert_eq!(d.len(), 2);
+    }
+}

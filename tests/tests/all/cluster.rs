@@ -455,6 +455,22 @@ async fn settings_and_plugin_installs_reach_every_node() {
         .await;
     }
     eprintln!("site_title reached both nodes in {:?}", set_at.elapsed());
+    // get, list and history read the cluster's settings from etcd.
+    let (ok, out, err) = spec.cli(&["config", "get", "site_title"]).await;
+    assert!(ok && out.trim() == "Team Handbook", "{out}{err}");
+    let (ok, out, err) = spec.cli(&["config", "list"]).await;
+    assert!(
+        ok && out.contains("site_title = \"Team Handbook\" (set)")
+            && out.contains("access_mode = \"read-write\" (default)"),
+        "{out}{err}"
+    );
+    let (ok, out, err) = spec.cli(&["config", "history"]).await;
+    assert!(
+        ok && out.contains("site_title: (default) -> Team Handbook"),
+        "{out}{err}"
+    );
+    let (ok, _, err) = spec.cli(&["config", "get", "no_such_setting"]).await;
+    assert!(!ok && err.contains("unknown setting"), "{err}");
     // An invalid value is refused and nothing changes.
     let (ok, _, err) = spec
         .cli(&["config", "set", "access_mode", "sometimes"])
