@@ -485,6 +485,30 @@ async fn settings_and_plugin_installs_reach_every_node() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
 
+    // The cluster admin page on a follower: both nodes, the leader, etcd's
+    // health and the cluster jobs' last runs.
+    let leader = a.leader().await.expect("a leader");
+    let (code, _) = a.create_page("CFG", "Findable runbook", "<p>x</p>").await;
+    assert_eq!(code, 200);
+    let follower = if leader == "a" { &b } else { &a };
+    let html = follower
+        .rest(Method::GET, "/admin/cluster")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&format!("<strong id=\"leader\">{leader}</strong>"))
+            && html.contains("<span class=\"ok\">healthy</span>")
+            && html.contains("id=\"cluster-jobs\"")
+            && html.contains("index-snapshot")
+            && html.contains("2 node(s)"),
+        "{}",
+        &html[..html.len().min(3000)]
+    );
+
     // Read-only over REST on one node: every node refuses content writes
     // with a clear message; reads work; admin actions still work.
     let r = a
@@ -508,6 +532,16 @@ async fn settings_and_plugin_installs_reach_every_node() {
     assert_eq!(body["data"]["allowedInReadOnlyMode"], false);
     let (code, _) = b.get_json("/rest/api/space/CFG").await;
     assert_eq!(code, 200);
+    within(
+        Duration::from_secs(5),
+        "search in read-only mode",
+        || async {
+            b.search_titles("title ~ \"runbook\" AND space = \"CFG\"")
+                .await
+                .contains(&"Findable runbook".to_string())
+        },
+    )
+    .await;
     let (code, list) = b.get_json("/rest/cairn/1.0/config").await;
     assert_eq!(code, 200);
     assert!(list["results"]
