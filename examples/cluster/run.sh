@@ -59,15 +59,8 @@ for i in $(seq 1 "$NODES"); do
   echo "        server 127.0.0.1:$p max_fails=1 fail_timeout=5s;" >>"$DIR/upstreams"
 done
 
-mkdir -p "$DIR/nginx/logs"
-# Started as root, nginx's workers run as nobody and write temp files here.
-chmod 777 "$DIR/nginx"
-awk -v ups="$DIR/upstreams" '/@UPSTREAMS@/ { while ((getline l < ups) > 0) print l; next } { print }' \
-    "$ROOT/examples/cluster/nginx.conf.template" \
-  | sed -e "s#@PREFIX@#$DIR/nginx#g" -e "s#@LISTEN@#127.0.0.1:$PORT#" >"$DIR/nginx/nginx.conf"
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-"$NGINX" -p "$DIR/nginx" -c "$DIR/nginx/nginx.conf" -g "daemon off;" 2>"$DIR/logs/nginx.log" &
-pids+=($!)
+cluster_nginx "$DIR/nginx" "127.0.0.1:$PORT" "$DIR/upstreams" "$DIR/logs/nginx.log"
+pids+=("$NGINX_PID")
 
 for _ in $(seq 1 120); do
   curl -sf "http://127.0.0.1:$PORT/status" | grep -q RUNNING && break

@@ -21,7 +21,6 @@ set -euo pipefail
 LUA="$ROOT/tests/bench/pageview.lua"
 PATHS="$B/static/paths-cairn.txt"
 HDR="Cookie: cairn_session=$SESSION"
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 TICK=$(getconf CLK_TCK)
 D="$B/nodes"
 rm -rf "$D"
@@ -90,13 +89,8 @@ for n in 1 2 3; do
     done
     [ $ok = 1 ] || { echo "node $u did not reach RUNNING; see $D/logs" >&2; exit 1; }
   done
-  mkdir -p "$D/nginx-$n/logs"
-  chmod 777 "$D/nginx-$n"
-  awk -v ups="$D/upstreams" '/@UPSTREAMS@/ { while ((getline l < ups) > 0) print l; next } { print }' \
-      "$ROOT/examples/cluster/nginx.conf.template" \
-    | sed -e "s#@PREFIX@#$D/nginx-$n#g" -e "s#@LISTEN@#127.0.0.1:$PORT#" >"$D/nginx-$n/nginx.conf"
-  "$NGINX" -p "$D/nginx-$n" -c "$D/nginx-$n/nginx.conf" -g "daemon off;" 2>"$D/logs/nginx-$n.log" &
-  pids+=($!)
+  cluster_nginx "$D/nginx-$n" "127.0.0.1:$PORT" "$D/upstreams" "$D/logs/nginx-$n.log"
+  pids+=("$NGINX_PID")
   for _ in $(seq 1 50); do curl -sf "$URL/status" >/dev/null && break; sleep 0.2; done
   for workload in "page view" "REST read"; do
     if [ "$workload" = "page view" ]; then paths=$PATHS hdr=$HDR; else paths="$D/paths-rest.txt" hdr=$BASIC; fi

@@ -100,3 +100,18 @@ make_venv() {
   python3 -m venv "$dir"
   "$dir/bin/pip" install -q --disable-pip-version-check "$@"
 }
+
+# cluster_nginx PREFIX LISTEN UPSTREAMS_FILE LOG: writes PREFIX/nginx.conf from
+# examples/cluster/nginx.conf.template (round robin over the `server` lines in
+# UPSTREAMS_FILE) and starts nginx in the background; NGINX_PID is its pid.
+cluster_nginx() {
+  local prefix="$1" listen="$2" ups="$3" log="$4"
+  mkdir -p "$prefix/logs"
+  # Started as root, nginx's workers run as nobody and write temp files here.
+  chmod 777 "$prefix"
+  awk -v ups="$ups" '/@UPSTREAMS@/ { while ((getline l < ups) > 0) print l; next } { print }' \
+      "$ROOT/examples/cluster/nginx.conf.template" \
+    | sed -e "s#@PREFIX@#$prefix#g" -e "s#@LISTEN@#$listen#" >"$prefix/nginx.conf"
+  "$(command -v nginx || echo /usr/sbin/nginx)" -p "$prefix" -c "$prefix/nginx.conf" -g "daemon off;" 2>"$log" &
+  NGINX_PID=$!
+}

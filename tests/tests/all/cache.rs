@@ -12,6 +12,25 @@ fn hits() -> u64 {
     cairn::metrics::RESPONSE_CACHE_HITS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+/// Restricts reading page `id` to admin, on a connection of its own (as
+/// another node's write would be).
+async fn restrict_to_admin(db: &cairn_tests::deadpool_object::Object, id: i64) {
+    let admin_user = cairn::users::by_name(db, "admin").await.unwrap().unwrap();
+    let viewer = cairn::perms::Viewer::load(db, Some(admin_user.clone()))
+        .await
+        .unwrap();
+    cairn::content::set_restriction(
+        db,
+        &viewer,
+        id,
+        "read",
+        &cairn::users::Principal::User(admin_user.id),
+        true,
+    )
+    .await
+    .unwrap();
+}
+
 async fn page(c: &Client, id: i64) -> (u16, String) {
     c.get_text(&format!("/spaces/DOC/pages/{id}")).await
 }
@@ -71,23 +90,7 @@ async fn page_views_are_cached_until_anything_changes_anywhere() {
     // A second node on the same database: a restriction it adds reaches
     // this node's cache through NOTIFY, so bob loses the page here too.
     let pool2 = cairn::db::pool(&node.db.url, 4).unwrap();
-    {
-        let db = pool2.get().await.unwrap();
-        let admin_user = cairn::users::by_name(&db, "admin").await.unwrap().unwrap();
-        let viewer = cairn::perms::Viewer::load(&db, Some(admin_user.clone()))
-            .await
-            .unwrap();
-        cairn::content::set_restriction(
-            &db,
-            &viewer,
-            id,
-            "read",
-            &cairn::users::Principal::User(admin_user.id),
-            true,
-        )
-        .await
-        .unwrap();
-    }
+    restrict_to_admin(&pool2.get().await.unwrap(), id).await;
     assert!(
         wait_until(Duration::from_secs(2), || async {
             page(&bob, id).await.0 == 404
@@ -178,23 +181,7 @@ async fn rest_reads_are_cached_per_viewer_and_checked_for_credentials_first() {
     // takes carol's cached read away.
     let (s, _) = rest(&node, "carol", &cpw, &path).await;
     assert_eq!(s, 200);
-    {
-        let db = node.sql().await;
-        let admin_user = cairn::users::by_name(&db, "admin").await.unwrap().unwrap();
-        let viewer = cairn::perms::Viewer::load(&db, Some(admin_user.clone()))
-            .await
-            .unwrap();
-        cairn::content::set_restriction(
-            &db,
-            &viewer,
-            id,
-            "read",
-            &cairn::users::Principal::User(admin_user.id),
-            true,
-        )
-        .await
-        .unwrap();
-    }
+    restrict_to_admin(&node.sql().await, id).await;
     assert!(
         wait_until(Duration::from_secs(2), || async {
             rest(&node, "carol", &cpw, &path).await.0 == 404

@@ -9,6 +9,22 @@ use cairn_tests::cluster::{ClusterSpec, Etcd, Nginx, Proxy};
 use cairn_tests::wait_until;
 use reqwest::Method;
 
+/// A database connection with these server options, as a node's pool
+/// would open it.
+async fn connect_as(url: &str, options: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(
+        &format!(
+            "{url}?options={}",
+            options.replace(' ', "%20").replace('=', "%3D")
+        ),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    client
+}
+
 /// Polls until `f` holds; returns how long it took.
 async fn within<F, Fut>(limit: Duration, what: &str, mut f: F) -> Duration
 where
@@ -188,13 +204,7 @@ async fn a_node_cut_from_etcd_stops_writing_and_its_late_writes_are_refused_by_t
     );
     // The database itself refuses the node's late writes: a connection that
     // identifies as the node (as all of its pool's do) cannot commit.
-    let (client, conn) = tokio_postgres::connect(
-        &format!("{}?options=-c%20cairn.node_id%3Dcut", spec.db.url),
-        tokio_postgres::NoTls,
-    )
-    .await
-    .unwrap();
-    tokio::spawn(conn);
+    let client = connect_as(&spec.db.url, "-c cairn.node_id=cut").await;
     let err = client
         .execute(
             "UPDATE spaces SET name = 'late write' WHERE space_key = 'CUT'",
@@ -305,16 +315,11 @@ async fn a_live_node_id_and_a_foreign_database_are_refused_at_start() {
     // Another process of n1 (say, one paused past its lease while n1 was
     // started again elsewhere) cannot write, even while n1's fence is
     // valid: the fence belongs to one process, not just to the node id.
-    let (client, conn) = tokio_postgres::connect(
-        &format!(
-            "{}?options=-c%20cairn.node_id%3Dn1%20-c%20cairn.incarnation%3Dstale",
-            spec.db.url
-        ),
-        tokio_postgres::NoTls,
+    let client = connect_as(
+        &spec.db.url,
+        "-c cairn.node_id=n1 -c cairn.incarnation=stale",
     )
-    .await
-    .unwrap();
-    tokio::spawn(conn);
+    .await;
     let live: bool = client
         .query_one(
             "SELECT lease_until > clock_timestamp() AND incarnation <> '' FROM cluster_fence WHERE node_id = 'n1'",
