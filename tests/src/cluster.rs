@@ -402,6 +402,13 @@ impl NodeProc {
             .basic_auth("admin", Some(password_of("admin")))
             .header("X-Atlassian-Token", "no-check")
     }
+    /// The body of `GET path` as admin, as text ("" when unreachable).
+    pub async fn get_text(&self, path: &str) -> String {
+        match self.rest(reqwest::Method::GET, path).send().await {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
     pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
         match self.rest(reqwest::Method::GET, path).send().await {
             Ok(r) => {

@@ -189,14 +189,7 @@ async fn a_node_cut_from_etcd_stops_writing_and_its_late_writes_are_refused_by_t
     );
     let (code, _) = cut_node.get_json("/rest/api/content?spaceKey=CUT").await;
     assert_eq!(code, 200);
-    let html = cut_node
-        .rest(Method::GET, "/login")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = cut_node.get_text("/login").await;
     assert!(
         html.contains("lost contact with the cluster"),
         "the banner shows: {}",
@@ -447,14 +440,7 @@ async fn settings_and_plugin_installs_reach_every_node() {
     let set_at = Instant::now();
     for n in [&a, &b] {
         within(Duration::from_secs(5), "the new title", || async {
-            let html = n
-                .rest(Method::GET, "/spaces")
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let html = n.get_text("/spaces").await;
             html.contains("<title>Spaces - Team Handbook</title>")
         })
         .await;
@@ -496,14 +482,7 @@ async fn settings_and_plugin_installs_reach_every_node() {
     let (code, _) = a.create_page("CFG", "Findable runbook", "<p>x</p>").await;
     assert_eq!(code, 200);
     let follower = if leader == "a" { &b } else { &a };
-    let html = follower
-        .rest(Method::GET, "/admin/cluster")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = follower.get_text("/admin/cluster").await;
     assert!(
         html.contains(&format!("<strong id=\"leader\">{leader}</strong>"))
             && html.contains("<span class=\"ok\">healthy</span>")
