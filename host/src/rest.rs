@@ -633,17 +633,9 @@ async fn content_get(
     // (`changes::layer`: per viewer credentials and data generation) when
     // every macro it renders is cacheable; rendering below the top level
     // (children's or ancestors' views) is never kept.
-    let cacheable = match expand.renders() {
-        (_, true) => false,
-        _ if c.content_type == ContentType::Attachment => true,
-        (false, false) => true,
-        (true, false) => {
-            app.renderer
-                .render_content(&db, &viewer, &c)
-                .await?
-                .cacheable
-        }
-    };
+    let (top, nested) = expand.renders();
+    let cacheable = !nested
+        && (!top || c.content_type == ContentType::Attachment || app.renderer.is_cacheable(&c)?);
     let mut resp = Json(json::content(&db, &viewer, &c, &expand, &app).await?).into_response();
     if cacheable {
         resp.extensions_mut().insert(crate::changes::Cacheable);

@@ -623,7 +623,9 @@ impl SearchIndex {
             loop {
                 let _ = tokio::time::timeout(Duration::from_millis(500), wake.notified()).await;
                 let Ok(db) = pool.get().await else { continue };
-                match me.catch_up(&db, &store).await {
+                let applied = me.catch_up(&db, &store).await;
+                me.set_failing(applied.is_err());
+                match applied {
                     Ok(n) if n > 0 => {
                         let pos = me.position();
                         let docs = me.doc_count() as i64;
@@ -640,9 +642,8 @@ impl SearchIndex {
                         drop(db);
                         tokio::time::sleep(COMMIT_PACE).await;
                     }
-                    Ok(_) => me.set_failing(false),
+                    Ok(_) => {}
                     Err(e) => {
-                        me.set_failing(true);
                         tracing::warn!(error = %e, "applying the index journal failed; will retry")
                     }
                 }
