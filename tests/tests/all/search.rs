@@ -56,8 +56,10 @@ async fn edits_become_searchable_and_cql_fields_work() {
         .await;
     c.post(&format!("/pages/{child}/labels"), &[("labels", "ops")])
         .await;
+    // The page and its label are two journal entries: wait for both.
     let found = wait_until(Duration::from_secs(10), || async {
         total(&node, "admin", "text ~ \"rollout\"").await == 1
+            && total(&node, "admin", "label = ops").await == 1
     })
     .await;
     assert!(
