@@ -70,36 +70,106 @@ impl Generation {
 
     async fn listen(&self, url: &str) -> Result<(), tokio_postgres::Error> {
         let (client, mut conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<bool>();
+        // (payload, when it arrived) per notification, None when the
+        // connection ends.
+        let (tx, mut rx) =
+            tokio::sync::mpsc::unbounded_channel::<Option<(String, tokio::time::Instant)>>();
         let driver = tokio::spawn(async move {
             use futures_util::StreamExt;
             let mut stream = futures_util::stream::poll_fn(move |cx| conn.poll_message(cx));
             while let Some(msg) = stream.next().await {
                 match msg {
-                    Ok(tokio_postgres::AsyncMessage::Notification(_)) => {
-                        let _ = tx.send(true);
+                    Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
+                        let _ =
+                            tx.send(Some((n.payload().to_owned(), tokio::time::Instant::now())));
                     }
                     Ok(_) => {}
                     Err(_) => break,
                 }
             }
-            let _ = tx.send(false);
+            let _ = tx.send(None);
         });
         client.batch_execute("LISTEN cairn_change").await?;
         // Whatever happened while nobody listened is unknown: move on.
         self.bump();
         self.0.listening.store(true, Ordering::Release);
+        let delay = test_delivery_delay();
         // Bump directly from the driver's messages; `client` must stay alive
         // for the connection to stay open.
-        while let Some(alive) = rx.recv().await {
-            if !alive {
-                break;
+        while let Some(Some((payload, arrived))) = rx.recv().await {
+            if let Some(d) = delay {
+                tokio::time::sleep_until(arrived + d).await;
             }
             self.bump();
+            if let Ok(started_us) = payload.parse::<i64>() {
+                let now_us = chrono::Utc::now().timestamp_micros();
+                NOTIFY_DELAY.record((now_us - started_us).max(0) as u64);
+            }
         }
         driver.abort();
         drop(client);
         Ok(())
+    }
+}
+
+/// A test hook: `CAIRN_TEST_NOTIFY_DELAY_MS` holds every change
+/// notification back this long before it moves the generation, to prove
+/// that read-your-writes does not depend on how fast notifications travel.
+fn test_delivery_delay() -> Option<Duration> {
+    let ms = std::env::var("CAIRN_TEST_NOTIFY_DELAY_MS")
+        .ok()?
+        .parse::<u64>()
+        .ok()?;
+    (ms > 0).then(|| Duration::from_millis(ms))
+}
+
+/// How long change notifications took to reach this node, from the start
+/// of the writing transaction (so an upper bound of commit to delivery):
+/// a histogram in microseconds.
+pub struct DelayHistogram {
+    buckets: [AtomicU64; DELAY_BOUNDS_US.len()],
+    count: AtomicU64,
+    sum_us: AtomicU64,
+}
+
+/// Upper bounds of the histogram's buckets, in microseconds.
+pub const DELAY_BOUNDS_US: [u64; 16] = [
+    250, 500, 1_000, 2_000, 3_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000,
+    1_000_000, 2_000_000, 5_000_000, 10_000_000,
+];
+
+pub static NOTIFY_DELAY: DelayHistogram = DelayHistogram {
+    buckets: [const { AtomicU64::new(0) }; DELAY_BOUNDS_US.len()],
+    count: AtomicU64::new(0),
+    sum_us: AtomicU64::new(0),
+};
+
+impl DelayHistogram {
+    fn record(&self, us: u64) {
+        if let Some(i) = DELAY_BOUNDS_US.iter().position(|b| us <= *b) {
+            self.buckets[i].fetch_add(1, Ordering::Relaxed);
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_us.fetch_add(us, Ordering::Relaxed);
+    }
+
+    /// (cumulative count per bound, total count, sum in microseconds), as
+    /// Prometheus wants them.
+    pub fn snapshot(&self) -> (Vec<u64>, u64, u64) {
+        let mut acc = 0;
+        let cumulative = self
+            .buckets
+            .iter()
+            .map(|b| {
+                acc += b.load(Ordering::Relaxed);
+                acc
+            })
+            .collect();
+        (
+            cumulative,
+            self.count.load(Ordering::Relaxed),
+            self.sum_us.load(Ordering::Relaxed),
+        )
     }
 }
 

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod changes;
 pub mod cluster;
 pub mod config;
+pub mod consistency;
 pub mod content;
 pub mod db;
 pub mod demo;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub generation: changes::Generation,
     /// Whole page-view responses per viewer ([`changes::layer`]).
     pub response_cache: changes::ResponseCache,
+    /// Read-your-writes tokens: what this node has caught up to.
+    pub consistency: consistency::Consistency,
 }
 
 /// REST calls per user: 50 a second, bursts of 500 (`CAIRN_REST_RATE_LIMIT`).
@@ -92,6 +95,7 @@ impl AppState {
             search: None,
             generation: changes::Generation::default(),
             response_cache: changes::ResponseCache::default(),
+            consistency: consistency::Consistency::default(),
         }
     }
 }

@@ -63,6 +63,41 @@ pub async fn metrics(State(app): State<AppState>) -> Response {
         "cairn_response_cache_hits_total {}",
         RESPONSE_CACHE_HITS.load(Relaxed)
     );
+    family(
+        &mut out,
+        "cairn_consistency_catch_ups_total",
+        "counter",
+        "Requests whose consistency token was ahead of this node's caches (they moved its data generation).",
+    );
+    let _ = writeln!(
+        out,
+        "cairn_consistency_catch_ups_total {}",
+        app.consistency.catch_ups()
+    );
+    family(
+        &mut out,
+        "cairn_change_notify_delay_seconds",
+        "histogram",
+        "From the start of a writing transaction to its change notification reaching this node.",
+    );
+    let (cumulative, count, sum_us) = crate::changes::NOTIFY_DELAY.snapshot();
+    for (bound, n) in crate::changes::DELAY_BOUNDS_US.iter().zip(&cumulative) {
+        let _ = writeln!(
+            out,
+            "cairn_change_notify_delay_seconds_bucket{{le=\"{}\"}} {n}",
+            *bound as f64 / 1e6
+        );
+    }
+    let _ = writeln!(
+        out,
+        "cairn_change_notify_delay_seconds_bucket{{le=\"+Inf\"}} {count}"
+    );
+    let _ = writeln!(
+        out,
+        "cairn_change_notify_delay_seconds_sum {}",
+        sum_us as f64 / 1e6
+    );
+    let _ = writeln!(out, "cairn_change_notify_delay_seconds_count {count}");
 
     let c = &app.cluster;
     family(

@@ -103,11 +103,21 @@ pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Res
         site_title: settings.site_title.clone(),
         banners,
     };
-    let resp = CHROME.scope(chrome, next.run(req)).await;
+    // A request after a write (through any node) reads that write.
+    if let Some(token) = crate::consistency::token_of(req.headers()) {
+        app.consistency
+            .catch_up(&app.pool, &app.generation, token)
+            .await;
+    }
+    let mut resp = CHROME.scope(chrome, next.run(req)).await;
     if !safe {
         // Whatever it wrote, this node's caches see it before the response
-        // leaves (other nodes hear it through NOTIFY cairn_change).
+        // leaves; other nodes hear it through NOTIFY cairn_change, or at
+        // once from the token the response carries.
         app.generation.bump();
+        if let Some(token) = app.consistency.issue(&app.pool).await {
+            crate::consistency::attach(resp.headers_mut(), token);
+        }
     }
     resp
 }
