@@ -115,8 +115,12 @@ pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Res
         // leaves; other nodes hear it through NOTIFY cairn_change, or at
         // once from the token the response carries.
         app.generation.bump();
-        if let Some(token) = app.consistency.issue(&app.pool).await {
-            crate::consistency::attach(resp.headers_mut(), token);
+        // A refused write committed nothing; and when the database is
+        // down, the token could only add a wait.
+        if resp.status().as_u16() < 400 {
+            if let Some(token) = app.consistency.issue(&app.pool).await {
+                crate::consistency::attach(resp.headers_mut(), token);
+            }
         }
     }
     resp
