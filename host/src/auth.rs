@@ -272,14 +272,57 @@ async fn session_user(db: &impl GenericClient, token: &str) -> Result<Option<(Us
     Ok(Some((row_user(&r), r.get("csrf_token"))))
 }
 
-/// Creates a personal access token; returns (id, raw token). The raw token
+/// A personal access token as its owner sees it (never its secret).
+pub struct TokenInfo {
+    pub id: i64,
+    pub name: String,
+    pub created: chrono::DateTime<chrono::Utc>,
+    pub expires: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_used: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+const TOKEN_SELECT: &str = "SELECT id, name, created_at, expires_at, last_used FROM api_tokens";
+
+fn token_info(r: &tokio_postgres::Row) -> TokenInfo {
+    TokenInfo {
+        id: r.get(0),
+        name: r.get(1),
+        created: r.get(2),
+        expires: r.get(3),
+        last_used: r.get(4),
+    }
+}
+
+/// The user's tokens, oldest first.
+pub async fn tokens_of(db: &impl GenericClient, user_id: i64) -> Result<Vec<TokenInfo>> {
+    let rows = crate::db::query(
+        db,
+        &format!("{TOKEN_SELECT} WHERE user_id = $1 ORDER BY id"),
+        &[&user_id],
+    )
+    .await?;
+    Ok(rows.iter().map(token_info).collect())
+}
+
+/// Revokes one of the user's tokens; false when the user has no such token.
+pub async fn revoke_token(db: &impl GenericClient, user_id: i64, id: i64) -> Result<bool> {
+    let n = crate::db::execute(
+        db,
+        "DELETE FROM api_tokens WHERE id = $1 AND user_id = $2",
+        &[&id, &user_id],
+    )
+    .await?;
+    Ok(n > 0)
+}
+
+/// Creates a personal access token; returns it and its raw secret, which
 /// is shown once.
 pub async fn create_token(
     db: &impl GenericClient,
     user_id: i64,
     name: &str,
     days: Option<i64>,
-) -> Result<(i64, String)> {
+) -> Result<(TokenInfo, String)> {
     let name = name.trim();
     if name.is_empty() || name.len() > 100 {
         return Err(Error::BadRequest(
@@ -297,11 +340,11 @@ pub async fn create_token(
     let row = crate::db::query_one(db,
             "INSERT INTO api_tokens (user_id, name, token_hash, expires_at)
              VALUES ($1, $2, $3, CASE WHEN $4::bigint IS NULL THEN NULL ELSE now() + make_interval(days => $4::int) END)
-             RETURNING id",
+             RETURNING id, name, created_at, expires_at, last_used",
             &[&user_id, &name, &sha256_hex(raw.as_bytes()), &days],
         )
         .await?;
-    Ok((row.get(0), raw))
+    Ok((token_info(&row), raw))
 }
 
 async fn token_user(db: &impl GenericClient, raw: &str) -> Result<Option<User>> {

@@ -13,6 +13,7 @@ pub mod content;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod http;
 pub mod metrics;
 pub mod perms;
 pub mod plugins;

@@ -120,6 +120,34 @@ pub async fn list(db: &impl GenericClient) -> Result<Vec<UserRow>> {
         .collect())
 }
 
+/// The user with this user key (Confluence's stable id).
+pub async fn by_key(db: &impl GenericClient, key: &str) -> Result<Option<User>> {
+    let r = crate::db::query_opt(
+        db,
+        "SELECT id, username, display_name, user_key, email FROM users WHERE user_key = $1",
+        &[&key],
+    )
+    .await?;
+    Ok(r.map(|r| User {
+        id: r.get(0),
+        username: r.get(1),
+        display_name: r.get(2),
+        user_key: r.get(3),
+        email: r.get(4),
+    }))
+}
+
+/// How many users were active (a request with a session) in the last hour.
+pub async fn recently_active(db: &impl GenericClient) -> Result<i64> {
+    Ok(crate::db::query_one(
+        db,
+        "SELECT count(DISTINCT user_id) FROM sessions WHERE last_seen > now() - interval '1 hour'",
+        &[],
+    )
+    .await?
+    .get(0))
+}
+
 pub async fn by_name(db: &impl GenericClient, username: &str) -> Result<Option<User>> {
     let r = crate::db::query_opt(db,
             "SELECT id, username, display_name, user_key, email FROM users WHERE lower(username) = lower($1)",

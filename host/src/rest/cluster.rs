@@ -72,13 +72,7 @@ fn zdu_state(m: &MemberInfo) -> &'static str {
 async fn zdu_cluster(State(app): State<AppState>, viewer: Viewer) -> Result<Response> {
     viewer.require_admin()?;
     let db = app.pool.get().await?;
-    let active: i64 = crate::db::query_one(
-        &db,
-        "SELECT count(DISTINCT user_id) FROM sessions WHERE last_seen > now() - interval '1 hour'",
-        &[],
-    )
-    .await?
-    .get(0);
+    let active = crate::users::recently_active(&db).await?;
     let members = app.cluster.members();
     let versions: std::collections::BTreeSet<&str> =
         members.iter().map(|m| m.version.as_str()).collect();

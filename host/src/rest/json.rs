@@ -188,18 +188,13 @@ pub async fn history(db: &impl GenericClient, c: &Content, app: &AppState) -> Re
 }
 
 async fn space_brief(db: &impl GenericClient, c: &Content) -> Result<Value> {
-    let r = crate::db::query_one(
-        db,
-        "SELECT id, space_key, name, space_type FROM spaces WHERE id = $1",
-        &[&c.space_id],
-    )
-    .await?;
-    let key: String = r.get(1);
+    let s = content::space_of(db, c).await?;
+    let key = s.key;
     Ok(json!({
-        "id": r.get::<_, i64>(0),
+        "id": s.id,
         "key": key,
-        "name": r.get::<_, String>(2),
-        "type": r.get::<_, String>(3),
+        "name": s.name,
+        "type": s.space_type,
         "status": "current",
         "_links": {"webui": format!("/spaces/{key}"), "self": format!("/rest/api/space/{key}")},
         "_expandable": {"homepage": "", "description": "", "metadata": "", "icon": ""},
@@ -363,18 +358,12 @@ pub fn content<'a, D: GenericClient>(
         let mut extensions = Map::new();
         let mut links = Map::new();
         if c.content_type == ContentType::Attachment {
-            let r = crate::db::query_one(db,
-                    "SELECT coalesce(file_size, 0), coalesce(media_type, ''), message FROM content_versions
-                     WHERE content_id = $1 AND version = $2",
-                    &[&c.id, &c.version],
-                )
-                .await?;
-            let mt: String = r.get(1);
-            meta.insert("mediaType".into(), json!(mt));
-            meta.insert("comment".into(), json!(r.get::<_, String>(2)));
-            extensions.insert("mediaType".into(), json!(mt));
-            extensions.insert("fileSize".into(), json!(r.get::<_, i64>(0)));
-            extensions.insert("comment".into(), json!(r.get::<_, String>(2)));
+            let f = content::file_version(db, c.id, c.version).await?;
+            meta.insert("mediaType".into(), json!(f.media_type));
+            meta.insert("comment".into(), json!(f.comment));
+            extensions.insert("mediaType".into(), json!(f.media_type));
+            extensions.insert("fileSize".into(), json!(f.size));
+            extensions.insert("comment".into(), json!(f.comment));
             let page = c.container_id.unwrap_or(0);
             links.insert(
                 "download".into(),

@@ -220,24 +220,21 @@ async fn token_page(
 ) -> UiResult {
     let user = viewer.require_user().cloned().next("/profile/tokens")?;
     let db = app.pool.get().await?;
-    let rows = crate::db::query(&db,
-            "SELECT id, name, created_at, expires_at, last_used FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC",
-            &[&user.id],
-        )
-        .await?;
-    let tokens = rows
+    let tokens = auth::tokens_of(&db, user.id)
+        .await?
         .iter()
-        .map(|r| TokenRow {
-            id: r.get(0),
-            name: r.get(1),
-            created: fmt_time(&r.get(2)),
-            expires: r
-                .get::<_, Option<chrono::DateTime<chrono::Utc>>>(3)
-                .map(|t| fmt_time(&t))
+        .rev()
+        .map(|t| TokenRow {
+            id: t.id,
+            name: t.name.clone(),
+            created: fmt_time(&t.created),
+            expires: t
+                .expires
+                .map(|e| fmt_time(&e))
                 .unwrap_or_else(|| "never".into()),
-            last_used: r
-                .get::<_, Option<chrono::DateTime<chrono::Utc>>>(4)
-                .map(|t| fmt_time(&t))
+            last_used: t
+                .last_used
+                .map(|e| fmt_time(&e))
                 .unwrap_or_else(|| "never".into()),
         })
         .collect();
@@ -275,12 +272,7 @@ async fn revoke_token(
     form.check_csrf(&viewer)?;
     let user = viewer.require_user()?.clone();
     let db = app.pool.get().await?;
-    crate::db::execute(
-        &db,
-        "DELETE FROM api_tokens WHERE id = $1 AND user_id = $2",
-        &[&id, &user.id],
-    )
-    .await?;
+    auth::revoke_token(&db, user.id, id).await?;
     Ok(see_other("/profile/tokens"))
 }
 

@@ -200,4 +200,47 @@ async fn hostile_file_names_and_types_are_neutralised() {
         upload(&c, page, "../../etc/passwd", b"x").await.status(),
         400
     );
+    // Every route that hands the file out (the UI's and REST's, by name and
+    // by id) says so the same way, for HTML and for SVG.
+    assert_eq!(
+        upload(
+            &c,
+            page,
+            "logo.svg",
+            b"<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>"
+        )
+        .await
+        .status(),
+        200
+    );
+    let (_, list) = c
+        .get_text(&format!("/rest/api/content/{page}/child/attachment"))
+        .await;
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let files = list["results"].as_array().unwrap();
+    assert_eq!(files.len(), 2, "{list}");
+    for f in files {
+        let id = f["id"].as_str().unwrap();
+        let title = f["title"].as_str().unwrap();
+        for path in [
+            format!("/rest/api/content/{id}/download"),
+            format!("/download/attachments/{page}/{}", cairn::render::enc(title)),
+        ] {
+            let r = c.get(&path).await;
+            assert_eq!(r.status(), 200, "{path}");
+            let h = r.headers();
+            assert!(
+                h["content-disposition"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("attachment"),
+                "{path}: active content is never inline"
+            );
+            assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+            assert_eq!(
+                h["content-security-policy"], "sandbox; default-src 'none'",
+                "{path}"
+            );
+        }
+    }
 }

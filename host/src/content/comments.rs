@@ -1,0 +1,161 @@
+//! Comments and their threads.
+//!
+//! Invariant: a comment is read through its container's permissions; only its author
+//! (or a space administrator) edits or deletes it.
+
+use super::*;
+
+/// Comments of a page, oldest first; `parent_id` links replies.
+pub async fn comments(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    container: i64,
+) -> Result<Vec<Content>> {
+    let page = get(db, viewer, container).await?;
+    comments_of(db, viewer, &page).await
+}
+
+/// [`comments`] for a page the caller has already loaded as this viewer.
+pub async fn comments_of(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    page: &Content,
+) -> Result<Vec<Content>> {
+    let container = page.id;
+    let sql = format!(
+        "{CONTENT_SELECT} WHERE c.container_id = $1 AND c.content_type = 'comment' AND c.status = 'current'
+         AND {} ORDER BY c.created_at, c.id",
+        Viewer::content_filter(2, 3, 4)
+    );
+    let rows = crate::db::query(
+        db,
+        &sql,
+        &[
+            &container,
+            &viewer.user_id(),
+            &*viewer.groups,
+            &*viewer.view_spaces,
+        ],
+    )
+    .await?;
+    Ok(rows.iter().map(content_from).collect())
+}
+
+pub async fn add_comment(
+    db: &mut deadpool_postgres::Object,
+    viewer: &Viewer,
+    container: i64,
+    reply_to: Option<i64>,
+    body: &str,
+) -> Result<Content> {
+    let user = viewer.require_user()?.clone();
+    let page = get(&*db, viewer, container).await?;
+    if !matches!(page.content_type, ContentType::Page | ContentType::BlogPost) {
+        return Err(Error::BadRequest(
+            "comments belong to pages and blog posts".into(),
+        ));
+    }
+    viewer
+        .require_space_perm(&*db, page.space_id, SpacePerm::Comment)
+        .await?;
+    if body.trim().is_empty() {
+        return Err(Error::BadRequest("a comment must not be empty".into()));
+    }
+    validate_body(body)?;
+    if let Some(r) = reply_to {
+        let parent = get(&*db, viewer, r).await?;
+        if parent.container_id != Some(container) || parent.content_type != ContentType::Comment {
+            return Err(Error::BadRequest(format!(
+                "comment {r} is not on this page"
+            )));
+        }
+    }
+    let mut chain = page.ancestors.clone();
+    chain.push(page.id);
+    let title = format!("Re: {}", page.title);
+    let tx = db.transaction().await?;
+    let id: i64 = tx
+        .query_one(
+            "INSERT INTO content (content_type, space_id, parent_id, container_id, ancestors, title, body,
+                 creator_id, modifier_id) VALUES ('comment', $1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+            &[&page.space_id, &reply_to, &container, &chain, &title, &body, &user.id],
+        )
+        .await?
+        .get(0);
+    tx.execute(
+        "INSERT INTO content_versions (content_id, version, title, body, author_id) VALUES ($1, 1, $2, $3, $4)",
+        &[&id, &title, &body, &user.id],
+    )
+    .await?;
+    journal(&tx, id, "created").await?;
+    tx.commit().await?;
+    get(&*db, viewer, id).await
+}
+
+/// Only the author or a space administrator edits or deletes a comment.
+async fn require_comment_owner(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    c: &Content,
+) -> Result<()> {
+    let user = viewer.require_user()?;
+    if c.content_type != ContentType::Comment {
+        return Err(Error::BadRequest(format!("{} is not a comment", c.id)));
+    }
+    if c.creator.user_key == user.user_key
+        || viewer
+            .has_space_perm(db, c.space_id, SpacePerm::Admin)
+            .await?
+    {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "only the author or a space administrator may change this comment".into(),
+        ))
+    }
+}
+
+pub async fn edit_comment(
+    db: &mut deadpool_postgres::Object,
+    viewer: &Viewer,
+    id: i64,
+    body: &str,
+    base_version: i32,
+) -> Result<Content> {
+    let c = get(&*db, viewer, id).await?;
+    require_comment_owner(&*db, viewer, &c).await?;
+    if body.trim().is_empty() {
+        return Err(Error::BadRequest("a comment must not be empty".into()));
+    }
+    match update(
+        db,
+        viewer,
+        id,
+        Update {
+            title: None,
+            body: Some(body),
+            base_version,
+            message: "",
+            minor_edit: false,
+        },
+    )
+    .await?
+    {
+        Saved::NewVersion(c) | Saved::Unchanged(c) => Ok(c),
+    }
+}
+
+/// Deletes a comment; its replies stay, shown as replies to a deleted comment.
+pub async fn delete_comment(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<()> {
+    let c = get(db, viewer, id).await?;
+    require_comment_owner(db, viewer, &c).await?;
+    crate::db::execute(
+        db,
+        "UPDATE content SET parent_id = $2 WHERE parent_id = $1 AND content_type = 'comment'",
+        &[&id, &c.parent_id],
+    )
+    .await?;
+    crate::db::execute(db, "DELETE FROM content WHERE id = $1", &[&id]).await?;
+    journal(db, id, "deleted").await?;
+    Ok(())
+}

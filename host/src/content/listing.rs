@@ -1,0 +1,135 @@
+//! Filtered, paged lists of content (REST's `/content` and CQL-free listings).
+//!
+//! Invariant: the permission filter is part of the SQL, so `start` and `limit` count
+//! only rows the viewer may see.
+
+use super::*;
+
+/// What [`list`] returns; every field narrows the result.
+#[derive(Default)]
+pub struct ListFilter<'a> {
+    pub space_id: Option<i64>,
+    /// Empty = pages and blog posts.
+    pub types: Vec<ContentType>,
+    /// Exact title (case-insensitive, as titles are unique that way).
+    pub title: Option<&'a str>,
+    pub posting_day: Option<NaiveDate>,
+    /// Direct child pages of this page.
+    pub parent: Option<i64>,
+    /// Pages at the root of the space only.
+    pub root_only: bool,
+    /// Comments or attachments of this content.
+    pub container: Option<i64>,
+    /// Every page below this one.
+    pub descendant_of: Option<i64>,
+    pub label: Option<&'a str>,
+    pub media_type: Option<&'a str>,
+    /// `current` (default) or `trashed`.
+    pub trashed: bool,
+}
+
+/// A page of content the viewer may view, filtered in SQL (so `start` and
+/// `limit` count only visible rows). Returns the rows and whether more exist.
+pub async fn list(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    f: &ListFilter<'_>,
+    start: i64,
+    limit: i64,
+) -> Result<(Vec<Content>, bool)> {
+    use tokio_postgres::types::ToSql;
+    let types: Vec<&str> = if f.types.is_empty() {
+        vec!["page", "blogpost"]
+    } else {
+        f.types.iter().map(|t| t.as_str()).collect()
+    };
+    let title = f.title.map(str::to_lowercase);
+    let mut params: Vec<Box<dyn ToSql + Sync + Send>> = vec![
+        Box::new(viewer.user_id()),
+        Box::new((*viewer.groups).clone()),
+        Box::new((*viewer.view_spaces).clone()),
+        Box::new(types),
+        Box::new(if f.trashed { "trashed" } else { "current" }),
+    ];
+    let mut conds = vec![
+        Viewer::content_filter(1, 2, 3),
+        "c.content_type = ANY($4)".to_owned(),
+        "c.status = $5".to_owned(),
+    ];
+    type Params = Vec<Box<dyn ToSql + Sync + Send>>;
+    fn add(
+        cond: &str,
+        p: Box<dyn ToSql + Sync + Send>,
+        params: &mut Params,
+        conds: &mut Vec<String>,
+    ) {
+        params.push(p);
+        conds.push(cond.replace('?', &format!("${}", params.len())));
+    }
+    if let Some(s) = f.space_id {
+        add("c.space_id = ?", Box::new(s), &mut params, &mut conds);
+    }
+    if let Some(t) = title {
+        add("lower(c.title) = ?", Box::new(t), &mut params, &mut conds);
+    }
+    if let Some(d) = f.posting_day {
+        add("c.posting_day = ?", Box::new(d), &mut params, &mut conds);
+    }
+    if let Some(p) = f.parent {
+        add("c.parent_id = ?", Box::new(p), &mut params, &mut conds);
+    }
+    if f.root_only {
+        conds.push("c.parent_id IS NULL AND c.content_type = 'page'".into());
+    }
+    if let Some(p) = f.container {
+        add("c.container_id = ?", Box::new(p), &mut params, &mut conds);
+    }
+    if let Some(p) = f.descendant_of {
+        add(
+            "? = ANY(c.ancestors) AND c.content_type = 'page'",
+            Box::new(p),
+            &mut params,
+            &mut conds,
+        );
+    }
+    if let Some(l) = f.label {
+        add(
+            "EXISTS (SELECT 1 FROM labels l WHERE l.content_id = c.id AND l.name = lower(?))",
+            Box::new(l.to_owned()),
+            &mut params,
+            &mut conds,
+        );
+    }
+    if let Some(m) = f.media_type {
+        add(
+            "EXISTS (SELECT 1 FROM content_versions v WHERE v.content_id = c.id AND v.version = c.version AND v.media_type = ?)",
+            Box::new(m.to_owned()),
+            &mut params,
+            &mut conds,
+        );
+    }
+    let order = if f.container.is_some() && f.types == [ContentType::Attachment] {
+        "lower(c.title), c.id"
+    } else if f.container.is_some() {
+        "c.created_at, c.id"
+    } else if f.parent.is_some() || f.root_only || f.descendant_of.is_some() {
+        "c.position, lower(c.title), c.id"
+    } else {
+        "c.id"
+    };
+    params.push(Box::new(start.max(0)));
+    let off = params.len();
+    params.push(Box::new(limit.max(0) + 1));
+    let lim = params.len();
+    let sql = format!(
+        "{CONTENT_SELECT} WHERE {} ORDER BY {order} OFFSET ${off} LIMIT ${lim}",
+        conds.join(" AND ")
+    );
+    let refs: Vec<&(dyn ToSql + Sync)> =
+        params.iter().map(|p| &**p as &(dyn ToSql + Sync)).collect();
+    let rows = crate::db::query(db, &sql, &refs).await?;
+    let mut out: Vec<Content> = rows.iter().map(content_from).collect();
+    let more = out.len() as i64 > limit;
+    out.truncate(limit.max(0) as usize);
+    Ok((out, more))
+}

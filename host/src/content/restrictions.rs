@@ -1,0 +1,135 @@
+//! Page view and edit restrictions.
+//!
+//! Invariant: restrictions are inherited down the tree (read) or apply to the page
+//! they are set on (update), as in Confluence; only viewers with `restrict` change them.
+
+use super::*;
+
+pub struct Restrictions {
+    pub read: Vec<Grant>,
+    pub update: Vec<Grant>,
+}
+
+pub async fn restrictions(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<Restrictions> {
+    get(db, viewer, id).await?;
+    let rows = crate::db::query(db,
+            "SELECT r.operation AS permission, u.username AS uname, g.name AS gname FROM content_restrictions r
+             LEFT JOIN users u ON u.id = r.user_id LEFT JOIN groups g ON g.id = r.group_id
+             WHERE r.content_id = $1 ORDER BY 2 NULLS LAST, 3",
+            &[&id],
+        )
+        .await?;
+    let all: Vec<Grant> = rows.iter().map(grant_from_row).collect();
+    let (read, update) = all.into_iter().partition(|g| g.permission == "read");
+    Ok(Restrictions { read, update })
+}
+
+/// Adds or removes one restriction. A user who adds a restriction is always
+/// kept inside it, so nobody locks themselves out by accident.
+pub async fn set_restriction(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    id: i64,
+    operation: &str,
+    who: &Principal,
+    add: bool,
+) -> Result<()> {
+    let c = get(db, viewer, id).await?;
+    let user = viewer.require_user()?;
+    if !matches!(c.content_type, ContentType::Page | ContentType::BlogPost) {
+        return Err(Error::BadRequest(
+            "only pages and blog posts carry restrictions".into(),
+        ));
+    }
+    if !["read", "update"].contains(&operation) {
+        return Err(Error::BadRequest(format!(
+            "unknown restriction {operation:?}; use read or update"
+        )));
+    }
+    let allowed = viewer
+        .has_space_perm(db, c.space_id, SpacePerm::Restrict)
+        .await?
+        || viewer
+            .has_space_perm(db, c.space_id, SpacePerm::Admin)
+            .await?;
+    if !allowed {
+        return Err(Error::Forbidden(
+            "you do not have permission to restrict pages in this space".into(),
+        ));
+    }
+    let (u, g) = who.ids();
+    if u.is_none() && g.is_none() {
+        return Err(Error::BadRequest(
+            "restrictions name a user or a group".into(),
+        ));
+    }
+    if add {
+        crate::db::execute(
+            db,
+            "INSERT INTO content_restrictions (content_id, operation, user_id) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING",
+            &[&id, &operation, &user.id],
+        )
+        .await?;
+        crate::db::execute(db,
+            "INSERT INTO content_restrictions (content_id, operation, user_id, group_id) VALUES ($1, $2, $3, $4)
+             ON CONFLICT DO NOTHING",
+            &[&id, &operation, &u, &g],
+        )
+        .await?;
+    } else {
+        crate::db::execute(
+            db,
+            "DELETE FROM content_restrictions WHERE content_id = $1 AND operation = $2
+             AND user_id IS NOT DISTINCT FROM $3 AND group_id IS NOT DISTINCT FROM $4",
+            &[&id, &operation, &u, &g],
+        )
+        .await?;
+    }
+    journal(db, id, "restrictions").await?;
+    Ok(())
+}
+
+/// Removes all restrictions of one kind from a page.
+pub async fn clear_restrictions(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    id: i64,
+    operation: &str,
+) -> Result<()> {
+    let c = get(db, viewer, id).await?;
+    let allowed = viewer
+        .has_space_perm(db, c.space_id, SpacePerm::Restrict)
+        .await?
+        || viewer
+            .has_space_perm(db, c.space_id, SpacePerm::Admin)
+            .await?;
+    if !allowed {
+        return Err(Error::Forbidden(
+            "you do not have permission to restrict pages in this space".into(),
+        ));
+    }
+    crate::db::execute(
+        db,
+        "DELETE FROM content_restrictions WHERE content_id = $1 AND operation = $2",
+        &[&id, &operation],
+    )
+    .await?;
+    journal(db, id, "restrictions").await?;
+    Ok(())
+}
+
+/// Whether the content or any ancestor carries a restriction (the lock icon).
+pub async fn is_restricted(db: &impl GenericClient, c: &Content) -> Result<bool> {
+    Ok(crate::db::query_one(
+        db,
+        "SELECT EXISTS (SELECT 1 FROM content_restrictions WHERE content_id = ANY($1))",
+        &[&c.restriction_chain()],
+    )
+    .await?
+    .get(0))
+}

@@ -1,0 +1,242 @@
+//! Spaces: creation (with the creator's and `cairn-users`' grants and a home page),
+//! settings and permission grants.
+//!
+//! Invariant: a space is read only by a viewer with `view` on it, and changed only by
+//! one with `admin` on it (or a site administrator).
+
+use super::*;
+
+pub fn validate_space_key(key: &str) -> Result<()> {
+    if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(Error::BadRequest(format!(
+            "space key {key:?} is invalid: use 1 to 255 letters and digits"
+        )));
+    }
+    Ok(())
+}
+
+pub async fn spaces(db: &impl GenericClient, viewer: &Viewer) -> Result<Vec<Space>> {
+    let rows = crate::db::query(
+        db,
+        "SELECT * FROM spaces WHERE id = ANY($1) ORDER BY lower(name)",
+        &[&*viewer.view_spaces],
+    )
+    .await?;
+    Ok(rows.iter().map(space_from).collect())
+}
+
+/// A space the viewer may view, by key (case-insensitive).
+pub async fn space(db: &impl GenericClient, viewer: &Viewer, key: &str) -> Result<Space> {
+    let row = crate::db::query_opt(
+        db,
+        "SELECT * FROM spaces WHERE upper(space_key) = upper($1)",
+        &[&key],
+    )
+    .await?;
+    match row {
+        Some(r) if viewer.can_view_space(r.get("id")) => Ok(space_from(&r)),
+        _ => Err(Error::NotFound(format!("No space with key : {key}"))),
+    }
+}
+
+/// A space by key for its administrators (who may lack `view`).
+pub async fn space_for_admin(db: &impl GenericClient, viewer: &Viewer, key: &str) -> Result<Space> {
+    let row = crate::db::query_opt(
+        db,
+        "SELECT * FROM spaces WHERE upper(space_key) = upper($1)",
+        &[&key],
+    )
+    .await?;
+    let Some(r) = row else {
+        return Err(Error::NotFound(format!("No space with key : {key}")));
+    };
+    let s = space_from(&r);
+    if viewer.has_space_perm(db, s.id, SpacePerm::Admin).await? {
+        Ok(s)
+    } else if viewer.can_view_space(s.id) {
+        Err(Error::Forbidden(
+            "only space administrators may do this".into(),
+        ))
+    } else {
+        Err(Error::NotFound(format!("No space with key : {key}")))
+    }
+}
+
+/// Creates a space with a home page. The creator gets every space
+/// permission; `cairn-users` gets view, edit, comment and attach.
+pub async fn create_space(
+    db: &mut deadpool_postgres::Object,
+    viewer: &Viewer,
+    key: &str,
+    name: &str,
+    description: &str,
+) -> Result<Space> {
+    let user = viewer.require_user()?;
+    if !viewer.can_create_space {
+        return Err(Error::Forbidden(
+            "you do not have permission to create spaces".into(),
+        ));
+    }
+    validate_space_key(key)?;
+    let name = name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err(Error::BadRequest(
+            "a space name needs 1 to 200 characters".into(),
+        ));
+    }
+    let tx = db.transaction().await?;
+    let row = tx
+        .query_one(
+            "INSERT INTO spaces (space_key, name, description, creator_id) VALUES ($1, $2, $3, $4) RETURNING *",
+            &[&key, &name, &description, &user.id],
+        )
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                Error::BadRequest(format!("A space with key {key} already exists"))
+            } else {
+                e.into()
+            }
+        })?;
+    let space_id: i64 = row.get("id");
+    tx.execute(
+        "INSERT INTO space_permissions (space_id, permission, user_id)
+         SELECT $1, p, $2 FROM unnest(ARRAY['view','edit','comment','attach','delete','restrict','admin']) p",
+        &[&space_id, &user.id],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO space_permissions (space_id, permission, group_id)
+         SELECT $1, p, g.id FROM groups g, unnest(ARRAY['view','edit','comment','attach']) p
+         WHERE g.name = 'cairn-users'",
+        &[&space_id],
+    )
+    .await?;
+    let home_title = format!("{name} Home");
+    let body = format!("<p>Welcome to {}.</p>", xml_escape(name));
+    let home = tx
+        .query_one(
+            "INSERT INTO content (content_type, space_id, title, body, creator_id, modifier_id)
+             VALUES ('page', $1, $2, $3, $4, $4) RETURNING id",
+            &[&space_id, &home_title, &body, &user.id],
+        )
+        .await?;
+    let home_id: i64 = home.get(0);
+    tx.execute(
+        "INSERT INTO content_versions (content_id, version, title, body, author_id, message)
+         VALUES ($1, 1, $2, $3, $4, 'Space created')",
+        &[&home_id, &home_title, &body, &user.id],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE spaces SET homepage_id = $2 WHERE id = $1",
+        &[&space_id, &home_id],
+    )
+    .await?;
+    journal(&tx, home_id, "created").await?;
+    tx.commit().await?;
+    let mut s = space_from(&row);
+    s.homepage_id = Some(home_id);
+    Ok(s)
+}
+
+pub async fn update_space(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    space: &Space,
+    name: &str,
+    description: &str,
+    homepage_id: Option<i64>,
+) -> Result<()> {
+    viewer
+        .require_space_perm(db, space.id, SpacePerm::Admin)
+        .await?;
+    let name = name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err(Error::BadRequest(
+            "a space name needs 1 to 200 characters".into(),
+        ));
+    }
+    if let Some(h) = homepage_id {
+        let c = get(db, viewer, h).await?;
+        if c.space_id != space.id || c.content_type != ContentType::Page {
+            return Err(Error::BadRequest(
+                "the home page must be a page of this space".into(),
+            ));
+        }
+    }
+    crate::db::execute(db,
+        "UPDATE spaces SET name = $2, description = $3, homepage_id = coalesce($4, homepage_id) WHERE id = $1",
+        &[&space.id, &name, &description, &homepage_id],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn space_grants(db: &impl GenericClient, space_id: i64) -> Result<Vec<Grant>> {
+    let rows = crate::db::query(
+        db,
+        "SELECT p.permission, u.username AS uname, g.name AS gname FROM space_permissions p
+             LEFT JOIN users u ON u.id = p.user_id LEFT JOIN groups g ON g.id = p.group_id
+             WHERE p.space_id = $1 ORDER BY 2 NULLS FIRST, 3 NULLS FIRST, 1",
+        &[&space_id],
+    )
+    .await?;
+    Ok(rows.iter().map(grant_from_row).collect())
+}
+
+pub async fn set_space_grant(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    space_id: i64,
+    perm: SpacePerm,
+    who: &Principal,
+    granted: bool,
+) -> Result<()> {
+    viewer
+        .require_space_perm(db, space_id, SpacePerm::Admin)
+        .await?;
+    if *who == Principal::Anonymous && matches!(perm, SpacePerm::Admin | SpacePerm::Restrict) {
+        return Err(Error::BadRequest(
+            "anonymous visitors cannot administer or restrict".into(),
+        ));
+    }
+    let (u, g) = who.ids();
+    if granted {
+        crate::db::execute(db,
+            "INSERT INTO space_permissions (space_id, permission, user_id, group_id) VALUES ($1, $2, $3, $4)
+             ON CONFLICT DO NOTHING",
+            &[&space_id, &perm.as_str(), &u, &g],
+        )
+        .await?;
+    } else {
+        crate::db::execute(
+            db,
+            "DELETE FROM space_permissions WHERE space_id = $1 AND permission = $2
+             AND user_id IS NOT DISTINCT FROM $3 AND group_id IS NOT DISTINCT FROM $4",
+            &[&space_id, &perm.as_str(), &u, &g],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The space of content the caller may already see.
+pub async fn space_of(db: &impl GenericClient, c: &Content) -> Result<Space> {
+    let r = crate::db::query_one(db, "SELECT * FROM spaces WHERE id = $1", &[&c.space_id]).await?;
+    Ok(space_from(&r))
+}
+
+/// Deletes a space and everything in it; space administrators only.
+pub async fn delete_space(db: &impl GenericClient, viewer: &Viewer, key: &str) -> Result<()> {
+    let s = space_for_admin(db, viewer, key).await?;
+    // The home page row goes with the space; the reference must go first.
+    crate::db::execute(
+        db,
+        "UPDATE spaces SET homepage_id = NULL WHERE id = $1",
+        &[&s.id],
+    )
+    .await?;
+    crate::db::execute(db, "DELETE FROM spaces WHERE id = $1", &[&s.id]).await?;
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! Version history: listing, reading one version, restoring an old one.
+//!
+//! Invariant: versions are immutable; restoring writes a new version.
+
+use super::*;
+
+#[derive(Debug, Clone)]
+pub struct VersionInfo {
+    pub number: i32,
+    pub title: String,
+    pub author: Person,
+    pub created_at: DateTime<Utc>,
+    pub message: String,
+    pub minor_edit: bool,
+    pub body: String,
+    pub file_size: Option<i64>,
+    pub file_sha256: Option<String>,
+    pub media_type: Option<String>,
+}
+
+fn version_from(r: &Row) -> VersionInfo {
+    VersionInfo {
+        number: r.get("version"),
+        title: r.get("title"),
+        author: person(r, "a_user", "a_name", "a_key"),
+        created_at: r.get("created_at"),
+        message: r.get("message"),
+        minor_edit: r.get("minor_edit"),
+        body: r.get("body"),
+        file_size: r.get("file_size"),
+        file_sha256: r.get("file_sha256"),
+        media_type: r.get("media_type"),
+    }
+}
+
+const VERSION_SELECT: &str =
+    "SELECT v.version, v.title, v.body, v.created_at, v.message, v.minor_edit,
+    v.file_size, v.file_sha256, v.media_type,
+    u.username AS a_user, u.display_name AS a_name, u.user_key AS a_key
+  FROM content_versions v LEFT JOIN users u ON u.id = v.author_id";
+
+/// All versions, newest first (bodies included; history pages are rare).
+pub async fn history(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<Vec<VersionInfo>> {
+    get_any(db, viewer, id).await?;
+    let rows = crate::db::query(
+        db,
+        &format!("{VERSION_SELECT} WHERE v.content_id = $1 ORDER BY v.version DESC"),
+        &[&id],
+    )
+    .await?;
+    Ok(rows.iter().map(version_from).collect())
+}
+
+pub async fn version(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    id: i64,
+    n: i32,
+) -> Result<VersionInfo> {
+    get_any(db, viewer, id).await?;
+    let row = crate::db::query_opt(
+        db,
+        &format!("{VERSION_SELECT} WHERE v.content_id = $1 AND v.version = $2"),
+        &[&id, &n],
+    )
+    .await?;
+    row.map(|r| version_from(&r))
+        .ok_or_else(|| Error::NotFound(format!("content {id} has no version {n}")))
+}
+
+/// Restores version `n` as a new version on top of `base_version`.
+pub async fn restore_version(
+    db: &mut deadpool_postgres::Object,
+    viewer: &Viewer,
+    id: i64,
+    n: i32,
+    base_version: i32,
+) -> Result<Saved> {
+    let v = version(&*db, viewer, id, n).await?;
+    let msg = format!("Restored version {n}");
+    update(
+        db,
+        viewer,
+        id,
+        Update {
+            title: Some(&v.title),
+            body: Some(&v.body),
+            base_version,
+            message: &msg,
+            minor_edit: false,
+        },
+    )
+    .await
+}
+
+/// What one version of an attachment holds.
+pub struct FileVersion {
+    pub size: i64,
+    pub media_type: String,
+    pub comment: String,
+}
+
+/// Size, media type and comment of version `version` of attachment `id`
+/// (the caller may already see it).
+pub async fn file_version(db: &impl GenericClient, id: i64, version: i32) -> Result<FileVersion> {
+    let r = crate::db::query_one(
+        db,
+        "SELECT coalesce(file_size, 0), coalesce(media_type, ''), message FROM content_versions
+         WHERE content_id = $1 AND version = $2",
+        &[&id, &version],
+    )
+    .await?;
+    Ok(FileVersion {
+        size: r.get(0),
+        media_type: r.get(1),
+        comment: r.get(2),
+    })
+}

@@ -1,0 +1,6 @@
+//! The HTTP layer's shared pieces that are not a screen or a REST resource.
+//!
+//! Invariant: services never import this module; it only turns what they
+//! return into responses.
+
+pub mod download;

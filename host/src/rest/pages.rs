@@ -1,0 +1,529 @@
+//! `/content`: list, read, create, update and delete pages and blog posts, and read
+//! their history and versions (Confluence's version-numbered optimistic concurrency).
+//!
+//! Invariant: an update names the version it replaces (409 otherwise) and never
+//! writes partially; `expand` is honoured as Confluence does.
+
+use super::*;
+
+#[utoipa::path(get, path = "/rest/api/content", params(("spaceKey" = Option<String>, Query), ("title" = Option<String>, Query), ("type" = Option<String>, Query), ("status" = Option<String>, Query), ("postingDay" = Option<String>, Query), ("label" = Option<String>, Query), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "content", body = openapi::ContentList), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
+pub(super) async fn content_list(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    RawQuery(q): RawQuery,
+) -> Api {
+    require_use(&viewer)?;
+    let p = Params::from(q);
+    let (start, limit) = p.paging()?;
+    let expand = p.expand()?;
+    let db = app.pool.get().await?;
+    let space_id = match p.nonempty("spaceKey") {
+        Some(k) => Some(content::space(&db, &viewer, k).await?.id),
+        None => None,
+    };
+    let types = match p.nonempty("type") {
+        Some(t) => match parse_type(t)? {
+            t @ (ContentType::Page | ContentType::BlogPost) => vec![t],
+            _ => {
+                return Err(Error::BadRequest(
+                    "type must be page or blogpost here".into(),
+                ))
+            }
+        },
+        None => Vec::new(),
+    };
+    let trashed = match p.nonempty("status") {
+        None | Some("current") | Some("any") => false,
+        Some("trashed") => true,
+        Some(s) => {
+            return Err(Error::BadRequest(format!(
+                "unknown status {s:?}; use current or trashed"
+            )))
+        }
+    };
+    let posting_day = match p.nonempty("postingDay") {
+        None => None,
+        Some(d) => Some(
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                Error::BadRequest(format!("postingDay must be yyyy-mm-dd, not {d:?}"))
+            })?,
+        ),
+    };
+    let f = ListFilter {
+        space_id,
+        types,
+        title: p.nonempty("title"),
+        posting_day,
+        label: p.nonempty("label"),
+        trashed,
+        ..ListFilter::default()
+    };
+    let (rows, more) = content::list(&db, &viewer, &f, start, limit).await?;
+    let mut res = Vec::new();
+    for c in &rows {
+        res.push(json::content(&db, &viewer, c, &expand, &app).await?);
+    }
+    ok(paged(
+        &app,
+        "/rest/api/content",
+        &p,
+        res,
+        start,
+        limit,
+        more,
+    ))
+}
+
+/// The expansions POST and PUT answer with (clients read them from there).
+pub(super) const WRITE_EXPAND: &str =
+    "space,history,version,ancestors,body.storage,container,metadata.labels";
+
+#[utoipa::path(get, path = "/rest/api/content/{id}", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("expand" = Option<String>, Query), ("status" = Option<String>, Query), ("version" = Option<i64>, Query)), responses((status = 200, description = "the content", body = openapi::Content), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
+pub(super) async fn content_get(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Api {
+    let id = parse_id(&id)?;
+    let p = Params::from(q);
+    let expand = p.expand()?;
+    let db = app.pool.get().await?;
+    let c = match p.nonempty("status") {
+        Some("trashed") | Some("any") => content::get_any(&db, &viewer, id).await,
+        None | Some("current") | Some("historical") => content::get(&db, &viewer, id).await,
+        Some("draft") => Err(Error::NotFound(format!(
+            "No draft found with id: ContentId{{id={id}}}"
+        ))),
+        Some(s) => Err(Error::BadRequest(format!("unknown status {s:?}"))),
+    }
+    .map_err(|e| auth_hint(e, &viewer))?;
+    if let Some(v) = p.nonempty("version") {
+        let n: i32 = v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+            Error::BadRequest(format!("version must be a positive integer, not {v:?}"))
+        })?;
+        if n != c.version {
+            let ver = content::version(&db, &viewer, id, n).await?;
+            return ok(json::historical(&db, &viewer, &c, &ver, &expand, &app).await?);
+        }
+    }
+    // Like a page view, the answer may be kept in the response cache
+    // (`changes::layer`: per viewer credentials and data generation) when
+    // every macro it renders is cacheable; rendering below the top level
+    // (children's or ancestors' views) is never kept.
+    let (top, nested) = expand.renders();
+    let cacheable = !nested
+        && (!top || c.content_type == ContentType::Attachment || app.renderer.is_cacheable(&c)?);
+    let mut resp = Json(json::content(&db, &viewer, &c, &expand, &app).await?).into_response();
+    if cacheable {
+        resp.extensions_mut().insert(crate::changes::Cacheable);
+    }
+    Ok(resp)
+}
+
+pub(super) fn labels_of(b: &Value) -> Result<Option<Vec<String>>> {
+    let v = match pointer(b, "metadata.labels") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(v) => v,
+    };
+    let list = match v {
+        Value::Array(a) => a.clone(),
+        Value::Object(o) => match o.get("results") {
+            Some(Value::Array(a)) => a.clone(),
+            _ => {
+                return Err(Error::BadRequest(
+                    "metadata.labels must be a list of labels".into(),
+                ))
+            }
+        },
+        other => {
+            return Err(Error::BadRequest(format!(
+                "metadata.labels must be a list, not {}",
+                kind(other)
+            )))
+        }
+    };
+    let mut out = Vec::new();
+    for l in list {
+        match str_at(&l, "name")? {
+            Some(n) => out.push(n.to_owned()),
+            None => return Err(Error::BadRequest("every label needs a name".into())),
+        }
+    }
+    Ok(Some(out))
+}
+
+/// The storage body of a create/update, or None when absent.
+pub(super) fn storage_body(b: &Value) -> Result<Option<String>> {
+    let body = match b.get("body") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Object(o)) => o,
+        Some(other) => {
+            return Err(Error::BadRequest(format!(
+                "body must be an object, not {}",
+                kind(other)
+            )))
+        }
+    };
+    if let Some(s) = body.get("storage") {
+        let rep = str_at(s, "representation")?.unwrap_or("storage");
+        if rep != "storage" {
+            return Err(Error::BadRequest(format!(
+                "body.storage.representation must be storage, not {rep:?}"
+            )));
+        }
+        return match s.get("value") {
+            Some(Value::String(v)) => Ok(Some(v.clone())),
+            Some(Value::Null) | None => {
+                Err(Error::BadRequest("body.storage.value is missing".into()))
+            }
+            Some(other) => Err(Error::BadRequest(format!(
+                "body.storage.value must be a string, not {}",
+                kind(other)
+            ))),
+        };
+    }
+    if let Some((rep, _)) = body.iter().next() {
+        return Err(Error::BadRequest(format!(
+            "representation {rep:?} is not supported; send body.storage (Confluence storage format)"
+        )));
+    }
+    Ok(None)
+}
+
+pub(super) fn first_ancestor(b: &Value) -> Result<Option<i64>> {
+    match b.get("ancestors") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(a)) if a.is_empty() => Ok(None),
+        Some(Value::Array(a)) => {
+            let last = &a[a.len() - 1];
+            let id = last
+                .get("id")
+                .ok_or_else(|| Error::BadRequest("each ancestor needs an id".into()))?;
+            Ok(Some(id_value(id, "ancestors[].id")?))
+        }
+        Some(other) => Err(Error::BadRequest(format!(
+            "ancestors must be a list, not {}",
+            kind(other)
+        ))),
+    }
+}
+
+#[utoipa::path(post, path = "/rest/api/content", params(("expand" = Option<String>, Query)), request_body = openapi::ContentInput, responses((status = 200, description = "the new content", body = openapi::Content), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
+pub(super) async fn content_create(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    RawQuery(q): RawQuery,
+    Body(b): Body,
+) -> Api {
+    let p = Params::from(q);
+    let expand = match p.get("expand") {
+        Some(_) => p.expand()?,
+        None => Expand::parse(WRITE_EXPAND)?,
+    };
+    if !b.is_object() {
+        return Err(Error::BadRequest(
+            "the request body must be a JSON object".into(),
+        ));
+    }
+    let kind = parse_type(str_at(&b, "type")?.unwrap_or("page"))?;
+    match str_at(&b, "status")? {
+        None | Some("current") => {}
+        Some(s) => {
+            return Err(Error::BadRequest(format!(
+                "cannot create content with status {s:?}; use current"
+            )))
+        }
+    }
+    let body = storage_body(&b)?.unwrap_or_default();
+    let mut db = app.pool.get().await?;
+    let c = match kind {
+        ContentType::Page | ContentType::BlogPost => {
+            let title = str_at(&b, "title")?
+                .ok_or_else(|| Error::BadRequest("the content needs a title".into()))?;
+            let space = match str_at(&b, "space.key")? {
+                Some(k) => k.to_owned(),
+                None => return Err(Error::BadRequest("the content needs space.key".into())),
+            };
+            let parent = if kind == ContentType::Page {
+                first_ancestor(&b)?
+            } else {
+                None
+            };
+            let labels = labels_of(&b)?.unwrap_or_default();
+            let message = str_at(&b, "version.message")?.unwrap_or("");
+            content::create(
+                &mut db,
+                &viewer,
+                content::NewContent {
+                    content_type: kind,
+                    space_key: &space,
+                    title,
+                    body: &body,
+                    parent_id: parent,
+                    message,
+                    labels: &labels,
+                    posting_day: None,
+                },
+            )
+            .await?
+        }
+        ContentType::Comment => {
+            let container = match pointer(&b, "container.id") {
+                Some(v) => id_value(v, "container.id")?,
+                None => return Err(Error::BadRequest("a comment needs container.id".into())),
+            };
+            let reply_to = first_ancestor(&b)?;
+            content::add_comment(&mut db, &viewer, container, reply_to, &body).await?
+        }
+        ContentType::Attachment => {
+            return Err(Error::BadRequest(
+                "attachments are created with POST /rest/api/content/{id}/child/attachment".into(),
+            ))
+        }
+    };
+    ok(json::content(&db, &viewer, &c, &expand, &app).await?)
+}
+
+#[utoipa::path(put, path = "/rest/api/content/{id}", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("expand" = Option<String>, Query)), request_body = openapi::ContentInput, responses((status = 200, description = "the updated content", body = openapi::Content), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
+pub(super) async fn content_update(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    req: Request,
+) -> Api {
+    let id = parse_id(&id)?;
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if is_multipart {
+        // atlassian-python-api 5.x uploads a new attachment version this way.
+        let mp = axum::extract::Multipart::from_request(req, &app)
+            .await
+            .map_err(|e| Error::BadRequest(format!("cannot read the multipart body: {e}")))?;
+        let db = app.pool.get().await?;
+        let a = attach::get(&db, &viewer, id).await?;
+        drop(db);
+        let page = a.content.container_id.unwrap_or(0);
+        let mut list = upload(&app, &viewer, page, mp, Some(a.content.title.clone()), true).await?;
+        return ok(list.pop().unwrap_or(Value::Null));
+    }
+    let Body(b) = Body::from_request(req, &()).await?;
+    let p = Params::from(q);
+    let expand = match p.get("expand") {
+        Some(_) => p.expand()?,
+        None => Expand::parse(WRITE_EXPAND)?,
+    };
+    if !b.is_object() {
+        return Err(Error::BadRequest(
+            "the request body must be a JSON object".into(),
+        ));
+    }
+    let number = match pointer(&b, "version.number") {
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .and_then(|n| i32::try_from(n).ok())
+            .ok_or_else(|| Error::BadRequest("version.number must be an integer".into()))?,
+        Some(Value::String(s)) => s.parse().map_err(|_| {
+            Error::BadRequest(format!("version.number must be an integer, not {s:?}"))
+        })?,
+        Some(other) => {
+            return Err(Error::BadRequest(format!(
+                "version.number must be an integer, not {}",
+                kind(other)
+            )))
+        }
+        None => {
+            return Err(Error::BadRequest(
+                "an update needs version.number (the current version + 1)".into(),
+            ))
+        }
+    };
+    let mut db = app.pool.get().await?;
+    let current = content::get_any(&db, &viewer, id)
+        .await
+        .map_err(|e| auth_hint(e, &viewer))?;
+    if let Some(t) = str_at(&b, "type")? {
+        if parse_type(t)? != current.content_type {
+            return Err(Error::BadRequest(format!(
+                "cannot change the type of content {id} from {} to {t}",
+                current.content_type.as_str()
+            )));
+        }
+    }
+    if current.status == "trashed" {
+        if str_at(&b, "status")? == Some("current") {
+            content::restore_from_trash(&mut db, &viewer, id).await?;
+        } else {
+            return Err(Error::Conflict(format!(
+                "content {id} is in the trash; restore it with status current"
+            )));
+        }
+    }
+    if number != current.version + 1 {
+        return Err(Error::Conflict(format!(
+            "Version must be incremented on update. Current version is: {}",
+            current.version
+        )));
+    }
+    let title = str_at(&b, "title")?;
+    let body = storage_body(&b)?;
+    let labels = labels_of(&b)?;
+    let parent = if current.content_type == ContentType::Page {
+        first_ancestor(&b)?
+    } else {
+        None
+    };
+    let space_key = str_at(&b, "space.key")?.map(str::to_owned);
+    // Validate everything before the first write, so a bad field never
+    // leaves a half-applied update.
+    if let Some(t) = title {
+        content::validate_title(t)?;
+    }
+    if let Some(body) = &body {
+        content::validate_body(body)?;
+    }
+    if let Some(l) = &labels {
+        for n in l {
+            content::normalize_label(n)?;
+        }
+    }
+    let moving = current.content_type == ContentType::Page
+        && ((parent.is_some() && parent != current.parent_id)
+            || space_key
+                .as_deref()
+                .is_some_and(|k| !k.eq_ignore_ascii_case(&current.space_key)));
+    if moving {
+        content::move_page(
+            &mut db,
+            &viewer,
+            id,
+            space_key.as_deref(),
+            parent.or(current.parent_id),
+            None,
+        )
+        .await?;
+    }
+    let saved = content::update(
+        &mut db,
+        &viewer,
+        id,
+        content::Update {
+            title,
+            body: body.as_deref(),
+            base_version: current.version,
+            message: str_at(&b, "version.message")?.unwrap_or(""),
+            minor_edit: bool_at(&b, "version.minorEdit")?.unwrap_or(false),
+        },
+    )
+    .await?;
+    let c = match saved {
+        Saved::NewVersion(c) | Saved::Unchanged(c) => c,
+    };
+    if let Some(l) = labels {
+        content::set_labels(&db, &viewer, id, &l).await?;
+    }
+    ok(json::content(&db, &viewer, &c, &expand, &app).await?)
+}
+
+#[utoipa::path(delete, path = "/rest/api/content/{id}", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("status" = Option<String>, Query)), responses((status = 204, description = "trashed or purged"), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
+pub(super) async fn content_delete(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Api {
+    let id = parse_id(&id)?;
+    let p = Params::from(q);
+    let mut db = app.pool.get().await?;
+    match p.nonempty("status") {
+        Some("trashed") => {
+            content::purge(&db, &viewer, id)
+                .await
+                .map_err(|e| auth_hint(e, &viewer))?;
+        }
+        None | Some("current") => {
+            content::get(&db, &viewer, id)
+                .await
+                .map_err(|e| auth_hint(e, &viewer))?;
+            content::trash(&mut db, &viewer, id).await?;
+        }
+        Some("draft") => {
+            return Err(Error::NotFound(format!(
+                "No draft found with id: ContentId{{id={id}}}"
+            )))
+        }
+        Some(s) => return Err(Error::BadRequest(format!("unknown status {s:?}"))),
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[utoipa::path(get, path = "/rest/api/content/{id}/history", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)")), responses((status = 200, description = "history", body = openapi::History), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
+pub(super) async fn content_history(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Api {
+    let id = parse_id(&id)?;
+    let db = app.pool.get().await?;
+    let c = content::get_any(&db, &viewer, id)
+        .await
+        .map_err(|e| auth_hint(e, &viewer))?;
+    ok(json::history(&db, &c, &app).await?)
+}
+
+#[utoipa::path(get, path = "/rest/api/content/{id}/version", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "versions", body = openapi::VersionList), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
+pub(super) async fn content_versions(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Api {
+    let id = parse_id(&id)?;
+    let p = Params::from(q);
+    let (start, limit) = p.paging()?;
+    let db = app.pool.get().await?;
+    let c = content::get_any(&db, &viewer, id)
+        .await
+        .map_err(|e| auth_hint(e, &viewer))?;
+    let all = content::history(&db, &viewer, id).await?;
+    let more = all.len() as i64 > start + limit;
+    let res = all
+        .iter()
+        .skip(start as usize)
+        .take(limit as usize)
+        .map(|v| json::version(v, &c))
+        .collect();
+    ok(paged(
+        &app,
+        &format!("/rest/api/content/{id}/version"),
+        &p,
+        res,
+        start,
+        limit,
+        more,
+    ))
+}
+
+#[utoipa::path(get, path = "/rest/api/content/{id}/version/{n}", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("n" = String, Path)), responses((status = 200, description = "one version", body = openapi::VersionInfo), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
+pub(super) async fn content_version(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path((id, n)): Path<(String, String)>,
+) -> Api {
+    let id = parse_id(&id)?;
+    let n: i32 = n.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+        Error::BadRequest(format!("version must be a positive integer, not {n:?}"))
+    })?;
+    let db = app.pool.get().await?;
+    let c = content::get_any(&db, &viewer, id)
+        .await
+        .map_err(|e| auth_hint(e, &viewer))?;
+    let v = content::version(&db, &viewer, id, n).await?;
+    let mut out = json::version(&v, &c);
+    out["content"] = json::content(&db, &viewer, &c, &Expand::default(), &app).await?;
+    ok(out)
+}

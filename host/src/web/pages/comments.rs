@@ -1,0 +1,73 @@
+//! Page comments (add, reply, edit, delete) and likes from the page.
+//!
+//! Invariant: each form is CSRF-checked; only a comment's author (or a space admin)
+//! edits or deletes it (`content::comments`).
+
+use super::*;
+
+pub(super) async fn comment_post(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> UiResult {
+    form.check_csrf(&viewer)?;
+    let mut db = app.pool.get().await?;
+    let body = cairn_render::markdown_to_storage(form.text("body"));
+    let c = content::add_comment(&mut db, &viewer, id, form.opt_int("reply_to")?, &body).await?;
+    Ok(see_other(&format!(
+        "/pages/viewpage.action?pageId={id}#comment-{}",
+        c.id
+    )))
+}
+
+/// The Like button: `like=1` likes, anything else unlikes.
+pub(super) async fn like_post(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> UiResult {
+    form.check_csrf(&viewer)?;
+    let db = app.pool.get().await?;
+    content::set_like(&db, &viewer, id, form.text("like") == "1").await?;
+    Ok(see_other(&format!(
+        "/pages/viewpage.action?pageId={id}#likes"
+    )))
+}
+
+pub(super) async fn comment_edit(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> UiResult {
+    form.check_csrf(&viewer)?;
+    let mut db = app.pool.get().await?;
+    let body = if form.text("format") == "storage" {
+        form.text("body").to_owned()
+    } else {
+        cairn_render::markdown_to_storage(form.text("body"))
+    };
+    let c = content::edit_comment(&mut db, &viewer, id, &body, form.int("version")?).await?;
+    Ok(see_other(&format!(
+        "/pages/viewpage.action?pageId={}#comment-{id}",
+        c.container_id.unwrap_or(0)
+    )))
+}
+
+pub(super) async fn comment_delete(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> UiResult {
+    form.check_csrf(&viewer)?;
+    let db = app.pool.get().await?;
+    let c = content::get(&db, &viewer, id).await?;
+    content::delete_comment(&db, &viewer, id).await?;
+    Ok(see_other(&format!(
+        "/pages/viewpage.action?pageId={}#comments",
+        c.container_id.unwrap_or(0)
+    )))
+}

@@ -1,0 +1,320 @@
+//! The editor: create and edit pages and blog posts (Markdown or storage format), the
+//! live preview, and the conflict view.
+//!
+//! Invariant: a save that lost a race keeps the user's text and shows what changed;
+//! nothing typed is dropped on an error.
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "editor.html")]
+pub(super) struct Editor {
+    layout: Layout,
+    action: String,
+    key: String,
+    id: i64,
+    kind: &'static str,
+    heading: String,
+    title: String,
+    source: String,
+    format: String,
+    base_version: i32,
+    parent: String,
+    message: String,
+    minor: bool,
+    error: String,
+    conflict_diff: String,
+    cancel_url: String,
+    is_blog: bool,
+}
+
+#[derive(Deserialize)]
+pub(super) struct CreateQ {
+    parent: Option<i64>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+pub(super) async fn create_form(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(key): Path<String>,
+    Query(q): Query<CreateQ>,
+) -> UiResult {
+    let db = app.pool.get().await?;
+    let here = format!("/spaces/{key}/create");
+    let s = content::space(&db, &viewer, &key)
+        .await
+        .map_err(|e| login_if_anonymous(e, &viewer))
+        .next(&here)?;
+    viewer
+        .require_space_perm(&db, s.id, SpacePerm::Edit)
+        .await
+        .next(&here)?;
+    let is_blog = q.kind.as_deref() == Some("blogpost");
+    Ok(Editor {
+        layout: Layout::new("Create", &viewer).in_space(&s.key, &s.name),
+        action: format!("/spaces/{}/create", enc(&s.key)),
+        key: s.key.clone(),
+        id: 0,
+        kind: if is_blog { "blog post" } else { "page" },
+        heading: if is_blog {
+            "New blog post".into()
+        } else {
+            "New page".into()
+        },
+        title: String::new(),
+        source: String::new(),
+        format: "markdown".into(),
+        base_version: 0,
+        parent: q.parent.map(|p| p.to_string()).unwrap_or_default(),
+        message: String::new(),
+        minor: false,
+        error: String::new(),
+        conflict_diff: String::new(),
+        cancel_url: format!("/spaces/{}", enc(&s.key)),
+        is_blog,
+    }
+    .into_html())
+}
+
+/// The body to store: Markdown is converted to storage format on save.
+pub(super) fn storage_of(form: &FormData) -> String {
+    let src = form.text("body");
+    if form.text("format") == "markdown" {
+        cairn_render::markdown_to_storage(src)
+    } else {
+        src.to_owned()
+    }
+}
+
+pub(super) async fn create(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(key): Path<String>,
+    form: FormData,
+) -> UiResult {
+    form.check_csrf(&viewer)?;
+    let mut db = app.pool.get().await?;
+    let is_blog = form.text("type") == "blogpost";
+    let body = storage_of(&form);
+    let labels: Vec<String> = form
+        .text("labels")
+        .split([',', ' '])
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_owned)
+        .collect();
+    let r = content::create(
+        &mut db,
+        &viewer,
+        content::NewContent {
+            content_type: if is_blog {
+                ContentType::BlogPost
+            } else {
+                ContentType::Page
+            },
+            space_key: &key,
+            title: form.text("title"),
+            body: &body,
+            parent_id: form.opt_int("parent")?,
+            message: form.text("message"),
+            labels: &labels,
+            posting_day: None,
+        },
+    )
+    .await;
+    match r {
+        Ok(c) => Ok(see_other(&page_url(&c.space_key, c.id, &c.title))),
+        Err(e @ (Error::BadRequest(_) | Error::TooLarge(_))) => {
+            let s = content::space(&db, &viewer, &key).await?;
+            let mut r = Editor {
+                layout: Layout::new("Create", &viewer).in_space(&s.key, &s.name),
+                action: format!("/spaces/{}/create", enc(&s.key)),
+                key: s.key.clone(),
+                id: 0,
+                kind: if is_blog { "blog post" } else { "page" },
+                heading: if is_blog {
+                    "New blog post".into()
+                } else {
+                    "New page".into()
+                },
+                title: form.text("title").into(),
+                source: form.text("body").into(),
+                format: form.text("format").into(),
+                base_version: 0,
+                parent: form.text("parent").into(),
+                message: form.text("message").into(),
+                minor: false,
+                error: e.public_message(),
+                conflict_diff: String::new(),
+                cancel_url: format!("/spaces/{}", enc(&s.key)),
+                is_blog,
+            }
+            .into_html();
+            *r.status_mut() = e.status();
+            Ok(r)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(super) async fn edit_form(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> UiResult {
+    let here = format!("/pages/{id}/edit");
+    let db = app.pool.get().await?;
+    let c = content::get(&db, &viewer, id)
+        .await
+        .map_err(|e| login_if_anonymous(e, &viewer))
+        .next(&here)?;
+    viewer
+        .require_space_perm(&db, c.space_id, SpacePerm::Edit)
+        .await
+        .next(&here)?;
+    if !viewer.passes_update_restrictions(&db, c.id).await? {
+        return Err(Error::Forbidden(
+            "this page has edit restrictions that do not include you".into(),
+        )
+        .into());
+    }
+    Ok(Editor {
+        layout: Layout::new(format!("Edit - {}", c.title), &viewer)
+            .in_space(&c.space_key, &c.space_name),
+        action: format!("/pages/{id}/edit"),
+        key: c.space_key.clone(),
+        id,
+        kind: kind_name(c.content_type),
+        heading: format!("Edit {}", kind_name(c.content_type)),
+        title: c.title.clone(),
+        source: c.body.clone(),
+        format: "storage".into(),
+        base_version: c.version,
+        parent: String::new(),
+        message: String::new(),
+        minor: false,
+        error: String::new(),
+        conflict_diff: String::new(),
+        cancel_url: page_url(&c.space_key, c.id, &c.title),
+        is_blog: c.content_type == ContentType::BlogPost,
+    }
+    .into_html())
+}
+
+pub(super) async fn edit(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> UiResult {
+    form.check_csrf(&viewer)?;
+    let mut db = app.pool.get().await?;
+    let body = storage_of(&form);
+    let base: i32 = form.int("base_version")?;
+    let r = content::update(
+        &mut db,
+        &viewer,
+        id,
+        content::Update {
+            title: Some(form.text("title")),
+            body: Some(&body),
+            base_version: base,
+            message: form.text("message"),
+            minor_edit: form.checked("minor"),
+        },
+    )
+    .await;
+    match r {
+        Ok(Saved::NewVersion(c) | Saved::Unchanged(c)) => {
+            Ok(see_other(&page_url(&c.space_key, c.id, &c.title)))
+        }
+        Err(e @ (Error::BadRequest(_) | Error::TooLarge(_) | Error::Conflict(_))) => {
+            let c = content::get(&db, &viewer, id).await?;
+            // On a conflict, keep the user's text and show what others
+            // changed since the version they started from; the next save
+            // is based on the current version.
+            let (conflict_diff, base_version, error) = if matches!(e, Error::Conflict(_)) {
+                let old = content::version(&db, &viewer, id, base)
+                    .await
+                    .map(|v| v.body)
+                    .unwrap_or_default();
+                (
+                    cairn_render::diff_inline_html(&old, &c.body),
+                    c.version,
+                    format!(
+                        "Someone else saved this page while you were editing (now version {}). Your text is kept below; review their changes, then save again.",
+                        c.version
+                    ),
+                )
+            } else {
+                (String::new(), base, e.public_message())
+            };
+            let mut r = Editor {
+                layout: Layout::new(format!("Edit - {}", c.title), &viewer)
+                    .in_space(&c.space_key, &c.space_name),
+                action: format!("/pages/{id}/edit"),
+                key: c.space_key.clone(),
+                id,
+                kind: kind_name(c.content_type),
+                heading: format!("Edit {}", kind_name(c.content_type)),
+                title: form.text("title").into(),
+                source: form.text("body").into(),
+                format: form.text("format").into(),
+                base_version,
+                parent: String::new(),
+                message: form.text("message").into(),
+                minor: form.checked("minor"),
+                error,
+                conflict_diff,
+                cancel_url: page_url(&c.space_key, c.id, &c.title),
+                is_blog: c.content_type == ContentType::BlogPost,
+            }
+            .into_html();
+            *r.status_mut() = e.status();
+            Ok(r)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Live preview for the editor: the sanitized HTML of the submitted source,
+/// or the error (with its line and column) as a message.
+pub(super) async fn preview(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    form: FormData,
+) -> Response {
+    let r: Result<String, Error> = async {
+        form.check_csrf(&viewer)?;
+        let db = app.pool.get().await?;
+        let key = form.text("space");
+        content::space(&db, &viewer, key).await?;
+        let page = match form.opt_int::<i64>("id")? {
+            Some(id) if id > 0 => Some(content::get(&db, &viewer, id).await?),
+            _ => None,
+        };
+        let body = storage_of(&form);
+        content::validate_body(&body)?;
+        Ok(app
+            .renderer
+            .render_source(&db, &viewer, key, page.as_ref(), &body)
+            .await?
+            .html)
+    }
+    .await;
+    let html = match r {
+        Ok(h) => h,
+        Err(e) => format!(
+            "<div class=\"preview-error\">{}</div>",
+            content::xml_escape(&e.public_message())
+        ),
+    };
+    let mut resp = html.into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    crate::web::secure_headers(resp.headers_mut());
+    resp
+}

@@ -1,0 +1,196 @@
+//! Page history, one version, diffs between versions, and restoring a version.
+//!
+//! Invariant: every screen checks view permission on the page (restore: edit);
+//! restoring writes a new version.
+
+use super::*;
+
+pub(super) struct VersionRow {
+    number: i32,
+    author: String,
+    when: String,
+    message: String,
+    minor: bool,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "history.html")]
+pub(super) struct HistoryPage {
+    layout: Layout,
+    id: i64,
+    title: String,
+    page_url: String,
+    versions: Vec<VersionRow>,
+    can_edit: bool,
+    current: i32,
+}
+
+pub(super) async fn history(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> UiResult {
+    let here = format!("/pages/{id}/history");
+    let db = app.pool.get().await?;
+    let c = content::get(&db, &viewer, id)
+        .await
+        .map_err(|e| login_if_anonymous(e, &viewer))
+        .next(&here)?;
+    let versions = content::history(&db, &viewer, id).await?;
+    let can_edit = viewer
+        .has_space_perm(&db, c.space_id, SpacePerm::Edit)
+        .await?
+        && viewer.passes_update_restrictions(&db, c.id).await?;
+    Ok(HistoryPage {
+        layout: Layout::new(format!("History - {}", c.title), &viewer)
+            .in_space(&c.space_key, &c.space_name),
+        id,
+        title: c.title.clone(),
+        page_url: page_url(&c.space_key, c.id, &c.title),
+        versions: versions
+            .iter()
+            .map(|v| VersionRow {
+                number: v.number,
+                author: v.author.display_name.clone(),
+                when: fmt_time(&v.created_at),
+                message: v.message.clone(),
+                minor: v.minor_edit,
+                current: v.number == c.version,
+            })
+            .collect(),
+        can_edit,
+        current: c.version,
+    }
+    .into_html())
+}
+
+#[derive(Template)]
+#[template(path = "version.html")]
+pub(super) struct VersionPage {
+    layout: Layout,
+    id: i64,
+    title: String,
+    number: i32,
+    current: i32,
+    author: String,
+    when: String,
+    html: String,
+    page_url: String,
+    can_edit: bool,
+}
+
+pub(super) async fn version_view(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path((id, n)): Path<(i64, i32)>,
+) -> UiResult {
+    let db = app.pool.get().await?;
+    let c = content::get(&db, &viewer, id)
+        .await
+        .map_err(|e| login_if_anonymous(e, &viewer))
+        .next(&format!("/pages/{id}/version/{n}"))?;
+    let v = content::version(&db, &viewer, id, n).await?;
+    let html = app
+        .renderer
+        .render_source(&db, &viewer, &c.space_key, Some(&c), &v.body)
+        .await?
+        .html;
+    let can_edit = viewer
+        .has_space_perm(&db, c.space_id, SpacePerm::Edit)
+        .await?;
+    Ok(VersionPage {
+        layout: Layout::new(format!("{} (v. {n})", v.title), &viewer)
+            .in_space(&c.space_key, &c.space_name),
+        id,
+        title: v.title.clone(),
+        number: n,
+        current: c.version,
+        author: v.author.display_name.clone(),
+        when: fmt_time(&v.created_at),
+        html,
+        page_url: page_url(&c.space_key, c.id, &c.title),
+        can_edit,
+    }
+    .into_html())
+}
+
+#[derive(Deserialize)]
+pub(super) struct DiffQ {
+    from: Option<i32>,
+    to: Option<i32>,
+    mode: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "diff.html")]
+pub(super) struct DiffPage {
+    layout: Layout,
+    id: i64,
+    title: String,
+    from: i32,
+    to: i32,
+    from_title: String,
+    to_title: String,
+    side_by_side: bool,
+    diff: String,
+    page_url: String,
+}
+
+pub(super) async fn diff(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Query(q): Query<DiffQ>,
+) -> UiResult {
+    let db = app.pool.get().await?;
+    let c = content::get(&db, &viewer, id)
+        .await
+        .map_err(|e| login_if_anonymous(e, &viewer))
+        .next(&format!("/pages/{id}/diff"))?;
+    let to = q.to.unwrap_or(c.version);
+    let from = q.from.unwrap_or((to - 1).max(1));
+    let a = content::version(&db, &viewer, id, from).await?;
+    let b = content::version(&db, &viewer, id, to).await?;
+    let side = q.mode.as_deref() == Some("side");
+    let (ab, bb) = (a.body.clone(), b.body.clone());
+    let diff = tokio::task::spawn_blocking(move || {
+        if side {
+            cairn_render::diff_side_by_side_html(&ab, &bb)
+        } else {
+            cairn_render::diff_inline_html(&ab, &bb)
+        }
+    })
+    .await
+    .map_err(Error::internal)?;
+    Ok(DiffPage {
+        layout: Layout::new(format!("Compare - {}", c.title), &viewer)
+            .in_space(&c.space_key, &c.space_name),
+        id,
+        title: c.title.clone(),
+        from,
+        to,
+        from_title: a.title,
+        to_title: b.title,
+        side_by_side: side,
+        diff,
+        page_url: page_url(&c.space_key, c.id, &c.title),
+    }
+    .into_html())
+}
+
+pub(super) async fn restore(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path((id, n)): Path<(i64, i32)>,
+    form: FormData,
+) -> UiResult {
+    form.check_csrf(&viewer)?;
+    let mut db = app.pool.get().await?;
+    let base: i32 = form.int("base_version")?;
+    match content::restore_version(&mut db, &viewer, id, n, base).await? {
+        Saved::NewVersion(c) | Saved::Unchanged(c) => {
+            Ok(see_other(&page_url(&c.space_key, c.id, &c.title)))
+        }
+    }
+}

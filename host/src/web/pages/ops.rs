@@ -1,0 +1,145 @@
+//! Moving, copying and deleting pages, and setting labels from the page.
+//!
+//! Invariant: each form is CSRF-checked and goes through `content` with the viewer's
+//! permissions.
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "move.html")]
+pub(super) struct MovePage {
+    layout: Layout,
+    id: i64,
+    title: String,
+    key: String,
+    page_url: String,
+    spaces: Vec<(String, String)>,
+    error: String,
+}
+
+pub(super) async fn move_form(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> UiResult {
+    let db = app.pool.get().await?;
+    let c = content::get(&db, &viewer, id)
+        .await
+        .map_err(|e| login_if_anonymous(e, &viewer))
+        .next(&format!("/pages/{id}/move"))?;
+    let spaces = content::spaces(&db, &viewer).await?;
+    Ok(MovePage {
+        layout: Layout::new(format!("Move - {}", c.title), &viewer)
+            .in_space(&c.space_key, &c.space_name),
+        id,
+        title: c.title.clone(),
+        key: c.space_key.clone(),
+        page_url: page_url(&c.space_key, c.id, &c.title),
+        spaces: spaces.into_iter().map(|s| (s.key, s.name)).collect(),
+        error: String::new(),
+    }
+    .into_html())
+}
+
+pub(super) async fn move_post(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> UiResult {
+    form.check_csrf(&viewer)?;
+    let mut db = app.pool.get().await?;
+    let key = form
+        .get("space")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    // The parent may be given by id or by title (in the target space).
+    let parent = match form.get("parent").map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(p) => match p.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                let c = content::get(&db, &viewer, id).await?;
+                let k = key.clone().unwrap_or(c.space_key);
+                Some(
+                    content::by_title(&db, &viewer, &k, p, ContentType::Page)
+                        .await?
+                        .ok_or_else(|| {
+                            Error::BadRequest(format!("no page titled {p:?} in space {k}"))
+                        })?
+                        .id,
+                )
+            }
+        },
+    };
+    let c = content::move_page(
+        &mut db,
+        &viewer,
+        id,
+        key.as_deref(),
+        parent,
+        form.opt_int("position")?,
+    )
+    .await?;
+    Ok(see_other(&page_url(&c.space_key, c.id, &c.title)))
+}
+
+pub(super) async fn copy(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> UiResult {
+    form.check_csrf(&viewer)?;
+    let mut db = app.pool.get().await?;
+    let c = content::get(&db, &viewer, id).await?;
+    let title = match form.get("title").map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => t.to_owned(),
+        None => format!("Copy of {}", c.title),
+    };
+    let n = content::copy_page(&mut db, &viewer, id, &title, None).await?;
+    Ok(see_other(&page_url(&n.space_key, n.id, &n.title)))
+}
+
+pub(super) async fn delete(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> UiResult {
+    form.check_csrf(&viewer)?;
+    let mut db = app.pool.get().await?;
+    let c = content::get(&db, &viewer, id).await?;
+    content::trash(&mut db, &viewer, id).await?;
+    let to = match (c.content_type, c.container_id, c.parent_id) {
+        (ContentType::Attachment, Some(p), _) => format!("/pages/{p}/attachments"),
+        (_, _, Some(p)) => format!("/pages/viewpage.action?pageId={p}"),
+        _ => format!("/spaces/{}", enc(&c.space_key)),
+    };
+    Ok(see_other(&to))
+}
+
+pub(super) async fn labels_post(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> UiResult {
+    form.check_csrf(&viewer)?;
+    let db = app.pool.get().await?;
+    if let Some(name) = form.get("remove") {
+        content::remove_label(&db, &viewer, id, name).await?;
+    } else {
+        let names: Vec<String> = form
+            .text("labels")
+            .split([',', ' '])
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_owned)
+            .collect();
+        content::add_labels(&db, &viewer, id, &names).await?;
+    }
+    Ok(see_other(&format!(
+        "/pages/viewpage.action?pageId={id}#labels"
+    )))
+}

@@ -1,0 +1,76 @@
+//! The page restrictions screen.
+//!
+//! Invariant: only viewers with `restrict` on the space see or change it.
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "restrictions.html")]
+pub(super) struct RestrictionsPage {
+    layout: Layout,
+    id: i64,
+    title: String,
+    page_url: String,
+    read: Vec<crate::users::Grant>,
+    update: Vec<crate::users::Grant>,
+    message: String,
+}
+
+pub(super) async fn restrictions_page(
+    app: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    message: String,
+) -> UiResult {
+    let db = app.pool.get().await?;
+    let c = content::get(&db, viewer, id)
+        .await
+        .map_err(|e| login_if_anonymous(e, viewer))
+        .next(&format!("/pages/{id}/restrictions"))?;
+    let r = content::restrictions(&db, viewer, id).await?;
+    Ok(RestrictionsPage {
+        layout: Layout::new(format!("Restrictions - {}", c.title), viewer)
+            .in_space(&c.space_key, &c.space_name),
+        id,
+        title: c.title.clone(),
+        page_url: page_url(&c.space_key, c.id, &c.title),
+        read: r.read,
+        update: r.update,
+        message,
+    }
+    .into_html())
+}
+
+pub(super) async fn restrictions(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> UiResult {
+    restrictions_page(&app, &viewer, id, String::new()).await
+}
+
+pub(super) async fn restrictions_post(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> UiResult {
+    form.check_csrf(&viewer)?;
+    let db = app.pool.get().await?;
+    let op = form.text("operation");
+    let r = async {
+        if form.text("action") == "clear" {
+            return content::clear_restrictions(&db, &viewer, id, op).await;
+        }
+        let who =
+            crate::users::parse_principal(&db, form.text("kind"), form.text("name").trim()).await?;
+        content::set_restriction(&db, &viewer, id, op, &who, form.text("action") != "remove").await
+    }
+    .await;
+    drop(db);
+    match r {
+        Ok(()) => restrictions_page(&app, &viewer, id, "Restrictions saved.".into()).await,
+        Err(Error::BadRequest(m)) => restrictions_page(&app, &viewer, id, m).await,
+        Err(e) => Err(e.into()),
+    }
+}
