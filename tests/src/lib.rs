@@ -30,30 +30,76 @@ pub fn server_url() -> String {
     })
 }
 
-impl TestDb {
-    /// Creates `cairn_test_<pid>_<n>` and applies all migrations.
-    pub async fn new() -> TestDb {
-        let base = server_url();
-        let name = unique("cairn_test");
-        let (client, conn) =
-            tokio_postgres::connect(&format!("{base}/postgres"), tokio_postgres::NoTls)
-                .await
-                .expect("connect to test PostgreSQL");
-        tokio::spawn(conn);
-        for sql in [
-            format!("DROP DATABASE IF EXISTS {name}"),
-            format!("CREATE DATABASE {name}"),
-        ] {
-            client
-                .batch_execute(&sql)
-                .await
-                .expect("create test database");
-        }
-        let url = format!("{base}/{name}");
-        cairn::db::migrate(&url)
+/// A database migrated once per test process; each test's database is a
+/// copy of it (`CREATE DATABASE … TEMPLATE`), which is far cheaper than
+/// migrating every time.
+static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+async fn admin_client() -> tokio_postgres::Client {
+    let (client, conn) =
+        tokio_postgres::connect(&format!("{}/postgres", server_url()), tokio_postgres::NoTls)
             .await
-            .expect("migrate test database");
-        TestDb { url }
+            .expect("connect to test PostgreSQL");
+    tokio::spawn(conn);
+    client
+}
+
+async fn template() -> &'static str {
+    TEMPLATE
+        .get_or_init(|| async {
+            let name = unique("cairn_template");
+            let client = admin_client().await;
+            for sql in [
+                format!("DROP DATABASE IF EXISTS {name}"),
+                format!("CREATE DATABASE {name}"),
+            ] {
+                client
+                    .batch_execute(&sql)
+                    .await
+                    .expect("create the template database");
+            }
+            // migrate() closes its connection: nothing stays connected to
+            // the template, as CREATE DATABASE … TEMPLATE requires.
+            cairn::db::migrate(&format!("{}/{name}", server_url()))
+                .await
+                .expect("migrate the template database");
+            name
+        })
+        .await
+}
+
+impl TestDb {
+    /// Creates `cairn_test_<pid>_<n>`, a copy of the migrated template.
+    pub async fn new() -> TestDb {
+        let template = template().await;
+        let name = unique("cairn_test");
+        let client = admin_client().await;
+        client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+            .await
+            .expect("drop an old test database");
+        // Two copies made at the same moment can see each other's brief
+        // hold on the template; the one that lost tries again.
+        let mut tries = 0;
+        loop {
+            match client
+                .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                .await
+            {
+                Ok(()) => break,
+                Err(e)
+                    if tries < 50
+                        && e.code() == Some(&tokio_postgres::error::SqlState::OBJECT_IN_USE) =>
+                {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(e) => panic!("create test database: {e}"),
+            }
+        }
+        TestDb {
+            url: format!("{}/{name}", server_url()),
+        }
     }
 }
 
