@@ -219,6 +219,8 @@ pub fn sanitize(html: &str) -> String {
     sanitize::clean(html)
 }
 
+pub use sanitize::nests_deeper_than;
+
 /// Plain text for search indexing.
 ///
 /// The text content of the body plus plain-text macro bodies (e.g. code), without
