@@ -973,3 +973,48 @@ mod tests {
         assert_eq!(escape_log("plain ünïcode"), "plain ünïcode");
     }
 }
+
+#[cfg(test)]
+mod slot_tests {
+    use super::*;
+
+    fn slots(free: u32, max_waiting: u32) -> Slots {
+        Slots {
+            state: Mutex::new(SlotState { free, waiting: 0 }),
+            cv: Condvar::new(),
+            max_waiting,
+        }
+    }
+
+    #[test]
+    fn a_full_queue_fails_as_busy_at_once() {
+        let s = slots(1, 0);
+        let held = s.acquire(Duration::from_secs(60)).ok();
+        assert!(held.is_some());
+        let started = Instant::now();
+        assert_eq!(
+            s.acquire(Duration::from_secs(60)).err(),
+            Some(Failure::Busy)
+        );
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn waiters_give_up_after_the_wait_and_get_a_freed_slot_before() {
+        let s = Arc::new(slots(1, 4));
+        let held = s.acquire(Duration::ZERO).ok();
+        assert!(held.is_some());
+        assert_eq!(
+            s.acquire(Duration::from_millis(20)).err(),
+            Some(Failure::Busy)
+        );
+        let waiter = {
+            let s = s.clone();
+            std::thread::spawn(move || s.acquire(Duration::from_secs(60)).is_ok())
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        drop(held);
+        assert!(waiter.join().unwrap());
+        assert_eq!(s.state.lock().unwrap().waiting, 0);
+    }
+}
