@@ -1431,3 +1431,33 @@ async fn a_page_stops_calling_plugins_once_its_budget_is_spent() {
     assert!(timed_out <= 2 && spent >= 4, "{html}");
     assert!(html.contains("after"));
 }
+
+#[tokio::test]
+async fn a_page_whose_client_has_gone_stops_calling_plugins() {
+    let node = TestNode::start().await;
+    let plugins = install_hostile(&node).await;
+    let c = node.login("admin").await;
+    c.create_space("GONE", "Gone").await;
+    // Three seconds of plugin time (the page budget) if it ran to the end.
+    let id = c
+        .create_page(
+            "GONE",
+            "Slow page",
+            &"<ac:structured-macro ac:name=\"hostile-loop\"/>".repeat(6),
+            None,
+        )
+        .await;
+    let url = c.url(&cairn::render::page_url("GONE", id, "Slow page"));
+    let r = c
+        .http
+        .get(url)
+        .timeout(std::time::Duration::from_millis(300))
+        .send()
+        .await;
+    assert!(r.is_err(), "the view should still be rendering");
+    let m = plugins.metrics("test.hostile");
+    // The call running when the client left ends at its limit; none follows.
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    let calls = m.calls.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(calls <= 1, "{calls} calls after the client left");
+}
