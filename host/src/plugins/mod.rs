@@ -733,16 +733,18 @@ impl Plugins {
             &wasmtime::component::Instance,
         ) -> wasmtime::Result<R>,
     ) -> std::result::Result<R, Failure> {
-        self.call_with(l, viewer, l.row.limits(), f).0
+        self.call_with(l, viewer, l.row.limits(), false, f).0
     }
 
-    /// [`Plugins::call`] with explicit limits; also says whether the call
-    /// read content or its key-value store.
+    /// [`Plugins::call`] with explicit limits, on the request path (`bounded`:
+    /// a bounded wait for an instance slot) or not; also says whether the
+    /// call read content or its key-value store.
     fn call_with<R>(
         &self,
         l: &Loaded,
         viewer: Viewer,
         limits: CallLimits,
+        bounded: bool,
         f: impl FnOnce(
             &mut wasmtime::Store<HostState>,
             &wasmtime::component::Instance,
@@ -758,7 +760,12 @@ impl Plugins {
             plugins: Some(self.clone()),
             touched_data: AtomicBool::new(false),
         });
-        let r = self.inner.runtime.call(&l.pre, limits, env.clone(), f);
+        let rt = &self.inner.runtime;
+        let r = if bounded {
+            rt.call_bounded(&l.pre, limits, env.clone(), f)
+        } else {
+            rt.call(&l.pre, limits, env.clone(), f)
+        };
         (r, env.touched_data.load(Ordering::Relaxed))
     }
 
@@ -885,7 +892,7 @@ impl Plugins {
                 .min(u32::try_from(left.as_millis()).unwrap_or(u32::MAX).max(1));
         }
         let started = Instant::now();
-        let (result, read_data) = self.call_with(l, viewer.clone(), limits, |store, inst| {
+        let (result, read_data) = self.call_with(l, viewer.clone(), limits, true, |store, inst| {
             idx.load(&mut *store, inst)?
                 .call_render(&mut *store, &wcall, &ctx)
         });

@@ -211,17 +211,21 @@ struct SlotState {
 struct SlotGuard<'a>(&'a Slots);
 
 impl Slots {
-    fn acquire(&self, wait: Duration) -> Result<SlotGuard<'_>, Failure> {
+    /// A slot, waiting at most `wait` and only if fewer than `max_waiting`
+    /// wait already; `None`: wait as long as it takes, however many wait.
+    fn acquire(&self, wait: Option<Duration>) -> Result<SlotGuard<'_>, Failure> {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if st.free > 0 {
             st.free -= 1;
             return Ok(SlotGuard(self));
         }
-        if st.waiting >= self.max_waiting {
+        if wait.is_some() && st.waiting >= self.max_waiting {
             return Err(Failure::Busy);
         }
         st.waiting += 1;
-        let until = Instant::now() + wait;
+        // An hour stands for "as long as it takes" (and keeps the Instant
+        // arithmetic finite).
+        let until = Instant::now() + wait.unwrap_or(Duration::from_secs(3600));
         while st.free == 0 {
             let now = Instant::now();
             if now >= until {
@@ -501,12 +505,37 @@ impl Runtime {
     }
 
     /// Runs `f` on a fresh instance of `pre` with the given limits. Waits for
-    /// an instance slot first.
+    /// an instance slot first, as long as it takes (loading, admin pages and
+    /// events: work that must not be dropped because pages are busy).
     pub fn call<R>(
         &self,
         pre: &InstancePre<HostState>,
         limits: CallLimits,
         env: Arc<CallEnv>,
+        f: impl FnOnce(&mut Store<HostState>, &Instance) -> wasmtime::Result<R>,
+    ) -> Result<R, Failure> {
+        self.call_queued(pre, limits, env, None, f)
+    }
+
+    /// [`Runtime::call`] for the request path: the wait for a slot is
+    /// bounded by the queue limit and [`MAX_QUEUE_WAIT`]; beyond them the call
+    /// fails as [`Failure::Busy`].
+    pub fn call_bounded<R>(
+        &self,
+        pre: &InstancePre<HostState>,
+        limits: CallLimits,
+        env: Arc<CallEnv>,
+        f: impl FnOnce(&mut Store<HostState>, &Instance) -> wasmtime::Result<R>,
+    ) -> Result<R, Failure> {
+        self.call_queued(pre, limits, env, Some(MAX_QUEUE_WAIT), f)
+    }
+
+    fn call_queued<R>(
+        &self,
+        pre: &InstancePre<HostState>,
+        limits: CallLimits,
+        env: Arc<CallEnv>,
+        wait: Option<Duration>,
         f: impl FnOnce(&mut Store<HostState>, &Instance) -> wasmtime::Result<R>,
     ) -> Result<R, Failure> {
         let (_depth, depth) = DepthGuard::enter();
@@ -516,7 +545,7 @@ impl Runtime {
             )));
         }
         let _slot = match depth {
-            0 => Some(self.slots.acquire(MAX_QUEUE_WAIT)?),
+            0 => Some(self.slots.acquire(wait)?),
             _ => None,
         };
         // A nested call ends by its caller's deadline at the latest.
@@ -989,11 +1018,11 @@ mod slot_tests {
     #[test]
     fn a_full_queue_fails_as_busy_at_once() {
         let s = slots(1, 0);
-        let held = s.acquire(Duration::from_secs(60)).ok();
+        let held = s.acquire(Some(Duration::from_secs(60))).ok();
         assert!(held.is_some());
         let started = Instant::now();
         assert_eq!(
-            s.acquire(Duration::from_secs(60)).err(),
+            s.acquire(Some(Duration::from_secs(60))).err(),
             Some(Failure::Busy)
         );
         assert!(started.elapsed() < Duration::from_secs(10));
@@ -1002,15 +1031,21 @@ mod slot_tests {
     #[test]
     fn waiters_give_up_after_the_wait_and_get_a_freed_slot_before() {
         let s = Arc::new(slots(1, 4));
-        let held = s.acquire(Duration::ZERO).ok();
+        let held = s.acquire(Some(Duration::ZERO)).ok();
         assert!(held.is_some());
         assert_eq!(
-            s.acquire(Duration::from_millis(20)).err(),
+            s.acquire(Some(Duration::from_millis(20))).err(),
+            Some(Failure::Busy)
+        );
+        // Unbounded waits ignore the queue limit.
+        let none_free = slots(0, 0);
+        assert_eq!(
+            none_free.acquire(Some(Duration::ZERO)).err(),
             Some(Failure::Busy)
         );
         let waiter = {
             let s = s.clone();
-            std::thread::spawn(move || s.acquire(Duration::from_secs(60)).is_ok())
+            std::thread::spawn(move || s.acquire(None).is_ok())
         };
         std::thread::sleep(Duration::from_millis(20));
         drop(held);
