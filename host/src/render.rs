@@ -279,17 +279,16 @@ pub fn render_included(
 
 /// Renders `body`, calling plugins for the macros they provide. Plugins get
 /// the page's headings, found by a first pass that skips plugin calls. The
-/// flag says whether a plugin call read data (content as the viewer, or its
-/// key-value store): such a page is not cached for other viewers. Plugin
-/// calls stop when `cancelled` is set (the client has gone).
+/// [`Taint`] says whether the page may be cached. Plugin calls stop when
+/// `cancelled` is set (the client has gone).
 fn render_blocking(
     body: &str,
     res: &Resolved,
     plugins: Option<(&Plugins, &Registry, &Viewer, &PageContext)>,
     cancelled: Option<Arc<std::sync::atomic::AtomicBool>>,
-) -> std::result::Result<(cairn_render::Rendered, bool), cairn_render::SyntaxError> {
+) -> std::result::Result<(cairn_render::Rendered, Taint), cairn_render::SyntaxError> {
     let Some((plugins, registry, viewer, page)) = plugins else {
-        return cairn_render::render(body, res).map(|r| (r, false));
+        return cairn_render::render(body, res).map(|r| (r, Taint::default()));
     };
     let scope = plugins.enter_page(cancelled);
     let _rendering = RenderingGuard::push(page.page_id);
@@ -304,7 +303,23 @@ fn render_blocking(
     let first = cairn_render::render(body, &ctx)?;
     ctx.headings = Some(&first.headings);
     let out = cairn_render::render(body, &ctx)?;
-    Ok((out, scope.read_data()))
+    Ok((
+        out,
+        Taint {
+            read_data: scope.read_data(),
+            incomplete: scope.incomplete(),
+        },
+    ))
+}
+
+/// What plugin calls did to a render's cacheability.
+#[derive(Default, Clone, Copy)]
+struct Taint {
+    /// A call read content as the viewer (or its key-value store): not for
+    /// the page cache other viewers share.
+    read_data: bool,
+    /// A macro failed or was not rendered: not for any cache.
+    incomplete: bool,
 }
 
 /// Sets its flag when dropped: a render whose request future is dropped (the
@@ -511,7 +526,7 @@ impl Renderer {
         let viewer = viewer.clone();
         let cancel = CancelOnDrop(Arc::default());
         let cancelled = cancel.0.clone();
-        let (out, read_data) = tokio::task::spawn_blocking(move || {
+        let (out, taint) = tokio::task::spawn_blocking(move || {
             let plugins = part
                 .as_ref()
                 .map(|(p, r, _)| (p, r.as_ref(), &viewer, &page_ctx));
@@ -521,6 +536,7 @@ impl Renderer {
         .map_err(Error::internal)?
         .map_err(|e| Error::Internal(format!("stored body of {} is ill-formed: {e}", c.id)))?;
         drop(cancel);
+        let cacheable = cacheable && !taint.incomplete;
         let page = Arc::new(RenderedPage {
             html: out.html,
             headings: out.headings,
@@ -528,7 +544,7 @@ impl Renderer {
         });
         // The page cache is shared by every viewer whose references resolve
         // alike; a page whose plugins read content as this viewer is not.
-        if cacheable && !read_data {
+        if cacheable && !taint.read_data {
             self.pages.insert(key, page.clone());
         }
         Ok(page)
@@ -578,7 +594,7 @@ impl Renderer {
         let body = body.to_owned();
         let cancel = CancelOnDrop(Arc::default());
         let cancelled = cancel.0.clone();
-        let (out, _) = tokio::task::spawn_blocking(move || {
+        let (out, taint) = tokio::task::spawn_blocking(move || {
             let plugins = part
                 .as_ref()
                 .map(|(p, r, _)| (p, r.as_ref(), &viewer, &page_ctx));
@@ -592,7 +608,7 @@ impl Renderer {
         Ok(RenderedPage {
             html: out.html,
             headings: out.headings,
-            cacheable,
+            cacheable: cacheable && !taint.incomplete,
         })
     }
 }

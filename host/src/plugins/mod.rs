@@ -276,6 +276,7 @@ struct PageScope {
     spent: Duration,
     cancelled: Option<Arc<AtomicBool>>,
     read_data: bool,
+    incomplete: bool,
 }
 
 thread_local! {
@@ -294,6 +295,13 @@ impl PageGuard {
     /// not be cached for other viewers.
     pub fn read_data(&self) -> bool {
         PAGE.with(|p| p.borrow().as_ref().is_some_and(|s| s.read_data))
+    }
+
+    /// Whether a macro of this page failed or was not rendered (budget
+    /// spent, busy, cancelled): the page must not be cached at all, or the
+    /// failure would outlive its cause.
+    pub fn incomplete(&self) -> bool {
+        PAGE.with(|p| p.borrow().as_ref().is_some_and(|s| s.incomplete))
     }
 }
 
@@ -329,11 +337,12 @@ fn page_left() -> Option<Duration> {
     })
 }
 
-fn page_account(spent: Duration, read_data: bool) {
+fn page_account(spent: Duration, read_data: bool, failed: bool) {
     PAGE.with(|p| {
         if let Some(s) = p.borrow_mut().as_mut() {
             s.spent += spent;
             s.read_data |= read_data;
+            s.incomplete |= failed;
         }
     })
 }
@@ -398,6 +407,7 @@ impl Plugins {
                 spent: Duration::ZERO,
                 cancelled,
                 read_data: false,
+                incomplete: false,
             });
             true
         });
@@ -797,9 +807,6 @@ impl Plugins {
         let l = registry.provider(&call.name)?;
         let idx = l.macros.clone()?;
         let spec = l.spec(&call.name);
-        if let Some(why) = page_refusal() {
-            return Some(notice_box(&call.name, &l.row, why, call.inline));
-        }
         // A macro that declares itself cacheable is cached without the
         // viewer, so it is not told who the viewer is: its claim then holds
         // for its context (reads are checked below).
@@ -883,6 +890,11 @@ impl Plugins {
                 return Some((*html).clone());
             }
         }
+        // Cached output costs nothing; a call needs budget and a client.
+        if let Some(why) = page_refusal() {
+            page_account(Duration::ZERO, false, true);
+            return Some(notice_box(&call.name, &l.row, why, call.inline));
+        }
         // A top-level call gets what is left of the page's budget at most.
         let top = runtime::depth() == 0;
         let mut limits = l.row.limits();
@@ -903,6 +915,7 @@ impl Plugins {
                 Duration::ZERO
             },
             read_data,
+            false,
         );
         let result = result
             .and_then(|r| {
@@ -939,6 +952,7 @@ impl Plugins {
                 Some(html)
             }
             Err(f) => {
+                page_account(Duration::ZERO, false, true);
                 let msg = runtime::bounded_message(&f.to_string());
                 metrics.record(started, Some(&msg));
                 if matches!(f, Failure::Busy) {
