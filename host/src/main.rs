@@ -126,6 +126,10 @@ enum PluginCommand {
         /// every capability the manifest requests must be granted.
         #[arg(long, value_delimiter = ',')]
         grant: Vec<String>,
+        /// Accept the manifest's time and memory limits where they exceed
+        /// the site defaults (refused otherwise).
+        #[arg(long)]
+        grant_limits: bool,
     },
     /// List installed plugins.
     List,
@@ -374,7 +378,11 @@ async fn plugin_command(url: &str, config: &Config, cmd: PluginCommand) -> anyho
     let admin = system_viewer();
     let err = |e: cairn::error::Error| anyhow::anyhow!("{}", e.public_message());
     match cmd {
-        PluginCommand::Install { manifest, grant } => {
+        PluginCommand::Install {
+            manifest,
+            grant,
+            grant_limits,
+        } => {
             let mut caps = Vec::new();
             for g in grant.iter().filter(|g| !g.trim().is_empty()) {
                 caps.push(Capability::parse(g).ok_or_else(|| {
@@ -382,7 +390,7 @@ async fn plugin_command(url: &str, config: &Config, cmd: PluginCommand) -> anyho
                 })?);
             }
             let o = plugins
-                .install_from_manifest(&admin, &manifest, Some(&caps), false)
+                .install_from_manifest(&admin, &manifest, Some(&caps), grant_limits, false)
                 .await
                 .map_err(err)?;
             println!(
