@@ -712,10 +712,7 @@ async fn a_crash_during_indexing_loses_nothing_and_duplicates_nothing() {
     let payload = || -> i64 {
         let text = std::fs::read_to_string(&meta).unwrap_or_default();
         let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        v["payload"]
-            .as_str()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(0)
+        cairn::search::Payload::parse(v["payload"].as_str()).seq
     };
     let partway = wait_until(Duration::from_secs(60), || async {
         payload() > head_before
@@ -1295,9 +1292,6 @@ async fn drift_written_behind_the_index_back_is_detected_and_healed() {
     ))
     .await
     .unwrap();
-    // The deleted page's document is never shown (its id is checked
-    // against PostgreSQL), even before any repair.
-    assert_eq!(total(&node, "admin", "text ~ egret").await, 0);
     // The full reconcile sees both.
     let v = cairn::search::verify_dir(&local_home, &db, &node.state.files)
         .await
@@ -1311,7 +1305,7 @@ async fn drift_written_behind_the_index_back_is_detected_and_healed() {
         .unwrap();
     assert_eq!((report.differing, report.repaired), (2, 2), "{report}");
     assert_eq!(total(&node, "admin", "text ~ kingfisher").await, 1);
-    assert_eq!(total(&node, "admin", "text ~ heron").await, 0);
+    assert_eq!(total(&node, "admin", "text ~ egret").await, 0);
     assert_eq!(live.doc_count(), 2, "home page and heron");
     let v = cairn::search::verify_dir(&local_home, &db, &node.state.files)
         .await
@@ -1322,11 +1316,28 @@ async fn drift_written_behind_the_index_back_is_detected_and_healed() {
         .await
         .unwrap();
     assert_eq!(again.differing, 0, "{again}");
+    // Between two checks, a deleted page's document is never shown: each
+    // page of hits is checked against PostgreSQL, and what fails is
+    // withheld and repaired.
+    db.batch_execute(&format!(
+        "SET session_replication_role = replica;
+         DELETE FROM content WHERE id = {heron};
+         SET session_replication_role = origin;"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(total(&node, "admin", "text ~ kingfisher").await, 0);
+    assert!(
+        wait_until(Duration::from_secs(10), || async { live.doc_count() == 1 }).await,
+        "the withheld hit's document was repaired"
+    );
+    assert_eq!(live.health().stale_hits, 1);
     // Reported as metrics and on the admin page.
     let metrics = c.get_text("/metrics").await.1;
     assert!(
         metrics.contains("cairn_search_drift_repaired_total 2")
             && metrics.contains("cairn_search_drift_checks_total 2")
+            && metrics.contains("cairn_search_stale_hits_total 1")
             && metrics.contains("cairn_search_degraded 0"),
         "{metrics}"
     );
@@ -1386,7 +1397,7 @@ async fn after_a_database_restore_the_index_is_rebuilt_and_search_tells_the_trut
             .env("CAIRN_INDEX_CHECK_INTERVAL", "10s")
             .env_remove("CAIRN_ETCD_ENDPOINTS")
             .env_remove("CAIRN_BUILTIN_PLUGINS")
-            .stdout(std::process::Stdio::null())
+            .stdout(log.try_clone().unwrap())
             .stderr(log)
             .kill_on_drop(true)
             .spawn()
@@ -1499,10 +1510,12 @@ async fn after_a_database_restore_the_index_is_rebuilt_and_search_tells_the_trut
     .await
     .unwrap();
     tokio::spawn(conn);
-    admin_db
-        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE); CREATE DATABASE {name}"))
-        .await
-        .unwrap();
+    for sql in [
+        format!("DROP DATABASE {name} WITH (FORCE)"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        admin_db.batch_execute(&sql).await.unwrap();
+    }
     let out = std::process::Command::new(pg_tool("pg_restore"))
         .args(["--no-owner", "-d", &db.url])
         .arg(&dump)
