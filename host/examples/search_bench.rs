@@ -407,8 +407,7 @@ async fn main() -> anyhow::Result<()> {
     let fresh = std::env::temp_dir().join(format!("cairn-search-bench-restore-{pages}"));
     let _ = std::fs::remove_dir_all(&fresh);
     let t = Instant::now();
-    let restored =
-        cairn::search::SearchIndex::open(&fresh).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let restored = cairn::search::SearchIndex::open(&fresh).map_err(|e| anyhow::anyhow!("{e}"))?;
     let settled = restored
         .settle(&pool, &store)
         .await
@@ -503,7 +502,12 @@ async fn main() -> anyhow::Result<()> {
     db.batch_execute("UPDATE index_history SET epoch = 'bench-restored'")
         .await?;
     loop {
-        if index.degraded().is_none() && index.payload().identity.is_some_and(|i| i.epoch == "bench-restored") {
+        if index.degraded().is_none()
+            && index
+                .payload()
+                .identity
+                .is_some_and(|i| i.epoch == "bench-restored")
+        {
             break;
         }
         if t.elapsed() > Duration::from_secs(3600) {

@@ -369,7 +369,11 @@ async fn index_command(url: &str, config: &Config, cmd: IndexCommand) -> anyhow:
                 .await?;
             if let Some(r) = epoch {
                 let at: chrono::DateTime<chrono::Utc> = r.get(2);
-                println!("history epoch: {} ({}, {at})", r.get::<_, String>(0), r.get::<_, String>(1));
+                println!(
+                    "history epoch: {} ({}, {at})",
+                    r.get::<_, String>(0),
+                    r.get::<_, String>(1)
+                );
             }
         }
         IndexCommand::Verify { repair } => {
@@ -383,12 +387,32 @@ async fn index_command(url: &str, config: &Config, cmd: IndexCommand) -> anyhow:
             );
             match &r.trusted {
                 Ok(()) => println!("identity: matches this database's history"),
-                Err(why) => println!("identity: NOT TRUSTED ({why}); a node opening it rebuilds it"),
+                Err(why) => {
+                    println!("identity: NOT TRUSTED ({why}); a node opening it rebuilds it")
+                }
             }
-            let show = |v: &[i64]| v.iter().take(20).map(|i| i.to_string()).collect::<Vec<_>>().join(" ");
-            println!("missing from the index: {} {}", r.missing.len(), show(&r.missing));
-            println!("ghosts (in the index, not in PostgreSQL): {} {}", r.ghosts.len(), show(&r.ghosts));
-            println!("different content: {} {}", r.changed.len(), show(&r.changed));
+            let show = |v: &[i64]| {
+                v.iter()
+                    .take(20)
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            println!(
+                "missing from the index: {} {}",
+                r.missing.len(),
+                show(&r.missing)
+            );
+            println!(
+                "ghosts (in the index, not in PostgreSQL): {} {}",
+                r.ghosts.len(),
+                show(&r.ghosts)
+            );
+            println!(
+                "different content: {} {}",
+                r.changed.len(),
+                show(&r.changed)
+            );
             if r.pending > 0 {
                 println!("({} more differ only because the node has not applied their journal entries yet)", r.pending);
             }
@@ -403,11 +427,17 @@ async fn index_command(url: &str, config: &Config, cmd: IndexCommand) -> anyhow:
                     &[&differing],
                 )
                 .await?;
-                db.batch_execute("SELECT pg_notify('cairn_index', '')").await?;
-                println!("repair: journaled {} documents; every node re-applies them", differing.len());
+                db.batch_execute("SELECT pg_notify('cairn_index', '')")
+                    .await?;
+                println!(
+                    "repair: journaled {} documents; every node re-applies them",
+                    differing.len()
+                );
                 return Ok(());
             }
-            anyhow::bail!("the index disagrees with PostgreSQL (use --repair to fix the documents)");
+            anyhow::bail!(
+                "the index disagrees with PostgreSQL (use --repair to fix the documents)"
+            );
         }
     }
     Ok(())

@@ -163,7 +163,11 @@ pub async fn metrics(State(app): State<AppState>) -> Response {
             "gauge",
             "1 while this node's index is being rebuilt because it did not match the database (search incomplete).",
         );
-        let _ = writeln!(out, "cairn_search_degraded {}", u8::from(h.degraded.is_some()));
+        let _ = writeln!(
+            out,
+            "cairn_search_degraded {}",
+            u8::from(h.degraded.is_some())
+        );
         family(
             &mut out,
             "cairn_search_drift_checks_total",
@@ -177,7 +181,11 @@ pub async fn metrics(State(app): State<AppState>) -> Response {
             "counter",
             "Documents the drift checks found different from PostgreSQL and re-applied.",
         );
-        let _ = writeln!(out, "cairn_search_drift_repaired_total {}", h.drift_repaired);
+        let _ = writeln!(
+            out,
+            "cairn_search_drift_repaired_total {}",
+            h.drift_repaired
+        );
         family(
             &mut out,
             "cairn_search_drift_last_differing",

@@ -38,11 +38,11 @@ use crate::error::{Error, Result};
 use crate::perms::Viewer;
 
 mod integrity;
+use integrity::Mark;
 pub use integrity::{
     snapshots, verify_dir, DriftReport, Health, Identity, Payload, Settled, VerifyReport,
     DRIFT_SAMPLE,
 };
-use integrity::Mark;
 
 /// Index schema version: a different one on disk means rebuild.
 const SCHEMA_VERSION: &str = "5";
@@ -234,7 +234,13 @@ impl Live {
 
     /// The newest commit's payload: journal position and identity.
     fn payload(&self) -> Payload {
-        Payload::parse(self.index.load_metas().ok().and_then(|m| m.payload).as_deref())
+        Payload::parse(
+            self.index
+                .load_metas()
+                .ok()
+                .and_then(|m| m.payload)
+                .as_deref(),
+        )
     }
 
     fn position(&self) -> i64 {
@@ -1055,7 +1061,10 @@ impl SearchIndex {
         for (score, addr) in addrs.into_iter().skip(start).take(limit) {
             let doc: TantivyDocument = searcher.doc(addr).map_err(internal)?;
             let id = doc.get_first(f.id).and_then(|v| v.as_u64()).unwrap_or(0) as i64;
-            let version = doc.get_first(f.version).and_then(|v| v.as_u64()).unwrap_or(0) as i64;
+            let version = doc
+                .get_first(f.version)
+                .and_then(|v| v.as_u64())
+                .unwrap_or(0) as i64;
             let modified = doc
                 .get_first(f.modified)
                 .and_then(|v| v.as_datetime())

@@ -172,7 +172,10 @@ pub(super) fn digest(d: &IndexDoc) -> u64 {
     put(&contributors.join("\u{1e}"));
     put(&d.created.timestamp_micros().to_string());
     put(&d.modified.timestamp_micros().to_string());
-    put(&format!("{:?}/{:?}/{:?}", d.ancestors, d.parent, d.container));
+    put(&format!(
+        "{:?}/{:?}/{:?}",
+        d.ancestors, d.parent, d.container
+    ));
     let mut rset = d.rset.clone();
     rset.sort_unstable();
     put(&format!("{rset:?}"));
@@ -192,7 +195,9 @@ pub(super) fn digest(d: &IndexDoc) -> u64 {
 pub(super) async fn replay_start(tx: &impl GenericClient) -> Result<Mark> {
     let row = crate::db::query_opt(
         tx,
-        &format!("SELECT seq, {STAMP_SQL} FROM index_journal ORDER BY seq DESC OFFSET 1000 LIMIT 1"),
+        &format!(
+            "SELECT seq, {STAMP_SQL} FROM index_journal ORDER BY seq DESC OFFSET 1000 LIMIT 1"
+        ),
         &[],
     )
     .await?;
@@ -552,7 +557,10 @@ impl SearchIndex {
         }
         self.set_identity(Identity::load(&db).await?);
         if let Some((seq, dir)) = self.trusted_snapshot(&db, store.shared_home()).await? {
-            tracing::info!(snapshot = seq, "restoring a snapshot of this history instead");
+            tracing::info!(
+                snapshot = seq,
+                "restoring a snapshot of this history instead"
+            );
             self.restore_snapshot(&dir).await?;
             self.set_degraded(None);
             return Ok(Settled::Restored(seq));
@@ -570,7 +578,11 @@ impl SearchIndex {
         Ok(Settled::Rebuilding(u.reason))
     }
 
-    fn spawn_fresh_rebuild(self: &Arc<Self>, pool: &deadpool_postgres::Pool, store: &crate::attach::Store) {
+    fn spawn_fresh_rebuild(
+        self: &Arc<Self>,
+        pool: &deadpool_postgres::Pool,
+        store: &crate::attach::Store,
+    ) {
         // Marked running before the task starts, so the next identity check
         // cannot start a second one.
         if self.begin_rebuild().is_err() {
@@ -719,7 +731,12 @@ impl SearchIndex {
                  FROM content c WHERE c.id = ANY($1) AND c.status = 'current' AND {}",
                 crate::perms::Viewer::content_filter(2, 3, 4)
             ),
-            &[&ids, &viewer.user_id(), &*viewer.groups, &*viewer.view_spaces],
+            &[
+                &ids,
+                &viewer.user_id(),
+                &*viewer.groups,
+                &*viewer.view_spaces,
+            ],
         )
         .await?;
         let current: HashMap<i64, (i64, i64)> = rows
@@ -966,10 +983,7 @@ fn random_ids(searcher: &tantivy::Searcher, n: usize) -> Result<Vec<i64>> {
     for seg in searcher.segment_readers() {
         let alive = seg.num_docs() as u64;
         let id = seg.fast_fields().u64("id").map_err(internal)?;
-        let wanted: Vec<u64> = picks
-            .range(base..base + alive)
-            .map(|p| p - base)
-            .collect();
+        let wanted: Vec<u64> = picks.range(base..base + alive).map(|p| p - base).collect();
         if !wanted.is_empty() {
             for (k, doc) in seg.doc_ids_alive().enumerate() {
                 if wanted.binary_search(&(k as u64)).is_ok() {
@@ -1005,7 +1019,10 @@ fn digests_of(
         match found.as_slice() {
             [addr] => {
                 let doc: TantivyDocument = searcher.doc(*addr).map_err(internal)?;
-                let d = doc.get_first(f.digest).and_then(|v| v.as_u64()).unwrap_or(0);
+                let d = doc
+                    .get_first(f.digest)
+                    .and_then(|v| v.as_u64())
+                    .unwrap_or(0);
                 out.insert(*id, d);
             }
             [] => {}
@@ -1078,9 +1095,7 @@ pub async fn verify_dir(
                     if let Some(i) = id.first(doc) {
                         // A duplicate id is drift too.
                         let d = dg.first(doc).unwrap_or(0);
-                        out.entry(i as i64)
-                            .and_modify(|v| *v = 0)
-                            .or_insert(d);
+                        out.entry(i as i64).and_modify(|v| *v = 0).or_insert(d);
                     }
                 }
             }

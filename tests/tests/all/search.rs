@@ -1069,7 +1069,10 @@ fn copy_index(from: &std::path::Path, to: &std::path::Path) {
 }
 
 /// A node's own index on `node`'s database, settled and caught up.
-async fn settled_index(node: &TestNode, home: &std::path::Path) -> std::sync::Arc<cairn::search::SearchIndex> {
+async fn settled_index(
+    node: &TestNode,
+    home: &std::path::Path,
+) -> std::sync::Arc<cairn::search::SearchIndex> {
     let idx = cairn::search::SearchIndex::open(home).unwrap();
     idx.settle(&node.pool, &node.state.files).await.unwrap();
     let db = node.sql().await;
@@ -1113,7 +1116,10 @@ async fn a_snapshot_from_another_cluster_in_the_shared_home_is_not_restored() {
         .await
         .unwrap()
         .get(0);
-    assert!(seq > head_b, "the foreign snapshot is ahead ({seq} > {head_b}): the old code restored it");
+    assert!(
+        seq > head_b,
+        "the foreign snapshot is ahead ({seq} > {head_b}): the old code restored it"
+    );
     // A new node of B: the foreign snapshot is refused, B's own journal used.
     let home_b = temp_home("other-b");
     let idx_b = cairn::search::SearchIndex::open(&home_b).unwrap();
@@ -1122,14 +1128,21 @@ async fn a_snapshot_from_another_cluster_in_the_shared_home_is_not_restored() {
         !matches!(settled, cairn::search::Settled::Restored(_)),
         "{settled:?}"
     );
-    let why = idx_b.health().last_distrust.map(|(_, w)| w).unwrap_or_default();
+    let why = idx_b
+        .health()
+        .last_distrust
+        .map(|(_, w)| w)
+        .unwrap_or_default();
     assert!(
         why.contains(&format!("snapshot-{seq} not used")) && why.contains("another history"),
         "{why}"
     );
     wait_healthy(&idx_b).await;
     idx_b.catch_up(&db_b, &b.state.files).await.unwrap();
-    assert!(hit_ids(&b, &idx_b, "text ~ yak").await.is_empty(), "no foreign documents");
+    assert!(
+        hit_ids(&b, &idx_b, "text ~ yak").await.is_empty(),
+        "no foreign documents"
+    );
     assert_eq!(hit_ids(&b, &idx_b, "text ~ llama").await.len(), 1);
     let _ = std::fs::remove_dir_all(&home_a);
     let _ = std::fs::remove_dir_all(&home_b);
@@ -1157,9 +1170,7 @@ async fn a_local_home_copied_from_the_same_cluster_is_kept_and_from_another_is_r
     }
     let cb = b.login("admin").await;
     cb.create_space("CPB", "Copy B").await;
-    let beta = cb
-        .create_page("CPB", "Beta", "<p>gazelle</p>", None)
-        .await;
+    let beta = cb.create_page("CPB", "Beta", "<p>gazelle</p>", None).await;
     let home_a = temp_home("copy-a");
     let idx_a = settled_index(&a, &home_a).await;
     let pos = idx_a.position();
@@ -1219,6 +1230,20 @@ async fn a_journal_entry_deleted_by_hand_is_detected_and_healed() {
     let late = c
         .create_page("JRN", "Puffin late", "<p>puffin</p>", None)
         .await;
+    // (The node's own index has applied everything: only `idx` stands on
+    // the entry deleted below.)
+    let live = node.state.search.clone().unwrap();
+    let head: i64 = db
+        .query_one("SELECT max(seq) FROM index_journal", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            live.position() >= head
+        })
+        .await
+    );
     db.execute("DELETE FROM index_journal WHERE seq = $1", &[&pos])
         .await
         .unwrap();
@@ -1227,7 +1252,10 @@ async fn a_journal_entry_deleted_by_hand_is_detected_and_healed() {
     let idx = cairn::search::SearchIndex::open(&home).unwrap();
     match idx.settle(&node.pool, &node.state.files).await.unwrap() {
         cairn::search::Settled::Rebuilding(why) => {
-            assert!(why.contains(&format!("journal entry {pos}")) && why.contains("missing"), "{why}")
+            assert!(
+                why.contains(&format!("journal entry {pos}")) && why.contains("missing"),
+                "{why}"
+            )
         }
         other => panic!("a missing entry was not detected: {other:?}"),
     }
@@ -1237,7 +1265,6 @@ async fn a_journal_entry_deleted_by_hand_is_detected_and_healed() {
     // An entry lost before any node applied it (a change whose entry was
     // deleted in the same transaction): the running node's drift check
     // finds the document and applies it.
-    let live = node.state.search.clone().unwrap();
     db.batch_execute(
         "BEGIN;
          INSERT INTO content (content_type, space_id, title, body)
@@ -1248,7 +1275,10 @@ async fn a_journal_entry_deleted_by_hand_is_detected_and_healed() {
     .await
     .unwrap();
     let lost: i64 = db
-        .query_one("SELECT id FROM content WHERE title = 'Puffin unjournaled'", &[])
+        .query_one(
+            "SELECT id FROM content WHERE title = 'Puffin unjournaled'",
+            &[],
+        )
         .await
         .unwrap()
         .get(0);
@@ -1259,7 +1289,10 @@ async fn a_journal_entry_deleted_by_hand_is_detected_and_healed() {
     assert_eq!((report.differing, report.repaired), (1, 1), "{report}");
     assert_eq!(report.ids, vec![lost]);
     let found = hit_ids(&node, &live, "text ~ puffin").await;
-    assert!(found.contains(&lost) && found.contains(&late) && found.len() == 5, "{found:?}");
+    assert!(
+        found.contains(&lost) && found.contains(&late) && found.len() == 5,
+        "{found:?}"
+    );
     let _ = std::fs::remove_dir_all(&home);
 }
 
@@ -1297,7 +1330,11 @@ async fn drift_written_behind_the_index_back_is_detected_and_healed() {
         .await
         .unwrap();
     assert!(v.trusted.is_ok(), "{:?}", v.trusted);
-    assert_eq!((v.changed.clone(), v.ghosts.clone()), (vec![heron], vec![egret]), "{v:?}");
+    assert_eq!(
+        (v.changed.clone(), v.ghosts.clone()),
+        (vec![heron], vec![egret]),
+        "{v:?}"
+    );
     // The periodic check finds and repairs them.
     let report = live
         .check_drift(&node.pool, &node.state.files, 200, true)
@@ -1342,12 +1379,19 @@ async fn drift_written_behind_the_index_back_is_detected_and_healed() {
         "{metrics}"
     );
     let (_, html) = c.get_text("/admin/search").await;
-    assert!(html.contains("Last drift check") && html.contains("0 differed"), "{html}");
+    assert!(
+        html.contains("Last drift check") && html.contains("0 differed"),
+        "{html}"
+    );
 }
 
 fn pg_tool(name: &str) -> std::path::PathBuf {
     let mut dirs: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|d| d.flatten().map(|e| e.path().join("bin").join(name)).collect())
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path().join("bin").join(name))
+                .collect()
+        })
         .unwrap_or_default();
     dirs.sort();
     dirs.into_iter()
@@ -1438,7 +1482,8 @@ async fn after_a_database_restore_the_index_is_rebuilt_and_search_tells_the_trut
         }))
     };
     let count = |q: &'static str| {
-        let r = rest(reqwest::Method::GET, "/rest/api/search").query(&[("cql", q), ("limit", "50")]);
+        let r =
+            rest(reqwest::Method::GET, "/rest/api/search").query(&[("cql", q), ("limit", "50")]);
         async move {
             let v: Value = r.send().await.unwrap().json().await.unwrap_or(Value::Null);
             (
@@ -1461,7 +1506,14 @@ async fn after_a_database_restore_the_index_is_rebuilt_and_search_tells_the_trut
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
     for i in 0..3 {
-        assert_eq!(page(format!("Early {i}"), "early").send().await.unwrap().status(), 200);
+        assert_eq!(
+            page(format!("Early {i}"), "early")
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
     }
     // 1. The backup.
     let dump = home.join("backup.dump");
@@ -1471,18 +1523,41 @@ async fn after_a_database_restore_the_index_is_rebuilt_and_search_tells_the_trut
         .arg(&db.url)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for i in 0..30 {
-        assert_eq!(page(format!("Late {i}"), "late").send().await.unwrap().status(), 200);
+        assert_eq!(
+            page(format!("Late {i}"), "late")
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
     }
-    assert!(wait_until(Duration::from_secs(20), || async { count("text ~ late").await == (30, 30) }).await);
-    // A snapshot of the later history in the shared home.
-    let r = rest(reqwest::Method::POST, "/rest/cairn/1.0/cluster/jobs/index-snapshot")
-        .header("X-Atlassian-Token", "no-check")
-        .send()
+    assert!(
+        wait_until(Duration::from_secs(20), || async {
+            count("text ~ late").await == (30, 30)
+        })
         .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.text().await.unwrap_or_default());
+    );
+    // A snapshot of the later history in the shared home.
+    let r = rest(
+        reqwest::Method::POST,
+        "/rest/cairn/1.0/cluster/jobs/index-snapshot",
+    )
+    .header("X-Atlassian-Token", "no-check")
+    .send()
+    .await
+    .unwrap();
+    assert!(
+        r.status().is_success(),
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
     let snapshot_at = pool
         .get()
         .await
@@ -1493,7 +1568,8 @@ async fn after_a_database_restore_the_index_is_rebuilt_and_search_tells_the_trut
         .get::<_, i64>(0);
     assert!(
         wait_until(Duration::from_secs(20), || async {
-            home.join(format!("shared/index-snapshots/snapshot-{snapshot_at}")).exists()
+            home.join(format!("shared/index-snapshots/snapshot-{snapshot_at}"))
+                .exists()
         })
         .await,
         "no snapshot at {snapshot_at}"
@@ -1521,7 +1597,11 @@ async fn after_a_database_restore_the_index_is_rebuilt_and_search_tells_the_trut
         .arg(&dump)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let pool = cairn::db::pool(&db.url, 2).unwrap();
     let head: i64 = pool
         .get()
@@ -1531,7 +1611,10 @@ async fn after_a_database_restore_the_index_is_rebuilt_and_search_tells_the_trut
         .await
         .unwrap()
         .get(0);
-    assert!(head < snapshot_at, "the restored journal is behind ({head} < {snapshot_at})");
+    assert!(
+        head < snapshot_at,
+        "the restored journal is behind ({head} < {snapshot_at})"
+    );
     let _node = start("after.log");
     assert!(
         wait_until(Duration::from_secs(60), || async {
@@ -1541,7 +1624,14 @@ async fn after_a_database_restore_the_index_is_rebuilt_and_search_tells_the_trut
     );
     // 3. New content is searchable, old ghosts never appear, and status
     // tells the truth.
-    assert_eq!(page("Zebrafish".into(), "zebrafish").send().await.unwrap().status(), 200);
+    assert_eq!(
+        page("Zebrafish".into(), "zebrafish")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let healed = wait_until(Duration::from_secs(60), || async {
         count("text ~ zebrafish").await == (1, 1)
             && count("text ~ late").await == (0, 0)
@@ -1578,7 +1668,10 @@ async fn after_a_database_restore_the_index_is_rebuilt_and_search_tells_the_trut
         cli(&["index", "status"]).1
     );
     let (_, out) = cli(&["index", "status"]);
-    assert!(out.contains("history epoch") && out.contains("went back in time"), "{out}");
+    assert!(
+        out.contains("history epoch") && out.contains("went back in time"),
+        "{out}"
+    );
     let (ok, out) = cli(&["index", "verify"]);
     assert!(ok && out.contains("ok: the index agrees"), "{out}");
     let metrics = client
