@@ -10,7 +10,11 @@
 //! - permission filtering happens inside the query: a document carries its
 //!   space and the ids of the read-restricted pages on its chain; a viewer's
 //!   filter is "space among mine and no restricted page I fail", so results,
-//!   counts and excerpts never include what the viewer may not see.
+//!   counts and excerpts never include what the viewer may not see;
+//! - an index is used only while it indexes this database's history
+//!   (`integrity.rs`: identity and journal stamp in every commit payload),
+//!   and a hit is shown only when PostgreSQL confirms its id, version and
+//!   visibility, so a wrong index can make search incomplete, never wrong.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
