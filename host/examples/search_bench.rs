@@ -278,6 +278,13 @@ async fn main() -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&shared);
     let store = cairn::attach::Store::new(&shared, 1 << 30);
     let index = cairn::search::SearchIndex::open(&local).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // As `cairn serve` does: an index is bound to this database before it
+    // applies anything (one without that identity would be rebuilt by the
+    // tailer's first check).
+    index
+        .settle(&pool, &store)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let t = Instant::now();
     index
         .catch_up(&db, &store)

@@ -373,7 +373,10 @@ impl SearchIndex {
 
     /// Opens the index in `local_home/index`, or creates it. An index from
     /// another schema version, or one that fails to open (corrupt), is set
-    /// aside and rebuilt from the journal.
+    /// aside and rebuilt from the journal. Not yet trusted: call
+    /// [`SearchIndex::settle`] before applying the journal to it (the
+    /// tailer's first identity check distrusts, and rebuilds, an index that
+    /// has applied entries without carrying the database's identity).
     pub fn open(local_home: &Path) -> Result<Arc<SearchIndex>> {
         let dir = local_home.join("index");
         let (schema, f) = schema();
