@@ -13,6 +13,9 @@
 //!   plugin renderer with the output cache cleared before each iteration.
 //! - `page20/cached`: the same page with the per-call output cache warm.
 //! - `page20/native`: the same page with no plugins (the native built-ins).
+//! - `page50code/uncached` and `/cached`: a page with 50 `code` macros (a
+//!   dozen highlighted lines each) through the `code` plugin — the page-level
+//!   plugin budget and single sanitizer pass are on this path.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -59,6 +62,7 @@ fn bench(c: &mut Criterion) {
     let plugins = Plugins::new(pool, &std::env::temp_dir().join("cairn-bench-shared"));
     let panels = load(&plugins, "panels");
     let toc = load(&plugins, "toc");
+    let code = load(&plugins, "code");
     // One registry with both plugins' macros.
     let registry = {
         let reg = cairn::plugins::Registry::merged(&[&panels, &toc]);
@@ -108,6 +112,32 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("native", |b| {
         b.iter(|| cairn_render::render(&body, &NoRefs).unwrap())
+    });
+    g.finish();
+
+    let snippet = "fn main() {\n    let xs = vec![1, 2, 3];\n    for x in &xs {\n        println!(\"{x}\");\n    }\n    // a comment\n    let s = \"text <b>&</b>\";\n    match xs.len() {\n        0 => {}\n        n => eprintln!(\"{n}\"),\n    }\n}\n";
+    let body50: String = (0..50)
+        .map(|i| {
+            format!(
+                "<p>Block {i}</p><ac:structured-macro ac:name=\"code\"><ac:parameter ac:name=\"language\">rust</ac:parameter><ac:plain-text-body><![CDATA[{snippet}]]></ac:plain-text-body></ac:structured-macro>"
+            )
+        })
+        .collect();
+    let mut g = c.benchmark_group("page50code");
+    g.measurement_time(Duration::from_secs(8));
+    g.sample_size(30);
+    g.bench_function("uncached", |b| {
+        b.iter(|| {
+            plugins.clear_output_cache();
+            cairn::render::render_with_plugins(&body50, "BENCH", &plugins, &code, &viewer, &page)
+                .unwrap()
+        })
+    });
+    g.bench_function("cached", |b| {
+        b.iter(|| {
+            cairn::render::render_with_plugins(&body50, "BENCH", &plugins, &code, &viewer, &page)
+                .unwrap()
+        })
     });
     g.finish();
 }

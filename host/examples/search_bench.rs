@@ -1,6 +1,8 @@
 //! Search benchmark: a deterministic corpus in a fresh database, indexing
 //! throughput, CQL query latency next to PostgreSQL full-text search on the
-//! same corpus, edit-to-searchable latency, snapshot restore versus rebuild.
+//! same corpus, edit-to-searchable latency, snapshot restore versus rebuild,
+//! the periodic drift check (cost per run, effect on search p99), a full
+//! verify, and the time from a detected restore to a correct index.
 //!
 //! `CAIRN_BENCH_PG=postgres://cairn@127.0.0.1:PORT cargo run --release -p cairn --example search_bench -- 10000`
 //! (the URL names a server; the benchmark creates and drops its own database).
@@ -276,6 +278,13 @@ async fn main() -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&shared);
     let store = cairn::attach::Store::new(&shared, 1 << 30);
     let index = cairn::search::SearchIndex::open(&local).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // As `cairn serve` does: an index is bound to this database before it
+    // applies anything (one without that identity would be rebuilt by the
+    // tailer's first check).
+    index
+        .settle(&pool, &store)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let t = Instant::now();
     index
         .catch_up(&db, &store)
@@ -405,7 +414,10 @@ async fn main() -> anyhow::Result<()> {
     let fresh = std::env::temp_dir().join(format!("cairn-search-bench-restore-{pages}"));
     let _ = std::fs::remove_dir_all(&fresh);
     let t = Instant::now();
-    let restored = cairn::search::SearchIndex::open_or_restore(&fresh, &shared)
+    let restored = cairn::search::SearchIndex::open(&fresh).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let settled = restored
+        .settle(&pool, &store)
+        .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     restored
         .catch_up(&db, &store)
@@ -413,10 +425,107 @@ async fn main() -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let restore = t.elapsed().as_secs_f64();
     println!(
-        "snapshot at {seq}: restore + replay {:.2} s vs rebuild {:.1} s ({:.0}x)",
+        "snapshot at {seq}: restore + replay {:.2} s vs rebuild {:.1} s ({:.0}x; {settled:?})",
         restore,
         build,
         build / restore.max(0.001)
+    );
+    drop(restored);
+
+    // The periodic drift check: its cost per run, and search p99 while it
+    // runs back to back.
+    let cpu = || cairn::metrics::process_figures().1;
+    let runs = 10;
+    let (t, c0) = (Instant::now(), cpu());
+    let mut last = None;
+    for _ in 0..runs {
+        last = Some(
+            index
+                .check_drift(&pool, &store, cairn::search::DRIFT_SAMPLE, true)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        );
+    }
+    println!(
+        "\ndrift check ({} sampled): {:.0} ms wall, {:.0} ms CPU of this process per run (database time not included in CPU); last: {}",
+        cairn::search::DRIFT_SAMPLE,
+        t.elapsed().as_secs_f64() * 1000.0 / runs as f64,
+        (cpu() - c0) * 1000.0 / runs as f64,
+        last.map(|r| r.to_string()).unwrap_or_default()
+    );
+    let q = cairn_cql::parse("text ~ deploy", &ctx).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut quiet = Vec::new();
+    for _ in 0..iters {
+        let t = Instant::now();
+        index
+            .search(&db, &viewer, &q, 0, 25)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        quiet.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let checking = {
+        let (index, pool, store) = (index.clone(), pool.clone(), store.clone());
+        tokio::spawn(async move {
+            loop {
+                let _ = index
+                    .check_drift(&pool, &store, cairn::search::DRIFT_SAMPLE, true)
+                    .await;
+            }
+        })
+    };
+    let mut busy = Vec::new();
+    for _ in 0..iters {
+        let t = Instant::now();
+        index
+            .search(&db, &viewer, &q, 0, 25)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        busy.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    checking.abort();
+    println!(
+        "search `text ~ deploy`: p50 {:.2} / p99 {:.2} ms alone, p50 {:.2} / p99 {:.2} ms with drift checks back to back",
+        pct(quiet.clone(), 0.5),
+        pct(quiet, 0.99),
+        pct(busy.clone(), 0.5),
+        pct(busy, 0.99)
+    );
+
+    // Full verify (`cairn index verify`) of the whole index.
+    let t = Instant::now();
+    let v = cairn::search::verify_dir(&local, &db, &store)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "full verify: {:.1} s, {} documents, {} differing",
+        t.elapsed().as_secs_f64(),
+        v.indexed,
+        v.differing().len()
+    );
+
+    // A restore detected: the epoch changes under the node, which rebuilds
+    // beside an empty stand-in; time until search is right again.
+    let t = Instant::now();
+    db.batch_execute("UPDATE index_history SET epoch = 'bench-restored'")
+        .await?;
+    loop {
+        if index.degraded().is_none()
+            && index
+                .payload()
+                .identity
+                .is_some_and(|i| i.epoch == "bench-restored")
+        {
+            break;
+        }
+        if t.elapsed() > Duration::from_secs(3600) {
+            anyhow::bail!("no rebuild after a detected restore");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!(
+        "restore detected to correct index: {:.1} s ({} documents)",
+        t.elapsed().as_secs_f64(),
+        index.doc_count()
     );
     drop(db);
     let _ = std::fs::remove_dir_all(&local);

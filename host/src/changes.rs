@@ -31,6 +31,9 @@ struct Inner {
     listening: AtomicBool,
     /// Test and benchmark switch: caches off.
     disabled: AtomicBool,
+    /// The payload of the last notification applied (tests send a marker
+    /// and wait for it: everything committed before it has been heard).
+    last_payload: std::sync::Mutex<String>,
 }
 
 impl Generation {
@@ -45,6 +48,15 @@ impl Generation {
 
     pub fn bump(&self) {
         self.0.value.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The payload of the last change notification this node applied.
+    pub fn last_payload(&self) -> String {
+        self.0
+            .last_payload
+            .lock()
+            .map(|p| p.clone())
+            .unwrap_or_default()
     }
 
     /// Turns the generation-keyed caches off (`CAIRN_RESPONSE_CACHE=off`).
@@ -101,6 +113,9 @@ impl Generation {
                 tokio::time::sleep_until(arrived + d).await;
             }
             self.bump();
+            if let Ok(mut last) = self.0.last_payload.lock() {
+                last.clone_from(&payload);
+            }
             if let Ok(started_us) = payload.parse::<i64>() {
                 let now_us = chrono::Utc::now().timestamp_micros();
                 NOTIFY_DELAY.record((now_us - started_us).max(0) as u64);

@@ -35,6 +35,7 @@ struct FileConfig {
     max_attachment_size: Option<String>,
     rest_rate_limit: Option<String>,
     index_snapshot_interval: Option<String>,
+    index_check_interval: Option<String>,
     builtin_plugins: Option<PathBuf>,
     lease_ttl: Option<String>,
 }
@@ -61,6 +62,10 @@ pub struct Config {
     /// How often the search index is snapshotted to the shared home
     /// (`CAIRN_INDEX_SNAPSHOT_INTERVAL`: e.g. `24h`, `30m`, `90s`; default 24h).
     pub index_snapshot_interval: std::time::Duration,
+    /// How often each node compares its search index with PostgreSQL and
+    /// repairs what differs (`CAIRN_INDEX_CHECK_INTERVAL`: e.g. `60s`, `5m`;
+    /// default 60s).
+    pub index_check_interval: std::time::Duration,
     /// Directory of first-party plugins (`*/cairn-plugin.toml` with built
     /// components) installed or upgraded at start (`CAIRN_BUILTIN_PLUGINS`).
     pub builtin_plugins: Option<PathBuf>,
@@ -114,6 +119,7 @@ impl Config {
                 "CAIRN_MAX_ATTACHMENT_SIZE" => fc.max_attachment_size = Some(v.clone()),
                 "CAIRN_REST_RATE_LIMIT" => fc.rest_rate_limit = Some(v.clone()),
                 "CAIRN_INDEX_SNAPSHOT_INTERVAL" => fc.index_snapshot_interval = Some(v.clone()),
+                "CAIRN_INDEX_CHECK_INTERVAL" => fc.index_check_interval = Some(v.clone()),
                 "CAIRN_BUILTIN_PLUGINS" => fc.builtin_plugins = Some(v.into()),
                 "CAIRN_LEASE_TTL" => fc.lease_ttl = Some(v.clone()),
                 _ => {}
@@ -221,6 +227,14 @@ impl Config {
             })?,
         };
 
+        let index_check_interval = match fc.index_check_interval {
+            None => std::time::Duration::from_secs(60),
+            Some(t) => parse_duration(&t).ok_or_else(|| ConfigError::Invalid {
+                key: "CAIRN_INDEX_CHECK_INTERVAL",
+                reason: format!("{t:?} is not a duration like 60s, 5m or 1h (at least 10s)"),
+            })?,
+        };
+
         let lease_ttl = match fc.lease_ttl {
             None => std::time::Duration::from_secs(5),
             Some(t) => t
@@ -240,6 +254,7 @@ impl Config {
             lease_ttl,
             builtin_plugins: fc.builtin_plugins.filter(|p| !p.as_os_str().is_empty()),
             index_snapshot_interval,
+            index_check_interval,
             rest_rate_limit,
             max_attachment_size,
             listen,

@@ -169,6 +169,7 @@ impl AppState {
                     s.plugin_time_limit_ms,
                     s.plugin_memory_limit_mb,
                 );
+                app.plugins.set_page_budget_ms(s.plugin_page_budget_ms);
                 if s.log_level != last_level {
                     if let Some(f) = &set_log_level {
                         f(&s.log_level);

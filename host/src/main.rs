@@ -114,6 +114,14 @@ enum IndexCommand {
     Rebuild,
     /// Show the journal head and each node's position and lag.
     Status,
+    /// Compare every document of this machine's index (CAIRN_LOCAL_HOME,
+    /// read beside a running node) with PostgreSQL; exit status 1 when
+    /// anything differs.
+    Verify {
+        /// Journal the differing documents, so every node re-applies them.
+        #[arg(long)]
+        repair: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -126,6 +134,10 @@ enum PluginCommand {
         /// every capability the manifest requests must be granted.
         #[arg(long, value_delimiter = ',')]
         grant: Vec<String>,
+        /// Accept the manifest's time and memory limits where they exceed
+        /// the site defaults (refused otherwise).
+        #[arg(long)]
+        grant_limits: bool,
     },
     /// List installed plugins.
     List,
@@ -209,7 +221,7 @@ async fn async_main() -> anyhow::Result<()> {
         }
         Command::Index { command } => {
             let (url, pg) = database(&config).await?;
-            let r = index_command(&url, command).await;
+            let r = index_command(&url, &config, command).await;
             stop_embedded(pg).await;
             r?;
         }
@@ -324,7 +336,7 @@ async fn demo(
     Ok(())
 }
 
-async fn index_command(url: &str, cmd: IndexCommand) -> anyhow::Result<()> {
+async fn index_command(url: &str, config: &Config, cmd: IndexCommand) -> anyhow::Result<()> {
     cairn::db::migrate(url).await?;
     let pool = cairn::db::pool(url, 2)?;
     let db = pool.get().await?;
@@ -356,6 +368,80 @@ async fn index_command(url: &str, cmd: IndexCommand) -> anyhow::Result<()> {
                 let at: chrono::DateTime<chrono::Utc> = r.get(3);
                 println!("{}: position {seq}, lag {}, {docs} documents, updated {at}", r.get::<_, String>(0), (head - seq).max(0));
             }
+            let epoch = db
+                .query_opt("SELECT epoch, reason, changed_at FROM index_history", &[])
+                .await?;
+            if let Some(r) = epoch {
+                let at: chrono::DateTime<chrono::Utc> = r.get(2);
+                println!(
+                    "history epoch: {} ({}, {at})",
+                    r.get::<_, String>(0),
+                    r.get::<_, String>(1)
+                );
+            }
+        }
+        IndexCommand::Verify { repair } => {
+            let store = cairn::attach::Store::new(&config.shared_home, u64::MAX);
+            let r = cairn::search::verify_dir(&config.local_home, &db, &store)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
+            println!(
+                "index at journal position {}: {} documents; PostgreSQL: {} current ({} ms)",
+                r.position, r.indexed, r.current, r.ms
+            );
+            match &r.trusted {
+                Ok(()) => println!("identity: matches this database's history"),
+                Err(why) => {
+                    println!("identity: NOT TRUSTED ({why}); a node opening it rebuilds it")
+                }
+            }
+            let show = |v: &[i64]| {
+                v.iter()
+                    .take(20)
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            println!(
+                "missing from the index: {} {}",
+                r.missing.len(),
+                show(&r.missing)
+            );
+            println!(
+                "ghosts (in the index, not in PostgreSQL): {} {}",
+                r.ghosts.len(),
+                show(&r.ghosts)
+            );
+            println!(
+                "different content: {} {}",
+                r.changed.len(),
+                show(&r.changed)
+            );
+            if r.pending > 0 {
+                println!("({} more differ only because the node has not applied their journal entries yet)", r.pending);
+            }
+            let differing = r.differing();
+            if differing.is_empty() && r.trusted.is_ok() {
+                println!("ok: the index agrees with PostgreSQL");
+                return Ok(());
+            }
+            if repair && !differing.is_empty() {
+                db.execute(
+                    "INSERT INTO index_journal (content_id) SELECT unnest($1::bigint[]) ORDER BY 1",
+                    &[&differing],
+                )
+                .await?;
+                db.batch_execute("SELECT pg_notify('cairn_index', '')")
+                    .await?;
+                println!(
+                    "repair: journaled {} documents; every node re-applies them",
+                    differing.len()
+                );
+                return Ok(());
+            }
+            anyhow::bail!(
+                "the index disagrees with PostgreSQL (use --repair to fix the documents)"
+            );
         }
     }
     Ok(())
@@ -374,7 +460,11 @@ async fn plugin_command(url: &str, config: &Config, cmd: PluginCommand) -> anyho
     let admin = system_viewer();
     let err = |e: cairn::error::Error| anyhow::anyhow!("{}", e.public_message());
     match cmd {
-        PluginCommand::Install { manifest, grant } => {
+        PluginCommand::Install {
+            manifest,
+            grant,
+            grant_limits,
+        } => {
             let mut caps = Vec::new();
             for g in grant.iter().filter(|g| !g.trim().is_empty()) {
                 caps.push(Capability::parse(g).ok_or_else(|| {
@@ -382,7 +472,7 @@ async fn plugin_command(url: &str, config: &Config, cmd: PluginCommand) -> anyho
                 })?);
             }
             let o = plugins
-                .install_from_manifest(&admin, &manifest, Some(&caps), false)
+                .install_from_manifest(&admin, &manifest, Some(&caps), grant_limits, false)
                 .await
                 .map_err(err)?;
             println!(
@@ -530,9 +620,10 @@ async fn serve(
     let mut state = cairn::AppState::new(pool.clone(), config.shared_home.clone());
     state.cluster = cluster.clone();
     state.readiness = readiness;
-    let search_index =
-        cairn::search::SearchIndex::open_or_restore(&config.local_home, &config.shared_home)
-            .map_err(|e| anyhow::anyhow!("cannot open the search index: {e}"))?;
+    // Opened now, trusted only once `settle` (after the migrations) has
+    // checked it against the database.
+    let search_index = cairn::search::SearchIndex::open(&config.local_home)
+        .map_err(|e| anyhow::anyhow!("cannot open the search index: {e}"))?;
     state.search = Some(search_index.clone());
     let state_files = state.files.clone();
     state.files.set_max_size(config.max_attachment_size);
@@ -581,6 +672,12 @@ async fn serve(
                 index_docs: index.doc_count(),
                 index_position: pos,
                 index_lag: (head.load(std::sync::atomic::Ordering::Relaxed) - pos).max(0),
+                index_degraded: index.degraded().unwrap_or_default(),
+                index_drift: index
+                    .health()
+                    .last_check
+                    .map(|c| format!("{} differed, {} repaired", c.differing, c.repaired))
+                    .unwrap_or_default(),
                 plugins: plugins
                     .registry()
                     .loaded
@@ -614,6 +711,7 @@ async fn serve(
         config.node_id.clone(),
     );
     let cluster2 = cluster.clone();
+    let check_interval = config.index_check_interval;
     let migrate = tokio::spawn(async move {
         match cairn::db::migrate(&url).await {
             Ok(n) => tracing::info!(applied = n, "migrations done"),
@@ -637,14 +735,25 @@ async fn serve(
         let started = std::time::Instant::now();
         match pool2.get().await {
             Ok(db) => match async {
-                index.ensure_no_gap(&db).await?;
-                index.catch_up(&db, &files).await
+                // Keep, restore or rebuild: only an index of this
+                // database's history is used (search/integrity.rs).
+                let settled = index.settle(&pool2, &files).await?;
+                tracing::info!(outcome = ?settled, "search index settled");
+                if let Some(why) = index.degraded() {
+                    return Ok(Err(why));
+                }
+                index.catch_up(&db, &files).await.map(Ok)
             }
             .await
             {
-                Ok(n) => tracing::info!(
+                Ok(Err(why)) => tracing::warn!(
+                    reason = %why,
+                    "serving with search degraded until the rebuild is swapped in (/status says searchDegraded)"
+                ),
+                Ok(Ok(n)) => tracing::info!(
                     applied = n,
                     docs = index.doc_count(),
+                    position = index.position(),
                     ms = started.elapsed().as_millis() as u64,
                     "search index caught up"
                 ),
@@ -658,6 +767,7 @@ async fn serve(
                 tracing::error!(error = %e, "no database connection for the index catch-up")
             }
         }
+        index.spawn_drift_checker(pool2.clone(), files.clone(), check_interval);
         index.spawn_tailer(pool2.clone(), url, files, node_id);
         cairn::cluster::jobs::spawn(job_ctx);
         readiness.set_ready();

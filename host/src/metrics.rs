@@ -191,6 +191,65 @@ pub async fn metrics(State(app): State<AppState>) -> Response {
             "Index journal entry this node's index has applied.",
         );
         let _ = writeln!(out, "cairn_search_journal_position {}", index.position());
+        let h = index.health();
+        family(
+            &mut out,
+            "cairn_search_degraded",
+            "gauge",
+            "1 while this node's index is being rebuilt because it did not match the database (search incomplete).",
+        );
+        let _ = writeln!(
+            out,
+            "cairn_search_degraded {}",
+            u8::from(h.degraded.is_some())
+        );
+        family(
+            &mut out,
+            "cairn_search_drift_checks_total",
+            "counter",
+            "Periodic comparisons of this node's index with PostgreSQL.",
+        );
+        let _ = writeln!(out, "cairn_search_drift_checks_total {}", h.drift_checks);
+        family(
+            &mut out,
+            "cairn_search_drift_repaired_total",
+            "counter",
+            "Documents the drift checks found different from PostgreSQL and re-applied.",
+        );
+        let _ = writeln!(
+            out,
+            "cairn_search_drift_repaired_total {}",
+            h.drift_repaired
+        );
+        family(
+            &mut out,
+            "cairn_search_drift_last_differing",
+            "gauge",
+            "Documents that differed from PostgreSQL in the last drift check.",
+        );
+        let _ = writeln!(
+            out,
+            "cairn_search_drift_last_differing {}",
+            h.last_check.as_ref().map_or(0, |c| c.differing)
+        );
+        family(
+            &mut out,
+            "cairn_search_drift_check_seconds",
+            "gauge",
+            "How long the last drift check took.",
+        );
+        let _ = writeln!(
+            out,
+            "cairn_search_drift_check_seconds {:.3}",
+            h.last_check.as_ref().map_or(0.0, |c| c.ms as f64 / 1000.0)
+        );
+        family(
+            &mut out,
+            "cairn_search_stale_hits_total",
+            "counter",
+            "Search hits withheld because PostgreSQL contradicted the index (then repaired).",
+        );
+        let _ = writeln!(out, "cairn_search_stale_hits_total {}", h.stale_hits);
         if let Ok(db) = app.pool.get().await {
             if let Ok(r) =
                 crate::db::query_one(&db, "SELECT coalesce(max(seq), 0) FROM index_journal", &[])

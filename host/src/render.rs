@@ -157,7 +157,7 @@ pub fn render_with_plugins(
         current_page: page.page_id,
         ..Resolved::default()
     };
-    render_blocking(body, &res, Some((plugins, registry, viewer, page)))
+    render_blocking(body, &res, Some((plugins, registry, viewer, page)), None).map(|(r, _)| r)
 }
 
 thread_local! {
@@ -206,7 +206,10 @@ pub fn render_included(
         .renderer()
         .ok_or_else(|| "pages cannot be rendered here".to_string())?;
     let missing = || "the page does not exist or you may not view it".to_string();
-    let (c, body, resolved) = handle.block_on(async {
+    // Bounded by the deadline of the plugin call that asked (its time limit
+    // holds while the host reads the page).
+    let left = crate::plugins::runtime::time_left().unwrap_or(std::time::Duration::from_secs(30));
+    let read = async {
         let db = plugins.pool().get().await.map_err(|e| e.to_string())?;
         let c = match content::get(&db, viewer, id).await {
             Ok(c)
@@ -249,6 +252,11 @@ pub fn render_included(
         .await
         .map_err(|e| e.to_string())?;
         Ok((c, body, resolved))
+    };
+    let (c, body, resolved) = handle.block_on(async {
+        tokio::time::timeout(left, read)
+            .await
+            .unwrap_or_else(|_| Err("reading the page took longer than the time limit".into()))
     })?;
     let registry = plugins.registry();
     let page = PageContext {
@@ -259,21 +267,30 @@ pub fn render_included(
         version: c.version,
         target: crate::plugins::OutputTarget::View,
     };
-    render_blocking(&body, &resolved, Some((plugins, &registry, viewer, &page)))
-        .map(|r| r.html)
-        .map_err(|e| e.to_string())
+    render_blocking(
+        &body,
+        &resolved,
+        Some((plugins, &registry, viewer, &page)),
+        None,
+    )
+    .map(|(r, _)| r.html)
+    .map_err(|e| e.to_string())
 }
 
 /// Renders `body`, calling plugins for the macros they provide. Plugins get
-/// the page's headings, found by a first pass that skips plugin calls.
+/// the page's headings, found by a first pass that skips plugin calls. The
+/// [`Taint`] says whether the page may be cached. Plugin calls stop when
+/// `cancelled` is set (the client has gone).
 fn render_blocking(
     body: &str,
     res: &Resolved,
     plugins: Option<(&Plugins, &Registry, &Viewer, &PageContext)>,
-) -> std::result::Result<cairn_render::Rendered, cairn_render::SyntaxError> {
+    cancelled: Option<Arc<std::sync::atomic::AtomicBool>>,
+) -> std::result::Result<(cairn_render::Rendered, Taint), cairn_render::SyntaxError> {
     let Some((plugins, registry, viewer, page)) = plugins else {
-        return cairn_render::render(body, res);
+        return cairn_render::render(body, res).map(|r| (r, Taint::default()));
     };
+    let scope = plugins.enter_page(cancelled);
     let _rendering = RenderingGuard::push(page.page_id);
     let mut ctx = WithPlugins {
         res,
@@ -285,7 +302,33 @@ fn render_blocking(
     };
     let first = cairn_render::render(body, &ctx)?;
     ctx.headings = Some(&first.headings);
-    cairn_render::render(body, &ctx)
+    let out = cairn_render::render(body, &ctx)?;
+    Ok((
+        out,
+        Taint {
+            read_data: scope.read_data(),
+            incomplete: scope.incomplete(),
+        },
+    ))
+}
+
+/// What plugin calls did to a render's cacheability.
+#[derive(Default, Clone, Copy)]
+struct Taint {
+    /// A call read content as the viewer (or its key-value store): not for
+    /// the page cache other viewers share.
+    read_data: bool,
+    /// A macro failed or was not rendered: not for any cache.
+    incomplete: bool,
+}
+
+/// Sets its flag when dropped: a render whose request future is dropped (the
+/// client has gone) tells its blocking thread to stop calling plugins.
+struct CancelOnDrop(Arc<std::sync::atomic::AtomicBool>);
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 #[derive(Default, Hash)]
@@ -405,6 +448,31 @@ impl Renderer {
         viewer: &Viewer,
         c: &Content,
     ) -> Result<Arc<RenderedPage>> {
+        let (refs, resolved) = self.resolve_content(db, viewer, c).await?;
+        self.render_resolved(viewer, c, &refs, resolved).await
+    }
+
+    /// [`Renderer::render_content`] holding a database connection only
+    /// while resolving references, never while plugins run.
+    pub async fn render_content_pooled(
+        &self,
+        pool: &deadpool_postgres::Pool,
+        viewer: &Viewer,
+        c: &Content,
+    ) -> Result<Arc<RenderedPage>> {
+        let (refs, resolved) = {
+            let db = pool.get().await?;
+            self.resolve_content(&db, viewer, c).await?
+        };
+        self.render_resolved(viewer, c, &refs, resolved).await
+    }
+
+    async fn resolve_content(
+        &self,
+        db: &impl GenericClient,
+        viewer: &Viewer,
+        c: &Content,
+    ) -> Result<(Arc<References>, Resolved)> {
         let refs = self.references(c)?;
         let mut visiting = HashSet::from([c.id]);
         let resolved = resolve(
@@ -418,7 +486,17 @@ impl Renderer {
             false,
         )
         .await?;
-        let part = self.plugin_part(&refs);
+        Ok((refs, resolved))
+    }
+
+    async fn render_resolved(
+        &self,
+        viewer: &Viewer,
+        c: &Content,
+        refs: &References,
+        resolved: Resolved,
+    ) -> Result<Arc<RenderedPage>> {
+        let part = self.plugin_part(refs);
         let mut h = std::collections::hash_map::DefaultHasher::new();
         resolved.hash(&mut h);
         // A page whose plugin macros all declare themselves cacheable is
@@ -446,21 +524,27 @@ impl Renderer {
             target: crate::plugins::OutputTarget::View,
         };
         let viewer = viewer.clone();
-        let out = tokio::task::spawn_blocking(move || {
+        let cancel = CancelOnDrop(Arc::default());
+        let cancelled = cancel.0.clone();
+        let (out, taint) = tokio::task::spawn_blocking(move || {
             let plugins = part
                 .as_ref()
                 .map(|(p, r, _)| (p, r.as_ref(), &viewer, &page_ctx));
-            render_blocking(&body, &resolved, plugins)
+            render_blocking(&body, &resolved, plugins, Some(cancelled))
         })
         .await
         .map_err(Error::internal)?
         .map_err(|e| Error::Internal(format!("stored body of {} is ill-formed: {e}", c.id)))?;
+        drop(cancel);
+        let cacheable = cacheable && !taint.incomplete;
         let page = Arc::new(RenderedPage {
             html: out.html,
             headings: out.headings,
             cacheable,
         });
-        if cacheable {
+        // The page cache is shared by every viewer whose references resolve
+        // alike; a page whose plugins read content as this viewer is not.
+        if cacheable && !taint.read_data {
             self.pages.insert(key, page.clone());
         }
         Ok(page)
@@ -508,11 +592,13 @@ impl Renderer {
         };
         let viewer = viewer.clone();
         let body = body.to_owned();
-        let out = tokio::task::spawn_blocking(move || {
+        let cancel = CancelOnDrop(Arc::default());
+        let cancelled = cancel.0.clone();
+        let (out, taint) = tokio::task::spawn_blocking(move || {
             let plugins = part
                 .as_ref()
                 .map(|(p, r, _)| (p, r.as_ref(), &viewer, &page_ctx));
-            render_blocking(&body, &resolved, plugins)
+            render_blocking(&body, &resolved, plugins, Some(cancelled))
         })
         .await
         .map_err(Error::internal)?
@@ -522,7 +608,7 @@ impl Renderer {
         Ok(RenderedPage {
             html: out.html,
             headings: out.headings,
-            cacheable,
+            cacheable: cacheable && !taint.incomplete,
         })
     }
 }

@@ -10,7 +10,11 @@
 //! - permission filtering happens inside the query: a document carries its
 //!   space and the ids of the read-restricted pages on its chain; a viewer's
 //!   filter is "space among mine and no restricted page I fail", so results,
-//!   counts and excerpts never include what the viewer may not see.
+//!   counts and excerpts never include what the viewer may not see;
+//! - an index is used only while it indexes this database's history
+//!   (`integrity.rs`: identity and journal stamp in every commit payload),
+//!   and a hit is shown only when PostgreSQL confirms its id, version and
+//!   visibility, so a wrong index can make search incomplete, never wrong.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -37,8 +41,15 @@ use tantivy::{
 use crate::error::{Error, Result};
 use crate::perms::Viewer;
 
+mod integrity;
+use integrity::Mark;
+pub use integrity::{
+    snapshots, verify_dir, DriftReport, Health, Identity, Payload, Settled, VerifyReport,
+    DRIFT_SAMPLE,
+};
+
 /// Index schema version: a different one on disk means rebuild.
-const SCHEMA_VERSION: &str = "4";
+const SCHEMA_VERSION: &str = "5";
 const BATCH: i64 = 500;
 
 #[derive(Clone, Copy)]
@@ -63,6 +74,12 @@ struct Fields {
     mention: Field,
     /// Title, body and labels, stemmed (not stored); `body` is only stored.
     all: Field,
+    /// The content's version when indexed: a hit is shown only while it
+    /// is still the current one (see [`SearchIndex::search`]).
+    version: Field,
+    /// A digest of everything indexed for the document, compared with
+    /// PostgreSQL's by the drift check (`integrity.rs`).
+    digest: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -109,6 +126,8 @@ fn schema() -> (Schema, Fields) {
         rset: b.add_u64_field("rset", num),
         mention: b.add_text_field("mention", STRING),
         all: b.add_text_field("all", all),
+        version: b.add_u64_field("version", FAST | STORED),
+        digest: b.add_u64_field("digest", FAST | STORED),
     };
     (b.build(), f)
 }
@@ -138,6 +157,17 @@ pub struct SearchIndex {
     generation: std::sync::OnceLock<crate::changes::Generation>,
     /// (generation, user, groups) -> read-restricted pages the viewer does not pass.
     blocked: quick_cache::sync::Cache<BlockedKey, Arc<ViewerFilter>>,
+    /// What this node's database is ([`Identity`]), once known: written
+    /// into every commit's payload beside the journal position.
+    identity: std::sync::RwLock<Option<Identity>>,
+    /// Whether search is degraded (and why), and the drift checks' figures.
+    health: Mutex<Health>,
+    /// The live index is an empty stand-in while a rebuild replaces an
+    /// index that could not be trusted: the tailer leaves it alone.
+    placeholder: std::sync::atomic::AtomicBool,
+    /// Documents found to differ from PostgreSQL (by a search's hit check),
+    /// re-applied by the tailer's next pass. Bounded.
+    repairs: Mutex<std::collections::BTreeSet<i64>>,
 }
 
 /// (data generation, user, groups)
@@ -206,13 +236,19 @@ impl Live {
         })
     }
 
+    /// The newest commit's payload: journal position and identity.
+    fn payload(&self) -> Payload {
+        Payload::parse(
+            self.index
+                .load_metas()
+                .ok()
+                .and_then(|m| m.payload)
+                .as_deref(),
+        )
+    }
+
     fn position(&self) -> i64 {
-        self.index
-            .load_metas()
-            .ok()
-            .and_then(|m| m.payload)
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(0)
+        self.payload().seq
     }
 }
 
@@ -239,22 +275,10 @@ pub fn snapshot_root(shared_home: &Path) -> PathBuf {
     shared_home.join("index-snapshots")
 }
 
-/// The newest complete snapshot: (journal position, directory).
+/// The newest complete snapshot of this schema: (journal position,
+/// directory). Whether it may be restored is [`SearchIndex::settle`]'s call.
 pub fn newest_snapshot(shared_home: &Path) -> Option<(i64, PathBuf)> {
-    let root = snapshot_root(shared_home);
-    std::fs::read_dir(&root)
-        .ok()?
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let seq: i64 = name.strip_prefix("snapshot-")?.parse().ok()?;
-            // Only snapshots of this schema (older ones carry no version
-            // file and are version 1).
-            let version = std::fs::read_to_string(e.path().join("cairn-schema-version"))
-                .unwrap_or_else(|_| "1".into());
-            (version.trim() == SCHEMA_VERSION).then(|| (seq, e.path()))
-        })
-        .max_by_key(|(seq, _)| *seq)
+    snapshots(shared_home).into_iter().next()
 }
 
 fn copy_dir_files(
@@ -284,49 +308,16 @@ fn copy_dir_files(
 }
 
 impl SearchIndex {
-    /// Opens the index, restoring the newest snapshot from the shared home
-    /// when the local index is missing, unusable, or behind that snapshot.
-    pub fn open_or_restore(local_home: &Path, shared_home: &Path) -> Result<Arc<SearchIndex>> {
-        let idx = Self::open(local_home)?;
-        let Some((snap_seq, snap_dir)) = newest_snapshot(shared_home) else {
-            return Ok(idx);
-        };
-        if idx.position() >= snap_seq {
-            return Ok(idx);
-        }
-        tracing::info!(
-            local = idx.position(),
-            snapshot = snap_seq,
-            "restoring the search index from the newest snapshot"
-        );
-        let started = std::time::Instant::now();
-        drop(idx);
-        let dir = local_home.join("index");
-        let tmp = local_home.join("index.restoring");
-        let _ = std::fs::remove_dir_all(&tmp);
-        copy_dir_files(&snap_dir, &tmp, None).map_err(internal)?;
-        std::fs::write(tmp.join("cairn-schema-version"), SCHEMA_VERSION).map_err(internal)?;
-        let aside = local_home.join("index.replaced");
-        let _ = std::fs::remove_dir_all(&aside);
-        if dir.exists() {
-            std::fs::rename(&dir, &aside).map_err(internal)?;
-        }
-        std::fs::rename(&tmp, &dir).map_err(internal)?;
-        let _ = std::fs::remove_dir_all(&aside);
-        let idx = Self::open(local_home)?;
-        tracing::info!(
-            position = idx.position(),
-            ms = started.elapsed().as_millis() as u64,
-            "search index restored"
-        );
-        Ok(idx)
-    }
-
     /// Writes a snapshot of the committed index, with its journal position,
     /// to the shared home: files are copied to a temp directory, fsynced,
     /// then renamed into place, so a snapshot is complete or absent. Keeps
     /// the two newest. Returns the position.
     pub fn snapshot(&self, shared_home: &Path) -> Result<i64> {
+        if self.is_placeholder() {
+            return Err(Error::Conflict(
+                "this node's index is being rebuilt; no snapshot of it now".into(),
+            ));
+        }
         // Holding the writer means no commit (and no garbage collection of
         // the committed files) happens while we copy.
         let live = self.live();
@@ -335,11 +326,7 @@ impl SearchIndex {
             .lock()
             .map_err(|_| internal("writer lock poisoned"))?;
         let metas = live.index.load_metas().map_err(internal)?;
-        let seq: i64 = metas
-            .payload
-            .as_deref()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(0);
+        let seq = Payload::parse(metas.payload.as_deref()).seq;
         let segments: Vec<String> = metas
             .segments
             .iter()
@@ -386,7 +373,10 @@ impl SearchIndex {
 
     /// Opens the index in `local_home/index`, or creates it. An index from
     /// another schema version, or one that fails to open (corrupt), is set
-    /// aside and rebuilt from the journal.
+    /// aside and rebuilt from the journal. Not yet trusted: call
+    /// [`SearchIndex::settle`] before applying the journal to it (the
+    /// tailer's first identity check distrusts, and rebuilds, an index that
+    /// has applied entries without carrying the database's identity).
     pub fn open(local_home: &Path) -> Result<Arc<SearchIndex>> {
         let dir = local_home.join("index");
         let (schema, f) = schema();
@@ -421,6 +411,10 @@ impl SearchIndex {
             failing: std::sync::atomic::AtomicBool::new(false),
             generation: std::sync::OnceLock::new(),
             blocked: quick_cache::sync::Cache::new(1024),
+            identity: std::sync::RwLock::new(None),
+            health: Mutex::new(Health::default()),
+            placeholder: std::sync::atomic::AtomicBool::new(false),
+            repairs: Mutex::new(std::collections::BTreeSet::new()),
         }))
     }
 
@@ -453,7 +447,9 @@ impl SearchIndex {
     ) -> Result<usize> {
         let _applying = self.apply_lock.lock().await;
         let live = self.live();
-        self.catch_up_into(&live, db, store).await
+        let n = self.catch_up_into(&live, db, store).await?;
+        self.apply_repairs(&live, db, store).await?;
+        Ok(n)
     }
 
     /// Applies the journal after `live`'s position to `live`; returns how
@@ -469,7 +465,7 @@ impl SearchIndex {
             let pos = live.position();
             let rows = crate::db::query(
                 db,
-                "SELECT seq, content_id FROM index_journal WHERE seq > $1 ORDER BY seq LIMIT $2",
+                &format!("SELECT seq, content_id, {} FROM index_journal WHERE seq > $1 ORDER BY seq LIMIT $2", integrity::STAMP_SQL),
                 &[&pos, &BATCH],
             )
             .await?;
@@ -505,7 +501,13 @@ impl SearchIndex {
                 return Ok(applied);
             }
             let rows = &rows[..take];
-            let last: i64 = rows.last().map(|r| r.get(0)).unwrap_or(pos);
+            let last = rows.last().map_or_else(
+                || live.payload().mark(),
+                |r| Mark {
+                    seq: r.get(0),
+                    stamp: r.get(2),
+                },
+            );
             let mut ids: Vec<i64> = rows.iter().map(|r| r.get(1)).collect();
             ids.sort_unstable();
             ids.dedup();
@@ -516,14 +518,14 @@ impl SearchIndex {
             }
             let me = self.clone();
             let target = live.clone();
-            tokio::task::spawn_blocking(move || me.apply(&target, &ids, docs, last))
+            tokio::task::spawn_blocking(move || me.apply(&target, &ids, docs, &last))
                 .await
                 .map_err(internal)??;
             applied += rows.len();
         }
     }
 
-    fn apply(&self, live: &Live, ids: &[i64], docs: Vec<IndexDoc>, seq: i64) -> Result<()> {
+    fn apply(&self, live: &Live, ids: &[i64], docs: Vec<IndexDoc>, mark: &Mark) -> Result<()> {
         let f = self.f;
         let mut w = live
             .writer
@@ -535,6 +537,8 @@ impl SearchIndex {
         for d in docs {
             let mut doc = TantivyDocument::default();
             doc.add_u64(f.id, d.id as u64);
+            doc.add_u64(f.version, d.version as u64);
+            doc.add_u64(f.digest, integrity::digest(&d));
             doc.add_text(f.kind, &d.kind);
             doc.add_u64(f.space_id, d.space_id as u64);
             doc.add_text(f.space_key, d.space_key.to_lowercase());
@@ -580,7 +584,7 @@ impl SearchIndex {
             w.add_document(doc).map_err(internal)?;
         }
         let mut c = w.prepare_commit().map_err(internal)?;
-        c.set_payload(&seq.to_string());
+        c.set_payload(&Payload::new(mark, self.identity()).to_string());
         c.commit().map_err(internal)?;
         drop(w);
         live.reader.reload().map_err(internal)?;
@@ -620,22 +624,39 @@ impl SearchIndex {
             }
         });
         tokio::spawn(async move {
+            // Checked at once, then every IDENTITY_CHECK: that the index
+            // still belongs to this database's history (see `integrity.rs`).
+            let mut checked: Option<std::time::Instant> = None;
+            // What index_positions last said, so a swapped-in index is
+            // reported even when no entry follows it.
+            let mut reported: Option<(i64, i64)> = None;
             loop {
                 let _ = tokio::time::timeout(Duration::from_millis(500), wake.notified()).await;
+                if checked.is_none_or(|t| t.elapsed() >= integrity::IDENTITY_CHECK) {
+                    checked = Some(std::time::Instant::now());
+                    if let Err(e) = me.check_identity(&pool, &store).await {
+                        tracing::warn!(error = %e, "checking the search index's identity failed; will retry");
+                    }
+                }
+                if me.is_placeholder() {
+                    continue;
+                }
                 let Ok(db) = pool.get().await else { continue };
                 let applied = me.catch_up(&db, &store).await;
                 me.set_failing(applied.is_err());
+                let now = (me.position(), me.doc_count() as i64);
+                if applied.is_ok() && reported != Some(now) {
+                    let _ = crate::db::execute(
+                        &db,
+                        "INSERT INTO index_positions (node_id, seq, doc_count, updated_at) VALUES ($1, $2, $3, now())
+                         ON CONFLICT (node_id) DO UPDATE SET seq = $2, doc_count = $3, updated_at = now()",
+                        &[&node_id, &now.0, &now.1],
+                    )
+                    .await;
+                    reported = Some(now);
+                }
                 match applied {
                     Ok(n) if n > 0 => {
-                        let pos = me.position();
-                        let docs = me.doc_count() as i64;
-                        let _ = crate::db::execute(
-                            &db,
-                            "INSERT INTO index_positions (node_id, seq, doc_count, updated_at) VALUES ($1, $2, $3, now())
-                             ON CONFLICT (node_id) DO UPDATE SET seq = $2, doc_count = $3, updated_at = now()",
-                            &[&node_id, &pos, &docs],
-                        )
-                        .await;
                         // Under a stream of writes, let the next entries
                         // gather for a moment: one commit (and one new
                         // segment to merge) per batch instead of per edit.
@@ -682,52 +703,85 @@ impl SearchIndex {
         pool: &deadpool_postgres::Pool,
         store: &crate::attach::Store,
     ) -> Result<String> {
-        {
-            let mut st = self
-                .rebuild
-                .lock()
-                .map_err(|_| internal("rebuild state poisoned"))?;
-            if st.running {
-                return Err(Error::Conflict(
-                    "a rebuild of this node's index is already running".into(),
-                ));
-            }
-            st.running = true;
-            st.done = 0;
-            st.total = 0;
+        self.rebuild_guarded(pool, store, false).await
+    }
+
+    /// Like [`SearchIndex::rebuild_online`]; `fresh` when the live index is
+    /// not trusted, so the new one's starting position comes from the
+    /// database rather than from it.
+    async fn rebuild_guarded(
+        self: &Arc<Self>,
+        pool: &deadpool_postgres::Pool,
+        store: &crate::attach::Store,
+        fresh: bool,
+    ) -> Result<String> {
+        self.begin_rebuild()?;
+        let r = self.rebuild_inner(pool, store, fresh).await;
+        self.end_rebuild(&r);
+        r
+    }
+
+    /// Marks a rebuild as running (one at a time per node).
+    fn begin_rebuild(&self) -> Result<()> {
+        let mut st = self
+            .rebuild
+            .lock()
+            .map_err(|_| internal("rebuild state poisoned"))?;
+        if st.running {
+            return Err(Error::Conflict(
+                "a rebuild of this node's index is already running".into(),
+            ));
         }
-        let r = self.rebuild_inner(pool, store).await;
+        st.running = true;
+        st.done = 0;
+        st.total = 0;
+        Ok(())
+    }
+
+    fn end_rebuild(&self, r: &Result<String>) {
         if let Ok(mut st) = self.rebuild.lock() {
             st.running = false;
-            st.last = Some(match &r {
+            st.last = Some(match r {
                 Ok(m) => m.clone(),
                 Err(e) => format!("failed: {e}"),
             });
         }
-        r
     }
 
     async fn rebuild_inner(
         self: &Arc<Self>,
         pool: &deadpool_postgres::Pool,
         store: &crate::attach::Store,
+        fresh: bool,
     ) -> Result<String> {
         let started = std::time::Instant::now();
         let next_dir = self.local_home.join("index.next");
         let _ = std::fs::remove_dir_all(&next_dir);
         std::fs::create_dir_all(&next_dir).map_err(internal)?;
         let next = Arc::new(Live::open(&next_dir, Some(schema().0))?);
+        let mut db = pool.get().await?;
+        if self.identity().is_none() || fresh {
+            let id = integrity::Identity::load(&db).await?;
+            self.set_identity(id);
+        }
         // Everything the live index has applied was committed before this
         // snapshot; whatever comes after is replayed from the journal below
         // (re-applying an entry is harmless: it writes the current state).
-        let start_pos = self.position();
-        let mut db = pool.get().await?;
+        let live_mark = self.live().payload().mark();
         let tx = db
             .build_transaction()
             .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
             .read_only(true)
             .start()
             .await?;
+        // An untrusted live index says nothing: start a little behind the
+        // journal head this snapshot sees, so entries of transactions still
+        // open (numbered earlier, visible later) are replayed, not skipped.
+        let start = if fresh {
+            integrity::replay_start(&tx).await?
+        } else {
+            live_mark
+        };
         let total: i64 = crate::db::query_one(&tx, "SELECT count(*) FROM content", &[])
             .await?
             .get(0);
@@ -736,7 +790,8 @@ impl SearchIndex {
         }
         tracing::info!(
             documents = total,
-            position = start_pos,
+            position = start.seq,
+            fresh,
             "index rebuild started beside the live index"
         );
         let mut after = 0i64;
@@ -757,8 +812,8 @@ impl SearchIndex {
             after = last;
             let docs = load_docs(&tx, store, &ids).await?;
             done += ids.len() as u64;
-            let (me, target) = (self.clone(), next.clone());
-            tokio::task::spawn_blocking(move || me.apply(&target, &ids, docs, start_pos))
+            let (me, target, mark) = (self.clone(), next.clone(), start.clone());
+            tokio::task::spawn_blocking(move || me.apply(&target, &ids, docs, &mark))
                 .await
                 .map_err(internal)??;
             if let Ok(mut st) = self.rebuild.lock() {
@@ -770,8 +825,8 @@ impl SearchIndex {
         }
         tx.commit().await?;
         if done == 0 {
-            let (me, target) = (self.clone(), next.clone());
-            tokio::task::spawn_blocking(move || me.apply(&target, &[], Vec::new(), start_pos))
+            let (me, target, mark) = (self.clone(), next.clone(), start.clone());
+            tokio::task::spawn_blocking(move || me.apply(&target, &[], Vec::new(), &mark))
                 .await
                 .map_err(internal)??;
         }
@@ -783,28 +838,39 @@ impl SearchIndex {
         let docs = next.reader.searcher().num_docs();
         let pos = next.position();
         drop(next);
-        std::fs::write(next_dir.join("cairn-schema-version"), SCHEMA_VERSION).map_err(internal)?;
-        let dir = self.local_home.join("index");
-        let aside = self
-            .local_home
-            .join(format!("index.replaced-{}", crate::auth::random_token(6)));
-        // The live index's open files keep serving from the set-aside
-        // directory until the pointer moves.
-        std::fs::rename(&dir, &aside).map_err(internal)?;
-        std::fs::rename(&next_dir, &dir).map_err(internal)?;
-        let fresh = Arc::new(Live::open(&dir, None)?);
-        *self
-            .live
-            .write()
-            .map_err(|_| internal("index pointer poisoned"))? = fresh;
+        self.swap_in(&next_dir)?;
         drop(applying);
-        let _ = std::fs::remove_dir_all(&aside);
         let msg = format!(
             "rebuilt {docs} documents beside the live index and swapped it in at journal position {pos} ({:.1} s)",
             started.elapsed().as_secs_f64()
         );
         tracing::info!("{msg}");
         Ok(msg)
+    }
+
+    /// Makes the index in `prepared` (closed, complete) the live one: the
+    /// current directory is set aside (its open files keep serving until
+    /// the pointer moves) and removed. The caller holds the apply lock or
+    /// runs before the tailer.
+    fn swap_in(&self, prepared: &Path) -> Result<()> {
+        std::fs::write(prepared.join("cairn-schema-version"), SCHEMA_VERSION).map_err(internal)?;
+        let dir = self.local_home.join("index");
+        let aside = self
+            .local_home
+            .join(format!("index.replaced-{}", crate::auth::random_token(6)));
+        if dir.exists() {
+            std::fs::rename(&dir, &aside).map_err(internal)?;
+        }
+        std::fs::rename(prepared, &dir).map_err(internal)?;
+        let fresh = Arc::new(Live::open(&dir, None)?);
+        *self
+            .live
+            .write()
+            .map_err(|_| internal("index pointer poisoned"))? = fresh;
+        self.placeholder
+            .store(false, std::sync::atomic::Ordering::Release);
+        let _ = std::fs::remove_dir_all(&aside);
+        Ok(())
     }
 
     /// When the journal was trimmed past this index's position (a node that
@@ -859,7 +925,9 @@ impl SearchIndex {
             tracing::info!(position = seq, ms = started.elapsed().as_millis() as u64, "search index snapshot written");
             let trimmed = crate::db::execute(
                 &db,
-                "DELETE FROM index_journal WHERE seq <= LEAST($1::bigint,
+                // The entry at the boundary stays: it is what a node at that
+                // position (or the snapshot) is verified against.
+                "DELETE FROM index_journal WHERE seq < LEAST($1::bigint,
                    coalesce((SELECT min(seq) FROM index_positions WHERE updated_at > now() - interval '1 day'), $1::bigint))",
                 &[&seq],
             )
@@ -996,9 +1064,19 @@ impl SearchIndex {
             SnippetGenerator::create(&searcher, &*user_query, f.all).ok()
         };
         let mut hits = Vec::new();
+        let mut indexed = Vec::new();
         for (score, addr) in addrs.into_iter().skip(start).take(limit) {
             let doc: TantivyDocument = searcher.doc(addr).map_err(internal)?;
             let id = doc.get_first(f.id).and_then(|v| v.as_u64()).unwrap_or(0) as i64;
+            let version = doc
+                .get_first(f.version)
+                .and_then(|v| v.as_u64())
+                .unwrap_or(0) as i64;
+            let modified = doc
+                .get_first(f.modified)
+                .and_then(|v| v.as_datetime())
+                .map_or(0, |d| d.into_timestamp_micros());
+            indexed.push((id, version, modified));
             let body = doc.get_first(f.body).and_then(|v| v.as_str()).unwrap_or("");
             let excerpt = match &snippets {
                 Some(g) => excerpt(g, &stems, body),
@@ -1006,6 +1084,18 @@ impl SearchIndex {
             };
             hits.push(Hit { id, score, excerpt });
         }
+        // The index may be wrong (a restore, a bug, a hand edit): a hit is
+        // shown only when PostgreSQL has that id, current, in the version
+        // and modification time indexed, and the viewer may see it now —
+        // so its text is never another content's or an older version's.
+        let stale = self.stale_hits(db, viewer, &indexed).await?;
+        let total = if stale.is_empty() {
+            total
+        } else {
+            hits.retain(|h| !stale.contains(&h.id));
+            self.queue_repairs(&stale);
+            total.saturating_sub(stale.len())
+        };
         if let Some((OrderField::Title | OrderField::Space, _)) = order {
             // Sorted by the caller from the loaded content (rare orders).
         }
@@ -1708,6 +1798,7 @@ async fn blocked_restrictions(db: &impl GenericClient, viewer: &Viewer) -> Resul
 
 struct IndexDoc {
     id: i64,
+    version: i64,
     kind: String,
     space_id: i64,
     space_key: String,
@@ -1741,7 +1832,7 @@ async fn load_docs(
                           WHERE v.content_id = c.id), '{}'),
                 coalesce((SELECT array_agg(DISTINCT r.content_id) FROM content_restrictions r
                           WHERE r.operation = 'read' AND r.content_id = ANY(c.ancestors || c.id)), '{}'),
-                v.media_type, v.file_sha256, v.file_size
+                v.media_type, v.file_sha256, v.file_size, c.version
          FROM content c JOIN spaces s ON s.id = c.space_id
          LEFT JOIN users u ON u.id = c.creator_id
          LEFT JOIN content_versions v ON v.content_id = c.id AND v.version = c.version
@@ -1776,6 +1867,7 @@ async fn load_docs(
         let ancestors: Vec<i64> = r.get(8);
         out.push(IndexDoc {
             id: r.get(0),
+            version: r.get::<_, i32>(18) as i64,
             space_id: r.get(2),
             space_key: r.get(3),
             title,

@@ -29,7 +29,9 @@ impl Readiness {
 /// catch-up, joining the cluster) is done; `MAINTENANCE` (503) while the node
 /// is fenced or draining, so load balancers stop sending it work; `ERROR`
 /// (500) when the database does not answer or the search index cannot apply
-/// the journal; otherwise `RUNNING`.
+/// the journal; otherwise `RUNNING` — with `"searchDegraded": true` and a
+/// reason while this node's search index is being rebuilt because it did
+/// not match the database (see `search/integrity.rs`).
 pub async fn status(State(app): State<AppState>) -> impl IntoResponse {
     let body = |state: &str| Json(serde_json::json!({ "state": state }));
     if !app.readiness.is_ready() {
@@ -51,7 +53,20 @@ pub async fn status(State(app): State<AppState>) -> impl IntoResponse {
         }
     }
     match crate::db::ping(&app.pool, Duration::from_secs(2)).await {
-        Ok(()) => (StatusCode::OK, body("RUNNING")),
+        // The wiki works while search is rebuilt, so the node stays in
+        // rotation; the flag tells balancers and monitors that search is
+        // incomplete (never wrong) on this node, and why.
+        Ok(()) => match app.search.as_ref().and_then(|i| i.degraded()) {
+            Some(why) => (
+                StatusCode::OK,
+                Json(serde_json::json!({
+                    "state": "RUNNING",
+                    "searchDegraded": true,
+                    "searchDegradedReason": why,
+                })),
+            ),
+            None => (StatusCode::OK, body("RUNNING")),
+        },
         Err(e) => {
             tracing::warn!(error = %e, "status: database unreachable");
             (StatusCode::INTERNAL_SERVER_ERROR, body("ERROR"))

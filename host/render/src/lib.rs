@@ -199,9 +199,10 @@ pub struct Rendered {
 /// errors: they render as visible broken links and "macro not available" boxes.
 pub fn render(storage: &str, ctx: &dyn Context) -> Result<Rendered, SyntaxError> {
     let nodes = tree::parse(storage)?;
-    let (html, headings) = render::render(&nodes, ctx);
+    let (html, headings, macros) = render::render(&nodes, ctx);
+    // Macro output was sanitized on its own; it joins the page after the page's pass.
     Ok(Rendered {
-        html: sanitize::clean(&html),
+        html: macros.substitute(&sanitize::clean(&html)),
         headings,
     })
 }
@@ -218,6 +219,8 @@ pub fn render(storage: &str, ctx: &dyn Context) -> Result<Rendered, SyntaxError>
 pub fn sanitize(html: &str) -> String {
     sanitize::clean(html)
 }
+
+pub use sanitize::nests_deeper_than;
 
 /// Plain text for search indexing.
 ///

@@ -142,22 +142,88 @@ pub(crate) struct Renderer<'a> {
     headings: Vec<Heading>,
     ids: HashSet<String>,
     tocs: Vec<TocSpec>,
+    macros: MacroOutputs,
 }
 
-/// Renders a parsed body. Returns unsanitized HTML and the headings.
-pub(crate) fn render(nodes: &[Node], ctx: &dyn Context) -> (String, Vec<Heading>) {
+/// Macro output, sanitized on its own, kept out of the page until the page has been
+/// sanitized: the page holds a marker instead (an unguessable per-render nonce and an
+/// index), so the output is parsed and sanitized once, not twice. The marker only ever
+/// stands where content goes (markup built around a macro — a heading's text, a link
+/// body, another macro's body — gets the output itself), and no one outside the
+/// renderer sees the nonce, so no input can forge one into an attribute.
+pub(crate) struct MacroOutputs {
+    nonce: String,
+    html: Vec<String>,
+}
+
+impl MacroOutputs {
+    fn new() -> MacroOutputs {
+        use std::hash::{BuildHasher, Hasher};
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+        MacroOutputs {
+            nonce: format!("cairnmacro{:016x}n", h.finish()),
+            html: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, out: &mut String, clean: String) {
+        out.push_str(&self.nonce);
+        out.push_str(&self.html.len().to_string());
+        out.push('_');
+        self.html.push(clean);
+    }
+
+    /// `html` with every marker replaced by its macro's output.
+    pub(crate) fn substitute(&self, html: &str) -> String {
+        if self.html.is_empty() || !html.contains(&self.nonce) {
+            return html.to_string();
+        }
+        let mut out =
+            String::with_capacity(html.len() + self.html.iter().map(String::len).sum::<usize>());
+        let mut rest = html;
+        while let Some(at) = rest.find(&self.nonce) {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + self.nonce.len()..];
+            let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+            let index = after[..digits].parse::<usize>().ok();
+            match (
+                index.and_then(|i| self.html.get(i)),
+                after[digits..].starts_with('_'),
+            ) {
+                (Some(h), true) => {
+                    out.push_str(h);
+                    rest = &after[digits + 1..];
+                }
+                _ => {
+                    out.push_str(&self.nonce);
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+/// Renders a parsed body. Returns unsanitized HTML (with macro markers, see
+/// [`MacroOutputs`]), the headings and the macro outputs.
+pub(crate) fn render(nodes: &[Node], ctx: &dyn Context) -> (String, Vec<Heading>, MacroOutputs) {
     let mut r = Renderer {
         ctx,
         headings: Vec::new(),
         ids: HashSet::new(),
         tocs: Vec::new(),
+        macros: MacroOutputs::new(),
     };
     let mut out = String::with_capacity(1024);
     r.nodes(&mut out, nodes, false);
     if !r.tocs.is_empty() {
         out = r.substitute_tocs(&out);
     }
-    (out, r.headings)
+    (out, r.headings, r.macros)
 }
 
 /// A link target after asking the context.
@@ -316,10 +382,12 @@ impl Renderer<'_> {
         }
     }
 
+    /// Nodes rendered for markup built around them: with macro output in place of
+    /// markers (see [`MacroOutputs`]).
     fn render_nodes(&mut self, nodes: &[Node], inline: bool) -> String {
         let mut s = String::new();
         self.nodes(&mut s, nodes, inline);
-        s
+        self.macros.substitute(&s)
     }
 
     fn element(&mut self, out: &mut String, e: &Element, inline: bool) {
@@ -674,8 +742,8 @@ impl Renderer<'_> {
         if let Some(html) = self.ctx.render_macro(&call) {
             // Sanitized on its own first so that unbalanced host markup cannot close the
             // page's elements around it.
-            let clean = crate::sanitize::clean(&html);
-            out.push_str(&clean.replace(TOC_MARK, "\u{FFFD}"));
+            let clean = crate::sanitize::clean(&html).replace(TOC_MARK, "\u{FFFD}");
+            self.macros.push(out, clean);
             return;
         }
         let p = |k: &str| call.params.get(k);

@@ -189,3 +189,138 @@ fn safe_style(value: &str) -> bool {
 pub(crate) fn clean(html: &str) -> String {
     BUILDER.clean(html).to_string()
 }
+
+/// Elements with no content (never pushed on the tree builder's stack).
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr", "keygen", "frame", "basefont", "bgsound",
+];
+
+/// Elements whose content is text up to their own end tag.
+const RAW_TEXT: &[&str] = &[
+    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript",
+];
+
+/// Formatting elements: the tree builder may reopen them after they were
+/// closed implicitly, so such a close does not lower the estimate.
+const FORMATTING: &[&str] = &[
+    "a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt", "u",
+];
+
+/// Whether parsing `html` could nest elements deeper than `limit`, by one
+/// linear scan that never underestimates the tree builder's depth: an end
+/// tag only closes an element it matches, a formatting element closed
+/// implicitly stays counted, `<div/>` opens a `div` as it does in HTML. The
+/// work per tag is bounded by `limit` (the scan stops past it), so the check
+/// is linear in the input, and the tree builder's per-tag work (which grows
+/// with the depth) stays bounded for input that passes.
+pub fn nests_deeper_than(html: &str, limit: usize) -> bool {
+    let b = html.as_bytes();
+    let mut stack: Vec<String> = Vec::new();
+    let mut debt = 0usize;
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'<' {
+            i += 1;
+            continue;
+        }
+        let rest = &b[i + 1..];
+        if rest.starts_with(b"!--") {
+            i = find(b, i + 4, b"-->").map_or(b.len(), |e| e + 3);
+            continue;
+        }
+        if rest.first() == Some(&b'!') || rest.first() == Some(&b'?') {
+            i = find(b, i + 1, b">").map_or(b.len(), |e| e + 1);
+            continue;
+        }
+        let closing = rest.first() == Some(&b'/');
+        let start = i + 1 + usize::from(closing);
+        if !b.get(start).is_some_and(u8::is_ascii_alphabetic) {
+            i += 1;
+            continue;
+        }
+        let mut j = start;
+        while j < b.len() && !matches!(b[j], b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'/' | b'>') {
+            j += 1;
+        }
+        let name = html[start..j].to_ascii_lowercase();
+        // The end of the tag, skipping quoted attribute values.
+        let mut quote = None;
+        while j < b.len() {
+            match (quote, b[j]) {
+                (None, b'>') => break,
+                (None, q @ (b'"' | b'\'')) => quote = Some(q),
+                (Some(q), c) if c == q => quote = None,
+                _ => {}
+            }
+            j += 1;
+        }
+        i = j + 1;
+        if closing {
+            if let Some(at) = stack.iter().rposition(|n| *n == name) {
+                debt += stack[at + 1..]
+                    .iter()
+                    .filter(|n| FORMATTING.contains(&n.as_str()))
+                    .count();
+                stack.truncate(at);
+            }
+        } else if !VOID.contains(&name.as_str()) {
+            if name == "plaintext" {
+                return stack.len() + debt + 1 > limit;
+            }
+            if RAW_TEXT.contains(&name.as_str()) {
+                let end = format!("</{name}");
+                i = find_ci(b, i, end.as_bytes()).unwrap_or(b.len());
+                continue;
+            }
+            stack.push(name);
+        }
+        if stack.len() + debt > limit {
+            return true;
+        }
+    }
+    false
+}
+
+fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    hay.get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
+}
+
+fn find_ci(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    hay.get(from..)?
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
+        .map(|p| p + from)
+}
+
+#[cfg(test)]
+mod depth_tests {
+    use super::nests_deeper_than;
+
+    #[test]
+    fn depth_is_never_underestimated() {
+        let deep = |n: usize| "<div>".repeat(n) + &"</div>".repeat(n);
+        assert!(!nests_deeper_than(&deep(10), 10));
+        assert!(nests_deeper_than(&deep(11), 10));
+        assert!(nests_deeper_than(&"<div>".repeat(200_000), 100));
+        assert!(nests_deeper_than(&"<div/>".repeat(11), 10));
+        assert!(!nests_deeper_than(&"<br><img src=x><hr/>".repeat(100), 10));
+        // Unmatched end tags close nothing.
+        assert!(nests_deeper_than(&"<span></x>".repeat(11), 10));
+        // Formatting elements closed implicitly may be reopened.
+        assert!(nests_deeper_than(&"<p><b id=1></p>".repeat(11), 10));
+        // Markup inside raw text and quoted attributes is text.
+        assert!(!nests_deeper_than(
+            &"<p title=\"<div><div>\"><script><div></script></p>".repeat(50),
+            3
+        ));
+        assert!(!nests_deeper_than(
+            &"<!-- <div><div><div> -->".repeat(10),
+            1
+        ));
+        assert!(!nests_deeper_than("", 0));
+    }
+}

@@ -88,6 +88,10 @@ pub struct Figures {
     pub index_docs: u64,
     pub index_position: i64,
     pub index_lag: i64,
+    /// Empty when search is right; else why it is degraded (rebuilding).
+    pub index_degraded: String,
+    /// The last drift check, in words.
+    pub index_drift: String,
     /// Plugin id → component SHA-256 of what this node runs.
     pub plugins: BTreeMap<String, String>,
     /// Milliseconds since the last successful keep-alive.

@@ -43,6 +43,7 @@ pub const DEFS: &[Def] = &[
     Def { key: "rest_rate_limit", kind: Kind::RateLimit, help: "REST calls per user as RATE/BURST (e.g. 50/500), or off." },
     Def { key: "plugin_time_limit_ms", kind: Kind::Millis { min: 1, max: 60_000 }, help: "Default time limit of one plugin call, in milliseconds (a plugin's own limit wins)." },
     Def { key: "plugin_memory_limit_mb", kind: Kind::Mebibytes { min: 1, max: 4096 }, help: "Default memory limit of one plugin instance, in MiB (a plugin's own limit wins)." },
+    Def { key: "plugin_page_budget_ms", kind: Kind::Millis { min: 1, max: 600_000 }, help: "Plugin time one page render may spend in all, in milliseconds; macros after that show \"not rendered: page budget spent\"." },
     Def { key: "max_attachment_size", kind: Kind::Size, help: "Largest accepted attachment: bytes or 512K, 100M, 2G." },
     Def { key: "index_snapshot_interval", kind: Kind::Interval, help: "How often the leader snapshots the search index: 90s, 30m, 24h, 7d." },
     Def { key: "trash_retention_days", kind: Kind::Days, help: "Trashed content older than this many days is purged by the leader (0: never)." },
@@ -133,6 +134,7 @@ pub struct Settings {
     pub rest_rate_limit: Option<Limits>,
     pub plugin_time_limit_ms: u32,
     pub plugin_memory_limit_mb: u32,
+    pub plugin_page_budget_ms: u32,
     pub max_attachment_size: u64,
     pub index_snapshot_interval: Duration,
     pub trash_retention_days: u32,
@@ -167,6 +169,10 @@ impl Defaults {
         m.insert(
             "plugin_memory_limit_mb".into(),
             crate::plugins::runtime::DEFAULT_MEMORY_MIB.to_string(),
+        );
+        m.insert(
+            "plugin_page_budget_ms".into(),
+            crate::plugins::DEFAULT_PAGE_BUDGET_MS.to_string(),
         );
         m.insert(
             "max_attachment_size".into(),
@@ -221,6 +227,10 @@ impl Settings {
             rest_rate_limit: Limits::parse(&get("rest_rate_limit")).unwrap_or(None),
             plugin_time_limit_ms: num("plugin_time_limit_ms", 100) as u32,
             plugin_memory_limit_mb: num("plugin_memory_limit_mb", 32) as u32,
+            plugin_page_budget_ms: num(
+                "plugin_page_budget_ms",
+                u64::from(crate::plugins::DEFAULT_PAGE_BUDGET_MS),
+            ) as u32,
             max_attachment_size: parse_size(&get("max_attachment_size"))
                 .unwrap_or(crate::DEFAULT_MAX_ATTACHMENT),
             index_snapshot_interval: parse_duration(&get("index_snapshot_interval"))

@@ -24,6 +24,23 @@ pub struct InstallOutcome {
     pub macros: Vec<String>,
 }
 
+/// The manifest's limits that exceed the site defaults, described.
+pub fn limits_above_defaults(m: &Manifest) -> Vec<String> {
+    let (timeout, memory) = runtime::default_limits();
+    let mut out = Vec::new();
+    if let Some(t) = m.limits.timeout_ms.filter(|t| *t > timeout) {
+        out.push(format!(
+            "a time limit of {t} ms (the site default is {timeout} ms)"
+        ));
+    }
+    if let Some(mem) = m.limits.memory_mib.filter(|v| *v > memory) {
+        out.push(format!(
+            "a memory limit of {mem} MiB (the site default is {memory} MiB)"
+        ));
+    }
+    out
+}
+
 /// Who changes the registry.
 fn actor_id(viewer: &Viewer) -> Option<i64> {
     viewer.user_id()
@@ -49,6 +66,23 @@ impl Plugins {
         manifest: Manifest,
         bytes: Vec<u8>,
         grant: &[Capability],
+        builtin: bool,
+    ) -> Result<InstallOutcome> {
+        self.install_granting(viewer, manifest, bytes, grant, false, builtin)
+            .await
+    }
+
+    /// [`Plugins::install`]; `grant_limits` is the admin's explicit consent
+    /// to manifest limits (`timeout-ms`, `memory-mib`) above the site
+    /// defaults, without which such a plugin is refused (first-party
+    /// plugins are trusted).
+    pub async fn install_granting(
+        &self,
+        viewer: &Viewer,
+        manifest: Manifest,
+        bytes: Vec<u8>,
+        grant: &[Capability],
+        grant_limits: bool,
         builtin: bool,
     ) -> Result<InstallOutcome> {
         if !builtin {
@@ -138,6 +172,18 @@ impl Plugins {
                 }
             }
         }
+        // Checked last, so an admin fixes everything else first.
+        if !builtin && !grant_limits {
+            let above = limits_above_defaults(&manifest);
+            if !above.is_empty() {
+                return Err(Error::BadRequest(format!(
+                    "The plugin asks for {}. Limits above the site defaults must be granted \
+                     explicitly (CLI: --grant-limits; REST: part grant-limits=true; \
+                     admin UI: the \"grant its limits\" checkbox).",
+                    above.join(" and ")
+                )));
+            }
+        }
         // Store the component (content-addressed, atomic), then register.
         let path = self.component_path(&hash);
         let shared = path.clone();
@@ -210,6 +256,7 @@ impl Plugins {
         viewer: &Viewer,
         manifest_path: &Path,
         grant: Option<&[Capability]>,
+        grant_limits: bool,
         builtin: bool,
     ) -> Result<InstallOutcome> {
         let text = std::fs::read_to_string(manifest_path).map_err(|e| {
@@ -233,7 +280,8 @@ impl Plugins {
         let grant = grant
             .map(<[Capability]>::to_vec)
             .unwrap_or_else(|| manifest.capabilities.clone());
-        self.install(viewer, manifest, bytes, &grant, builtin).await
+        self.install_granting(viewer, manifest, bytes, &grant, grant_limits, builtin)
+            .await
     }
 
     /// Installs every first-party plugin under `dir` (`*/cairn-plugin.toml`)
@@ -250,7 +298,10 @@ impl Plugins {
         let mut out = Vec::new();
         let system = system_viewer();
         for m in manifests {
-            match self.install_from_manifest(&system, &m, None, true).await {
+            match self
+                .install_from_manifest(&system, &m, None, false, true)
+                .await
+            {
                 Ok(o) => {
                     if o.action != "unchanged" {
                         tracing::info!(plugin = %o.id, version = %o.version, action = o.action, "first-party plugin");

@@ -13,7 +13,7 @@ pub mod runtime;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -258,6 +258,93 @@ struct Inner {
     /// The node's renderer (without this handle, so no cycle) for
     /// capabilities that render pages.
     renderer: std::sync::OnceLock<crate::render::Renderer>,
+    /// Plugin time one page render may spend (live setting
+    /// `plugin_page_budget_ms`).
+    page_budget_ms: AtomicU32,
+}
+
+/// Default of the live setting `plugin_page_budget_ms`.
+pub const DEFAULT_PAGE_BUDGET_MS: u32 = 3000;
+/// Deepest element nesting a macro's output may have (storage format allows
+/// 400 for a whole body).
+pub const MAX_OUTPUT_DEPTH: usize = 200;
+
+/// The page render running on this thread: its plugin time budget, the
+/// request's cancellation flag, and whether any plugin call read data.
+struct PageScope {
+    budget: Duration,
+    spent: Duration,
+    cancelled: Option<Arc<AtomicBool>>,
+    read_data: bool,
+    incomplete: bool,
+}
+
+thread_local! {
+    static PAGE: std::cell::RefCell<Option<PageScope>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Marks a page render on this thread (see [`Plugins::enter_page`]). Pages
+/// rendered inside it (includes) share the outermost page's scope.
+pub struct PageGuard {
+    owner: bool,
+}
+
+impl PageGuard {
+    /// Whether a plugin call of this page read content or its key-value
+    /// store: the output then depends on more than the stored page, and must
+    /// not be cached for other viewers.
+    pub fn read_data(&self) -> bool {
+        PAGE.with(|p| p.borrow().as_ref().is_some_and(|s| s.read_data))
+    }
+
+    /// Whether a macro of this page failed or was not rendered (budget
+    /// spent, busy, cancelled): the page must not be cached at all, or the
+    /// failure would outlive its cause.
+    pub fn incomplete(&self) -> bool {
+        PAGE.with(|p| p.borrow().as_ref().is_some_and(|s| s.incomplete))
+    }
+}
+
+impl Drop for PageGuard {
+    fn drop(&mut self) {
+        if self.owner {
+            PAGE.with(|p| p.borrow_mut().take());
+        }
+    }
+}
+
+/// Why a macro of the page is not rendered at all.
+fn page_refusal() -> Option<&'static str> {
+    PAGE.with(|p| {
+        let p = p.borrow();
+        let s = p.as_ref()?;
+        if s.cancelled
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+        {
+            return Some("not rendered: the request was cancelled");
+        }
+        (s.spent >= s.budget).then_some("not rendered: page budget spent")
+    })
+}
+
+/// Plugin time left in the page's budget.
+fn page_left() -> Option<Duration> {
+    PAGE.with(|p| {
+        p.borrow()
+            .as_ref()
+            .map(|s| s.budget.saturating_sub(s.spent))
+    })
+}
+
+fn page_account(spent: Duration, read_data: bool, failed: bool) {
+    PAGE.with(|p| {
+        if let Some(s) = p.borrow_mut().as_mut() {
+            s.spent += spent;
+            s.read_data |= read_data;
+            s.incomplete |= failed;
+        }
+    })
 }
 
 /// Where a macro is rendered, as the host knows it.
@@ -288,8 +375,43 @@ impl Plugins {
                 reload: tokio::sync::Mutex::new(()),
                 base_url: RwLock::new(String::new()),
                 renderer: std::sync::OnceLock::new(),
+                page_budget_ms: AtomicU32::new(DEFAULT_PAGE_BUDGET_MS),
             }),
         }
+    }
+
+    /// Plugin time one page render may spend, in ms (live setting
+    /// `plugin_page_budget_ms`); macros after that show a box instead.
+    pub fn set_page_budget_ms(&self, ms: u32) {
+        self.inner
+            .page_budget_ms
+            .store(ms.max(1), Ordering::Relaxed);
+    }
+
+    pub fn page_budget_ms(&self) -> u32 {
+        self.inner.page_budget_ms.load(Ordering::Relaxed)
+    }
+
+    /// Starts a page render on this thread: plugin calls made until the
+    /// guard drops share the page's time budget, and stop when `cancelled`
+    /// is set (the client has gone). Nested renders (includes) join the
+    /// outermost page.
+    pub fn enter_page(&self, cancelled: Option<Arc<AtomicBool>>) -> PageGuard {
+        let owner = PAGE.with(|p| {
+            let mut p = p.borrow_mut();
+            if p.is_some() {
+                return false;
+            }
+            *p = Some(PageScope {
+                budget: Duration::from_millis(u64::from(self.page_budget_ms())),
+                spent: Duration::ZERO,
+                cancelled,
+                read_data: false,
+                incomplete: false,
+            });
+            true
+        });
+        PageGuard { owner }
     }
 
     /// The renderer capabilities use to render included pages.
@@ -621,6 +743,23 @@ impl Plugins {
             &wasmtime::component::Instance,
         ) -> wasmtime::Result<R>,
     ) -> std::result::Result<R, Failure> {
+        self.call_with(l, viewer, l.row.limits(), false, f).0
+    }
+
+    /// [`Plugins::call`] with explicit limits, on the request path (`bounded`:
+    /// a bounded wait for an instance slot) or not; also says whether the
+    /// call read content or its key-value store.
+    fn call_with<R>(
+        &self,
+        l: &Loaded,
+        viewer: Viewer,
+        limits: CallLimits,
+        bounded: bool,
+        f: impl FnOnce(
+            &mut wasmtime::Store<HostState>,
+            &wasmtime::component::Instance,
+        ) -> wasmtime::Result<R>,
+    ) -> (std::result::Result<R, Failure>, bool) {
         let env = Arc::new(CallEnv {
             plugin_id: l.row.id.clone(),
             viewer,
@@ -629,8 +768,15 @@ impl Plugins {
             config: l.config.clone(),
             log: self.log(&l.row.id),
             plugins: Some(self.clone()),
+            touched_data: AtomicBool::new(false),
         });
-        self.inner.runtime.call(&l.pre, l.row.limits(), env, f)
+        let rt = &self.inner.runtime;
+        let r = if bounded {
+            rt.call_bounded(&l.pre, limits, env.clone(), f)
+        } else {
+            rt.call(&l.pre, limits, env.clone(), f)
+        };
+        (r, env.touched_data.load(Ordering::Relaxed))
     }
 
     /// Renders one macro call with the plugin that provides it. `None` when
@@ -661,6 +807,10 @@ impl Plugins {
         let l = registry.provider(&call.name)?;
         let idx = l.macros.clone()?;
         let spec = l.spec(&call.name);
+        // A macro that declares itself cacheable is cached without the
+        // viewer, so it is not told who the viewer is: its claim then holds
+        // for its context (reads are checked below).
+        let cacheable = spec.is_some_and(|s| s.cacheable);
         let (body_kind, body) = match &call.body {
             cairn_render::MacroBody::None => (wit::BodyKind::None, String::new()),
             cairn_render::MacroBody::Plain(t) => (wit::BodyKind::PlainText, t.clone()),
@@ -699,11 +849,15 @@ impl Plugins {
             page_type: page.page_type.clone(),
             space_key: page.space_key.clone(),
             page_version: page.version,
-            viewer: viewer.user.as_ref().map(|u| wit::User {
-                key: u.user_key.clone(),
-                username: u.username.clone(),
-                display_name: u.display_name.clone(),
-            }),
+            viewer: viewer
+                .user
+                .as_ref()
+                .filter(|_| !cacheable)
+                .map(|u| wit::User {
+                    key: u.user_key.clone(),
+                    username: u.username.clone(),
+                    display_name: u.display_name.clone(),
+                }),
             target: page.target,
             headings: headings
                 .iter()
@@ -721,15 +875,13 @@ impl Plugins {
                 .clone(),
         };
         let metrics = self.metrics(&l.row.id);
-        let cache_key = spec.filter(|s| use_cache && s.cacheable).map(|_| {
+        let cache_key = (use_cache && cacheable).then(|| {
             use std::hash::{Hash, Hasher};
             let mut h = std::collections::hash_map::DefaultHasher::new();
             l.row.hash.hash(&mut h);
             l.row.config.hash(&mut h);
             format!("{wcall:?}").hash(&mut h);
-            let mut c = ctx.clone();
-            c.viewer = None;
-            format!("{c:?}").hash(&mut h);
+            format!("{ctx:?}").hash(&mut h);
             h.finish()
         });
         if let Some(k) = cache_key {
@@ -738,26 +890,52 @@ impl Plugins {
                 return Some((*html).clone());
             }
         }
+        // Cached output costs nothing; a call needs budget and a client.
+        if let Some(why) = page_refusal() {
+            page_account(Duration::ZERO, false, true);
+            return Some(notice_box(&call.name, &l.row, why, call.inline));
+        }
+        // A top-level call gets what is left of the page's budget at most.
+        let top = runtime::depth() == 0;
+        let mut limits = l.row.limits();
+        if let Some(left) = page_left().filter(|_| top) {
+            limits.timeout_ms = limits
+                .timeout_ms
+                .min(u32::try_from(left.as_millis()).unwrap_or(u32::MAX).max(1));
+        }
         let started = Instant::now();
-        let result = self
-            .call(l, viewer.clone(), |store, inst| {
-                idx.load(&mut *store, inst)?
-                    .call_render(&mut *store, &wcall, &ctx)
-            })
+        let (result, read_data) = self.call_with(l, viewer.clone(), limits, true, |store, inst| {
+            idx.load(&mut *store, inst)?
+                .call_render(&mut *store, &wcall, &ctx)
+        });
+        page_account(
+            if top {
+                started.elapsed()
+            } else {
+                Duration::ZERO
+            },
+            read_data,
+            false,
+        );
+        let result = result
             .and_then(|r| {
                 r.map_err(|e| {
-                    Failure::Guest(match e {
+                    Failure::Guest(runtime::bounded_message(&match e {
                         wit::RenderError::InvalidParameter((p, why)) => {
                             format!("parameter {p:?}: {why}")
                         }
                         wit::RenderError::NotFound(m) => m,
                         wit::RenderError::Failed(m) => m,
-                    })
+                    }))
                 })
             })
             .and_then(|html| {
                 if html.len() > runtime::MAX_OUTPUT_BYTES {
                     Err(Failure::OutputTooLarge(html.len()))
+                } else if cairn_render::nests_deeper_than(&html, MAX_OUTPUT_DEPTH) {
+                    Err(Failure::Guest(format!(
+                        "returned elements nested deeper than {MAX_OUTPUT_DEPTH} levels"
+                    )))
                 } else {
                     Ok(html)
                 }
@@ -765,14 +943,21 @@ impl Plugins {
         match result {
             Ok(html) => {
                 metrics.record(started, None);
-                if let Some(k) = cache_key {
+                // Output that read data (content as this viewer, or the
+                // key-value store) is never cached: the plugin's claim
+                // cannot hold for it.
+                if let Some(k) = cache_key.filter(|_| !read_data) {
                     self.inner.outputs.insert(k, Arc::new(html.clone()));
                 }
                 Some(html)
             }
             Err(f) => {
-                let msg = f.to_string();
+                page_account(Duration::ZERO, false, true);
+                let msg = runtime::bounded_message(&f.to_string());
                 metrics.record(started, Some(&msg));
+                if matches!(f, Failure::Busy) {
+                    return Some(notice_box(&call.name, &l.row, &msg, call.inline));
+                }
                 if !matches!(f, Failure::Guest(_)) {
                     tracing::warn!(plugin = %l.row.id, r#macro = %call.name, "plugin call failed: {msg}");
                 }
@@ -791,7 +976,20 @@ pub fn error_box(name: &str, row: &PluginRow, reason: &str, inline: bool) -> Str
         crate::content::xml_escape(name),
         crate::content::xml_escape(&row.name),
         crate::content::xml_escape(&row.version),
-        crate::content::xml_escape(reason),
+        crate::content::xml_escape(&runtime::bounded_message(reason)),
+    )
+}
+
+/// The box shown in place of a macro that was not called (page budget spent,
+/// node busy, request cancelled). Everything in it is escaped.
+pub fn notice_box(name: &str, row: &PluginRow, why: &str, inline: bool) -> String {
+    let tag = if inline { "span" } else { "div" };
+    format!(
+        "<{tag} class=\"macro-error macro-not-rendered\">Macro &quot;{}&quot; (plugin {} {}) {}</{tag}>",
+        crate::content::xml_escape(name),
+        crate::content::xml_escape(&row.name),
+        crate::content::xml_escape(&row.version),
+        crate::content::xml_escape(why),
     )
 }
 

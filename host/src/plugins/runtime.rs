@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, HasSelf, Instance, InstancePre, Linker, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
@@ -58,6 +58,16 @@ pub fn default_limits() -> (u32, u32) {
 
 /// Largest HTML a macro may return.
 pub const MAX_OUTPUT_BYTES: usize = 1024 * 1024;
+/// Longest failure message shown or kept (a guest's own error text is cut
+/// here, before it is escaped).
+pub const MAX_MESSAGE_BYTES: usize = 2000;
+/// Bytes (keys plus values) one plugin may keep in its key-value store.
+pub const KV_QUOTA_BYTES: i64 = 32 * 1024 * 1024;
+/// Top-level calls that may wait for an instance slot, per slot; beyond that
+/// a call fails at once as busy rather than queueing without bound.
+const QUEUE_PER_SLOT: u32 = 8;
+/// Longest a call waits for an instance slot before failing as busy.
+pub const MAX_QUEUE_WAIT: Duration = Duration::from_secs(5);
 /// Host calls (capability functions) one plugin call may make.
 pub const MAX_HOST_CALLS: u32 = 1000;
 /// Log bytes one call may write.
@@ -74,6 +84,52 @@ thread_local! {
     /// Plugin calls running on this thread (nested calls take no new slot:
     /// their caller already holds one, and waiting would deadlock).
     static DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    /// The deadline of the call running on this thread: a nested call
+    /// (a page an include renders) never outlives its caller.
+    static DEADLINE: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// Time left before the deadline of the plugin call running on this thread.
+pub fn time_left() -> Option<Duration> {
+    DEADLINE
+        .with(|d| d.get())
+        .map(|d| d.saturating_duration_since(Instant::now()))
+}
+
+/// Plugin calls running on this thread (0: none, so a new call is top-level).
+pub fn depth() -> u32 {
+    DEPTH.with(|c| c.get())
+}
+
+/// Cuts a message to [`MAX_MESSAGE_BYTES`] (at a character boundary) with a
+/// note saying how much was left out.
+pub fn bounded_message(m: &str) -> String {
+    if m.len() <= MAX_MESSAGE_BYTES {
+        return m.to_string();
+    }
+    let mut end = MAX_MESSAGE_BYTES;
+    while !m.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… (message cut: {} more bytes)", &m[..end], m.len() - end)
+}
+
+/// A log message on one line: line breaks and other control characters are
+/// written as escapes, so a plugin cannot forge log lines.
+pub fn escape_log(m: &str) -> String {
+    let mut out = String::with_capacity(m.len());
+    for c in m.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 struct DepthGuard;
@@ -110,6 +166,9 @@ pub enum Failure {
     Guest(String),
     /// The host could not serve a capability (e.g. the database is down).
     Host(String),
+    /// Every instance slot is taken and the queue is full (or the wait was
+    /// too long): the node is busy with other plugin calls.
+    Busy,
 }
 
 impl std::fmt::Display for Failure {
@@ -128,33 +187,67 @@ impl std::fmt::Display for Failure {
             Failure::Trap(m) => write!(f, "crashed: {m}"),
             Failure::Guest(m) => write!(f, "{m}"),
             Failure::Host(m) => write!(f, "host error: {m}"),
+            Failure::Busy => write!(
+                f,
+                "not rendered: the server is busy with other plugin calls; reload the page in a moment"
+            ),
         }
     }
 }
 
-/// Counting semaphore for instance slots: callers beyond the bound wait.
+/// Counting semaphore for instance slots with a bounded queue: callers
+/// beyond the bound wait, but only so many and only so long.
 struct Slots {
-    free: Mutex<u32>,
+    state: Mutex<SlotState>,
     cv: Condvar,
+    max_waiting: u32,
+}
+
+struct SlotState {
+    free: u32,
+    waiting: u32,
 }
 
 struct SlotGuard<'a>(&'a Slots);
 
 impl Slots {
-    fn acquire(&self) -> SlotGuard<'_> {
-        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
-        while *free == 0 {
-            free = self.cv.wait(free).unwrap_or_else(|e| e.into_inner());
+    /// A slot, waiting at most `wait` and only if fewer than `max_waiting`
+    /// wait already; `None`: wait as long as it takes, however many wait.
+    fn acquire(&self, wait: Option<Duration>) -> Result<SlotGuard<'_>, Failure> {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if st.free > 0 {
+            st.free -= 1;
+            return Ok(SlotGuard(self));
         }
-        *free -= 1;
-        SlotGuard(self)
+        if wait.is_some() && st.waiting >= self.max_waiting {
+            return Err(Failure::Busy);
+        }
+        st.waiting += 1;
+        // An hour stands for "as long as it takes" (and keeps the Instant
+        // arithmetic finite).
+        let until = Instant::now() + wait.unwrap_or(Duration::from_secs(3600));
+        while st.free == 0 {
+            let now = Instant::now();
+            if now >= until {
+                st.waiting -= 1;
+                return Err(Failure::Busy);
+            }
+            st = self
+                .cv
+                .wait_timeout(st, until - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        st.waiting -= 1;
+        st.free -= 1;
+        Ok(SlotGuard(self))
     }
 }
 
 impl Drop for SlotGuard<'_> {
     fn drop(&mut self) {
-        let mut free = self.0.free.lock().unwrap_or_else(|e| e.into_inner());
-        *free += 1;
+        let mut st = self.0.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.free += 1;
         self.0.cv.notify_one();
     }
 }
@@ -235,8 +328,12 @@ impl Runtime {
         Ok(Runtime {
             engine,
             slots: Slots {
-                free: Mutex::new(n),
+                state: Mutex::new(SlotState {
+                    free: n,
+                    waiting: 0,
+                }),
                 cv: Condvar::new(),
+                max_waiting: n * QUEUE_PER_SLOT,
             },
             max_instances: n,
             stop,
@@ -370,6 +467,7 @@ impl Runtime {
         let mut linker: Linker<HostState> = Linker::new(&self.engine);
         let err = |e: wasmtime::Error| format!("linking: {e:#}");
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(err)?;
+        no_sleeping(&mut linker).map_err(err)?;
         bindings::cairn::plugin::types::add_to_linker::<HostState, HasSelf<HostState>>(
             &mut linker,
             |s| s,
@@ -407,12 +505,37 @@ impl Runtime {
     }
 
     /// Runs `f` on a fresh instance of `pre` with the given limits. Waits for
-    /// an instance slot first.
+    /// an instance slot first, as long as it takes (loading, admin pages and
+    /// events: work that must not be dropped because pages are busy).
     pub fn call<R>(
         &self,
         pre: &InstancePre<HostState>,
         limits: CallLimits,
         env: Arc<CallEnv>,
+        f: impl FnOnce(&mut Store<HostState>, &Instance) -> wasmtime::Result<R>,
+    ) -> Result<R, Failure> {
+        self.call_queued(pre, limits, env, None, f)
+    }
+
+    /// [`Runtime::call`] for the request path: the wait for a slot is
+    /// bounded by the queue limit and [`MAX_QUEUE_WAIT`]; beyond them the call
+    /// fails as [`Failure::Busy`].
+    pub fn call_bounded<R>(
+        &self,
+        pre: &InstancePre<HostState>,
+        limits: CallLimits,
+        env: Arc<CallEnv>,
+        f: impl FnOnce(&mut Store<HostState>, &Instance) -> wasmtime::Result<R>,
+    ) -> Result<R, Failure> {
+        self.call_queued(pre, limits, env, Some(MAX_QUEUE_WAIT), f)
+    }
+
+    fn call_queued<R>(
+        &self,
+        pre: &InstancePre<HostState>,
+        limits: CallLimits,
+        env: Arc<CallEnv>,
+        wait: Option<Duration>,
         f: impl FnOnce(&mut Store<HostState>, &Instance) -> wasmtime::Result<R>,
     ) -> Result<R, Failure> {
         let (_depth, depth) = DepthGuard::enter();
@@ -421,7 +544,18 @@ impl Runtime {
                 "plugin calls nest more than {MAX_NESTING} deep"
             )));
         }
-        let _slot = (depth == 0).then(|| self.slots.acquire());
+        let _slot = match depth {
+            0 => Some(self.slots.acquire(wait)?),
+            _ => None,
+        };
+        // A nested call ends by its caller's deadline at the latest.
+        let now = Instant::now();
+        let mut deadline = now + Duration::from_millis(u64::from(limits.timeout_ms));
+        let outer = DEADLINE.with(|d| d.get());
+        if let Some(o) = outer.filter(|_| depth > 0) {
+            deadline = deadline.min(o);
+        }
+        let _deadline = DeadlineGuard::set(deadline, outer);
         let mut wasi = WasiCtx::builder();
         wasi.wall_clock(FrozenWallClock)
             .monotonic_clock(FrozenMonotonicClock);
@@ -436,10 +570,13 @@ impl Runtime {
             host_calls: 0,
             log_bytes: 0,
             host_error: None,
+            deadline,
+            timeout_ms: limits.timeout_ms,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
-        let ticks = (u64::from(limits.timeout_ms) * 1000 / TICK.as_micros() as u64).max(1) + 1;
+        let left = deadline.saturating_duration_since(now);
+        let ticks = (left.as_micros() as u64 / TICK.as_micros() as u64).max(1) + 1;
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
         let result = pre
@@ -452,6 +589,66 @@ impl Runtime {
         }
     }
 }
+
+struct DeadlineGuard(Option<Instant>);
+impl DeadlineGuard {
+    fn set(deadline: Instant, outer: Option<Instant>) -> DeadlineGuard {
+        DEADLINE.with(|d| d.set(Some(deadline)));
+        DeadlineGuard(outer)
+    }
+}
+impl Drop for DeadlineGuard {
+    fn drop(&mut self) {
+        DEADLINE.with(|d| d.set(self.0));
+    }
+}
+
+/// A pollable that is ready at once.
+struct Ready;
+impl wasmtime_wasi::p2::Pollable for Ready {
+    fn ready<'a, 'b>(
+        &'a mut self,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'b>>
+    where
+        'a: 'b,
+        Self: 'b,
+    {
+        Box::pin(std::future::ready(()))
+    }
+}
+
+/// Guests get no way to wait: time stands still for them (frozen clocks), so
+/// every clock subscription (`sleep`, a poll with a timeout) is ready at
+/// once. A blocking wait would run in the host, where the epoch deadline
+/// cannot interrupt it.
+fn no_sleeping(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    use wasmtime::component::Resource;
+    use wasmtime_wasi::p2::DynPollable;
+    fn ready(table: &mut ResourceTable) -> wasmtime::Result<Resource<DynPollable>> {
+        let r = table.push(Ready)?;
+        wasmtime_wasi::p2::subscribe(table, r)
+    }
+    linker.allow_shadowing(true);
+    let mut clock = linker.instance(MONOTONIC_CLOCK)?;
+    clock.func_wrap(
+        "subscribe-duration",
+        |mut store: wasmtime::StoreContextMut<'_, HostState>, (_,): (u64,)| {
+            Ok((ready(&mut store.data_mut().table)?,))
+        },
+    )?;
+    clock.func_wrap(
+        "subscribe-instant",
+        |mut store: wasmtime::StoreContextMut<'_, HostState>, (_,): (u64,)| {
+            Ok((ready(&mut store.data_mut().table)?,))
+        },
+    )?;
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
+/// The name wasmtime-wasi defines the monotonic clock under (guests built
+/// against any 0.2.x resolve to it).
+const MONOTONIC_CLOCK: &str = "wasi:clocks/monotonic-clock@0.2.12";
 
 fn classify(e: wasmtime::Error, state: &HostState, limits: CallLimits) -> Failure {
     if state.limiter.denied {
@@ -526,6 +723,8 @@ pub struct CallEnv {
     pub log: Arc<super::PluginLog>,
     /// For capabilities that render pages (includes).
     pub plugins: Option<super::Plugins>,
+    /// Set when the call read content or its key-value store.
+    pub touched_data: AtomicBool,
 }
 
 pub struct Limiter {
@@ -585,6 +784,10 @@ pub struct HostState {
     host_calls: u32,
     log_bytes: usize,
     host_error: Option<Failure>,
+    /// When the call must end; host calls (database reads, included pages)
+    /// are cut off here too.
+    deadline: Instant,
+    timeout_ms: u32,
 }
 
 impl WasiView for HostState {
@@ -619,16 +822,27 @@ impl HostState {
             return Err(wasmtime::Error::msg("no database"));
         };
         let env = self.env.clone();
+        // Whatever the plugin read here depends on the data (and, for
+        // content, on the viewer): its output must not be cached viewer-less.
+        env.touched_data.store(true, Ordering::Relaxed);
+        let left = self.deadline.saturating_duration_since(Instant::now());
         let r = handle.block_on(async move {
-            let db = pool
-                .get()
-                .await
-                .map_err(|e| crate::error::Error::Unavailable(e.to_string()))?;
-            f(&db, &env.viewer).await
+            tokio::time::timeout(left, async {
+                let db = pool
+                    .get()
+                    .await
+                    .map_err(|e| crate::error::Error::Unavailable(e.to_string()))?;
+                f(&db, &env.viewer).await
+            })
+            .await
         });
         match r {
-            Ok(v) => Ok(v),
-            Err(e) => {
+            Ok(Ok(v)) => Ok(v),
+            Err(_) => {
+                self.host_error = Some(Failure::Timeout(self.timeout_ms));
+                Err(wasmtime::Error::msg("deadline passed in a host call"))
+            }
+            Ok(Err(e)) => {
                 self.host_error = Some(Failure::Host(e.to_string()));
                 Err(wasmtime::Error::msg(e.to_string()))
             }
@@ -651,7 +865,7 @@ impl bindings::cairn::plugin::log::Host for HostState {
             return Ok(());
         }
         let plugin = &self.env.plugin_id;
-        let message: String = message.chars().take(2000).collect();
+        let message = escape_log(&message.chars().take(2000).collect::<String>());
         match level {
             Level::Trace => tracing::trace!(plugin, "{message}"),
             Level::Debug => tracing::debug!(plugin, "{message}"),
@@ -714,13 +928,25 @@ impl bindings::cairn::plugin::kv::Host for HostState {
         }
         let id = self.env.plugin_id.clone();
         self.db(async move |db, _| {
-            crate::db::execute(
+            // The quota counts keys and values; the check and the write are
+            // one statement (two concurrent writes may overshoot it by one
+            // value at most).
+            let n = crate::db::execute(
                 db,
-                "INSERT INTO plugin_kv (plugin_id, key, value) VALUES ($1, $2, $3)
+                "INSERT INTO plugin_kv (plugin_id, key, value)
+                 SELECT $1::text, $2::text, $3::bytea
+                 WHERE (SELECT coalesce(sum(octet_length(key) + octet_length(value)), 0)
+                        FROM plugin_kv WHERE plugin_id = $1::text AND key <> $2::text)
+                       + octet_length($2::text) + octet_length($3::bytea) <= $4::bigint
                  ON CONFLICT (plugin_id, key) DO UPDATE SET value = EXCLUDED.value",
-                &[&id, &key, &value],
+                &[&id, &key, &value, &KV_QUOTA_BYTES],
             )
             .await?;
+            if n == 0 {
+                return Ok(Err(format!(
+                    "the key-value store is full: a plugin may keep {KV_QUOTA_BYTES} bytes of keys and values"
+                )));
+            }
             Ok(Ok(()))
         })
     }
@@ -753,3 +979,77 @@ impl bindings::cairn::plugin::kv::Host for HostState {
 }
 
 mod content_cap;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_cut_at_a_character_boundary_with_a_note() {
+        assert_eq!(bounded_message("short"), "short");
+        let long = "é".repeat(MAX_MESSAGE_BYTES);
+        let cut = bounded_message(&long);
+        assert!(cut.len() < MAX_MESSAGE_BYTES + 100, "{}", cut.len());
+        assert!(cut.ends_with(&format!("(message cut: {} more bytes)", MAX_MESSAGE_BYTES)));
+    }
+
+    #[test]
+    fn log_messages_stay_on_one_line() {
+        assert_eq!(
+            escape_log("a\nb\r\tc\u{1b}[31m\u{2028}"),
+            "a\\nb\\r\\tc\\u{1b}[31m\\u{2028}"
+        );
+        assert_eq!(escape_log("plain ünïcode"), "plain ünïcode");
+    }
+}
+
+#[cfg(test)]
+mod slot_tests {
+    use super::*;
+
+    fn slots(free: u32, max_waiting: u32) -> Slots {
+        Slots {
+            state: Mutex::new(SlotState { free, waiting: 0 }),
+            cv: Condvar::new(),
+            max_waiting,
+        }
+    }
+
+    #[test]
+    fn a_full_queue_fails_as_busy_at_once() {
+        let s = slots(1, 0);
+        let held = s.acquire(Some(Duration::from_secs(60))).ok();
+        assert!(held.is_some());
+        let started = Instant::now();
+        assert_eq!(
+            s.acquire(Some(Duration::from_secs(60))).err(),
+            Some(Failure::Busy)
+        );
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn waiters_give_up_after_the_wait_and_get_a_freed_slot_before() {
+        let s = Arc::new(slots(1, 4));
+        let held = s.acquire(Some(Duration::ZERO)).ok();
+        assert!(held.is_some());
+        assert_eq!(
+            s.acquire(Some(Duration::from_millis(20))).err(),
+            Some(Failure::Busy)
+        );
+        // Unbounded waits ignore the queue limit.
+        let none_free = slots(0, 0);
+        assert_eq!(
+            none_free.acquire(Some(Duration::ZERO)).err(),
+            Some(Failure::Busy)
+        );
+        let waiter = {
+            let s = s.clone();
+            std::thread::spawn(move || s.acquire(None).is_ok())
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        drop(held);
+        assert!(waiter.join().unwrap());
+        assert_eq!(s.state.lock().unwrap().waiting, 0);
+    }
+}

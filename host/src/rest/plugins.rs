@@ -3,8 +3,9 @@
 //!
 //! - `GET /plugins` — every installed plugin with its state on this node.
 //! - `POST /plugins` — multipart: `manifest` (the TOML), `component` (the
-//!   `.wasm`), `grant` (comma-separated capabilities; repeatable). Installs or
-//!   upgrades; 201 with the outcome.
+//!   `.wasm`), `grant` (comma-separated capabilities; repeatable),
+//!   `grant-limits` (`true` to accept manifest limits above the site
+//!   defaults, refused otherwise). Installs or upgrades; 201 with the outcome.
 //! - `GET /plugins/{id}`, `PUT /plugins/{id}` (JSON: `enabled`, `config`,
 //!   `limits: {timeoutMs, memoryMib}` — each optional), `DELETE /plugins/{id}`.
 //! - `GET /plugins/{id}/history` — the change audit trail.
@@ -119,6 +120,17 @@ async fn one(
     Ok(Json(plugin_json(&app, &reg, r)).into_response())
 }
 
+/// A yes/no form value: true/false, yes/no, on/off, 1/0.
+pub fn parse_flag(v: &str) -> Result<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Ok(true),
+        "false" | "no" | "off" | "0" | "" => Ok(false),
+        other => Err(Error::BadRequest(format!(
+            "expected true or false, not {other:?}"
+        ))),
+    }
+}
+
 /// Parses a list of capability names ("log, content").
 pub fn parse_grant(values: &[String]) -> Result<Vec<Capability>> {
     let mut out = Vec::new();
@@ -143,6 +155,7 @@ async fn install(
     let mut manifest: Option<String> = None;
     let mut component: Option<Vec<u8>> = None;
     let mut grant: Vec<String> = Vec::new();
+    let mut grant_limits = false;
     while let Some(field) = mp
         .next_field()
         .await
@@ -162,9 +175,12 @@ async fn install(
             }
             "component" => component = Some(bytes.to_vec()),
             "grant" => grant.push(String::from_utf8_lossy(&bytes).into_owned()),
+            "grant-limits" => {
+                grant_limits = parse_flag(&String::from_utf8_lossy(&bytes))?;
+            }
             other => {
                 return Err(Error::BadRequest(format!(
-                    "unexpected part {other:?} (expected manifest, component, grant)"
+                    "unexpected part {other:?} (expected manifest, component, grant, grant-limits)"
                 )))
             }
         }
@@ -177,7 +193,7 @@ async fn install(
     let grant = parse_grant(&grant)?;
     let outcome = app
         .plugins
-        .install(&viewer, manifest, component, &grant, false)
+        .install_granting(&viewer, manifest, component, &grant, grant_limits, false)
         .await?;
     let status = if outcome.action == "unchanged" {
         StatusCode::OK

@@ -516,6 +516,9 @@ struct SearchAdminPage {
     snapshots: Vec<(i64, String)>,
     message: String,
     rebuild: String,
+    /// Whether search is right on this node: degraded state, the last
+    /// distrusted index or snapshot, the last drift check.
+    integrity: Vec<String>,
 }
 
 async fn search_admin_page(app: &AppState, viewer: &Viewer, message: String) -> UiResult {
@@ -580,6 +583,27 @@ async fn search_admin_page(app: &AppState, viewer: &Viewer, message: String) -> 
         nodes,
         snapshots,
         message,
+        integrity: app.search.as_ref().map_or_else(Vec::new, |i| {
+            let h = i.health();
+            let mut out = Vec::new();
+            if let Some(d) = &h.degraded {
+                out.push(format!("Search is degraded on this node: {d}."));
+            }
+            if let Some((at, why)) = &h.last_distrust {
+                out.push(format!("Last index or snapshot not trusted ({}): {why}.", fmt_time(at)));
+            }
+            match &h.last_check {
+                Some(c) => out.push(format!(
+                    "Last drift check ({}): {c}. Checks: {}, documents repaired: {}, stale hits withheld: {}.",
+                    fmt_time(&c.at),
+                    h.drift_checks,
+                    h.drift_repaired,
+                    h.stale_hits
+                )),
+                None => out.push("No drift check has run on this node yet.".into()),
+            }
+            out
+        }),
         rebuild: app.search.as_ref().map_or_else(String::new, |i| {
             let st = i.rebuild_state();
             if st.running {

@@ -98,7 +98,17 @@ fn node_row(m: &MemberInfo, leader: Option<&str>, me: &str) -> NodeRow {
             f.db_pool_size.saturating_sub(f.db_pool_available),
             f.db_pool_max
         ),
-        index: format!("{} / {}", f.index_lag, f.index_docs),
+        index: match (f.index_degraded.is_empty(), f.index_drift.is_empty()) {
+            (false, _) => format!(
+                "{} / {} · search degraded: {}",
+                f.index_lag, f.index_docs, f.index_degraded
+            ),
+            (true, false) => format!(
+                "{} / {} · last drift check: {}",
+                f.index_lag, f.index_docs, f.index_drift
+            ),
+            (true, true) => format!("{} / {}", f.index_lag, f.index_docs),
+        },
         plugins: f.plugins.len().to_string(),
         leader: leader == Some(m.id.as_str()),
         local: m.id == me,

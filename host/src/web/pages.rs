@@ -189,7 +189,14 @@ async fn view(
             )));
         }
     }
-    let rendered = app.renderer.render_content(&db, &viewer, &c).await?;
+    // No connection is held while plugins render (a slow plugin must not
+    // take the pool down with it).
+    drop(db);
+    let rendered = app
+        .renderer
+        .render_content_pooled(&app.pool, &viewer, &c)
+        .await?;
+    let db = app.pool.get().await?;
     let mut cacheable = rendered.cacheable;
     let crumbs = content::breadcrumbs(&db, &c)
         .await?

@@ -151,6 +151,7 @@ async fn install(State(app): State<AppState>, viewer: Viewer, mut mp: Multipart)
     let mut manifest = None;
     let mut component = None;
     let mut grant = Vec::new();
+    let mut grant_limits = false;
     loop {
         let field = match mp.next_field().await {
             Ok(Some(f)) => f,
@@ -179,6 +180,7 @@ async fn install(State(app): State<AppState>, viewer: Viewer, mut mp: Multipart)
             "manifest" => manifest = Some(bytes),
             "component" => component = Some(bytes),
             "grant" => grant.push(String::from_utf8_lossy(&bytes).into_owned()),
+            "grant-limits" => grant_limits = !bytes.is_empty(),
             _ => {}
         }
     }
@@ -201,7 +203,14 @@ async fn install(State(app): State<AppState>, viewer: Viewer, mut mp: Multipart)
         let manifest = Manifest::parse(&text).map_err(Error::BadRequest)?;
         let grant = crate::rest::plugins::parse_grant(&grant)?;
         app.plugins
-            .install(&viewer, manifest, component.to_vec(), &grant, false)
+            .install_granting(
+                &viewer,
+                manifest,
+                component.to_vec(),
+                &grant,
+                grant_limits,
+                false,
+            )
             .await
     }
     .await;

@@ -62,6 +62,8 @@ struct SearchPage {
     results: Vec<ResultRow>,
     total: usize,
     error: String,
+    /// Set while this node's index is being rebuilt: results are incomplete.
+    degraded: bool,
     prev: String,
     next: String,
     searched: bool,
@@ -146,6 +148,7 @@ async fn search_page(
         results: Vec::new(),
         total: 0,
         error: String::new(),
+        degraded: app.search.as_ref().is_some_and(|i| i.degraded().is_some()),
         prev: String::new(),
         next: String::new(),
         searched: !cql_text.is_empty(),

@@ -31,6 +31,26 @@ async fn restrict_to_admin(db: &cairn_tests::deadpool_object::Object, id: i64) {
     .unwrap();
 }
 
+/// Waits until the node's change listener has applied every notification
+/// of what was committed so far: notifications arrive in commit order, so
+/// once a marker sent now is heard, no earlier write can still move the
+/// generation.
+async fn settled(node: &TestNode) {
+    let marker = format!("settle-{}", std::process::id()) + &node.base;
+    node.sql()
+        .await
+        .batch_execute(&format!("NOTIFY cairn_change, '{marker}'"))
+        .await
+        .unwrap();
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            node.state.generation.last_payload() == marker
+        })
+        .await,
+        "the change listener hears the marker"
+    );
+}
+
 async fn page(c: &Client, id: i64) -> (u16, String) {
     c.get_text(&format!("/spaces/DOC/pages/{id}")).await
 }
@@ -54,6 +74,7 @@ async fn page_views_are_cached_until_anything_changes_anywhere() {
         .await,
         "the change listener connects"
     );
+    settled(&node).await;
     let (s, first) = page(&admin, id).await;
     assert_eq!(s, 200);
     let before = hits();
@@ -136,6 +157,7 @@ async fn rest_reads_are_cached_per_viewer_and_checked_for_credentials_first() {
         .await,
         "the change listener connects"
     );
+    settled(&node).await;
     let (apw, cpw) = (
         cairn_tests::password_of("admin"),
         cairn_tests::password_of("carol"),

@@ -208,8 +208,8 @@ async fn install_validates_everything_and_changes_nothing_on_error() {
             "capability not granted",
             hostile.clone(),
             hostile_bytes.clone(),
-            vec![],
-            "not granted: log",
+            vec![Capability::Log],
+            "not granted: content, kv",
         ),
         (
             "capability used but not requested",
@@ -266,12 +266,7 @@ async fn install_validates_everything_and_changes_nothing_on_error() {
 #[tokio::test]
 async fn hostile_plugins_are_contained() {
     let node = TestNode::start().await;
-    let plugins = node.state.plugins.clone();
-    let (m, bytes) = manifest_of(&hostile_dir());
-    plugins
-        .install(&system_viewer(), m, bytes, &[Capability::Log], false)
-        .await
-        .unwrap();
+    let plugins = install_hostile(&node).await;
     let cases = [
         ("hostile-loop", "took longer than its time limit of 1000 ms"),
         (
@@ -329,12 +324,7 @@ async fn hostile_plugins_are_contained() {
 #[tokio::test]
 async fn calls_beyond_the_instance_bound_wait_and_complete() {
     let node = TestNode::start().await;
-    let plugins = node.state.plugins.clone();
-    let (m, bytes) = manifest_of(&hostile_dir());
-    plugins
-        .install(&system_viewer(), m, bytes, &[Capability::Log], false)
-        .await
-        .unwrap();
+    let plugins = install_hostile(&node).await;
     let bound = plugins.runtime().max_instances() as usize;
     let c = node.login("admin").await;
     c.create_space("PAR", "Parallel").await;
@@ -877,8 +867,9 @@ async fn python_hello_plugin_renders_and_escapes() {
     assert_eq!(m.id, "com.example.hello-python");
     assert!(m.capabilities.is_empty(), "{:?}", m.capabilities);
     let grant: [Capability; 0] = [];
+    // Its manifest asks for more time and memory than the site defaults.
     let o = plugins
-        .install(&system_viewer(), m, bytes, &grant, false)
+        .install_granting(&system_viewer(), m, bytes, &grant, true, false)
         .await
         .unwrap();
     assert_eq!(o.action, "installed");
@@ -929,7 +920,16 @@ async fn the_cli_installs_lists_disables_and_removes_plugins() {
     let (ok, _, err) = run(&["install", manifest, "--grant", "log,teleport"]);
     assert!(!ok);
     assert!(err.contains("unknown capability \"teleport\""), "{err}");
-    let (ok, out, err) = run(&["install", manifest, "--grant", "log"]);
+    let (ok, _, err) = run(&["install", manifest, "--grant", "log,content,kv"]);
+    assert!(!ok);
+    assert!(err.contains("--grant-limits"), "{err}");
+    let (ok, out, err) = run(&[
+        "install",
+        manifest,
+        "--grant",
+        "log,content,kv",
+        "--grant-limits",
+    ]);
     assert!(ok, "{err}");
     assert!(out.contains("installed test.hostile 1.0.0"), "{out}");
     let (ok, out, _) = run(&["list"]);
@@ -953,4 +953,511 @@ async fn the_cli_installs_lists_disables_and_removes_plugins() {
     let (_, out, _) = run(&["list"]);
     assert!(out.contains("no plugins installed"), "{out}");
     let _ = std::fs::remove_dir_all(&local);
+}
+
+/// The hostile plugin with everything it asks for granted (its manifest sets
+/// a time limit above the site default, so the limits too).
+async fn install_hostile(node: &TestNode) -> cairn::plugins::Plugins {
+    let plugins = node.state.plugins.clone();
+    let (m, bytes) = manifest_of(&hostile_dir());
+    plugins
+        .install_granting(
+            &system_viewer(),
+            m,
+            bytes,
+            &[Capability::Log, Capability::Content, Capability::Kv],
+            true,
+            false,
+        )
+        .await
+        .unwrap();
+    plugins
+}
+
+fn peek(q: &str) -> String {
+    format!("<ac:structured-macro ac:name=\"hostile-peek\"><ac:parameter ac:name=\"q\">{q}</ac:parameter></ac:structured-macro>")
+}
+
+/// Restricts viewing of `page` to user `name`.
+async fn restrict_to(admin: &cairn_tests::Client, page: i64, name: &str) {
+    let r = admin
+        .post(
+            &format!("/pages/{page}/restrictions"),
+            &[
+                ("operation", "read"),
+                ("action", "add"),
+                ("kind", "user"),
+                ("name", name),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+}
+
+/// What a viewer gets for page `id` (status, html).
+async fn try_view(c: &cairn_tests::Client, id: i64) -> (u16, String) {
+    let (s, _, html) = c
+        .follow(&format!("/pages/viewpage.action?pageId={id}"))
+        .await;
+    (s, html)
+}
+
+#[tokio::test]
+async fn cacheable_macros_that_read_content_never_show_it_to_another_viewer() {
+    let node = TestNode::start().await;
+    install_hostile(&node).await;
+    node.user("eve", false).await;
+    let admin = node.login("admin").await;
+    let eve = node.login("eve").await;
+    admin.create_space("LEAK", "Leak").await;
+    let parent = admin
+        .create_page("LEAK", "Open Parent", "<p>open</p>", None)
+        .await;
+    let secret = admin
+        .create_page(
+            "LEAK",
+            "Zebra Secret Title",
+            "<p>zebra-body</p><ac:structured-macro ac:name=\"excerpt\"><ac:rich-text-body><p>zebra-excerpt</p></ac:rich-text-body></ac:structured-macro>",
+            Some(parent),
+        )
+        .await;
+    restrict_to(&admin, secret, "admin").await;
+    let r = admin
+        .post(
+            &format!("/pages/{secret}/labels"),
+            &[("labels", "zebra-label")],
+        )
+        .await;
+    assert!(r.status().is_success() || r.status().is_redirection());
+    crate::perms::upload(&admin, secret, "zebra-file.txt", b"zebra bytes").await;
+    let markers = [
+        "Zebra Secret Title",
+        "zebra-body",
+        "zebra-excerpt",
+        "zebra-label",
+        "zebra-file.txt",
+    ];
+    // Every function of the content capability, each on a page of its own.
+    let calls = [
+        format!("get:{secret}"),
+        "find:LEAK:Zebra Secret Title".to_string(),
+        format!("children:{parent}"),
+        format!("attachments:{secret}"),
+        format!("labels:{secret}"),
+        "with-labels:zebra-label".to_string(),
+        format!("render-page:{secret}"),
+        format!("render-excerpt:{secret}"),
+        "recent:LEAK".to_string(),
+    ];
+    for (i, q) in calls.iter().enumerate() {
+        let id = admin
+            .create_page("LEAK", &format!("Peek {i}"), &peek(q), None)
+            .await;
+        // The admin first (so a viewer-less cache would hold the secret) …
+        for _ in 0..2 {
+            let (s, html) = try_view(&admin, id).await;
+            assert_eq!(s, 200);
+            assert!(
+                markers.iter().any(|m| html.contains(m)),
+                "{q}: the admin should see the secret: {html}"
+            );
+        }
+        // … then someone who may not read it, twice.
+        for _ in 0..2 {
+            let (s, html) = try_view(&eve, id).await;
+            assert_eq!(s, 200);
+            for m in markers {
+                assert!(!html.contains(m), "{q}: {m} leaked to eve: {html}");
+            }
+        }
+    }
+}
+
+/// A deterministic generator for the property test.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+#[tokio::test]
+async fn nothing_a_macro_outputs_is_text_its_viewer_may_not_read() {
+    let node = TestNode::start().await;
+    install_hostile(&node).await;
+    let users = ["ann", "bob"];
+    for u in users {
+        node.user(u, false).await;
+    }
+    let admin = node.login("admin").await;
+    let mut clients = vec![("admin", node.login("admin").await)];
+    for u in users {
+        clients.push((u, node.login(u).await));
+    }
+    let mut rng = Rng(0x5eed_cafe_f00d_u64);
+    for round in 0..3 {
+        let key = format!("PROP{round}");
+        admin.create_space(&key, "Property").await;
+        // Random pages: random parents, random read restrictions (inherited
+        // by children), each with words of its own.
+        let mut pages: Vec<(i64, String, String)> = Vec::new();
+        for i in 0..6 {
+            let title = format!("Quokka{round}x{i}");
+            let word = format!("wombat{round}x{i}");
+            let parent = match rng.below(3) {
+                0 if !pages.is_empty() => Some(pages[rng.below(pages.len())].0),
+                _ => None,
+            };
+            let id = admin
+                .create_page(
+                    &key,
+                    &title,
+                    &format!("<p>{word}</p><ac:structured-macro ac:name=\"excerpt\"><ac:rich-text-body><p>{word}</p></ac:rich-text-body></ac:structured-macro>"),
+                    parent,
+                )
+                .await;
+            let r = admin
+                .post(&format!("/pages/{id}/labels"), &[("labels", "prop")])
+                .await;
+            assert!(r.status().is_success() || r.status().is_redirection());
+            match rng.below(3) {
+                0 => restrict_to(&admin, id, users[rng.below(2)]).await,
+                1 => restrict_to(&admin, id, "admin").await,
+                _ => {}
+            }
+            pages.push((id, title, word));
+        }
+        // A page of random capability calls over those pages.
+        let fns = [
+            "get",
+            "children",
+            "attachments",
+            "labels",
+            "render-page",
+            "render-excerpt",
+        ];
+        let mut body = String::new();
+        for _ in 0..8 {
+            let (id, title, _) = &pages[rng.below(pages.len())];
+            let q = match rng.below(fns.len() + 3) {
+                n if n < fns.len() => format!("{}:{id}", fns[n]),
+                n if n == fns.len() => format!("find:{key}:{title}"),
+                n if n == fns.len() + 1 => "with-labels:prop".to_string(),
+                _ => format!("recent:{key}"),
+            };
+            body.push_str(&peek(&q));
+        }
+        let host = admin
+            .create_page(&key, &format!("Host {round}"), &body, None)
+            .await;
+        // Viewers in a random order, each twice (the second from caches).
+        let mut order: Vec<usize> = (0..clients.len()).chain(0..clients.len()).collect();
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.below(i + 1));
+        }
+        for v in order {
+            let (who, c) = &clients[v];
+            let (s, html) = try_view(c, host).await;
+            assert_eq!(s, 200, "{who}");
+            for (id, title, word) in &pages {
+                let (s, _) = try_view(c, *id).await;
+                if s == 200 {
+                    continue;
+                }
+                assert!(
+                    !html.contains(title.as_str()) && !html.contains(word.as_str()),
+                    "round {round}: {who} may not read page {id} ({title}) but the macros show it"
+                );
+            }
+        }
+    }
+}
+
+async fn status_of(node: &TestNode) -> String {
+    let r = reqwest::get(format!("{}/status", node.base)).await.unwrap();
+    let v: serde_json::Value = r.json().await.unwrap();
+    v["state"].as_str().unwrap_or_default().to_string()
+}
+
+/// Views `hostile` 16 times at once; meanwhile a plain page answers and the
+/// node stays RUNNING. Returns the hostile pages' HTML.
+async fn view_concurrently_while_healthy(node: &TestNode, body: &str) -> Vec<String> {
+    let c = node.login("admin").await;
+    let key = format!("H{}", rand_suffix());
+    c.create_space(&key, "Hostile").await;
+    let hostile = c.create_page(&key, "Hostile page", body, None).await;
+    let plain = c
+        .create_page(&key, "Plain page", "<p>plain and simple</p>", None)
+        .await;
+    let started = std::time::Instant::now();
+    let url = c.url(&cairn::render::page_url(&key, hostile, "Hostile page"));
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let http = c.http.clone();
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            let r = http.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }));
+    }
+    // While those run: a page without plugins answers, the node is healthy.
+    let (s, html) = try_view(&c, plain).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("plain and simple"));
+    assert_eq!(status_of(node).await, "RUNNING");
+    let mut out = Vec::new();
+    for t in tasks {
+        let (s, html) = t.await.unwrap();
+        assert_eq!(s, 200, "{html}");
+        out.push(html);
+    }
+    // Well within what the hostile macros asked for (a 40 s sleep, minutes
+    // of tree building); a loose bound, not a speed goal.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(status_of(node).await, "RUNNING");
+    out
+}
+
+#[tokio::test]
+async fn a_blocking_wasi_sleep_neither_escapes_the_time_limit_nor_takes_the_node_down() {
+    let node = TestNode::start().await;
+    install_hostile(&node).await;
+    let pages = view_concurrently_while_healthy(
+        &node,
+        "<p>before</p><ac:structured-macro ac:name=\"hostile-sleep\"/><p>after</p>",
+    )
+    .await;
+    for html in pages {
+        // Time stands still for plugins: the sleep returns at once.
+        assert!(html.contains("class=\"woke\""), "{html}");
+        assert!(html.contains("after"), "{html}");
+    }
+}
+
+#[tokio::test]
+async fn deeply_nested_plugin_output_is_refused_without_quadratic_work() {
+    let node = TestNode::start().await;
+    install_hostile(&node).await;
+    let pages = view_concurrently_while_healthy(
+        &node,
+        "<ac:structured-macro ac:name=\"hostile-deep\"/><ac:structured-macro ac:name=\"hostile-unclosed\"/><p>after</p>",
+    )
+    .await;
+    for html in pages {
+        for name in ["hostile-deep", "hostile-unclosed"] {
+            let at = html
+                .find(&format!(
+                    "Macro \"{name}\" (plugin Hostile 1.0.0) could not render"
+                ))
+                .unwrap_or_else(|| {
+                    panic!("no error box for {name}: {}", &html[..html.len().min(2000)])
+                });
+            assert!(
+                html[at..].contains("nested deeper than 200 levels"),
+                "{name}"
+            );
+        }
+        assert!(html.contains("after"));
+    }
+}
+
+#[tokio::test]
+async fn huge_error_messages_are_cut_before_they_are_escaped() {
+    let node = TestNode::start().await;
+    install_hostile(&node).await;
+    let html = page_html(
+        &node,
+        "<ac:structured-macro ac:name=\"hostile-error-huge\"/><p>after</p>",
+    )
+    .await;
+    assert!(html.len() < 100_000, "{} bytes", html.len());
+    assert!(html.contains("could not render: &lt;&lt;&lt;"), "{html}");
+    assert!(html.contains("message cut"), "{html}");
+    assert!(html.contains("after"));
+}
+
+#[tokio::test]
+async fn plugins_cannot_forge_log_lines() {
+    let node = TestNode::start().await;
+    let plugins = install_hostile(&node).await;
+    let html = page_html(
+        &node,
+        "<ac:structured-macro ac:name=\"hostile-log-forge\"/>",
+    )
+    .await;
+    assert!(html.contains("logged"), "{html}");
+    let lines = plugins.log("test.hostile").lines();
+    let line = lines
+        .iter()
+        .find(|l| l.message.starts_with("innocent"))
+        .expect("the log line");
+    assert!(
+        !line.message.chars().any(|c| c.is_control()),
+        "{:?}",
+        line.message
+    );
+    assert!(
+        line.message.contains("innocent\\n2026"),
+        "{:?}",
+        line.message
+    );
+}
+
+#[tokio::test]
+async fn the_key_value_store_has_a_quota_per_plugin() {
+    let node = TestNode::start().await;
+    install_hostile(&node).await;
+    let c = node.login("admin").await;
+    c.create_space("KVQ", "Quota").await;
+    let id = c
+        .create_page(
+            "KVQ",
+            "Fill",
+            "<ac:structured-macro ac:name=\"hostile-kv-fill\"/>",
+            None,
+        )
+        .await;
+    let quota_mib = cairn::plugins::runtime::KV_QUOTA_BYTES as usize >> 20;
+    let mut refused = None;
+    for _ in 0..quota_mib / 4 + 2 {
+        let html = view(&c, id).await;
+        assert!(!html.contains("macro-error"), "{html}");
+        if html.contains("kv-full") {
+            refused = Some(html);
+            break;
+        }
+    }
+    let html = refused.expect("the store never refused a write");
+    assert!(html.contains("the key-value store is full"), "{html}");
+    let db = node.sql().await;
+    let used: i64 = db
+        .query_one(
+            "SELECT sum(octet_length(key) + octet_length(value))::bigint FROM plugin_kv WHERE plugin_id = 'test.hostile'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(used <= cairn::plugins::runtime::KV_QUOTA_BYTES, "{used}");
+}
+
+#[tokio::test]
+async fn limits_above_the_site_defaults_need_an_explicit_grant() {
+    let node = TestNode::start().await;
+    let plugins = node.state.plugins.clone();
+    let (m, bytes) = manifest_of(&hostile_dir());
+    let all = [Capability::Log, Capability::Content, Capability::Kv];
+    let e = plugins
+        .install(&system_viewer(), m.clone(), bytes.clone(), &all, false)
+        .await
+        .expect_err("installed without granting its limits");
+    assert_eq!(e.status().as_u16(), 400);
+    let msg = e.to_string();
+    assert!(
+        msg.contains("a time limit of 1000 ms") && msg.contains("--grant-limits"),
+        "{msg}"
+    );
+    assert!(!plugins.registry().provides("hostile-trap"));
+    // Over REST: refused without the field, installed with it.
+    let admin = node.login("admin").await;
+    let manifest = std::fs::read_to_string(hostile_dir().join("cairn-plugin.toml")).unwrap();
+    let form = |limits: Option<&str>| {
+        let f = reqwest::multipart::Form::new()
+            .text("manifest", manifest.clone())
+            .part(
+                "component",
+                reqwest::multipart::Part::bytes(bytes.clone()).file_name("hostile.wasm"),
+            )
+            .text("grant", "log,content,kv");
+        match limits {
+            Some(v) => f.text("grant-limits", v.to_string()),
+            None => f,
+        }
+    };
+    let post = |f| {
+        admin
+            .http
+            .post(admin.url("/rest/cairn/1.0/plugins"))
+            .header("X-Atlassian-Token", "no-check")
+            .multipart(f)
+            .send()
+    };
+    let r = post(form(None)).await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("grant-limits"));
+    let r = post(form(Some("true"))).await.unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    plugins.reload(false).await.unwrap();
+    assert!(plugins.registry().provides("hostile-trap"));
+    // The admin UI offers the grant.
+    let (_, html) = admin.get_text("/admin/plugins").await;
+    assert!(html.contains("name=\"grant-limits\""), "{html}");
+}
+
+#[tokio::test]
+async fn a_page_stops_calling_plugins_once_its_budget_is_spent() {
+    let node = TestNode::start().await;
+    install_hostile(&node).await;
+    node.state.spawn_settings_applier(None);
+    node.state
+        .cluster
+        .set_setting("plugin_page_budget_ms", Some("1500"), "test")
+        .await
+        .unwrap();
+    let plugins = node.state.plugins.clone();
+    assert!(
+        cairn_tests::wait_until(std::time::Duration::from_secs(10), || {
+            let p = plugins.clone();
+            async move { p.page_budget_ms() == 1500 }
+        })
+        .await,
+        "the live setting was not applied"
+    );
+    let loops = "<ac:structured-macro ac:name=\"hostile-loop\"/>".repeat(6);
+    let html = page_html(&node, &format!("{loops}<p>after</p>")).await;
+    let spent = html.matches("not rendered: page budget spent").count();
+    let timed_out = html.matches("took longer than its time limit").count();
+    assert_eq!(timed_out + spent, 6, "{html}");
+    assert!(timed_out <= 2 && spent >= 4, "{html}");
+    assert!(html.contains("after"));
+}
+
+#[tokio::test]
+async fn a_page_whose_client_has_gone_stops_calling_plugins() {
+    let node = TestNode::start().await;
+    let plugins = install_hostile(&node).await;
+    let c = node.login("admin").await;
+    c.create_space("GONE", "Gone").await;
+    // Three seconds of plugin time (the page budget) if it ran to the end.
+    let id = c
+        .create_page(
+            "GONE",
+            "Slow page",
+            &"<ac:structured-macro ac:name=\"hostile-loop\"/>".repeat(6),
+            None,
+        )
+        .await;
+    let url = c.url(&cairn::render::page_url("GONE", id, "Slow page"));
+    let r = c
+        .http
+        .get(url)
+        .timeout(std::time::Duration::from_millis(300))
+        .send()
+        .await;
+    assert!(r.is_err(), "the view should still be rendering");
+    let m = plugins.metrics("test.hostile");
+    // The call running when the client left ends at its limit; none follows.
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    let calls = m.calls.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(calls <= 1, "{calls} calls after the client left");
 }

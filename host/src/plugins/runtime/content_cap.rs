@@ -98,6 +98,9 @@ impl HostState {
         excerpt: Option<String>,
     ) -> wasmtime::Result<Result<String, String>> {
         self.tick()?;
+        self.env
+            .touched_data
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         let (Some(plugins), Some(handle)) = (self.env.plugins.clone(), self.env.handle.clone())
         else {
             return Ok(Err("pages cannot be rendered here".into()));
