@@ -9,8 +9,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::routing::get;
 use axum::Router;
 
@@ -655,22 +654,7 @@ async fn serve_ext(
         return Ok(r);
     }
     // Anything else is a download, never rendered on this origin.
-    let mut r = (status, resp.body).into_response();
-    let h = r.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&ctype) {
-        h.insert(header::CONTENT_TYPE, v);
-    }
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("sandbox; default-src 'none'"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    let mut r = crate::http::download::file(resp.body, &ctype, None, None);
+    *r.status_mut() = status;
     Ok(r)
 }
