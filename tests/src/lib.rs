@@ -97,9 +97,19 @@ impl TestDb {
                 Err(e) => panic!("create test database: {e}"),
             }
         }
-        TestDb {
-            url: format!("{}/{name}", server_url()),
-        }
+        let url = format!("{}/{name}", server_url());
+        // A copy shares the template's history epoch; a database migrated
+        // on its own draws one (the search index tells databases apart by it).
+        let (db, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .expect("connect to the test database");
+        tokio::spawn(conn);
+        db.batch_execute(
+            "UPDATE index_history SET epoch = md5(random()::text || clock_timestamp()::text)",
+        )
+        .await
+        .expect("draw the test database's history epoch");
+        TestDb { url }
     }
 }
 
