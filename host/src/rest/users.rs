@@ -16,9 +16,9 @@ pub(super) async fn user_get(
     let p = Params::from(q);
     let db = app.pool.get().await?;
     let user = if let Some(u) = p.nonempty("username") {
-        crate::users::by_name(&db, &u).await?
+        crate::users::by_name(&db, u).await?
     } else if let Some(k) = p.nonempty("key").or_else(|| p.nonempty("accountId")) {
-        crate::users::by_key(&db, &k).await?
+        crate::users::by_key(&db, k).await?
     } else {
         return Err(Error::BadRequest("give username or key".into()));
     };
