@@ -69,20 +69,11 @@ impl Consistency {
     /// After a write request: the token naming it. The caller has already
     /// moved the generation, so this node is caught up to the token.
     pub async fn issue(&self, pool: &deadpool_postgres::Pool) -> Option<u64> {
-        let token = tokio::time::timeout(DB_TIMEOUT, async {
-            let db = pool.get().await.ok()?;
-            let row = crate::db::query_one(
-                &db,
-                "SELECT (pg_logical_emit_message(false, 'cairn', '') - '0/0'::pg_lsn)::bigint",
-                &[],
-            )
-            .await
-            .ok()?;
-            u64::try_from(row.get::<_, i64>(0)).ok()
-        })
-        .await
-        .ok()
-        .flatten()?;
+        let token = wal_position(
+            pool,
+            "SELECT (pg_logical_emit_message(false, 'cairn', '') - '0/0'::pg_lsn)::bigint",
+        )
+        .await?;
         self.0.caught_up.fetch_max(token, Ordering::AcqRel);
         Some(token)
     }
@@ -102,20 +93,11 @@ impl Consistency {
         if token <= self.caught_up() {
             return;
         }
-        let now = tokio::time::timeout(DB_TIMEOUT, async {
-            let db = pool.get().await.ok()?;
-            let row = crate::db::query_one(
-                &db,
-                "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint",
-                &[],
-            )
-            .await
-            .ok()?;
-            u64::try_from(row.get::<_, i64>(0)).ok()
-        })
-        .await
-        .ok()
-        .flatten();
+        let now = wal_position(
+            pool,
+            "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint",
+        )
+        .await;
         match now {
             // Not a position this database has reached: not a token of
             // one of its writes.
@@ -135,6 +117,19 @@ impl Consistency {
             }
         }
     }
+}
+
+/// A WAL position read with `sql`; `None` when the database does not
+/// answer within [`DB_TIMEOUT`].
+async fn wal_position(pool: &deadpool_postgres::Pool, sql: &str) -> Option<u64> {
+    tokio::time::timeout(DB_TIMEOUT, async {
+        let db = pool.get().await.ok()?;
+        let row = crate::db::query_one(&db, sql, &[]).await.ok()?;
+        u64::try_from(row.get::<_, i64>(0)).ok()
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 /// The token a request carries: the header, else the cookie (the larger
