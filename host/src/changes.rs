@@ -17,6 +17,7 @@
 //!
 //! Live settings (site title, banners) move it too, from the settings watch.
 
+use crate::sync::Recover;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,11 +53,7 @@ impl Generation {
 
     /// The payload of the last change notification this node applied.
     pub fn last_payload(&self) -> String {
-        self.0
-            .last_payload
-            .lock()
-            .map(|p| p.clone())
-            .unwrap_or_default()
+        self.0.last_payload.lock().recover().clone()
     }
 
     /// Turns the generation-keyed caches off (`CAIRN_RESPONSE_CACHE=off`).
@@ -113,7 +110,8 @@ impl Generation {
                 tokio::time::sleep_until(arrived + d).await;
             }
             self.bump();
-            if let Ok(mut last) = self.0.last_payload.lock() {
+            {
+                let mut last = self.0.last_payload.lock().recover();
                 last.clone_from(&payload);
             }
             if let Ok(started_us) = payload.parse::<i64>() {

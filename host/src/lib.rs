@@ -22,6 +22,7 @@ pub mod render;
 pub mod rest;
 pub mod search;
 pub mod status;
+pub(crate) mod sync;
 pub mod users;
 pub mod web;
 

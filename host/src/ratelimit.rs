@@ -7,6 +7,7 @@
 //! Invariant: buckets are per node (as in Data Center); the limit a client
 //! sees across N nodes behind a balancer is at most N times the setting.
 
+use crate::sync::Recover;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -82,13 +83,14 @@ impl RateLimiter {
 
     /// Changes the limits (live configuration); buckets keep their tokens.
     pub fn set(&self, limits: Option<Limits>) {
-        if let Ok(mut l) = self.limits.lock() {
+        {
+            let mut l = self.limits.lock().recover();
             *l = limits;
         }
     }
 
     pub fn limits(&self) -> Option<Limits> {
-        self.limits.lock().map(|l| *l).unwrap_or(None)
+        *self.limits.lock().recover()
     }
 
     pub fn check(&self, key: &str) -> Decision {

@@ -11,6 +11,7 @@
 pub mod manifest;
 pub mod runtime;
 
+use crate::sync::Recover;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -44,7 +45,7 @@ pub struct LogLine {
 
 impl PluginLog {
     pub fn push(&self, level: &'static str, message: String) {
-        let mut l = self.lines.lock().unwrap_or_else(|e| e.into_inner());
+        let mut l = self.lines.lock().recover();
         if l.len() >= 100 {
             l.pop_front();
         }
@@ -55,7 +56,7 @@ impl PluginLog {
         });
     }
     pub fn lines(&self) -> Vec<LogLine> {
-        let l = self.lines.lock().unwrap_or_else(|e| e.into_inner());
+        let l = self.lines.lock().recover();
         l.iter().rev().cloned().collect()
     }
 }
@@ -72,10 +73,7 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn last_failure(&self) -> Option<(DateTime<Utc>, String)> {
-        self.last_failure
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.last_failure.lock().recover().clone()
     }
     fn record(&self, started: Instant, failure: Option<&str>) {
         self.calls.fetch_add(1, Ordering::Relaxed);
@@ -83,8 +81,7 @@ impl Metrics {
             .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         if let Some(f) = failure {
             self.failures.fetch_add(1, Ordering::Relaxed);
-            *self.last_failure.lock().unwrap_or_else(|e| e.into_inner()) =
-                Some((Utc::now(), f.to_string()));
+            *self.last_failure.lock().recover() = Some((Utc::now(), f.to_string()));
         }
     }
 }
@@ -429,19 +426,11 @@ impl Plugins {
 
     /// Compiled components are cached under `local_home/plugin-cache`.
     pub fn set_local_home(&self, local_home: &Path) {
-        *self
-            .inner
-            .cache_dir
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = Some(local_home.join("plugin-cache"));
+        *self.inner.cache_dir.write().recover() = Some(local_home.join("plugin-cache"));
     }
 
     pub fn set_base_url(&self, url: &str) {
-        *self
-            .inner
-            .base_url
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = url.trim_end_matches('/').to_string();
+        *self.inner.base_url.write().recover() = url.trim_end_matches('/').to_string();
     }
 
     pub fn runtime(&self) -> &Runtime {
@@ -449,18 +438,14 @@ impl Plugins {
     }
 
     pub fn registry(&self) -> Arc<Registry> {
-        self.inner
-            .registry
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.inner.registry.read().recover().clone()
     }
 
     pub fn metrics(&self, id: &str) -> Arc<Metrics> {
         self.inner
             .metrics
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .recover()
             .entry(id.to_string())
             .or_default()
             .clone()
@@ -470,7 +455,7 @@ impl Plugins {
         self.inner
             .logs
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .recover()
             .entry(id.to_string())
             .or_default()
             .clone()
@@ -484,11 +469,7 @@ impl Plugins {
     }
 
     fn cache_dir(&self) -> Option<PathBuf> {
-        self.inner
-            .cache_dir
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.inner.cache_dir.read().recover().clone()
     }
 
     /// Reloads the registry if its generation moved (or `force`).
@@ -523,11 +504,7 @@ impl Plugins {
         for (id, why) in &reg.failed {
             tracing::error!(plugin = %id, "plugin failed to load: {why}");
         }
-        *self
-            .inner
-            .registry
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = Arc::new(reg);
+        *self.inner.registry.write().recover() = Arc::new(reg);
         Ok(())
     }
 
@@ -867,12 +844,7 @@ impl Plugins {
                     anchor: h.anchor.clone(),
                 })
                 .collect(),
-            base_url: self
-                .inner
-                .base_url
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone(),
+            base_url: self.inner.base_url.read().recover().clone(),
         };
         let metrics = self.metrics(&l.row.id);
         let cache_key = (use_cache && cacheable).then(|| {

@@ -3,6 +3,7 @@
 //! memory limit and a bound on host calls, and the host capabilities a plugin
 //! was granted — nothing else is linked.
 
+use crate::sync::Recover;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -214,7 +215,7 @@ impl Slots {
     /// A slot, waiting at most `wait` and only if fewer than `max_waiting`
     /// wait already; `None`: wait as long as it takes, however many wait.
     fn acquire(&self, wait: Option<Duration>) -> Result<SlotGuard<'_>, Failure> {
-        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = self.state.lock().recover();
         if st.free > 0 {
             st.free -= 1;
             return Ok(SlotGuard(self));
@@ -232,11 +233,7 @@ impl Slots {
                 st.waiting -= 1;
                 return Err(Failure::Busy);
             }
-            st = self
-                .cv
-                .wait_timeout(st, until - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            st = self.cv.wait_timeout(st, until - now).recover().0;
         }
         st.waiting -= 1;
         st.free -= 1;
@@ -246,7 +243,7 @@ impl Slots {
 
 impl Drop for SlotGuard<'_> {
     fn drop(&mut self) {
-        let mut st = self.0.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = self.0.state.lock().recover();
         st.free += 1;
         self.0.cv.notify_one();
     }
@@ -1050,6 +1047,6 @@ mod slot_tests {
         std::thread::sleep(Duration::from_millis(20));
         drop(held);
         assert!(waiter.join().unwrap());
-        assert_eq!(s.state.lock().unwrap().waiting, 0);
+        assert_eq!(s.state.lock().recover().waiting, 0);
     }
 }

@@ -21,6 +21,7 @@
 //! - the drift check compares with PostgreSQL while holding the apply lock,
 //!   and counts as drift only documents without a pending journal entry.
 
+use crate::sync::Recover;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -32,8 +33,11 @@ use sha2::{Digest as _, Sha256};
 use tantivy::schema::Value as _;
 use tantivy::{Index, TantivyDocument, Term};
 
-use super::{internal, load_docs, IndexDoc, Live, SearchIndex, SCHEMA_VERSION};
+use super::documents::{load_docs, IndexDoc};
+use super::schema::SCHEMA_VERSION;
+use super::{Live, SearchIndex};
 use crate::error::{Error, Result};
+use crate::search::failed;
 
 /// How often the tailer checks that its index still belongs to the
 /// database's history (a few cheap lookups by primary key).
@@ -414,11 +418,12 @@ pub fn snapshots(shared_home: &Path) -> Vec<(i64, PathBuf)> {
 
 impl SearchIndex {
     pub(super) fn identity(&self) -> Option<Identity> {
-        self.identity.read().ok().and_then(|i| i.clone())
+        self.identity.read().recover().clone()
     }
 
     pub(super) fn set_identity(&self, id: Identity) {
-        if let Ok(mut i) = self.identity.write() {
+        {
+            let mut i = self.identity.write().recover();
             *i = Some(id);
         }
     }
@@ -429,16 +434,17 @@ impl SearchIndex {
     }
 
     pub fn health(&self) -> Health {
-        self.health.lock().map(|h| h.clone()).unwrap_or_default()
+        self.health.lock().recover().clone()
     }
 
     /// Why search is degraded on this node, if it is.
     pub fn degraded(&self) -> Option<String> {
-        self.health.lock().ok().and_then(|h| h.degraded.clone())
+        self.health.lock().recover().degraded.clone()
     }
 
     fn set_degraded(&self, reason: Option<String>) {
-        if let Ok(mut h) = self.health.lock() {
+        {
+            let mut h = self.health.lock().recover();
             if let Some(r) = &reason {
                 h.last_distrust = Some((chrono::Utc::now(), r.clone()));
             }
@@ -569,7 +575,8 @@ impl SearchIndex {
         // rebuild is swapped in.
         let empty = self.local_home.join("index.empty");
         let _ = std::fs::remove_dir_all(&empty);
-        std::fs::create_dir_all(&empty).map_err(internal)?;
+        std::fs::create_dir_all(&empty)
+            .map_err(|e| failed(format!("creating {}", empty.display()), e))?;
         drop(Live::open(&empty, Some(super::schema().0))?);
         self.swap_in(&empty)?;
         self.placeholder
@@ -629,7 +636,8 @@ impl SearchIndex {
                 Ok(()) => return Ok(Some((seq, dir))),
                 Err(u) => {
                     tracing::warn!(snapshot = %dir.display(), reason = %u.reason, "snapshot not used");
-                    if let Ok(mut h) = self.health.lock() {
+                    {
+                        let mut h = self.health.lock().recover();
                         h.last_distrust = Some((
                             chrono::Utc::now(),
                             format!("snapshot-{seq} not used: {}", u.reason),
@@ -649,11 +657,11 @@ impl SearchIndex {
         let (from, to) = (dir.to_owned(), tmp.clone());
         tokio::task::spawn_blocking(move || {
             let _ = std::fs::remove_dir_all(&to);
-            super::copy_dir_files(&from, &to, None)
+            super::snapshot::copy_dir_files(&from, &to, None)
         })
         .await
-        .map_err(internal)?
-        .map_err(internal)?;
+        .map_err(|e| failed("copying a snapshot (task panicked)", e))?
+        .map_err(|e| failed("copying a snapshot", e))?;
         self.swap_in(&tmp)?;
         tracing::info!(
             position = self.position(),
@@ -665,14 +673,16 @@ impl SearchIndex {
 
     /// Remembers documents a search found stale, for the tailer's next pass.
     pub(super) fn queue_repairs(&self, ids: &[i64]) {
-        if let Ok(mut q) = self.repairs.lock() {
+        {
+            let mut q = self.repairs.lock().recover();
             for id in ids {
                 if q.len() < 10_000 {
                     q.insert(*id);
                 }
             }
         }
-        if let Ok(mut h) = self.health.lock() {
+        {
+            let mut h = self.health.lock().recover();
             h.stale_hits += ids.len() as u64;
         }
     }
@@ -707,7 +717,7 @@ impl SearchIndex {
         let (me, target) = (self.clone(), live.clone());
         tokio::task::spawn_blocking(move || me.apply(&target, &ids, docs, &mark))
             .await
-            .map_err(internal)??;
+            .map_err(|e| failed("applying repaired documents (task panicked)", e))??;
         Ok(n)
     }
 
@@ -788,7 +798,7 @@ impl SearchIndex {
             let searcher = searcher.clone();
             tokio::task::spawn_blocking(move || count_by_space(&searcher))
                 .await
-                .map_err(internal)??
+                .map_err(|e| failed("counting documents by space (task panicked)", e))??
         };
         let spaces: BTreeSet<i64> = pg.keys().chain(ix.keys()).copied().collect();
         let off: Vec<i64> = spaces
@@ -811,7 +821,9 @@ impl SearchIndex {
                 let (searcher, off) = (searcher.clone(), off.clone());
                 tokio::task::spawn_blocking(move || ids_in_spaces(&searcher, &off))
                     .await
-                    .map_err(internal)??
+                    .map_err(|e| {
+                        failed("listing documents of dropped spaces (task panicked)", e)
+                    })??
             };
             differing.extend(pg_ids.symmetric_difference(&ix_ids));
         }
@@ -848,7 +860,7 @@ impl SearchIndex {
             ids.extend(
                 tokio::task::spawn_blocking(move || random_ids(&searcher2, take))
                     .await
-                    .map_err(internal)??,
+                    .map_err(|e| failed("sampling documents (task panicked)", e))??,
             );
         }
         let sampled = ids.len();
@@ -859,7 +871,7 @@ impl SearchIndex {
             let (f, searcher2, ids2) = (self.f, searcher.clone(), ids.clone());
             let have = tokio::task::spawn_blocking(move || digests_of(&searcher2, f, &ids2))
                 .await
-                .map_err(internal)??;
+                .map_err(|e| failed("reading sampled digests (task panicked)", e))??;
             for id in ids {
                 if want.get(&id) != have.get(&id) {
                     differing.insert(id);
@@ -900,7 +912,8 @@ impl SearchIndex {
             ids: list.iter().take(20).copied().collect(),
             repaired,
         };
-        if let Ok(mut h) = self.health.lock() {
+        {
+            let mut h = self.health.lock().recover();
             h.drift_checks += 1;
             h.drift_repaired += repaired as u64;
             h.last_check = Some(report.clone());
@@ -935,7 +948,10 @@ fn count_by_space(searcher: &tantivy::Searcher) -> Result<(BTreeMap<i64, i64>, u
     let mut out: BTreeMap<i64, i64> = BTreeMap::new();
     let mut n = 0u64;
     for seg in searcher.segment_readers() {
-        let col = seg.fast_fields().u64("space_id").map_err(internal)?;
+        let col = seg
+            .fast_fields()
+            .u64("space_id")
+            .map_err(|e| failed("reading the space_id column", e))?;
         for doc in seg.doc_ids_alive() {
             if let Some(s) = col.first(doc) {
                 *out.entry(s as i64).or_default() += 1;
@@ -950,8 +966,14 @@ fn ids_in_spaces(searcher: &tantivy::Searcher, spaces: &[i64]) -> Result<BTreeSe
     let want: BTreeSet<u64> = spaces.iter().map(|s| *s as u64).collect();
     let mut out = BTreeSet::new();
     for seg in searcher.segment_readers() {
-        let space = seg.fast_fields().u64("space_id").map_err(internal)?;
-        let id = seg.fast_fields().u64("id").map_err(internal)?;
+        let space = seg
+            .fast_fields()
+            .u64("space_id")
+            .map_err(|e| failed("reading the space_id column", e))?;
+        let id = seg
+            .fast_fields()
+            .u64("id")
+            .map_err(|e| failed("reading the id column", e))?;
         for doc in seg.doc_ids_alive() {
             if space.first(doc).is_some_and(|s| want.contains(&s)) {
                 if let Some(i) = id.first(doc) {
@@ -982,7 +1004,10 @@ fn random_ids(searcher: &tantivy::Searcher, n: usize) -> Result<Vec<i64>> {
     let mut base = 0u64;
     for seg in searcher.segment_readers() {
         let alive = seg.num_docs() as u64;
-        let id = seg.fast_fields().u64("id").map_err(internal)?;
+        let id = seg
+            .fast_fields()
+            .u64("id")
+            .map_err(|e| failed("reading the id column", e))?;
         let wanted: Vec<u64> = picks.range(base..base + alive).map(|p| p - base).collect();
         if !wanted.is_empty() {
             for (k, doc) in seg.doc_ids_alive().enumerate() {
@@ -1013,12 +1038,14 @@ fn digests_of(
         );
         let found: Vec<tantivy::DocAddress> = searcher
             .search(&q, &tantivy::collector::DocSetCollector)
-            .map_err(internal)?
+            .map_err(|e| failed(format!("looking up document {id}"), e))?
             .into_iter()
             .collect();
         match found.as_slice() {
             [addr] => {
-                let doc: TantivyDocument = searcher.doc(*addr).map_err(internal)?;
+                let doc: TantivyDocument = searcher
+                    .doc(*addr)
+                    .map_err(|e| failed(format!("reading stored document {id}"), e))?;
                 let d = doc
                     .get_first(f.digest)
                     .and_then(|v| v.as_u64())
@@ -1078,9 +1105,22 @@ pub async fn verify_dir(
     let dir = local_home.join("index");
     let index = Index::open_in_dir(&dir)
         .map_err(|e| Error::BadRequest(format!("no usable index in {}: {e}", dir.display())))?;
-    let reader = index.reader().map_err(internal)?;
+    let reader = index
+        .reader()
+        .map_err(|e| failed(format!("opening a reader on {}", dir.display()), e))?;
     let searcher = reader.searcher();
-    let payload = Payload::parse(index.load_metas().map_err(internal)?.payload.as_deref());
+    let payload = Payload::parse(
+        index
+            .load_metas()
+            .map_err(|e| {
+                failed(
+                    format!("reading the commit metadata of {}", dir.display()),
+                    e,
+                )
+            })?
+            .payload
+            .as_deref(),
+    );
     let facts = Facts::load(db, payload.seq).await?;
     let trusted = judge(&payload, &facts).map_err(|u| u.reason);
     let f = super::schema().1;
@@ -1089,8 +1129,14 @@ pub async fn verify_dir(
         tokio::task::spawn_blocking(move || -> Result<HashMap<i64, u64>> {
             let mut out = HashMap::new();
             for seg in searcher.segment_readers() {
-                let id = seg.fast_fields().u64("id").map_err(internal)?;
-                let dg = seg.fast_fields().u64("digest").map_err(internal)?;
+                let id = seg
+                    .fast_fields()
+                    .u64("id")
+                    .map_err(|e| failed("reading the id column", e))?;
+                let dg = seg
+                    .fast_fields()
+                    .u64("digest")
+                    .map_err(|e| failed("reading the digest column", e))?;
                 for doc in seg.doc_ids_alive() {
                     if let Some(i) = id.first(doc) {
                         // A duplicate id is drift too.
@@ -1102,7 +1148,7 @@ pub async fn verify_dir(
             Ok(out)
         })
         .await
-        .map_err(internal)??
+        .map_err(|e| failed(format!("verifying {} (task panicked)", dir.display()), e))??
     };
     let _ = f;
     let mut report = VerifyReport {
