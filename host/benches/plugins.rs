@@ -100,13 +100,13 @@ fn bench(c: &mut Criterion) {
     g.bench_function("uncached", |b| {
         b.iter(|| {
             plugins.clear_output_cache();
-            cairn::render::render_with_plugins(&body, "BENCH", &plugins, &registry, &viewer, &page)
+            cairn::present::render_with_plugins(&body, "BENCH", &plugins, &registry, &viewer, &page)
                 .unwrap()
         })
     });
     g.bench_function("cached", |b| {
         b.iter(|| {
-            cairn::render::render_with_plugins(&body, "BENCH", &plugins, &registry, &viewer, &page)
+            cairn::present::render_with_plugins(&body, "BENCH", &plugins, &registry, &viewer, &page)
                 .unwrap()
         })
     });
@@ -129,13 +129,13 @@ fn bench(c: &mut Criterion) {
     g.bench_function("uncached", |b| {
         b.iter(|| {
             plugins.clear_output_cache();
-            cairn::render::render_with_plugins(&body50, "BENCH", &plugins, &code, &viewer, &page)
+            cairn::present::render_with_plugins(&body50, "BENCH", &plugins, &code, &viewer, &page)
                 .unwrap()
         })
     });
     g.bench_function("cached", |b| {
         b.iter(|| {
-            cairn::render::render_with_plugins(&body50, "BENCH", &plugins, &code, &viewer, &page)
+            cairn::present::render_with_plugins(&body50, "BENCH", &plugins, &code, &viewer, &page)
                 .unwrap()
         })
     });

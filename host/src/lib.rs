@@ -17,12 +17,13 @@ pub mod http;
 pub mod metrics;
 pub mod perms;
 pub mod plugins;
+pub mod present;
 pub mod ratelimit;
-pub mod render;
 pub mod rest;
 pub mod search;
 pub mod status;
 pub(crate) mod sync;
+pub mod urls;
 pub mod users;
 pub mod web;
 
@@ -36,7 +37,7 @@ pub struct AppState {
     pub pool: deadpool_postgres::Pool,
     pub readiness: status::Readiness,
     pub basic_cache: auth::BasicCache,
-    pub renderer: render::Renderer,
+    pub presenter: present::Presenter,
     pub files: attach::Store,
     pub site_title: String,
     /// Absolute base URL for `_links.base` (`CAIRN_BASE_URL`).
@@ -47,7 +48,7 @@ pub struct AppState {
     pub started: chrono::DateTime<chrono::Utc>,
     /// This node's search index; `None` until it is opened.
     pub search: Option<std::sync::Arc<search::SearchIndex>>,
-    /// WebAssembly plugins (the renderer holds the same handle).
+    /// WebAssembly plugins (the presenter holds the same handle).
     pub plugins: plugins::Plugins,
     /// Membership, fencing, leadership and live settings (standalone by default).
     pub cluster: cluster::Cluster,
@@ -71,8 +72,8 @@ pub const DEFAULT_MAX_ATTACHMENT: u64 = 100 * 1024 * 1024;
 impl AppState {
     pub fn new(pool: deadpool_postgres::Pool, shared_home: PathBuf) -> AppState {
         let plugins = plugins::Plugins::new(pool.clone(), &shared_home);
-        let renderer = render::Renderer::default();
-        plugins.set_renderer(renderer.clone());
+        let presenter = present::Presenter::default();
+        plugins.set_presenter(presenter.clone());
         let readiness = status::Readiness::default();
         let cluster = cluster::Cluster::standalone(
             "local",
@@ -86,7 +87,7 @@ impl AppState {
             pool,
             readiness,
             basic_cache: auth::BasicCache::default(),
-            renderer: renderer.with_plugins(plugins.clone()),
+            presenter: presenter.with_plugins(plugins.clone()),
             plugins,
             files: attach::Store::new(&shared_home, DEFAULT_MAX_ATTACHMENT),
             site_title: "Cairn".into(),

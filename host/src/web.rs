@@ -72,7 +72,7 @@ impl IntoResponse for UiError {
         let status = self.err.status();
         if status == StatusCode::UNAUTHORIZED {
             let next = self.next.unwrap_or_else(|| "/".into());
-            return Redirect::to(&format!("/login?next={}", crate::render::enc(&next)))
+            return Redirect::to(&format!("/login?next={}", crate::urls::enc(&next)))
                 .into_response();
         }
         let page = ErrorPage {

@@ -32,10 +32,7 @@ pub fn file(
         "attachment"
     };
     let disposition = match filename {
-        Some(name) => format!(
-            "{disposition}; filename*=UTF-8''{}",
-            crate::render::enc(name)
-        ),
+        Some(name) => format!("{disposition}; filename*=UTF-8''{}", crate::urls::enc(name)),
         None => disposition.to_owned(),
     };
     if let Ok(d) = HeaderValue::from_str(&disposition) {

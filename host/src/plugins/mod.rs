@@ -254,7 +254,7 @@ struct Inner {
     base_url: RwLock<String>,
     /// The node's renderer (without this handle, so no cycle) for
     /// capabilities that render pages.
-    renderer: std::sync::OnceLock<crate::render::Renderer>,
+    presenter: std::sync::OnceLock<crate::present::Presenter>,
     /// Plugin time one page render may spend (live setting
     /// `plugin_page_budget_ms`).
     page_budget_ms: AtomicU32,
@@ -371,7 +371,7 @@ impl Plugins {
                 outputs: quick_cache::sync::Cache::new(20_000),
                 reload: tokio::sync::Mutex::new(()),
                 base_url: RwLock::new(String::new()),
-                renderer: std::sync::OnceLock::new(),
+                presenter: std::sync::OnceLock::new(),
                 page_budget_ms: AtomicU32::new(DEFAULT_PAGE_BUDGET_MS),
             }),
         }
@@ -412,12 +412,12 @@ impl Plugins {
     }
 
     /// The renderer capabilities use to render included pages.
-    pub fn set_renderer(&self, renderer: crate::render::Renderer) {
-        let _ = self.inner.renderer.set(renderer);
+    pub fn set_presenter(&self, presenter: crate::present::Presenter) {
+        let _ = self.inner.presenter.set(presenter);
     }
 
-    pub fn renderer(&self) -> Option<&crate::render::Renderer> {
-        self.inner.renderer.get()
+    pub fn presenter(&self) -> Option<&crate::present::Presenter> {
+        self.inner.presenter.get()
     }
 
     pub fn pool(&self) -> &deadpool_postgres::Pool {

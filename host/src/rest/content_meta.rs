@@ -90,7 +90,7 @@ pub(super) async fn convert(
                     .map(|s| s.key.clone())
                     .unwrap_or_default(),
             };
-            app.renderer
+            app.presenter
                 .render_source(&db, &viewer, &space, None, value)
                 .await?
                 .html

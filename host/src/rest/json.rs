@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use crate::content::{self, Content, ContentType, Person, Space, VersionInfo};
 use crate::error::{Error, Result};
 use crate::perms::Viewer;
-use crate::render::{download_url, page_url};
+use crate::urls::{download_url, page_url};
 use crate::AppState;
 
 /// The requested expansions (`expand=a,b.c`). Asking for `b.c` implies `b`.
@@ -284,7 +284,7 @@ pub fn content<'a, D: GenericClient>(
             for rep in ["view", "export_view", "styled_view"] {
                 if ex.has(&format!("body.{rep}")) {
                     let html = app
-                        .renderer
+                        .presenter
                         .render_content(db, viewer, c)
                         .await?
                         .html
@@ -439,7 +439,7 @@ pub async fn historical<D: GenericClient>(
     .await?;
     if ex.has("body.view") {
         let html = app
-            .renderer
+            .presenter
             .render_source(db, viewer, &c.space_key, Some(c), &v.body)
             .await?
             .html;

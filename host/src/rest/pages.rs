@@ -113,7 +113,7 @@ pub(super) async fn content_get(
     // (children's or ancestors' views) is never kept.
     let (top, nested) = expand.renders();
     let cacheable = !nested
-        && (!top || c.content_type == ContentType::Attachment || app.renderer.is_cacheable(&c)?);
+        && (!top || c.content_type == ContentType::Attachment || app.presenter.is_cacheable(&c)?);
     let mut resp = Json(json::content(&db, &viewer, &c, &expand, &app).await?).into_response();
     if cacheable {
         resp.extensions_mut().insert(crate::changes::Cacheable);

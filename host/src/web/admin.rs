@@ -175,7 +175,7 @@ async fn profile(
         .take(20)
         .map(|c| {
             (
-                crate::render::page_url(&c.space_key, c.id, &c.title),
+                crate::urls::page_url(&c.space_key, c.id, &c.title),
                 c.title.clone(),
                 fmt_time(&c.modified_at),
             )

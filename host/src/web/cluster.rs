@@ -90,7 +90,7 @@ fn node_row(m: &MemberInfo, leader: Option<&str>, me: &str) -> NodeRow {
         state: m.state.clone(),
         uptime: uptime(&m.started),
         lease_age: format!("{:.1} s", f.lease_age_ms as f64 / 1000.0),
-        memory: crate::render::human_size(f.memory_rss_bytes as i64),
+        memory: crate::urls::human_size(f.memory_rss_bytes as i64),
         cpu: format!("{:.1} s / {:.2}", f.cpu_seconds, f.load_average),
         requests: format!("{:.1}/s ({} total)", f.request_rate, f.requests_total),
         pool: format!(

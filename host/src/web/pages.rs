@@ -16,7 +16,7 @@ use crate::attach;
 use crate::content::{self, Content, ContentType, Saved};
 use crate::error::Error;
 use crate::perms::{SpacePerm, Viewer};
-use crate::render::{download_url, enc, human_size, page_url, user_url};
+use crate::urls::{download_url, enc, human_size, page_url, user_url};
 use crate::AppState;
 
 mod attachments;
@@ -174,7 +174,7 @@ async fn view(
     let canonical = page_url(&c.space_key, c.id, &c.title);
     if !c.space_key.eq(&key)
         || (!title.is_empty()
-            && crate::render::slug(&c.title) != crate::render::slug(&title.replace(' ', "+")))
+            && crate::urls::slug(&c.title) != crate::urls::slug(&title.replace(' ', "+")))
     {
         return Ok(see_other(&canonical));
     }
@@ -193,7 +193,7 @@ async fn view(
     // take the pool down with it).
     drop(db);
     let rendered = app
-        .renderer
+        .presenter
         .render_content_pooled(&app.pool, &viewer, &c)
         .await?;
     let db = app.pool.get().await?;
@@ -227,7 +227,7 @@ async fn view(
     let is_space_admin = perms.contains(&SpacePerm::Admin);
     let comments_raw = content::comments_of(&db, &viewer, &c).await?;
     for c in &comments_raw {
-        cacheable &= app.renderer.is_cacheable(c)?;
+        cacheable &= app.presenter.is_cacheable(c)?;
     }
     let mut comments = Vec::new();
     thread_comments(
@@ -326,7 +326,7 @@ fn thread_comments<'a>(
             p == parent
         }) {
             let html = app
-                .renderer
+                .presenter
                 .render_content(db, viewer, c)
                 .await?
                 .html

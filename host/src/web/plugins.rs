@@ -338,7 +338,7 @@ async fn detail_page(
             .collect::<Vec<_>>()
             .join(", "),
         hash: r.hash.clone(),
-        size: crate::render::human_size(r.size),
+        size: crate::urls::human_size(r.size),
         timeout: limits.timeout_ms,
         memory: limits.memory_mib,
         overridden: r.timeout_ms.is_some() || r.memory_mib.is_some(),

@@ -12,7 +12,7 @@ use super::{fmt_time, IntoHtml, Layout, UiResult, WithNext};
 use crate::content;
 use crate::error::Error;
 use crate::perms::Viewer;
-use crate::render::page_url;
+use crate::urls::page_url;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {

@@ -12,7 +12,7 @@ use super::{fmt_time, see_other, FormData, IntoHtml, Layout, UiResult, WithNext}
 use crate::content::{self, ContentType};
 use crate::error::Error;
 use crate::perms::{SpacePerm, Viewer};
-use crate::render::{enc, page_url};
+use crate::urls::{enc, page_url};
 use crate::users::{self, Grant};
 use crate::AppState;
 

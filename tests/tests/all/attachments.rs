@@ -180,7 +180,7 @@ async fn hostile_file_names_and_types_are_neutralised() {
     );
     let (_, html) = c.get_text(&format!("/pages/{page}/attachments")).await;
     assert!(!html.contains("<img src=x"), "the name is escaped");
-    let encoded = cairn::render::enc(name);
+    let encoded = cairn::urls::enc(name);
     let r = c
         .get(&format!("/download/attachments/{page}/{encoded}"))
         .await;
@@ -224,7 +224,7 @@ async fn hostile_file_names_and_types_are_neutralised() {
         let title = f["title"].as_str().unwrap();
         for path in [
             format!("/rest/api/content/{id}/download"),
-            format!("/download/attachments/{page}/{}", cairn::render::enc(title)),
+            format!("/download/attachments/{page}/{}", cairn::urls::enc(title)),
         ] {
             let r = c.get(&path).await;
             assert_eq!(r.status(), 200, "{path}");

@@ -340,7 +340,7 @@ async fn calls_beyond_the_instance_bound_wait_and_complete() {
                 None,
             )
             .await;
-        ids.push(cairn::render::page_url("PAR", id, &title));
+        ids.push(cairn::urls::page_url("PAR", id, &title));
     }
     let mut tasks = Vec::new();
     for path in ids {
@@ -500,7 +500,7 @@ async fn first_party_macros_render_from_storage_format() {
             n += 1;
             let html = match node
                 .state
-                .renderer
+                .presenter
                 .render_source(&db, &viewer, "CASE", Some(&case_page), &case.storage)
                 .await
             {
@@ -540,7 +540,7 @@ async fn first_party_macros_render_from_storage_format() {
     let include = "<ac:structured-macro ac:name=\"include\"><ac:parameter ac:name=\"\"><ac:link><ri:page ri:content-title=\"Lister\"/></ac:link></ac:parameter></ac:structured-macro>";
     let html = node
         .state
-        .renderer
+        .presenter
         .render_source(&db, &viewer, "CASE", Some(&case_page), include)
         .await
         .unwrap()
@@ -573,7 +573,7 @@ async fn first_party_macros_render_from_storage_format() {
     let b_page = cairn::content::get(&db, &viewer, loop_b).await.unwrap();
     let html = node
         .state
-        .renderer
+        .presenter
         .render_content(&db, &viewer, &b_page)
         .await
         .unwrap()
@@ -583,7 +583,7 @@ async fn first_party_macros_render_from_storage_format() {
     assert!(html.contains("includes itself"), "{html}");
     let html = node
         .state
-        .renderer
+        .presenter
         .render_source(&db, &viewer, "CASE", Some(&case_page), &inc("Secret"))
         .await
         .unwrap()
@@ -603,7 +603,7 @@ async fn first_party_macros_render_from_storage_format() {
         .await;
     let html = node
         .state
-        .renderer
+        .presenter
         .render_source(&db, &viewer, "CASE", Some(&case_page), "<ac:structured-macro ac:name=\"excerpt-include\"><ac:parameter ac:name=\"\"><ac:link><ri:page ri:space-key=\"CASE\" ri:content-title=\"Has Excerpt\"/></ac:link></ac:parameter><ac:parameter ac:name=\"name\">short</ac:parameter></ac:structured-macro>")
         .await
         .unwrap()
@@ -1196,7 +1196,7 @@ async fn view_concurrently_while_healthy(node: &TestNode, body: &str) -> Vec<Str
         .create_page(&key, "Plain page", "<p>plain and simple</p>", None)
         .await;
     let started = std::time::Instant::now();
-    let url = c.url(&cairn::render::page_url(&key, hostile, "Hostile page"));
+    let url = c.url(&cairn::urls::page_url(&key, hostile, "Hostile page"));
     let mut tasks = Vec::new();
     for _ in 0..16 {
         let http = c.http.clone();
@@ -1447,7 +1447,7 @@ async fn a_page_whose_client_has_gone_stops_calling_plugins() {
             None,
         )
         .await;
-    let url = c.url(&cairn::render::page_url("GONE", id, "Slow page"));
+    let url = c.url(&cairn::urls::page_url("GONE", id, "Slow page"));
     let r = c
         .http
         .get(url)

@@ -26,7 +26,7 @@ fn summary(c: &Content) -> ContentSummary {
         type_: c.content_type.as_str().to_string(),
         title: c.title.clone(),
         space_key: c.space_key.clone(),
-        url: crate::render::page_url(&c.space_key, c.id, &c.title),
+        url: crate::urls::page_url(&c.space_key, c.id, &c.title),
         version: c.version,
         created: c.created_at.to_rfc3339(),
         last_modified: c.modified_at.to_rfc3339(),
@@ -105,7 +105,7 @@ impl HostState {
         else {
             return Ok(Err("pages cannot be rendered here".into()));
         };
-        Ok(crate::render::render_included(
+        Ok(crate::present::render_included(
             &plugins,
             &handle,
             &self.env.viewer,
@@ -172,7 +172,7 @@ impl Host for HostState {
                 .into_iter()
                 .map(|a| Attachment {
                     id: a.content.id,
-                    url: crate::render::download_url(id, &a.content.title, None),
+                    url: crate::urls::download_url(id, &a.content.title, None),
                     filename: a.content.title.clone(),
                     media_type: a.media_type.clone(),
                     size: a.size.max(0) as u64,

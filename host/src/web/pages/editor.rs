@@ -297,7 +297,7 @@ pub(super) async fn preview(
         let body = storage_of(&form);
         content::validate_body(&body)?;
         Ok(app
-            .renderer
+            .presenter
             .render_source(&db, &viewer, key, page.as_ref(), &body)
             .await?
             .html)

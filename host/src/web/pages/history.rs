@@ -92,7 +92,7 @@ pub(super) async fn version_view(
         .next(&format!("/pages/{id}/version/{n}"))?;
     let v = content::version(&db, &viewer, id, n).await?;
     let html = app
-        .renderer
+        .presenter
         .render_source(&db, &viewer, &c.space_key, Some(&c), &v.body)
         .await?
         .html;

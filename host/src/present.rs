@@ -1,0 +1,333 @@
+//! Rendering content for a viewer: resolves what a body points at (pages,
+//! attachments, users, macro data) as that viewer, then runs the storage
+//! format renderer (`cairn_render`) and caches the result.
+//!
+//! Invariants: a target the viewer may not view resolves exactly like a
+//! missing one (a broken link showing the text the author wrote), so no
+//! title leaks through links or macros; the cache key includes a digest of
+//! every resolved answer, so a cached page is only reused when it would
+//! render identically for this viewer.
+
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use cairn_render::References;
+use deadpool_postgres::GenericClient;
+
+use crate::content::Content;
+use crate::error::{Error, Result};
+use crate::perms::Viewer;
+use crate::plugins::{PageContext, Plugins, Registry};
+
+mod resolve;
+use resolve::resolve;
+mod host_macros;
+mod include;
+mod with_plugins;
+use crate::present::include::CancelOnDrop;
+use crate::present::include::RenderingGuard;
+use crate::present::resolve::Resolved;
+use crate::present::with_plugins::WithPlugins;
+pub use include::render_included;
+pub use with_plugins::render_with_plugins;
+
+#[derive(Debug)]
+pub struct RenderedPage {
+    pub html: String,
+    pub headings: Vec<cairn_render::Heading>,
+    /// Every plugin macro in it declared itself cacheable: the output
+    /// depends only on the stored data, so a response made of it may be
+    /// cached until the data generation moves.
+    pub cacheable: bool,
+}
+
+/// Per-node render caches.
+#[derive(Clone)]
+pub struct Presenter {
+    refs: Arc<quick_cache::sync::Cache<(i64, i32), Arc<References>>>,
+    pages: Arc<quick_cache::sync::Cache<(i64, i32, u64), Arc<RenderedPage>>>,
+    plugins: Option<Plugins>,
+}
+
+impl Default for Presenter {
+    fn default() -> Self {
+        Presenter {
+            refs: Arc::new(quick_cache::sync::Cache::new(20_000)),
+            pages: Arc::new(quick_cache::sync::Cache::new(5_000)),
+            plugins: None,
+        }
+    }
+}
+
+impl Presenter {
+    /// Macros provided by plugins are rendered by them.
+    pub fn with_plugins(mut self, plugins: Plugins) -> Presenter {
+        self.plugins = Some(plugins);
+        self
+    }
+
+    pub fn plugins(&self) -> Option<&Plugins> {
+        self.plugins.as_ref()
+    }
+}
+
+thread_local! {
+    /// Pages being rendered on this thread, outermost first (include cycles).
+    static RENDERING: std::cell::RefCell<Vec<i64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Renders `body`, calling plugins for the macros they provide. Plugins get
+/// the page's headings, found by a first pass that skips plugin calls. The
+/// [`Taint`] says whether the page may be cached. Plugin calls stop when
+/// `cancelled` is set (the client has gone).
+fn render_blocking(
+    body: &str,
+    res: &Resolved,
+    plugins: Option<(&Plugins, &Registry, &Viewer, &PageContext)>,
+    cancelled: Option<Arc<std::sync::atomic::AtomicBool>>,
+) -> std::result::Result<(cairn_render::Rendered, Taint), cairn_render::SyntaxError> {
+    let Some((plugins, registry, viewer, page)) = plugins else {
+        return cairn_render::render(body, res).map(|r| (r, Taint::default()));
+    };
+    let scope = plugins.enter_page(cancelled);
+    let _rendering = RenderingGuard::push(page.page_id);
+    let mut ctx = WithPlugins {
+        res,
+        plugins,
+        registry,
+        viewer,
+        page,
+        headings: None,
+    };
+    let first = cairn_render::render(body, &ctx)?;
+    ctx.headings = Some(&first.headings);
+    let out = cairn_render::render(body, &ctx)?;
+    Ok((
+        out,
+        Taint {
+            read_data: scope.read_data(),
+            incomplete: scope.incomplete(),
+        },
+    ))
+}
+
+/// What plugin calls did to a render's cacheability.
+#[derive(Default, Clone, Copy)]
+struct Taint {
+    /// A call read content as the viewer (or its key-value store): not for
+    /// the page cache other viewers share.
+    read_data: bool,
+    /// A macro failed or was not rendered: not for any cache.
+    incomplete: bool,
+}
+
+const MAX_INCLUDE_DEPTH: usize = 3;
+
+impl Presenter {
+    fn references(&self, c: &Content) -> Result<Arc<References>> {
+        if let Some(r) = self.refs.get(&(c.id, c.version)) {
+            return Ok(r);
+        }
+        let r =
+            Arc::new(cairn_render::references(&c.body).map_err(|e| {
+                Error::Internal(format!("stored body of {} is ill-formed: {e}", c.id))
+            })?);
+        self.refs.insert((c.id, c.version), r.clone());
+        Ok(r)
+    }
+
+    /// Plugins taking part in rendering `refs`: the registry snapshot, and
+    /// whether every plugin macro used is cacheable (viewer-independent).
+    fn plugin_part(&self, refs: &References) -> Option<(Plugins, Arc<Registry>, bool)> {
+        let plugins = self.plugins.as_ref()?;
+        let registry = plugins.registry();
+        let mut used = false;
+        let mut cacheable = true;
+        for m in &refs.macros {
+            if let Some(l) = registry.provider(&m.name) {
+                used = true;
+                cacheable &= l.spec(&m.name).is_some_and(|s| s.cacheable);
+            }
+        }
+        used.then(|| (plugins.clone(), registry, cacheable))
+    }
+
+    /// Whether every plugin macro in stored content declares itself
+    /// cacheable (no rendering; the parsed references are cached).
+    pub fn is_cacheable(&self, c: &Content) -> Result<bool> {
+        let refs = self.references(c)?;
+        Ok(self.plugin_part(&refs).is_none_or(|(_, _, all)| all))
+    }
+
+    /// Renders a stored version of content for `viewer`, cached.
+    pub async fn render_content(
+        &self,
+        db: &impl GenericClient,
+        viewer: &Viewer,
+        c: &Content,
+    ) -> Result<Arc<RenderedPage>> {
+        let (refs, resolved) = self.resolve_content(db, viewer, c).await?;
+        self.render_resolved(viewer, c, &refs, resolved).await
+    }
+
+    /// [`Presenter::render_content`] holding a database connection only
+    /// while resolving references, never while plugins run.
+    pub async fn render_content_pooled(
+        &self,
+        pool: &deadpool_postgres::Pool,
+        viewer: &Viewer,
+        c: &Content,
+    ) -> Result<Arc<RenderedPage>> {
+        let (refs, resolved) = {
+            let db = pool.get().await?;
+            self.resolve_content(&db, viewer, c).await?
+        };
+        self.render_resolved(viewer, c, &refs, resolved).await
+    }
+
+    async fn resolve_content(
+        &self,
+        db: &impl GenericClient,
+        viewer: &Viewer,
+        c: &Content,
+    ) -> Result<(Arc<References>, Resolved)> {
+        let refs = self.references(c)?;
+        let mut visiting = HashSet::from([c.id]);
+        let resolved = resolve(
+            self,
+            db,
+            viewer,
+            &c.space_key,
+            Some(c),
+            &refs,
+            &mut visiting,
+            false,
+        )
+        .await?;
+        Ok((refs, resolved))
+    }
+
+    async fn render_resolved(
+        &self,
+        viewer: &Viewer,
+        c: &Content,
+        refs: &References,
+        resolved: Resolved,
+    ) -> Result<Arc<RenderedPage>> {
+        let part = self.plugin_part(refs);
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        resolved.hash(&mut h);
+        // A page whose plugin macros all declare themselves cacheable is
+        // cached per registry generation; otherwise it renders every time.
+        let cacheable = match &part {
+            None => true,
+            Some((_, reg, all)) => {
+                reg.generation.hash(&mut h);
+                *all
+            }
+        };
+        let key = (c.id, c.version, h.finish());
+        if cacheable {
+            if let Some(p) = self.pages.get(&key) {
+                return Ok(p);
+            }
+        }
+        let body = c.body.clone();
+        let page_ctx = PageContext {
+            page_id: Some(c.id),
+            title: c.title.clone(),
+            page_type: c.content_type.as_str().to_string(),
+            space_key: c.space_key.clone(),
+            version: c.version,
+            target: crate::plugins::OutputTarget::View,
+        };
+        let viewer = viewer.clone();
+        let cancel = CancelOnDrop(Arc::default());
+        let cancelled = cancel.0.clone();
+        let (out, taint) = tokio::task::spawn_blocking(move || {
+            let plugins = part
+                .as_ref()
+                .map(|(p, r, _)| (p, r.as_ref(), &viewer, &page_ctx));
+            render_blocking(&body, &resolved, plugins, Some(cancelled))
+        })
+        .await
+        .map_err(Error::internal)?
+        .map_err(|e| Error::Internal(format!("stored body of {} is ill-formed: {e}", c.id)))?;
+        drop(cancel);
+        let cacheable = cacheable && !taint.incomplete;
+        let page = Arc::new(RenderedPage {
+            html: out.html,
+            headings: out.headings,
+            cacheable,
+        });
+        // The page cache is shared by every viewer whose references resolve
+        // alike; a page whose plugins read content as this viewer is not.
+        if cacheable && !taint.read_data {
+            self.pages.insert(key, page.clone());
+        }
+        Ok(page)
+    }
+
+    /// Renders a body that is not stored (preview, historical versions,
+    /// conversion). Ill-formed input is a 400 saying where.
+    pub async fn render_source(
+        &self,
+        db: &impl GenericClient,
+        viewer: &Viewer,
+        space_key: &str,
+        page: Option<&Content>,
+        body: &str,
+    ) -> Result<RenderedPage> {
+        let refs = cairn_render::references(body).map_err(|e| {
+            Error::BadRequest(format!("the body is not well-formed storage format: {e}"))
+        })?;
+        let mut visiting = HashSet::new();
+        if let Some(p) = page {
+            visiting.insert(p.id);
+        }
+        let resolved = resolve(
+            self,
+            db,
+            viewer,
+            space_key,
+            page,
+            &refs,
+            &mut visiting,
+            false,
+        )
+        .await?;
+        let part = self.plugin_part(&refs);
+        let cacheable = part.as_ref().is_none_or(|(_, _, all)| *all);
+        let page_ctx = PageContext {
+            page_id: page.map(|p| p.id),
+            title: page.map(|p| p.title.clone()).unwrap_or_default(),
+            page_type: page
+                .map(|p| p.content_type.as_str().to_string())
+                .unwrap_or_else(|| "page".into()),
+            space_key: space_key.to_string(),
+            version: page.map(|p| p.version).unwrap_or(0),
+            target: crate::plugins::OutputTarget::Preview,
+        };
+        let viewer = viewer.clone();
+        let body = body.to_owned();
+        let cancel = CancelOnDrop(Arc::default());
+        let cancelled = cancel.0.clone();
+        let (out, taint) = tokio::task::spawn_blocking(move || {
+            let plugins = part
+                .as_ref()
+                .map(|(p, r, _)| (p, r.as_ref(), &viewer, &page_ctx));
+            render_blocking(&body, &resolved, plugins, Some(cancelled))
+        })
+        .await
+        .map_err(Error::internal)?
+        .map_err(|e| {
+            Error::BadRequest(format!("the body is not well-formed storage format: {e}"))
+        })?;
+        Ok(RenderedPage {
+            html: out.html,
+            headings: out.headings,
+            cacheable: cacheable && !taint.incomplete,
+        })
+    }
+}
