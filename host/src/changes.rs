@@ -62,12 +62,13 @@ impl Generation {
     }
 
     /// Listens for `cairn_change` for as long as the process runs,
-    /// reconnecting every second after a loss.
-    pub fn spawn_listener(&self, database_url: String) {
+    /// reconnecting every second after a loss. `test_delay` holds every
+    /// notification back that long (`Config::test_notify_delay`).
+    pub fn spawn_listener(&self, database_url: String, test_delay: Option<Duration>) {
         let g = self.clone();
         tokio::spawn(async move {
             loop {
-                if let Err(e) = g.listen(&database_url).await {
+                if let Err(e) = g.listen(&database_url, test_delay).await {
                     tracing::debug!(error = %e, "change LISTEN connection lost; response caches are off until it is back");
                 }
                 g.0.listening.store(false, Ordering::Release);
@@ -77,7 +78,11 @@ impl Generation {
         });
     }
 
-    async fn listen(&self, url: &str) -> Result<(), tokio_postgres::Error> {
+    async fn listen(
+        &self,
+        url: &str,
+        delay: Option<Duration>,
+    ) -> Result<(), tokio_postgres::Error> {
         let (client, mut conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
         // (payload, when it arrived) per notification, None when the
         // connection ends.
@@ -102,7 +107,6 @@ impl Generation {
         // Whatever happened while nobody listened is unknown: move on.
         self.bump();
         self.0.listening.store(true, Ordering::Release);
-        let delay = test_delivery_delay();
         // Bump directly from the driver's messages; `client` must stay alive
         // for the connection to stay open.
         while let Some(Some((payload, arrived))) = rx.recv().await {
@@ -123,17 +127,6 @@ impl Generation {
         drop(client);
         Ok(())
     }
-}
-
-/// A test hook: `CAIRN_TEST_NOTIFY_DELAY_MS` holds every change
-/// notification back this long before it moves the generation, to prove
-/// that read-your-writes does not depend on how fast notifications travel.
-fn test_delivery_delay() -> Option<Duration> {
-    let ms = std::env::var("CAIRN_TEST_NOTIFY_DELAY_MS")
-        .ok()?
-        .parse::<u64>()
-        .ok()?;
-    (ms > 0).then(|| Duration::from_millis(ms))
 }
 
 /// How long change notifications took to reach this node, from the start

@@ -38,6 +38,9 @@ struct FileConfig {
     index_check_interval: Option<String>,
     builtin_plugins: Option<PathBuf>,
     lease_ttl: Option<String>,
+    log: Option<String>,
+    response_cache: Option<String>,
+    test_notify_delay_ms: Option<String>,
 }
 
 /// The resolved configuration of one node.
@@ -73,6 +76,17 @@ pub struct Config {
     /// e.g. `5` or `5s`; default 5). A node cut off from etcd stops writing
     /// one second before it; members notice a dead node within it.
     pub lease_ttl: std::time::Duration,
+    /// The log filter at start (`CAIRN_LOG`: `info`, `debug`,
+    /// `cairn=debug,info`…; default `info`); the live setting `log_level`
+    /// changes it later.
+    pub log: String,
+    /// Whether whole page views are cached per viewer
+    /// (`CAIRN_RESPONSE_CACHE`: `on` or `off`; default on).
+    pub response_cache: bool,
+    /// A test hook (`CAIRN_TEST_NOTIFY_DELAY_MS`): hold every change
+    /// notification back this long, to prove read-your-writes does not
+    /// depend on how fast notifications travel.
+    pub test_notify_delay: Option<std::time::Duration>,
 }
 
 impl Config {
@@ -122,6 +136,9 @@ impl Config {
                 "CAIRN_INDEX_CHECK_INTERVAL" => fc.index_check_interval = Some(v.clone()),
                 "CAIRN_BUILTIN_PLUGINS" => fc.builtin_plugins = Some(v.into()),
                 "CAIRN_LEASE_TTL" => fc.lease_ttl = Some(v.clone()),
+                "CAIRN_LOG" => fc.log = Some(v.clone()),
+                "CAIRN_RESPONSE_CACHE" => fc.response_cache = Some(v.clone()),
+                "CAIRN_TEST_NOTIFY_DELAY_MS" => fc.test_notify_delay_ms = Some(v.clone()),
                 _ => {}
             }
         }
@@ -250,7 +267,35 @@ impl Config {
                 })?,
         };
 
+        let log = fc
+            .log
+            .filter(|l| !l.trim().is_empty())
+            .unwrap_or_else(|| "info".to_owned());
+        let response_cache = match fc.response_cache.as_deref().map(str::trim) {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    key: "CAIRN_RESPONSE_CACHE",
+                    reason: format!("{other:?} is neither on nor off"),
+                })
+            }
+        };
+        let test_notify_delay = match fc.test_notify_delay_ms {
+            None => None,
+            Some(t) => {
+                let ms = t.trim().parse::<u64>().map_err(|_| ConfigError::Invalid {
+                    key: "CAIRN_TEST_NOTIFY_DELAY_MS",
+                    reason: format!("{t:?} is not a number of milliseconds"),
+                })?;
+                (ms > 0).then(|| std::time::Duration::from_millis(ms))
+            }
+        };
+
         Ok(Config {
+            log,
+            response_cache,
+            test_notify_delay,
             lease_ttl,
             builtin_plugins: fc.builtin_plugins.filter(|p| !p.as_os_str().is_empty()),
             index_snapshot_interval,

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod metrics;
+pub mod node;
 pub mod perms;
 pub mod plugins;
 pub mod present;
@@ -69,11 +70,63 @@ pub const DEFAULT_RATE_LIMIT: ratelimit::Limits = ratelimit::Limits {
 /// Default attachment size limit: 100 MiB.
 pub const DEFAULT_MAX_ATTACHMENT: u64 = 100 * 1024 * 1024;
 
+/// What a node's state is built from (see `node.rs` for a node built from
+/// its configuration).
+pub struct Parts {
+    pub pool: deadpool_postgres::Pool,
+    pub shared_home: PathBuf,
+    /// Where compiled plugins are cached; `None` compiles them each time.
+    pub local_home: Option<PathBuf>,
+    pub cluster: cluster::Cluster,
+    pub readiness: status::Readiness,
+    pub search: Option<std::sync::Arc<search::SearchIndex>>,
+    pub base_url: String,
+    pub node_id: String,
+    pub max_attachment_size: u64,
+    pub rest_rate_limit: Option<ratelimit::Limits>,
+    pub response_cache: bool,
+}
+
 impl AppState {
-    pub fn new(pool: deadpool_postgres::Pool, shared_home: PathBuf) -> AppState {
-        let plugins = plugins::Plugins::new(pool.clone(), &shared_home);
+    /// A node's state, every part in place before any request can see it.
+    pub fn assemble(p: Parts) -> AppState {
+        let plugins = plugins::Plugins::new(p.pool.clone(), &p.shared_home);
+        if let Some(local_home) = &p.local_home {
+            plugins.set_local_home(local_home);
+        }
+        plugins.set_base_url(&p.base_url);
         let presenter = present::Presenter::default();
         plugins.set_presenter(presenter.clone());
+        let generation = changes::Generation::default();
+        if !p.response_cache {
+            generation.disable();
+        }
+        if let Some(index) = &p.search {
+            index.set_generation(generation.clone());
+        }
+        AppState {
+            cluster: p.cluster,
+            pool: p.pool,
+            readiness: p.readiness,
+            basic_cache: auth::BasicCache::default(),
+            presenter: presenter.with_plugins(plugins.clone()),
+            plugins,
+            files: attach::Store::new(&p.shared_home, p.max_attachment_size),
+            site_title: "Cairn".into(),
+            base_url: p.base_url,
+            rate_limiter: ratelimit::RateLimiter::new(p.rest_rate_limit),
+            node_id: p.node_id,
+            started: chrono::Utc::now(),
+            search: p.search,
+            generation,
+            response_cache: changes::ResponseCache::default(),
+            consistency: consistency::Consistency::default(),
+        }
+    }
+
+    /// A standalone node's state with the built-in defaults and no search
+    /// index (tests and tools).
+    pub fn new(pool: deadpool_postgres::Pool, shared_home: PathBuf) -> AppState {
         let readiness = status::Readiness::default();
         let cluster = cluster::Cluster::standalone(
             "local",
@@ -82,23 +135,29 @@ impl AppState {
             cluster::Defaults::builtin(),
             readiness.clone(),
         );
-        AppState {
-            cluster,
+        AppState::assemble(Parts {
             pool,
+            shared_home,
+            local_home: None,
+            cluster,
             readiness,
-            basic_cache: auth::BasicCache::default(),
-            presenter: presenter.with_plugins(plugins.clone()),
-            plugins,
-            files: attach::Store::new(&shared_home, DEFAULT_MAX_ATTACHMENT),
-            site_title: "Cairn".into(),
-            base_url: "http://127.0.0.1:8090".into(),
-            rate_limiter: ratelimit::RateLimiter::new(Some(DEFAULT_RATE_LIMIT)),
-            node_id: "local".into(),
-            started: chrono::Utc::now(),
             search: None,
-            generation: changes::Generation::default(),
-            response_cache: changes::ResponseCache::default(),
-            consistency: consistency::Consistency::default(),
+            base_url: "http://127.0.0.1:8090".into(),
+            node_id: "local".into(),
+            max_attachment_size: DEFAULT_MAX_ATTACHMENT,
+            rest_rate_limit: Some(DEFAULT_RATE_LIMIT),
+            response_cache: true,
+        })
+    }
+
+    /// What this node's cluster jobs work with.
+    pub fn job_context(&self) -> cluster::jobs::JobContext {
+        cluster::jobs::JobContext {
+            cluster: self.cluster.clone(),
+            pool: self.pool.clone(),
+            index: self.search.clone(),
+            plugins: self.plugins.clone(),
+            shared_home: self.files.shared_home().to_owned(),
         }
     }
 }

@@ -192,13 +192,19 @@ fn main() -> anyhow::Result<()> {
 
 async fn async_main() -> anyhow::Result<()> {
     use tracing_subscriber::prelude::*;
-    let (filter, log_reload) = tracing_subscriber::reload::Layer::new(
-        tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG").unwrap_or_else(|_| "info".into()),
-    );
+    let cli = Cli::parse();
+    let config = Config::load(cli.config.as_deref())?;
+    let initial = tracing_subscriber::EnvFilter::try_new(&config.log);
+    let bad_filter = initial.as_ref().err().map(ToString::to_string);
+    let (filter, log_reload) =
+        tracing_subscriber::reload::Layer::new(initial.unwrap_or_else(|_| "info".into()));
     tracing_subscriber::registry()
         .with(filter)
         .with(tracing_subscriber::fmt::layer())
         .init();
+    if let Some(e) = bad_filter {
+        tracing::warn!(filter = %config.log, error = %e, "CAIRN_LOG is not a valid filter; logging at info");
+    }
     let set_log_level: Box<dyn Fn(&str) + Send + Sync> =
         Box::new(
             move |level: &str| match tracing_subscriber::EnvFilter::try_new(level) {
@@ -210,34 +216,36 @@ async fn async_main() -> anyhow::Result<()> {
                 Err(e) => tracing::warn!(level, error = %e, "ignoring an invalid log level"),
             },
         );
-    let cli = Cli::parse();
-    let config = Config::load(cli.config.as_deref())?;
     match cli.command {
         Command::Migrate => {
-            let (url, pg) = database(&config).await?;
+            let db = cairn::node::Database::open(&config).await?;
+            let url = db.url().to_owned();
             let n = cairn::db::migrate(&url).await?;
             tracing::info!(applied = n, "migrations done");
-            stop_embedded(pg).await;
+            db.close().await;
         }
         Command::Index { command } => {
-            let (url, pg) = database(&config).await?;
+            let db = cairn::node::Database::open(&config).await?;
+            let url = db.url().to_owned();
             let r = index_command(&url, &config, command).await;
-            stop_embedded(pg).await;
+            db.close().await;
             r?;
         }
         Command::User { command } => {
-            let (url, pg) = database(&config).await?;
+            let db = cairn::node::Database::open(&config).await?;
+            let url = db.url().to_owned();
             let r = user_command(&url, command).await;
-            stop_embedded(pg).await;
+            db.close().await;
             r?;
         }
         Command::Plugin { command } => {
-            let (url, pg) = database(&config).await?;
+            let db = cairn::node::Database::open(&config).await?;
+            let url = db.url().to_owned();
             let r = plugin_command(&url, &config, command).await;
-            stop_embedded(pg).await;
+            db.close().await;
             r?;
         }
-        Command::Serve => serve(config, set_log_level).await?,
+        Command::Serve => cairn::node::serve(config, set_log_level).await?,
         Command::Config { command } => config_command(&config, command).await?,
         Command::Cluster { command } => cluster_command(&config, command).await?,
         Command::Node { command } => node_command(&config, command).await?,
@@ -245,37 +253,14 @@ async fn async_main() -> anyhow::Result<()> {
             admin,
             password_file,
         } => {
-            let (url, pg) = database(&config).await?;
+            let db = cairn::node::Database::open(&config).await?;
+            let url = db.url().to_owned();
             let r = demo(&url, &config, &admin, &password_file).await;
-            stop_embedded(pg).await;
+            db.close().await;
             r?;
         }
     }
     Ok(())
-}
-
-/// The database URL: the configured one, or a private PostgreSQL started
-/// inside the local home.
-async fn database(
-    config: &Config,
-) -> anyhow::Result<(String, Option<cairn_embedded_pg::EmbeddedPostgres>)> {
-    if let Some(u) = &config.database_url {
-        return Ok((u.clone(), None));
-    }
-    let dir = config.local_home.join("postgres");
-    tracing::info!(dir = %dir.display(), "CAIRN_DATABASE_URL is not set: starting the embedded PostgreSQL");
-    let pg = cairn_embedded_pg::EmbeddedPostgres::start(cairn_embedded_pg::Options::new(&dir))
-        .await
-        .context("cannot start the embedded PostgreSQL")?;
-    Ok((pg.url(), Some(pg)))
-}
-
-async fn stop_embedded(pg: Option<cairn_embedded_pg::EmbeddedPostgres>) {
-    if let Some(pg) = pg {
-        if let Err(e) = pg.stop().await {
-            tracing::warn!(error = %e, "stopping the embedded PostgreSQL failed");
-        }
-    }
 }
 
 async fn demo(
@@ -342,42 +327,23 @@ async fn index_command(url: &str, config: &Config, cmd: IndexCommand) -> anyhow:
     let db = pool.get().await?;
     match cmd {
         IndexCommand::Rebuild => {
-            db.batch_execute(&format!(
-                "INSERT INTO index_journal (content_id) VALUES ({}); SELECT pg_notify('cairn_index', '')",
-                cairn::search::REBUILD_MARKER
-            ))
-            .await?;
+            cairn::search::journal::request_rebuild(&db).await?;
             println!(
                 "rebuild requested: every node builds a new index beside its live one, swaps it in and \
                  snapshots it, while search keeps answering (progress: `cairn index status`, the log, /admin/search)"
             );
         }
         IndexCommand::Status => {
-            let head: Option<i64> = db
-                .query_one("SELECT max(seq) FROM index_journal", &[])
-                .await?
-                .get(0);
-            let head = head.unwrap_or(0);
-            println!("journal head: {head}");
-            for r in db
-                .query("SELECT node_id, seq, doc_count, updated_at FROM index_positions ORDER BY node_id", &[])
-                .await?
-            {
-                let seq: i64 = r.get(1);
-                let docs: i64 = r.get(2);
-                let at: chrono::DateTime<chrono::Utc> = r.get(3);
-                println!("{}: position {seq}, lag {}, {docs} documents, updated {at}", r.get::<_, String>(0), (head - seq).max(0));
-            }
-            let epoch = db
-                .query_opt("SELECT epoch, reason, changed_at FROM index_history", &[])
-                .await?;
-            if let Some(r) = epoch {
-                let at: chrono::DateTime<chrono::Utc> = r.get(2);
+            let st = cairn::search::journal::status(&db).await?;
+            println!("journal head: {}", st.head);
+            for n in &st.nodes {
                 println!(
-                    "history epoch: {} ({}, {at})",
-                    r.get::<_, String>(0),
-                    r.get::<_, String>(1)
+                    "{}: position {}, lag {}, {} documents, updated {}",
+                    n.node_id, n.position, n.lag, n.docs, n.updated
                 );
+            }
+            if let Some((epoch, reason, at)) = &st.history {
+                println!("history epoch: {epoch} ({reason}, {at})");
             }
         }
         IndexCommand::Verify { repair } => {
@@ -426,13 +392,7 @@ async fn index_command(url: &str, config: &Config, cmd: IndexCommand) -> anyhow:
                 return Ok(());
             }
             if repair && !differing.is_empty() {
-                db.execute(
-                    "INSERT INTO index_journal (content_id) SELECT unnest($1::bigint[]) ORDER BY 1",
-                    &[&differing],
-                )
-                .await?;
-                db.batch_execute("SELECT pg_notify('cairn_index', '')")
-                    .await?;
+                cairn::search::journal::requeue(&db, &differing).await?;
                 println!(
                     "repair: journaled {} documents; every node re-applies them",
                     differing.len()
@@ -582,241 +542,6 @@ async fn user_command(url: &str, cmd: UserCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(
-    config: Config,
-    set_log_level: Box<dyn Fn(&str) + Send + Sync>,
-) -> anyhow::Result<()> {
-    for dir in [&config.local_home, &config.shared_home] {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    let (url, pg) = database(&config).await?;
-    let clustered = !config.etcd_endpoints.is_empty();
-    // A clustered node's connections name it, so the database checks every
-    // write it commits against its membership.
-    let pool = cairn::db::pool_for_node(&url, 16, clustered.then_some(config.node_id.as_str()))?;
-    let defaults = cairn::cluster::Defaults::from_config(&config);
-    let readiness = cairn::status::Readiness::default();
-    let cluster = if clustered {
-        // Joining needs the cluster tables.
-        cairn::db::migrate(&url).await?;
-        cairn::cluster::Cluster::join(
-            &config,
-            pool.clone(),
-            defaults,
-            config.lease_ttl,
-            readiness.clone(),
-        )
-        .await
-        .context("cannot join the cluster")?
-    } else {
-        cairn::cluster::Cluster::standalone(
-            &config.node_id,
-            &config.base_url,
-            pool.clone(),
-            defaults,
-            readiness.clone(),
-        )
-    };
-    let mut state = cairn::AppState::new(pool.clone(), config.shared_home.clone());
-    state.cluster = cluster.clone();
-    state.readiness = readiness;
-    // Opened now, trusted only once `settle` (after the migrations) has
-    // checked it against the database.
-    let search_index = cairn::search::SearchIndex::open(&config.local_home)
-        .map_err(|e| anyhow::anyhow!("cannot open the search index: {e}"))?;
-    state.search = Some(search_index.clone());
-    let state_files = state.files.clone();
-    state.files.set_max_size(config.max_attachment_size);
-    state.base_url = config.base_url.clone();
-    state.rate_limiter.set(config.rest_rate_limit);
-    state.node_id = config.node_id.clone();
-    state.plugins.set_local_home(&config.local_home);
-    state.plugins.set_base_url(&config.base_url);
-    state.spawn_settings_applier(Some(set_log_level));
-    state.generation.spawn_listener(url.clone());
-    search_index.set_generation(state.generation.clone());
-    match std::env::var("CAIRN_RESPONSE_CACHE").as_deref() {
-        Err(_) | Ok("on") => {}
-        Ok("off") => state.generation.disable(),
-        Ok(other) => anyhow::bail!("CAIRN_RESPONSE_CACHE must be on or off, not {other:?}"),
-    }
-    {
-        let (index, plugins, pool) = (search_index.clone(), state.plugins.clone(), pool.clone());
-        let head = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
-        let head2 = head.clone();
-        let pool2 = pool.clone();
-        tokio::spawn(async move {
-            loop {
-                if let Ok(db) = pool2.get().await {
-                    if let Ok(r) = db
-                        .query_one("SELECT coalesce(max(seq), 0) FROM index_journal", &[])
-                        .await
-                    {
-                        head2.store(r.get(0), std::sync::atomic::Ordering::Relaxed);
-                    }
-                }
-                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-            }
-        });
-        cluster.set_figures(std::sync::Arc::new(move || {
-            let st = pool.status();
-            let (rss, cpu) = cairn::metrics::process_figures();
-            let pos = index.position();
-            cairn::cluster::Figures {
-                memory_rss_bytes: rss,
-                cpu_seconds: cpu,
-                load_average: cairn::metrics::load_average(),
-                db_pool_size: st.size,
-                db_pool_available: st.available,
-                db_pool_max: st.max_size,
-                index_docs: index.doc_count(),
-                index_position: pos,
-                index_lag: (head.load(std::sync::atomic::Ordering::Relaxed) - pos).max(0),
-                index_degraded: index.degraded().unwrap_or_default(),
-                index_drift: index
-                    .health()
-                    .last_check
-                    .map(|c| format!("{} differed, {} repaired", c.differing, c.repaired))
-                    .unwrap_or_default(),
-                plugins: plugins
-                    .registry()
-                    .loaded
-                    .iter()
-                    .map(|(id, l)| (id.clone(), l.row.hash.clone()))
-                    .collect(),
-                ..Default::default()
-            }
-        }));
-    }
-    cluster.start();
-    let plugins = state.plugins.clone();
-    let builtin_plugins = config.builtin_plugins.clone();
-    let readiness = state.readiness.clone();
-    let job_ctx = cairn::cluster::jobs::JobContext {
-        cluster: cluster.clone(),
-        pool: pool.clone(),
-        index: Some(search_index.clone()),
-        plugins: plugins.clone(),
-        shared_home: config.shared_home.clone(),
-    };
-    let app = cairn::router(state);
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    tracing::info!(listen = %config.listen, base_url = %config.base_url, node_id = %config.node_id, clustered, "cairn serving");
-    let (index, pool2, files, node_id) = (
-        search_index.clone(),
-        pool.clone(),
-        state_files,
-        config.node_id.clone(),
-    );
-    let cluster2 = cluster.clone();
-    let check_interval = config.index_check_interval;
-    let migrate = tokio::spawn(async move {
-        match cairn::db::migrate(&url).await {
-            Ok(n) => tracing::info!(applied = n, "migrations done"),
-            Err(e) => {
-                tracing::error!(error = %e, "migrations failed; node stays STARTING");
-                return;
-            }
-        }
-        // Plugins: first-party ones installed or upgraded, the registry
-        // loaded, then watched.
-        if let Some(dir) = &builtin_plugins {
-            if let Err(e) = plugins.install_builtin(dir).await {
-                tracing::error!(error = %e, "first-party plugins not installed");
-            }
-        }
-        if let Err(e) = plugins.reload(true).await {
-            tracing::error!(error = %e, "plugin registry not loaded; retrying in the background");
-        }
-        plugins.spawn_watcher();
-        // The node serves once its index has caught up with the journal.
-        let started = std::time::Instant::now();
-        match pool2.get().await {
-            Ok(db) => match async {
-                // Keep, restore or rebuild: only an index of this
-                // database's history is used (search/integrity.rs).
-                let settled = index.settle(&pool2, &files).await?;
-                tracing::info!(outcome = ?settled, "search index settled");
-                if let Some(why) = index.degraded() {
-                    return Ok(Err(why));
-                }
-                index.catch_up(&db, &files).await.map(Ok)
-            }
-            .await
-            {
-                Ok(Err(why)) => tracing::warn!(
-                    reason = %why,
-                    "serving with search degraded until the rebuild is swapped in (/status says searchDegraded)"
-                ),
-                Ok(Ok(n)) => tracing::info!(
-                    applied = n,
-                    docs = index.doc_count(),
-                    position = index.position(),
-                    ms = started.elapsed().as_millis() as u64,
-                    "search index caught up"
-                ),
-                Err(e) => {
-                    index.set_failing(true);
-                    tracing::error!(error = %e, "search index catch-up failed; the tailer retries (status ERROR until it succeeds)")
-                }
-            },
-            Err(e) => {
-                index.set_failing(true);
-                tracing::error!(error = %e, "no database connection for the index catch-up")
-            }
-        }
-        index.spawn_drift_checker(pool2.clone(), files.clone(), check_interval);
-        index.spawn_tailer(pool2.clone(), url, files, node_id);
-        cairn::cluster::jobs::spawn(job_ctx);
-        readiness.set_ready();
-        cluster2.set_ready();
-    });
-    let cluster3 = cluster.clone();
-    let shutdown = async move {
-        tokio::select! {
-            () = shutdown_signal() => {
-                // Leave cleanly: members see us go at once instead of
-                // after the lease TTL, and leadership moves on.
-                if cluster3.is_clustered() && cluster3.state() != cairn::cluster::NodeState::Left {
-                    cluster3.drain().await;
-                }
-            }
-            () = cluster3.left() => tracing::info!("drained; exiting"),
-        }
-    };
-    let result = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
-    migrate.abort();
-    stop_embedded(pg).await;
-    result?;
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutting down");
-}
-
 /// Who a command-line change is audited as.
 fn cli_actor() -> String {
     // SAFETY: getuid has no preconditions and cannot fail.
@@ -839,7 +564,8 @@ fn cli_actor() -> String {
 
 async fn config_command(config: &Config, cmd: ConfigCommand) -> anyhow::Result<()> {
     use cairn::cluster::{settings, Settings, Store};
-    let (url, pg) = database(config).await?;
+    let db = cairn::node::Database::open(config).await?;
+    let url = db.url().to_owned();
     let r = async {
         cairn::db::migrate(&url).await?;
         let pool = cairn::db::pool(&url, 2)?;
@@ -926,7 +652,7 @@ async fn config_command(config: &Config, cmd: ConfigCommand) -> anyhow::Result<(
         Ok::<(), anyhow::Error>(())
     }
     .await;
-    stop_embedded(pg).await;
+    db.close().await;
     r
 }
 

@@ -251,11 +251,7 @@ pub async fn metrics(State(app): State<AppState>) -> Response {
         );
         let _ = writeln!(out, "cairn_search_stale_hits_total {}", h.stale_hits);
         if let Ok(db) = app.pool.get().await {
-            if let Ok(r) =
-                crate::db::query_one(&db, "SELECT coalesce(max(seq), 0) FROM index_journal", &[])
-                    .await
-            {
-                let head: i64 = r.get(0);
+            if let Ok(head) = crate::search::journal::head(&db).await {
                 family(
                     &mut out,
                     "cairn_search_journal_lag",

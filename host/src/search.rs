@@ -33,6 +33,7 @@ pub use integrity::{
 
 mod documents;
 mod excerpts;
+pub mod journal;
 mod query;
 mod ranking;
 mod rebuild;

@@ -183,10 +183,7 @@ impl Defaults {
             format!("{}s", c.index_snapshot_interval.as_secs()),
         );
         m.insert("trash_retention_days".into(), "30".into());
-        m.insert(
-            "log_level".into(),
-            std::env::var("CAIRN_LOG").unwrap_or_else(|_| "info".into()),
-        );
+        m.insert("log_level".into(), c.log.clone());
         Defaults(m)
     }
 

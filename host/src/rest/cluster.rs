@@ -47,17 +47,6 @@ pub fn actor(viewer: &Viewer) -> String {
         .map_or_else(|| "system".to_owned(), |u| u.username.clone())
 }
 
-/// The job context of this node.
-pub fn job_context(app: &AppState) -> jobs::JobContext {
-    jobs::JobContext {
-        cluster: app.cluster.clone(),
-        pool: app.pool.clone(),
-        index: app.search.clone(),
-        plugins: app.plugins.clone(),
-        shared_home: app.files.shared_home().to_owned(),
-    }
-}
-
 fn zdu_state(m: &MemberInfo) -> &'static str {
     match m.state.as_str() {
         "ACTIVE" => "ACTIVE",
@@ -149,7 +138,7 @@ pub async fn run_job_now(app: &AppState, job: &str) -> Result<String> {
             app.cluster.node_id()
         )));
     }
-    jobs::run(&job_context(app), job).await
+    jobs::run(&app.job_context(), job).await
 }
 
 async fn run_job(

@@ -524,51 +524,29 @@ struct SearchAdminPage {
 async fn search_admin_page(app: &AppState, viewer: &Viewer, message: String) -> UiResult {
     viewer.require_admin().next("/admin/search")?;
     let db = app.pool.get().await?;
-    let r = crate::db::query_one(
-        &db,
-        "SELECT coalesce(max(seq), 0), coalesce(min(seq), 0) FROM index_journal",
-        &[],
-    )
-    .await?;
-    let (head, oldest): (i64, i64) = (r.get(0), r.get(1));
-    let nodes = crate::db::query(
-        &db,
-        "SELECT node_id, seq, doc_count, updated_at FROM index_positions ORDER BY node_id",
-        &[],
-    )
-    .await?
-    .iter()
-    .map(|r| NodePosition {
-        node: r.get(0),
-        position: r.get(1),
-        lag: (head - r.get::<_, i64>(1)).max(0),
-        docs: r.get(2),
-        updated: fmt_time(&r.get(3)),
-    })
-    .collect();
-    let root = crate::search::snapshot_root(app.files.shared_home());
-    let mut snapshots: Vec<(i64, String)> = std::fs::read_dir(&root)
-        .map(|rd| {
-            rd.flatten()
-                .filter_map(|e| {
-                    let seq: i64 = e
-                        .file_name()
-                        .to_string_lossy()
-                        .strip_prefix("snapshot-")?
-                        .parse()
-                        .ok()?;
-                    let when = e
-                        .metadata()
-                        .ok()
-                        .and_then(|m| m.modified().ok())
-                        .map(|t| fmt_time(&chrono::DateTime::<chrono::Utc>::from(t)))
-                        .unwrap_or_default();
-                    Some((seq, when))
-                })
-                .collect()
+    let journal = crate::search::journal::status(&db).await?;
+    let (head, oldest) = (journal.head, journal.oldest);
+    let nodes = journal
+        .nodes
+        .into_iter()
+        .map(|n| NodePosition {
+            node: n.node_id,
+            position: n.position,
+            lag: n.lag,
+            docs: n.docs,
+            updated: fmt_time(&n.updated),
         })
-        .unwrap_or_default();
-    snapshots.sort_by_key(|(s, _)| std::cmp::Reverse(*s));
+        .collect();
+    let snapshots: Vec<(i64, String)> = crate::search::snapshots(app.files.shared_home())
+        .into_iter()
+        .map(|(seq, path)| {
+            let when = std::fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .map(|t| fmt_time(&chrono::DateTime::<chrono::Utc>::from(t)))
+                .unwrap_or_default();
+            (seq, when)
+        })
+        .collect();
     let (local_position, local_docs) = app
         .search
         .as_ref()
@@ -635,13 +613,7 @@ async fn admin_search_post(
     let msg = match form.text("action") {
         "rebuild" => {
             let db = app.pool.get().await?;
-            crate::db::execute(
-                &db,
-                "INSERT INTO index_journal (content_id) VALUES ($1)",
-                &[&crate::search::REBUILD_MARKER],
-            )
-            .await?;
-            crate::db::execute(&db, "SELECT pg_notify('cairn_index', '')", &[]).await?;
+            crate::search::journal::request_rebuild(&db).await?;
             "Rebuild requested: every node builds a new index beside its live one and swaps it in; search keeps answering.".to_string()
         }
         "snapshot" => match &app.search {

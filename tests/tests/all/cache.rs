@@ -60,7 +60,9 @@ async fn page_views_are_cached_until_anything_changes_anywhere() {
     // In-process test nodes do not listen for changes (so the other tests
     // never race a NOTIFY); this one does, like `cairn serve`.
     let node = TestNode::start().await;
-    node.state.generation.spawn_listener(node.db.url.clone());
+    node.state
+        .generation
+        .spawn_listener(node.db.url.clone(), None);
     let admin = node.login("admin").await;
     admin.create_space("DOC", "Docs").await;
     let id = admin
@@ -143,7 +145,9 @@ async fn rest(node: &TestNode, user: &str, password: &str, path: &str) -> (u16, 
 #[tokio::test]
 async fn rest_reads_are_cached_per_viewer_and_checked_for_credentials_first() {
     let node = TestNode::start().await;
-    node.state.generation.spawn_listener(node.db.url.clone());
+    node.state
+        .generation
+        .spawn_listener(node.db.url.clone(), None);
     let admin = node.login("admin").await;
     admin.create_space("RC", "REST cache").await;
     let id = admin
