@@ -83,7 +83,7 @@ impl Consistency {
     pub async fn catch_up(
         &self,
         pool: &deadpool_postgres::Pool,
-        generation: &crate::changes::Generation,
+        generation: &crate::generation::Generation,
         token: u64,
     ) {
         if token <= self.caught_up() {

@@ -59,7 +59,7 @@ pub fn pool_for_node(url: &str, size: usize, fenced_node: Option<&str>) -> Resul
         // needs quoting here.
         opts.push_str(&format!(
             " -c cairn.node_id={node} -c cairn.incarnation={}",
-            crate::cluster::incarnation()
+            incarnation()
         ));
     }
     pg.options(opts.trim());
@@ -161,4 +161,13 @@ pub async fn execute(
 ) -> Result<u64, tokio_postgres::Error> {
     let st = db.prepare_cached(sql).await?;
     db.execute(&st, params).await
+}
+
+/// This process's incarnation: random, fixed for its lifetime. Its
+/// database connections carry it and its fence row records it, so a
+/// paused process whose node id was started again elsewhere cannot write
+/// (migration V9).
+pub fn incarnation() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| crate::auth::random_token(12))
 }

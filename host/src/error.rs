@@ -63,7 +63,7 @@ impl Error {
                 "the change conflicts with another change made at the same time; reload and retry"
                     .into()
             }
-            Error::Db(e) if is_fenced(e) => crate::cluster::FENCED_MESSAGE.into(),
+            Error::Db(e) if is_fenced(e) => FENCED_MESSAGE.into(),
             Error::Db(_) | Error::Pool(_) | Error::Internal(_) => {
                 "internal error; the details are in the node's log".into()
             }
@@ -147,3 +147,6 @@ impl IntoResponse for Error {
         envelope(self.status(), &self.public_message())
     }
 }
+
+/// What a write on a fenced node is told (see `cluster/fencing.rs`).
+pub const FENCED_MESSAGE: &str = "This node has lost contact with the cluster coordinator (etcd) and does not accept changes until it rejoins; nothing was changed. Retry: the load balancer sends you to a healthy node.";

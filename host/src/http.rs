@@ -4,3 +4,5 @@
 //! return into responses.
 
 pub mod download;
+pub mod gate;
+pub mod response_cache;

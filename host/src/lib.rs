@@ -5,7 +5,6 @@
 
 pub mod attach;
 pub mod auth;
-pub mod changes;
 pub mod cluster;
 pub mod config;
 pub mod consistency;
@@ -13,6 +12,7 @@ pub mod content;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod generation;
 pub mod http;
 pub mod metrics;
 pub mod node;
@@ -54,9 +54,9 @@ pub struct AppState {
     /// Membership, fencing, leadership and live settings (standalone by default).
     pub cluster: cluster::Cluster,
     /// Moves on every write anywhere in the cluster; keys the caches below.
-    pub generation: changes::Generation,
-    /// Whole page-view responses per viewer ([`changes::layer`]).
-    pub response_cache: changes::ResponseCache,
+    pub generation: generation::Generation,
+    /// Whole page-view responses per viewer ([`http::response_cache::layer`]).
+    pub response_cache: http::response_cache::ResponseCache,
     /// Read-your-writes tokens: what this node has caught up to.
     pub consistency: consistency::Consistency,
 }
@@ -97,7 +97,7 @@ impl AppState {
         plugins.set_base_url(&p.base_url);
         let presenter = present::Presenter::default();
         plugins.set_presenter(presenter.clone());
-        let generation = changes::Generation::default();
+        let generation = generation::Generation::default();
         if !p.response_cache {
             generation.disable();
         }
@@ -119,7 +119,7 @@ impl AppState {
             started: chrono::Utc::now(),
             search: p.search,
             generation,
-            response_cache: changes::ResponseCache::default(),
+            response_cache: http::response_cache::ResponseCache::default(),
             consistency: consistency::Consistency::default(),
         }
     }
@@ -171,7 +171,7 @@ pub fn router(state: AppState) -> Router {
         .merge(rest::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            changes::layer,
+            http::response_cache::layer,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -180,7 +180,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(rest::xsrf_layer))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            cluster::gate::layer,
+            http::gate::layer,
         ))
         // Uploads lift this on their own routes and enforce the attachment
         // limit while streaming.

@@ -80,8 +80,8 @@ pub async fn metrics(State(app): State<AppState>) -> Response {
         "histogram",
         "From the start of a writing transaction to its change notification reaching this node.",
     );
-    let (cumulative, count, sum_us) = crate::changes::NOTIFY_DELAY.snapshot();
-    for (bound, n) in crate::changes::DELAY_BOUNDS_US.iter().zip(&cumulative) {
+    let (cumulative, count, sum_us) = crate::generation::NOTIFY_DELAY.snapshot();
+    for (bound, n) in crate::generation::DELAY_BOUNDS_US.iter().zip(&cumulative) {
         let _ = writeln!(
             out,
             "cairn_change_notify_delay_seconds_bucket{{le=\"{}\"}} {n}",

@@ -77,7 +77,7 @@ pub struct SearchIndex {
     failing: std::sync::atomic::AtomicBool,
     /// The node's data generation, once `cairn serve` sets it: keys the
     /// cache of each viewer's blocked restrictions.
-    generation: std::sync::OnceLock<crate::changes::Generation>,
+    generation: std::sync::OnceLock<crate::generation::Generation>,
     /// (generation, user, groups) -> read-restricted pages the viewer does not pass.
     blocked: quick_cache::sync::Cache<BlockedKey, Arc<ViewerFilter>>,
     /// What this node's database is ([`Identity`]), once known: written

@@ -36,7 +36,7 @@ impl Cluster {
         if self.may_write() {
             return Ok(());
         }
-        Err(Error::Unavailable(FENCED_MESSAGE.into()))
+        Err(Error::Unavailable(crate::error::FENCED_MESSAGE.into()))
     }
 
     pub fn lease_age(&self) -> Option<Duration> {
@@ -170,5 +170,3 @@ impl Cluster {
         }
     }
 }
-
-pub const FENCED_MESSAGE: &str = "This node has lost contact with the cluster coordinator (etcd) and does not accept changes until it rejoins; nothing was changed. Retry: the load balancer sends you to a healthy node.";

@@ -236,15 +236,6 @@ pub(super) async fn etcd<T>(
     }
 }
 
-/// This process's incarnation: random, fixed for its lifetime. Its
-/// database connections carry it and its fence row records it, so a
-/// paused process whose node id was started again elsewhere cannot write
-/// (migration V9).
-pub fn incarnation() -> &'static str {
-    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    ID.get_or_init(|| crate::auth::random_token(12))
-}
-
 /// The cluster id in PostgreSQL (created on first use) must match the one
 /// in etcd (claimed on first use). Returns the id, and whether this call
 /// claimed the etcd prefix for it (the first node of a new cluster).

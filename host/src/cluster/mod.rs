@@ -17,7 +17,6 @@
 //! (migration V6), so a node that was paused or cut off cannot commit once
 //! its lease may have lapsed — whatever its own code believes.
 
-pub mod gate;
 pub mod jobs;
 pub mod settings;
 pub mod store;
@@ -42,12 +41,12 @@ mod leader;
 mod live_settings;
 mod membership;
 use crate::cluster::join::ETCD_CALL;
+pub use crate::db::incarnation;
+pub use crate::error::FENCED_MESSAGE;
 pub use drain::InflightGuard;
-pub use fencing::FENCED_MESSAGE;
 pub use fencing::FENCE_MARGIN;
 pub use join::build_id;
 pub use join::connect;
-pub use join::incarnation;
 pub use join::prefix_of;
 pub use membership::plugin_divergence;
 pub use membership::Figures;

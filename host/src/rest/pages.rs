@@ -108,7 +108,7 @@ pub(super) async fn content_get(
         }
     }
     // Like a page view, the answer may be kept in the response cache
-    // (`changes::layer`: per viewer credentials and data generation) when
+    // (`http::response_cache::layer`: per viewer credentials and data generation) when
     // every macro it renders is cacheable; rendering below the top level
     // (children's or ancestors' views) is never kept.
     let (top, nested) = expand.renders();
@@ -116,7 +116,8 @@ pub(super) async fn content_get(
         && (!top || c.content_type == ContentType::Attachment || app.presenter.is_cacheable(&c)?);
     let mut resp = Json(json::content(&db, &viewer, &c, &expand, &app).await?).into_response();
     if cacheable {
-        resp.extensions_mut().insert(crate::changes::Cacheable);
+        resp.extensions_mut()
+            .insert(crate::http::response_cache::Cacheable);
     }
     Ok(resp)
 }

@@ -288,7 +288,8 @@ async fn view(
     };
     let mut resp = page.into_html();
     if cacheable {
-        resp.extensions_mut().insert(crate::changes::Cacheable);
+        resp.extensions_mut()
+            .insert(crate::http::response_cache::Cacheable);
     }
     Ok(resp)
 }

@@ -88,7 +88,8 @@ async fn dashboard(State(app): State<AppState>, viewer: Viewer) -> UiResult {
     }
     .into_html();
     // Only stored data and absolute times: cacheable until the data moves.
-    resp.extensions_mut().insert(crate::changes::Cacheable);
+    resp.extensions_mut()
+        .insert(crate::http::response_cache::Cacheable);
     Ok(resp)
 }
 

@@ -7,30 +7,10 @@ use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::NodeState;
+use crate::cluster::NodeState;
 use crate::error::Error;
+use crate::web::{Chrome, CHROME};
 use crate::AppState;
-
-/// What the frame of every HTML page shows, from live settings and the
-/// node's state.
-#[derive(Debug, Clone, Default, Hash)]
-pub struct Chrome {
-    pub site_title: String,
-    /// (kind, message): kind is `info`, `warning` or `error`.
-    pub banners: Vec<(String, String)>,
-}
-
-tokio::task_local! {
-    static CHROME: Chrome;
-}
-
-/// The chrome of the current request (defaults outside one).
-pub fn chrome() -> Chrome {
-    CHROME.try_with(Clone::clone).unwrap_or_else(|_| Chrome {
-        site_title: "Cairn".into(),
-        banners: Vec::new(),
-    })
-}
 
 pub const READ_ONLY_MESSAGE: &str = "This site is in read-only mode: content cannot be changed right now (an administrator set access_mode to read-only). Reading and searching work as usual.";
 
@@ -70,7 +50,10 @@ pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Res
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe && path != "/login" && path != "/logout" {
         if !app.cluster.may_write() {
-            return refuse(&path, Error::Unavailable(super::FENCED_MESSAGE.into()));
+            return refuse(
+                &path,
+                Error::Unavailable(crate::error::FENCED_MESSAGE.into()),
+            );
         }
         if settings.read_only() && !allowed_in_read_only(&path) {
             return refuse(&path, Error::Unavailable(READ_ONLY_MESSAGE.into()));
