@@ -10,8 +10,6 @@ use std::hash::{Hash, Hasher};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use crate::generation::Generation;
-use crate::AppState;
 
 /// Marks a response its handler allows to be cached for this viewer until
 /// the generation moves (a rendered page whose macros are all cacheable).
@@ -71,7 +69,6 @@ impl ResponseCache {
 /// or Authorization header (each names one viewer and, for sessions, one
 /// CSRF token in the page), plus the chrome (site title, banners).
 fn identity(headers: &axum::http::HeaderMap) -> u64 {
-    use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     crate::auth::credentials_digest(headers).hash(&mut h);
     crate::web::chrome().hash(&mut h);
