@@ -15,6 +15,7 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod metrics;
+pub mod notify;
 pub mod perms;
 pub mod plugins;
 pub mod ratelimit;

@@ -874,7 +874,7 @@ async fn config_command(config: &Config, cmd: ConfigCommand) -> anyhow::Result<(
                     println!(
                         "{} = {:?} ({origin})\n    {}",
                         d.key,
-                        effective.text(d.key),
+                        settings::shown(d.key, Some(effective.text(d.key))).unwrap_or_default(),
                         d.help
                     );
                 }
@@ -883,7 +883,10 @@ async fn config_command(config: &Config, cmd: ConfigCommand) -> anyhow::Result<(
                 settings::def(&key).ok_or_else(|| {
                     anyhow::anyhow!("unknown setting {key:?}; `cairn config list` shows them all")
                 })?;
-                println!("{}", effective.text(&key));
+                println!(
+                    "{}",
+                    settings::shown(&key, Some(effective.text(&key))).unwrap_or_default()
+                );
             }
             ConfigCommand::Set { key, value } => {
                 let (old, new) = store

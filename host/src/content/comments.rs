@@ -88,6 +88,20 @@ pub async fn add_comment(
     )
     .await?;
     journal(&tx, id, "created").await?;
+    crate::notify::outbox::record(
+        &tx,
+        &crate::notify::Event {
+            kind: crate::notify::Kind::Commented,
+            page_id: container,
+            subject_id: Some(id),
+            version: 1,
+            actor_id: user.id,
+            message: String::new(),
+            minor_edit: false,
+            reply_to,
+        },
+    )
+    .await?;
     tx.commit().await?;
     get(&*db, viewer, id).await
 }

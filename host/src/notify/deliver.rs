@@ -1,0 +1,418 @@
+//! The `notify-delivery` cluster job: fan out new events, then send the
+//! mail queue.
+//!
+//! Invariants: a mail row is claimed (`sending`, committed) before its SMTP
+//! call and marked `sent` right after the server accepted it — so two
+//! processes never send one row, and a duplicate is possible only when a
+//! process dies between the server's acceptance and that mark; such rows,
+//! found in `sending` under another process's claim, are sent again with
+//! the same Message-ID and counted in `resent` (shown on the admin page).
+//! The recipient's permission to see the page is checked again right before
+//! sending. A refused recipient (5xx) fails that row only; an outage
+//! (connection failure, 4xx) stops the batch and retries with backoff.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+
+use super::mail::{self, Entry, Mail, SendError, SmtpConfig};
+use super::{Kind, Reason};
+use crate::cluster::Settings;
+use crate::content;
+use crate::error::Result;
+use crate::perms::Viewer;
+
+/// This process's claim mark: rows claimed under another mark were left by
+/// a process that stopped (or lost leadership) mid-send.
+static CLAIM: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{}-{}",
+        std::process::id(),
+        crate::auth::random_token(8)
+    )
+});
+
+/// Rows claimed per round.
+const BATCH: i64 = 200;
+
+/// What one run did.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Summary {
+    pub events: usize,
+    pub sent: usize,
+    pub failed: usize,
+    pub dropped: usize,
+    pub deferred: usize,
+    pub recovered: u64,
+}
+
+impl Summary {
+    pub fn is_empty(&self) -> bool {
+        self.events + self.sent + self.failed + self.dropped + self.deferred == 0
+            && self.recovered == 0
+    }
+    pub fn describe(&self) -> String {
+        format!(
+            "{} events fanned out; {} mails sent, {} refused, {} dropped, {} deferred, {} recovered",
+            self.events, self.sent, self.failed, self.dropped, self.deferred, self.recovered
+        )
+    }
+}
+
+/// One run of the job (the leader calls it every half second).
+pub async fn run(pool: &deadpool_postgres::Pool, settings: &Settings) -> Result<Summary> {
+    let smtp = SmtpConfig::from_settings(settings);
+    let batch_secs = crate::config::parse_duration(&settings.text("mail_batch_interval"))
+        .map_or(600.0, |d| d.as_secs_f64());
+    let mut s = Summary {
+        events: super::fanout::run(pool, 500, smtp.is_some(), batch_secs).await?,
+        ..Summary::default()
+    };
+    let Some(cfg) = smtp else {
+        return Ok(s);
+    };
+    let db = pool.get().await?;
+    s.recovered = crate::db::execute(
+        &db,
+        "UPDATE mail_queue SET state = 'pending', resent = resent + 1, claimed_by = NULL
+         WHERE state = 'sending' AND claimed_by <> $1",
+        &[&*CLAIM],
+    )
+    .await?;
+    let base = settings.text("base_url");
+    let site = settings.site_title.clone();
+    let transport = mail::transport_for(&cfg)?;
+    // Immediate mails one by one, then due digests per user.
+    let rows = crate::db::query(
+        &db,
+        "UPDATE mail_queue SET state = 'sending', claimed_by = $1, attempts = attempts + 1
+         WHERE id IN (SELECT id FROM mail_queue WHERE state = 'pending' AND next_attempt <= now()
+                      AND due_at <= now() ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+         RETURNING id, user_id, event_id, page_id, reason, watch_id, mode, idem_key",
+        &[&*CLAIM, &BATCH],
+    )
+    .await?;
+    let mut claimed: Vec<Claimed> = rows
+        .iter()
+        .map(|r| Claimed {
+            id: r.get(0),
+            user_id: r.get(1),
+            event_id: r.get(2),
+            page_id: r.get(3),
+            reason: Reason::parse(r.get(4)),
+            watch_id: r.get(5),
+            digest: r.get::<_, &str>(6) != "immediate",
+            key: r.get(7),
+        })
+        .collect();
+    claimed.sort_by_key(|c| (c.digest, c.user_id, c.id));
+    // Groups: each immediate row alone; each user's digest rows together.
+    let mut groups: Vec<Vec<Claimed>> = Vec::new();
+    for c in claimed {
+        match groups.last_mut() {
+            Some(g) if c.digest && g[0].digest && g[0].user_id == c.user_id => g.push(c),
+            _ => groups.push(vec![c]),
+        }
+    }
+    let mut outage: Option<String> = None;
+    for g in groups {
+        let ids: Vec<i64> = g.iter().map(|c| c.id).collect();
+        if let Some(err) = &outage {
+            // Not attempted: back to the queue as it was.
+            release(&db, &ids, err, false).await?;
+            s.deferred += ids.len();
+            continue;
+        }
+        let Some(m) = compose(&db, &base, &site, &g).await? else {
+            set_state(&db, &ids, "dropped", Some("the recipient may no longer see this, or turned e-mail off")).await?;
+            s.dropped += ids.len();
+            continue;
+        };
+        let message = match mail::build(&cfg, &base, &m) {
+            Ok(msg) => msg,
+            Err(e) => {
+                set_state(&db, &ids, "failed", Some(&e.public_message())).await?;
+                s.failed += ids.len();
+                continue;
+            }
+        };
+        match mail::send(&transport, message).await {
+            Ok(()) => {
+                set_state(&db, &ids, "sent", None).await?;
+                s.sent += ids.len();
+            }
+            Err(SendError::Permanent(e)) => {
+                tracing::warn!(rows = ?ids, error = %e, "mail refused");
+                set_state(&db, &ids, "failed", Some(&e)).await?;
+                s.failed += ids.len();
+            }
+            Err(SendError::Transient(e)) => {
+                tracing::warn!(error = %e, "SMTP unavailable; retrying with backoff");
+                release(&db, &ids, &e, true).await?;
+                s.deferred += ids.len();
+                outage = Some(e);
+            }
+        }
+    }
+    Ok(s)
+}
+
+#[derive(Debug, Clone)]
+struct Claimed {
+    id: i64,
+    user_id: i64,
+    event_id: i64,
+    page_id: i64,
+    reason: Reason,
+    watch_id: Option<i64>,
+    digest: bool,
+    key: String,
+}
+
+async fn set_state(db: &impl GenericClient, ids: &[i64], state: &str, err: Option<&str>) -> Result<()> {
+    crate::db::execute(
+        db,
+        "UPDATE mail_queue SET state = $2, last_error = coalesce($3, last_error), claimed_by = NULL,
+             sent_at = CASE WHEN $2 = 'sent' THEN now() END
+         WHERE id = ANY($1)",
+        &[&ids, &state, &err],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Back to `pending`. `attempted`: the next try waits 5 s × 2^(attempts−1),
+/// at most an hour; otherwise the claim's attempt is given back.
+async fn release(db: &impl GenericClient, ids: &[i64], err: &str, attempted: bool) -> Result<()> {
+    crate::db::execute(
+        db,
+        "UPDATE mail_queue SET state = 'pending', claimed_by = NULL, last_error = $2,
+             attempts = CASE WHEN $3 THEN attempts ELSE attempts - 1 END,
+             next_attempt = CASE WHEN $3
+                 THEN now() + least(3600, 5 * power(2, least(attempts - 1, 20))) * interval '1 second'
+                 ELSE next_attempt END
+         WHERE id = ANY($1)",
+        &[&ids, &err, &attempted],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The mail for a group of rows of one user, or `None` when nothing in it
+/// may be sent (user gone or without mail, mail turned off, or none of the
+/// pages visible to them any more).
+async fn compose(
+    db: &impl GenericClient,
+    base: &str,
+    site: &str,
+    rows: &[Claimed],
+) -> Result<Option<Mail>> {
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let Some(user) = super::fanout::active_user(db, first.user_id).await? else {
+        return Ok(None);
+    };
+    if user.email.trim().is_empty()
+        || super::inapp::prefs(db, user.id).await?.email == super::EmailMode::Off
+    {
+        return Ok(None);
+    }
+    let viewer = Viewer::load(db, Some(user.clone())).await?;
+    let mut entries = Vec::new();
+    let mut title = String::new();
+    for r in rows {
+        // Checked now, as the recipient: lost access means no mail, no title.
+        let Ok(page) = content::get(db, &viewer, r.page_id).await else {
+            continue;
+        };
+        if let Some(e) = entry(db, base, &page, r).await? {
+            title = page.title.clone();
+            entries.push(e);
+        }
+    }
+    if entries.is_empty() {
+        return Ok(None);
+    }
+    let single = rows.len() == 1 && !first.digest;
+    let unsubscribe = match (single, first.watch_id) {
+        (true, Some(w)) => crate::db::query_opt(db, "SELECT token FROM watches WHERE id = $1", &[&w])
+            .await?
+            .map(|r| format!("{base}/notifications/unsubscribe/{}", r.get::<_, String>(0))),
+        _ => None,
+    };
+    let subject = if single {
+        format!("[{site}] {title}")
+    } else {
+        format!("[{site}] {} updates", entries.len())
+    };
+    let (text, html) = mail::bodies(
+        site,
+        &entries,
+        unsubscribe.as_deref(),
+        &format!("{base}/notifications/settings"),
+    );
+    Ok(Some(Mail {
+        to_name: user.display_name,
+        to_addr: user.email,
+        subject,
+        text,
+        html,
+        key: first.key.clone(),
+        thread_page: single.then_some(first.page_id),
+        unsubscribe,
+    }))
+}
+
+async fn entry(
+    db: &impl GenericClient,
+    base: &str,
+    page: &content::Content,
+    r: &Claimed,
+) -> Result<Option<Entry>> {
+    let Some(ev) = crate::db::query_opt(
+        db,
+        "SELECT o.kind, o.subject_id, o.version, coalesce(o.detail->>'message', ''),
+                coalesce(u.display_name, 'Someone')
+         FROM notify_outbox o LEFT JOIN users u ON u.id = o.actor_id WHERE o.id = $1",
+        &[&r.event_id],
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    let Some(kind) = Kind::parse(ev.get(0)) else {
+        return Ok(None);
+    };
+    let subject: Option<i64> = ev.get(1);
+    let version: Option<i32> = ev.get(2);
+    let actor: String = ev.get(4);
+    let verb = match r.reason {
+        Reason::Mention => "mentioned you on",
+        Reason::Reply if kind == Kind::Commented => "replied to your comment on",
+        _ => kind.verb(),
+    };
+    let mut url = format!(
+        "{base}{}",
+        crate::render::page_url(&page.space_key, page.id, &page.title)
+    );
+    let excerpt = match (kind, subject) {
+        (Kind::Commented, Some(cid)) => {
+            url.push_str(&format!("#comment-{cid}"));
+            let body: Option<String> = crate::db::query_opt(
+                db,
+                "SELECT body FROM content WHERE id = $1",
+                &[&cid],
+            )
+            .await?
+            .map(|r| r.get(0));
+            plain_lines(body.as_deref().unwrap_or(""), 12)
+        }
+        (Kind::Updated, _) => diff_excerpt(db, page.id, version.unwrap_or(page.version)).await?,
+        _ => plain_lines(&page.body, 8),
+    };
+    Ok(Some(Entry {
+        sentence: format!("{actor} {verb}"),
+        page_title: page.title.clone(),
+        space_name: page.space_name.clone(),
+        url,
+        message: ev.get(3),
+        excerpt,
+    }))
+}
+
+/// Up to `max` non-empty lines of a body's text.
+fn plain_lines(storage: &str, max: usize) -> Vec<String> {
+    let text = cairn_render::text(storage).unwrap_or_default();
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(max)
+        .map(|l| l.chars().take(300).collect())
+        .collect()
+}
+
+/// The changed lines between version `v - 1` and `v`, `+`/`-` prefixed,
+/// at most 12.
+async fn diff_excerpt(db: &impl GenericClient, page_id: i64, v: i32) -> Result<Vec<String>> {
+    let rows = crate::db::query(
+        db,
+        "SELECT version, body FROM content_versions WHERE content_id = $1 AND version IN ($2, $2 - 1)",
+        &[&page_id, &v],
+    )
+    .await?;
+    let (mut old, mut new) = (String::new(), String::new());
+    for r in rows {
+        let t = cairn_render::text(r.get::<_, &str>(1)).unwrap_or_default();
+        if r.get::<_, i32>(0) == v {
+            new = t;
+        } else {
+            old = t;
+        }
+    }
+    let diff = similar::TextDiff::from_lines(&old, &new);
+    let mut out = Vec::new();
+    for ch in diff.iter_all_changes() {
+        let sign = match ch.tag() {
+            similar::ChangeTag::Insert => '+',
+            similar::ChangeTag::Delete => '-',
+            similar::ChangeTag::Equal => continue,
+        };
+        let l = ch.value().trim();
+        if l.is_empty() {
+            continue;
+        }
+        out.push(format!("{sign} {}", l.chars().take(300).collect::<String>()));
+        if out.len() == 12 {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// The queue as the admin page shows it.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct QueueStatus {
+    pub events_pending: i64,
+    pub pending: i64,
+    pub retrying: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub dropped: i64,
+    pub resent: i64,
+    pub oldest_pending: Option<DateTime<Utc>>,
+    pub next_attempt: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+pub async fn status(db: &impl GenericClient) -> Result<QueueStatus> {
+    let r = crate::db::query_one(
+        db,
+        "SELECT count(*) FILTER (WHERE state IN ('pending', 'sending')),
+                count(*) FILTER (WHERE state = 'pending' AND attempts > 0),
+                count(*) FILTER (WHERE state = 'sent'),
+                count(*) FILTER (WHERE state = 'failed'),
+                count(*) FILTER (WHERE state = 'dropped'),
+                coalesce(sum(resent), 0)::bigint,
+                min(created_at) FILTER (WHERE state = 'pending'),
+                min(next_attempt) FILTER (WHERE state = 'pending' AND attempts > 0),
+                (SELECT last_error FROM mail_queue WHERE last_error IS NOT NULL
+                   AND state IN ('pending', 'failed') ORDER BY id DESC LIMIT 1)
+         FROM mail_queue",
+        &[],
+    )
+    .await?;
+    Ok(QueueStatus {
+        events_pending: super::outbox::pending(db).await?,
+        pending: r.get(0),
+        retrying: r.get(1),
+        sent: r.get(2),
+        failed: r.get(3),
+        dropped: r.get(4),
+        resent: r.get(5),
+        oldest_pending: r.get(6),
+        next_attempt: r.get(7),
+        last_error: r.get(8),
+    })
+}
