@@ -169,3 +169,22 @@ function initSuggest() {
 }
 
 document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initSuggest(); });
+
+// The bell's unread count: polled every 30 s and when the tab comes back
+// (see web/notify.rs for why polling). Cached page views carry no count.
+(function bell() {
+  const badge = document.getElementById("bell-count");
+  if (!badge) return;
+  async function refresh() {
+    try {
+      const r = await fetch("/ui/notifications/count", { credentials: "same-origin" });
+      if (!r.ok) return;
+      const n = (await r.json()).unread || 0;
+      badge.textContent = n > 99 ? "99+" : String(n);
+      badge.hidden = n === 0;
+    } catch (_) { /* offline: keep the last number */ }
+  }
+  refresh();
+  setInterval(() => { if (!document.hidden) refresh(); }, 30000);
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh(); });
+})();

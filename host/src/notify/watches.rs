@@ -289,3 +289,23 @@ pub async fn unsubscribe(db: &impl GenericClient, token: &str) -> Result<bool> {
     }
     Ok(crate::db::execute(db, "DELETE FROM watches WHERE token = $1", &[&token]).await? > 0)
 }
+
+/// The page view's two buttons: whether the viewer watches the page, and
+/// its space (all content).
+pub async fn page_buttons(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    c: &Content,
+) -> Result<(bool, bool)> {
+    let Some(u) = &viewer.user else {
+        return Ok((false, false));
+    };
+    let r = crate::db::query_one(
+        db,
+        "SELECT EXISTS (SELECT 1 FROM watches WHERE user_id = $1 AND content_id = $2),
+                EXISTS (SELECT 1 FROM watches WHERE user_id = $1 AND space_id = $3 AND NOT blog_only)",
+        &[&u.id, &c.id, &c.space_id],
+    )
+    .await?;
+    Ok((r.get(0), r.get(1)))
+}
