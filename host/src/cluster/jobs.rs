@@ -96,8 +96,13 @@ pub fn spawn(ctx: JobContext) {
             match crate::notify::deliver::run(&ctx.pool, &settings).await {
                 Ok(s) if s.is_empty() => {}
                 Ok(s) => {
-                    let _ = record(&ctx, "notify-delivery", chrono::Utc::now(), Ok(s.describe()))
-                        .await;
+                    let _ = record(
+                        &ctx,
+                        "notify-delivery",
+                        chrono::Utc::now(),
+                        Ok(s.describe()),
+                    )
+                    .await;
                 }
                 Err(e) => tracing::warn!("notification delivery failed: {e}"),
             }

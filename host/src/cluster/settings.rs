@@ -18,11 +18,19 @@ use crate::ratelimit::Limits;
 /// canonical text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    Text { max: usize },
+    Text {
+        max: usize,
+    },
     AccessMode,
     RateLimit,
-    Millis { min: u64, max: u64 },
-    Mebibytes { min: u64, max: u64 },
+    Millis {
+        min: u64,
+        max: u64,
+    },
+    Mebibytes {
+        min: u64,
+        max: u64,
+    },
     Size,
     Interval,
     Days,

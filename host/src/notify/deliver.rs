@@ -25,13 +25,8 @@ use crate::perms::Viewer;
 
 /// This process's claim mark: rows claimed under another mark were left by
 /// a process that stopped (or lost leadership) mid-send.
-static CLAIM: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "{}-{}",
-        std::process::id(),
-        crate::auth::random_token(8)
-    )
-});
+static CLAIM: LazyLock<String> =
+    LazyLock::new(|| format!("{}-{}", std::process::id(), crate::auth::random_token(8)));
 
 /// Rows claimed per round.
 const BATCH: i64 = 200;
@@ -125,7 +120,13 @@ pub async fn run(pool: &deadpool_postgres::Pool, settings: &Settings) -> Result<
             continue;
         }
         let Some(m) = compose(&db, &base, &site, &g).await? else {
-            set_state(&db, &ids, "dropped", Some("the recipient may no longer see this, or turned e-mail off")).await?;
+            set_state(
+                &db,
+                &ids,
+                "dropped",
+                Some("the recipient may no longer see this, or turned e-mail off"),
+            )
+            .await?;
             s.dropped += ids.len();
             continue;
         };
@@ -170,7 +171,12 @@ struct Claimed {
     key: String,
 }
 
-async fn set_state(db: &impl GenericClient, ids: &[i64], state: &str, err: Option<&str>) -> Result<()> {
+async fn set_state(
+    db: &impl GenericClient,
+    ids: &[i64],
+    state: &str,
+    err: Option<&str>,
+) -> Result<()> {
     crate::db::execute(
         db,
         "UPDATE mail_queue SET state = $2, last_error = coalesce($3, last_error), claimed_by = NULL,
@@ -237,9 +243,11 @@ async fn compose(
     }
     let single = rows.len() == 1 && !first.digest;
     let unsubscribe = match (single, first.watch_id) {
-        (true, Some(w)) => crate::db::query_opt(db, "SELECT token FROM watches WHERE id = $1", &[&w])
-            .await?
-            .map(|r| format!("{base}/notifications/unsubscribe/{}", r.get::<_, String>(0))),
+        (true, Some(w)) => {
+            crate::db::query_opt(db, "SELECT token FROM watches WHERE id = $1", &[&w])
+                .await?
+                .map(|r| format!("{base}/notifications/unsubscribe/{}", r.get::<_, String>(0)))
+        }
         _ => None,
     };
     let subject = if single {
@@ -300,13 +308,10 @@ async fn entry(
     let excerpt = match (kind, subject) {
         (Kind::Commented, Some(cid)) => {
             url.push_str(&format!("#comment-{cid}"));
-            let body: Option<String> = crate::db::query_opt(
-                db,
-                "SELECT body FROM content WHERE id = $1",
-                &[&cid],
-            )
-            .await?
-            .map(|r| r.get(0));
+            let body: Option<String> =
+                crate::db::query_opt(db, "SELECT body FROM content WHERE id = $1", &[&cid])
+                    .await?
+                    .map(|r| r.get(0));
             plain_lines(body.as_deref().unwrap_or(""), 12)
         }
         (Kind::Updated, _) => diff_excerpt(db, page.id, version.unwrap_or(page.version)).await?,
@@ -363,7 +368,10 @@ async fn diff_excerpt(db: &impl GenericClient, page_id: i64, v: i32) -> Result<V
         if l.is_empty() {
             continue;
         }
-        out.push(format!("{sign} {}", l.chars().take(300).collect::<String>()));
+        out.push(format!(
+            "{sign} {}",
+            l.chars().take(300).collect::<String>()
+        ));
         if out.len() == 12 {
             break;
         }

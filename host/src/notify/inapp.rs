@@ -194,13 +194,11 @@ pub async fn unread_count(db: &impl GenericClient, viewer: &Viewer) -> Result<i6
          WHERE n.user_id = $1 AND n.read_at IS NULL AND {}",
         Viewer::content_filter(1, 2, 3)
     );
-    Ok(crate::db::query_one(
-        db,
-        &sql,
-        &[&user.id, &*viewer.groups, &*viewer.view_spaces],
+    Ok(
+        crate::db::query_one(db, &sql, &[&user.id, &*viewer.groups, &*viewer.view_spaces])
+            .await?
+            .get(0),
     )
-    .await?
-    .get(0))
 }
 
 /// Marks one of the viewer's notifications read (`None`: all of them).

@@ -148,9 +148,9 @@ pub fn build(cfg: &SmtpConfig, base_url: &str, m: &Mail) -> Result<Message> {
         .map_err(|e| Error::BadRequest(format!("mail_from is not a mail address: {e}")))?;
     let to = Mailbox::new(
         Some(m.to_name.clone()),
-        m.to_addr
-            .parse()
-            .map_err(|e| Error::BadRequest(format!("{:?} is not a mail address: {e}", m.to_addr)))?,
+        m.to_addr.parse().map_err(|e| {
+            Error::BadRequest(format!("{:?} is not a mail address: {e}", m.to_addr))
+        })?,
     );
     let domain = id_domain(base_url);
     let mut b = Message::builder()
@@ -264,9 +264,8 @@ pub fn bodies(
     prefs_url: &str,
 ) -> (String, String) {
     let mut text = String::new();
-    let mut html = String::from(
-        "<!DOCTYPE html><html><body style=\"font-family:sans-serif;color:#172b4d\">",
-    );
+    let mut html =
+        String::from("<!DOCTYPE html><html><body style=\"font-family:sans-serif;color:#172b4d\">");
     for e in entries {
         entry_text(e, &mut text);
         entry_html(e, &mut html);
@@ -275,10 +274,7 @@ pub fn bodies(
     html.push_str("<hr><p style=\"color:#666;font-size:smaller\">");
     if let Some(u) = unsubscribe {
         text.push_str(&format!("Stop watching this: {u}\n"));
-        html.push_str(&format!(
-            "<a href=\"{}\">Stop watching this</a> · ",
-            esc(u)
-        ));
+        html.push_str(&format!("<a href=\"{}\">Stop watching this</a> · ", esc(u)));
     }
     text.push_str(&format!(
         "Notification settings: {prefs_url}\nSent by {site}.\n"
@@ -297,7 +293,10 @@ mod tests {
 
     #[test]
     fn ids_use_the_base_url_host() {
-        assert_eq!(id_domain("https://wiki.example.com/ctx"), "wiki.example.com");
+        assert_eq!(
+            id_domain("https://wiki.example.com/ctx"),
+            "wiki.example.com"
+        );
         assert_eq!(id_domain("http://127.0.0.1:8090"), "127.0.0.1");
         assert_eq!(thread_id(7, "h"), "<page-7@h>");
     }

@@ -20,7 +20,10 @@ const TOKEN_SQL: &str =
 pub enum Target {
     Content(i64),
     /// A space: all its content, or (`blog_only`) its blog posts.
-    Space { id: i64, blog_only: bool },
+    Space {
+        id: i64,
+        blog_only: bool,
+    },
 }
 
 /// The viewer of `user`, to check what they may see.
@@ -41,7 +44,9 @@ pub async fn subject(
         Some(u) if u.eq_ignore_ascii_case(&me.username) => Ok((me.clone(), caller.clone())),
         Some(u) => {
             caller.require_admin().map_err(|_| {
-                Error::Forbidden("only system administrators may manage other users' watches".into())
+                Error::Forbidden(
+                    "only system administrators may manage other users' watches".into(),
+                )
             })?;
             let user = crate::users::by_name(db, u)
                 .await?

@@ -156,8 +156,10 @@ async fn watchers_json(app: &AppState, viewer: &Viewer, id: &str, space: bool) -
         })
         .collect();
     let n = results.len();
-    ok(json!({"results": results, "start": 0, "limit": n, "size": n,
-              "_links": {"base": json::base(app), "context": ""}}))
+    ok(
+        json!({"results": results, "start": 0, "limit": n, "size": n,
+              "_links": {"base": json::base(app), "context": ""}}),
+    )
 }
 
 pub(super) async fn notification_created(

@@ -28,10 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/notifications/{id}/read", post(read_one))
         .route("/notifications/read-all", post(read_all))
         .route("/ui/notifications/count", get(count))
-        .route(
-            "/notifications/settings",
-            get(settings).post(settings_post),
-        )
+        .route("/notifications/settings", get(settings).post(settings_post))
         .route(
             "/notifications/unsubscribe/{token}",
             get(unsubscribe_form).post(unsubscribe),
@@ -66,7 +63,10 @@ struct ListPage {
 }
 
 async fn list(State(app): State<AppState>, viewer: Viewer) -> UiResult {
-    viewer.require_user().map_err(Error::from).next("/notifications")?;
+    viewer
+        .require_user()
+        .map_err(Error::from)
+        .next("/notifications")?;
     let db = app.pool.get().await?;
     let items = inapp::list(&db, &viewer, false, 200).await?;
     let unread = inapp::unread_count(&db, &viewer).await?;
@@ -109,7 +109,11 @@ async fn read_one(
     form.check_csrf(&viewer)?;
     let db = app.pool.get().await?;
     inapp::mark_read(&db, &viewer, Some(id)).await?;
-    Ok(see_other(form.get("next").filter(|n| n.starts_with('/') && !n.starts_with("//")).unwrap_or("/notifications")))
+    Ok(see_other(
+        form.get("next")
+            .filter(|n| n.starts_with('/') && !n.starts_with("//"))
+            .unwrap_or("/notifications"),
+    ))
 }
 
 async fn read_all(State(app): State<AppState>, viewer: Viewer, form: FormData) -> UiResult {
@@ -245,7 +249,11 @@ async fn watch_page(
     } else {
         watches::unwatch(&db, user.id, t).await?;
     }
-    Ok(see_other(&crate::render::page_url(&c.space_key, c.id, &c.title)))
+    Ok(see_other(&crate::render::page_url(
+        &c.space_key,
+        c.id,
+        &c.title,
+    )))
 }
 
 /// The space's Watch button (`blog=1`: its blog only); returns to `next`.

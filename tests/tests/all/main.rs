@@ -9,6 +9,7 @@ mod content;
 mod embedded;
 mod fuzz;
 mod migrations;
+mod notify;
 mod perms;
 mod plugins;
 mod rest;
