@@ -416,6 +416,29 @@ mod tests {
         assert!(validate("log_level", "debug").is_ok());
         assert!(validate("site_title", "").is_err());
         assert!(validate("site_title", "a\u{7}b").is_err());
+        assert_eq!(validate("smtp_port", "587").unwrap(), "587");
+        assert!(validate("smtp_port", "0").is_err());
+        assert!(validate("smtp_security", "ssl").is_err());
+        assert_eq!(
+            validate("base_url", "https://wiki.example.com/").unwrap(),
+            "https://wiki.example.com"
+        );
+        assert!(validate("base_url", "wiki.example.com").is_err());
+        assert!(validate("mail_from", "Wiki <wiki@example.com>").is_ok());
+        assert!(validate("mail_from", "not an address").is_err());
+        // A secret keeps its spaces and never appears in an error.
+        assert_eq!(validate("smtp_password", " p w ").unwrap(), " p w ");
+        let e = validate("smtp_password", "x\u{7}leak").unwrap_err();
+        assert!(!e.public_message().contains("leak"));
+        assert_eq!(
+            shown("smtp_password", Some("pw".into())).as_deref(),
+            Some(SECRET_MASK)
+        );
+        assert_eq!(
+            shown("smtp_password", Some(String::new())).as_deref(),
+            Some("")
+        );
+        assert_eq!(shown("smtp_host", Some("h".into())).as_deref(), Some("h"));
         let e = validate("nope", "x").unwrap_err();
         assert!(
             e.public_message().contains("site_title"),
