@@ -12,6 +12,7 @@ mod pages;
 mod plugins;
 mod search;
 mod spaces;
+mod tasks;
 
 use askama::Template;
 use axum::extract::{FromRequest, Request};
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .merge(plugins::routes())
         .merge(cluster::routes())
         .merge(notify::routes())
+        .merge(tasks::routes())
 }
 
 /// An error shown as a page. 401 redirects to the login page.

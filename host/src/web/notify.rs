@@ -63,10 +63,7 @@ struct ListPage {
 }
 
 async fn list(State(app): State<AppState>, viewer: Viewer) -> UiResult {
-    viewer
-        .require_user()
-        .map_err(Error::from)
-        .next("/notifications")?;
+    viewer.require_user().next("/notifications")?;
     let db = app.pool.get().await?;
     let items = inapp::list(&db, &viewer, false, 200).await?;
     let unread = inapp::unread_count(&db, &viewer).await?;
@@ -153,10 +150,7 @@ struct SettingsPage {
 }
 
 async fn settings_view(app: &AppState, viewer: &Viewer, message: String) -> UiResult {
-    let user = viewer
-        .require_user()
-        .map_err(Error::from)
-        .next("/notifications/settings")?;
+    let user = viewer.require_user().next("/notifications/settings")?;
     let db = app.pool.get().await?;
     let p = inapp::prefs(&db, user.id).await?;
     Ok(SettingsPage {

@@ -16,3 +16,4 @@ mod rest;
 mod rest_clients;
 mod search;
 mod status;
+mod tasks;

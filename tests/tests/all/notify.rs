@@ -903,3 +903,97 @@ async fn concurrent_deliverers_send_each_mail_once_and_count_resends() {
     let (_, page) = admin.get_text("/admin/mail").await;
     assert!(page.contains("<td id=\"q-resent\">1</td>"), "{page}");
 }
+
+/// The benchmark of the issue's "Numbers" (not a timed test: it asserts
+/// only that every mail arrived, and prints the figures). A page with 1,000
+/// watchers: the time from the save to the last mail accepted by aiosmtpd,
+/// and what the save itself pays (p50/p99 of 200 saves without watchers,
+/// then 200 with 1,000 watchers, whose events are fanned out afterwards —
+/// the save's share does not depend on the watchers). The job runs in a
+/// loop here, as the scheduler would run it, without its half-second tick.
+/// Run with
+/// `/tmp/quicktest.sh DIR -- notify::fanout_benchmark --ignored --nocapture`.
+#[tokio::test]
+#[ignore]
+async fn fanout_benchmark() {
+    use std::time::Instant;
+    let smtp = Smtp::start().await;
+    let node = TestNode::start().await;
+    set(&node, "smtp_host", "127.0.0.1").await;
+    set(&node, "smtp_port", &smtp.port.to_string()).await;
+    set(&node, "base_url", &node.base).await;
+    let settings = node.state.cluster.settings();
+    let drain = || async {
+        while !cairn::notify::deliver::run(&node.pool, &settings)
+            .await
+            .unwrap()
+            .is_empty()
+        {}
+    };
+    node.user("ann", false).await;
+    let admin = node.login("admin").await;
+    admin.create_space("TEAM", "Team").await;
+    let page = create_page(&node, "ann", "TEAM", "Busy page", "<p>v0</p>").await;
+    let http = reqwest::Client::new();
+    let save = |n: i64| {
+        let http = http.clone();
+        let url = format!("{}/rest/api/content/{page}", node.base);
+        async move {
+            let t = Instant::now();
+            let r = http
+                .put(url)
+                .basic_auth("ann", Some(password_of("ann")))
+                .json(&json!({"type": "page", "title": "Busy page",
+                    "body": {"storage": {"value": format!("<p>v{n}</p>"), "representation": "storage"}},
+                    "version": {"number": n + 1}}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            t.elapsed()
+        }
+    };
+    let pct = |mut v: Vec<Duration>, p: f64| {
+        v.sort();
+        v[((v.len() as f64 - 1.0) * p).round() as usize]
+    };
+    let mut before = Vec::new();
+    for n in 1..=200 {
+        before.push(save(n).await);
+    }
+    drain().await;
+    // 1,000 watchers, made in SQL (argon2 per user would dominate).
+    let db = node.sql().await;
+    db.batch_execute(
+        "INSERT INTO users (username, display_name, email, password_hash)
+           SELECT 'w' || i, 'Watcher ' || i, 'w' || i || '@example.com', 'x' FROM generate_series(1, 1000) i;
+         INSERT INTO group_members (group_id, user_id)
+           SELECT g.id, u.id FROM groups g, users u WHERE g.name = 'cairn-users' AND u.username LIKE 'w%';
+         INSERT INTO watches (user_id, space_id, token)
+           SELECT id, (SELECT id FROM spaces WHERE space_key = 'TEAM'), md5(id::text) || md5(username)
+           FROM users WHERE username LIKE 'w%';",
+    )
+    .await
+    .unwrap();
+    let t0 = Instant::now();
+    save(201).await;
+    drain().await;
+    let fanout = t0.elapsed();
+    assert_eq!(smtp.mails().len(), 1000);
+    let mut with = Vec::new();
+    for n in 202..=401 {
+        with.push(save(n).await);
+    }
+    println!(
+        "fan-out: 1000 mails accepted {:.2} s after the save ({:.0} mails/s)",
+        fanout.as_secs_f64(),
+        1000.0 / fanout.as_secs_f64()
+    );
+    println!(
+        "save without watchers: p50 {:?} p99 {:?}; with 1000 watchers: p50 {:?} p99 {:?}",
+        pct(before.clone(), 0.5),
+        pct(before, 0.99),
+        pct(with.clone(), 0.5),
+        pct(with, 0.99)
+    );
+}
