@@ -14,6 +14,7 @@
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
 use deadpool_postgres::GenericClient;
 
 use super::mail::{self, Entry, Mail, SendError, SmtpConfig};
@@ -110,53 +111,101 @@ pub async fn run(pool: &deadpool_postgres::Pool, settings: &Settings) -> Result<
             _ => groups.push(vec![c]),
         }
     }
-    let mut outage: Option<String> = None;
-    for g in groups {
-        let ids: Vec<i64> = g.iter().map(|c| c.id).collect();
-        if let Some(err) = &outage {
-            // Not attempted: back to the queue as it was.
-            release(&db, &ids, err, false).await?;
-            s.deferred += ids.len();
-            continue;
+    // Up to `PARALLEL` mails in flight (the transport pools as many SMTP
+    // connections); after an outage, the groups not yet started go back
+    // to the queue unattempted.
+    let outage: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+    let ctx = SendCtx {
+        db: &db,
+        cfg: &cfg,
+        base: &base,
+        site: &site,
+        transport: &transport,
+        outage: &outage,
+    };
+    let outcomes: Vec<Result<Outcome>> = futures_util::stream::iter(groups)
+        .map(|g| ctx.send_group(g))
+        .buffer_unordered(PARALLEL)
+        .collect()
+        .await;
+    for o in outcomes {
+        match o? {
+            Outcome::Sent(n) => s.sent += n,
+            Outcome::Failed(n) => s.failed += n,
+            Outcome::Dropped(n) => s.dropped += n,
+            Outcome::Deferred(n) => s.deferred += n,
         }
-        let Some(m) = compose(&db, &base, &site, &g).await? else {
+    }
+    Ok(s)
+}
+
+/// Mails in flight at once.
+const PARALLEL: usize = 16;
+
+enum Outcome {
+    Sent(usize),
+    Failed(usize),
+    Dropped(usize),
+    Deferred(usize),
+}
+
+struct SendCtx<'a> {
+    db: &'a deadpool_postgres::Object,
+    cfg: &'a SmtpConfig,
+    base: &'a str,
+    site: &'a str,
+    transport: &'a lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
+    outage: &'a std::sync::Mutex<Option<String>>,
+}
+
+impl SendCtx<'_> {
+    fn outage(&self) -> Option<String> {
+        self.outage.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Sends one group (a mail), moving its rows to their next state.
+    async fn send_group(&self, g: Vec<Claimed>) -> Result<Outcome> {
+        let db = self.db;
+        let ids: Vec<i64> = g.iter().map(|c| c.id).collect();
+        if let Some(err) = self.outage() {
+            release(db, &ids, &err, false).await?;
+            return Ok(Outcome::Deferred(ids.len()));
+        }
+        let Some(m) = compose(db, self.base, self.site, &g).await? else {
             set_state(
-                &db,
+                db,
                 &ids,
                 "dropped",
                 Some("the recipient may no longer see this, or turned e-mail off"),
             )
             .await?;
-            s.dropped += ids.len();
-            continue;
+            return Ok(Outcome::Dropped(ids.len()));
         };
-        let message = match mail::build(&cfg, &base, &m) {
+        let message = match mail::build(self.cfg, self.base, &m) {
             Ok(msg) => msg,
             Err(e) => {
-                set_state(&db, &ids, "failed", Some(&e.public_message())).await?;
-                s.failed += ids.len();
-                continue;
+                set_state(db, &ids, "failed", Some(&e.public_message())).await?;
+                return Ok(Outcome::Failed(ids.len()));
             }
         };
-        match mail::send(&transport, message).await {
+        match mail::send(self.transport, message).await {
             Ok(()) => {
-                set_state(&db, &ids, "sent", None).await?;
-                s.sent += ids.len();
+                set_state(db, &ids, "sent", None).await?;
+                Ok(Outcome::Sent(ids.len()))
             }
             Err(SendError::Permanent(e)) => {
                 tracing::warn!(rows = ?ids, error = %e, "mail refused");
-                set_state(&db, &ids, "failed", Some(&e)).await?;
-                s.failed += ids.len();
+                set_state(db, &ids, "failed", Some(&e)).await?;
+                Ok(Outcome::Failed(ids.len()))
             }
             Err(SendError::Transient(e)) => {
                 tracing::warn!(error = %e, "SMTP unavailable; retrying with backoff");
-                release(&db, &ids, &e, true).await?;
-                s.deferred += ids.len();
-                outage = Some(e);
+                release(db, &ids, &e, true).await?;
+                *self.outage.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                Ok(Outcome::Deferred(ids.len()))
             }
         }
     }
-    Ok(s)
 }
 
 #[derive(Debug, Clone)]

@@ -63,7 +63,7 @@ impl SmtpConfig {
         b = b
             .port(self.port)
             .timeout(Some(Duration::from_secs(15)))
-            .pool_config(PoolConfig::new().max_size(4));
+            .pool_config(PoolConfig::new().max_size(16));
         if !self.username.is_empty() {
             b = b.credentials(Credentials::new(
                 self.username.clone(),

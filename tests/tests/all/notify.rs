@@ -977,8 +977,11 @@ async fn fanout_benchmark() {
     .unwrap();
     let t0 = Instant::now();
     save(201).await;
+    cairn::notify::fanout::run(&node.pool, 10, true, 600.0).await.unwrap();
+    let fanned = t0.elapsed();
     drain().await;
     let fanout = t0.elapsed();
+    println!("fan-out of the event: {:.2} s", fanned.as_secs_f64());
     assert_eq!(smtp.mails().len(), 1000);
     let mut with = Vec::new();
     for n in 202..=401 {
