@@ -11,7 +11,7 @@
 //! sending. A refused recipient (5xx) fails that row only; an outage
 //! (connection failure, 4xx) stops the batch and retries with backoff.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
@@ -122,6 +122,7 @@ pub async fn run(pool: &deadpool_postgres::Pool, settings: &Settings) -> Result<
         site: &site,
         transport: &transport,
         outage: &outage,
+        facts: FactsCache::default(),
     };
     let outcomes: Vec<Result<Outcome>> = futures_util::stream::iter(groups)
         .map(|g| ctx.send_group(g))
@@ -156,6 +157,7 @@ struct SendCtx<'a> {
     site: &'a str,
     transport: &'a lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
     outage: &'a std::sync::Mutex<Option<String>>,
+    facts: FactsCache,
 }
 
 impl SendCtx<'_> {
@@ -171,7 +173,7 @@ impl SendCtx<'_> {
             release(db, &ids, &err, false).await?;
             return Ok(Outcome::Deferred(ids.len()));
         }
-        let Some(m) = compose(db, self.base, self.site, &g).await? else {
+        let Some(m) = compose(db, &self.facts, self.base, self.site, &g).await? else {
             set_state(
                 db,
                 &ids,
@@ -259,6 +261,7 @@ async fn release(db: &impl GenericClient, ids: &[i64], err: &str, attempted: boo
 /// pages visible to them any more).
 async fn compose(
     db: &impl GenericClient,
+    cache: &FactsCache,
     base: &str,
     site: &str,
     rows: &[Claimed],
@@ -282,9 +285,9 @@ async fn compose(
         let Ok(page) = content::get(db, &viewer, r.page_id).await else {
             continue;
         };
-        if let Some(e) = entry(db, base, &page, r).await? {
+        if let Some(f) = facts(db, cache, &page, r.event_id).await? {
             title = page.title.clone();
-            entries.push(e);
+            entries.push(entry(base, &page, r, &f));
         }
     }
     if entries.is_empty() {
@@ -322,18 +325,48 @@ async fn compose(
     }))
 }
 
-async fn entry(
+/// What every recipient's mail says about one event (loaded once per
+/// run: a page with 1,000 watchers diffs its versions once, not 1,000 times).
+#[derive(Debug)]
+struct Facts {
+    kind: Kind,
+    comment: Option<i64>,
+    actor: String,
+    message: String,
+    excerpt: Vec<String>,
+}
+
+type FactsCache = std::sync::Mutex<std::collections::HashMap<i64, Option<Arc<Facts>>>>;
+
+/// Loaded only after the recipient was found to see `page`.
+async fn facts(
     db: &impl GenericClient,
-    base: &str,
+    cache: &FactsCache,
     page: &content::Content,
-    r: &Claimed,
-) -> Result<Option<Entry>> {
+    event_id: i64,
+) -> Result<Option<Arc<Facts>>> {
+    if let Some(f) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&event_id) {
+        return Ok(f.clone());
+    }
+    let f = load_facts(db, page, event_id).await?.map(Arc::new);
+    cache
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(event_id, f.clone());
+    Ok(f)
+}
+
+async fn load_facts(
+    db: &impl GenericClient,
+    page: &content::Content,
+    event_id: i64,
+) -> Result<Option<Facts>> {
     let Some(ev) = crate::db::query_opt(
         db,
         "SELECT o.kind, o.subject_id, o.version, coalesce(o.detail->>'message', ''),
                 coalesce(u.display_name, 'Someone')
          FROM notify_outbox o LEFT JOIN users u ON u.id = o.actor_id WHERE o.id = $1",
-        &[&r.event_id],
+        &[&event_id],
     )
     .await?
     else {
@@ -344,19 +377,8 @@ async fn entry(
     };
     let subject: Option<i64> = ev.get(1);
     let version: Option<i32> = ev.get(2);
-    let actor: String = ev.get(4);
-    let verb = match r.reason {
-        Reason::Mention => "mentioned you on",
-        Reason::Reply if kind == Kind::Commented => "replied to your comment on",
-        _ => kind.verb(),
-    };
-    let mut url = format!(
-        "{base}{}",
-        crate::render::page_url(&page.space_key, page.id, &page.title)
-    );
     let excerpt = match (kind, subject) {
         (Kind::Commented, Some(cid)) => {
-            url.push_str(&format!("#comment-{cid}"));
             let body: Option<String> =
                 crate::db::query_opt(db, "SELECT body FROM content WHERE id = $1", &[&cid])
                     .await?
@@ -366,14 +388,36 @@ async fn entry(
         (Kind::Updated, _) => diff_excerpt(db, page.id, version.unwrap_or(page.version)).await?,
         _ => plain_lines(&page.body, 8),
     };
-    Ok(Some(Entry {
-        sentence: format!("{actor} {verb}"),
-        page_title: page.title.clone(),
-        space_name: page.space_name.clone(),
-        url,
+    Ok(Some(Facts {
+        kind,
+        comment: subject.filter(|_| kind == Kind::Commented),
+        actor: ev.get(4),
         message: ev.get(3),
         excerpt,
     }))
+}
+
+fn entry(base: &str, page: &content::Content, r: &Claimed, f: &Facts) -> Entry {
+    let verb = match r.reason {
+        Reason::Mention => "mentioned you on",
+        Reason::Reply if f.kind == Kind::Commented => "replied to your comment on",
+        _ => f.kind.verb(),
+    };
+    let mut url = format!(
+        "{base}{}",
+        crate::render::page_url(&page.space_key, page.id, &page.title)
+    );
+    if let Some(c) = f.comment {
+        url.push_str(&format!("#comment-{c}"));
+    }
+    Entry {
+        sentence: format!("{} {verb}", f.actor),
+        page_title: page.title.clone(),
+        space_name: page.space_name.clone(),
+        url,
+        message: f.message.clone(),
+        excerpt: f.excerpt.clone(),
+    }
 }
 
 /// Up to `max` non-empty lines of a body's text.
