@@ -47,6 +47,7 @@ CREATE TABLE notify_outbox (
     processed_at TIMESTAMPTZ
 );
 CREATE INDEX notify_outbox_pending ON notify_outbox (id) WHERE processed_at IS NULL;
+CREATE INDEX notify_outbox_processed ON notify_outbox (processed_at) WHERE processed_at IS NOT NULL;
 
 -- In-app notifications.
 CREATE TABLE notifications (
@@ -92,6 +93,7 @@ CREATE TABLE mail_queue (
     sent_at      TIMESTAMPTZ
 );
 CREATE INDEX mail_queue_open ON mail_queue (next_attempt, id) WHERE state IN ('pending', 'sending');
+CREATE INDEX mail_queue_event ON mail_queue (event_id);
 
 SELECT cairn_fence_table(t) FROM unnest(ARRAY[
     'watches', 'notify_prefs', 'notify_outbox', 'notifications', 'mail_queue'
@@ -99,3 +101,20 @@ SELECT cairn_fence_table(t) FROM unnest(ARRAY[
 -- Page views show the watch buttons; the other tables are read by
 -- uncached requests only.
 SELECT cairn_change_table('watches');
+
+-- Inline comments, stored as Confluence does: the page body wraps the text
+-- in `<ac:inline-comment-marker ac:ref="REF">`, the comment carries the ref,
+-- the text selected and whether the thread is resolved. Replies share the
+-- ref of the comment they answer.
+CREATE TABLE inline_comments (
+    comment_id         BIGINT PRIMARY KEY REFERENCES content(id) ON DELETE CASCADE,
+    marker_ref         TEXT NOT NULL,
+    original_selection TEXT NOT NULL DEFAULT '',
+    resolution         TEXT NOT NULL DEFAULT 'open'
+                       CHECK (resolution IN ('open', 'resolved', 'reopened')),
+    resolved_by        BIGINT REFERENCES users(id) ON DELETE SET NULL,
+    resolved_at        TIMESTAMPTZ
+);
+CREATE INDEX inline_comments_ref ON inline_comments (marker_ref);
+SELECT cairn_fence_table('inline_comments');
+SELECT cairn_change_table('inline_comments');

@@ -17,6 +17,7 @@ use crate::perms::{SpacePerm, Viewer};
 use crate::users::{grant_from_row, Grant, Principal};
 
 mod comments;
+mod inline;
 mod labels;
 mod likes;
 mod listing;
@@ -29,6 +30,7 @@ mod tree;
 mod versions;
 
 pub use comments::*;
+pub use inline::*;
 pub use labels::*;
 pub use likes::*;
 pub use listing::*;

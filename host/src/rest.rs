@@ -33,6 +33,7 @@ pub use json::Expand;
 mod attachments;
 mod children;
 mod content_meta;
+mod inline;
 mod labels;
 mod likes;
 mod pages;
@@ -44,6 +45,7 @@ mod watch;
 use attachments::*;
 use children::*;
 use content_meta::*;
+use inline::*;
 use labels::*;
 use likes::*;
 use pages::*;
@@ -137,6 +139,10 @@ pub fn routes() -> Router<AppState> {
             get(content_versions),
         )
         .route("/rest/cairn/1.0/notifications", get(notifications_list))
+        .route(
+            "/rest/cairn/1.0/comments/{id}/resolution",
+            axum::routing::put(comment_resolution),
+        )
         .route(
             "/rest/cairn/1.0/notifications/read",
             post(notifications_read),

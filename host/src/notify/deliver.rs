@@ -14,8 +14,8 @@
 use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
 use deadpool_postgres::GenericClient;
+use futures_util::StreamExt;
 
 use super::mail::{self, Entry, Mail, SendError, SmtpConfig};
 use super::{Kind, Reason};
@@ -65,6 +65,7 @@ pub async fn run(pool: &deadpool_postgres::Pool, settings: &Settings) -> Result<
         events: super::fanout::run(pool, 500, smtp.is_some(), batch_secs).await?,
         ..Summary::default()
     };
+    trim(pool).await?;
     let Some(cfg) = smtp else {
         return Ok(s);
     };
@@ -140,6 +141,37 @@ pub async fn run(pool: &deadpool_postgres::Pool, settings: &Settings) -> Result<
     Ok(s)
 }
 
+/// How long processed events (and with them their in-app notifications and
+/// mail rows) are kept.
+const KEEP_DAYS: f64 = 90.0;
+
+/// Deletes events processed more than [`KEEP_DAYS`] ago, at most once an
+/// hour per process (the delete cascades to `notifications` and
+/// `mail_queue`).
+async fn trim(pool: &deadpool_postgres::Pool) -> Result<()> {
+    static LAST: std::sync::Mutex<Option<std::time::Instant>> = std::sync::Mutex::new(None);
+    {
+        let mut last = LAST.lock().unwrap_or_else(|p| p.into_inner());
+        if last.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(3600)) {
+            return Ok(());
+        }
+        *last = Some(std::time::Instant::now());
+    }
+    let db = pool.get().await?;
+    let n = crate::db::execute(
+        &db,
+        "DELETE FROM notify_outbox WHERE processed_at < now() - $1 * interval '1 day'
+         AND NOT EXISTS (SELECT 1 FROM mail_queue m WHERE m.event_id = notify_outbox.id
+                         AND m.state IN ('pending', 'sending'))",
+        &[&KEEP_DAYS],
+    )
+    .await?;
+    if n > 0 {
+        tracing::info!(events = n, "old notification events trimmed");
+    }
+    Ok(())
+}
+
 /// Mails in flight at once.
 const PARALLEL: usize = 16;
 
@@ -162,7 +194,10 @@ struct SendCtx<'a> {
 
 impl SendCtx<'_> {
     fn outage(&self) -> Option<String> {
-        self.outage.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.outage
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Sends one group (a mail), moving its rows to their next state.
@@ -345,7 +380,11 @@ async fn facts(
     page: &content::Content,
     event_id: i64,
 ) -> Result<Option<Arc<Facts>>> {
-    if let Some(f) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&event_id) {
+    if let Some(f) = cache
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&event_id)
+    {
         return Ok(f.clone());
     }
     let f = load_facts(db, page, event_id).await?.map(Arc::new);

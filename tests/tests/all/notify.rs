@@ -977,7 +977,9 @@ async fn fanout_benchmark() {
     .unwrap();
     let t0 = Instant::now();
     save(201).await;
-    cairn::notify::fanout::run(&node.pool, 10, true, 600.0).await.unwrap();
+    cairn::notify::fanout::run(&node.pool, 10, true, 600.0)
+        .await
+        .unwrap();
     let fanned = t0.elapsed();
     drain().await;
     let fanout = t0.elapsed();
