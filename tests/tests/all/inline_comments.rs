@@ -112,7 +112,7 @@ async fn inline_comments_as_confluence() {
     )
     .await;
     assert_eq!((s, &v["status"]), (200, &json!("resolved")), "{v}");
-    assert_eq!(list("resolved").await, [inline_id.clone()]);
+    assert_eq!(list("resolved").await, std::slice::from_ref(&inline_id));
     let (_, c) = rest(
         &node,
         "bob",
