@@ -58,6 +58,8 @@ pub enum Kind {
     Created,
     Updated,
     Commented,
+    /// To another parent or space (not a reorder among siblings).
+    Moved,
 }
 
 impl Kind {
@@ -66,6 +68,7 @@ impl Kind {
             Kind::Created => "created",
             Kind::Updated => "updated",
             Kind::Commented => "commented",
+            Kind::Moved => "moved",
         }
     }
     pub fn parse(s: &str) -> Option<Kind> {
@@ -73,6 +76,7 @@ impl Kind {
             "created" => Some(Kind::Created),
             "updated" => Some(Kind::Updated),
             "commented" => Some(Kind::Commented),
+            "moved" => Some(Kind::Moved),
             _ => None,
         }
     }
@@ -82,6 +86,7 @@ impl Kind {
             Kind::Created => "created",
             Kind::Updated => "edited",
             Kind::Commented => "commented on",
+            Kind::Moved => "moved",
         }
     }
 }

@@ -425,6 +425,15 @@ async fn load_facts(
             plain_lines(body.as_deref().unwrap_or(""), 12)
         }
         (Kind::Updated, _) => diff_excerpt(db, page.id, version.unwrap_or(page.version)).await?,
+        (Kind::Moved, _) => {
+            let mut trail: Vec<String> = crate::content::breadcrumbs(db, page)
+                .await?
+                .into_iter()
+                .map(|(_, t)| t)
+                .collect();
+            trail.insert(0, page.space_name.clone());
+            vec![format!("Now at: {}", trail.join(" > "))]
+        }
         _ => plain_lines(&page.body, 8),
     };
     Ok(Some(Facts {

@@ -640,6 +640,42 @@ async fn a_mention_notifies_once_per_version() {
 }
 
 #[tokio::test]
+async fn moving_a_page_tells_its_watchers_where_it_went() {
+    let smtp = Smtp::start().await;
+    let node = node_with_mail(&smtp).await;
+    space_of_users(&node, &["ann", "bob"]).await;
+    let parent = create_page(&node, "ann", "TEAM", "Archive", "<p>old</p>").await;
+    let page = create_page(&node, "ann", "TEAM", "Q3 notes", "<p>n</p>").await;
+    settle(&node).await;
+    rest(
+        &node,
+        "bob",
+        Method::POST,
+        &format!("/rest/api/user/watch/content/{page}"),
+        None,
+    )
+    .await;
+    let (s, v) = rest(
+        &node,
+        "ann",
+        Method::PUT,
+        &format!("/rest/api/content/{page}"),
+        Some(
+            json!({"type": "page", "title": "Q3 notes", "ancestors": [{"id": parent.to_string()}],
+                    "version": {"number": 2}}),
+        ),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let got = wait_mails(&smtp, "bob", 1).await;
+    settle(&node).await;
+    let text = got[0]["text"].as_str().unwrap();
+    assert!(text.contains("ann Example moved \"Q3 notes\""), "{text}");
+    assert!(text.contains("Now at: Team > Archive"), "{text}");
+    assert_eq!(smtp.mails_to("bob").len(), 1);
+}
+
+#[tokio::test]
 async fn watch_rest_api_as_confluence() {
     let node = TestNode::start().await;
     space_of_users(&node, &["bob", "carol"]).await;
