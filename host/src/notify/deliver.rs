@@ -200,8 +200,22 @@ impl SendCtx<'_> {
             .clone()
     }
 
-    /// Sends one group (a mail), moving its rows to their next state.
+    /// Sends one group (a mail), moving its rows to their next state. A
+    /// database error while composing gives the rows back to the queue
+    /// (with backoff) rather than leaving them claimed.
     async fn send_group(&self, g: Vec<Claimed>) -> Result<Outcome> {
+        let ids: Vec<i64> = g.iter().map(|c| c.id).collect();
+        match self.try_send_group(g).await {
+            Ok(o) => Ok(o),
+            Err(e) => {
+                tracing::warn!(rows = ?ids, error = %e, "composing a mail failed; retrying later");
+                release(self.db, &ids, &e.to_string(), true).await?;
+                Ok(Outcome::Deferred(ids.len()))
+            }
+        }
+    }
+
+    async fn try_send_group(&self, g: Vec<Claimed>) -> Result<Outcome> {
         let db = self.db;
         let ids: Vec<i64> = g.iter().map(|c| c.id).collect();
         if let Some(err) = self.outage() {

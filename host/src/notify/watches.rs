@@ -314,3 +314,23 @@ pub async fn page_buttons(
     .await?;
     Ok((r.get(0), r.get(1)))
 }
+
+/// The space blog page's buttons: whether the viewer watches the space
+/// (all content) and its blog.
+pub async fn space_buttons(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    space_id: i64,
+) -> Result<(bool, bool)> {
+    let Some(u) = &viewer.user else {
+        return Ok((false, false));
+    };
+    let r = crate::db::query_one(
+        db,
+        "SELECT EXISTS (SELECT 1 FROM watches WHERE user_id = $1 AND space_id = $2 AND NOT blog_only),
+                EXISTS (SELECT 1 FROM watches WHERE user_id = $1 AND space_id = $2 AND blog_only)",
+        &[&u.id, &space_id],
+    )
+    .await?;
+    Ok((r.get(0), r.get(1)))
+}

@@ -803,6 +803,30 @@ async fn watch_rest_api_as_confluence() {
         .await;
     assert!(html.contains("Unwatch page"), "{html}");
     assert!(html.contains("Watch space"));
+    // The space's blog page: watch the space's blog only.
+    let (_, blog) = bob.get_text("/spaces/TEAM/blog").await;
+    assert!(
+        blog.contains("Watch blog") && blog.contains("Watch space"),
+        "{blog}"
+    );
+    let r = bob
+        .post(
+            "/spaces/TEAM/watch",
+            &[("blog", "1"), ("watch", "1"), ("next", "/spaces/TEAM/blog")],
+        )
+        .await;
+    assert_eq!(Client::location(&r), "/spaces/TEAM/blog");
+    let (_, v) = rest(
+        &node,
+        "bob",
+        Method::GET,
+        "/rest/api/user/watch/space/TEAM?type=blogpost",
+        None,
+    )
+    .await;
+    assert_eq!(v, json!({"watching": true}));
+    let (_, blog) = bob.get_text("/spaces/TEAM/blog").await;
+    assert!(blog.contains("Unwatch blog"), "{blog}");
     let (_, watching) = bob.get_text("/notifications/settings").await;
     assert!(watching.contains(">Watched</a>"), "{watching}");
 }
