@@ -29,8 +29,11 @@ use crate::perms::Viewer;
 static CLAIM: LazyLock<String> =
     LazyLock::new(|| format!("{}-{}", std::process::id(), crate::auth::random_token(8)));
 
-/// Rows claimed per round.
-const BATCH: i64 = 200;
+/// Rows claimed per round (digests of their users come whole on top).
+const BATCH: i64 = 48;
+
+/// Claims per run of the job.
+const ROUNDS: usize = 20;
 
 /// What one run did.
 #[derive(Debug, Default, Clone, serde::Serialize)]
@@ -80,16 +83,48 @@ pub async fn run(pool: &deadpool_postgres::Pool, settings: &Settings) -> Result<
     let base = settings.text("base_url");
     let site = settings.site_title.clone();
     let transport = mail::transport_for(&cfg)?;
-    // Immediate mails one by one, then due digests per user.
+    // Small claims, several rounds: a process that dies leaves at most one
+    // claim (≤ BATCH rows plus whole digests) to be recovered and resent.
+    for _ in 0..ROUNDS {
+        let (n, outage) = round(&db, &cfg, &base, &site, &transport, &mut s).await?;
+        if n == 0 || outage {
+            break;
+        }
+    }
+    Ok(s)
+}
+
+/// One claim and its sends; returns how many rows it claimed and whether
+/// the server was unreachable.
+async fn round(
+    db: &deadpool_postgres::Object,
+    cfg: &SmtpConfig,
+    base: &str,
+    site: &str,
+    transport: &lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
+    s: &mut Summary,
+) -> Result<(usize, bool)> {
+    // The oldest due rows, plus every due digest row of their users (a
+    // digest is never split between claims).
     let rows = crate::db::query(
-        &db,
-        "UPDATE mail_queue SET state = 'sending', claimed_by = $1, attempts = attempts + 1
-         WHERE id IN (SELECT id FROM mail_queue WHERE state = 'pending' AND next_attempt <= now()
-                      AND due_at <= now() ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+        db,
+        "WITH pick AS (
+             SELECT id, user_id, mode FROM mail_queue
+             WHERE state = 'pending' AND next_attempt <= now() AND due_at <= now()
+             ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED),
+         more AS (
+             SELECT m.id FROM mail_queue m
+             WHERE m.state = 'pending' AND m.next_attempt <= now() AND m.due_at <= now()
+               AND m.mode <> 'immediate'
+               AND m.user_id IN (SELECT user_id FROM pick WHERE mode <> 'immediate')
+             FOR UPDATE SKIP LOCKED)
+         UPDATE mail_queue SET state = 'sending', claimed_by = $1, attempts = attempts + 1
+         WHERE id IN (SELECT id FROM pick UNION SELECT id FROM more)
          RETURNING id, user_id, event_id, page_id, reason, watch_id, mode, idem_key",
         &[&*CLAIM, &BATCH],
     )
     .await?;
+    let n = rows.len();
     let mut claimed: Vec<Claimed> = rows
         .iter()
         .map(|r| Claimed {
@@ -117,11 +152,11 @@ pub async fn run(pool: &deadpool_postgres::Pool, settings: &Settings) -> Result<
     // to the queue unattempted.
     let outage: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
     let ctx = SendCtx {
-        db: &db,
-        cfg: &cfg,
-        base: &base,
-        site: &site,
-        transport: &transport,
+        db,
+        cfg,
+        base,
+        site,
+        transport,
         outage: &outage,
         facts: FactsCache::default(),
     };
@@ -138,7 +173,8 @@ pub async fn run(pool: &deadpool_postgres::Pool, settings: &Settings) -> Result<
             Outcome::Deferred(n) => s.deferred += n,
         }
     }
-    Ok(s)
+    let outage = outage.lock().unwrap_or_else(|p| p.into_inner()).is_some();
+    Ok((n, outage))
 }
 
 /// How long processed events (and with them their in-app notifications and

@@ -1062,3 +1062,112 @@ async fn fanout_benchmark() {
         pct(with, 0.99)
     );
 }
+
+/// Two `cairn serve` processes on etcd: the leader is killed (-9) while it
+/// is sending a 400-mail fan-out; the other takes over. Every mail arrives;
+/// a mail that arrived twice is one the new leader recovered from the dead
+/// one's claim (`resent`), so duplicates are counted, never silent. Also
+/// `cairn config list` on the cluster never prints the SMTP password.
+#[tokio::test]
+async fn a_killed_sender_loses_no_mail_and_its_duplicates_are_counted() {
+    use cairn_tests::cluster::{ClusterSpec, Etcd};
+    let smtp = Smtp::start().await;
+    let etcd = Etcd::start();
+    let spec = ClusterSpec::new(&etcd)
+        .await
+        .with_env("CAIRN_LEASE_TTL", "3");
+    let mut nodes = vec![spec.node("n1").await, spec.node("n2").await];
+    let secret = "cluster-smtp-secret-42";
+    for (k, v) in [
+        ("smtp_host", "127.0.0.1".to_owned()),
+        ("smtp_port", smtp.port.to_string()),
+        ("base_url", nodes[0].url.clone()),
+        ("smtp_password", secret.to_owned()),
+    ] {
+        let (ok, out, err) = spec.cli(&["config", "set", k, &v]).await;
+        assert!(ok, "config set {k}: {out}{err}");
+        assert!(!out.contains(secret) && !err.contains(secret), "{out}{err}");
+    }
+    let (ok, list, _) = spec.cli(&["config", "list"]).await;
+    assert!(ok);
+    assert!(list.contains("smtp_password = \"********\""), "{list}");
+    assert!(!list.contains(secret));
+    let (ok, hist, _) = spec.cli(&["config", "history"]).await;
+    assert!(ok && !hist.contains(secret), "{hist}");
+
+    assert_eq!(nodes[0].create_space("TEAM").await, 200);
+    let (db, conn) = tokio_postgres::connect(&spec.db.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    db.batch_execute(
+        "INSERT INTO users (username, display_name, email, password_hash)
+           SELECT 'w' || i, 'Watcher ' || i, 'w' || i || '@example.com', 'x' FROM generate_series(1, 400) i;
+         INSERT INTO group_members (group_id, user_id)
+           SELECT g.id, u.id FROM groups g, users u WHERE g.name = 'cairn-users' AND u.username LIKE 'w%';
+         INSERT INTO watches (user_id, space_id, token)
+           SELECT id, (SELECT id FROM spaces WHERE space_key = 'TEAM'), md5(id::text) || md5(username)
+           FROM users WHERE username LIKE 'w%';",
+    )
+    .await
+    .unwrap();
+    let ok = wait_until(Duration::from_secs(20), || async {
+        nodes[0].leader().await.is_some()
+    })
+    .await;
+    assert!(ok, "no leader");
+    let leader = nodes[0].leader().await.unwrap();
+    let (s, v) = nodes[0]
+        .create_page("TEAM", "Big news", "<p>read me</p>")
+        .await;
+    assert_eq!(s, 200, "{v}");
+    // Kill the leader once it is part-way through.
+    let ok = wait_until(Duration::from_secs(60), || async {
+        smtp.mails().len() >= 20
+    })
+    .await;
+    assert!(ok, "the leader sent nothing");
+    let li = nodes.iter().position(|n| n.id == leader).unwrap();
+    let mut dead = nodes.remove(li);
+    dead.kill9();
+    let at_kill = smtp.mails().len();
+    let distinct = || {
+        smtp.mails()
+            .iter()
+            .map(|m| header(m, "Message-ID").to_owned())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    let ok = wait_until(Duration::from_secs(120), || async {
+        distinct().len() == 400
+    })
+    .await;
+    assert!(
+        ok,
+        "only {} of 400 mails arrived; {at_kill} before the kill",
+        distinct().len()
+    );
+    assert_ne!(nodes[0].leader().await.as_deref(), Some(leader.as_str()));
+    let ok = wait_until(Duration::from_secs(30), || async {
+        db.query_one("SELECT count(*) FROM mail_queue WHERE state <> 'sent'", &[])
+            .await
+            .unwrap()
+            .get::<_, i64>(0)
+            == 0
+    })
+    .await;
+    assert!(ok, "rows left unsent");
+    let resent: i64 = db
+        .query_one(
+            "SELECT coalesce(sum(resent), 0)::bigint FROM mail_queue",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let duplicates = smtp.mails().len() - 400;
+    assert!(
+        duplicates as i64 <= resent,
+        "{duplicates} duplicates but only {resent} counted resends"
+    );
+    println!("killed after {at_kill} mails; {duplicates} duplicates, {resent} counted resends");
+}
