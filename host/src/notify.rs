@@ -17,6 +17,7 @@
 //! who lost access gets nothing and sees no title; no module here speaks
 //! HTTP (`rest/watch.rs` and `web/notify.rs` do).
 
+mod compose;
 pub mod deliver;
 pub mod fanout;
 pub mod inapp;
