@@ -15,6 +15,9 @@ make_venv "$STATE/venv-apa5" atlassian 'atlassian-python-api>=5.0,<5.1'
 make_venv "$STATE/venv-st" schemathesis 'schemathesis>=4,<5'
 export CAIRN_SCHEMATHESIS="$STATE/venv-st/bin/st"
 export CAIRN_APA4_PYTHON="$STATE/venv-apa4/bin/python" CAIRN_APA5_PYTHON="$STATE/venv-apa5/bin/python"
+# A real SMTP server for the notification tests (tests/python/smtp_sink.py).
+make_venv "$STATE/venv-smtpd" aiosmtpd 'aiosmtpd>=1.4,<1.5'
+export CAIRN_AIOSMTPD_PYTHON="$STATE/venv-smtpd/bin/python"
 # componentize-py for the Python example plugin (build.sh pins the same version).
 make_venv "$STATE/venv-cpy" componentize_py 'componentize-py==0.25.1'
 export CAIRN_CPY_VENV="$STATE/venv-cpy"

@@ -169,3 +169,48 @@ function initSuggest() {
 }
 
 document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initSuggest(); });
+
+// The bell's unread count: polled every 30 s and when the tab comes back
+// (see web/notify.rs for why polling). Cached page views carry no count.
+(function bell() {
+  const badge = document.getElementById("bell-count");
+  if (!badge) return;
+  async function refresh() {
+    try {
+      const r = await fetch("/ui/notifications/count", { credentials: "same-origin" });
+      if (!r.ok) return;
+      const n = (await r.json()).unread || 0;
+      badge.textContent = n > 99 ? "99+" : String(n);
+      badge.hidden = n === 0;
+    } catch (_) { /* offline: keep the last number */ }
+  }
+  refresh();
+  setInterval(() => { if (!document.hidden) refresh(); }, 30000);
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh(); });
+})();
+
+// Task lists tickable in view mode (web/tasks.rs): the page's tasks come in
+// document order; the rendered checkboxes are enabled only when their
+// number matches (an included page's tasks would shift the order).
+(async function tasks() {
+  const main = document.getElementById("main-content");
+  const edit = document.getElementById("edit-page");
+  if (!main || !edit) return;
+  const boxes = main.querySelectorAll("li.task-list-item > input[type=checkbox]");
+  if (!boxes.length) return;
+  const id = edit.getAttribute("href").split("/")[2];
+  const csrf = document.querySelector("input[name=_csrf]")?.value;
+  const r = await fetch(`/pages/${id}/tasks`, { credentials: "same-origin" });
+  if (!r.ok || !csrf) return;
+  const data = await r.json();
+  if (!data.canEdit || data.tasks.length !== boxes.length) return;
+  boxes.forEach((box, i) => {
+    box.disabled = false;
+    box.addEventListener("change", async () => {
+      const body = new URLSearchParams({ _csrf: csrf, task: data.tasks[i].id, complete: box.checked ? "1" : "0" });
+      const res = await fetch(`/pages/${id}/tasks`, { method: "POST", body, credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (!res.ok) { box.checked = !box.checked; alert("The task could not be saved; reload the page."); }
+      box.closest("li").classList.toggle("checked", box.checked);
+    });
+  });
+})();

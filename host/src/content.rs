@@ -17,23 +17,27 @@ use crate::perms::{SpacePerm, Viewer};
 use crate::users::{grant_from_row, Grant, Principal};
 
 mod comments;
+mod inline;
 mod labels;
 mod likes;
 mod listing;
 mod pages;
 mod restrictions;
 mod spaces;
+mod tasks;
 mod trash;
 mod tree;
 mod versions;
 
 pub use comments::*;
+pub use inline::*;
 pub use labels::*;
 pub use likes::*;
 pub use listing::*;
 pub use pages::*;
 pub use restrictions::*;
 pub use spaces::*;
+pub use tasks::*;
 pub use trash::*;
 pub use tree::*;
 pub use versions::*;
@@ -247,6 +251,15 @@ fn title_taken(title: &str, key: &str) -> Error {
     Error::BadRequest(format!(
         "A page with this title already exists: A page already exists with the title {title} in the space with key {key}"
     ))
+}
+
+/// Whether the viewer may edit `c` (the checks [`update`] makes).
+pub async fn may_edit(db: &impl GenericClient, viewer: &Viewer, c: &Content) -> Result<bool> {
+    match require_edit(db, viewer, c).await {
+        Ok(()) => Ok(true),
+        Err(Error::Forbidden(_) | Error::Unauthorized(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 async fn require_edit(db: &impl GenericClient, viewer: &Viewer, c: &Content) -> Result<()> {

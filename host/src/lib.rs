@@ -16,6 +16,7 @@ pub mod generation;
 pub mod http;
 pub mod metrics;
 pub mod node;
+pub mod notify;
 pub mod perms;
 pub mod plugins;
 pub mod present;

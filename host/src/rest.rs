@@ -33,6 +33,7 @@ pub use json::Expand;
 mod attachments;
 mod children;
 mod content_meta;
+mod inline;
 mod labels;
 mod likes;
 mod pages;
@@ -40,9 +41,11 @@ mod search;
 mod spaces;
 mod tokens;
 mod users;
+mod watch;
 use attachments::*;
 use children::*;
 use content_meta::*;
+use inline::*;
 use labels::*;
 use likes::*;
 use pages::*;
@@ -50,6 +53,7 @@ use search::*;
 use spaces::*;
 use tokens::*;
 use users::*;
+use watch::*;
 
 /// Mounted at both `/rest/api` and `/rest/api/latest`.
 fn api() -> Router<AppState> {
@@ -97,6 +101,26 @@ fn api() -> Router<AppState> {
         .route("/openapi.json", get(openapi_json))
         .route("/user", get(user_get))
         .route("/user/current", get(user_current))
+        .route(
+            "/user/watch/content/{id}",
+            get(watch_content_get)
+                .post(watch_content_post)
+                .delete(watch_content_delete),
+        )
+        .route(
+            "/user/watch/space/{key}",
+            get(watch_space_get)
+                .post(watch_space_post)
+                .delete(watch_space_delete),
+        )
+        .route(
+            "/content/{id}/notification/created",
+            get(notification_created),
+        )
+        .route(
+            "/content/{id}/notification/child-created",
+            get(notification_child_created),
+        )
         .fallback(not_found)
 }
 
@@ -113,6 +137,15 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/rest/experimental/content/{id}/version",
             get(content_versions),
+        )
+        .route("/rest/cairn/1.0/notifications", get(notifications_list))
+        .route(
+            "/rest/cairn/1.0/comments/{id}/resolution",
+            axum::routing::put(comment_resolution),
+        )
+        .route(
+            "/rest/cairn/1.0/notifications/read",
+            post(notifications_read),
         )
         .route(
             "/json/removeattachment.action",

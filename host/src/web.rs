@@ -7,10 +7,12 @@
 
 mod admin;
 mod cluster;
+mod notify;
 mod pages;
 mod plugins;
 mod search;
 mod spaces;
+mod tasks;
 
 use askama::Template;
 use axum::extract::{FromRequest, Request};
@@ -33,6 +35,8 @@ pub fn routes() -> Router<AppState> {
         .merge(search::routes())
         .merge(plugins::routes())
         .merge(cluster::routes())
+        .merge(notify::routes())
+        .merge(tasks::routes())
 }
 
 /// An error shown as a page. 401 redirects to the login page.

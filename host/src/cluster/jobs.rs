@@ -10,7 +10,10 @@
 //! - `attachment-cleanup`: delete attachment files no version refers to,
 //!   and abandoned uploads, older than an hour (hourly);
 //! - `plugin-events`: deliver content events to admin extensions (every
-//!   half second; recorded when something was delivered).
+//!   half second; recorded when something was delivered);
+//! - `notify-delivery`: fan out notification events and send the mail
+//!   queue (`notify/deliver.rs`; every half second, recorded when it did
+//!   something).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,6 +27,7 @@ pub const JOBS: &[&str] = &[
     "trash-purge",
     "attachment-cleanup",
     "plugin-events",
+    "notify-delivery",
 ];
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -88,6 +92,20 @@ pub fn spawn(ctx: JobContext) {
                 }
                 Err(e) => tracing::warn!("plugin event delivery failed: {e}"),
             }
+            let settings = ctx.cluster.settings();
+            match crate::notify::deliver::run(&ctx.pool, &settings).await {
+                Ok(s) if s.is_empty() => {}
+                Ok(s) => {
+                    let _ = record(
+                        &ctx,
+                        "notify-delivery",
+                        chrono::Utc::now(),
+                        Ok(s.describe()),
+                    )
+                    .await;
+                }
+                Err(e) => tracing::warn!("notification delivery failed: {e}"),
+            }
             // The schedule is checked every 5 s.
             if tick % 10 != 1 {
                 continue;
@@ -144,6 +162,9 @@ pub async fn run(ctx: &JobContext, job: &str) -> Result<String> {
             .dispatch_events()
             .await
             .map(|n| format!("{n} events delivered")),
+        "notify-delivery" => crate::notify::deliver::run(&ctx.pool, &ctx.cluster.settings())
+            .await
+            .map(|s| s.describe()),
         other => return Err(Error::NotFound(format!("no cluster job named {other:?}"))),
     };
     match &r {

@@ -18,15 +18,49 @@ use crate::ratelimit::Limits;
 /// canonical text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    Text { max: usize },
+    Text {
+        max: usize,
+    },
     AccessMode,
     RateLimit,
-    Millis { min: u64, max: u64 },
-    Mebibytes { min: u64, max: u64 },
+    Millis {
+        min: u64,
+        max: u64,
+    },
+    Mebibytes {
+        min: u64,
+        max: u64,
+    },
     Size,
     Interval,
     Days,
     LogLevel,
+    /// An absolute http(s) URL without a trailing slash.
+    Url,
+    Port,
+    /// none, starttls or tls.
+    SmtpSecurity,
+    /// A mailbox: `addr@host` or `Name <addr@host>`.
+    Mailbox,
+    /// Never shown: `cairn config list`, REST, the UI and the audit trail
+    /// show [`SECRET_MASK`] (or nothing when unset).
+    Secret,
+}
+
+/// What a secret setting shows instead of its value.
+pub const SECRET_MASK: &str = "********";
+
+/// Whether `key` holds a secret.
+pub fn is_secret(key: &str) -> bool {
+    def(key).is_some_and(|d| d.kind == Kind::Secret)
+}
+
+/// `value` as it may be shown: secrets masked.
+pub fn shown(key: &str, value: Option<String>) -> Option<String> {
+    match value {
+        Some(v) if is_secret(key) && !v.is_empty() => Some(SECRET_MASK.into()),
+        v => v,
+    }
 }
 
 pub struct Def {
@@ -48,6 +82,14 @@ pub const DEFS: &[Def] = &[
     Def { key: "index_snapshot_interval", kind: Kind::Interval, help: "How often the leader snapshots the search index: 90s, 30m, 24h, 7d." },
     Def { key: "trash_retention_days", kind: Kind::Days, help: "Trashed content older than this many days is purged by the leader (0: never)." },
     Def { key: "log_level", kind: Kind::LogLevel, help: "Log filter: error, warn, info, debug, trace, or a tracing directive list (cairn=debug,info)." },
+    Def { key: "base_url", kind: Kind::Url, help: "The wiki's public address, for links in e-mails (default CAIRN_BASE_URL)." },
+    Def { key: "smtp_host", kind: Kind::Text { max: 255 }, help: "SMTP server for notification e-mails (empty: no e-mail is sent; in-app notifications still work)." },
+    Def { key: "smtp_port", kind: Kind::Port, help: "SMTP port (25, 587 for STARTTLS, 465 for TLS)." },
+    Def { key: "smtp_security", kind: Kind::SmtpSecurity, help: "none, starttls (required) or tls (implicit TLS)." },
+    Def { key: "smtp_username", kind: Kind::Text { max: 255 }, help: "SMTP user name (empty: no authentication)." },
+    Def { key: "smtp_password", kind: Kind::Secret, help: "SMTP password. Never shown once set." },
+    Def { key: "mail_from", kind: Kind::Mailbox, help: "The From of notification e-mails: addr@host or Name <addr@host>." },
+    Def { key: "mail_batch_interval", kind: Kind::Interval, help: "How long a user with batched e-mail collects notifications into one mail (Confluence: 10m)." },
 ];
 
 pub fn def(key: &str) -> Option<&'static Def> {
@@ -63,7 +105,12 @@ pub fn validate(key: &str, value: &str) -> Result<String> {
         ))
     })?;
     let v = value.trim();
-    let bad = |why: &str| Error::BadRequest(format!("invalid value {value:?} for {key}: {why}"));
+    let quoted = if d.kind == Kind::Secret {
+        "(hidden)".to_owned()
+    } else {
+        format!("{value:?}")
+    };
+    let bad = |why: &str| Error::BadRequest(format!("invalid value {quoted} for {key}: {why}"));
     Ok(match d.kind {
         Kind::Text { max } => {
             if v.chars().count() > max {
@@ -115,6 +162,35 @@ pub fn validate(key: &str, value: &str) -> Result<String> {
                 return Err(bad("must be error, warn, info, debug, trace or a directive list like cairn=debug,info"));
             }
             v.to_owned()
+        }
+        Kind::Url => {
+            let u = v.trim_end_matches('/');
+            let rest = u
+                .strip_prefix("https://")
+                .or_else(|| u.strip_prefix("http://"));
+            match rest {
+                Some(r) if !r.is_empty() && !r.contains(char::is_whitespace) => u.to_owned(),
+                _ => return Err(bad("must be an absolute http:// or https:// URL")),
+            }
+        }
+        Kind::Port => match v.parse::<u16>() {
+            Ok(n) if n > 0 => n.to_string(),
+            _ => return Err(bad("must be a port number from 1 to 65535")),
+        },
+        Kind::SmtpSecurity => match v {
+            "none" | "starttls" | "tls" => v.to_owned(),
+            _ => return Err(bad("must be none, starttls or tls")),
+        },
+        Kind::Mailbox => match v.parse::<lettre::message::Mailbox>() {
+            Ok(m) => m.to_string(),
+            Err(e) => return Err(bad(&format!("not a mail address ({e})"))),
+        },
+        Kind::Secret => {
+            if value.chars().any(|c| c.is_control()) || value.len() > 1000 {
+                return Err(bad("at most 1000 characters, no control characters"));
+            }
+            // Kept as given: a password may begin or end with a space.
+            value.to_owned()
         }
     })
 }
@@ -184,6 +260,17 @@ impl Defaults {
         );
         m.insert("trash_retention_days".into(), "30".into());
         m.insert("log_level".into(), c.log.clone());
+        m.insert(
+            "base_url".into(),
+            c.base_url.trim_end_matches('/').to_owned(),
+        );
+        m.insert("smtp_host".into(), String::new());
+        m.insert("smtp_port".into(), "25".into());
+        m.insert("smtp_security".into(), "none".into());
+        m.insert("smtp_username".into(), String::new());
+        m.insert("smtp_password".into(), String::new());
+        m.insert("mail_from".into(), "Cairn <cairn@localhost>".into());
+        m.insert("mail_batch_interval".into(), "10m".into());
         Defaults(m)
     }
 
@@ -273,6 +360,10 @@ pub async fn audit(
     by: &str,
     node: &str,
 ) -> Result<()> {
+    let (old, new) = (
+        shown(key, old.map(str::to_owned)),
+        shown(key, new.map(str::to_owned)),
+    );
     crate::db::execute(
         db,
         "INSERT INTO settings_audit (key, old_value, new_value, changed_by, node_id) VALUES ($1, $2, $3, $4, $5)",
@@ -322,6 +413,29 @@ mod tests {
         assert!(validate("log_level", "debug").is_ok());
         assert!(validate("site_title", "").is_err());
         assert!(validate("site_title", "a\u{7}b").is_err());
+        assert_eq!(validate("smtp_port", "587").unwrap(), "587");
+        assert!(validate("smtp_port", "0").is_err());
+        assert!(validate("smtp_security", "ssl").is_err());
+        assert_eq!(
+            validate("base_url", "https://wiki.example.com/").unwrap(),
+            "https://wiki.example.com"
+        );
+        assert!(validate("base_url", "wiki.example.com").is_err());
+        assert!(validate("mail_from", "Wiki <wiki@example.com>").is_ok());
+        assert!(validate("mail_from", "not an address").is_err());
+        // A secret keeps its spaces and never appears in an error.
+        assert_eq!(validate("smtp_password", " p w ").unwrap(), " p w ");
+        let e = validate("smtp_password", "x\u{7}leak").unwrap_err();
+        assert!(!e.public_message().contains("leak"));
+        assert_eq!(
+            shown("smtp_password", Some("pw".into())).as_deref(),
+            Some(SECRET_MASK)
+        );
+        assert_eq!(
+            shown("smtp_password", Some(String::new())).as_deref(),
+            Some("")
+        );
+        assert_eq!(shown("smtp_host", Some("h".into())).as_deref(), Some("h"));
         let e = validate("nope", "x").unwrap_err();
         assert!(
             e.public_message().contains("site_title"),

@@ -113,7 +113,7 @@ impl Store {
                     if r.succeeded() {
                         let db = pool.get().await?;
                         settings::audit(&db, key, old.as_deref(), new.as_deref(), by, node).await?;
-                        return Ok((old, new));
+                        return Ok((settings::shown(key, old), settings::shown(key, new)));
                     }
                 }
                 return Err(Error::Conflict(format!(
@@ -150,6 +150,7 @@ impl Store {
                 old
             }
         };
-        Ok((old, new))
+        // What callers print or return: secrets masked.
+        Ok((settings::shown(key, old), settings::shown(key, new)))
     }
 }

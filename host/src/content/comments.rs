@@ -48,6 +48,22 @@ pub async fn add_comment(
     reply_to: Option<i64>,
     body: &str,
 ) -> Result<Content> {
+    add_comment_at(db, viewer, container, reply_to, body, None).await
+}
+
+/// [`add_comment`], anchored to text of the page when `inline` is given
+/// (a reply to an inline comment is inline either way).
+pub async fn add_comment_at(
+    db: &mut deadpool_postgres::Object,
+    viewer: &Viewer,
+    container: i64,
+    reply_to: Option<i64>,
+    body: &str,
+    inline: Option<&InlineProps>,
+) -> Result<Content> {
+    if let Some(p) = inline {
+        p.validate()?;
+    }
     let user = viewer.require_user()?.clone();
     let page = get(&*db, viewer, container).await?;
     if !matches!(page.content_type, ContentType::Page | ContentType::BlogPost) {
@@ -88,6 +104,23 @@ pub async fn add_comment(
     )
     .await?;
     journal(&tx, id, "created").await?;
+    if inline.is_some() || reply_to.is_some() {
+        super::inline::record_inline(&tx, id, reply_to, inline).await?;
+    }
+    crate::notify::outbox::record(
+        &tx,
+        &crate::notify::Event {
+            kind: crate::notify::Kind::Commented,
+            page_id: container,
+            subject_id: Some(id),
+            version: 1,
+            actor_id: user.id,
+            message: String::new(),
+            minor_edit: false,
+            reply_to,
+        },
+    )
+    .await?;
     tx.commit().await?;
     get(&*db, viewer, id).await
 }

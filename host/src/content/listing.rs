@@ -26,6 +26,9 @@ pub struct ListFilter<'a> {
     pub media_type: Option<&'a str>,
     /// `current` (default) or `trashed`.
     pub trashed: bool,
+    /// Comments only: `inline`, `footer` (not inline) or `resolved`
+    /// (inline and resolved), as Confluence's `location` parameter.
+    pub comment_location: Option<&'a str>,
 }
 
 /// A page of content the viewer may view, filtered in SQL (so `start` and
@@ -83,6 +86,19 @@ pub async fn list(
     }
     if let Some(p) = f.container {
         add("c.container_id = ?", Box::new(p), &mut params, &mut conds);
+    }
+    match f.comment_location {
+        Some("inline") => conds.push(
+            "EXISTS (SELECT 1 FROM inline_comments i WHERE i.comment_id = c.id)".into(),
+        ),
+        Some("footer") => conds.push(
+            "NOT EXISTS (SELECT 1 FROM inline_comments i WHERE i.comment_id = c.id)".into(),
+        ),
+        Some("resolved") => conds.push(
+            "EXISTS (SELECT 1 FROM inline_comments i WHERE i.comment_id = c.id AND i.resolution = 'resolved')"
+                .into(),
+        ),
+        _ => {}
     }
     if let Some(p) = f.descendant_of {
         add(

@@ -213,6 +213,20 @@ pub async fn create(
         .await?;
     }
     journal(&tx, id, "created").await?;
+    crate::notify::outbox::record(
+        &tx,
+        &crate::notify::Event {
+            kind: crate::notify::Kind::Created,
+            page_id: id,
+            subject_id: None,
+            version: 1,
+            actor_id: user.id,
+            message: n.message.to_owned(),
+            minor_edit: false,
+            reply_to: None,
+        },
+    )
+    .await?;
     tx.commit().await?;
     get(&*db, viewer, id).await
 }
@@ -294,6 +308,22 @@ pub async fn update(
     )
     .await?;
     journal(&tx, id, "updated").await?;
+    if matches!(c.content_type, ContentType::Page | ContentType::BlogPost) {
+        crate::notify::outbox::record(
+            &tx,
+            &crate::notify::Event {
+                kind: crate::notify::Kind::Updated,
+                page_id: id,
+                subject_id: None,
+                version,
+                actor_id: user_id,
+                message: u.message.to_owned(),
+                minor_edit: u.minor_edit,
+                reply_to: None,
+            },
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(Saved::NewVersion(get(&*db, viewer, id).await?))
 }

@@ -191,6 +191,23 @@ pub async fn move_page(
     }
     reroot(&tx, id, &ancestors).await?;
     journal(&tx, id, "moved").await?;
+    if c.space_id != space.id || c.parent_id != ancestors.last().copied() {
+        let actor = viewer.require_user()?.id;
+        crate::notify::outbox::record(
+            &tx,
+            &crate::notify::Event {
+                kind: crate::notify::Kind::Moved,
+                page_id: id,
+                subject_id: None,
+                version: c.version,
+                actor_id: actor,
+                message: String::new(),
+                minor_edit: false,
+                reply_to: None,
+            },
+        )
+        .await?;
+    }
     tx.commit().await.map_err(|e| {
         if is_unique_violation(&e) {
             title_taken(&c.title, &space.key)

@@ -10,7 +10,6 @@ use std::hash::{Hash, Hasher};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-
 /// Marks a response its handler allows to be cached for this viewer until
 /// the generation moves (a rendered page whose macros are all cacheable).
 #[derive(Clone, Copy)]

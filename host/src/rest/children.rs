@@ -40,6 +40,17 @@ pub(super) async fn children_of(
         ContentType::Page => f.parent = Some(parent.id),
         _ => f.container = Some(parent.id),
     }
+    if kind == ContentType::Comment {
+        f.comment_location = match p.nonempty("location") {
+            None => None,
+            Some(l @ ("inline" | "footer" | "resolved")) => Some(l),
+            Some(other) => {
+                return Err(Error::BadRequest(format!(
+                    "location must be inline, footer or resolved, not {other:?}"
+                )))
+            }
+        };
+    }
     if kind == ContentType::Attachment {
         f.title = p.nonempty("filename");
         f.media_type = p.nonempty("mediaType");

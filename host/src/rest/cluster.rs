@@ -154,7 +154,7 @@ async fn run_job(
 fn setting_json(s: &crate::cluster::Settings, d: &settings::Def) -> Value {
     json!({
         "key": d.key,
-        "value": s.text(d.key),
+        "value": settings::shown(d.key, Some(s.text(d.key))),
         "set": s.stored.contains_key(d.key),
         "default": s.defaults.get(d.key),
         "description": d.help,

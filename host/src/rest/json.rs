@@ -383,6 +383,9 @@ pub fn content<'a, D: GenericClient>(
         } else {
             exp.insert("metadata".into(), json!(""));
         }
+        if c.content_type == ContentType::Comment {
+            comment_extensions(db, c, &mut extensions).await?;
+        }
         if !extensions.is_empty() {
             o.insert("extensions".into(), Value::Object(extensions));
         }
@@ -508,4 +511,36 @@ pub fn to_base36(mut n: i64) -> String {
     }
     s.reverse();
     String::from_utf8(s).unwrap_or_default()
+}
+
+/// A comment's `extensions`: `location` (inline or footer) and, for inline
+/// comments, `inlineProperties` and `resolution`, as Confluence sends them.
+async fn comment_extensions(
+    db: &impl deadpool_postgres::GenericClient,
+    c: &content::Content,
+    ext: &mut Map<String, Value>,
+) -> Result<()> {
+    match content::inline_of(db, c.id).await? {
+        None => {
+            ext.insert("location".into(), json!("footer"));
+        }
+        Some(i) => {
+            ext.insert("location".into(), json!("inline"));
+            ext.insert(
+                "inlineProperties".into(),
+                json!({"markerRef": i.marker_ref, "originalSelection": i.original_selection}),
+            );
+            let mut r = json!({"status": i.resolution});
+            if let Some(by) = &i.resolved_by {
+                r["lastModifier"] = json!({"type": "known", "username": by.username,
+                    "userKey": by.user_key, "displayName": by.display_name});
+            }
+            if let Some(t) = i.resolved_at {
+                r["lastModifiedDate"] =
+                    json!(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+            }
+            ext.insert("resolution".into(), r);
+        }
+    }
+    Ok(())
 }

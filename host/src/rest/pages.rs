@@ -275,7 +275,39 @@ pub(super) async fn content_create(
                 None => return Err(Error::BadRequest("a comment needs container.id".into())),
             };
             let reply_to = first_ancestor(&b)?;
-            content::add_comment(&mut db, &viewer, container, reply_to, &body).await?
+            let inline = match str_at(&b, "extensions.location")? {
+                None | Some("footer") => None,
+                Some("inline") => Some(content::InlineProps {
+                    marker_ref: str_at(&b, "extensions.inlineProperties.markerRef")?
+                        .ok_or_else(|| {
+                            Error::BadRequest(
+                                "an inline comment needs extensions.inlineProperties.markerRef"
+                                    .into(),
+                            )
+                        })?
+                        .to_owned(),
+                    original_selection: str_at(
+                        &b,
+                        "extensions.inlineProperties.originalSelection",
+                    )?
+                    .unwrap_or("")
+                    .to_owned(),
+                }),
+                Some(other) => {
+                    return Err(Error::BadRequest(format!(
+                        "extensions.location must be inline or footer, not {other:?}"
+                    )))
+                }
+            };
+            content::add_comment_at(
+                &mut db,
+                &viewer,
+                container,
+                reply_to,
+                &body,
+                inline.as_ref(),
+            )
+            .await?
         }
         ContentType::Attachment => {
             return Err(Error::BadRequest(

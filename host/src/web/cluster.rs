@@ -267,7 +267,7 @@ async fn settings_view(app: &AppState, viewer: &Viewer, message: String, error: 
             .map(|d| SettingRow {
                 key: d.key.to_owned(),
                 help: d.help.to_owned(),
-                value: s.text(d.key),
+                value: settings::shown(d.key, Some(s.text(d.key))).unwrap_or_default(),
                 default: s.defaults.get(d.key).cloned().unwrap_or_default(),
                 set: s.stored.contains_key(d.key),
             })
@@ -306,6 +306,10 @@ async fn settings_post(State(app): State<AppState>, viewer: Viewer, form: FormDa
     let mut changes = Vec::new();
     for d in settings::DEFS {
         let Some(v) = form.get(d.key) else { continue };
+        // A secret's field is blank (or the mask): only a new value changes it.
+        if settings::is_secret(d.key) && (v.is_empty() || v == settings::SECRET_MASK) {
+            continue;
+        }
         if v.trim() == effective.text(d.key) {
             continue;
         }

@@ -137,6 +137,8 @@ struct PageView {
     liked: bool,
     /// Display names of who likes it, for the tooltip.
     likers: String,
+    watching: bool,
+    watching_space: bool,
 }
 
 #[derive(Deserialize)]
@@ -245,7 +247,10 @@ async fn view(
         perms.contains(&SpacePerm::Edit) && viewer.passes_update_restrictions(&db, c.id).await?;
     let restricted = content::is_restricted(&db, &c).await?;
     let likes = content::likes_of(&db, &viewer, &c).await?;
+    let (watching, watching_space) = crate::notify::watches::page_buttons(&db, &viewer, &c).await?;
     let page = PageView {
+        watching,
+        watching_space,
         layout: Layout::new(&c.title, &viewer)
             .in_space(&c.space_key, &c.space_name)
             .at(c.id, &c.ancestors),

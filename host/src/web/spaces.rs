@@ -202,6 +202,8 @@ struct BlogPage {
     key: String,
     posts: Vec<(Item, String)>,
     can_edit: bool,
+    /// Whether the viewer watches the space, and its blog.
+    watching: (bool, bool),
 }
 
 async fn blog(State(app): State<AppState>, viewer: Viewer, Path(key): Path<String>) -> UiResult {
@@ -212,7 +214,9 @@ async fn blog(State(app): State<AppState>, viewer: Viewer, Path(key): Path<Strin
         .next(&format!("/spaces/{key}/blog"))?;
     let posts = content::blog_posts(&db, &viewer, s.id, 0, 50).await?;
     let can_edit = viewer.has_space_perm(&db, s.id, SpacePerm::Edit).await?;
+    let watching = crate::notify::watches::space_buttons(&db, &viewer, s.id).await?;
     Ok(BlogPage {
+        watching,
         layout: Layout::new(format!("Blog - {}", s.name), &viewer).in_space(&s.key, &s.name),
         key: s.key.clone(),
         posts: posts

@@ -68,7 +68,7 @@ pub(super) async fn config_command(config: &Config, cmd: ConfigCommand) -> anyho
                     println!(
                         "{} = {:?} ({origin})\n    {}",
                         d.key,
-                        effective.text(d.key),
+                        settings::shown(d.key, Some(effective.text(d.key))).unwrap_or_default(),
                         d.help
                     );
                 }
@@ -77,7 +77,10 @@ pub(super) async fn config_command(config: &Config, cmd: ConfigCommand) -> anyho
                 settings::def(&key).ok_or_else(|| {
                     anyhow::anyhow!("unknown setting {key:?}; `cairn config list` shows them all")
                 })?;
-                println!("{}", effective.text(&key));
+                println!(
+                    "{}",
+                    settings::shown(&key, Some(effective.text(&key))).unwrap_or_default()
+                );
             }
             ConfigCommand::Set { key, value } => {
                 let (old, new) = store

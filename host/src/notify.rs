@@ -1,0 +1,93 @@
+//! Watching and notifications: who hears about a change, in the app and by
+//! e-mail.
+//!
+//! The path of an event:
+//! 1. a content change (`content::create`/`update`/`add_comment`) calls
+//!    [`outbox::record`] inside its own transaction, so an event exists if
+//!    and only if the change committed;
+//! 2. the leader's `notify-delivery` job ([`fanout`]) turns each outbox row,
+//!    in one transaction per event, into in-app `notifications` and
+//!    `mail_queue` rows — unique per (event, user), so running it twice
+//!    (a new leader, a crash) adds nothing;
+//! 3. the same job sends the mail queue ([`deliver`]) through SMTP.
+//!
+//! Invariants: the actor never hears of their own action; a recipient is
+//! checked against the page's permissions when the event is fanned out
+//! *and again* when a mail is sent or an in-app notification listed — one
+//! who lost access gets nothing and sees no title; no module here speaks
+//! HTTP (`rest/watch.rs` and `web/notify.rs` do).
+
+mod compose;
+pub mod deliver;
+pub mod fanout;
+pub mod inapp;
+pub mod mail;
+pub mod outbox;
+pub mod watches;
+
+pub use inapp::{EmailMode, Prefs};
+pub use outbox::Event;
+
+/// Why a user is told about an event (strongest first when several apply).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reason {
+    Mention,
+    Reply,
+    Watch,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Mention => "mention",
+            Reason::Reply => "reply",
+            Reason::Watch => "watch",
+        }
+    }
+    pub fn parse(s: &str) -> Reason {
+        match s {
+            "mention" => Reason::Mention,
+            "reply" => Reason::Reply,
+            _ => Reason::Watch,
+        }
+    }
+}
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Created,
+    Updated,
+    Commented,
+    /// To another parent or space (not a reorder among siblings).
+    Moved,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Created => "created",
+            Kind::Updated => "updated",
+            Kind::Commented => "commented",
+            Kind::Moved => "moved",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Kind> {
+        match s {
+            "created" => Some(Kind::Created),
+            "updated" => Some(Kind::Updated),
+            "commented" => Some(Kind::Commented),
+            "moved" => Some(Kind::Moved),
+            _ => None,
+        }
+    }
+    /// "edited", "created", "commented on", for sentences.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Kind::Created => "created",
+            Kind::Updated => "edited",
+            Kind::Commented => "commented on",
+            Kind::Moved => "moved",
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! Task lists tickable in view mode: the page script asks for the page's
+//! tasks (`GET /pages/{id}/tasks`), enables the rendered checkboxes when
+//! their number matches, and posts each tick (`POST /pages/{id}/tasks`).
+//!
+//! Invariant: a tick is CSRF-checked and saved through `content::set_task`
+//! (edit permission, a new minor version, retried on a concurrent save).
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::json;
+
+use super::{see_other, FormData, UiResult};
+use crate::content;
+use crate::error::Error;
+use crate::perms::Viewer;
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/pages/{id}/tasks", get(list).post(tick))
+}
+
+async fn list(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response, Error> {
+    let db = app.pool.get().await?;
+    let c = content::get(&db, &viewer, id).await?;
+    let tasks: Vec<_> = content::tasks_of(&c.body)?
+        .into_iter()
+        .map(|t| json!({"id": t.id, "complete": t.complete}))
+        .collect();
+    let can_edit = content::may_edit(&db, &viewer, &c).await?;
+    Ok(Json(json!({"version": c.version, "tasks": tasks, "canEdit": can_edit})).into_response())
+}
+
+/// `task` = the task id, `complete` = 1 or 0. Answers JSON to the page
+/// script, a redirect to a plain form.
+async fn tick(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    headers: axum::http::HeaderMap,
+    form: FormData,
+) -> UiResult {
+    form.check_csrf(&viewer)?;
+    let mut db = app.pool.get().await?;
+    let c = content::set_task(
+        &mut db,
+        &viewer,
+        id,
+        form.required("task")?,
+        form.text("complete") == "1",
+    )
+    .await?;
+    let wants_json = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/json"));
+    if wants_json {
+        return Ok(Json(json!({"version": c.version})).into_response());
+    }
+    Ok(see_other(&crate::urls::page_url(
+        &c.space_key,
+        c.id,
+        &c.title,
+    )))
+}

@@ -1,0 +1,184 @@
+//! Inline comments over Confluence's REST API: created with
+//! `extensions.location = inline` and `inlineProperties`, listed with
+//! `child/comment?location=inline|footer|resolved`, replies inherit the
+//! marker, resolve and reopen.
+
+use cairn_tests::{password_of, TestNode};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+async fn rest(
+    node: &TestNode,
+    user: &str,
+    m: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut r = reqwest::Client::new()
+        .request(m, format!("{}{path}", node.base))
+        .basic_auth(user, Some(password_of(user)));
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let r = r.send().await.unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn inline_comments_as_confluence() {
+    let node = TestNode::start().await;
+    node.user("bob", false).await;
+    let admin = node.login("admin").await;
+    admin.create_space("TEAM", "Team").await;
+    let body = "<p>We ship <ac:inline-comment-marker ac:ref=\"m-1\">on Monday</ac:inline-comment-marker>.</p>";
+    let page = admin.create_page("TEAM", "Plan", body, None).await;
+    let comment = |extra: Value| {
+        let mut c = json!({"type": "comment", "container": {"id": page.to_string(), "type": "page"},
+                           "body": {"storage": {"value": "<p>Tuesday?</p>", "representation": "storage"}}});
+        c.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        c
+    };
+    let (s, inline) = rest(&node, "bob", Method::POST, "/rest/api/content", Some(comment(json!({
+        "extensions": {"location": "inline", "inlineProperties": {"markerRef": "m-1", "originalSelection": "on Monday"}}
+    })))).await;
+    assert_eq!(s, 200, "{inline}");
+    assert_eq!(inline["extensions"]["location"], "inline");
+    assert_eq!(inline["extensions"]["inlineProperties"]["markerRef"], "m-1");
+    assert_eq!(inline["extensions"]["resolution"]["status"], "open");
+    let inline_id = inline["id"].as_str().unwrap().to_owned();
+    let (s, footer) = rest(
+        &node,
+        "bob",
+        Method::POST,
+        "/rest/api/content",
+        Some(comment(json!({}))),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(footer["extensions"]["location"], "footer");
+    // A reply to the inline comment is inline, on the same marker.
+    let (s, reply) = rest(
+        &node,
+        "admin",
+        Method::POST,
+        "/rest/api/content",
+        Some(comment(json!({
+            "ancestors": [{"id": inline_id}]
+        }))),
+    )
+    .await;
+    assert_eq!(s, 200, "{reply}");
+    assert_eq!(reply["extensions"]["inlineProperties"]["markerRef"], "m-1");
+
+    let list = |loc: &'static str| {
+        let node = &node;
+        async move {
+            let (s, v) = rest(
+                node,
+                "bob",
+                Method::GET,
+                &format!("/rest/api/content/{page}/child/comment?location={loc}"),
+                None,
+            )
+            .await;
+            assert_eq!(s, 200, "{v}");
+            v["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let reply_id = reply["id"].as_str().unwrap().to_owned();
+    assert_eq!(list("inline").await, [inline_id.clone(), reply_id.clone()]);
+    assert_eq!(
+        list("footer").await,
+        [footer["id"].as_str().unwrap().to_owned()]
+    );
+    assert!(list("resolved").await.is_empty());
+
+    // Resolve, then reopen.
+    let path = format!("/rest/cairn/1.0/comments/{inline_id}/resolution");
+    let (s, v) = rest(
+        &node,
+        "bob",
+        Method::PUT,
+        &path,
+        Some(json!({"status": "resolved"})),
+    )
+    .await;
+    assert_eq!((s, &v["status"]), (200, &json!("resolved")), "{v}");
+    assert_eq!(list("resolved").await, std::slice::from_ref(&inline_id));
+    let (_, c) = rest(
+        &node,
+        "bob",
+        Method::GET,
+        &format!("/rest/api/content/{inline_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(c["extensions"]["resolution"]["status"], "resolved");
+    assert_eq!(
+        c["extensions"]["resolution"]["lastModifier"]["username"],
+        "bob"
+    );
+    let (_, v) = rest(
+        &node,
+        "bob",
+        Method::PUT,
+        &path,
+        Some(json!({"status": "open"})),
+    )
+    .await;
+    assert_eq!(v["status"], "reopened");
+
+    // Bad input: the envelope, naming the field.
+    let (s, v) = rest(
+        &node,
+        "bob",
+        Method::POST,
+        "/rest/api/content",
+        Some(comment(json!({
+            "extensions": {"location": "inline", "inlineProperties": {"markerRef": "<x>"}}
+        }))),
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert!(v["message"].as_str().unwrap().contains("markerRef"), "{v}");
+    let (s, _) = rest(
+        &node,
+        "bob",
+        Method::POST,
+        "/rest/api/content",
+        Some(comment(json!({
+            "extensions": {"location": "inline"}
+        }))),
+    )
+    .await;
+    assert_eq!(s, 400);
+    let (s, _) = rest(
+        &node,
+        "bob",
+        Method::GET,
+        &format!("/rest/api/content/{page}/child/comment?location=side"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 400);
+    let (s, _) = rest(
+        &node,
+        "bob",
+        Method::PUT,
+        &format!(
+            "/rest/cairn/1.0/comments/{}/resolution",
+            footer["id"].as_str().unwrap()
+        ),
+        Some(json!({"status": "resolved"})),
+    )
+    .await;
+    assert_eq!(s, 400, "a footer comment has no resolution");
+}
