@@ -14,6 +14,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod import;
 pub mod metrics;
 pub mod perms;
 pub mod plugins;

@@ -67,6 +67,13 @@ enum Command {
         #[command(subcommand)]
         command: NodeCommand,
     },
+    /// Import a Confluence XML space export or site backup (a zip).
+    Import {
+        file: PathBuf,
+        /// Import the space under this key (its own key exists already).
+        #[arg(long = "as")]
+        as_key: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -241,6 +248,12 @@ async fn async_main() -> anyhow::Result<()> {
         Command::Config { command } => config_command(&config, command).await?,
         Command::Cluster { command } => cluster_command(&config, command).await?,
         Command::Node { command } => node_command(&config, command).await?,
+        Command::Import { file, as_key } => {
+            let (url, pg) = database(&config).await?;
+            let r = cairn::import::cli(&url, &config, &file, as_key).await;
+            stop_embedded(pg).await;
+            println!("{}", r.map_err(|e| anyhow::anyhow!("import failed: {e}"))?);
+        }
         Command::Demo {
             admin,
             password_file,
