@@ -96,6 +96,8 @@ pub struct Options {
     pub as_key: Option<String>,
     /// Recorded on the run, for the admin pages.
     pub node_id: String,
+    /// Told the run's id once the import passed its checks and runs.
+    pub on_start: Option<tokio::sync::mpsc::UnboundedSender<i64>>,
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]

@@ -25,6 +25,7 @@ pub async fn cli(
     let opts = Options {
         as_key,
         node_id: config.node_id.clone(),
+        on_start: None,
     };
     let watcher = tokio::spawn(progress_line(pool.clone()));
     let r = import_zip(&pool, &store, file, &opts).await;

@@ -152,14 +152,26 @@ pub fn plan(m: &Model, as_key: Option<&str>, r: &mut Report) -> Result<Plan, sup
                 ));
                 continue;
             };
+            // A container may be named by one of its historical versions.
+            let container_id = it
+                .container
+                .map(|c| m.items.get(&c).and_then(|ci| ci.original).unwrap_or(c));
+            if container_id.is_some_and(|c| p.description_of.contains_key(&c)) {
+                // A space logo: Cairn has no place for it.
+                r.warn(format!(
+                    "{kind:?} {id} {:?} belongs to the space description (a space logo): not imported",
+                    &*it.title
+                ));
+                continue;
+            }
             let container = match kind {
                 Kind::Comment | Kind::Attachment => {
-                    match it.container.and_then(|c| p.head_of_item.get(&c)) {
+                    match container_id.and_then(|c| p.head_of_item.get(&c)) {
                         Some(c) => Some(*c),
                         None => {
                             r.warn(format!(
                             "{kind:?} {id} belongs to content {:?} that is not imported: not imported",
-                            it.container
+                            container_id
                         ));
                             continue;
                         }
@@ -239,6 +251,26 @@ pub fn plan(m: &Model, as_key: Option<&str>, r: &mut Report) -> Result<Plan, sup
         }
         chain.reverse();
         p.heads[h].ancestors = chain;
+    }
+    // Replies: a comment's parent is the comment it answers.
+    for h in 0..n {
+        if p.heads[h].kind != Kind::Comment {
+            continue;
+        }
+        if let Some(par) = m.items[&p.heads[h].old_id].parent {
+            match p.head_of_item.get(&par) {
+                Some(&ph)
+                    if p.heads[ph as usize].kind == Kind::Comment
+                        && p.heads[ph as usize].container == p.heads[h].container =>
+                {
+                    p.heads[h].parent = Some(ph)
+                }
+                _ => r.warn(format!(
+                    "Comment {} replies to {par}, which is not an imported comment of the same page: kept as a top-level comment",
+                    p.heads[h].old_id
+                )),
+            }
+        }
     }
     // Comments and attachments: the container's chain and the container.
     for h in 0..n {
@@ -322,6 +354,11 @@ pub fn plan(m: &Model, as_key: Option<&str>, r: &mut Report) -> Result<Plan, sup
         }
         match p.head_of_item.get(&orig) {
             Some(&h) => history.entry(h).or_default().push(id),
+            None if it.kind == Kind::SpaceDescription => {
+                *r.skipped
+                    .entry("SpaceDescription (history)".into())
+                    .or_default() += 1
+            }
             None => r.warn(format!(
                 "{:?} {id} is a version of {orig}, which is not imported: not imported",
                 it.kind

@@ -157,6 +157,9 @@ pub async fn run(
         .get(0);
     drop(db);
     report.import_id = run_id;
+    if let Some(tell) = &opts.on_start {
+        let _ = tell.send(run_id);
+    }
 
     let progress = Arc::new(Progress::default());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
