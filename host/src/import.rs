@@ -132,6 +132,8 @@ pub struct Report {
     pub missing_files: Vec<String>,
     pub drafts_skipped: u64,
     pub labels: u64,
+    /// Labels on space descriptions (space categories), kept as extras.
+    pub space_labels: u64,
     pub likes: u64,
     pub space_permissions: u64,
     pub restrictions: u64,

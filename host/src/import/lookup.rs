@@ -27,16 +27,17 @@ pub async fn old_id_target(
 /// trailing zeros dropped, in URL-safe base64 without padding.
 pub fn decode_tiny(tiny: &str) -> Option<i64> {
     use base64::Engine;
-    let t = tiny.replace('-', "/").replace('_', "+");
-    let mut bytes = base64::engine::general_purpose::STANDARD_NO_PAD
-        .decode(t.trim_end_matches('='))
-        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(tiny))
-        .ok()?;
-    if bytes.is_empty() || bytes.len() > 8 {
+    if tiny.is_empty() || tiny.len() > 12 {
         return None;
     }
+    // Confluence drops the trailing 'A's (zero bits) and '='; put them back.
+    let mut t = tiny.replace('-', "/").replace('_', "+");
+    while t.len() % 4 != 0 {
+        t.push('A');
+    }
+    let mut bytes = base64::engine::general_purpose::STANDARD.decode(t).ok()?;
     bytes.resize(8, 0);
-    Some(i64::from_le_bytes(bytes.try_into().ok()?))
+    Some(i64::from_le_bytes(bytes[..8].try_into().ok()?))
 }
 
 /// An import run as the admin pages, REST and the CLI show it.
@@ -95,5 +96,7 @@ mod tests {
     fn decodes_confluence_tiny_links() {
         // Confluence's /x/AgAB is page 65538 (bytes 02 00 01).
         assert_eq!(super::decode_tiny("AgAB"), Some(65538));
+        assert_eq!(super::decode_tiny("9AE"), Some(500));
+        assert_eq!(super::decode_tiny("9A"), Some(244));
     }
 }

@@ -650,7 +650,7 @@ impl Writer<'_> {
                     serde_json::json!({"name": name, "namespace": ns}),
                 )
                 .await?;
-                r.extras += 1;
+                r.space_labels += 1;
             } else {
                 r.warn(format!(
                     "label {ns}:{name} is on {content}, which is not imported"
@@ -658,6 +658,11 @@ impl Writer<'_> {
             }
         }
         r.labels = lc.len() as u64;
+        let used: HashSet<i64> = self.m.labellings.iter().map(|l| l.0).collect();
+        let unused = self.m.labels.keys().filter(|l| !used.contains(l)).count() as u64;
+        if unused > 0 {
+            *r.skipped.entry("Label (applied to nothing)".into()).or_default() += unused;
+        }
         tx.execute(
             "INSERT INTO labels (content_id, prefix, name) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING",
             &[&lc, &lp, &ln],
@@ -777,9 +782,16 @@ impl Writer<'_> {
         // Watches, content properties, templates and drafts: kept as extras.
         for (content, space, receiver) in &self.m.watches {
             let h = content.and_then(head);
+            // A watch naming neither page nor space (seen in Cloud space
+            // exports) is kept with the export's only space.
             let s = h
                 .map(|h| self.plan.heads[h].space)
-                .or_else(|| space.and_then(|s| space_of.get(&s).copied()));
+                .or_else(|| space.and_then(|s| space_of.get(&s).copied()))
+                .or(if self.spaces.len() == 1 && space.is_none() && content.is_none() {
+                    Some(0)
+                } else {
+                    None
+                });
             if let Some(s) = s {
                 let cid = h.map(|h| self.ids[h]);
                 self.extra(
@@ -792,6 +804,8 @@ impl Writer<'_> {
                 )
                 .await?;
                 r.watches += 1;
+            } else {
+                r.warn(format!("a watch on {content:?} / space {space:?} names nothing imported: not imported"));
             }
         }
         let owned = self.m.props_by_owner();

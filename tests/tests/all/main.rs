@@ -8,6 +8,7 @@ mod cluster;
 mod content;
 mod embedded;
 mod fuzz;
+mod import;
 mod migrations;
 mod perms;
 mod plugins;
