@@ -43,9 +43,23 @@ impl<W: Write> Entities<W> {
         Ok(Entities { w })
     }
 
-    pub fn object(&mut self, class: &str, package: &str, id: &str, props: &[P<'_>]) -> std::io::Result<()> {
-        let id_name = if class == "ConfluenceUserImpl" { "key" } else { "id" };
-        write!(self.w, "<object class=\"{class}\" package=\"{package}\">\n<id name=\"{id_name}\">{}</id>\n", cdata(id))?;
+    pub fn object(
+        &mut self,
+        class: &str,
+        package: &str,
+        id: &str,
+        props: &[P<'_>],
+    ) -> std::io::Result<()> {
+        let id_name = if class == "ConfluenceUserImpl" {
+            "key"
+        } else {
+            "id"
+        };
+        write!(
+            self.w,
+            "<object class=\"{class}\" package=\"{package}\">\n<id name=\"{id_name}\">{}</id>\n",
+            cdata(id)
+        )?;
         for p in props {
             match p {
                 P::Text(n, v) => write!(self.w, "<property name=\"{n}\">{}</property>\n", cdata(v))?,
@@ -95,13 +109,21 @@ pub fn stored() -> SimpleFileOptions {
 
 impl<W: Write + Seek> ExportZip<W> {
     pub fn new(w: W) -> Self {
-        ExportZip { zip: zip::ZipWriter::new(w) }
+        ExportZip {
+            zip: zip::ZipWriter::new(w),
+        }
     }
     pub fn file(&mut self, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-        self.zip.start_file(name, deflated()).map_err(std::io::Error::other)?;
+        self.zip
+            .start_file(name, deflated())
+            .map_err(std::io::Error::other)?;
         self.zip.write_all(bytes)
     }
-    pub fn descriptor(&mut self, export_type: &str, space_key: Option<&str>) -> std::io::Result<()> {
+    pub fn descriptor(
+        &mut self,
+        export_type: &str,
+        space_key: Option<&str>,
+    ) -> std::io::Result<()> {
         let mut d = format!(
             "#Tue Jan 02 03:04:05 UTC 2024\nexportType={export_type}\nbuildNumber=6169\ncreatedByBuildNumber=8703\nbackupAttachments=true\ndefaultUsersGroup=confluence-users\ntimezoneId=UTC\n"
         );
@@ -120,11 +142,16 @@ impl<W: Write + Seek> ExportZip<W> {
 pub fn fixtures_dir() -> Option<PathBuf> {
     let d = std::env::var_os("CAIRN_CONFLUENCE_FIXTURES")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/confluence-export"));
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/confluence-export")
+        });
     if d.is_dir() {
         Some(d)
     } else {
-        eprintln!("skipped: the real Confluence exports are not at {}", d.display());
+        eprintln!(
+            "skipped: the real Confluence exports are not at {}",
+            d.display()
+        );
         None
     }
 }

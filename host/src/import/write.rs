@@ -661,7 +661,9 @@ impl Writer<'_> {
         let used: HashSet<i64> = self.m.labellings.iter().map(|l| l.0).collect();
         let unused = self.m.labels.keys().filter(|l| !used.contains(l)).count() as u64;
         if unused > 0 {
-            *r.skipped.entry("Label (applied to nothing)".into()).or_default() += unused;
+            *r.skipped
+                .entry("Label (applied to nothing)".into())
+                .or_default() += unused;
         }
         tx.execute(
             "INSERT INTO labels (content_id, prefix, name) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING",
@@ -787,11 +789,13 @@ impl Writer<'_> {
             let s = h
                 .map(|h| self.plan.heads[h].space)
                 .or_else(|| space.and_then(|s| space_of.get(&s).copied()))
-                .or(if self.spaces.len() == 1 && space.is_none() && content.is_none() {
-                    Some(0)
-                } else {
-                    None
-                });
+                .or(
+                    if self.spaces.len() == 1 && space.is_none() && content.is_none() {
+                        Some(0)
+                    } else {
+                        None
+                    },
+                );
             if let Some(s) = s {
                 let cid = h.map(|h| self.ids[h]);
                 self.extra(
@@ -805,7 +809,9 @@ impl Writer<'_> {
                 .await?;
                 r.watches += 1;
             } else {
-                r.warn(format!("a watch on {content:?} / space {space:?} names nothing imported: not imported"));
+                r.warn(format!(
+                    "a watch on {content:?} / space {space:?} names nothing imported: not imported"
+                ));
             }
         }
         let owned = self.m.props_by_owner();
