@@ -34,7 +34,8 @@ pub enum Status {
 #[derive(Debug)]
 pub struct Item {
     pub kind: Kind,
-    pub title: Box<str>,
+    /// Interned (see [`Model::str`]): historical rows repeat their page's title.
+    pub title: u32,
     pub version: i32,
     pub status: Status,
     pub space: Option<i64>,
@@ -48,10 +49,12 @@ pub struct Item {
     pub created: Option<NaiveDateTime>,
     pub modifier: Option<u32>,
     pub modified: Option<NaiveDateTime>,
-    pub comment: Box<str>,
-    /// Attachments of 4.x and older carry these on the object itself.
+    /// Interned version comment.
+    pub comment: u32,
+    /// Attachments of 4.x and older carry these on the object itself
+    /// (media type interned, 0 = none).
     pub file_size: Option<i64>,
-    pub media_type: Option<Box<str>>,
+    pub media_type: u32,
 }
 
 #[derive(Debug, Default)]
@@ -100,8 +103,41 @@ pub struct RestrictionRow {
     pub user: Option<u32>,
 }
 
+/// Each distinct string once: titles and comments of historical versions
+/// repeat, and a row then costs four bytes instead of an allocation.
+#[derive(Debug)]
+pub struct Strings {
+    map: HashMap<Box<str>, u32>,
+    list: Vec<Box<str>>,
+}
+
+impl Default for Strings {
+    fn default() -> Self {
+        Strings {
+            map: HashMap::from([("".into(), 0)]),
+            list: vec!["".into()],
+        }
+    }
+}
+
+impl Strings {
+    pub fn intern(&mut self, s: &str) -> u32 {
+        if let Some(i) = self.map.get(s) {
+            return *i;
+        }
+        let i = self.list.len() as u32;
+        self.list.push(s.into());
+        self.map.insert(s.into(), i);
+        i
+    }
+    pub fn get(&self, i: u32) -> &str {
+        self.list.get(i as usize).map(|s| &**s).unwrap_or("")
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Model {
+    pub strings: Strings,
     pub spaces: Vec<SpaceRow>,
     pub users: Vec<UserRow>,
     user_index: HashMap<String, u32>,
@@ -171,6 +207,10 @@ pub fn parse_date(s: &str) -> Option<NaiveDateTime> {
 }
 
 impl Model {
+    pub fn str(&self, i: u32) -> &str {
+        self.strings.get(i)
+    }
+
     pub fn user(&mut self, key: &str) -> u32 {
         if let Some(i) = self.user_index.get(key) {
             return *i;
@@ -238,7 +278,9 @@ impl Model {
                 let version = o.long("version").unwrap_or(1).clamp(1, i32::MAX as i64) as i32;
                 let item = Item {
                     kind,
-                    title: o.text("title").or(o.text("fileName")).unwrap_or("").into(),
+                    title: self
+                        .strings
+                        .intern(o.text("title").or(o.text("fileName")).unwrap_or("")),
                     version,
                     status,
                     space: o.ref_id("space"),
@@ -252,13 +294,11 @@ impl Model {
                     created: o.text("creationDate").and_then(parse_date),
                     modifier: self.user_ref(&o, "lastModifier"),
                     modified: o.text("lastModificationDate").and_then(parse_date),
-                    comment: o
-                        .text("versionComment")
-                        .or(o.text("comment"))
-                        .unwrap_or("")
-                        .into(),
+                    comment: self
+                        .strings
+                        .intern(o.text("versionComment").or(o.text("comment")).unwrap_or("")),
                     file_size: o.long("fileSize"),
-                    media_type: o.text("contentType").map(Into::into),
+                    media_type: self.strings.intern(o.text("contentType").unwrap_or("")),
                 };
                 self.items.insert(id, item);
             }

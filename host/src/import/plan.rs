@@ -34,14 +34,12 @@ pub struct Head {
     pub posting_day: Option<NaiveDate>,
 }
 
+/// One version to write. Title, author, date and comment are read from
+/// the model's row (`old_id`) when written, so they are not held twice.
 pub struct VersionRow {
     pub head: u32,
     pub old_id: i64,
     pub version: i32,
-    pub title: String,
-    pub author: Option<u32>,
-    pub created: Option<NaiveDateTime>,
-    pub message: String,
     pub minor: bool,
     /// Attachments: (container's old id, current attachment's old id).
     pub file: Option<(i64, i64)>,
@@ -160,7 +158,7 @@ pub fn plan(m: &Model, as_key: Option<&str>, r: &mut Report) -> Result<Plan, sup
                 // A space logo: Cairn has no place for it.
                 r.warn(format!(
                     "{kind:?} {id} {:?} belongs to the space description (a space logo): not imported",
-                    &*it.title
+                    m.str(it.title)
                 ));
                 continue;
             }
@@ -190,7 +188,7 @@ pub fn plan(m: &Model, as_key: Option<&str>, r: &mut Report) -> Result<Plan, sup
                 ancestors: Vec::new(),
                 position: 0,
                 trashed: it.status != Status::Current,
-                title: it.title.to_string(),
+                title: m.str(it.title).to_owned(),
                 version: it.version,
                 creator: it.creator,
                 created: it.created,
@@ -397,7 +395,9 @@ pub fn plan(m: &Model, as_key: Option<&str>, r: &mut Report) -> Result<Plan, sup
                     Some((c, hd.old_id)),
                     prop(m, &owned, id, "MEDIA_TYPE")
                         .map(str::to_owned)
-                        .or(it.media_type.as_deref().map(str::to_owned)),
+                        .or(Some(m.str(it.media_type))
+                            .filter(|t| !t.is_empty())
+                            .map(str::to_owned)),
                     prop(m, &owned, id, "FILESIZE")
                         .and_then(|s| s.parse().ok())
                         .or(it.file_size),
@@ -412,14 +412,6 @@ pub fn plan(m: &Model, as_key: Option<&str>, r: &mut Report) -> Result<Plan, sup
                 head: h,
                 old_id: id,
                 version,
-                title: if id == hd.old_id {
-                    hd.title.clone()
-                } else {
-                    it.title.to_string()
-                },
-                author: it.modifier.or(it.creator),
-                created: it.modified.or(it.created),
-                message: it.comment.to_string(),
                 minor,
                 file,
                 media_type,

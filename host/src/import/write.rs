@@ -38,6 +38,18 @@ pub struct Writer<'a> {
     groups: HashMap<String, i64>,
     spaces: Vec<i64>,
     ids: Vec<i64>,
+    extras: Extras,
+}
+
+/// Extras are written in batches (a property set per page adds up).
+#[derive(Default)]
+struct Extras {
+    space: Vec<i64>,
+    content: Vec<Option<i64>>,
+    user: Vec<Option<i64>>,
+    kind: Vec<String>,
+    old_id: Vec<Option<i64>>,
+    data: Vec<serde_json::Value>,
 }
 
 fn sanitize_username(name: &str) -> String {
@@ -90,6 +102,7 @@ impl<'a> Writer<'a> {
             groups: HashMap::new(),
             spaces: Vec::new(),
             ids: Vec::new(),
+            extras: Extras::default(),
         }
     }
 
@@ -301,12 +314,14 @@ impl<'a> Writer<'a> {
         }
         // Content ids, assigned up front so rows can name each other.
         let n = self.plan.heads.len() as i64;
-        self.ids = tx
-            .query("SELECT nextval(pg_get_serial_sequence('content', 'id')) FROM generate_series(1, $1::bigint)", &[&n])
+        let ids: Option<Vec<i64>> = tx
+            .query_one(
+                "SELECT array_agg(nextval(pg_get_serial_sequence('content', 'id'))) FROM generate_series(1, $1::bigint)",
+                &[&n],
+            )
             .await?
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
+            .get(0);
+        self.ids = ids.unwrap_or_default();
         Ok(())
     }
 
@@ -519,7 +534,18 @@ impl<'a> Writer<'a> {
         file: Option<&Stored>,
     ) -> Result<(), ImportError> {
         let v = &self.plan.rows[row];
+        let head = &self.plan.heads[v.head as usize];
         let content_id = self.ids[v.head as usize];
+        let it = self.m.items.get(&v.old_id);
+        // The head's title may have been made unique; older rows keep theirs.
+        let title: &str = match it {
+            Some(_) if v.old_id == head.old_id => &head.title,
+            Some(it) => self.m.str(it.title),
+            None => &head.title,
+        };
+        let author = self.user(it.and_then(|i| i.modifier.or(i.creator)));
+        let created: Option<NaiveDateTime> = it.and_then(|i| i.modified.or(i.created));
+        let message = it.map(|i| self.m.str(i.comment)).unwrap_or("");
         let (sha, size, media) = match (&v.file, file) {
             (Some(_), Some(f)) => (
                 Some(f.sha256.clone()),
@@ -527,7 +553,7 @@ impl<'a> Writer<'a> {
                 Some(
                     v.media_type
                         .clone()
-                        .unwrap_or_else(|| crate::attach::media_type(&v.title, None)),
+                        .unwrap_or_else(|| crate::attach::media_type(title, None)),
                 ),
             ),
             (Some(_), None) => (
@@ -536,20 +562,19 @@ impl<'a> Writer<'a> {
                 Some(
                     v.media_type
                         .clone()
-                        .unwrap_or_else(|| crate::attach::media_type(&v.title, None)),
+                        .unwrap_or_else(|| crate::attach::media_type(title, None)),
                 ),
             ),
             _ => (None, None, None),
         };
-        let created: Option<NaiveDateTime> = v.created;
         let vals: [&(dyn ToSql + Sync); 11] = [
             &content_id,
             &v.version,
-            &v.title,
+            &title,
             &body,
-            &self.user(v.author),
+            &author,
             &created,
-            &v.message,
+            &message,
             &v.minor,
             &sha,
             &size,
@@ -847,6 +872,7 @@ impl Writer<'_> {
                 .await?;
             r.extras += 1;
         }
+        self.flush_extras().await?;
         // The id map: heads and historical versions.
         let (mut o, mut c, mut v, mut s) = (
             Vec::new(),
@@ -876,7 +902,7 @@ impl Writer<'_> {
     }
 
     async fn extra(
-        &self,
+        &mut self,
         space: usize,
         content: Option<i64>,
         user: Option<i64>,
@@ -884,10 +910,29 @@ impl Writer<'_> {
         old_id: Option<i64>,
         data: serde_json::Value,
     ) -> Result<(), ImportError> {
+        let x = &mut self.extras;
+        x.space.push(self.spaces[space]);
+        x.content.push(content);
+        x.user.push(user);
+        x.kind.push(kind.to_owned());
+        x.old_id.push(old_id);
+        x.data.push(data);
+        if x.space.len() >= 5000 {
+            self.flush_extras().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush_extras(&mut self) -> Result<(), ImportError> {
+        let x = std::mem::take(&mut self.extras);
+        if x.space.is_empty() {
+            return Ok(());
+        }
         self.tx
             .execute(
-                "INSERT INTO import_extras (space_id, content_id, user_id, kind, old_id, data) VALUES ($1, $2, $3, $4, $5, $6)",
-                &[&self.spaces[space], &content, &user, &kind, &old_id, &data],
+                "INSERT INTO import_extras (space_id, content_id, user_id, kind, old_id, data)
+                 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::jsonb[])",
+                &[&x.space, &x.content, &x.user, &x.kind, &x.old_id, &x.data],
             )
             .await?;
         Ok(())
