@@ -190,3 +190,117 @@ pub fn zip_fixture(folder: &Path, out: &Path) -> std::io::Result<()> {
     z.finish()?;
     Ok(())
 }
+
+/// The shape of a generated large export (the import benchmark).
+pub struct Shape {
+    pub pages: u64,
+    /// Versions per page (the head included).
+    pub versions: u64,
+    /// Bytes of storage format per body.
+    pub body_bytes: usize,
+    /// One attachment every this many pages (0: none).
+    pub attachment_every: u64,
+    pub attachment_bytes: usize,
+}
+
+/// Writes a one-space export of `shape` to `out` as a stream: memory stays
+/// flat whatever the size. Pages form a tree of fan-out 10; each has its
+/// historical versions (each with its own body), a label, and every tenth
+/// a comment. Returns (pages, versions, attachments).
+pub fn generate(out: &Path, key: &str, shape: &Shape) -> std::io::Result<(u64, u64, u64)> {
+    let mut z = ExportZip::new(std::io::BufWriter::new(std::fs::File::create(out)?));
+    let fast = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1))
+        .large_file(true);
+    z.zip.start_file("entities.xml", fast).map_err(std::io::Error::other)?;
+    let mut e = Entities::begin(&mut z.zip)?;
+    let filler: String = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(shape.body_bytes / 56 + 1);
+    let mut next = 10_000_000i64;
+    let mut id = || {
+        next += 1;
+        next
+    };
+    let space = id();
+    let page_id = |i: u64| 1_000_000_000 + i as i64;
+    e.object("Space", SPACES, &space.to_string(), &[
+        P::Text("key", key), P::Text("name", "Generated"), P::Ref("homePage", "Page", PAGES, page_id(0)),
+        P::Text("spaceType", "global"), P::Text("creationDate", "2015-01-01 00:00:00.000"),
+    ])?;
+    for u in 0..20 {
+        e.object("ConfluenceUserImpl", USER, &format!("key{u:028}"), &[P::Text("name", &format!("gen{u}")), P::Text("email", &format!("gen{u}@example.com"))])?;
+    }
+    e.object("SpacePermission", "com.atlassian.confluence.security", &id().to_string(), &[
+        P::Text("type", "VIEWSPACE"), P::Text("group", "confluence-users"), P::Ref("space", "Space", SPACES, space),
+    ])?;
+    let label = id();
+    e.object("Label", "com.atlassian.confluence.labels", &label.to_string(), &[P::Text("name", "generated"), P::Text("namespace", "global")])?;
+    let (mut versions, mut attachments) = (0u64, 0u64);
+    let mut attachment_files = Vec::new();
+    for i in 0..shape.pages {
+        let head = page_id(i);
+        let title = format!("Page {i} — généré");
+        let user = |v: u64| format!("key{:028}", (i + v) % 20);
+        for v in 1..=shape.versions {
+            let row = if v == shape.versions { head } else { id() };
+            let date = format!("2016-{:02}-{:02} 10:{:02}:00.000", 1 + (v % 12), 1 + (i % 28), v % 60);
+            let vs = v.to_string();
+            let pos = (i % 10).to_string();
+            let modifier = user(v);
+            let mut props = vec![
+                P::Text("title", &title), P::Raw("version", &vs), P::User("creator", "key0000000000000000000000000000"),
+                P::Text("creationDate", "2015-06-01 09:00:00.000"), P::User("lastModifier", &modifier),
+                P::Text("lastModificationDate", &date), P::Text("contentStatus", "current"), P::Ref("space", "Space", SPACES, space),
+            ];
+            let comment = format!("edit {v}");
+            props.push(P::Text("versionComment", &comment));
+            if row == head {
+                if i > 0 {
+                    props.push(P::Ref("parent", "Page", PAGES, page_id((i - 1) / 10)));
+                    props.push(P::Raw("position", &pos));
+                }
+            } else {
+                props.push(P::Ref("originalVersion", "Page", PAGES, head));
+            }
+            e.object("Page", PAGES, &row.to_string(), &props)?;
+            let body = format!("<h1>{}</h1><p>Version {v}. {}</p>", crate_escape(&title), &filler[..shape.body_bytes]);
+            e.object("BodyContent", CORE, &id().to_string(), &[P::Text("body", &body), P::Ref("content", "Page", PAGES, row), P::Raw("bodyType", "2")])?;
+            versions += 1;
+        }
+        e.object("Labelling", "com.atlassian.confluence.labels", &id().to_string(), &[
+            P::Ref("label", "Label", "com.atlassian.confluence.labels", label), P::Ref("content", "Page", PAGES, head),
+        ])?;
+        if i % 10 == 0 {
+            let c = id();
+            e.object("Comment", PAGES, &c.to_string(), &[P::Raw("version", "1"), P::User("creator", "key0000000000000000000000000001"), P::Text("contentStatus", "current"), P::Ref("containerContent", "Page", PAGES, head)])?;
+            e.object("BodyContent", CORE, &id().to_string(), &[P::Text("body", "<p>A comment.</p>"), P::Ref("content", "Comment", PAGES, c), P::Raw("bodyType", "2")])?;
+        }
+        if shape.attachment_every > 0 && i % shape.attachment_every == 0 {
+            let a = id();
+            e.object("Attachment", PAGES, &a.to_string(), &[
+                P::Text("title", &format!("file-{i}.bin")), P::Raw("version", "1"), P::Text("contentStatus", "current"),
+                P::Ref("containerContent", "Page", PAGES, head), P::Ref("space", "Space", SPACES, space),
+            ])?;
+            attachment_files.push((head, a, i));
+            attachments += 1;
+        }
+    }
+    e.end()?;
+    z.descriptor("space", Some(key))?;
+    for (head, a, i) in attachment_files {
+        z.zip.start_file(format!("attachments/{head}/{a}/1"), stored()).map_err(std::io::Error::other)?;
+        let chunk: Vec<u8> = (0..64 * 1024u32).map(|b| ((b as u64 * 31 + i) % 256) as u8).collect();
+        let mut left = shape.attachment_bytes;
+        while left > 0 {
+            let n = left.min(chunk.len());
+            z.zip.write_all(&chunk[..n])?;
+            left -= n;
+        }
+    }
+    z.finish()?.flush()?;
+    Ok((shape.pages, versions, attachments))
+}
+
+fn crate_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
