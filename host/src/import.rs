@@ -181,3 +181,50 @@ pub async fn import_zip(
 ) -> Result<Report, ImportError> {
     run::run(pool, store, path, opts).await
 }
+
+/// How a background import began.
+pub enum Started {
+    /// Passed its checks; runs on in the background under this run id.
+    Running(i64),
+    /// Finished before it could be handed off (already imported).
+    Finished(Box<Report>),
+}
+
+/// Starts an import of `path` (an uploaded file, removed when the import
+/// ends) as a background task, and answers once it runs or was refused.
+/// The REST resource and the admin page use it.
+///
+/// # Errors
+/// Whatever the import's checks refuse (not a zip, a taken key, …).
+pub async fn start_background(
+    pool: &crate::db::Pool,
+    store: &crate::attach::Store,
+    path: std::path::PathBuf,
+    mut opts: Options,
+) -> Result<Started, ImportError> {
+    let (tell, mut told) = tokio::sync::mpsc::unbounded_channel();
+    opts.on_start = Some(tell);
+    let (pool, store) = (pool.clone(), store.clone());
+    let mut task = tokio::spawn(async move {
+        let r = import_zip(&pool, &store, &path, &opts).await;
+        let _ = tokio::fs::remove_file(&path).await;
+        r
+    });
+    tokio::select! {
+        Some(id) = told.recv() => Ok(Started::Running(id)),
+        r = &mut task => match r {
+            Ok(Ok(report)) => Ok(Started::Finished(Box::new(report))),
+            Ok(Err(e)) => Err(e),
+            Err(e) => Err(ImportError::Io(format!("the import task failed: {e}"))),
+        },
+    }
+}
+
+/// Where uploads wait for their import (in the shared home: any node may
+/// run it).
+pub fn upload_path(store: &crate::attach::Store) -> std::path::PathBuf {
+    store
+        .shared_home()
+        .join("import-uploads")
+        .join(format!("{}.zip", crate::auth::random_token(12)))
+}

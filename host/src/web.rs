@@ -7,6 +7,7 @@
 
 mod admin;
 mod cluster;
+mod import;
 mod pages;
 mod plugins;
 mod search;
@@ -33,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .merge(search::routes())
         .merge(plugins::routes())
         .merge(cluster::routes())
+        .merge(import::routes())
 }
 
 /// An error shown as a page. 401 redirects to the login page.

@@ -213,9 +213,12 @@ pub fn generate(out: &Path, key: &str, shape: &Shape) -> std::io::Result<(u64, u
         .compression_method(zip::CompressionMethod::Deflated)
         .compression_level(Some(1))
         .large_file(true);
-    z.zip.start_file("entities.xml", fast).map_err(std::io::Error::other)?;
+    z.zip
+        .start_file("entities.xml", fast)
+        .map_err(std::io::Error::other)?;
     let mut e = Entities::begin(&mut z.zip)?;
-    let filler: String = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(shape.body_bytes / 56 + 1);
+    let filler: String = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. "
+        .repeat(shape.body_bytes / 56 + 1);
     let mut next = 10_000_000i64;
     let mut id = || {
         next += 1;
@@ -223,18 +226,46 @@ pub fn generate(out: &Path, key: &str, shape: &Shape) -> std::io::Result<(u64, u
     };
     let space = id();
     let page_id = |i: u64| 1_000_000_000 + i as i64;
-    e.object("Space", SPACES, &space.to_string(), &[
-        P::Text("key", key), P::Text("name", "Generated"), P::Ref("homePage", "Page", PAGES, page_id(0)),
-        P::Text("spaceType", "global"), P::Text("creationDate", "2015-01-01 00:00:00.000"),
-    ])?;
+    e.object(
+        "Space",
+        SPACES,
+        &space.to_string(),
+        &[
+            P::Text("key", key),
+            P::Text("name", "Generated"),
+            P::Ref("homePage", "Page", PAGES, page_id(0)),
+            P::Text("spaceType", "global"),
+            P::Text("creationDate", "2015-01-01 00:00:00.000"),
+        ],
+    )?;
     for u in 0..20 {
-        e.object("ConfluenceUserImpl", USER, &format!("key{u:028}"), &[P::Text("name", &format!("gen{u}")), P::Text("email", &format!("gen{u}@example.com"))])?;
+        e.object(
+            "ConfluenceUserImpl",
+            USER,
+            &format!("key{u:028}"),
+            &[
+                P::Text("name", &format!("gen{u}")),
+                P::Text("email", &format!("gen{u}@example.com")),
+            ],
+        )?;
     }
-    e.object("SpacePermission", "com.atlassian.confluence.security", &id().to_string(), &[
-        P::Text("type", "VIEWSPACE"), P::Text("group", "confluence-users"), P::Ref("space", "Space", SPACES, space),
-    ])?;
+    e.object(
+        "SpacePermission",
+        "com.atlassian.confluence.security",
+        &id().to_string(),
+        &[
+            P::Text("type", "VIEWSPACE"),
+            P::Text("group", "confluence-users"),
+            P::Ref("space", "Space", SPACES, space),
+        ],
+    )?;
     let label = id();
-    e.object("Label", "com.atlassian.confluence.labels", &label.to_string(), &[P::Text("name", "generated"), P::Text("namespace", "global")])?;
+    e.object(
+        "Label",
+        "com.atlassian.confluence.labels",
+        &label.to_string(),
+        &[P::Text("name", "generated"), P::Text("namespace", "global")],
+    )?;
     let (mut versions, mut attachments) = (0u64, 0u64);
     let mut attachment_files = Vec::new();
     for i in 0..shape.pages {
@@ -243,14 +274,24 @@ pub fn generate(out: &Path, key: &str, shape: &Shape) -> std::io::Result<(u64, u
         let user = |v: u64| format!("key{:028}", (i + v) % 20);
         for v in 1..=shape.versions {
             let row = if v == shape.versions { head } else { id() };
-            let date = format!("2016-{:02}-{:02} 10:{:02}:00.000", 1 + (v % 12), 1 + (i % 28), v % 60);
+            let date = format!(
+                "2016-{:02}-{:02} 10:{:02}:00.000",
+                1 + (v % 12),
+                1 + (i % 28),
+                v % 60
+            );
             let vs = v.to_string();
             let pos = (i % 10).to_string();
             let modifier = user(v);
             let mut props = vec![
-                P::Text("title", &title), P::Raw("version", &vs), P::User("creator", "key0000000000000000000000000000"),
-                P::Text("creationDate", "2015-06-01 09:00:00.000"), P::User("lastModifier", &modifier),
-                P::Text("lastModificationDate", &date), P::Text("contentStatus", "current"), P::Ref("space", "Space", SPACES, space),
+                P::Text("title", &title),
+                P::Raw("version", &vs),
+                P::User("creator", "key0000000000000000000000000000"),
+                P::Text("creationDate", "2015-06-01 09:00:00.000"),
+                P::User("lastModifier", &modifier),
+                P::Text("lastModificationDate", &date),
+                P::Text("contentStatus", "current"),
+                P::Ref("space", "Space", SPACES, space),
             ];
             let comment = format!("edit {v}");
             props.push(P::Text("versionComment", &comment));
@@ -263,24 +304,70 @@ pub fn generate(out: &Path, key: &str, shape: &Shape) -> std::io::Result<(u64, u
                 props.push(P::Ref("originalVersion", "Page", PAGES, head));
             }
             e.object("Page", PAGES, &row.to_string(), &props)?;
-            let body = format!("<h1>{}</h1><p>Version {v}. {}</p>", crate_escape(&title), &filler[..shape.body_bytes]);
-            e.object("BodyContent", CORE, &id().to_string(), &[P::Text("body", &body), P::Ref("content", "Page", PAGES, row), P::Raw("bodyType", "2")])?;
+            let body = format!(
+                "<h1>{}</h1><p>Version {v}. {}</p>",
+                crate_escape(&title),
+                &filler[..shape.body_bytes]
+            );
+            e.object(
+                "BodyContent",
+                CORE,
+                &id().to_string(),
+                &[
+                    P::Text("body", &body),
+                    P::Ref("content", "Page", PAGES, row),
+                    P::Raw("bodyType", "2"),
+                ],
+            )?;
             versions += 1;
         }
-        e.object("Labelling", "com.atlassian.confluence.labels", &id().to_string(), &[
-            P::Ref("label", "Label", "com.atlassian.confluence.labels", label), P::Ref("content", "Page", PAGES, head),
-        ])?;
+        e.object(
+            "Labelling",
+            "com.atlassian.confluence.labels",
+            &id().to_string(),
+            &[
+                P::Ref("label", "Label", "com.atlassian.confluence.labels", label),
+                P::Ref("content", "Page", PAGES, head),
+            ],
+        )?;
         if i % 10 == 0 {
             let c = id();
-            e.object("Comment", PAGES, &c.to_string(), &[P::Raw("version", "1"), P::User("creator", "key0000000000000000000000000001"), P::Text("contentStatus", "current"), P::Ref("containerContent", "Page", PAGES, head)])?;
-            e.object("BodyContent", CORE, &id().to_string(), &[P::Text("body", "<p>A comment.</p>"), P::Ref("content", "Comment", PAGES, c), P::Raw("bodyType", "2")])?;
+            e.object(
+                "Comment",
+                PAGES,
+                &c.to_string(),
+                &[
+                    P::Raw("version", "1"),
+                    P::User("creator", "key0000000000000000000000000001"),
+                    P::Text("contentStatus", "current"),
+                    P::Ref("containerContent", "Page", PAGES, head),
+                ],
+            )?;
+            e.object(
+                "BodyContent",
+                CORE,
+                &id().to_string(),
+                &[
+                    P::Text("body", "<p>A comment.</p>"),
+                    P::Ref("content", "Comment", PAGES, c),
+                    P::Raw("bodyType", "2"),
+                ],
+            )?;
         }
         if shape.attachment_every > 0 && i % shape.attachment_every == 0 {
             let a = id();
-            e.object("Attachment", PAGES, &a.to_string(), &[
-                P::Text("title", &format!("file-{i}.bin")), P::Raw("version", "1"), P::Text("contentStatus", "current"),
-                P::Ref("containerContent", "Page", PAGES, head), P::Ref("space", "Space", SPACES, space),
-            ])?;
+            e.object(
+                "Attachment",
+                PAGES,
+                &a.to_string(),
+                &[
+                    P::Text("title", &format!("file-{i}.bin")),
+                    P::Raw("version", "1"),
+                    P::Text("contentStatus", "current"),
+                    P::Ref("containerContent", "Page", PAGES, head),
+                    P::Ref("space", "Space", SPACES, space),
+                ],
+            )?;
             attachment_files.push((head, a, i));
             attachments += 1;
         }
@@ -288,8 +375,12 @@ pub fn generate(out: &Path, key: &str, shape: &Shape) -> std::io::Result<(u64, u
     e.end()?;
     z.descriptor("space", Some(key))?;
     for (head, a, i) in attachment_files {
-        z.zip.start_file(format!("attachments/{head}/{a}/1"), stored()).map_err(std::io::Error::other)?;
-        let chunk: Vec<u8> = (0..64 * 1024u32).map(|b| ((b as u64 * 31 + i) % 256) as u8).collect();
+        z.zip
+            .start_file(format!("attachments/{head}/{a}/1"), stored())
+            .map_err(std::io::Error::other)?;
+        let chunk: Vec<u8> = (0..64 * 1024u32)
+            .map(|b| ((b as u64 * 31 + i) % 256) as u8)
+            .collect();
         let mut left = shape.attachment_bytes;
         while left > 0 {
             let n = left.min(chunk.len());
@@ -302,5 +393,7 @@ pub fn generate(out: &Path, key: &str, shape: &Shape) -> std::io::Result<(u64, u
 }
 
 fn crate_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

@@ -7,20 +7,22 @@
 //! silently; a file that cannot be read (damaged zip entry) fails the
 //! import naming the attachment.
 
+use std::collections::HashMap;
+
 use super::archive::Archive;
 use super::plan::Plan;
 use super::{ImportError, Report};
 use crate::attach::{Store, Stored};
 
-/// Copies every attachment version's file; `out[row]` is its stored file.
+/// Copies every attachment version's file: version row → stored file.
 pub fn copy_all(
     archive: &Archive,
     plan: &Plan,
     store: &Store,
     report: &mut Report,
     progress: &dyn Fn(u64),
-) -> Result<Vec<Option<Stored>>, ImportError> {
-    let mut out: Vec<Option<Stored>> = Vec::with_capacity(plan.rows.len());
+) -> Result<HashMap<u32, Stored>, ImportError> {
+    let mut out: HashMap<u32, Stored> = HashMap::new();
     let mut files = archive.files()?;
     let backed_up = archive
         .descriptor
@@ -28,11 +30,12 @@ pub fn copy_all(
         .map(|v| v != "false")
         .unwrap_or(true);
     let mut missing = 0u64;
-    for (i, row) in plan.rows.iter().enumerate() {
-        let Some((container, att)) = row.file else {
-            out.push(None);
-            continue;
-        };
+    let mut rows: Vec<u32> = plan.files.keys().copied().collect();
+    rows.sort_unstable();
+    for (i, r) in rows.into_iter().enumerate() {
+        let meta = &plan.files[&r];
+        let row = &plan.rows[r as usize];
+        let (container, att) = (meta.container, meta.attachment);
         match files.open(container, att, row.version) {
             Some(mut f) => {
                 let stored = store.put_blocking(&mut f).map_err(|e| {
@@ -46,7 +49,7 @@ pub fn copy_all(
                 })?;
                 report.attachment_files += 1;
                 report.bytes_copied += stored.size;
-                out.push(Some(stored));
+                out.insert(r, stored);
             }
             None => {
                 missing += 1;
@@ -56,7 +59,6 @@ pub fn copy_all(
                         row.version, plan.heads[row.head as usize].title, row.version
                     ));
                 }
-                out.push(None);
             }
         }
         if i % 64 == 0 {

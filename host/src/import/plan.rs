@@ -41,8 +41,16 @@ pub struct VersionRow {
     pub old_id: i64,
     pub version: i32,
     pub minor: bool,
-    /// Attachments: (container's old id, current attachment's old id).
-    pub file: Option<(i64, i64)>,
+    /// An attachment version: its file is described in `Plan::files`.
+    pub file: bool,
+}
+
+/// What an attachment version's file is (kept apart: few rows have one).
+pub struct FileMeta {
+    /// The container's old id and the current attachment's old id: the
+    /// file is `attachments/<container>/<attachment>/<version>`.
+    pub container: i64,
+    pub attachment: i64,
     pub media_type: Option<String>,
     pub size_hint: Option<i64>,
 }
@@ -64,6 +72,8 @@ pub struct Plan {
     pub head_of_item: HashMap<i64, u32>,
     /// SpaceDescription id → plan space index.
     pub description_of: HashMap<i64, usize>,
+    /// Version row → its file (attachments).
+    pub files: HashMap<u32, FileMeta>,
 }
 
 fn prop<'a>(
@@ -88,6 +98,7 @@ pub fn plan(m: &Model, as_key: Option<&str>, r: &mut Report) -> Result<Plan, sup
         row_of_item: HashMap::new(),
         head_of_item: HashMap::new(),
         description_of: HashMap::new(),
+        files: HashMap::new(),
     };
     if m.spaces.is_empty() {
         return Err(super::ImportError::NotConfluence(
@@ -389,6 +400,7 @@ pub fn plan(m: &Model, as_key: Option<&str>, r: &mut Report) -> Result<Plan, sup
             if id == hd.old_id {
                 version = hd.version;
             }
+            let row = p.rows.len() as u32;
             let (file, media_type, size_hint, minor) = if it.kind == Kind::Attachment {
                 let c = m.items[&hd.old_id].container.unwrap_or(0);
                 (
@@ -406,16 +418,24 @@ pub fn plan(m: &Model, as_key: Option<&str>, r: &mut Report) -> Result<Plan, sup
             } else {
                 (None, None, None, false)
             };
-            let row = p.rows.len() as u32;
+            if let Some((container, attachment)) = file {
+                p.files.insert(
+                    row,
+                    FileMeta {
+                        container,
+                        attachment,
+                        media_type,
+                        size_hint,
+                    },
+                );
+            }
             p.row_of_item.insert(id, row);
             p.rows.push(VersionRow {
                 head: h,
                 old_id: id,
                 version,
                 minor,
-                file,
-                media_type,
-                size_hint,
+                file: file.is_some(),
             });
         }
     }

@@ -233,7 +233,7 @@ async fn body(
     let plan = Arc::new(plan);
     // Files first, outside the transaction (content-addressed: a failed
     // import leaves only unreferenced files).
-    let n_files = plan.rows.iter().filter(|r| r.file.is_some()).count() as u64;
+    let n_files = plan.files.len() as u64;
     progress.phase("files", n_files);
     let (a, pl, st, pr) = (
         archive.clone(),

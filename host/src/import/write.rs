@@ -329,7 +329,7 @@ impl<'a> Writer<'a> {
     pub async fn contents(
         &mut self,
         r: &mut Report,
-        stored: Vec<Option<Stored>>,
+        stored: HashMap<u32, Stored>,
         progress: &Arc<Progress>,
     ) -> Result<(), ImportError> {
         let tx = self.tx;
@@ -445,7 +445,7 @@ impl<'a> Writer<'a> {
                         continue;
                     }
                     if let Err(e) = self
-                        .version_row(&mut w, row as usize, &body, stored[row as usize].as_ref())
+                        .version_row(&mut w, row as usize, &body, stored.get(&row))
                         .await
                     {
                         copy_err = Some(e);
@@ -469,10 +469,10 @@ impl<'a> Writer<'a> {
         let mut no_body = 0u64;
         for row in 0..self.plan.rows.len() {
             if !written[row] {
-                if self.plan.rows[row].file.is_none() {
+                if !self.plan.rows[row].file {
                     no_body += 1;
                 }
-                self.version_row(&mut w, row, "", stored[row].as_ref())
+                self.version_row(&mut w, row, "", stored.get(&(row as u32)))
                     .await?;
             }
         }
@@ -546,21 +546,22 @@ impl<'a> Writer<'a> {
         let author = self.user(it.and_then(|i| i.modifier.or(i.creator)));
         let created: Option<NaiveDateTime> = it.and_then(|i| i.modified.or(i.created));
         let message = it.map(|i| self.m.str(i.comment)).unwrap_or("");
-        let (sha, size, media) = match (&v.file, file) {
-            (Some(_), Some(f)) => (
+        let meta = self.plan.files.get(&(row as u32));
+        let (sha, size, media) = match (meta, file) {
+            (Some(meta), Some(f)) => (
                 Some(f.sha256.clone()),
                 Some(f.size as i64),
                 Some(
-                    v.media_type
+                    meta.media_type
                         .clone()
                         .unwrap_or_else(|| crate::attach::media_type(title, None)),
                 ),
             ),
-            (Some(_), None) => (
+            (Some(meta), None) => (
                 None,
-                v.size_hint,
+                meta.size_hint,
                 Some(
-                    v.media_type
+                    meta.media_type
                         .clone()
                         .unwrap_or_else(|| crate::attach::media_type(title, None)),
                 ),
@@ -873,31 +874,33 @@ impl Writer<'_> {
             r.extras += 1;
         }
         self.flush_extras().await?;
-        // The id map: heads and historical versions.
-        let (mut o, mut c, mut v, mut s) = (
-            Vec::new(),
-            Vec::new(),
-            Vec::<Option<i32>>::new(),
-            Vec::new(),
-        );
-        for row in &self.plan.rows {
-            let h = row.head as usize;
-            o.push(row.old_id);
-            c.push(self.ids[h]);
-            v.push(if row.old_id == self.plan.heads[h].old_id {
-                None
-            } else {
-                Some(row.version)
-            });
-            s.push(self.spaces[self.plan.heads[h].space]);
+        // The id map: heads and historical versions, in batches.
+        for chunk in self.plan.rows.chunks(50_000) {
+            let (mut o, mut c, mut v, mut s) = (
+                Vec::with_capacity(chunk.len()),
+                Vec::with_capacity(chunk.len()),
+                Vec::<Option<i32>>::with_capacity(chunk.len()),
+                Vec::with_capacity(chunk.len()),
+            );
+            for row in chunk {
+                let h = row.head as usize;
+                o.push(row.old_id);
+                c.push(self.ids[h]);
+                v.push(if row.old_id == self.plan.heads[h].old_id {
+                    None
+                } else {
+                    Some(row.version)
+                });
+                s.push(self.spaces[self.plan.heads[h].space]);
+            }
+            tx.execute(
+                "INSERT INTO import_ids (old_id, content_id, version, space_id, import_id)
+                 SELECT o, c, v, s, $5 FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::bigint[]) AS x(o, c, v, s)
+                 ON CONFLICT DO NOTHING",
+                &[&o, &c, &v, &s, &self.run_id],
+            )
+            .await?;
         }
-        tx.execute(
-            "INSERT INTO import_ids (old_id, content_id, version, space_id, import_id)
-             SELECT o, c, v, s, $5 FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::bigint[]) AS x(o, c, v, s)
-             ON CONFLICT DO NOTHING",
-            &[&o, &c, &v, &s, &self.run_id],
-        )
-        .await?;
         Ok(())
     }
 

@@ -49,58 +49,49 @@ async fn start(
     body: Body,
 ) -> Result<Response> {
     viewer.require_admin()?;
-    // The upload goes to the shared home first: the import reads it twice.
-    let dir = app.files.shared_home().join("import-uploads");
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .map_err(|e| Error::Internal(format!("cannot create {}: {e}", dir.display())))?;
-    let path = dir.join(format!("{}.zip", crate::auth::random_token(12)));
+    let path = import::upload_path(&app.files);
+    if let Some(dir) = path.parent() {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|e| Error::Internal(format!("cannot create {}: {e}", dir.display())))?;
+    }
     let mut f = tokio::fs::File::create(&path)
         .await
         .map_err(|e| Error::Internal(format!("cannot create {}: {e}", path.display())))?;
     let mut stream = body.into_data_stream();
     let mut size = 0u64;
-    while let Some(chunk) = stream.next().await {
-        let chunk = match chunk {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&path).await;
-                return Err(Error::BadRequest(format!(
-                    "the upload was interrupted: {e}"
-                )));
-            }
-        };
-        size += chunk.len() as u64;
-        if let Err(e) = f.write_all(&chunk).await {
-            let _ = tokio::fs::remove_file(&path).await;
-            return Err(Error::Internal(format!("cannot write the upload: {e}")));
+    let written: Result<()> = async {
+        while let Some(chunk) = stream.next().await {
+            let chunk =
+                chunk.map_err(|e| Error::BadRequest(format!("the upload was interrupted: {e}")))?;
+            size += chunk.len() as u64;
+            f.write_all(&chunk)
+                .await
+                .map_err(|e| Error::Internal(format!("cannot write the upload: {e}")))?;
         }
+        f.sync_all()
+            .await
+            .map_err(|e| Error::Internal(format!("cannot write the upload: {e}")))?;
+        if size == 0 {
+            return Err(Error::BadRequest(
+                "send the export zip as the request body".into(),
+            ));
+        }
+        Ok(())
     }
-    if let Err(e) = f.sync_all().await {
-        let _ = tokio::fs::remove_file(&path).await;
-        return Err(Error::Internal(format!("cannot write the upload: {e}")));
-    }
+    .await;
     drop(f);
-    if size == 0 {
+    if let Err(e) = written {
         let _ = tokio::fs::remove_file(&path).await;
-        return Err(Error::BadRequest(
-            "send the export zip as the request body".into(),
-        ));
+        return Err(e);
     }
-    let (started_tx, mut started_rx) = tokio::sync::mpsc::unbounded_channel();
     let opts = Options {
         as_key: q.as_key.filter(|k| !k.trim().is_empty()),
         node_id: app.node_id.clone(),
-        on_start: Some(started_tx),
+        on_start: None,
     };
-    let (pool, store, p) = (app.pool.clone(), app.files.clone(), path.clone());
-    let mut task = tokio::spawn(async move {
-        let r = import::import_zip(&pool, &store, &p, &opts).await;
-        let _ = tokio::fs::remove_file(&p).await;
-        r
-    });
-    tokio::select! {
-        Some(id) = started_rx.recv() => Ok((
+    match import::start_background(&app.pool, &app.files, path, opts).await? {
+        import::Started::Running(id) => Ok((
             StatusCode::ACCEPTED,
             Json(json!({
                 "id": id,
@@ -109,11 +100,7 @@ async fn start(
             })),
         )
             .into_response()),
-        r = &mut task => match r {
-            Ok(Ok(report)) => Ok(Json(report).into_response()),
-            Ok(Err(e)) => Err(e.into()),
-            Err(e) => Err(Error::Internal(format!("the import task failed: {e}"))),
-        },
+        import::Started::Finished(report) => Ok(Json(report).into_response()),
     }
 }
 

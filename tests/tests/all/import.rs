@@ -1332,7 +1332,10 @@ async fn rest_import_runs_in_the_background_and_reports_progress_and_conflicts()
 // CAIRN_BIN (target/debug/cairn). Prints pages/s, versions/s, peak RSS.
 
 fn env_u64(k: &str, d: u64) -> u64 {
-    std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d)
+    std::env::var(k)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(d)
 }
 
 /// Runs `cmd` and returns (wall seconds, peak RSS in MiB) via wait4.
@@ -1346,7 +1349,11 @@ fn run_measured(cmd: &mut std::process::Command) -> (f64, f64, bool) {
     let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     assert_eq!(r, pid, "wait4");
     let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
-    (start.elapsed().as_secs_f64(), usage.ru_maxrss as f64 / 1024.0, ok)
+    (
+        start.elapsed().as_secs_f64(),
+        usage.ru_maxrss as f64 / 1024.0,
+        ok,
+    )
 }
 
 #[tokio::test]
@@ -1361,14 +1368,17 @@ async fn import_benchmark() {
     };
     let zip = tmp("bench.zip");
     let t = std::time::Instant::now();
-    let (pages, versions, attachments) = cairn_tests::confluence::generate(&zip, "BENCH", &shape).expect("generate");
+    let (pages, versions, attachments) =
+        cairn_tests::confluence::generate(&zip, "BENCH", &shape).expect("generate");
     let zip_mb = std::fs::metadata(&zip).expect("zip").len() as f64 / 1e6;
     println!(
         "generated {pages} pages, {versions} versions, {attachments} attachments: {zip_mb:.0} MB zip in {:.1}s",
         t.elapsed().as_secs_f64()
     );
     let db = cairn_tests::TestDb::new().await;
-    let bin = std::env::var("CAIRN_BIN").map(PathBuf::from).unwrap_or_else(|_| cairn_tests::repo_root().join("target/debug/cairn"));
+    let bin = std::env::var("CAIRN_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| cairn_tests::repo_root().join("target/debug/cairn"));
     let shared = tmp("shared");
     let (secs, rss, ok) = run_measured(
         std::process::Command::new(&bin)
