@@ -96,6 +96,9 @@ pub struct Options {
     pub as_key: Option<String>,
     /// Recorded on the run, for the admin pages.
     pub node_id: String,
+    /// The file's name as the administrator knows it (uploads are stored
+    /// under a random name); the path's file name when `None`.
+    pub file_name: Option<String>,
     /// Told the run's id once the import passed its checks and runs.
     pub on_start: Option<tokio::sync::mpsc::UnboundedSender<i64>>,
 }

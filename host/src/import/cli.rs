@@ -25,6 +25,7 @@ pub async fn cli(
     let opts = Options {
         as_key,
         node_id: config.node_id.clone(),
+        file_name: None,
         on_start: None,
     };
     let watcher = tokio::spawn(progress_line(pool.clone()));

@@ -144,10 +144,11 @@ pub async fn run(
             taken.join(", ")
         )));
     }
-    let file_name = path
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let file_name = opts.file_name.clone().unwrap_or_else(|| {
+        path.file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
     let run_id: i64 = db
         .query_one(
             "INSERT INTO import_runs (fingerprint, file_name, space_keys, node_id) VALUES ($1, $2, $3, $4) RETURNING id",

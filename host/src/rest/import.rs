@@ -1,6 +1,6 @@
 //! Confluence imports over REST (administrators):
 //!
-//! - `POST /rest/cairn/1.0/import[?as=KEY2]` — the export zip as the raw
+//! - `POST /rest/cairn/1.0/import[?as=KEY2][&name=FILE.zip]` — the export zip as the raw
 //!   request body. Answers 202 with the run (`id`, `_links.status`) once the
 //!   import has passed its checks and runs; 200 with the report when it was
 //!   imported before (nothing changed); the error envelope when refused
@@ -40,6 +40,8 @@ pub fn routes() -> Router<AppState> {
 struct StartQ {
     #[serde(rename = "as")]
     as_key: Option<String>,
+    /// The export's file name, for the run's record.
+    name: Option<String>,
 }
 
 async fn start(
@@ -88,6 +90,7 @@ async fn start(
     let opts = Options {
         as_key: q.as_key.filter(|k| !k.trim().is_empty()),
         node_id: app.node_id.clone(),
+        file_name: q.name.filter(|n| !n.trim().is_empty()),
         on_start: None,
     };
     match import::start_background(&app.pool, &app.files, path, opts).await? {

@@ -112,6 +112,7 @@ async fn upload(State(app): State<AppState>, viewer: Viewer, mut mp: Multipart) 
     let mut as_key = String::new();
     let path = import::upload_path(&app.files);
     let mut have_file = false;
+    let mut file_name = None;
     let result: Result<(), Error> = async {
         while let Some(mut field) = mp
             .next_field()
@@ -125,6 +126,7 @@ async fn upload(State(app): State<AppState>, viewer: Viewer, mut mp: Multipart) 
                 }
                 "as" => as_key = field.text().await.unwrap_or_default().trim().to_owned(),
                 "file" => {
+                    file_name = field.file_name().map(str::to_owned);
                     if !csrf_ok {
                         return Err(Error::Forbidden(
                             "the form has expired or did not come from this site; reload the page and try again".into(),
@@ -174,6 +176,7 @@ async fn upload(State(app): State<AppState>, viewer: Viewer, mut mp: Multipart) 
     let opts = Options {
         as_key: Some(as_key).filter(|k| !k.is_empty()),
         node_id: app.node_id.clone(),
+        file_name,
         on_start: None,
     };
     match import::start_background(&app.pool, &app.files, path, opts).await {

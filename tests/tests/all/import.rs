@@ -34,6 +34,7 @@ async fn import(node: &TestNode, zip: &Path, as_key: Option<&str>) -> Result<Rep
         &Options {
             as_key: as_key.map(str::to_owned),
             node_id: "test-node".into(),
+            file_name: None,
             on_start: None,
         },
     )
@@ -1400,4 +1401,66 @@ async fn import_benchmark() {
         bin.display()
     );
     let _ = std::fs::remove_file(&zip);
+}
+
+#[tokio::test]
+async fn admin_page_uploads_an_export_and_shows_its_run() {
+    let node = TestNode::start().await;
+    let admin = node.login("admin").await;
+    let (status, page) = admin.get_text("/admin/import").await;
+    assert_eq!(status, 200);
+    let csrf = cairn_tests::input_value(&page, "_csrf").expect("csrf");
+    let own = own_export("ENG", true);
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", csrf.clone())
+        .text("as", "")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(std::fs::read(&own.zip).expect("zip"))
+                .file_name("eng.zip"),
+        );
+    let r = admin
+        .http
+        .post(admin.url("/admin/import"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 303);
+    let shown = wait_until(Duration::from_secs(30), || async {
+        let (_, page) = admin.get_text("/admin/import").await;
+        page.contains("eng.zip") && page.contains("state-done") && page.contains("18 pages")
+    })
+    .await;
+    assert!(shown, "the run appears with its outcome");
+    // A refused upload says why, on the page.
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", csrf)
+        .text("as", "")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"not a zip".to_vec()).file_name("x.zip"),
+        );
+    let r = admin
+        .http
+        .post(admin.url("/admin/import"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.expect("page").contains("not a readable zip"));
+    // Without the form's token nothing is stored.
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"PK".to_vec()).file_name("x.zip"),
+    );
+    let r = admin
+        .http
+        .post(admin.url("/admin/import"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 403);
 }
