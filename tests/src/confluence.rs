@@ -62,8 +62,8 @@ impl<W: Write> Entities<W> {
         )?;
         for p in props {
             match p {
-                P::Text(n, v) => write!(self.w, "<property name=\"{n}\">{}</property>\n", cdata(v))?,
-                P::Raw(n, v) => write!(self.w, "<property name=\"{n}\">{v}</property>\n")?,
+                P::Text(n, v) => writeln!(self.w, "<property name=\"{n}\">{}</property>", cdata(v))?,
+                P::Raw(n, v) => writeln!(self.w, "<property name=\"{n}\">{v}</property>")?,
                 P::Null(n) => write!(self.w, "<property name=\"{n}\"/>")?,
                 P::Ref(n, c, pk, i) => write!(
                     self.w,
@@ -79,7 +79,7 @@ impl<W: Write> Entities<W> {
                     for i in ids {
                         write!(self.w, "<element class=\"{c}\" package=\"{pk}\"><id name=\"id\">{i}</id>\n</element>\n")?;
                     }
-                    write!(self.w, "</collection>\n")?;
+                    writeln!(self.w, "</collection>")?;
                 }
             }
         }

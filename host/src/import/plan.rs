@@ -314,7 +314,9 @@ pub fn plan(m: &Model, as_key: Option<&str>, r: &mut Report) -> Result<Plan, sup
 
     // Unique titles among current pages (per space), blog posts (per day)
     // and attachments (per container), as Cairn requires.
-    let mut taken: HashSet<(u8, usize, Option<NaiveDate>, Option<u32>, String)> = HashSet::new();
+    // (kind, space, posting day, container, lower-case title)
+    type TitleKey = (u8, usize, Option<NaiveDate>, Option<u32>, String);
+    let mut taken: HashSet<TitleKey> = HashSet::new();
     for h in 0..n {
         let hd = &p.heads[h];
         if hd.trashed || hd.kind == Kind::Comment {

@@ -467,8 +467,8 @@ impl<'a> Writer<'a> {
             return Err(e);
         }
         let mut no_body = 0u64;
-        for row in 0..self.plan.rows.len() {
-            if !written[row] {
+        for (row, done) in written.iter().enumerate() {
+            if !*done {
                 if !self.plan.rows[row].file {
                     no_body += 1;
                 }

@@ -270,23 +270,17 @@ impl<R: BufRead> ObjectReader<R> {
                         }
                     }
                 }
-                Event::Text(t) => {
-                    if wants_text(&slot) {
-                        let s = match t.unescape() {
-                            Ok(s) => s,
-                            Err(e) => return Err(self.err(e)),
-                        };
-                        text.push_str(&s);
-                    }
+                Event::Text(t) if wants_text(&slot) => {
+                    let s = match t.unescape() {
+                        Ok(s) => s,
+                        Err(e) => return Err(self.err(e)),
+                    };
+                    text.push_str(&s);
                 }
-                Event::CData(t) => {
-                    if wants_text(&slot) {
-                        match std::str::from_utf8(&t) {
-                            Ok(s) => text.push_str(s),
-                            Err(e) => return Err(self.err(e)),
-                        }
-                    }
-                }
+                Event::CData(t) if wants_text(&slot) => match std::str::from_utf8(&t) {
+                    Ok(s) => text.push_str(s),
+                    Err(e) => return Err(self.err(e)),
+                },
                 Event::End(e) => {
                     let Some(o) = obj.as_mut() else {
                         continue; // </hibernate-generic>

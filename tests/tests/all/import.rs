@@ -851,7 +851,6 @@ fn own_export_named(space_key: &str, space_name: &str, with_files: bool) -> Own 
         ],
     );
     // Users: alice and bob new, carol matched by e-mail, admin by name.
-    drop(o);
     for (k, n, m) in [
         ("k-alice", "alice", "alice@example.org"),
         ("k-bob", "bob", ""),
@@ -1342,6 +1341,8 @@ fn env_u64(k: &str, d: u64) -> u64 {
 /// Runs `cmd` and returns (wall seconds, peak RSS in MiB) via wait4.
 fn run_measured(cmd: &mut std::process::Command) -> (f64, f64, bool) {
     let start = std::time::Instant::now();
+    // wait4 reaps the child (and gives its peak RSS, which wait() does not).
+    #[allow(clippy::zombie_processes)]
     let child = cmd.spawn().expect("spawn cairn");
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
