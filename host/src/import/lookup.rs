@@ -47,6 +47,10 @@ pub struct RunStatus {
     pub id: i64,
     pub file_name: String,
     pub space_keys: Vec<String>,
+    /// `running`, `done`, `failed`, or `interrupted`: still `running` but
+    /// its progress has not moved for 30 s (the process running it died;
+    /// its transaction was rolled back, so nothing of it is visible and
+    /// the import can simply be started again).
     pub status: String,
     pub phase: String,
     pub done: i64,
@@ -66,7 +70,9 @@ pub async fn run_status(
 ) -> Result<Vec<RunStatus>> {
     let rows = crate::db::query(
         db,
-        "SELECT id, file_name, space_keys, status, phase, done, total, node_id, started_at, finished_at, error, report
+        "SELECT id, file_name, space_keys,
+                CASE WHEN status = 'running' AND updated_at < now() - interval '30 seconds' THEN 'interrupted' ELSE status END,
+                phase, done, total, node_id, started_at, finished_at, error, report
          FROM import_runs WHERE ($1::bigint IS NULL OR id = $1) ORDER BY id DESC LIMIT $2",
         &[&id, &limit],
     )

@@ -1389,9 +1389,16 @@ async fn import_benchmark() {
             .env("CAIRN_DATABASE_URL", &db.url)
             .env("CAIRN_SHARED_HOME", &shared)
             .env("CAIRN_LOCAL_HOME", tmp("local"))
-            .env("CAIRN_LOG", "warn")
+            .env(
+                "CAIRN_LOG",
+                std::env::var("CAIRN_IMPORT_BENCH_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(std::process::Stdio::inherit())
-            .stderr(std::process::Stdio::null()),
+            .stderr(if std::env::var_os("CAIRN_IMPORT_BENCH_LOG").is_some() {
+                std::process::Stdio::inherit()
+            } else {
+                std::process::Stdio::null()
+            }),
     );
     assert!(ok, "the import failed");
     println!(
@@ -1401,7 +1408,11 @@ async fn import_benchmark() {
         zip_mb / secs,
         bin.display()
     );
-    let _ = std::fs::remove_file(&zip);
+    if std::env::var_os("CAIRN_IMPORT_BENCH_KEEP").is_some() {
+        println!("kept {}", zip.display());
+    } else {
+        let _ = std::fs::remove_file(&zip);
+    }
 }
 
 #[tokio::test]
@@ -1464,4 +1475,39 @@ async fn admin_page_uploads_an_export_and_shows_its_run() {
         .await
         .expect("POST");
     assert_eq!(r.status(), 403);
+}
+
+#[tokio::test]
+async fn a_100_mb_attachment_streams_into_the_store() {
+    let zip = tmp("big.zip");
+    let shape = cairn_tests::confluence::Shape {
+        pages: 1,
+        versions: 1,
+        body_bytes: 100,
+        attachment_every: 1,
+        attachment_bytes: 100 * 1024 * 1024,
+    };
+    cairn_tests::confluence::generate(&zip, "BIG", &shape).expect("generate");
+    let node = TestNode::start().await;
+    let r = import(&node, &zip, None).await.expect("import");
+    assert_eq!(r.attachment_files, 1);
+    assert_eq!(r.bytes_copied, 100 * 1024 * 1024);
+    let row = node
+        .sql()
+        .await
+        .query_one(
+            "SELECT file_sha256, file_size FROM content_versions WHERE file_sha256 IS NOT NULL",
+            &[],
+        )
+        .await
+        .expect("the file's version");
+    assert_eq!(row.get::<_, i64>(1), 100 * 1024 * 1024);
+    let stored = node
+        .state
+        .files
+        .read_verified(&row.get::<_, String>(0))
+        .await
+        .expect("verifies");
+    assert_eq!(stored.len(), 100 * 1024 * 1024);
+    let _ = std::fs::remove_file(&zip);
 }
