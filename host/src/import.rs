@@ -14,7 +14,8 @@
 //!
 //! Layout: `archive` (the zip), `xml` (the streaming reader), `model` (the
 //! first pass), `plan` (tree, versions, titles), `wiki` (wiki markup to
-//! storage format), `write` (the transaction), `files` (attachments).
+//! storage format), `write` (the transaction), `files` (attachments),
+//! `export` (the way back: a space as a Confluence XML export).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -23,6 +24,7 @@ use serde::Serialize;
 
 mod archive;
 mod cli;
+mod export;
 mod files;
 mod lookup;
 mod model;
@@ -32,7 +34,8 @@ mod wiki;
 mod write;
 pub mod xml;
 
-pub use cli::cli;
+pub use cli::{cli, export_cli};
+pub use export::{export_space, ExportReport};
 
 pub use archive::parse_properties;
 pub use lookup::{decode_tiny, old_id_target, run_status, RunStatus};

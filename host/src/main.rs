@@ -74,6 +74,8 @@ enum Command {
         #[arg(long = "as")]
         as_key: Option<String>,
     },
+    /// Export a space as a Confluence XML space export (a zip).
+    Export { key: String, file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -253,6 +255,12 @@ async fn async_main() -> anyhow::Result<()> {
             let r = cairn::import::cli(&url, &config, &file, as_key).await;
             stop_embedded(pg).await;
             println!("{}", r.map_err(|e| anyhow::anyhow!("import failed: {e}"))?);
+        }
+        Command::Export { key, file } => {
+            let (url, pg) = database(&config).await?;
+            let r = cairn::import::export_cli(&url, &config, &key, &file).await;
+            stop_embedded(pg).await;
+            println!("{}", r.map_err(|e| anyhow::anyhow!("export failed: {e}"))?);
         }
         Command::Demo {
             admin,

@@ -8,7 +8,7 @@ use std::fmt::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use super::{import_zip, run_status, ImportError, Options, Report};
+use super::{export_space, import_zip, run_status, ImportError, Options, Report};
 use crate::config::Config;
 
 pub async fn cli(
@@ -133,4 +133,30 @@ pub fn summary(r: &Report) -> String {
         );
     }
     s
+}
+
+/// `cairn export KEY FILE.zip`: the space as a Confluence XML space export.
+pub async fn export_cli(
+    url: &str,
+    config: &Config,
+    key: &str,
+    file: &Path,
+) -> Result<String, ImportError> {
+    crate::db::migrate(url)
+        .await
+        .map_err(|e| ImportError::Db(e.to_string()))?;
+    let pool = crate::db::pool(url, 2).map_err(|e| ImportError::Db(e.to_string()))?;
+    let store = crate::attach::Store::new(&config.shared_home, u64::MAX);
+    let r = export_space(&pool, &store, key, file).await?;
+    Ok(format!(
+        "exported space {} to {}: {} content objects, {} versions, {} files, {} labels, {} space permissions, {} restrictions",
+        r.space_key,
+        file.display(),
+        r.contents,
+        r.versions,
+        r.files,
+        r.labels,
+        r.permissions,
+        r.restrictions
+    ))
 }
