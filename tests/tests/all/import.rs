@@ -1037,6 +1037,13 @@ async fn own_export_with_every_object_kind_round_trips_into_cairn() {
     let r2 = admin.get("/x/9AE").await; // 500 = f4 01 → base64 "9AE"
     assert_eq!(r2.status(), 303);
     assert!(cairn_tests::Client::location(&r2).contains(&format!("/pages/{page}")));
+    let r3 = admin.get("/display/ENG/Many+Versions").await;
+    assert_eq!(
+        r3.status(),
+        303,
+        "/display/KEY/Title finds the imported page"
+    );
+    assert!(cairn_tests::Client::location(&r3).contains(&format!("/pages/{page}")));
     assert!(searchable(&node, "zebrafinch").await);
     tree_is_consistent(&node, r.spaces[0].id).await;
 }
