@@ -29,6 +29,7 @@ mod files;
 mod lookup;
 mod model;
 mod plan;
+mod relations;
 mod run;
 mod wiki;
 mod write;
