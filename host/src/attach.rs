@@ -140,6 +140,63 @@ impl Store {
         })
     }
 
+    /// Like [`Store::put`] for a blocking reader (imports copy files out of
+    /// a zip on a blocking thread); no size limit: the administrator chose
+    /// the file. Same rules: temp file, fsync, rename, fsync(dir).
+    pub fn put_blocking(&self, data: &mut dyn std::io::Read) -> Result<Stored> {
+        use std::io::Write;
+        let tmp_dir = self.tmp_dir();
+        std::fs::create_dir_all(&tmp_dir)
+            .map_err(|e| Error::Internal(format!("cannot create {}: {e}", tmp_dir.display())))?;
+        let tmp = tmp_dir.join(format!("import-{}", crate::auth::random_token(12)));
+        let result = (|| {
+            let mut f = std::fs::File::create(&tmp)
+                .map_err(|e| Error::Internal(format!("cannot create {}: {e}", tmp.display())))?;
+            let mut hasher = Sha256::new();
+            let mut size = 0u64;
+            let mut buf = vec![0u8; 256 * 1024];
+            loop {
+                let n = data
+                    .read(&mut buf)
+                    .map_err(|e| Error::BadRequest(format!("the file cannot be read: {e}")))?;
+                if n == 0 {
+                    break;
+                }
+                size += n as u64;
+                hasher.update(&buf[..n]);
+                f.write_all(&buf[..n])
+                    .map_err(|e| Error::Internal(format!("cannot write attachment: {e}")))?;
+            }
+            f.sync_all()
+                .map_err(|e| Error::Internal(format!("cannot fsync attachment: {e}")))?;
+            Ok(Stored {
+                sha256: hex::encode(hasher.finalize()),
+                size,
+            })
+        })();
+        let stored = match result {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e);
+            }
+        };
+        let dest = self.path_of(&stored.sha256);
+        let dir = dest.parent().map(Path::to_owned).unwrap_or_default();
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Error::Internal(format!("cannot create {}: {e}", dir.display())))?;
+        if dest.exists() {
+            let _ = std::fs::remove_file(&tmp);
+        } else {
+            std::fs::rename(&tmp, &dest)
+                .map_err(|e| Error::Internal(format!("cannot store attachment: {e}")))?;
+            if let Ok(d) = std::fs::File::open(&dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(stored)
+    }
+
     /// Reads a stored file whole and checks its hash.
     pub async fn read_verified(&self, sha: &str) -> Result<Bytes> {
         if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {

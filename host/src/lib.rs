@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod generation;
 pub mod http;
+pub mod import;
 pub mod metrics;
 pub mod node;
 pub mod notify;

@@ -33,6 +33,7 @@ pub use json::Expand;
 mod attachments;
 mod children;
 mod content_meta;
+mod import;
 mod inline;
 mod labels;
 mod likes;
@@ -153,6 +154,7 @@ pub fn routes() -> Router<AppState> {
         )
         .merge(plugins::routes())
         .merge(cluster::routes())
+        .merge(import::routes())
 }
 
 async fn not_found(method: Method, uri: axum::http::Uri) -> Error {

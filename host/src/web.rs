@@ -7,6 +7,7 @@
 
 mod admin;
 mod cluster;
+mod import;
 mod notify;
 mod pages;
 mod plugins;
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .merge(cluster::routes())
         .merge(notify::routes())
         .merge(tasks::routes())
+        .merge(import::routes())
 }
 
 /// An error shown as a page. 401 redirects to the login page.

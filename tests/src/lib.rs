@@ -4,6 +4,7 @@
 //! without sharing state.
 
 pub mod cluster;
+pub mod confluence;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};

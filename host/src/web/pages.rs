@@ -407,17 +407,35 @@ async fn viewpage_action(
 ) -> UiResult {
     let id = parse_id(q.page_id.as_deref().unwrap_or(""))?;
     let db = app.pool.get().await?;
-    let c = content::get(&db, &viewer, id)
-        .await
-        .map_err(|e| login_if_anonymous(e, &viewer))
-        .next(&format!("/pages/viewpage.action?pageId={id}"))?;
+    let c = match content::get(&db, &viewer, id).await {
+        // Not a Cairn id: perhaps a Confluence id of imported content.
+        Err(Error::NotFound(m)) => match crate::import::old_id_target(&db, id).await? {
+            Some((cid, _)) => content::get(&db, &viewer, cid).await,
+            None => Err(Error::NotFound(m)),
+        },
+        r => r,
+    }
+    .map_err(|e| login_if_anonymous(e, &viewer))
+    .next(&format!("/pages/viewpage.action?pageId={id}"))?;
     Ok(see_other(&page_url(&c.space_key, c.id, &c.title)))
 }
 
-/// Short links `/x/ID36`.
+/// Short links `/x/ID36`, and Confluence's (`/x/` + base64 of an imported
+/// page's old id) when no Cairn page has that id.
 async fn tiny(state: State<AppState>, viewer: Viewer, Path(t): Path<String>) -> UiResult {
-    let id =
-        i64::from_str_radix(&t, 36).map_err(|_| Error::NotFound(format!("no short link {t:?}")))?;
+    let ours = i64::from_str_radix(&t, 36).ok();
+    let exists = match ours {
+        Some(id) => {
+            let db = state.pool.get().await?;
+            content::get(&db, &viewer, id).await.is_ok()
+        }
+        None => false,
+    };
+    let id = match (exists, ours, crate::import::decode_tiny(&t)) {
+        (true, Some(id), _) | (false, Some(id), None) => id,
+        (false, _, Some(old)) => old,
+        _ => return Err(Error::NotFound(format!("no short link {t:?}")).into()),
+    };
     viewpage_action(
         state,
         viewer,

@@ -8,6 +8,7 @@ mod cluster;
 mod content;
 mod embedded;
 mod fuzz;
+mod import;
 mod inline_comments;
 mod migrations;
 mod notify;

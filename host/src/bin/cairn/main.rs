@@ -77,6 +77,15 @@ enum Command {
         #[command(subcommand)]
         command: NodeCommand,
     },
+    /// Import a Confluence XML space export or site backup (a zip).
+    Import {
+        file: PathBuf,
+        /// Import the space under this key (its own key exists already).
+        #[arg(long = "as")]
+        as_key: Option<String>,
+    },
+    /// Export a space as a Confluence XML space export (a zip).
+    Export { key: String, file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -259,6 +268,18 @@ async fn async_main() -> anyhow::Result<()> {
         Command::Config { command } => config_command(&config, command).await?,
         Command::Cluster { command } => cluster_command(&config, command).await?,
         Command::Node { command } => node_command(&config, command).await?,
+        Command::Import { file, as_key } => {
+            let db = cairn::node::Database::open(&config).await?;
+            let r = cairn::import::cli(db.url(), &config, &file, as_key).await;
+            db.close().await;
+            println!("{}", r.map_err(|e| anyhow::anyhow!("import failed: {e}"))?);
+        }
+        Command::Export { key, file } => {
+            let db = cairn::node::Database::open(&config).await?;
+            let r = cairn::import::export_cli(db.url(), &config, &key, &file).await;
+            db.close().await;
+            println!("{}", r.map_err(|e| anyhow::anyhow!("export failed: {e}"))?);
+        }
         Command::Demo {
             admin,
             password_file,

@@ -1,0 +1,162 @@
+//! `cairn import FILE.zip [--as KEY]`: runs an import in this process with a
+//! progress line on standard error (read back from the run's row, as any
+//! node would show it) and returns the report as text.
+//!
+//! Invariant: the CLI imports through exactly the same path as REST.
+
+use std::fmt::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use super::{export_space, import_zip, run_status, ImportError, Options, Report};
+use crate::config::Config;
+
+pub async fn cli(
+    url: &str,
+    config: &Config,
+    file: &Path,
+    as_key: Option<String>,
+) -> Result<String, ImportError> {
+    crate::db::migrate(url)
+        .await
+        .map_err(|e| ImportError::Db(e.to_string()))?;
+    let pool = crate::db::pool(url, 4).map_err(|e| ImportError::Db(e.to_string()))?;
+    let store = crate::attach::Store::new(&config.shared_home, u64::MAX);
+    let opts = Options {
+        as_key,
+        node_id: config.node_id.clone(),
+        file_name: None,
+        on_start: None,
+    };
+    let watcher = tokio::spawn(progress_line(pool.clone()));
+    let r = import_zip(&pool, &store, file, &opts).await;
+    watcher.abort();
+    eprintln!();
+    Ok(summary(&r?))
+}
+
+async fn progress_line(pool: crate::db::Pool) {
+    let start = std::time::Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let Ok(db) = pool.get().await else { continue };
+        if let Ok(runs) = run_status(&db, None, 1).await {
+            if let Some(r) = runs.first().filter(|r| r.status == "running") {
+                let bar = if r.total > 0 {
+                    let f = (r.done as f64 / r.total as f64).clamp(0.0, 1.0);
+                    format!(
+                        "[{:<30}] {}/{}",
+                        "#".repeat((f * 30.0) as usize),
+                        r.done,
+                        r.total
+                    )
+                } else {
+                    String::new()
+                };
+                eprint!(
+                    "\r{:>10} {bar} {:.0}s   ",
+                    r.phase,
+                    start.elapsed().as_secs_f64()
+                );
+            }
+        }
+    }
+}
+
+/// The report as lines of text.
+pub fn summary(r: &Report) -> String {
+    let mut s = String::new();
+    if r.already_imported {
+        let _ = writeln!(
+            s,
+            "already imported (import {}): nothing changed",
+            r.import_id
+        );
+    } else {
+        let _ = writeln!(s, "import {} done in {:.1}s", r.import_id, r.seconds);
+    }
+    for sp in &r.spaces {
+        let _ = writeln!(
+            s,
+            "space {} (from {}): {} [id {}]",
+            sp.key, sp.source_key, sp.name, sp.id
+        );
+    }
+    if r.already_imported {
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "{} pages, {} blog posts, {} comments, {} attachments ({} trashed); {} versions ({} historical)",
+        r.pages, r.blog_posts, r.comments, r.attachments, r.trashed, r.versions, r.historical_versions
+    );
+    let _ = writeln!(
+        s,
+        "{} attachment files ({} bytes), {} missing; {} labels, {} likes, {} space permissions, {} restrictions, {} watches, {} extras",
+        r.attachment_files,
+        r.bytes_copied,
+        r.missing_files.len(),
+        r.labels,
+        r.likes,
+        r.space_permissions,
+        r.restrictions,
+        r.watches,
+        r.extras
+    );
+    let _ = writeln!(
+        s,
+        "users: {} matched, {} created deactivated ({}); groups created: {}",
+        r.users_matched.len(),
+        r.users_created.len(),
+        r.users_created.join(", "),
+        r.groups_created.join(", ")
+    );
+    let _ = writeln!(
+        s,
+        "bodies: {} ({} wiki markup converted, {} CDATA repairs, {} not well-formed); drafts skipped: {}",
+        r.bodies, r.wiki_bodies, r.cdata_repairs, r.bodies_not_well_formed, r.drafts_skipped
+    );
+    for (k, n) in &r.wiki_unconverted {
+        let _ = writeln!(s, "  kept as unmigrated wiki markup: {k} ×{n}");
+    }
+    for (k, n) in &r.skipped {
+        let _ = writeln!(s, "  skipped {k} ×{n}");
+    }
+    for w in &r.warnings {
+        let _ = writeln!(s, "warning: {w}");
+    }
+    if r.warnings_total as usize > r.warnings.len() {
+        let _ = writeln!(
+            s,
+            "… and {} more warnings",
+            r.warnings_total as usize - r.warnings.len()
+        );
+    }
+    s
+}
+
+/// `cairn export KEY FILE.zip`: the space as a Confluence XML space export.
+pub async fn export_cli(
+    url: &str,
+    config: &Config,
+    key: &str,
+    file: &Path,
+) -> Result<String, ImportError> {
+    crate::db::migrate(url)
+        .await
+        .map_err(|e| ImportError::Db(e.to_string()))?;
+    let pool = crate::db::pool(url, 2).map_err(|e| ImportError::Db(e.to_string()))?;
+    let store = crate::attach::Store::new(&config.shared_home, u64::MAX);
+    let r = export_space(&pool, &store, key, file).await?;
+    Ok(format!(
+        "exported space {} to {}: {} content objects, {} versions, {} files, {} labels, {} space permissions, {} restrictions",
+        r.space_key,
+        file.display(),
+        r.contents,
+        r.versions,
+        r.files,
+        r.labels,
+        r.permissions,
+        r.restrictions
+    ))
+}
