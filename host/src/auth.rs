@@ -12,8 +12,6 @@ use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use base64::Engine;
 use deadpool_postgres::GenericClient;
@@ -22,7 +20,6 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::perms::{User, Viewer};
-use crate::AppState;
 
 pub const SESSION_COOKIE: &str = "cairn_session";
 /// Double-submit token for forms shown before login (the login form itself).
@@ -116,7 +113,7 @@ const USER_COLS: &str = "id, username, display_name, user_key, email, password_h
 #[derive(Clone)]
 pub struct BasicCache {
     inner: Arc<quick_cache::sync::Cache<[u8; 32], (String, Instant)>>,
-    viewers: Arc<quick_cache::sync::Cache<ViewerKey, (Viewer, Instant)>>,
+    pub(crate) viewers: Arc<quick_cache::sync::Cache<ViewerKey, (Viewer, Instant)>>,
 }
 
 /// (data generation, SHA-256 of the request's credentials)
@@ -133,7 +130,7 @@ impl Default for BasicCache {
 
 /// A cached viewer is re-read after this long even if nothing changed, so a
 /// session's sliding expiry is still written now and then.
-const VIEWER_TTL: Duration = Duration::from_secs(60);
+pub(crate) const VIEWER_TTL: Duration = Duration::from_secs(60);
 
 const BASIC_TTL: Duration = Duration::from_secs(300);
 
@@ -245,7 +242,10 @@ pub async fn delete_session(db: &impl GenericClient, token: &str) -> Result<()> 
     Ok(())
 }
 
-async fn session_user(db: &impl GenericClient, token: &str) -> Result<Option<(User, String)>> {
+pub(crate) async fn session_user(
+    db: &impl GenericClient,
+    token: &str,
+) -> Result<Option<(User, String)>> {
     let hash = sha256_hex(token.as_bytes());
     let row = crate::db::query_opt(
         db,
@@ -347,7 +347,7 @@ pub async fn create_token(
     Ok((token_info(&row), raw))
 }
 
-async fn token_user(db: &impl GenericClient, raw: &str) -> Result<Option<User>> {
+pub(crate) async fn token_user(db: &impl GenericClient, raw: &str) -> Result<Option<User>> {
     let hash = sha256_hex(raw.as_bytes());
     let row = crate::db::query_opt(db,
             "SELECT u.id, u.username, u.display_name, u.user_key, u.email,
@@ -374,7 +374,11 @@ async fn token_user(db: &impl GenericClient, raw: &str) -> Result<Option<User>> 
     Ok(Some(row_user(&r)))
 }
 
-async fn basic_user(state: &AppState, db: &impl GenericClient, b64: &str) -> Result<User> {
+pub(crate) async fn basic_user(
+    cache: &BasicCache,
+    db: &impl GenericClient,
+    b64: &str,
+) -> Result<User> {
     let bad =
         || Error::Unauthorized("the Basic credentials are not valid base64 user:password".into());
     let decoded = base64::engine::general_purpose::STANDARD
@@ -383,7 +387,7 @@ async fn basic_user(state: &AppState, db: &impl GenericClient, b64: &str) -> Res
     let text = String::from_utf8(decoded).map_err(|_| bad())?;
     let (username, password) = text.split_once(':').ok_or_else(bad)?;
     let key: [u8; 32] = Sha256::digest(text.as_bytes()).into();
-    if let Some((hash, at)) = state.basic_cache.inner.get(&key) {
+    if let Some((hash, at)) = cache.inner.get(&key) {
         if at.elapsed() < BASIC_TTL {
             let row = crate::db::query_opt(
                 db,
@@ -397,7 +401,7 @@ async fn basic_user(state: &AppState, db: &impl GenericClient, b64: &str) -> Res
                 }
             }
         }
-        state.basic_cache.inner.remove(&key);
+        cache.inner.remove(&key);
     }
     let user = authenticate(db, username, password).await?;
     let hash: String = crate::db::query_one(
@@ -407,7 +411,7 @@ async fn basic_user(state: &AppState, db: &impl GenericClient, b64: &str) -> Res
     )
     .await?
     .get(0);
-    state.basic_cache.inner.insert(key, (hash, Instant::now()));
+    cache.inner.insert(key, (hash, Instant::now()));
     Ok(user)
 }
 
@@ -438,71 +442,6 @@ pub fn credentials_digest(headers: &HeaderMap) -> [u8; 32] {
         h.update(t.as_bytes());
     }
     h.finalize().into()
-}
-
-pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Viewer> {
-    // Read the generation before anything is read from the database.
-    let key = state
-        .generation
-        .current()
-        .map(|g| (g, credentials_digest(headers)));
-    if let Some(k) = &key {
-        if let Some((v, at)) = state.basic_cache.viewers.get(k) {
-            if at.elapsed() < VIEWER_TTL {
-                return Ok(v);
-            }
-        }
-    }
-    let v = resolve_uncached(state, headers).await?;
-    if let Some(k) = key {
-        state
-            .basic_cache
-            .viewers
-            .insert(k, (v.clone(), Instant::now()));
-    }
-    Ok(v)
-}
-
-async fn resolve_uncached(state: &AppState, headers: &HeaderMap) -> Result<Viewer> {
-    let db = state.pool.get().await?;
-    if let Some(auth) = headers.get(header::AUTHORIZATION) {
-        let auth = auth
-            .to_str()
-            .map_err(|_| Error::Unauthorized("the Authorization header is not readable".into()))?;
-        let (scheme, rest) = auth.split_once(' ').unwrap_or((auth, ""));
-        let user = if scheme.eq_ignore_ascii_case("basic") {
-            basic_user(state, &db, rest).await?
-        } else if scheme.eq_ignore_ascii_case("bearer") {
-            token_user(&db, rest.trim()).await?.ok_or_else(|| {
-                Error::Unauthorized("the access token is not valid or has expired".into())
-            })?
-        } else {
-            return Err(Error::Unauthorized(format!(
-                "unsupported authorization scheme {scheme:?}; use Basic or Bearer"
-            )));
-        };
-        return Viewer::load(&db, Some(user)).await;
-    }
-    if let Some(token) = cookie(headers, SESSION_COOKIE) {
-        if let Some((user, csrf)) = session_user(&db, token).await? {
-            let mut v = Viewer::load(&db, Some(user)).await?;
-            v.csrf = Some(csrf);
-            return Ok(v);
-        }
-    }
-    Viewer::load(&db, None).await
-}
-
-impl FromRequestParts<AppState> for Viewer {
-    type Rejection = Error;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Viewer> {
-        if let Some(v) = parts.extensions.get::<Viewer>() {
-            return Ok(v.clone());
-        }
-        let v = resolve(state, &parts.headers).await?;
-        parts.extensions.insert(v.clone());
-        Ok(v)
-    }
 }
 
 /// Compares two secrets in constant time.

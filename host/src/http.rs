@@ -5,4 +5,7 @@
 
 pub mod download;
 pub mod gate;
+pub mod rate_limit;
 pub mod response_cache;
+pub mod status;
+pub mod viewer;

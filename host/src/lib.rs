@@ -167,7 +167,7 @@ impl AppState {
 /// The node's whole HTTP surface.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/status", get(status::status))
+        .route("/status", get(http::status::status))
         .route("/metrics", get(metrics::metrics))
         .merge(web::routes())
         .merge(rest::routes())
@@ -177,7 +177,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            ratelimit::layer,
+            http::rate_limit::layer,
         ))
         .layer(axum::middleware::from_fn(rest::xsrf_layer))
         .layer(axum::middleware::from_fn_with_state(
