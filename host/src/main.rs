@@ -720,11 +720,17 @@ async fn serve(
                 return;
             }
         }
-        // Plugins: first-party ones installed or upgraded, the registry
-        // loaded, then watched.
-        if let Some(dir) = &builtin_plugins {
-            if let Err(e) = plugins.install_builtin(dir).await {
-                tracing::error!(error = %e, "first-party plugins not installed");
+        // Plugins: first-party ones (embedded in the binary, or a
+        // developer's build with CAIRN_BUILTIN_PLUGINS) installed or
+        // upgraded, the registry loaded, then watched.
+        match &builtin_plugins {
+            Some(dir) => {
+                if let Err(e) = plugins.install_builtin(dir).await {
+                    tracing::error!(error = %e, "first-party plugins not installed");
+                }
+            }
+            None => {
+                plugins.install_embedded().await;
             }
         }
         if let Err(e) = plugins.reload(true).await {
