@@ -61,6 +61,21 @@ pub fn compare_versions(a: &str, b: &str) -> Ordering {
 }
 
 impl Plugins {
+    /// Every embedded plugin loaded into one registry outside the database
+    /// (benchmarks, tests, tools). Plugins that read content need a node.
+    pub fn embedded_registry(&self) -> std::result::Result<Registry, String> {
+        let mut parts = Vec::new();
+        for p in embedded() {
+            let m = Manifest::parse(p.manifest).map_err(|e| format!("{}: {e}", p.dir))?;
+            parts.push(
+                self.standalone_registry(m, p.component)
+                    .map_err(|e| format!("{}: {e}", p.dir))?,
+            );
+        }
+        let parts: Vec<&Registry> = parts.iter().map(|r| r.as_ref()).collect();
+        Ok(Registry::merged(&parts))
+    }
+
     /// Installs or upgrades every plugin embedded in this binary (see the
     /// module's invariants). A plugin that cannot be installed is logged and
     /// skipped; the others still install.
