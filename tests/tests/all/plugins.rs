@@ -136,7 +136,8 @@ async fn install_upgrade_disable_remove_take_effect_without_restart() {
 
 #[tokio::test]
 async fn install_validates_everything_and_changes_nothing_on_error() {
-    let node = TestNode::start().await;
+    // No first-party plugins: the registry starts empty and must stay so.
+    let node = TestNode::start_bare().await;
     let plugins = node.state.plugins.clone();
     let admin = system_viewer();
     let (hello, hello_bytes) = manifest_of(&hello_dir());
