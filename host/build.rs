@@ -64,7 +64,9 @@ struct Plugin {
 
 fn main() {
     let host = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
-    let root = host.parent().expect("the host crate sits in the repository");
+    let root = host
+        .parent()
+        .expect("the host crate sits in the repository");
     let plugins_dir = root.join("plugins");
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
 
@@ -119,7 +121,10 @@ fn first_party(plugins_dir: &Path) -> Vec<Plugin> {
             .lines()
             .map(str::trim)
             .find_map(|l| {
-                let rest = l.strip_prefix("component")?.trim_start().strip_prefix('=')?;
+                let rest = l
+                    .strip_prefix("component")?
+                    .trim_start()
+                    .strip_prefix('=')?;
                 Some(rest.trim().trim_matches('"').to_string())
             })
             .unwrap_or_else(|| panic!("{} has no `component` path", manifest.display()));

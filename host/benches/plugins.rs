@@ -101,14 +101,18 @@ fn bench(c: &mut Criterion) {
     g.bench_function("uncached", |b| {
         b.iter(|| {
             plugins.clear_output_cache();
-            cairn::present::render_with_plugins(&body50, "BENCH", &plugins, &registry, &viewer, &page)
-                .unwrap()
+            cairn::present::render_with_plugins(
+                &body50, "BENCH", &plugins, &registry, &viewer, &page,
+            )
+            .unwrap()
         })
     });
     g.bench_function("cached", |b| {
         b.iter(|| {
-            cairn::present::render_with_plugins(&body50, "BENCH", &plugins, &registry, &viewer, &page)
-                .unwrap()
+            cairn::present::render_with_plugins(
+                &body50, "BENCH", &plugins, &registry, &viewer, &page,
+            )
+            .unwrap()
         })
     });
     g.finish();

@@ -21,10 +21,10 @@ use crate::plugins::{PageContext, Plugins, Registry};
 
 mod resolve;
 use resolve::resolve;
-mod include;
-mod with_plugins;
 #[cfg(test)]
 mod cases;
+mod include;
+mod with_plugins;
 use crate::present::include::CancelOnDrop;
 use crate::present::include::RenderingGuard;
 use crate::present::resolve::Resolved;

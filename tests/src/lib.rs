@@ -145,10 +145,7 @@ impl TestNode {
         Self::start_inner(|_| {}, false).await
     }
 
-    async fn start_inner(
-        adjust: impl FnOnce(&mut cairn::AppState),
-        first_party: bool,
-    ) -> TestNode {
+    async fn start_inner(adjust: impl FnOnce(&mut cairn::AppState), first_party: bool) -> TestNode {
         init_logging();
         let db = TestDb::new().await;
         let pool = cairn::db::pool(&db.url, 8).expect("pool");

@@ -73,8 +73,7 @@ fn resolved() -> Resolved {
         },
         l("/download/attachments/1/diagram.png", "diagram.png"),
     );
-    r.users
-        .insert("u1".into(), l("/people/u1", "Ada Lovelace"));
+    r.users.insert("u1".into(), l("/people/u1", "Ada Lovelace"));
     r.contents.insert(42, l("/pages/42", "The Answer"));
     r.spaces
         .insert("DEV".into(), l("/spaces/DEV", "Development"));

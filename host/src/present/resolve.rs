@@ -176,8 +176,7 @@ pub(super) async fn resolve<D: GenericClient>(
         let visible = content::get_many_meta(db, viewer, &ids).await?;
         for (a, cid) in wanted {
             if let Some(att) = visible.iter().find(|v| {
-                v.container_id == Some(cid)
-                    && v.title.to_lowercase() == a.filename.to_lowercase()
+                v.container_id == Some(cid) && v.title.to_lowercase() == a.filename.to_lowercase()
             }) {
                 res.attachments.insert(
                     a.clone(),

@@ -82,10 +82,7 @@ async fn a_fresh_node_renders_the_standard_macros_through_its_embedded_plugins()
     );
     // Starting again (a restart) changes nothing.
     let again = node.state.plugins.install_embedded().await;
-    assert!(
-        again.iter().all(|o| o.action == "unchanged"),
-        "{again:?}"
-    );
+    assert!(again.iter().all(|o| o.action == "unchanged"), "{again:?}");
 }
 
 #[tokio::test]
@@ -104,8 +101,11 @@ async fn a_disabled_first_party_plugin_stays_disabled_after_a_restart() {
     assert!(html.contains("macro-unavailable"), "{html}");
     // A node starting installs the embedded plugins again.
     let outcomes = plugins.install_embedded().await;
-    assert!(outcomes.iter().any(|o| o.id == "cairn.code"), "{outcomes:?}");
-    assert_eq!(row(&node, "cairn.code").await.2, false, "still disabled");
+    assert!(
+        outcomes.iter().any(|o| o.id == "cairn.code"),
+        "{outcomes:?}"
+    );
+    assert!(!row(&node, "cairn.code").await.2, "still disabled");
     assert!(!plugins.registry().provides("code"));
     let html = view(&c, id).await;
     assert!(html.contains("macro-unavailable"), "{html}");
@@ -158,14 +158,23 @@ async fn an_administrators_copy_of_the_same_or_a_newer_version_is_kept_an_older_
         ("99.0.0".to_string(), false, true)
     );
     assert_ne!(embedded_version, "99.0.0");
-    assert_eq!(row(&node, "cairn.panels").await, (panels_version, false, true));
+    assert_eq!(
+        row(&node, "cairn.panels").await,
+        (panels_version, false, true)
+    );
     assert_eq!(row(&node, "cairn.code").await, (code_version, true, true));
     // A first-party copy of a newer version (a node of a newer release
     // installed it) is not downgraded by an older node either.
     let (mut include, include_bytes) = embedded_manifest("cairn.include");
     include.version = "50.0.0".into();
     plugins
-        .install(&admin, include, include_bytes, &[Capability::parse("content").unwrap()], true)
+        .install(
+            &admin,
+            include,
+            include_bytes,
+            &[Capability::parse("content").unwrap()],
+            true,
+        )
         .await
         .unwrap();
     let again = plugins.install_embedded().await;

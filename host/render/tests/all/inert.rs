@@ -201,4 +201,3 @@ pub fn assert_inert(html: &str, label: &str) {
         }
     }
 }
-
