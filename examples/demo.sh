@@ -9,11 +9,11 @@ set -euo pipefail
 ensure_packages
 cd "$ROOT"
 mkdir -p "$STATE/demo"
+# The binary carries the first-party plugins (macros such as code, info,
+# children, toc), built from plugins/ for wasm32-wasip2 by the same build;
+# the node installs or upgrades them at start.
 cargo build --release --locked -p cairn
-# The first-party plugins (macros such as code, info, children, toc), built
-# exactly as a third party builds a plugin; installed or upgraded at start.
-(cd plugins && cargo build --release --locked --target wasm32-wasip2)
-export CAIRN_BUILTIN_PLUGINS="$ROOT/plugins"
+unset CAIRN_BUILTIN_PLUGINS
 unset CAIRN_DATABASE_URL
 export CAIRN_LOCAL_HOME="$STATE/demo/local" CAIRN_SHARED_HOME="$STATE/demo/shared"
 export CAIRN_LISTEN="${CAIRN_LISTEN:-127.0.0.1:8090}"

@@ -1,42 +1,26 @@
-//! Plugin call overhead and a page of plugin macros.
+//! Plugin call overhead and pages of standard macros, which the first-party
+//! plugins embedded in the binary render (their only home).
 //!
-//! Needs the first-party plugins built:
-//!   (cd plugins && cargo build --release --target wasm32-wasip2)
 //!   cargo bench -p cairn --bench plugins
 //!
 //! - `call/plugin-status`: one `status` macro call through the plugin — a fresh
 //!   instance (pooling allocator, pre-linked) plus the call, output cache bypassed.
-//! - `call/native-status`: the same macro rendered by `cairn-render`'s native
-//!   built-in (a one-macro document: parse + render + sanitize).
-//! - `page20/uncached`: a page with 20 plugin macro calls (info, status, code,
+//! - `page20/uncached`: a page with 20 standard macro calls (info, status,
 //!   expand, panel, excerpt, toc …) rendered through the host's two-pass
 //!   plugin renderer with the output cache cleared before each iteration.
 //! - `page20/cached`: the same page with the per-call output cache warm.
-//! - `page20/native`: the same page with no plugins (the native built-ins).
 //! - `page50code/uncached` and `/cached`: a page with 50 `code` macros (a
 //!   dozen highlighted lines each) through the `code` plugin — the page-level
 //!   plugin budget and single sanitizer pass are on this path.
+//!
+//! Before the native built-ins were removed this bench also measured
+//! `call/native-status` and `page20/native` (BENCHMARKS.md keeps the figures).
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use cairn::perms::Viewer;
-use cairn::plugins::{Manifest, OutputTarget, PageContext, Plugins};
+use cairn::plugins::{OutputTarget, PageContext, Plugins};
 use criterion::{criterion_group, criterion_main, Criterion};
-
-fn plugins_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins")
-}
-
-fn load(plugins: &Plugins, krate: &str) -> std::sync::Arc<cairn::plugins::Registry> {
-    let dir = plugins_dir().join(krate);
-    let m =
-        Manifest::parse(&std::fs::read_to_string(dir.join("cairn-plugin.toml")).unwrap()).unwrap();
-    let bytes = std::fs::read(dir.join(m.component.as_ref().unwrap())).unwrap_or_else(|e| {
-        panic!("{krate}: {e} — build the plugins first (see the file comment)")
-    });
-    plugins.standalone_registry(m, &bytes).unwrap()
-}
 
 fn page_body() -> String {
     let mut b = String::from("<ac:structured-macro ac:name=\"toc\"/>");
@@ -60,14 +44,8 @@ fn bench(c: &mut Criterion) {
     let _guard = rt.enter();
     let pool = cairn::db::pool("postgres://nobody@127.0.0.1:1/none", 1).unwrap();
     let plugins = Plugins::new(pool, &std::env::temp_dir().join("cairn-bench-shared"));
-    let panels = load(&plugins, "panels");
-    let toc = load(&plugins, "toc");
-    let code = load(&plugins, "code");
-    // One registry with both plugins' macros.
-    let registry = {
-        let reg = cairn::plugins::Registry::merged(&[&panels, &toc]);
-        std::sync::Arc::new(reg)
-    };
+    // Every embedded first-party plugin, as a node installs them.
+    let registry = std::sync::Arc::new(plugins.embedded_registry().unwrap());
     let viewer = Viewer::anonymous();
     let page = PageContext {
         page_id: Some(1),
@@ -89,9 +67,6 @@ fn bench(c: &mut Criterion) {
                 .unwrap()
         })
     });
-    g.bench_function("native-status", |b| {
-        b.iter(|| cairn_render::render(status, &NoRefs).unwrap())
-    });
     g.finish();
 
     let body = page_body();
@@ -110,9 +85,6 @@ fn bench(c: &mut Criterion) {
                 .unwrap()
         })
     });
-    g.bench_function("native", |b| {
-        b.iter(|| cairn_render::render(&body, &NoRefs).unwrap())
-    });
     g.finish();
 
     let snippet = "fn main() {\n    let xs = vec![1, 2, 3];\n    for x in &xs {\n        println!(\"{x}\");\n    }\n    // a comment\n    let s = \"text <b>&</b>\";\n    match xs.len() {\n        0 => {}\n        n => eprintln!(\"{n}\"),\n    }\n}\n";
@@ -129,43 +101,21 @@ fn bench(c: &mut Criterion) {
     g.bench_function("uncached", |b| {
         b.iter(|| {
             plugins.clear_output_cache();
-            cairn::present::render_with_plugins(&body50, "BENCH", &plugins, &code, &viewer, &page)
-                .unwrap()
+            cairn::present::render_with_plugins(
+                &body50, "BENCH", &plugins, &registry, &viewer, &page,
+            )
+            .unwrap()
         })
     });
     g.bench_function("cached", |b| {
         b.iter(|| {
-            cairn::present::render_with_plugins(&body50, "BENCH", &plugins, &code, &viewer, &page)
-                .unwrap()
+            cairn::present::render_with_plugins(
+                &body50, "BENCH", &plugins, &registry, &viewer, &page,
+            )
+            .unwrap()
         })
     });
     g.finish();
-}
-
-/// A context with nothing to resolve and no host macros.
-struct NoRefs;
-impl cairn_render::Context for NoRefs {
-    fn current_space(&self) -> &str {
-        "BENCH"
-    }
-    fn page(&self, _: &cairn_render::PageRef) -> Option<cairn_render::Link> {
-        None
-    }
-    fn attachment(&self, _: &cairn_render::AttachmentRef) -> Option<cairn_render::Link> {
-        None
-    }
-    fn user(&self, _: &str) -> Option<cairn_render::Link> {
-        None
-    }
-    fn content(&self, _: i64) -> Option<cairn_render::Link> {
-        None
-    }
-    fn space(&self, _: &str) -> Option<cairn_render::Link> {
-        None
-    }
-    fn render_macro(&self, _: &cairn_render::MacroCall) -> Option<String> {
-        None
-    }
 }
 
 criterion_group!(benches, bench);

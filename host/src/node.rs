@@ -237,11 +237,17 @@ async fn become_ready(config: Config, url: String, state: AppState, index: Arc<S
             return;
         }
     }
-    // Plugins: first-party ones installed or upgraded, the registry
+    // Plugins: first-party ones (embedded in the binary, or a developer's
+    // build with CAIRN_BUILTIN_PLUGINS) installed or upgraded, the registry
     // loaded, then watched.
-    if let Some(dir) = &config.builtin_plugins {
-        if let Err(e) = state.plugins.install_builtin(dir).await {
-            tracing::error!(error = %e, "first-party plugins not installed");
+    match &config.builtin_plugins {
+        Some(dir) => {
+            if let Err(e) = state.plugins.install_builtin(dir).await {
+                tracing::error!(error = %e, "first-party plugins not installed");
+            }
+        }
+        None => {
+            state.plugins.install_embedded().await;
         }
     }
     if let Err(e) = state.plugins.reload(true).await {

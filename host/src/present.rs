@@ -8,7 +8,6 @@
 //! every resolved answer, so a cached page is only reused when it would
 //! render identically for this viewer.
 
-use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -22,7 +21,8 @@ use crate::plugins::{PageContext, Plugins, Registry};
 
 mod resolve;
 use resolve::resolve;
-mod host_macros;
+#[cfg(test)]
+mod cases;
 mod include;
 mod with_plugins;
 use crate::present::include::CancelOnDrop;
@@ -193,18 +193,7 @@ impl Presenter {
         c: &Content,
     ) -> Result<(Arc<References>, Resolved)> {
         let refs = self.references(c)?;
-        let mut visiting = HashSet::from([c.id]);
-        let resolved = resolve(
-            self,
-            db,
-            viewer,
-            &c.space_key,
-            Some(c),
-            &refs,
-            &mut visiting,
-            false,
-        )
-        .await?;
+        let resolved = resolve(db, viewer, &c.space_key, Some(c), &refs).await?;
         Ok((refs, resolved))
     }
 
@@ -282,21 +271,7 @@ impl Presenter {
         let refs = cairn_render::references(body).map_err(|e| {
             Error::BadRequest(format!("the body is not well-formed storage format: {e}"))
         })?;
-        let mut visiting = HashSet::new();
-        if let Some(p) = page {
-            visiting.insert(p.id);
-        }
-        let resolved = resolve(
-            self,
-            db,
-            viewer,
-            space_key,
-            page,
-            &refs,
-            &mut visiting,
-            false,
-        )
-        .await?;
+        let resolved = resolve(db, viewer, space_key, page, &refs).await?;
         let part = self.plugin_part(&refs);
         let cacheable = part.as_ref().is_none_or(|(_, _, all)| *all);
         let page_ctx = PageContext {

@@ -137,6 +137,16 @@ impl TestNode {
 
     /// Like [`TestNode::start`], adjusting the state first (limits etc.).
     pub async fn start_with(adjust: impl FnOnce(&mut cairn::AppState)) -> TestNode {
+        Self::start_inner(adjust, true).await
+    }
+
+    /// A ready node without the first-party plugins a node installs when it
+    /// starts: an empty plugin registry.
+    pub async fn start_bare() -> TestNode {
+        Self::start_inner(|_| {}, false).await
+    }
+
+    async fn start_inner(adjust: impl FnOnce(&mut cairn::AppState), first_party: bool) -> TestNode {
         init_logging();
         let db = TestDb::new().await;
         let pool = cairn::db::pool(&db.url, 8).expect("pool");
@@ -153,6 +163,16 @@ impl TestNode {
         state.search = Some(index);
         state.plugins.set_local_home(&local_home);
         adjust(&mut state);
+        if first_party {
+            // As `cairn serve` does: the plugins embedded in the binary
+            // (compiled once per test process).
+            let installed = state.plugins.install_embedded().await;
+            assert_eq!(
+                installed.len(),
+                cairn::plugins::embedded::embedded().len(),
+                "every first-party plugin installs: {installed:?}"
+            );
+        }
         state.readiness.set_ready();
         let base = serve_state(state.clone()).await;
         let node = TestNode {

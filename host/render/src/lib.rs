@@ -165,9 +165,9 @@ pub trait Context {
     fn content(&self, id: i64) -> Option<Link>;
     /// A space by key.
     fn space(&self, key: &str) -> Option<Link>;
-    /// A macro the host (or a plugin) renders. Return `None` to let the crate use its
-    /// built-in or, when it has none, the "macro not available" box. The returned HTML is
-    /// sanitized by the crate.
+    /// A macro call, rendered by the host (in Cairn: by the plugin that provides it; the
+    /// crate has no macros of its own). `None` shows the "macro not available" box. The
+    /// returned HTML is sanitized by the crate.
     fn render_macro(&self, call: &MacroCall) -> Option<String>;
 }
 

@@ -10,9 +10,6 @@ use crate::html::{class_token, escape, escape_into, normalize_space, text_of_own
 use crate::tree::{Element, Node};
 use crate::{AttachmentRef, Context, Heading, Link, MacroBody, MacroCall, PageRef};
 
-/// Marks where a `toc` macro goes; NUL cannot come from input (escaping replaces it).
-const TOC_MARK: char = '\0';
-
 /// Plain HTML elements passed through, with the attributes kept from the body.
 fn passthrough_attrs(name: &str) -> Option<&'static [&'static str]> {
     Some(match name {
@@ -129,19 +126,10 @@ fn emoticon_char(name: &str) -> Option<&'static str> {
     })
 }
 
-const STATUS_COLOURS: [&str; 6] = ["grey", "red", "yellow", "green", "blue", "purple"];
-
-struct TocSpec {
-    min: u8,
-    max: u8,
-    flat: bool,
-}
-
 pub(crate) struct Renderer<'a> {
     ctx: &'a dyn Context,
     headings: Vec<Heading>,
     ids: HashSet<String>,
-    tocs: Vec<TocSpec>,
     macros: MacroOutputs,
 }
 
@@ -215,14 +203,10 @@ pub(crate) fn render(nodes: &[Node], ctx: &dyn Context) -> (String, Vec<Heading>
         ctx,
         headings: Vec::new(),
         ids: HashSet::new(),
-        tocs: Vec::new(),
         macros: MacroOutputs::new(),
     };
     let mut out = String::with_capacity(1024);
     r.nodes(&mut out, nodes, false);
-    if !r.tocs.is_empty() {
-        out = r.substitute_tocs(&out);
-    }
     (out, r.headings, r.macros)
 }
 
@@ -355,21 +339,6 @@ fn slug(text: &str) -> String {
         s.push_str("heading");
     }
     s
-}
-
-fn truthy(v: Option<&String>) -> bool {
-    v.is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
-}
-
-/// Colours accepted in panel parameters: `#rgb`/`#rrggbb` or a plain colour keyword.
-/// Anything else is dropped (not passed to the style attribute at all).
-fn safe_colour(v: Option<&String>) -> Option<&str> {
-    let v = v?.trim();
-    let ok = match v.strip_prefix('#') {
-        Some(hex) => matches!(hex.len(), 3 | 6) && hex.bytes().all(|b| b.is_ascii_hexdigit()),
-        None => !v.is_empty() && v.len() <= 24 && v.bytes().all(|b| b.is_ascii_alphabetic()),
-    };
-    ok.then_some(v)
 }
 
 impl Renderer<'_> {
@@ -737,276 +706,27 @@ impl Renderer<'_> {
         out.push_str("</span>");
     }
 
+    /// A macro call: the context renders it (plugins, in the host), or it
+    /// is shown as not available. The renderer has no macros of its own.
     fn macro_element(&mut self, out: &mut String, e: &Element, inline: bool) {
         let call = macro_call(e, inline, |body| self.render_nodes(&body.children, false));
         if let Some(html) = self.ctx.render_macro(&call) {
             // Sanitized on its own first so that unbalanced host markup cannot close the
             // page's elements around it.
-            let clean = crate::sanitize::clean(&html).replace(TOC_MARK, "\u{FFFD}");
+            let clean = crate::sanitize::clean(&html);
             self.macros.push(out, clean);
             return;
         }
-        let p = |k: &str| call.params.get(k);
-        let body_html = match &call.body {
-            MacroBody::Rich(h) => h.as_str(),
-            _ => "",
-        };
-        match call.name.to_ascii_lowercase().as_str() {
-            "code" => {
-                out.push_str("<div class=\"code-block\">");
-                if let Some(t) = p("title").filter(|t| !t.trim().is_empty()) {
-                    out.push_str("<div class=\"code-title\">");
-                    escape_into(out, t);
-                    out.push_str("</div>");
-                }
-                let lang = p("language")
-                    .or_else(|| p(""))
-                    .map(|l| class_token(&l.to_ascii_lowercase()))
-                    .filter(|l| !l.is_empty());
-                match lang {
-                    Some(l) => {
-                        out.push_str("<pre><code");
-                        push_attr(out, "class", &format!("language-{l}"));
-                        out.push('>');
-                    }
-                    None => out.push_str("<pre><code>"),
-                }
-                self.plain_body(out, &call.body);
-                out.push_str("</code></pre></div>");
-            }
-            "noformat" => {
-                out.push_str("<pre class=\"noformat\">");
-                self.plain_body(out, &call.body);
-                out.push_str("</pre>");
-            }
-            kind @ ("info" | "note" | "warning" | "tip") => {
-                out.push_str("<div");
-                push_attr(out, "class", &format!("panel panel-{kind}"));
-                out.push('>');
-                if let Some(t) = p("title").filter(|t| !t.trim().is_empty()) {
-                    out.push_str("<div class=\"panel-title\">");
-                    escape_into(out, t);
-                    out.push_str("</div>");
-                }
-                out.push_str("<div class=\"panel-body\">");
-                out.push_str(body_html);
-                out.push_str("</div></div>");
-            }
-            "panel" => self.panel(out, &call, body_html),
-            "expand" => {
-                out.push_str("<details class=\"expand\"><summary>");
-                match p("title").filter(|t| !t.trim().is_empty()) {
-                    Some(t) => escape_into(out, t),
-                    None => out.push_str("Click here to expand..."),
-                }
-                out.push_str("</summary><div class=\"expand-body\">");
-                out.push_str(body_html);
-                out.push_str("</div></details>");
-            }
-            "status" => {
-                let written = p("colour").or_else(|| p("color")).map(|c| c.trim());
-                let colour = STATUS_COLOURS
-                    .iter()
-                    .find(|c| written.is_some_and(|w| w.eq_ignore_ascii_case(c)))
-                    .copied()
-                    .unwrap_or("grey");
-                let mut class = format!("status status-{colour}");
-                if truthy(p("subtle")) {
-                    class.push_str(" status-subtle");
-                }
-                out.push_str("<span");
-                push_attr(out, "class", &class);
-                out.push('>');
-                match p("title").filter(|t| !t.trim().is_empty()) {
-                    Some(t) => escape_into(out, t),
-                    None => out.push_str(&colour.to_ascii_uppercase()),
-                }
-                out.push_str("</span>");
-            }
-            "anchor" => {
-                let name = p("").map(|n| n.trim()).unwrap_or_default();
-                if !name.is_empty() {
-                    self.ids.insert(name.to_owned());
-                    out.push_str("<span class=\"anchor\"");
-                    push_attr(out, "id", name);
-                    out.push_str("></span>");
-                }
-            }
-            "toc" => {
-                let level = |k: &str, default: u8| {
-                    p(k).and_then(|v| v.trim().parse::<u8>().ok())
-                        .map_or(default, |v| v.clamp(1, 6))
-                };
-                self.tocs.push(TocSpec {
-                    min: level("minLevel", 1),
-                    max: level("maxLevel", 6),
-                    flat: p("type").is_some_and(|t| t.trim() == "flat"),
-                });
-                out.push(TOC_MARK);
-                out.push_str(&(self.tocs.len() - 1).to_string());
-                out.push(TOC_MARK);
-            }
-            "excerpt" => {
-                if !truthy(p("hidden")) {
-                    let tag = if call.inline { "span" } else { "div" };
-                    out.push('<');
-                    out.push_str(tag);
-                    out.push_str(" class=\"excerpt\">");
-                    out.push_str(body_html);
-                    out.push_str("</");
-                    out.push_str(tag);
-                    out.push('>');
-                }
-            }
-            _ => {
-                // Block-level box normally; a span in running text so the paragraph
-                // around it is not split.
-                let tag = if call.inline { "span" } else { "div" };
-                out.push('<');
-                out.push_str(tag);
-                out.push_str(" class=\"macro-unavailable\">macro &quot;");
-                escape_into(out, &call.name);
-                out.push_str("&quot; is not available</");
-                out.push_str(tag);
-                out.push('>');
-            }
-        }
-    }
-
-    fn plain_body(&mut self, out: &mut String, body: &MacroBody) {
-        match body {
-            MacroBody::Plain(t) => escape_into(out, t),
-            // A rich body where a plain one belongs: show its text, not its markup.
-            MacroBody::Rich(h) => escape_into(out, &text_of_own_html(h)),
-            MacroBody::None => {}
-        }
-    }
-
-    fn panel(&mut self, out: &mut String, call: &MacroCall, body_html: &str) {
-        let p = |k: &str| call.params.get(k);
-        let mut style = String::new();
-        if let Some(c) = safe_colour(p("borderColor")) {
-            style.push_str(&format!("border-color:{c};"));
-        }
-        if let Some(c) = safe_colour(p("bgColor")) {
-            style.push_str(&format!("background-color:{c};"));
-        }
-        if let Some(s) = p("borderStyle")
-            .map(|s| s.trim())
-            .filter(|s| matches!(*s, "solid" | "dashed" | "dotted" | "double" | "none"))
-        {
-            style.push_str(&format!("border-style:{s};"));
-        }
-        if let Some(w) = p("borderWidth")
-            .map(|w| w.trim().trim_end_matches("px"))
-            .filter(|w| !w.is_empty() && w.len() <= 2 && w.bytes().all(|b| b.is_ascii_digit()))
-        {
-            style.push_str(&format!("border-width:{w}px;"));
-        }
-        out.push_str("<div class=\"panel panel-custom\"");
-        if !style.is_empty() {
-            push_attr(out, "style", &style);
-        }
+        // Block-level box normally; a span in running text so the paragraph
+        // around it is not split.
+        let tag = if call.inline { "span" } else { "div" };
+        out.push('<');
+        out.push_str(tag);
+        out.push_str(" class=\"macro-unavailable\">macro &quot;");
+        escape_into(out, &call.name);
+        out.push_str("&quot; is not available</");
+        out.push_str(tag);
         out.push('>');
-        if let Some(t) = p("title").filter(|t| !t.trim().is_empty()) {
-            let mut tstyle = String::new();
-            if let Some(c) = safe_colour(p("titleBGColor")) {
-                tstyle.push_str(&format!("background-color:{c};"));
-            }
-            if let Some(c) = safe_colour(p("titleColor")) {
-                tstyle.push_str(&format!("color:{c};"));
-            }
-            out.push_str("<div class=\"panel-title\"");
-            if !tstyle.is_empty() {
-                push_attr(out, "style", &tstyle);
-            }
-            out.push('>');
-            escape_into(out, t);
-            out.push_str("</div>");
-        }
-        out.push_str("<div class=\"panel-body\">");
-        out.push_str(body_html);
-        out.push_str("</div></div>");
-    }
-
-    fn substitute_tocs(&self, html: &str) -> String {
-        let mut out = String::with_capacity(html.len() + 256);
-        let mut parts = html.split(TOC_MARK);
-        if let Some(first) = parts.next() {
-            out.push_str(first);
-        }
-        // Markers come in pairs around the index: "\0N\0".
-        while let (Some(index), Some(rest)) = (parts.next(), parts.next()) {
-            if let Some(spec) = index.parse::<usize>().ok().and_then(|i| self.tocs.get(i)) {
-                self.toc(&mut out, spec);
-            }
-            out.push_str(rest);
-        }
-        out
-    }
-
-    fn toc(&self, out: &mut String, spec: &TocSpec) {
-        let items: Vec<&Heading> = self
-            .headings
-            .iter()
-            .filter(|h| h.level >= spec.min && h.level <= spec.max)
-            .collect();
-        let Some(base) = items.iter().map(|h| h.level).min() else {
-            return;
-        };
-        let entry = |out: &mut String, h: &Heading| {
-            out.push_str("<a");
-            push_attr(out, "href", &format!("#{}", h.anchor));
-            out.push('>');
-            escape_into(out, &h.text);
-            out.push_str("</a>");
-        };
-        if spec.flat {
-            out.push_str("<div class=\"toc toc-flat\">");
-            for (i, h) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(" | ");
-                }
-                entry(out, h);
-            }
-            out.push_str("</div>");
-            return;
-        }
-        out.push_str("<div class=\"toc\"><ul>");
-        let mut current = base;
-        let mut open_li = false;
-        for h in items {
-            while current < h.level {
-                if !open_li {
-                    out.push_str("<li>");
-                }
-                out.push_str("<ul>");
-                current += 1;
-                open_li = false;
-            }
-            while current > h.level {
-                if open_li {
-                    out.push_str("</li>");
-                }
-                out.push_str("</ul>");
-                current -= 1;
-                open_li = true;
-            }
-            if open_li {
-                out.push_str("</li>");
-            }
-            out.push_str("<li>");
-            entry(out, h);
-            open_li = true;
-        }
-        if open_li {
-            out.push_str("</li>");
-        }
-        while current > base {
-            out.push_str("</ul></li>");
-            current -= 1;
-        }
-        out.push_str("</ul></div>");
     }
 }
 

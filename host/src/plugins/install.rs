@@ -250,6 +250,11 @@ impl Plugins {
         })
     }
 
+    async fn install_first_party_from(&self, manifest_path: &Path) -> Result<InstallOutcome> {
+        let (manifest, bytes) = read_manifest_and_component(manifest_path)?;
+        self.install_first_party(manifest, bytes).await
+    }
+
     /// Installs from a manifest file whose `component` path is relative to it.
     pub async fn install_from_manifest(
         &self,
@@ -259,24 +264,7 @@ impl Plugins {
         grant_limits: bool,
         builtin: bool,
     ) -> Result<InstallOutcome> {
-        let text = std::fs::read_to_string(manifest_path).map_err(|e| {
-            Error::BadRequest(format!("cannot read {}: {e}", manifest_path.display()))
-        })?;
-        let manifest = Manifest::parse(&text)
-            .map_err(|e| Error::BadRequest(format!("{}: {e}", manifest_path.display())))?;
-        let rel = manifest.component.clone().ok_or_else(|| {
-            Error::BadRequest(format!(
-                "{}: the manifest has no `component` path",
-                manifest_path.display()
-            ))
-        })?;
-        let comp = manifest_path.parent().unwrap_or(Path::new(".")).join(rel);
-        let bytes = std::fs::read(&comp).map_err(|e| {
-            Error::BadRequest(format!(
-                "cannot read the component {}: {e} (was it built?)",
-                comp.display()
-            ))
-        })?;
+        let (manifest, bytes) = read_manifest_and_component(manifest_path)?;
         let grant = grant
             .map(<[Capability]>::to_vec)
             .unwrap_or_else(|| manifest.capabilities.clone());
@@ -285,8 +273,11 @@ impl Plugins {
     }
 
     /// Installs every first-party plugin under `dir` (`*/cairn-plugin.toml`)
-    /// that is missing or changed, granting what each requests. A disabled
-    /// first-party plugin stays disabled.
+    /// that is missing or changed, granting what each requests, by the rules
+    /// of the embedded ones (`embedded.rs`): a disabled first-party plugin
+    /// stays disabled, an administrator's copy of the same or a newer
+    /// version is kept. The developer's override of the embedded plugins
+    /// (`CAIRN_BUILTIN_PLUGINS`).
     pub async fn install_builtin(&self, dir: &Path) -> Result<Vec<InstallOutcome>> {
         let mut manifests: Vec<_> = std::fs::read_dir(dir)
             .map_err(|e| Error::Internal(format!("reading {}: {e}", dir.display())))?
@@ -296,18 +287,9 @@ impl Plugins {
             .collect();
         manifests.sort();
         let mut out = Vec::new();
-        let system = system_viewer();
         for m in manifests {
-            match self
-                .install_from_manifest(&system, &m, None, false, true)
-                .await
-            {
-                Ok(o) => {
-                    if o.action != "unchanged" {
-                        tracing::info!(plugin = %o.id, version = %o.version, action = o.action, "first-party plugin");
-                    }
-                    out.push(o);
-                }
+            match self.install_first_party_from(&m).await {
+                Ok(o) => out.push(o),
                 Err(e) => {
                     tracing::error!(manifest = %m.display(), "first-party plugin not installed: {e}")
                 }
@@ -526,6 +508,29 @@ pub struct HistoryEntry {
     pub detail: String,
     pub actor: String,
     pub at: DateTime<Utc>,
+}
+
+/// A manifest file and the component its `component` path (relative to
+/// the manifest) names.
+fn read_manifest_and_component(manifest_path: &Path) -> Result<(Manifest, Vec<u8>)> {
+    let text = std::fs::read_to_string(manifest_path)
+        .map_err(|e| Error::BadRequest(format!("cannot read {}: {e}", manifest_path.display())))?;
+    let manifest = Manifest::parse(&text)
+        .map_err(|e| Error::BadRequest(format!("{}: {e}", manifest_path.display())))?;
+    let rel = manifest.component.clone().ok_or_else(|| {
+        Error::BadRequest(format!(
+            "{}: the manifest has no `component` path",
+            manifest_path.display()
+        ))
+    })?;
+    let comp = manifest_path.parent().unwrap_or(Path::new(".")).join(rel);
+    let bytes = std::fs::read(&comp).map_err(|e| {
+        Error::BadRequest(format!(
+            "cannot read the component {}: {e} (was it built?)",
+            comp.display()
+        ))
+    })?;
+    Ok((manifest, bytes))
 }
 
 /// The identity first-party installs and event hooks run as: sees what an

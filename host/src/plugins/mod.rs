@@ -997,5 +997,6 @@ fn check_specs(m: &Manifest, specs: &[wit::MacroSpec]) -> std::result::Result<()
 }
 
 pub mod admin;
+pub mod embedded;
 mod install;
 pub use install::*;

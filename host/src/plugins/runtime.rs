@@ -256,7 +256,14 @@ pub struct Runtime {
     max_instances: u32,
     stop: Arc<AtomicBool>,
     compat: String,
+    /// Components compiled by this process, by content hash: a test process
+    /// (many nodes, each with an empty local home) or a node that validates
+    /// then loads a component compiles it once.
+    compiled: Mutex<std::collections::HashMap<String, Component>>,
 }
+
+/// Compiled components kept in memory; beyond this the cache starts afresh.
+const MAX_COMPILED_IN_MEMORY: usize = 64;
 
 impl Drop for Runtime {
     fn drop(&mut self) {
@@ -335,6 +342,7 @@ impl Runtime {
             max_instances: n,
             stop,
             compat,
+            compiled: Mutex::default(),
         })
     }
 
@@ -362,8 +370,9 @@ impl Runtime {
         Ok(())
     }
 
-    /// Compiles a component, or loads it from the compiled cache in
-    /// `cache_dir` (keyed by content hash and engine compatibility).
+    /// Compiles a component, or takes it from this process's in-memory cache,
+    /// or loads it from the compiled cache in `cache_dir` (each keyed by
+    /// content hash; the file also by engine compatibility).
     pub fn compile(
         &self,
         bytes: &[u8],
@@ -371,6 +380,24 @@ impl Runtime {
         cache_dir: Option<&Path>,
     ) -> Result<Component, String> {
         Self::check_binary(bytes)?;
+        if let Some(c) = self.compiled.lock().recover().get(hash) {
+            return Ok(c.clone());
+        }
+        let component = self.compile_uncached(bytes, hash, cache_dir)?;
+        let mut compiled = self.compiled.lock().recover();
+        if compiled.len() >= MAX_COMPILED_IN_MEMORY {
+            compiled.clear();
+        }
+        compiled.insert(hash.to_string(), component.clone());
+        Ok(component)
+    }
+
+    fn compile_uncached(
+        &self,
+        bytes: &[u8],
+        hash: &str,
+        cache_dir: Option<&Path>,
+    ) -> Result<Component, String> {
         let cached = cache_dir.map(|d| d.join(format!("{hash}-{}.cwasm", self.compat)));
         if let Some(path) = &cached {
             if path.exists() {

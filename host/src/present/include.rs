@@ -5,13 +5,12 @@
 //! `MAX_INCLUDE_DEPTH` deep, and an included page is rendered as the
 //! viewer who asked, with that viewer's permissions.
 
-use super::{host_macros::param, render_blocking, resolve::resolve, MAX_INCLUDE_DEPTH, RENDERING};
+use super::{render_blocking, resolve::resolve, MAX_INCLUDE_DEPTH, RENDERING};
 use crate::content::{self, ContentType};
 use crate::error::Error;
 use crate::perms::Viewer;
 use crate::plugins::{PageContext, Plugins};
 use cairn_render::MacroBody;
-use std::collections::HashSet;
 use std::sync::Arc;
 
 pub(super) struct RenderingGuard(bool);
@@ -88,20 +87,9 @@ pub fn render_included(
             }
         };
         let refs = cairn_render::references(&body).map_err(|e| e.to_string())?;
-        let mut visiting: HashSet<i64> = chain.iter().copied().collect();
-        visiting.insert(id);
-        let resolved = resolve(
-            presenter,
-            &db,
-            viewer,
-            &c.space_key,
-            Some(&c),
-            &refs,
-            &mut visiting,
-            false,
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+        let resolved = resolve(&db, viewer, &c.space_key, Some(&c), &refs)
+            .await
+            .map_err(|e| e.to_string())?;
         Ok((c, body, resolved))
     };
     let (c, body, resolved) = handle.block_on(async {
@@ -126,6 +114,14 @@ pub fn render_included(
     )
     .map(|(r, _)| r.html)
     .map_err(|e| e.to_string())
+}
+
+/// A macro parameter, trimmed; `None` when absent or blank.
+fn param<'a>(m: &'a cairn_render::MacroCall, name: &str) -> Option<&'a str> {
+    m.params
+        .get(name)
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
 }
 
 /// Sets its flag when dropped: a render whose request future is dropped (the

@@ -1,20 +1,17 @@
 //! Resolving a body's references as the viewer: the pages, attachments,
-//! users and spaces it links to, and the data its host macros need.
+//! users and spaces it links to (and that its macros' parameters name).
+//! Macros are the plugins' (`with_plugins.rs`): the host renders none.
 //!
 //! Invariant: a target the viewer may not view resolves exactly like a
 //! missing one, so no title leaks through a link or a macro.
 
-use super::{
-    host_macros::{host_macro, HOST_MACROS},
-    Presenter,
-};
 use crate::content::{self, Content, ContentType};
 use crate::error::Result;
 use crate::perms::Viewer;
 use crate::urls::{download_url, enc, page_url, user_url};
 use cairn_render::{AttachmentRef, Context, Link, MacroCall, PageRef, References};
 use deadpool_postgres::GenericClient;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 
 #[derive(Default, Hash)]
@@ -26,18 +23,6 @@ pub(super) struct Resolved {
     pub(super) users: BTreeMap<String, (String, String)>,
     pub(super) contents: BTreeMap<i64, (String, String)>,
     pub(super) spaces: BTreeMap<String, (String, String)>,
-    pub(super) macros: BTreeMap<String, String>,
-}
-
-pub(super) fn macro_key(name: &str, params: &BTreeMap<String, String>) -> String {
-    let mut k = name.to_ascii_lowercase();
-    for (p, v) in params {
-        k.push('\u{1}');
-        k.push_str(p);
-        k.push('\u{2}');
-        k.push_str(v);
-    }
-    k
 }
 
 pub(super) fn link((url, title): &(String, String)) -> Link {
@@ -66,10 +51,8 @@ impl Context for Resolved {
     fn space(&self, key: &str) -> Option<Link> {
         self.spaces.get(key).map(link)
     }
-    fn render_macro(&self, call: &MacroCall) -> Option<String> {
-        self.macros
-            .get(&macro_key(&call.name, &call.params))
-            .cloned()
+    fn render_macro(&self, _: &MacroCall) -> Option<String> {
+        None
     }
 }
 
@@ -80,13 +63,12 @@ pub(super) fn norm_day(d: &str) -> Option<chrono::NaiveDate> {
 }
 
 /// Looks up page references as the viewer: (space key, lower title) →
-/// content, without bodies except for the references in `with_body`.
-pub(super) async fn resolve_pages(
+/// content, without bodies.
+async fn resolve_pages(
     db: &impl GenericClient,
     viewer: &Viewer,
     current_space: &str,
     refs: impl Iterator<Item = &PageRef>,
-    with_body: &HashSet<&PageRef>,
 ) -> Result<HashMap<PageRef, Content>> {
     let refs: Vec<&PageRef> = refs.collect();
     if refs.is_empty() {
@@ -140,158 +122,101 @@ pub(super) async fn resolve_pages(
             out.insert(r.clone(), c.clone());
         }
     }
-    let ids: Vec<i64> = out
-        .iter()
-        .filter(|(r, _)| with_body.contains(r))
-        .map(|(_, c)| c.id)
-        .collect();
-    if !ids.is_empty() {
-        for full in content::get_many(db, viewer, &ids).await? {
-            for c in out.values_mut().filter(|c| c.id == full.id) {
-                *c = full.clone();
-            }
-        }
-    }
     Ok(out)
 }
 
-pub(super) fn boxed<'a, T>(
-    f: impl std::future::Future<Output = T> + Send + 'a,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>> {
-    Box::pin(f)
-}
-
 /// Resolves every reference of a body for the viewer.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn resolve<'a, D: GenericClient>(
-    presenter: &'a Presenter,
-    db: &'a D,
-    viewer: &'a Viewer,
-    space_key: &'a str,
-    page: Option<&'a Content>,
-    refs: &'a References,
-    visiting: &'a mut HashSet<i64>,
-    nested: bool,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Resolved>> + Send + 'a>> {
-    boxed(async move {
-        let mut res = Resolved {
-            current_space: space_key.to_owned(),
-            current_page: page.map(|p| p.id),
-            ..Resolved::default()
-        };
-        let mut all_pages: Vec<PageRef> = refs.pages.iter().cloned().collect();
-        for m in &refs.macros {
-            all_pages.extend(m.param_pages.values().cloned());
+pub(super) async fn resolve<D: GenericClient>(
+    db: &D,
+    viewer: &Viewer,
+    space_key: &str,
+    page: Option<&Content>,
+    refs: &References,
+) -> Result<Resolved> {
+    let mut res = Resolved {
+        current_space: space_key.to_owned(),
+        current_page: page.map(|p| p.id),
+        ..Resolved::default()
+    };
+    let mut all_pages: Vec<PageRef> = refs.pages.iter().cloned().collect();
+    for m in &refs.macros {
+        all_pages.extend(m.param_pages.values().cloned());
+    }
+    let pages = resolve_pages(db, viewer, space_key, all_pages.iter()).await?;
+    for (r, c) in &pages {
+        res.pages.insert(
+            r.clone(),
+            (page_url(&c.space_key, c.id, &c.title), c.title.clone()),
+        );
+    }
+    // Attachments: (container id, lower filename) as the viewer.
+    if !refs.attachments.is_empty() {
+        let mut containers = Vec::new();
+        let mut names = Vec::new();
+        let mut wanted = Vec::new();
+        for a in &refs.attachments {
+            let cid = match &a.container {
+                None => page.map(|p| p.id),
+                Some(pr) => pages.get(pr).map(|c| c.id),
+            };
+            if let Some(cid) = cid {
+                containers.push(cid);
+                names.push(a.filename.to_lowercase());
+                wanted.push((a, cid));
+            }
         }
-        // Included pages are rendered here, so their bodies are needed.
-        let included: HashSet<&PageRef> = refs
-            .macros
-            .iter()
-            .filter(|m| {
-                m.name.eq_ignore_ascii_case("include")
-                    || m.name.eq_ignore_ascii_case("excerpt-include")
-            })
-            .flat_map(|m| m.param_pages.values())
-            .collect();
-        let pages = resolve_pages(db, viewer, space_key, all_pages.iter(), &included).await?;
-        for (r, c) in &pages {
-            res.pages.insert(
-                r.clone(),
+        let rows = crate::db::query(db,
+                "SELECT c.id, c.container_id, c.title FROM content c
+                 JOIN unnest($1::bigint[], $2::text[]) AS r(p, n) ON c.container_id = r.p AND lower(c.title) = r.n
+                 WHERE c.content_type = 'attachment' AND c.status = 'current'",
+                &[&containers, &names],
+            )
+            .await?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+        let visible = content::get_many_meta(db, viewer, &ids).await?;
+        for (a, cid) in wanted {
+            if let Some(att) = visible.iter().find(|v| {
+                v.container_id == Some(cid) && v.title.to_lowercase() == a.filename.to_lowercase()
+            }) {
+                res.attachments.insert(
+                    a.clone(),
+                    (download_url(cid, &att.title, None), att.title.clone()),
+                );
+            }
+        }
+    }
+    if !refs.users.is_empty() && viewer.can_use {
+        let keys: Vec<String> = refs.users.iter().cloned().collect();
+        let rows = crate::db::query(db,
+                "SELECT user_key, username, display_name FROM users WHERE user_key = ANY($1) OR username = ANY($1)",
+                &[&keys],
+            )
+            .await?;
+        for r in rows {
+            let (k, u, d): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+            let l = (user_url(&u), d);
+            if refs.users.contains(&u) {
+                res.users.insert(u.clone(), l.clone());
+            }
+            res.users.insert(k, l);
+        }
+    }
+    if !refs.content_ids.is_empty() {
+        let ids: Vec<i64> = refs.content_ids.iter().copied().collect();
+        for c in content::get_many_meta(db, viewer, &ids).await? {
+            res.contents.insert(
+                c.id,
                 (page_url(&c.space_key, c.id, &c.title), c.title.clone()),
             );
         }
-        // Attachments: (container id, lower filename) as the viewer.
-        if !refs.attachments.is_empty() {
-            let mut containers = Vec::new();
-            let mut names = Vec::new();
-            let mut wanted = Vec::new();
-            for a in &refs.attachments {
-                let cid = match &a.container {
-                    None => page.map(|p| p.id),
-                    Some(pr) => pages.get(pr).map(|c| c.id),
-                };
-                if let Some(cid) = cid {
-                    containers.push(cid);
-                    names.push(a.filename.to_lowercase());
-                    wanted.push((a, cid));
-                }
-            }
-            let rows = crate::db::query(db,
-                    "SELECT c.id, c.container_id, c.title FROM content c
-                     JOIN unnest($1::bigint[], $2::text[]) AS r(p, n) ON c.container_id = r.p AND lower(c.title) = r.n
-                     WHERE c.content_type = 'attachment' AND c.status = 'current'",
-                    &[&containers, &names],
-                )
-                .await?;
-            let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-            let visible = content::get_many_meta(db, viewer, &ids).await?;
-            for (a, cid) in wanted {
-                if let Some(att) = visible.iter().find(|v| {
-                    v.container_id == Some(cid)
-                        && v.title.to_lowercase() == a.filename.to_lowercase()
-                }) {
-                    res.attachments.insert(
-                        a.clone(),
-                        (download_url(cid, &att.title, None), att.title.clone()),
-                    );
-                }
-            }
+    }
+    for key in &refs.spaces {
+        if let Ok(s) = content::space(db, viewer, key).await {
+            res.spaces.insert(
+                key.clone(),
+                (format!("/spaces/{}", enc(&s.key)), s.name.clone()),
+            );
         }
-        if !refs.users.is_empty() && viewer.can_use {
-            let keys: Vec<String> = refs.users.iter().cloned().collect();
-            let rows = crate::db::query(db,
-                    "SELECT user_key, username, display_name FROM users WHERE user_key = ANY($1) OR username = ANY($1)",
-                    &[&keys],
-                )
-                .await?;
-            for r in rows {
-                let (k, u, d): (String, String, String) = (r.get(0), r.get(1), r.get(2));
-                let l = (user_url(&u), d);
-                if refs.users.contains(&u) {
-                    res.users.insert(u.clone(), l.clone());
-                }
-                res.users.insert(k, l);
-            }
-        }
-        if !refs.content_ids.is_empty() {
-            let ids: Vec<i64> = refs.content_ids.iter().copied().collect();
-            for c in content::get_many_meta(db, viewer, &ids).await? {
-                res.contents.insert(
-                    c.id,
-                    (page_url(&c.space_key, c.id, &c.title), c.title.clone()),
-                );
-            }
-        }
-        for key in &refs.spaces {
-            if let Ok(s) = content::space(db, viewer, key).await {
-                res.spaces.insert(
-                    key.clone(),
-                    (format!("/spaces/{}", enc(&s.key)), s.name.clone()),
-                );
-            }
-        }
-        for m in &refs.macros {
-            let name = m.name.to_ascii_lowercase();
-            // At the top level plugins render the macros they provide; an
-            // included page is rendered here by the host (no plugin calls in
-            // this async context), so its macros are resolved by the host.
-            if !HOST_MACROS.contains(&name.as_str())
-                || (!nested
-                    && presenter
-                        .plugins
-                        .as_ref()
-                        .is_some_and(|p| p.registry().provides(&name)))
-            {
-                continue;
-            }
-            let key = macro_key(&m.name, &m.params);
-            if res.macros.contains_key(&key) {
-                continue;
-            }
-            let html =
-                host_macro(presenter, db, viewer, space_key, page, m, &pages, visiting).await?;
-            res.macros.insert(key, html);
-        }
-        Ok(res)
-    })
+    }
+    Ok(res)
 }

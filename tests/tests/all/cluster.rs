@@ -603,6 +603,13 @@ async fn settings_and_plugin_installs_reach_every_node() {
                 && nodes
                     .iter()
                     .all(|n| n["figures"]["plugins"]["com.example.hello"].is_string())
+                // The first-party plugins each `cairn serve` installed from
+                // its binary, loaded alike on both.
+                && nodes.iter().all(|n| {
+                    ["cairn.code", "cairn.panels", "cairn.toc", "cairn.include"]
+                        .iter()
+                        .all(|id| n["figures"]["plugins"][id].is_string())
+                })
                 && v["pluginDivergence"]
                     .as_object()
                     .is_some_and(serde_json::Map::is_empty)

@@ -7,6 +7,7 @@ mod cache;
 mod cluster;
 mod content;
 mod embedded;
+mod first_party;
 mod fuzz;
 mod import;
 mod inline_comments;

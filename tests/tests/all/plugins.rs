@@ -136,7 +136,8 @@ async fn install_upgrade_disable_remove_take_effect_without_restart() {
 
 #[tokio::test]
 async fn install_validates_everything_and_changes_nothing_on_error() {
-    let node = TestNode::start().await;
+    // No first-party plugins: the registry starts empty and must stay so.
+    let node = TestNode::start_bare().await;
     let plugins = node.state.plugins.clone();
     let admin = system_viewer();
     let (hello, hello_bytes) = manifest_of(&hello_dir());
@@ -265,7 +266,8 @@ async fn install_validates_everything_and_changes_nothing_on_error() {
 
 #[tokio::test]
 async fn hostile_plugins_are_contained() {
-    let node = TestNode::start().await;
+    // Only the hostile plugin: /metrics counts it alone.
+    let node = TestNode::start_bare().await;
     let plugins = install_hostile(&node).await;
     let cases = [
         ("hostile-loop", "took longer than its time limit of 1000 ms"),
@@ -637,7 +639,8 @@ async fn rest(
 async fn plugins_are_managed_over_rest_and_in_the_admin_ui() {
     use reqwest::multipart::{Form, Part};
     use reqwest::Method;
-    let node = TestNode::start().await;
+    // Only the plugin this test installs: the editor's macro list is its.
+    let node = TestNode::start_bare().await;
     node.user("eve", false).await;
     let dir = hello_dir();
     let manifest = std::fs::read_to_string(dir.join("cairn-plugin.toml")).unwrap();
@@ -893,7 +896,7 @@ async fn python_hello_plugin_renders_and_escapes() {
 
 #[tokio::test]
 async fn the_cli_installs_lists_disables_and_removes_plugins() {
-    let node = TestNode::start().await;
+    let node = TestNode::start_bare().await;
     let dir = hostile_dir();
     let local = std::env::temp_dir().join(format!("cairn-cli-plugins-{}", std::process::id()));
     let run = |args: &[&str]| {

@@ -4,6 +4,7 @@ mod cases;
 mod check;
 mod ctx;
 mod diff;
+mod inert;
 mod markdown;
 mod references;
 mod text;
