@@ -169,5 +169,10 @@ pub async fn execute(
 /// (migration V9).
 pub fn incarnation() -> &'static str {
     static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    ID.get_or_init(|| crate::auth::random_token(12))
+    ID.get_or_init(|| {
+        use rand::RngCore;
+        let mut b = [0u8; 12];
+        rand::thread_rng().fill_bytes(&mut b);
+        hex::encode(b)
+    })
 }

@@ -3,6 +3,7 @@
 //! Invariant: services never import this module; it only turns what they
 //! return into responses.
 
+pub mod chrome;
 pub mod download;
 pub mod gate;
 pub mod rate_limit;

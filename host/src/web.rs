@@ -307,24 +307,4 @@ pub fn fmt_time(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.format("%b %-d, %Y %H:%M").to_string()
 }
 
-/// What the frame of every HTML page shows, from live settings and the
-/// node's state.
-#[derive(Debug, Clone, Default, Hash)]
-pub struct Chrome {
-    pub site_title: String,
-    /// (kind, message): kind is `info`, `warning` or `error`.
-    pub banners: Vec<(String, String)>,
-}
-
-tokio::task_local! {
-    /// Set by the request gate (`http/gate.rs`) around every request.
-    pub static CHROME: Chrome;
-}
-
-/// The chrome of the current request (defaults outside one).
-pub fn chrome() -> Chrome {
-    CHROME.try_with(Clone::clone).unwrap_or_else(|_| Chrome {
-        site_title: "Cairn".into(),
-        banners: Vec::new(),
-    })
-}
+pub use crate::http::chrome::{chrome, Chrome};

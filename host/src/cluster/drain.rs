@@ -5,7 +5,7 @@
 //! ended or the drain deadline passed, so a load balancer that follows
 //! `/status` never sends work to a node that is gone.
 
-use super::{incarnation, join::ETCD_CALL, Cluster, Inner, NodeState};
+use super::{etcd::ETCD_CALL, incarnation, Cluster, Inner, NodeState};
 use crate::sync::Recover;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

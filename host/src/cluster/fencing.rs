@@ -6,7 +6,7 @@
 //! expire; a node that cannot renew stops writing before another node could
 //! take over its work.
 
-use super::{incarnation, join::ETCD_CALL, Cluster, NodeState};
+use super::{etcd::ETCD_CALL, incarnation, Cluster, NodeState};
 use crate::error::{Error, Result};
 use crate::sync::Recover;
 use std::sync::atomic::Ordering;

@@ -6,10 +6,12 @@
 //! prefix by mistake.
 
 use super::{
-    live_settings::seed_settings, membership::node_address, Cluster, Defaults, Inner, NodeState,
-    Settings, Store,
+    etcd::{etcd, ETCD_CALL},
+    live_settings::seed_settings,
+    membership::node_address,
+    Cluster, Defaults, Inner, NodeState, Settings, Store,
 };
-use crate::error::{Error, Result};
+use crate::error::Error;
 use chrono::Utc;
 use etcd_client::{Client, Compare, CompareOp, Txn, TxnOp};
 use std::collections::BTreeMap;
@@ -19,11 +21,6 @@ use std::time::{Duration, Instant};
 use tokio::sync::{watch, Notify};
 
 /// Time limit of one etcd request made by the node's loops.
-pub(super) const ETCD_CALL: Duration = Duration::from_secs(2);
-
-pub(super) fn now_text() -> String {
-    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
 
 pub fn prefix_of(cluster: &str) -> String {
     format!("/cairn/{cluster}/")
@@ -216,23 +213,6 @@ impl Cluster {
         tokio::spawn(self.clone().publish_loop());
         tokio::spawn(self.clone().campaign_loop());
         tokio::spawn(self.clone().watchdog_loop());
-    }
-}
-
-/// The build this binary came from (version and commit when known).
-pub fn build_id() -> String {
-    option_env!("CAIRN_BUILD")
-        .unwrap_or(env!("CARGO_PKG_VERSION"))
-        .to_owned()
-}
-
-pub(super) async fn etcd<T>(
-    f: impl std::future::Future<Output = std::result::Result<T, etcd_client::Error>>,
-) -> Result<T> {
-    match tokio::time::timeout(ETCD_CALL, f).await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(Error::Unavailable(format!("etcd: {e}"))),
-        Err(_) => Err(Error::Unavailable("etcd did not answer within 2 s".into())),
     }
 }
 

@@ -4,7 +4,7 @@
 //! Invariant: at most one node believes it leads while its lease lives;
 //! a fenced node gives up leading before it could be replaced.
 
-use super::{join::ETCD_CALL, Cluster, NodeState};
+use super::{etcd::ETCD_CALL, Cluster, NodeState};
 use crate::sync::Recover;
 use etcd_client::{Compare, CompareOp, PutOptions, Txn, TxnOp};
 use std::sync::atomic::Ordering;

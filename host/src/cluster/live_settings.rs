@@ -4,7 +4,7 @@
 //! Invariant: a setting is validated before it is stored, and a node
 //! applies settings only as a whole, so no node runs half a change.
 
-use super::{join::etcd, settings, Cluster, Settings};
+use super::{etcd::etcd, settings, Cluster, Settings};
 use crate::error::Result;
 use etcd_client::{Client, Compare, CompareOp, Txn, TxnOp};
 use std::collections::BTreeMap;

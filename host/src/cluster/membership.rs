@@ -7,7 +7,7 @@
 
 use super::{
     build_id,
-    join::{etcd, now_text, ETCD_CALL},
+    etcd::{etcd, now_text, ETCD_CALL},
     Cluster, NodeState,
 };
 use crate::error::{Error, Result};

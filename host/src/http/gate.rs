@@ -7,9 +7,9 @@ use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::chrome::{Chrome, CHROME};
 use crate::cluster::NodeState;
 use crate::error::Error;
-use crate::web::{Chrome, CHROME};
 use crate::AppState;
 
 pub const READ_ONLY_MESSAGE: &str = "This site is in read-only mode: content cannot be changed right now (an administrator set access_mode to read-only). Reading and searching work as usual.";

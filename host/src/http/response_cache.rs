@@ -70,7 +70,7 @@ impl ResponseCache {
 fn identity(headers: &axum::http::HeaderMap) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     crate::auth::credentials_digest(headers).hash(&mut h);
-    crate::web::chrome().hash(&mut h);
+    super::chrome::chrome().hash(&mut h);
     h.finish()
 }
 
