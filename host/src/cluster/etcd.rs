@@ -11,6 +11,7 @@ use chrono::Utc;
 
 use crate::error::{Error, Result};
 
+/// Time limit of one etcd request made by the node's loops.
 pub(super) const ETCD_CALL: Duration = Duration::from_secs(2);
 
 pub(super) fn now_text() -> String {

@@ -20,8 +20,6 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{watch, Notify};
 
-/// Time limit of one etcd request made by the node's loops.
-
 pub fn prefix_of(cluster: &str) -> String {
     format!("/cairn/{cluster}/")
 }
