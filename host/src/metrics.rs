@@ -25,7 +25,7 @@ fn label(v: &str) -> String {
         .replace('\n', "\\n")
 }
 
-pub async fn metrics(State(app): State<AppState>) -> Response {
+pub(crate) async fn metrics(State(app): State<AppState>) -> Response {
     let mut out = String::with_capacity(4096);
     let node = label(&app.node_id);
     family(&mut out, "cairn_node_info", "gauge", "This node (value 1).");
@@ -396,7 +396,7 @@ pub fn process_figures() -> (u64, f64) {
 }
 
 /// The machine's one-minute load average.
-pub fn load_average() -> f64 {
+pub(crate) fn load_average() -> f64 {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
         .and_then(|s| s.split_whitespace().next()?.parse().ok())

@@ -27,7 +27,7 @@ use crate::error::Error;
 use crate::perms::Viewer;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/assets/{file}", get(asset))
         .merge(admin::routes())
@@ -42,7 +42,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// An error shown as a page. 401 redirects to the login page.
-pub struct UiError {
+pub(crate) struct UiError {
     err: Error,
     next: Option<String>,
 }
@@ -91,10 +91,10 @@ impl IntoResponse for UiError {
     }
 }
 
-pub type UiResult<T = Response> = std::result::Result<T, UiError>;
+pub(crate) type UiResult<T = Response> = std::result::Result<T, UiError>;
 
 /// What every page's frame needs.
-pub struct Layout {
+pub(crate) struct Layout {
     pub title: String,
     pub site_title: String,
     pub user: Option<(String, String)>,
@@ -110,7 +110,7 @@ pub struct Layout {
 }
 
 impl Layout {
-    pub fn new(title: impl Into<String>, viewer: &Viewer) -> Layout {
+    pub(crate) fn new(title: impl Into<String>, viewer: &Viewer) -> Layout {
         let chrome = crate::web::chrome();
         Layout {
             title: title.into(),
@@ -127,10 +127,10 @@ impl Layout {
             tree_path: String::new(),
         }
     }
-    pub fn plain(title: &str) -> Layout {
+    pub(crate) fn plain(title: &str) -> Layout {
         Layout::new(title, &Viewer::anonymous())
     }
-    pub fn at(mut self, id: i64, ancestors: &[i64]) -> Layout {
+    pub(crate) fn at(mut self, id: i64, ancestors: &[i64]) -> Layout {
         self.current_id = id;
         self.tree_path = ancestors
             .iter()
@@ -139,13 +139,13 @@ impl Layout {
             .join(",");
         self
     }
-    pub fn in_space(mut self, key: &str, name: &str) -> Layout {
+    pub(crate) fn in_space(mut self, key: &str, name: &str) -> Layout {
         self.space = Some((key.to_owned(), name.to_owned()));
         self
     }
 }
 
-pub trait IntoHtml {
+pub(crate) trait IntoHtml {
     fn into_html(self) -> Response;
 }
 
@@ -167,7 +167,7 @@ impl<T: Template> IntoHtml for T {
 
 /// Defence in depth on top of sanitizing: no inline script runs, no
 /// framing, no MIME sniffing.
-pub fn secure_headers(h: &mut HeaderMap) {
+pub(crate) fn secure_headers(h: &mut HeaderMap) {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
@@ -186,26 +186,26 @@ pub fn secure_headers(h: &mut HeaderMap) {
 }
 
 /// A url-encoded form body, as ordered pairs (fields may repeat).
-pub struct FormData(pub Vec<(String, String)>);
+pub(crate) struct FormData(pub Vec<(String, String)>);
 
 impl FormData {
-    pub fn get(&self, k: &str) -> Option<&str> {
+    pub(crate) fn get(&self, k: &str) -> Option<&str> {
         self.0.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str())
     }
-    pub fn text(&self, k: &str) -> &str {
+    pub(crate) fn text(&self, k: &str) -> &str {
         self.get(k).unwrap_or("")
     }
-    pub fn required(&self, k: &str) -> Result<&str, Error> {
+    pub(crate) fn required(&self, k: &str) -> Result<&str, Error> {
         self.get(k)
             .ok_or_else(|| Error::BadRequest(format!("the form is missing the field {k:?}")))
     }
-    pub fn int<T: std::str::FromStr>(&self, k: &str) -> Result<T, Error> {
+    pub(crate) fn int<T: std::str::FromStr>(&self, k: &str) -> Result<T, Error> {
         let v = self.required(k)?;
         v.trim()
             .parse()
             .map_err(|_| Error::BadRequest(format!("field {k:?} must be a number, not {v:?}")))
     }
-    pub fn opt_int<T: std::str::FromStr>(&self, k: &str) -> Result<Option<T>, Error> {
+    pub(crate) fn opt_int<T: std::str::FromStr>(&self, k: &str) -> Result<Option<T>, Error> {
         match self.get(k).map(str::trim).filter(|v| !v.is_empty()) {
             None => Ok(None),
             Some(v) => v
@@ -214,11 +214,11 @@ impl FormData {
                 .map_err(|_| Error::BadRequest(format!("field {k:?} must be a number, not {v:?}"))),
         }
     }
-    pub fn checked(&self, k: &str) -> bool {
+    pub(crate) fn checked(&self, k: &str) -> bool {
         matches!(self.get(k), Some("on" | "true" | "1" | "yes"))
     }
     /// Checks the CSRF token against the viewer's session.
-    pub fn check_csrf(&self, viewer: &Viewer) -> Result<(), Error> {
+    pub(crate) fn check_csrf(&self, viewer: &Viewer) -> Result<(), Error> {
         let sent = self.text("_csrf");
         match &viewer.csrf {
             Some(t) if auth::same_secret(t, sent) => Ok(()),
@@ -266,7 +266,7 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
 }
 
 /// Sets `next` on a 401 so the login page returns the user where they were.
-pub trait WithNext<T> {
+pub(crate) trait WithNext<T> {
     fn next(self, path: &str) -> UiResult<T>;
 }
 impl<T> WithNext<T> for Result<T, Error> {
@@ -278,7 +278,7 @@ impl<T> WithNext<T> for Result<T, Error> {
     }
 }
 
-pub fn see_other(to: &str) -> Response {
+pub(crate) fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
@@ -303,8 +303,8 @@ async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Respon
     r
 }
 
-pub fn fmt_time(t: &chrono::DateTime<chrono::Utc>) -> String {
+pub(crate) fn fmt_time(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.format("%b %-d, %Y %H:%M").to_string()
 }
 
-pub use crate::http::chrome::{chrome, Chrome};
+pub(crate) use crate::http::chrome::chrome;

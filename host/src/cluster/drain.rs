@@ -12,18 +12,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 impl Cluster {
-    pub fn request_started(&self) -> InflightGuard {
+    pub(crate) fn request_started(&self) -> InflightGuard {
         self.inner.requests.fetch_add(1, Ordering::Relaxed);
         self.inner.inflight.fetch_add(1, Ordering::AcqRel);
         InflightGuard(self.inner.clone())
     }
 
-    pub fn requests_total(&self) -> u64 {
+    pub(crate) fn requests_total(&self) -> u64 {
         self.inner.requests.load(Ordering::Relaxed)
     }
 
     /// Resolves once the node has left the cluster (drained).
-    pub async fn left(&self) {
+    pub(crate) async fn left(&self) {
         if self.state() == NodeState::Left {
             return;
         }
@@ -37,7 +37,7 @@ impl Cluster {
     /// Leaves the cluster cleanly: `/status` says MAINTENANCE so load
     /// balancers stop sending work, running requests finish, leadership is
     /// handed over, the lease is revoked, then the process may exit.
-    pub async fn drain(&self) {
+    pub(crate) async fn drain(&self) {
         self.inner.drain_started.store(true, Ordering::SeqCst);
         if !self.is_clustered() {
             self.inner.state.send_replace(NodeState::Left);

@@ -62,7 +62,7 @@ pub async fn connect(endpoints: &[String], wait: Duration) -> anyhow::Result<Cli
 
 impl Cluster {
     /// A standalone node: its own leader, settings in PostgreSQL.
-    pub fn standalone(
+    pub(crate) fn standalone(
         node_id: &str,
         base_url: &str,
         pool: deadpool_postgres::Pool,
@@ -89,7 +89,6 @@ impl Cluster {
                 lease: AtomicI64::new(0),
                 deadline: Mutex::new(None),
                 renewed_at: Mutex::new(None),
-                etcd_ok: AtomicBool::new(false),
                 mirror: Mutex::new(BTreeMap::new()),
                 members: RwLock::new(BTreeMap::new()),
                 leader: RwLock::new(Some(node_id.to_owned())),
@@ -113,7 +112,7 @@ impl Cluster {
     /// # Errors
     /// With a message for the operator when etcd cannot be reached, another
     /// cluster owns the database, or the node id is taken.
-    pub async fn join(
+    pub(crate) async fn join(
         config: &crate::config::Config,
         pool: deadpool_postgres::Pool,
         defaults: Defaults,
@@ -150,7 +149,6 @@ impl Cluster {
                 lease: AtomicI64::new(0),
                 deadline: Mutex::new(None),
                 renewed_at: Mutex::new(None),
-                etcd_ok: AtomicBool::new(true),
                 mirror: Mutex::new(BTreeMap::new()),
                 members: RwLock::new(BTreeMap::new()),
                 leader: RwLock::new(None),
@@ -193,7 +191,7 @@ impl Cluster {
     /// Starts the node's cluster loops: keep-alive, watch, publishing its
     /// figures, leader election, the fence watchdog — or, standalone, the
     /// settings poller.
-    pub fn start(&self) {
+    pub(crate) fn start(&self) {
         if !self.is_clustered() {
             let me = self.clone();
             tokio::spawn(async move {

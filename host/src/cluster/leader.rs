@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 impl Cluster {
-    pub fn is_leader(&self) -> bool {
+    pub(crate) fn is_leader(&self) -> bool {
         if !self.is_clustered() {
             return true;
         }
@@ -20,7 +20,7 @@ impl Cluster {
             && self.inner.leader.read().recover().as_deref() == Some(self.node_id())
     }
 
-    pub fn leader_id(&self) -> Option<String> {
+    pub(crate) fn leader_id(&self) -> Option<String> {
         self.inner.leader.read().recover().clone()
     }
 

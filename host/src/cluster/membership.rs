@@ -82,7 +82,7 @@ pub(super) fn node_address(config: &crate::config::Config) -> String {
 
 impl Cluster {
     /// Live members as last seen (cluster mode; standalone: this node).
-    pub fn members(&self) -> Vec<MemberInfo> {
+    pub(crate) fn members(&self) -> Vec<MemberInfo> {
         if !self.is_clustered() {
             return vec![self.own_info()];
         }
@@ -95,7 +95,7 @@ impl Cluster {
             .collect()
     }
 
-    pub fn set_figures(&self, f: FiguresFn) {
+    pub(crate) fn set_figures(&self, f: FiguresFn) {
         *self.inner.figures.lock().recover() = Some(f);
     }
 

@@ -5,7 +5,7 @@
 
 use super::*;
 
-pub fn normalize_label(name: &str) -> Result<String> {
+pub(crate) fn normalize_label(name: &str) -> Result<String> {
     let l = name.trim().to_lowercase();
     if l.is_empty() || l.chars().count() > 255 {
         return Err(Error::BadRequest(
@@ -33,7 +33,7 @@ pub(super) fn normalize_labels(names: &[String]) -> Result<Vec<String>> {
     Ok(v)
 }
 
-pub async fn labels(db: &impl GenericClient, id: i64) -> Result<Vec<String>> {
+pub(crate) async fn labels(db: &impl GenericClient, id: i64) -> Result<Vec<String>> {
     let rows = crate::db::query(
         db,
         "SELECT name FROM labels WHERE content_id = $1 ORDER BY name",
@@ -43,7 +43,7 @@ pub async fn labels(db: &impl GenericClient, id: i64) -> Result<Vec<String>> {
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
-pub async fn add_labels(
+pub(crate) async fn add_labels(
     db: &impl GenericClient,
     viewer: &Viewer,
     id: i64,
@@ -63,7 +63,7 @@ pub async fn add_labels(
     labels(db, id).await
 }
 
-pub async fn set_labels(
+pub(crate) async fn set_labels(
     db: &impl GenericClient,
     viewer: &Viewer,
     id: i64,
@@ -81,7 +81,7 @@ pub async fn set_labels(
     add_labels(db, viewer, id, &names).await
 }
 
-pub async fn remove_label(
+pub(crate) async fn remove_label(
     db: &impl GenericClient,
     viewer: &Viewer,
     id: i64,

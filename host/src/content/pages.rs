@@ -17,7 +17,7 @@ pub async fn get(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Co
 }
 
 /// Like [`get`] but also returns trashed content.
-pub async fn get_any(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Content> {
+pub(crate) async fn get_any(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Content> {
     let sql = format!(
         "{CONTENT_SELECT} WHERE c.id = $1 AND {}",
         Viewer::content_filter(2, 3, 4)
@@ -37,7 +37,7 @@ pub async fn get_any(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Resul
 }
 
 /// Many rows by id, filtered for the viewer, in the order given.
-pub async fn get_many(
+pub(crate) async fn get_many(
     db: &impl GenericClient,
     viewer: &Viewer,
     ids: &[i64],
@@ -48,7 +48,7 @@ pub async fn get_many(
 /// [`get_many`] without the bodies (left empty): for lists and search
 /// results that show no body. 25 search hits' bodies were a third of the
 /// statement's time and most of its bytes.
-pub async fn get_many_meta(
+pub(crate) async fn get_many_meta(
     db: &impl GenericClient,
     viewer: &Viewer,
     ids: &[i64],
@@ -88,7 +88,7 @@ async fn get_many_with(
 }
 
 /// Looks a page (or blog post) up by space key and title, as the viewer.
-pub async fn by_title(
+pub(crate) async fn by_title(
     db: &impl GenericClient,
     viewer: &Viewer,
     space_key: &str,
@@ -329,7 +329,7 @@ pub async fn update(
 }
 
 /// Recently updated pages and blog posts the viewer may see.
-pub async fn recently_updated(
+pub(crate) async fn recently_updated(
     db: &impl GenericClient,
     viewer: &Viewer,
     space_id: Option<i64>,
@@ -368,7 +368,7 @@ pub async fn recently_updated(
 }
 
 /// Blog posts of a space, newest first.
-pub async fn blog_posts(
+pub(crate) async fn blog_posts(
     db: &impl GenericClient,
     viewer: &Viewer,
     space_id: i64,

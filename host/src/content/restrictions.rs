@@ -5,12 +5,12 @@
 
 use super::*;
 
-pub struct Restrictions {
+pub(crate) struct Restrictions {
     pub read: Vec<Grant>,
     pub update: Vec<Grant>,
 }
 
-pub async fn restrictions(
+pub(crate) async fn restrictions(
     db: &impl GenericClient,
     viewer: &Viewer,
     id: i64,
@@ -95,7 +95,7 @@ pub async fn set_restriction(
 }
 
 /// Removes all restrictions of one kind from a page.
-pub async fn clear_restrictions(
+pub(crate) async fn clear_restrictions(
     db: &impl GenericClient,
     viewer: &Viewer,
     id: i64,
@@ -124,7 +124,7 @@ pub async fn clear_restrictions(
 }
 
 /// Whether the content or any ancestor carries a restriction (the lock icon).
-pub async fn is_restricted(db: &impl GenericClient, c: &Content) -> Result<bool> {
+pub(crate) async fn is_restricted(db: &impl GenericClient, c: &Content) -> Result<bool> {
     Ok(crate::db::query_one(
         db,
         "SELECT EXISTS (SELECT 1 FROM content_restrictions WHERE content_id = ANY($1))",

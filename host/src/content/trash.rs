@@ -8,7 +8,11 @@ use super::*;
 /// Moves a page or blog post, with its subtree, comments and attachments,
 /// to the trash. Trashing a whole subtree (rather than re-parenting the
 /// children) keeps children of a restricted page hidden.
-pub async fn trash(db: &mut deadpool_postgres::Object, viewer: &Viewer, id: i64) -> Result<()> {
+pub(crate) async fn trash(
+    db: &mut deadpool_postgres::Object,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<()> {
     let c = get(&*db, viewer, id).await?;
     let user = viewer.require_user()?.clone();
     match c.content_type {
@@ -47,7 +51,7 @@ pub async fn trash(db: &mut deadpool_postgres::Object, viewer: &Viewer, id: i64)
     Ok(())
 }
 
-pub struct TrashItem {
+pub(crate) struct TrashItem {
     pub id: i64,
     pub title: String,
     pub content_type: ContentType,
@@ -57,7 +61,7 @@ pub struct TrashItem {
 }
 
 /// Items trashed directly (not as part of a trashed parent), newest first.
-pub async fn trash_list(
+pub(crate) async fn trash_list(
     db: &impl GenericClient,
     viewer: &Viewer,
     space_id: i64,
@@ -115,7 +119,7 @@ async fn trashed(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Co
 
 /// Restores what was trashed together with `id`. The page returns under
 /// its old parent, or to the space root when that parent is gone.
-pub async fn restore_from_trash(
+pub(crate) async fn restore_from_trash(
     db: &mut deadpool_postgres::Object,
     viewer: &Viewer,
     id: i64,
@@ -180,7 +184,7 @@ async fn trashed_at(db: &impl GenericClient, id: i64) -> Result<DateTime<Utc>> {
 /// Deletes trashed content for good, with its subtree and versions. Files
 /// in the shared home are left to the orphaned-attachment cleanup job, which
 /// can tell whether another version still uses the same bytes.
-pub async fn purge(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<()> {
+pub(crate) async fn purge(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<()> {
     trashed(db, viewer, id).await?;
     crate::db::execute(
         db,

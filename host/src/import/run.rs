@@ -20,14 +20,14 @@ use crate::db::Pool;
 
 /// Phase and counters, written to `import_runs` about twice a second.
 #[derive(Default)]
-pub struct Progress {
+pub(crate) struct Progress {
     pub phase: Mutex<String>,
     pub done: AtomicU64,
     pub total: AtomicU64,
 }
 
 impl Progress {
-    pub fn phase(&self, p: &str, total: u64) {
+    pub(crate) fn phase(&self, p: &str, total: u64) {
         if let Ok(mut g) = self.phase.lock() {
             *g = p.to_owned();
         }
@@ -41,7 +41,7 @@ fn blocking_err(e: tokio::task::JoinError) -> ImportError {
     ImportError::Io(format!("the import thread failed: {e}"))
 }
 
-pub async fn run(
+pub(crate) async fn run(
     pool: &Pool,
     store: &crate::attach::Store,
     path: &Path,

@@ -27,7 +27,7 @@ use super::xml::{repair_cdata, ObjectReader};
 use super::{wiki, ImportError, Report, SpaceReport};
 use crate::attach::Stored;
 
-pub struct Writer<'a> {
+pub(crate) struct Writer<'a> {
     pub(super) tx: &'a Transaction<'a>,
     pub(super) m: &'a Model,
     pub(super) plan: &'a Arc<Plan>,
@@ -84,7 +84,7 @@ struct Pass2 {
 }
 
 impl<'a> Writer<'a> {
-    pub fn new(
+    pub(crate) fn new(
         tx: &'a Transaction<'a>,
         m: &'a Model,
         plan: &'a Arc<Plan>,
@@ -111,7 +111,7 @@ impl<'a> Writer<'a> {
     }
 
     /// Time zone, users, groups, spaces and content ids.
-    pub async fn prepare(&mut self, r: &mut Report) -> Result<(), ImportError> {
+    pub(crate) async fn prepare(&mut self, r: &mut Report) -> Result<(), ImportError> {
         let tx = self.tx;
         if let Some(tz) = self.archive.descriptor.get("timezoneId") {
             let ok = tx
@@ -326,7 +326,7 @@ impl<'a> Writer<'a> {
     }
 
     /// Content rows and every version, bodies from the second pass.
-    pub async fn contents(
+    pub(crate) async fn contents(
         &mut self,
         r: &mut Report,
         stored: HashMap<u32, Stored>,

@@ -50,7 +50,7 @@ impl Summary {
         self.events + self.sent + self.failed + self.dropped + self.deferred == 0
             && self.recovered == 0
     }
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!(
             "{} events fanned out; {} mails sent, {} refused, {} dropped, {} deferred, {} recovered",
             self.events, self.sent, self.failed, self.dropped, self.deferred, self.recovered
@@ -343,7 +343,7 @@ async fn release(db: &impl GenericClient, ids: &[i64], err: &str, attempted: boo
 
 /// The queue as the admin page shows it.
 #[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct QueueStatus {
+pub(crate) struct QueueStatus {
     pub events_pending: i64,
     pub pending: i64,
     pub retrying: i64,
@@ -356,7 +356,7 @@ pub struct QueueStatus {
     pub last_error: Option<String>,
 }
 
-pub async fn status(db: &impl GenericClient) -> Result<QueueStatus> {
+pub(crate) async fn status(db: &impl GenericClient) -> Result<QueueStatus> {
     let r = crate::db::query_one(
         db,
         "SELECT count(*) FILTER (WHERE state IN ('pending', 'sending')),

@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::perms::Viewer;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/cluster", get(cluster).post(cluster_post))
         .route("/admin/settings", get(settings_page).post(settings_post))

@@ -22,7 +22,7 @@ use crate::notify::{self, deliver, inapp, watches};
 use crate::perms::Viewer;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/notifications", get(list))
         .route("/notifications/{id}/read", post(read_one))

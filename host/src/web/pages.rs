@@ -32,7 +32,7 @@ use history::*;
 use ops::*;
 use restrictions::*;
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/spaces/{key}/pages/{id}", get(view_by_id))
         .route("/spaces/{key}/pages/{id}/{title}", get(view))

@@ -16,7 +16,7 @@ use crate::urls::{enc, page_url};
 use crate::users::{self, Grant};
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(dashboard))
         .route("/spaces", get(directory).post(create_space))
@@ -31,7 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/tree", get(tree))
 }
 
-pub struct Item {
+pub(crate) struct Item {
     pub url: String,
     pub title: String,
     pub space: String,
@@ -47,7 +47,7 @@ fn item(c: &content::Content) -> Item {
     }
 }
 
-pub struct SpaceItem {
+pub(crate) struct SpaceItem {
     pub key: String,
     pub name: String,
     pub description: String,
@@ -186,7 +186,7 @@ async fn space_home(
 
 /// Anonymous visitors asking for something hidden are asked to log in
 /// rather than told it does not exist.
-pub fn login_if_anonymous(e: Error, viewer: &Viewer) -> Error {
+pub(crate) fn login_if_anonymous(e: Error, viewer: &Viewer) -> Error {
     match e {
         Error::NotFound(_) if viewer.is_anonymous() => {
             Error::Unauthorized("log in to see this".into())

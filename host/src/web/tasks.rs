@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::perms::Viewer;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/pages/{id}/tasks", get(list).post(tick))
 }
 

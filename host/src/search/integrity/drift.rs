@@ -312,7 +312,7 @@ impl SearchIndex {
     }
 
     /// Runs [`SearchIndex::check_drift`] (with repair) every `every`.
-    pub fn spawn_drift_checker(
+    pub(crate) fn spawn_drift_checker(
         self: &Arc<Self>,
         pool: deadpool_postgres::Pool,
         store: crate::attach::Store,
