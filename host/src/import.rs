@@ -29,6 +29,7 @@ mod files;
 mod lookup;
 mod model;
 mod plan;
+mod progress;
 mod relations;
 mod run;
 mod wiki;

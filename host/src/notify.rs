@@ -23,6 +23,7 @@ pub mod fanout;
 pub(crate) mod inapp;
 pub(crate) mod mail;
 pub(crate) mod outbox;
+pub(crate) mod queue;
 pub(crate) mod watches;
 
 pub use inapp::{EmailMode, Prefs};

@@ -90,9 +90,7 @@ impl RateLimiter {
             return Decision::Unlimited;
         };
         let now = Instant::now();
-        let Ok(mut buckets) = self.buckets.lock() else {
-            return Decision::Unlimited;
-        };
+        let mut buckets = self.buckets.lock().recover();
         if buckets.len() > 100_000 {
             // Full buckets carry no information; drop them.
             buckets.retain(|_, b| {

@@ -22,7 +22,7 @@ use tokio_postgres::types::{ToSql, Type};
 use super::archive::Archive;
 use super::model::{Kind, Model};
 use super::plan::Plan;
-use super::run::Progress;
+use super::progress::Progress;
 use super::xml::{repair_cdata, ObjectReader};
 use super::{wiki, ImportError, Report, SpaceReport};
 use crate::attach::Stored;

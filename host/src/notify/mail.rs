@@ -20,6 +20,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use crate::cluster::Settings;
 use crate::content::xml_escape as esc;
 use crate::error::{Error, Result};
+use crate::sync::Recover;
 
 /// The SMTP settings a transport is built from (also its cache key).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +80,7 @@ impl SmtpConfig {
 pub(crate) fn transport_for(cfg: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>> {
     static CACHE: Mutex<Option<(SmtpConfig, AsyncSmtpTransport<Tokio1Executor>)>> =
         Mutex::new(None);
-    let mut g = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    let mut g = CACHE.lock().recover();
     if let Some((c, t)) = g.as_ref() {
         if c == cfg {
             return Ok(t.clone());

@@ -18,7 +18,7 @@ use axum::Router;
 use super::{fmt_time, see_other, FormData, IntoHtml, Layout, UiResult, WithNext};
 use crate::content;
 use crate::error::Error;
-use crate::notify::{self, deliver, inapp, watches};
+use crate::notify::{self, inapp, queue, watches};
 use crate::perms::Viewer;
 use crate::AppState;
 
@@ -284,7 +284,7 @@ struct AdminMailPage {
     layout: Layout,
     configured: bool,
     server: String,
-    q: deliver::QueueStatus,
+    q: queue::QueueStatus,
     oldest: String,
     next_attempt: String,
 }
@@ -292,7 +292,7 @@ struct AdminMailPage {
 async fn admin_mail(State(app): State<AppState>, viewer: Viewer) -> UiResult {
     viewer.require_admin().next("/admin/mail")?;
     let db = app.pool.get().await?;
-    let q = deliver::status(&db).await?;
+    let q = queue::status(&db).await?;
     let s = app.cluster.settings();
     let cfg = notify::mail::SmtpConfig::from_settings(&s);
     Ok(AdminMailPage {

@@ -84,10 +84,9 @@ impl SearchIndex {
         db: &impl GenericClient,
         store: &crate::attach::Store,
     ) -> Result<usize> {
-        let ids: Vec<i64> = match self.repairs.lock() {
-            Ok(mut q) => std::mem::take(&mut *q).into_iter().collect(),
-            Err(_) => return Ok(0),
-        };
+        let ids: Vec<i64> = std::mem::take(&mut *self.repairs.lock().recover())
+            .into_iter()
+            .collect();
         if ids.is_empty() {
             return Ok(0);
         }
