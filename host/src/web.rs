@@ -5,6 +5,7 @@
 //! render; they hold no business rules. Every error becomes an HTML page
 //! (or a redirect to the login page) in exactly one place, [`UiError`].
 
+mod account;
 mod admin;
 mod cluster;
 mod import;
@@ -30,6 +31,7 @@ use crate::AppState;
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/assets/{file}", get(asset))
+        .merge(account::routes())
         .merge(admin::routes())
         .merge(spaces::routes())
         .merge(pages::routes())
