@@ -17,7 +17,7 @@ mod spaces;
 mod tasks;
 
 use askama::Template;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -264,6 +264,26 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect(),
         ))
+    }
+}
+
+/// A form posted from the viewer's own browser session: the viewer, and
+/// the form once its CSRF token matched the session's. Every state-changing
+/// screen takes this instead of a bare [`FormData`], so none can forget the
+/// check.
+pub(crate) struct Posted {
+    pub viewer: Viewer,
+    pub form: FormData,
+}
+
+impl FromRequest<AppState> for Posted {
+    type Rejection = UiError;
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let viewer = Viewer::from_request_parts(&mut parts, state).await?;
+        let form = FormData::from_request(Request::from_parts(parts, body), state).await?;
+        form.check_csrf(&viewer)?;
+        Ok(Posted { viewer, form })
     }
 }
 

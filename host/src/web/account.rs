@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
-use super::{fmt_time, see_other, FormData, IntoHtml, Layout, UiResult, WithNext};
+use super::{fmt_time, see_other, FormData, IntoHtml, Layout, Posted, UiResult, WithNext};
 use crate::auth;
 use crate::error::Error;
 use crate::perms::Viewer;
@@ -119,13 +119,7 @@ async fn login(State(app): State<AppState>, headers: HeaderMap, form: FormData) 
     }
 }
 
-async fn logout(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    viewer: Viewer,
-    form: FormData,
-) -> UiResult {
-    form.check_csrf(&viewer)?;
+async fn logout(State(app): State<AppState>, headers: HeaderMap, _: Posted) -> UiResult {
     if let Some(t) = auth::cookie(&headers, auth::SESSION_COOKIE) {
         let db = app.pool.get().await?;
         auth::delete_session(&db, t).await?;
@@ -244,8 +238,7 @@ async fn tokens(State(app): State<AppState>, viewer: Viewer) -> UiResult {
     token_page(&app, &viewer, String::new(), String::new()).await
 }
 
-async fn create_token(State(app): State<AppState>, viewer: Viewer, form: FormData) -> UiResult {
-    form.check_csrf(&viewer)?;
+async fn create_token(State(app): State<AppState>, Posted { viewer, form }: Posted) -> UiResult {
     let user = viewer.require_user()?.clone();
     let db = app.pool.get().await?;
     let days = form.opt_int::<i64>("days")?;
@@ -258,19 +251,16 @@ async fn create_token(State(app): State<AppState>, viewer: Viewer, form: FormDat
 
 async fn revoke_token(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    form: FormData,
+    Posted { viewer, form: _ }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let user = viewer.require_user()?.clone();
     let db = app.pool.get().await?;
     auth::revoke_token(&db, user.id, id).await?;
     Ok(see_other("/profile/tokens"))
 }
 
-async fn change_password(State(app): State<AppState>, viewer: Viewer, form: FormData) -> UiResult {
-    form.check_csrf(&viewer)?;
+async fn change_password(State(app): State<AppState>, Posted { viewer, form }: Posted) -> UiResult {
     let user = viewer.require_user()?.clone();
     let db = app.pool.get().await?;
     let msg = match auth::authenticate(&db, &user.username, form.text("current")).await {

@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::{fmt_time, see_other, FormData, IntoHtml, Layout, UiResult, WithNext};
+use super::{fmt_time, see_other, IntoHtml, Layout, Posted, UiResult, WithNext};
 use crate::error::Error;
 use crate::perms::Viewer;
 use crate::users;
@@ -54,10 +54,8 @@ async fn admin_users(State(app): State<AppState>, viewer: Viewer) -> UiResult {
 
 async fn admin_create_user(
     State(app): State<AppState>,
-    viewer: Viewer,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     viewer.require_admin()?;
     let mut db = app.pool.get().await?;
     let r = users::create(
@@ -81,11 +79,9 @@ async fn admin_create_user(
 
 async fn admin_user_active(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     viewer.require_admin()?;
     if viewer.user_id() == Some(id) {
         return users_page(&app, &viewer, "You cannot deactivate yourself.".into()).await;
@@ -97,11 +93,9 @@ async fn admin_user_active(
 
 async fn admin_user_ratelimit(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     viewer.require_admin()?;
     let db = app.pool.get().await?;
     users::set_rate_limit_exempt(&db, id, form.checked("exempt")).await?;
@@ -133,10 +127,8 @@ async fn admin_groups(State(app): State<AppState>, viewer: Viewer) -> UiResult {
 
 async fn admin_groups_post(
     State(app): State<AppState>,
-    viewer: Viewer,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     viewer.require_admin()?;
     let db = app.pool.get().await?;
     let r = match form.text("action") {
@@ -194,8 +186,10 @@ async fn admin_perms(State(app): State<AppState>, viewer: Viewer) -> UiResult {
     perms_page(&app, &viewer, String::new()).await
 }
 
-async fn admin_perms_post(State(app): State<AppState>, viewer: Viewer, form: FormData) -> UiResult {
-    form.check_csrf(&viewer)?;
+async fn admin_perms_post(
+    State(app): State<AppState>,
+    Posted { viewer, form }: Posted,
+) -> UiResult {
     viewer.require_admin()?;
     let db = app.pool.get().await?;
     let r = async {
@@ -340,10 +334,8 @@ async fn admin_search(State(app): State<AppState>, viewer: Viewer) -> UiResult {
 
 async fn admin_search_post(
     State(app): State<AppState>,
-    viewer: Viewer,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     viewer.require_admin()?;
     let msg = match form.text("action") {
         "rebuild" => {

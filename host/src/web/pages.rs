@@ -11,7 +11,7 @@ use axum::Router;
 use serde::Deserialize;
 
 use super::spaces::login_if_anonymous;
-use super::{fmt_time, see_other, FormData, IntoHtml, Layout, UiResult, WithNext};
+use super::{fmt_time, see_other, FormData, IntoHtml, Layout, Posted, UiResult, WithNext};
 use crate::attach;
 use crate::content::{self, Content, ContentType, Saved};
 use crate::error::Error;

@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::{fmt_time, see_other, FormData, IntoHtml, Layout, UiResult, WithNext};
+use super::{fmt_time, see_other, IntoHtml, Layout, Posted, UiResult, WithNext};
 use crate::content::{self, ContentType};
 use crate::error::Error;
 use crate::perms::{SpacePerm, Viewer};
@@ -136,8 +136,7 @@ async fn create_space_form(viewer: Viewer) -> UiResult {
     .into_html())
 }
 
-async fn create_space(State(app): State<AppState>, viewer: Viewer, form: FormData) -> UiResult {
-    form.check_csrf(&viewer)?;
+async fn create_space(State(app): State<AppState>, Posted { viewer, form }: Posted) -> UiResult {
     let mut db = app.pool.get().await?;
     let key = form.text("key").trim().to_owned();
     match content::create_space(
@@ -279,11 +278,9 @@ async fn settings(
 
 async fn settings_post(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(key): Path<String>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let db = app.pool.get().await?;
     let s = content::space_for_admin(&db, &viewer, &key).await?;
     let r = content::update_space(
@@ -305,11 +302,9 @@ async fn settings_post(
 
 async fn permissions_post(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(key): Path<String>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let db = app.pool.get().await?;
     let s = content::space_for_admin(&db, &viewer, &key).await?;
     let r = async {
@@ -379,11 +374,9 @@ async fn trash(State(app): State<AppState>, viewer: Viewer, Path(key): Path<Stri
 
 async fn trash_restore(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    form: FormData,
+    Posted { viewer, form: _ }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
     let c = content::restore_from_trash(&mut db, &viewer, id).await?;
     let to = match c.content_type {
@@ -395,11 +388,9 @@ async fn trash_restore(
 
 async fn trash_purge(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    form: FormData,
+    Posted { viewer, form: _ }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let db = app.pool.get().await?;
     let c = content::get_any(&db, &viewer, id).await?;
     content::purge(&db, &viewer, id).await?;

@@ -90,11 +90,9 @@ pub(super) fn storage_of(form: &FormData) -> String {
 
 pub(super) async fn create(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(key): Path<String>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
     let is_blog = form.text("type") == "blogpost";
     let body = storage_of(&form);
@@ -204,11 +202,9 @@ pub(super) async fn edit_form(
 
 pub(super) async fn edit(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
     let body = storage_of(&form);
     let base: i32 = form.int("base_version")?;

@@ -181,11 +181,9 @@ pub(super) async fn diff(
 
 pub(super) async fn restore(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path((id, n)): Path<(i64, i32)>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
     let base: i32 = form.int("base_version")?;
     match content::restore_version(&mut db, &viewer, id, n, base).await? {

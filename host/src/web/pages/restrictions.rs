@@ -51,11 +51,9 @@ pub(super) async fn restrictions(
 
 pub(super) async fn restrictions_post(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let db = app.pool.get().await?;
     let op = form.text("operation");
     let r = async {
