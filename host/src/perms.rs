@@ -188,6 +188,24 @@ impl Viewer {
         )
     }
 
+    /// The rows of `sql` this viewer may view: `{visible}` in `sql` stands
+    /// for [`Viewer::content_filter`] over $2–$4, `first` is $1 and `rest`
+    /// are $5 on.
+    pub(crate) async fn query_visible(
+        &self,
+        db: &impl GenericClient,
+        sql: &str,
+        first: &(dyn tokio_postgres::types::ToSql + Sync),
+        rest: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<tokio_postgres::Row>> {
+        let sql = sql.replace("{visible}", &Viewer::content_filter(2, 3, 4));
+        let uid = self.user_id();
+        let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+            vec![first, &uid, &*self.groups, &*self.view_spaces];
+        params.extend_from_slice(rest);
+        Ok(crate::db::query(db, &sql, &params).await?)
+    }
+
     /// Whether the viewer holds `perm` in the space. Global admins hold
     /// `admin` (to repair permissions) but not `view` by that alone.
     pub(crate) async fn has_space_perm(

@@ -25,6 +25,7 @@ impl Cluster {
         matches!(self.state(), NodeState::Active | NodeState::Draining)
             && self
                 .inner
+                .live
                 .deadline
                 .lock()
                 .recover()
@@ -32,7 +33,12 @@ impl Cluster {
     }
 
     pub(crate) fn lease_age(&self) -> Option<Duration> {
-        self.inner.renewed_at.lock().recover().map(|t| t.elapsed())
+        self.inner
+            .live
+            .renewed_at
+            .lock()
+            .recover()
+            .map(|t| t.elapsed())
     }
 
     /// After a keep-alive sent at `sent` answered with `ttl_secs`: move the
@@ -75,8 +81,8 @@ impl Cluster {
                 self.inner.node_id
             )));
         }
-        *self.inner.deadline.lock().recover() = Some(sent + valid);
-        *self.inner.renewed_at.lock().recover() = Some(sent);
+        *self.inner.live.deadline.lock().recover() = Some(sent + valid);
+        *self.inner.live.renewed_at.lock().recover() = Some(sent);
         if self.state() == NodeState::Fenced {
             tracing::warn!("membership renewed: this node accepts writes again");
             self.inner.state.send_replace(NodeState::Active);
@@ -92,7 +98,7 @@ impl Cluster {
             if self.leaving() {
                 return;
             }
-            let lease = self.inner.lease.load(Ordering::Relaxed);
+            let lease = self.inner.live.lease.load(Ordering::Relaxed);
             let sent = Instant::now();
             let mut client = self.client();
             let r = tokio::time::timeout(every.min(ETCD_CALL), async {
@@ -144,6 +150,7 @@ impl Cluster {
             }
             let passed = self
                 .inner
+                .live
                 .deadline
                 .lock()
                 .recover()

@@ -9,16 +9,15 @@ use super::{
     etcd::{etcd, ETCD_CALL},
     live_settings::seed_settings,
     membership::node_address,
-    Cluster, Defaults, Inner, NodeState, Settings, Store,
+    Cluster, Defaults, Inner, Live, NodeState, Settings, Store,
 };
 use crate::error::Error;
 use chrono::Utc;
 use etcd_client::{Client, Compare, CompareOp, Txn, TxnOp};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 
 pub fn prefix_of(cluster: &str) -> String {
     format!("/cairn/{cluster}/")
@@ -86,21 +85,10 @@ impl Cluster {
                 cluster_id: String::new(),
                 state,
                 ready: readiness.clone(),
-                lease: AtomicI64::new(0),
-                deadline: Mutex::new(None),
-                renewed_at: Mutex::new(None),
-                mirror: Mutex::new(BTreeMap::new()),
-                members: RwLock::new(BTreeMap::new()),
                 leader: RwLock::new(Some(node_id.to_owned())),
                 settings,
                 defaults,
-                requests: AtomicU64::new(0),
-                inflight: AtomicI64::new(0),
-                figures: Mutex::new(None),
-                changed: Notify::new(),
-                publish: Notify::new(),
-                drain_started: AtomicBool::new(false),
-                left: Notify::new(),
+                live: Live::default(),
             }),
         }
     }
@@ -146,21 +134,10 @@ impl Cluster {
                 cluster_id,
                 state,
                 ready: readiness.clone(),
-                lease: AtomicI64::new(0),
-                deadline: Mutex::new(None),
-                renewed_at: Mutex::new(None),
-                mirror: Mutex::new(BTreeMap::new()),
-                members: RwLock::new(BTreeMap::new()),
                 leader: RwLock::new(None),
                 settings,
                 defaults,
-                requests: AtomicU64::new(0),
-                inflight: AtomicI64::new(0),
-                figures: Mutex::new(None),
-                changed: Notify::new(),
-                publish: Notify::new(),
-                drain_started: AtomicBool::new(false),
-                left: Notify::new(),
+                live: Live::default(),
             }),
         };
         // The id may still be held by this node's previous process (killed

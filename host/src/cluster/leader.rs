@@ -26,8 +26,11 @@ impl Cluster {
 
     pub(super) async fn campaign_loop(self) {
         loop {
-            let _ = tokio::time::timeout(Duration::from_millis(500), self.inner.changed.notified())
-                .await;
+            let _ = tokio::time::timeout(
+                Duration::from_millis(500),
+                self.inner.live.changed.notified(),
+            )
+            .await;
             if self.leaving() {
                 return;
             }
@@ -39,7 +42,7 @@ impl Cluster {
                 continue;
             }
             let key = format!("{}leader", self.inner.prefix);
-            let lease = self.inner.lease.load(Ordering::Relaxed);
+            let lease = self.inner.live.lease.load(Ordering::Relaxed);
             let txn = Txn::new()
                 .when([Compare::create_revision(key.clone(), CompareOp::Equal, 0)])
                 .and_then([TxnOp::put(

@@ -82,16 +82,22 @@ struct Inner {
     state: watch::Sender<NodeState>,
     /// The node's readiness (shared with `/status`).
     ready: crate::status::Readiness,
+    leader: RwLock<Option<String>>,
+    settings: watch::Sender<Arc<Settings>>,
+    defaults: Defaults,
+    store: Store,
+    live: Live,
+}
+
+/// What moves while the node runs; every node starts with it empty.
+#[derive(Default)]
+struct Live {
     lease: AtomicI64,
     /// Writes are allowed until then (cluster mode).
     deadline: Mutex<Option<Instant>>,
     renewed_at: Mutex<Option<Instant>>,
     mirror: Mutex<BTreeMap<String, Vec<u8>>>,
     members: RwLock<BTreeMap<String, MemberInfo>>,
-    leader: RwLock<Option<String>>,
-    settings: watch::Sender<Arc<Settings>>,
-    defaults: Defaults,
-    store: Store,
     requests: AtomicU64,
     inflight: AtomicI64,
     figures: Mutex<Option<FiguresFn>>,

@@ -15,20 +15,9 @@ pub(crate) async fn comments_of(
     let container = page.id;
     let sql = format!(
         "{CONTENT_SELECT} WHERE c.container_id = $1 AND c.content_type = 'comment' AND c.status = 'current'
-         AND {} ORDER BY c.created_at, c.id",
-        Viewer::content_filter(2, 3, 4)
+         AND {{visible}} ORDER BY c.created_at, c.id"
     );
-    let rows = crate::db::query(
-        db,
-        &sql,
-        &[
-            &container,
-            &viewer.user_id(),
-            &*viewer.groups,
-            &*viewer.view_spaces,
-        ],
-    )
-    .await?;
+    let rows = viewer.query_visible(db, &sql, &container, &[]).await?;
     Ok(rows.iter().map(content_from).collect())
 }
 

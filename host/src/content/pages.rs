@@ -18,21 +18,12 @@ pub async fn get(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Co
 
 /// Like [`get`] but also returns trashed content.
 pub(crate) async fn get_any(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Content> {
-    let sql = format!(
-        "{CONTENT_SELECT} WHERE c.id = $1 AND {}",
-        Viewer::content_filter(2, 3, 4)
-    );
-    let row = crate::db::query_opt(
-        db,
-        &sql,
-        &[
-            &id,
-            &viewer.user_id(),
-            &*viewer.groups,
-            &*viewer.view_spaces,
-        ],
-    )
-    .await?;
+    let sql = format!("{CONTENT_SELECT} WHERE c.id = $1 AND {{visible}}");
+    let row = viewer
+        .query_visible(db, &sql, &id, &[])
+        .await?
+        .into_iter()
+        .next();
     row.map(|r| content_from(&r)).ok_or_else(|| not_found(id))
 }
 
@@ -67,21 +58,8 @@ async fn get_many_with(
     } else {
         std::borrow::Cow::Owned(CONTENT_SELECT.replace("c.body,", "''::text AS body,"))
     };
-    let sql = format!(
-        "{select} WHERE c.id = ANY($1) AND c.status = 'current' AND {}",
-        Viewer::content_filter(2, 3, 4)
-    );
-    let rows = crate::db::query(
-        db,
-        &sql,
-        &[
-            &ids,
-            &viewer.user_id(),
-            &*viewer.groups,
-            &*viewer.view_spaces,
-        ],
-    )
-    .await?;
+    let sql = format!("{select} WHERE c.id = ANY($1) AND c.status = 'current' AND {{visible}}");
+    let rows = viewer.query_visible(db, &sql, &ids, &[]).await?;
     let mut out: Vec<Content> = rows.iter().map(content_from).collect();
     out.sort_by_key(|c| ids.iter().position(|i| *i == c.id));
     Ok(out)
@@ -347,23 +325,12 @@ pub(crate) async fn recently_updated(
     let sql = format!(
         "{CONTENT_SELECT} WHERE c.content_type IN ('page', 'blogpost') AND c.status = 'current'
          AND {space_cond} AND ($6::text IS NULL OR c.content_type = $6)
-         AND {} ORDER BY c.modified_at DESC LIMIT $5",
-        Viewer::content_filter(2, 3, 4)
+         AND {{visible}} ORDER BY c.modified_at DESC LIMIT $5"
     );
     let ct = content_type.map(|t| t.as_str());
-    let rows = crate::db::query(
-        db,
-        &sql,
-        &[
-            &space_id,
-            &viewer.user_id(),
-            &*viewer.groups,
-            &*viewer.view_spaces,
-            &limit,
-            &ct,
-        ],
-    )
-    .await?;
+    let rows = viewer
+        .query_visible(db, &sql, &space_id, &[&limit, &ct])
+        .await?;
     Ok(rows.iter().map(content_from).collect())
 }
 
@@ -377,21 +344,10 @@ pub(crate) async fn blog_posts(
 ) -> Result<Vec<Content>> {
     let sql = format!(
         "{CONTENT_SELECT} WHERE c.content_type = 'blogpost' AND c.status = 'current' AND c.space_id = $1
-         AND {} ORDER BY c.posting_day DESC, c.created_at DESC OFFSET $5 LIMIT $6",
-        Viewer::content_filter(2, 3, 4)
+         AND {{visible}} ORDER BY c.posting_day DESC, c.created_at DESC OFFSET $5 LIMIT $6"
     );
-    let rows = crate::db::query(
-        db,
-        &sql,
-        &[
-            &space_id,
-            &viewer.user_id(),
-            &*viewer.groups,
-            &*viewer.view_spaces,
-            &offset,
-            &limit,
-        ],
-    )
-    .await?;
+    let rows = viewer
+        .query_visible(db, &sql, &space_id, &[&offset, &limit])
+        .await?;
     Ok(rows.iter().map(content_from).collect())
 }

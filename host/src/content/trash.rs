@@ -77,20 +77,9 @@ pub(crate) async fn trash_list(
          WHERE c.space_id = $1 AND c.status = 'trashed' AND c.content_type IN ('page', 'blogpost', 'attachment')
            AND NOT EXISTS (SELECT 1 FROM content p WHERE (p.id = c.parent_id OR p.id = c.container_id)
                  AND p.status = 'trashed' AND p.trashed_at = c.trashed_at)
-           AND {} ORDER BY c.trashed_at DESC",
-        Viewer::content_filter(2, 3, 4)
+           AND {{visible}} ORDER BY c.trashed_at DESC"
     );
-    let rows = crate::db::query(
-        db,
-        &sql,
-        &[
-            &space_id,
-            &viewer.user_id(),
-            &*viewer.groups,
-            &*viewer.view_spaces,
-        ],
-    )
-    .await?;
+    let rows = viewer.query_visible(db, &sql, &space_id, &[]).await?;
     Ok(rows
         .iter()
         .map(|r| TrashItem {
