@@ -69,17 +69,15 @@ pub(crate) async fn trash_list(
     viewer
         .require_space_perm(db, space_id, SpacePerm::Delete)
         .await?;
-    let sql = format!(
-        "SELECT c.id, c.title, c.content_type, c.trashed_at, coalesce(u.display_name, ''),
+    let sql = "SELECT c.id, c.title, c.content_type, c.trashed_at, coalesce(u.display_name, ''),
            (SELECT count(*) FROM content d WHERE c.id = ANY(d.ancestors) AND d.content_type = 'page'
               AND d.status = 'trashed')
          FROM content c LEFT JOIN users u ON u.id = c.trashed_by
          WHERE c.space_id = $1 AND c.status = 'trashed' AND c.content_type IN ('page', 'blogpost', 'attachment')
            AND NOT EXISTS (SELECT 1 FROM content p WHERE (p.id = c.parent_id OR p.id = c.container_id)
                  AND p.status = 'trashed' AND p.trashed_at = c.trashed_at)
-           AND {{visible}} ORDER BY c.trashed_at DESC"
-    );
-    let rows = viewer.query_visible(db, &sql, &space_id, &[]).await?;
+           AND {visible} ORDER BY c.trashed_at DESC";
+    let rows = viewer.query_visible(db, sql, &space_id, &[]).await?;
     Ok(rows
         .iter()
         .map(|r| TrashItem {
