@@ -262,6 +262,13 @@ pub(crate) async fn may_edit(
     }
 }
 
+/// The current content `id`, once the viewer may change it.
+async fn get_to_edit(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Content> {
+    let c = get(db, viewer, id).await?;
+    require_edit(db, viewer, &c).await?;
+    Ok(c)
+}
+
 async fn require_edit(db: &impl GenericClient, viewer: &Viewer, c: &Content) -> Result<()> {
     viewer.require_user()?;
     let perm = match c.content_type {

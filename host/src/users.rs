@@ -104,18 +104,24 @@ pub(crate) async fn list(db: &impl GenericClient) -> Result<Vec<UserRow>> {
     Ok(rows
         .iter()
         .map(|r| UserRow {
-            user: User {
-                id: r.get(0),
-                username: r.get(1),
-                display_name: r.get(2),
-                user_key: r.get(3),
-                email: r.get(4),
-            },
+            user: user_from(r),
             active: r.get(5),
             rate_limit_exempt: r.get(7),
             groups: r.get(8),
         })
         .collect())
+}
+
+/// A user from a row that starts `id, username, display_name, user_key,
+/// email`.
+fn user_from(r: &tokio_postgres::Row) -> User {
+    User {
+        id: r.get(0),
+        username: r.get(1),
+        display_name: r.get(2),
+        user_key: r.get(3),
+        email: r.get(4),
+    }
 }
 
 /// The user with this user key (Confluence's stable id).
@@ -126,13 +132,7 @@ pub(crate) async fn by_key(db: &impl GenericClient, key: &str) -> Result<Option<
         &[&key],
     )
     .await?;
-    Ok(r.map(|r| User {
-        id: r.get(0),
-        username: r.get(1),
-        display_name: r.get(2),
-        user_key: r.get(3),
-        email: r.get(4),
-    }))
+    Ok(r.as_ref().map(user_from))
 }
 
 /// How many users were active (a request with a session) in the last hour.
@@ -152,13 +152,7 @@ pub async fn by_name(db: &impl GenericClient, username: &str) -> Result<Option<U
             &[&username],
         )
         .await?;
-    Ok(r.map(|r| User {
-        id: r.get(0),
-        username: r.get(1),
-        display_name: r.get(2),
-        user_key: r.get(3),
-        email: r.get(4),
-    }))
+    Ok(r.as_ref().map(user_from))
 }
 
 pub async fn set_active(db: &impl GenericClient, user_id: i64, active: bool) -> Result<()> {

@@ -49,8 +49,7 @@ pub(crate) async fn add_labels(
     id: i64,
     names: &[String],
 ) -> Result<Vec<String>> {
-    let c = get(db, viewer, id).await?;
-    require_edit(db, viewer, &c).await?;
+    get_to_edit(db, viewer, id).await?;
     for l in normalize_labels(names)? {
         crate::db::execute(
             db,
@@ -69,8 +68,7 @@ pub(crate) async fn set_labels(
     id: i64,
     names: &[String],
 ) -> Result<Vec<String>> {
-    let c = get(db, viewer, id).await?;
-    require_edit(db, viewer, &c).await?;
+    get_to_edit(db, viewer, id).await?;
     let names = normalize_labels(names)?;
     crate::db::execute(
         db,
@@ -87,8 +85,7 @@ pub(crate) async fn remove_label(
     id: i64,
     name: &str,
 ) -> Result<()> {
-    let c = get(db, viewer, id).await?;
-    require_edit(db, viewer, &c).await?;
+    get_to_edit(db, viewer, id).await?;
     let n = crate::db::execute(
         db,
         "DELETE FROM labels WHERE content_id = $1 AND name = lower($2)",

@@ -50,17 +50,7 @@ pub async fn set_restriction(
             "unknown restriction {operation:?}; use read or update"
         )));
     }
-    let allowed = viewer
-        .has_space_perm(db, c.space_id, SpacePerm::Restrict)
-        .await?
-        || viewer
-            .has_space_perm(db, c.space_id, SpacePerm::Admin)
-            .await?;
-    if !allowed {
-        return Err(Error::Forbidden(
-            "you do not have permission to restrict pages in this space".into(),
-        ));
-    }
+    require_restrict(db, viewer, c.space_id).await?;
     let (u, g) = who.ids();
     if u.is_none() && g.is_none() {
         return Err(Error::BadRequest(
@@ -102,17 +92,7 @@ pub(crate) async fn clear_restrictions(
     operation: &str,
 ) -> Result<()> {
     let c = get(db, viewer, id).await?;
-    let allowed = viewer
-        .has_space_perm(db, c.space_id, SpacePerm::Restrict)
-        .await?
-        || viewer
-            .has_space_perm(db, c.space_id, SpacePerm::Admin)
-            .await?;
-    if !allowed {
-        return Err(Error::Forbidden(
-            "you do not have permission to restrict pages in this space".into(),
-        ));
-    }
+    require_restrict(db, viewer, c.space_id).await?;
     crate::db::execute(
         db,
         "DELETE FROM content_restrictions WHERE content_id = $1 AND operation = $2",
@@ -132,4 +112,20 @@ pub(crate) async fn is_restricted(db: &impl GenericClient, c: &Content) -> Resul
     )
     .await?
     .get(0))
+}
+
+/// The viewer may restrict pages in the space (Restrict or Admin there).
+async fn require_restrict(db: &impl GenericClient, viewer: &Viewer, space_id: i64) -> Result<()> {
+    let allowed = viewer
+        .has_space_perm(db, space_id, SpacePerm::Restrict)
+        .await?
+        || viewer
+            .has_space_perm(db, space_id, SpacePerm::Admin)
+            .await?;
+    if !allowed {
+        return Err(Error::Forbidden(
+            "you do not have permission to restrict pages in this space".into(),
+        ));
+    }
+    Ok(())
 }
