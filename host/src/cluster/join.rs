@@ -225,16 +225,8 @@ pub(super) async fn claim_cluster_id(
     if resp.succeeded() {
         return Ok((pg_id, true));
     }
-    let etcd_id = resp
-        .op_responses()
-        .into_iter()
-        .find_map(|r| match r {
-            etcd_client::TxnOpResponse::Get(g) => g
-                .kvs()
-                .first()
-                .map(|kv| String::from_utf8_lossy(kv.value()).into_owned()),
-            _ => None,
-        })
+    let etcd_id = super::etcd::txn_got(&resp)
+        .map(|v| String::from_utf8_lossy(&v).into_owned())
         .unwrap_or_default();
     if etcd_id != pg_id {
         anyhow::bail!(

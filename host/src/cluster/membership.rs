@@ -158,16 +158,8 @@ impl Cluster {
         let resp = etcd(client.txn(txn)).await?;
         if !resp.succeeded() {
             let _ = etcd(client.lease_revoke(lease)).await;
-            let other = resp
-                .op_responses()
-                .into_iter()
-                .find_map(|r| match r {
-                    etcd_client::TxnOpResponse::Get(g) => g
-                        .kvs()
-                        .first()
-                        .and_then(|kv| serde_json::from_slice::<MemberInfo>(kv.value()).ok()),
-                    _ => None,
-                })
+            let other = super::etcd::txn_got(&resp)
+                .and_then(|v| serde_json::from_slice::<MemberInfo>(&v).ok())
                 .map(|m| format!(" (registered from {}, started {})", m.address, m.started))
                 .unwrap_or_default();
             return Err(Error::Conflict(format!(
