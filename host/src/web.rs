@@ -300,6 +300,29 @@ impl<T> WithNext<T> for Result<T, Error> {
     }
 }
 
+/// What a screen reads before it can show anything: a 404 an anonymous
+/// viewer might avoid by logging in becomes a 401 whose login returns to
+/// `here` (so a private page's link works once the reader logs in).
+pub(crate) trait OrLogin<T> {
+    fn or_login(self, viewer: &Viewer, here: &str) -> UiResult<T>;
+}
+impl<T> OrLogin<T> for Result<T, Error> {
+    fn or_login(self, viewer: &Viewer, here: &str) -> UiResult<T> {
+        self.map_err(|e| login_if_anonymous(e, viewer)).next(here)
+    }
+}
+
+/// A 404 becomes a 401 for an anonymous viewer: the content may exist for
+/// someone who logs in.
+pub(crate) fn login_if_anonymous(e: Error, viewer: &Viewer) -> Error {
+    match e {
+        Error::NotFound(_) if viewer.is_anonymous() => {
+            Error::Unauthorized("log in to see this".into())
+        }
+        e => e,
+    }
+}
+
 pub(crate) fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }

@@ -10,8 +10,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
-use super::spaces::login_if_anonymous;
 use super::{fmt_time, see_other, FormData, IntoHtml, Layout, Posted, UiResult, WithNext};
+use super::{login_if_anonymous, OrLogin};
 use crate::attach;
 use crate::content::{self, Content, ContentType, Saved};
 use crate::error::Error;
@@ -171,8 +171,7 @@ async fn view(
     let db = app.pool.get().await?;
     let c = content::get(&db, &viewer, id)
         .await
-        .map_err(|e| login_if_anonymous(e, &viewer))
-        .next(&here)?;
+        .or_login(&viewer, &here)?;
     let canonical = page_url(&c.space_key, c.id, &c.title);
     if !c.space_key.eq(&key)
         || (!title.is_empty()

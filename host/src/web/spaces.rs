@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::{fmt_time, see_other, IntoHtml, Layout, Posted, UiResult, WithNext};
+use super::{fmt_time, see_other, IntoHtml, Layout, OrLogin, Posted, UiResult, WithNext};
 use crate::content::{self, ContentType};
 use crate::error::Error;
 use crate::perms::{SpacePerm, Viewer};
@@ -173,25 +173,13 @@ async fn space_home(
     let db = app.pool.get().await?;
     let s = content::space(&db, &viewer, &key)
         .await
-        .map_err(|e| login_if_anonymous(e, &viewer))
-        .next(&format!("/spaces/{key}"))?;
+        .or_login(&viewer, &format!("/spaces/{key}"))?;
     if let Some(h) = s.homepage_id {
         if let Ok(c) = content::get(&db, &viewer, h).await {
             return Ok(see_other(&page_url(&c.space_key, c.id, &c.title)));
         }
     }
     Ok(see_other(&format!("/spaces/{}/blog", enc(&s.key))))
-}
-
-/// Anonymous visitors asking for something hidden are asked to log in
-/// rather than told it does not exist.
-pub(crate) fn login_if_anonymous(e: Error, viewer: &Viewer) -> Error {
-    match e {
-        Error::NotFound(_) if viewer.is_anonymous() => {
-            Error::Unauthorized("log in to see this".into())
-        }
-        e => e,
-    }
 }
 
 #[derive(Template)]
@@ -209,8 +197,7 @@ async fn blog(State(app): State<AppState>, viewer: Viewer, Path(key): Path<Strin
     let db = app.pool.get().await?;
     let s = content::space(&db, &viewer, &key)
         .await
-        .map_err(|e| login_if_anonymous(e, &viewer))
-        .next(&format!("/spaces/{key}/blog"))?;
+        .or_login(&viewer, &format!("/spaces/{key}/blog"))?;
     let posts = content::blog_posts(&db, &viewer, s.id, 0, 50).await?;
     let can_edit = viewer.has_space_perm(&db, s.id, SpacePerm::Edit).await?;
     let watching = crate::notify::watches::space_buttons(&db, &viewer, s.id).await?;
@@ -250,8 +237,7 @@ async fn settings_page(app: &AppState, viewer: &Viewer, key: &str, message: Stri
     let db = app.pool.get().await?;
     let s = content::space_for_admin(&db, viewer, key)
         .await
-        .map_err(|e| login_if_anonymous(e, viewer))
-        .next(&format!("/spaces/{key}/settings"))?;
+        .or_login(viewer, &format!("/spaces/{key}/settings"))?;
     Ok(SettingsPage {
         layout: Layout::new(format!("Space settings - {}", s.name), viewer)
             .in_space(&s.key, &s.name),
@@ -347,8 +333,7 @@ async fn trash(State(app): State<AppState>, viewer: Viewer, Path(key): Path<Stri
     let db = app.pool.get().await?;
     let s = content::space(&db, &viewer, &key)
         .await
-        .map_err(|e| login_if_anonymous(e, &viewer))
-        .next(&format!("/spaces/{key}/trash"))?;
+        .or_login(&viewer, &format!("/spaces/{key}/trash"))?;
     let items = content::trash_list(&db, &viewer, s.id).await?;
     Ok(TrashPage {
         layout: Layout::new(format!("Trash - {}", s.name), &viewer).in_space(&s.key, &s.name),

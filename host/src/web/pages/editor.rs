@@ -118,8 +118,7 @@ pub(super) async fn create_form(
     let here = format!("/spaces/{key}/create");
     let s = content::space(&db, &viewer, &key)
         .await
-        .map_err(|e| login_if_anonymous(e, &viewer))
-        .next(&here)?;
+        .or_login(&viewer, &here)?;
     viewer
         .require_space_perm(&db, s.id, SpacePerm::Edit)
         .await
@@ -193,8 +192,7 @@ pub(super) async fn edit_form(
     let db = app.pool.get().await?;
     let c = content::get(&db, &viewer, id)
         .await
-        .map_err(|e| login_if_anonymous(e, &viewer))
-        .next(&here)?;
+        .or_login(&viewer, &here)?;
     viewer
         .require_space_perm(&db, c.space_id, SpacePerm::Edit)
         .await

@@ -25,8 +25,7 @@ pub(super) async fn move_form(
     let db = app.pool.get().await?;
     let c = content::get(&db, &viewer, id)
         .await
-        .map_err(|e| login_if_anonymous(e, &viewer))
-        .next(&format!("/pages/{id}/move"))?;
+        .or_login(&viewer, &format!("/pages/{id}/move"))?;
     let spaces = content::spaces(&db, &viewer).await?;
     Ok(MovePage {
         layout: Layout::new(format!("Move - {}", c.title), &viewer)
