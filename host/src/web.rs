@@ -187,7 +187,8 @@ pub(crate) fn secure_headers(h: &mut HeaderMap) {
     );
 }
 
-/// A url-encoded form body, as ordered pairs (fields may repeat).
+/// A url-encoded form body, as ordered pairs (fields may repeat), with
+/// CRLF line breaks made LF.
 pub(crate) struct FormData(pub Vec<(String, String)>);
 
 impl FormData {
@@ -259,9 +260,19 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
         if bytes.len() > MAX_FORM {
             return Err(Error::TooLarge("the form is larger than 8 MiB".into()).into());
         }
+        // Browsers submit a textarea's line breaks as CRLF; what the UI
+        // stores has the LF line endings REST and imports keep, so a save
+        // from the browser changes only the lines the user changed.
         Ok(FormData(
             form_urlencoded::parse(&bytes)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .map(|(k, v)| {
+                    let v = if v.contains('\r') {
+                        v.replace("\r\n", "\n")
+                    } else {
+                        v.into_owned()
+                    };
+                    (k.into_owned(), v)
+                })
                 .collect(),
         ))
     }
