@@ -95,6 +95,15 @@ impl IntoResponse for UiError {
 
 pub(crate) type UiResult<T = Response> = std::result::Result<T, UiError>;
 
+/// Which of a space's sidebar links the viewer may follow (creating a
+/// page needs Edit, the trash Delete, the settings Admin).
+#[derive(Default)]
+pub(crate) struct SpaceLinks {
+    pub create: bool,
+    pub trash: bool,
+    pub settings: bool,
+}
+
 /// What every page's frame needs.
 pub(crate) struct Layout {
     pub title: String,
@@ -103,6 +112,8 @@ pub(crate) struct Layout {
     pub is_admin: bool,
     pub csrf: String,
     pub space: Option<(String, String)>,
+    /// The sidebar's space links this viewer may follow.
+    pub space_links: SpaceLinks,
     /// The page shown, so the sidebar tree can open to it (0 = none).
     pub current_id: i64,
     /// Comma-separated ancestor ids of the current page (tree auto-open).
@@ -125,6 +136,7 @@ impl Layout {
             is_admin: viewer.is_admin,
             csrf: viewer.csrf.clone().unwrap_or_default(),
             space: None,
+            space_links: SpaceLinks::default(),
             current_id: 0,
             tree_path: String::new(),
         }
@@ -141,8 +153,21 @@ impl Layout {
             .join(",");
         self
     }
-    pub(crate) fn in_space(mut self, key: &str, name: &str) -> Layout {
+    /// The space sidebar, with the links `perms` (the viewer's permissions
+    /// in the space) allow: no link leads to a 403.
+    pub(crate) fn in_space(
+        mut self,
+        key: &str,
+        name: &str,
+        perms: &[crate::perms::SpacePerm],
+    ) -> Layout {
+        use crate::perms::SpacePerm;
         self.space = Some((key.to_owned(), name.to_owned()));
+        self.space_links = SpaceLinks {
+            create: perms.contains(&SpacePerm::Edit),
+            trash: perms.contains(&SpacePerm::Delete),
+            settings: perms.contains(&SpacePerm::Admin),
+        };
         self
     }
 }

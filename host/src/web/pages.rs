@@ -251,7 +251,7 @@ async fn view(
         watching,
         watching_space,
         layout: Layout::new(&c.title, &viewer)
-            .in_space(&c.space_key, &c.space_name)
+            .in_space(&c.space_key, &c.space_name, &perms)
             .at(c.id, &c.ancestors),
         id: c.id,
         kind: kind_name(c.content_type),

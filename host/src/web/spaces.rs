@@ -203,7 +203,11 @@ async fn blog(State(app): State<AppState>, viewer: Viewer, Path(key): Path<Strin
     let watching = crate::notify::watches::space_buttons(&db, &viewer, s.id).await?;
     Ok(BlogPage {
         watching,
-        layout: Layout::new(format!("Blog - {}", s.name), &viewer).in_space(&s.key, &s.name),
+        layout: Layout::new(format!("Blog - {}", s.name), &viewer).in_space(
+            &s.key,
+            &s.name,
+            &viewer.space_perms(&db, s.id).await?,
+        ),
         key: s.key.clone(),
         posts: posts
             .iter()
@@ -239,8 +243,11 @@ async fn settings_page(app: &AppState, viewer: &Viewer, key: &str, message: Stri
         .await
         .or_login(viewer, &format!("/spaces/{key}/settings"))?;
     Ok(SettingsPage {
-        layout: Layout::new(format!("Space settings - {}", s.name), viewer)
-            .in_space(&s.key, &s.name),
+        layout: Layout::new(format!("Space settings - {}", s.name), viewer).in_space(
+            &s.key,
+            &s.name,
+            &viewer.space_perms(&db, s.id).await?,
+        ),
         grants: content::space_grants(&db, s.id).await?,
         key: s.key,
         name: s.name,
@@ -336,7 +343,11 @@ async fn trash(State(app): State<AppState>, viewer: Viewer, Path(key): Path<Stri
         .or_login(&viewer, &format!("/spaces/{key}/trash"))?;
     let items = content::trash_list(&db, &viewer, s.id).await?;
     Ok(TrashPage {
-        layout: Layout::new(format!("Trash - {}", s.name), &viewer).in_space(&s.key, &s.name),
+        layout: Layout::new(format!("Trash - {}", s.name), &viewer).in_space(
+            &s.key,
+            &s.name,
+            &viewer.space_perms(&db, s.id).await?,
+        ),
         key: s.key.clone(),
         items: items
             .into_iter()

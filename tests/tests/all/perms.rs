@@ -362,3 +362,41 @@ async fn edit_restrictions_and_space_permissions() {
         .await;
     assert_eq!(r.status(), 403);
 }
+
+/// The space sidebar offers only links the viewer may follow: every link it
+/// shows answers 200, every one it leaves out would have refused them.
+#[tokio::test]
+async fn the_sidebar_offers_only_what_the_viewer_may_do() {
+    let w = world().await;
+    let eve = w.node.login("eve").await;
+    let links = ["create", "trash", "settings"];
+    let mut shown_to = Vec::new();
+    for (who, c) in [("admin", &w.admin), ("eve", &eve)] {
+        let (s, _, html) = c
+            .follow(&format!("/pages/viewpage.action?pageId={}", w.public))
+            .await;
+        assert_eq!(s, 200);
+        let sidebar = &html[html.find("class=\"sidebar\"").expect("a sidebar")..];
+        let sidebar = &sidebar[..sidebar.find("</nav>").unwrap()];
+        let mut shown = Vec::new();
+        for l in links {
+            let path = format!("/spaces/SEC/{l}");
+            let status = c.get(&path).await.status().as_u16();
+            if sidebar.contains(&format!("href=\"{path}\"")) {
+                assert_eq!(status, 200, "{who} is offered {path}");
+                shown.push(l);
+            } else {
+                assert!(
+                    matches!(status, 403 | 404),
+                    "{who} is not offered {path}, which answers {status}"
+                );
+            }
+        }
+        shown_to.push(shown);
+    }
+    assert_eq!(shown_to[0], links, "an administrator is offered every link");
+    assert!(
+        !shown_to[1].contains(&"settings"),
+        "eve does not administer SEC"
+    );
+}

@@ -37,9 +37,15 @@ pub(super) struct CreateQ {
 
 impl Editor {
     /// An empty editor for a new page or blog post in space `s`.
-    fn new_content(viewer: &Viewer, s: &content::Space, is_blog: bool, parent: String) -> Editor {
+    fn new_content(
+        viewer: &Viewer,
+        s: &content::Space,
+        perms: &[SpacePerm],
+        is_blog: bool,
+        parent: String,
+    ) -> Editor {
         Editor {
-            layout: Layout::new("Create", viewer).in_space(&s.key, &s.name),
+            layout: Layout::new("Create", viewer).in_space(&s.key, &s.name, perms),
             action: format!("/spaces/{}/create", enc(&s.key)),
             key: s.key.clone(),
             id: 0,
@@ -64,10 +70,13 @@ impl Editor {
     }
 
     /// The editor on page or blog post `c` as stored.
-    fn existing(viewer: &Viewer, c: &content::Content) -> Editor {
+    fn existing(viewer: &Viewer, c: &content::Content, perms: &[SpacePerm]) -> Editor {
         Editor {
-            layout: Layout::new(format!("Edit - {}", c.title), viewer)
-                .in_space(&c.space_key, &c.space_name),
+            layout: Layout::new(format!("Edit - {}", c.title), viewer).in_space(
+                &c.space_key,
+                &c.space_name,
+                perms,
+            ),
             action: format!("/pages/{}/edit", c.id),
             key: c.space_key.clone(),
             id: c.id,
@@ -125,7 +134,14 @@ pub(super) async fn create_form(
         .next(&here)?;
     let is_blog = q.kind.as_deref() == Some("blogpost");
     let parent = q.parent.map(|p| p.to_string()).unwrap_or_default();
-    Ok(Editor::new_content(&viewer, &s, is_blog, parent).into_html())
+    Ok(Editor::new_content(
+        &viewer,
+        &s,
+        &viewer.space_perms(&db, s.id).await?,
+        is_blog,
+        parent,
+    )
+    .into_html())
 }
 
 /// The body to store: Markdown is converted to storage format on save.
@@ -175,9 +191,15 @@ pub(super) async fn create(
         Ok(c) => Ok(see_other(&page_url(&c.space_key, c.id, &c.title))),
         Err(e @ (Error::BadRequest(_) | Error::TooLarge(_))) => {
             let s = content::space(&db, &viewer, &key).await?;
-            Editor::new_content(&viewer, &s, is_blog, form.text("parent").into())
-                .keeping(&form)
-                .refused(&e)
+            Editor::new_content(
+                &viewer,
+                &s,
+                &viewer.space_perms(&db, s.id).await?,
+                is_blog,
+                form.text("parent").into(),
+            )
+            .keeping(&form)
+            .refused(&e)
         }
         Err(e) => Err(e.into()),
     }
@@ -203,7 +225,7 @@ pub(super) async fn edit_form(
         )
         .into());
     }
-    Ok(Editor::existing(&viewer, &c).into_html())
+    Ok(Editor::existing(&viewer, &c, &viewer.space_perms(&db, c.space_id).await?).into_html())
 }
 
 pub(super) async fn edit(
@@ -256,7 +278,7 @@ pub(super) async fn edit(
                 base_version,
                 error,
                 conflict_diff,
-                ..Editor::existing(&viewer, &c)
+                ..Editor::existing(&viewer, &c, &viewer.space_perms(&db, c.space_id).await?)
             }
             .keeping(&form)
             .refused(&e)
