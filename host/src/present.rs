@@ -17,7 +17,7 @@ use deadpool_postgres::GenericClient;
 use crate::content::Content;
 use crate::error::{Error, Result};
 use crate::perms::Viewer;
-use crate::plugins::{PageContext, Plugins, Registry};
+use crate::plugins::{PageContext, Plugins, Registry, RenderHost};
 
 mod resolve;
 use resolve::resolve;
@@ -29,7 +29,6 @@ use crate::present::include::CancelOnDrop;
 use crate::present::include::RenderingGuard;
 use crate::present::resolve::Resolved;
 use crate::present::with_plugins::WithPlugins;
-pub use include::render_included;
 pub use with_plugins::render_with_plugins;
 
 #[derive(Debug)]
@@ -77,6 +76,16 @@ thread_local! {
     static RENDERING: std::cell::RefCell<Vec<i64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// What a render needs to call plugins: the registry snapshot, the viewer,
+/// where the macros are, and the renderer their includes use.
+struct PluginPart<'a> {
+    plugins: &'a Plugins,
+    registry: &'a Registry,
+    viewer: &'a Viewer,
+    page: &'a PageContext,
+    host: Option<Arc<dyn RenderHost>>,
+}
+
 /// Renders `body`, calling plugins for the macros they provide. Plugins get
 /// the page's headings, found by a first pass that skips plugin calls. The
 /// [`Taint`] says whether the page may be cached. Plugin calls stop when
@@ -84,10 +93,17 @@ thread_local! {
 fn render_blocking(
     body: &str,
     res: &Resolved,
-    plugins: Option<(&Plugins, &Registry, &Viewer, &PageContext)>,
+    plugins: Option<PluginPart<'_>>,
     cancelled: Option<Arc<std::sync::atomic::AtomicBool>>,
 ) -> std::result::Result<(cairn_render::Rendered, Taint), cairn_render::SyntaxError> {
-    let Some((plugins, registry, viewer, page)) = plugins else {
+    let Some(PluginPart {
+        plugins,
+        registry,
+        viewer,
+        page,
+        host,
+    }) = plugins
+    else {
         return cairn_render::render(body, res).map(|r| (r, Taint::default()));
     };
     let scope = plugins.enter_page(cancelled);
@@ -98,11 +114,19 @@ fn render_blocking(
         registry,
         viewer,
         page,
+        host,
         headings: None,
     };
     let first = cairn_render::render(body, &ctx)?;
     ctx.headings = Some(&first.headings);
-    let out = cairn_render::render(body, &ctx)?;
+    let mut out = cairn_render::render(body, &ctx)?;
+    // Ids the macros define (anchors) move the headings after them to other
+    // ids: the plugins must see the headings the page really has.
+    if out.headings != first.headings {
+        let second = out.headings;
+        ctx.headings = Some(&second);
+        out = cairn_render::render(body, &ctx)?;
+    }
     Ok((
         out,
         Taint {
@@ -234,10 +258,15 @@ impl Presenter {
         let viewer = viewer.clone();
         let cancel = CancelOnDrop(Arc::default());
         let cancelled = cancel.0.clone();
+        let host: Arc<dyn RenderHost> = Arc::new(self.clone());
         let (out, taint) = tokio::task::spawn_blocking(move || {
-            let plugins = part
-                .as_ref()
-                .map(|(p, r, _)| (p, r.as_ref(), &viewer, &page_ctx));
+            let plugins = part.as_ref().map(|(p, r, _)| PluginPart {
+                plugins: p,
+                registry: r,
+                viewer: &viewer,
+                page: &page_ctx,
+                host: Some(host),
+            });
             render_blocking(&body, &resolved, plugins, Some(cancelled))
         })
         .await
@@ -288,10 +317,15 @@ impl Presenter {
         let body = body.to_owned();
         let cancel = CancelOnDrop(Arc::default());
         let cancelled = cancel.0.clone();
+        let host: Arc<dyn RenderHost> = Arc::new(self.clone());
         let (out, taint) = tokio::task::spawn_blocking(move || {
-            let plugins = part
-                .as_ref()
-                .map(|(p, r, _)| (p, r.as_ref(), &viewer, &page_ctx));
+            let plugins = part.as_ref().map(|(p, r, _)| PluginPart {
+                plugins: p,
+                registry: r,
+                viewer: &viewer,
+                page: &page_ctx,
+                host: Some(host),
+            });
             render_blocking(&body, &resolved, plugins, Some(cancelled))
         })
         .await

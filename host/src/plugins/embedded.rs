@@ -11,6 +11,7 @@
 use std::cmp::Ordering;
 
 use super::*;
+use crate::error::Result;
 
 /// One first-party plugin: its manifest and its component.
 pub struct EmbeddedPlugin {

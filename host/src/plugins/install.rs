@@ -5,10 +5,14 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
 use sha2::{Digest, Sha256};
 
 use super::*;
+use crate::error::{Error, Result};
 
 /// Largest component accepted.
 pub const MAX_COMPONENT_BYTES: usize = 64 * 1024 * 1024;
