@@ -95,7 +95,7 @@ fn render_blocking(
     res: &Resolved,
     plugins: Option<PluginPart<'_>>,
     cancelled: Option<Arc<std::sync::atomic::AtomicBool>>,
-) -> std::result::Result<(cairn_render::Rendered, Taint), cairn_render::SyntaxError> {
+) -> RenderOutcome {
     let Some(PluginPart {
         plugins,
         registry,
@@ -135,6 +135,11 @@ fn render_blocking(
         },
     ))
 }
+
+/// A render and what its plugin calls did to its cacheability, or where the
+/// body is ill-formed.
+type RenderOutcome =
+    std::result::Result<(cairn_render::Rendered, Taint), cairn_render::SyntaxError>;
 
 /// What plugin calls did to a render's cacheability.
 #[derive(Default, Clone, Copy)]
@@ -255,24 +260,10 @@ impl Presenter {
             version: c.version,
             target: crate::plugins::OutputTarget::View,
         };
-        let viewer = viewer.clone();
-        let cancel = CancelOnDrop(Arc::default());
-        let cancelled = cancel.0.clone();
-        let host: Arc<dyn RenderHost> = Arc::new(self.clone());
-        let (out, taint) = tokio::task::spawn_blocking(move || {
-            let plugins = part.as_ref().map(|(p, r, _)| PluginPart {
-                plugins: p,
-                registry: r,
-                viewer: &viewer,
-                page: &page_ctx,
-                host: Some(host),
-            });
-            render_blocking(&body, &resolved, plugins, Some(cancelled))
-        })
-        .await
-        .map_err(Error::internal)?
-        .map_err(|e| Error::Internal(format!("stored body of {} is ill-formed: {e}", c.id)))?;
-        drop(cancel);
+        let (out, taint) = self
+            .render_off_thread(body, resolved, part, viewer, page_ctx)
+            .await?
+            .map_err(|e| Error::Internal(format!("stored body of {} is ill-formed: {e}", c.id)))?;
         let cacheable = cacheable && !taint.incomplete;
         let page = Arc::new(RenderedPage {
             html: out.html,
@@ -285,6 +276,38 @@ impl Presenter {
             self.pages.insert(key, page.clone());
         }
         Ok(page)
+    }
+
+    /// Renders `body` on a blocking thread (plugins wait for the database
+    /// there), with this presenter as the plugins' [`RenderHost`]; the
+    /// render stops calling plugins when this future is dropped (the client
+    /// has gone).
+    async fn render_off_thread(
+        &self,
+        body: String,
+        resolved: Resolved,
+        part: Option<(Plugins, Arc<Registry>, bool)>,
+        viewer: &Viewer,
+        page: PageContext,
+    ) -> Result<RenderOutcome> {
+        let viewer = viewer.clone();
+        let cancel = CancelOnDrop(Arc::default());
+        let cancelled = cancel.0.clone();
+        let host: Arc<dyn RenderHost> = Arc::new(self.clone());
+        let out = tokio::task::spawn_blocking(move || {
+            let plugins = part.as_ref().map(|(p, r, _)| PluginPart {
+                plugins: p,
+                registry: r,
+                viewer: &viewer,
+                page: &page,
+                host: Some(host),
+            });
+            render_blocking(&body, &resolved, plugins, Some(cancelled))
+        })
+        .await
+        .map_err(Error::internal)?;
+        drop(cancel);
+        Ok(out)
     }
 
     /// Renders a body that is not stored (preview, historical versions,
@@ -313,26 +336,12 @@ impl Presenter {
             version: page.map(|p| p.version).unwrap_or(0),
             target: crate::plugins::OutputTarget::Preview,
         };
-        let viewer = viewer.clone();
-        let body = body.to_owned();
-        let cancel = CancelOnDrop(Arc::default());
-        let cancelled = cancel.0.clone();
-        let host: Arc<dyn RenderHost> = Arc::new(self.clone());
-        let (out, taint) = tokio::task::spawn_blocking(move || {
-            let plugins = part.as_ref().map(|(p, r, _)| PluginPart {
-                plugins: p,
-                registry: r,
-                viewer: &viewer,
-                page: &page_ctx,
-                host: Some(host),
-            });
-            render_blocking(&body, &resolved, plugins, Some(cancelled))
-        })
-        .await
-        .map_err(Error::internal)?
-        .map_err(|e| {
-            Error::BadRequest(format!("the body is not well-formed storage format: {e}"))
-        })?;
+        let (out, taint) = self
+            .render_off_thread(body.to_owned(), resolved, part, viewer, page_ctx)
+            .await?
+            .map_err(|e| {
+                Error::BadRequest(format!("the body is not well-formed storage format: {e}"))
+            })?;
         Ok(RenderedPage {
             html: out.html,
             headings: out.headings,

@@ -28,6 +28,20 @@ pub struct InstallOutcome {
     pub macros: Vec<String>,
 }
 
+impl InstallOutcome {
+    /// Nothing was installed: the installed plugin `row` stays as it is.
+    pub(super) fn left(row: &PluginRow, action: &'static str) -> InstallOutcome {
+        InstallOutcome {
+            id: row.id.clone(),
+            version: row.version.clone(),
+            action,
+            previous_version: Some(row.version.clone()),
+            hash: row.hash.clone(),
+            macros: row.manifest.macros.iter().map(|m| m.name.clone()).collect(),
+        }
+    }
+}
+
 /// The manifest's limits that exceed the site defaults, described.
 pub fn limits_above_defaults(m: &Manifest) -> Vec<String> {
     let (timeout, memory) = runtime::default_limits();
@@ -115,35 +129,14 @@ impl Plugins {
         granted.sort();
         granted.dedup();
         let hash = hex::encode(Sha256::digest(&bytes));
-        let db = self.inner.pool.get().await?;
-        let existing =
-            crate::db::query_opt(&db, "SELECT * FROM plugins WHERE id = $1", &[&manifest.id])
-                .await?
-                .map(|r| PluginRow::from_row(&r))
-                .transpose()?;
-        drop(db);
+        let existing = self.installed(&manifest.id).await?;
         if let Some(e) = &existing {
             if e.hash == hash && e.manifest == manifest && e.capabilities == granted {
-                return Ok(InstallOutcome {
-                    id: e.id.clone(),
-                    version: e.version.clone(),
-                    action: "unchanged",
-                    previous_version: Some(e.version.clone()),
-                    hash,
-                    macros: manifest.macros.iter().map(|m| m.name.clone()).collect(),
-                });
+                return Ok(InstallOutcome::left(e, "unchanged"));
             }
         }
-        let now = Utc::now();
+        // An upgrade keeps what administrators chose.
         let row = PluginRow {
-            id: manifest.id.clone(),
-            name: manifest.name.clone(),
-            version: manifest.version.clone(),
-            description: manifest.description.clone(),
-            author: manifest.author.clone(),
-            manifest: manifest.clone(),
-            hash: hash.clone(),
-            size: bytes.len() as i64,
             capabilities: granted.clone(),
             enabled: existing.as_ref().is_none_or(|e| e.enabled),
             builtin,
@@ -153,8 +146,7 @@ impl Plugins {
                 .unwrap_or_default(),
             timeout_ms: existing.as_ref().and_then(|e| e.timeout_ms),
             memory_mib: existing.as_ref().and_then(|e| e.memory_mib),
-            installed_at: now,
-            updated_at: now,
+            ..PluginRow::fresh(manifest.clone(), hash.clone(), bytes.len())
         };
         // Validate by loading it exactly as a node will.
         let this = self.clone();
@@ -302,78 +294,88 @@ impl Plugins {
         Ok(out)
     }
 
-    pub async fn set_enabled(&self, viewer: &Viewer, id: &str, enabled: bool) -> Result<()> {
+    /// An administrator's change to plugin `id`, in one transaction:
+    /// `update` runs with the row locked and returns the history entry's
+    /// detail; the change is recorded with the generation bump
+    /// (`record_change`), and this node reloads. Gives `update`'s answer.
+    async fn change<T>(
+        &self,
+        viewer: &Viewer,
+        id: &str,
+        action: &str,
+        update: impl AsyncFnOnce(&deadpool_postgres::Transaction<'_>, &PluginRow) -> Result<(String, T)>,
+    ) -> Result<(PluginRow, T)> {
         require_admin(viewer)?;
         let mut db = self.inner.pool.get().await?;
         let tx = db.transaction().await?;
         let row = lock_row(&tx, id).await?;
-        if enabled && !row.enabled {
-            // Re-enabling must not clash with macros another plugin took meanwhile.
-            let reg = self.registry();
-            for m in &row.manifest.macros {
-                if let Some(other) = reg.provider(&m.name) {
-                    if other.row.id != row.id {
-                        return Err(Error::Conflict(format!(
-                            "Macro {:?} is now provided by plugin {} ({})",
-                            m.name, other.row.name, other.row.id
-                        )));
-                    }
-                }
-            }
-        }
-        crate::db::execute(
-            &tx,
-            "UPDATE plugins SET enabled = $2, updated_at = now(), updated_by = $3 WHERE id = $1",
-            &[&id, &enabled, &actor_id(viewer)],
-        )
-        .await?;
-        let action = if enabled { "enabled" } else { "disabled" };
+        let (detail, answer) = update(&tx, &row).await?;
         record_change(
             &tx,
             id,
             action,
             &row.version,
             &row.hash,
-            "",
+            &detail,
             actor_id(viewer),
         )
         .await?;
         tx.commit().await?;
         drop(db);
-        self.reload(false).await
+        self.reload(false).await?;
+        Ok((row, answer))
+    }
+
+    pub async fn set_enabled(&self, viewer: &Viewer, id: &str, enabled: bool) -> Result<()> {
+        let action = if enabled { "enabled" } else { "disabled" };
+        let actor = actor_id(viewer);
+        self.change(viewer, id, action, async |tx, row| {
+            if enabled && !row.enabled {
+                // Re-enabling must not clash with macros another plugin took meanwhile.
+                let reg = self.registry();
+                for m in &row.manifest.macros {
+                    if let Some(other) = reg.provider(&m.name) {
+                        if other.row.id != row.id {
+                            return Err(Error::Conflict(format!(
+                                "Macro {:?} is now provided by plugin {} ({})",
+                                m.name, other.row.name, other.row.id
+                            )));
+                        }
+                    }
+                }
+            }
+            crate::db::execute(
+                tx,
+                "UPDATE plugins SET enabled = $2, updated_at = now(), updated_by = $3 WHERE id = $1",
+                &[&id, &enabled, &actor],
+            )
+            .await?;
+            Ok((String::new(), ()))
+        })
+        .await
+        .map(|_| ())
     }
 
     /// Removes a plugin with its data (kv, event position). The component
     /// file stays in the shared home while any row refers to its hash.
     pub async fn remove(&self, viewer: &Viewer, id: &str) -> Result<()> {
-        require_admin(viewer)?;
-        let mut db = self.inner.pool.get().await?;
-        let tx = db.transaction().await?;
-        let row = lock_row(&tx, id).await?;
-        crate::db::execute(&tx, "DELETE FROM plugins WHERE id = $1", &[&id]).await?;
-        record_change(
-            &tx,
-            id,
-            "removed",
-            &row.version,
-            &row.hash,
-            "",
-            actor_id(viewer),
-        )
-        .await?;
-        let still_used = crate::db::query_opt(
-            &tx,
-            "SELECT 1 FROM plugins WHERE component_hash = $1",
-            &[&row.hash],
-        )
-        .await?
-        .is_some();
-        tx.commit().await?;
-        drop(db);
+        let (row, still_used) = self
+            .change(viewer, id, "removed", async |tx, row| {
+                crate::db::execute(tx, "DELETE FROM plugins WHERE id = $1", &[&id]).await?;
+                let still_used = crate::db::query_opt(
+                    tx,
+                    "SELECT 1 FROM plugins WHERE component_hash = $1",
+                    &[&row.hash],
+                )
+                .await?
+                .is_some();
+                Ok((String::new(), still_used))
+            })
+            .await?;
         if !still_used {
             let _ = std::fs::remove_file(self.component_path(&row.hash));
         }
-        self.reload(false).await
+        Ok(())
     }
 
     /// Replaces the plugin's configuration (capability `config`).
@@ -392,28 +394,18 @@ impl Plugins {
             }
         }
         let json = serde_json::to_value(&config).map_err(Error::internal)?;
-        let mut db = self.inner.pool.get().await?;
-        let tx = db.transaction().await?;
-        let row = lock_row(&tx, id).await?;
-        crate::db::execute(
-            &tx,
-            "UPDATE plugins SET config = $2, updated_at = now(), updated_by = $3 WHERE id = $1",
-            &[&id, &json, &actor_id(viewer)],
-        )
-        .await?;
-        record_change(
-            &tx,
-            id,
-            "configured",
-            &row.version,
-            &row.hash,
-            "",
-            actor_id(viewer),
-        )
-        .await?;
-        tx.commit().await?;
-        drop(db);
-        self.reload(false).await
+        let actor = actor_id(viewer);
+        self.change(viewer, id, "configured", async |tx, _| {
+            crate::db::execute(
+                tx,
+                "UPDATE plugins SET config = $2, updated_at = now(), updated_by = $3 WHERE id = $1",
+                &[&id, &json, &actor],
+            )
+            .await?;
+            Ok((String::new(), ()))
+        })
+        .await
+        .map(|_| ())
     }
 
     /// Sets (or with `None` clears) the admin's limit overrides.
@@ -439,29 +431,19 @@ impl Plugins {
         }
         let t = timeout_ms.map(|v| v as i32);
         let m = memory_mib.map(|v| v as i32);
-        let mut db = self.inner.pool.get().await?;
-        let tx = db.transaction().await?;
-        let row = lock_row(&tx, id).await?;
-        crate::db::execute(
-            &tx,
-            "UPDATE plugins SET timeout_ms = $2, memory_mib = $3, updated_at = now(), updated_by = $4
-             WHERE id = $1",
-            &[&id, &t, &m, &actor_id(viewer)],
-        )
-        .await?;
-        record_change(
-            &tx,
-            id,
-            "limits",
-            &row.version,
-            &row.hash,
-            &format!("timeout {t:?} ms, memory {m:?} MiB"),
-            actor_id(viewer),
-        )
-        .await?;
-        tx.commit().await?;
-        drop(db);
-        self.reload(false).await
+        let actor = actor_id(viewer);
+        self.change(viewer, id, "limits", async |tx, _| {
+            crate::db::execute(
+                tx,
+                "UPDATE plugins SET timeout_ms = $2, memory_mib = $3, updated_at = now(), updated_by = $4
+                 WHERE id = $1",
+                &[&id, &t, &m, &actor],
+            )
+            .await?;
+            Ok((format!("timeout {t:?} ms, memory {m:?} MiB"), ()))
+        })
+        .await
+        .map(|_| ())
     }
 
     /// Reloads whenever the registry generation moves (checked every second).
@@ -544,6 +526,17 @@ pub fn system_viewer() -> Viewer {
     v.is_admin = true;
     v.can_use = true;
     v
+}
+
+impl Plugins {
+    /// The registry row of plugin `id`, if it is installed.
+    pub(super) async fn installed(&self, id: &str) -> Result<Option<PluginRow>> {
+        let db = self.inner.pool.get().await?;
+        crate::db::query_opt(&db, "SELECT * FROM plugins WHERE id = $1", &[&id])
+            .await?
+            .map(|r| PluginRow::from_row(&r))
+            .transpose()
+    }
 }
 
 async fn lock_row(db: &impl GenericClient, id: &str) -> Result<PluginRow> {

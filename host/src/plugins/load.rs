@@ -8,11 +8,9 @@
 //! `describe()` agrees with its manifest; an unchanged plugin keeps its
 //! linked instance across reloads.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::Utc;
 use sha2::{Digest, Sha256};
 
 use super::runtime::{self, wit, wit_admin, wit_events, wit_macros};
@@ -240,25 +238,7 @@ impl Plugins {
         manifest: Manifest,
         bytes: &[u8],
     ) -> std::result::Result<Arc<Registry>, String> {
-        let now = Utc::now();
-        let row = PluginRow {
-            id: manifest.id.clone(),
-            name: manifest.name.clone(),
-            version: manifest.version.clone(),
-            description: manifest.description.clone(),
-            author: manifest.author.clone(),
-            capabilities: manifest.capabilities.clone(),
-            manifest,
-            hash: hex::encode(Sha256::digest(bytes)),
-            size: bytes.len() as i64,
-            enabled: true,
-            builtin: false,
-            config: BTreeMap::new(),
-            timeout_ms: None,
-            memory_mib: None,
-            installed_at: now,
-            updated_at: now,
-        };
+        let row = PluginRow::fresh(manifest, hex::encode(Sha256::digest(bytes)), bytes.len());
         let (loaded, _) = self.load(row, bytes)?;
         let mut reg = Registry::default();
         for s in &loaded.specs {

@@ -53,6 +53,31 @@ impl PluginRow {
         }
     }
 
+    /// The row of `manifest` (whose component has `hash` and `size`) as it
+    /// is first installed: enabled, granted what it requests, with no
+    /// configuration or limit overrides.
+    pub(super) fn fresh(manifest: Manifest, hash: String, size: usize) -> PluginRow {
+        let now = Utc::now();
+        PluginRow {
+            id: manifest.id.clone(),
+            name: manifest.name.clone(),
+            version: manifest.version.clone(),
+            description: manifest.description.clone(),
+            author: manifest.author.clone(),
+            capabilities: manifest.capabilities.clone(),
+            manifest,
+            hash,
+            size: size as i64,
+            enabled: true,
+            builtin: false,
+            config: BTreeMap::new(),
+            timeout_ms: None,
+            memory_mib: None,
+            installed_at: now,
+            updated_at: now,
+        }
+    }
+
     pub(super) fn from_row(r: &tokio_postgres::Row) -> Result<PluginRow> {
         let manifest: serde_json::Value = r.get("manifest");
         let manifest: Manifest = serde_json::from_value(manifest)

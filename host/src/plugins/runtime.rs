@@ -5,8 +5,8 @@
 //! `compile.rs` (checking, compiling, inspecting, linking), `call.rs` (one
 //! call), `slots.rs` (how many at once), `limits.rs` (limits and failures),
 //! `clocks.rs` (time for guests), `host.rs` (a call's host side and the
-//! `log`/`config` capabilities), `content_cap.rs`, `kv_cap.rs` and
-//! `reads.rs` (the data capabilities and their replayable reads).
+//! `log`/`config` capabilities), `content_cap.rs`, `kv_cap.rs`, `queries.rs`
+//! and `reads.rs` (the data capabilities and their replayable reads).
 //!
 //! Invariant: one `Engine` per process, with an epoch ticker every `TICK`;
 //! its pooling allocator holds `max_instances` chains of `MAX_NESTING`
@@ -19,6 +19,7 @@ mod content_cap;
 mod host;
 mod kv_cap;
 mod limits;
+mod queries;
 pub mod reads;
 mod slots;
 

@@ -17,19 +17,10 @@ const MAX_HIGHLIGHT_BYTES: usize = 256 * 1024;
 /// with less markup (no highlighting, then no line numbers).
 const MAX_OUTPUT_BYTES: usize = 1000 * 1000;
 
-struct Code;
-
-impl Macros for Code {
-    fn describe() -> Vec<MacroSpec> {
-        specs()
-    }
-
-    fn render(call: MacroCall, _ctx: RenderContext) -> Result<String, RenderError> {
-        render(&call)
-    }
+export_macros! {
+    describe: specs(),
+    render: |call, _ctx| render(&call),
 }
-
-export!(Code);
 
 fn specs() -> Vec<MacroSpec> {
     vec![

@@ -22,19 +22,10 @@ mod util;
 use store::Store;
 use util::*;
 
-struct ContentMacros;
-
-impl Macros for ContentMacros {
-    fn describe() -> Vec<MacroSpec> {
-        specs()
-    }
-
-    fn render(call: MacroCall, ctx: RenderContext) -> Result<String, RenderError> {
-        render(&store::Host::default(), &call, &ctx)
-    }
+export_macros! {
+    describe: specs(),
+    render: |call, ctx| render(&store::Host::default(), &call, &ctx),
 }
-
-export!(ContentMacros);
 
 /// Deepest level `children`/`pagetree` go to.
 const MAX_DEPTH: i64 = 10;

@@ -12,19 +12,10 @@ use cairn_plugin_sdk::*;
 const STATUS_COLOURS: [&str; 6] = ["grey", "red", "yellow", "green", "blue", "purple"];
 const BORDER_STYLES: [&str; 5] = ["solid", "dashed", "dotted", "double", "none"];
 
-struct Panels;
-
-impl Macros for Panels {
-    fn describe() -> Vec<MacroSpec> {
-        specs()
-    }
-
-    fn render(call: MacroCall, _ctx: RenderContext) -> Result<String, RenderError> {
-        render(&call)
-    }
+export_macros! {
+    describe: specs(),
+    render: |call, _ctx| render(&call),
 }
-
-export!(Panels);
 
 fn title_param() -> ParamSpec {
     ParamSpec::new("title", "Title")

@@ -44,6 +44,38 @@ pub use bindings::cairn::plugin::types::{
 };
 pub use bindings::exports::cairn::plugin::macros::Guest as Macros;
 
+/// Exports the plugin's macros from two expressions, without a type of its own:
+/// `describe` gives the specs, `render` the output of one call (`|call, ctx|` binds the
+/// [`MacroCall`] and the [`RenderContext`]).
+///
+/// ```ignore
+/// export_macros! {
+///     describe: specs(),
+///     render: |call, _ctx| render(&call),
+/// }
+/// ```
+#[macro_export]
+macro_rules! export_macros {
+    (describe: $describe:expr, render: |$call:ident, $ctx:tt| $render:expr $(,)?) => {
+        struct CairnPluginMacros;
+
+        impl $crate::Macros for CairnPluginMacros {
+            fn describe() -> Vec<$crate::MacroSpec> {
+                $describe
+            }
+
+            fn render(
+                $call: $crate::MacroCall,
+                $ctx: $crate::RenderContext,
+            ) -> Result<String, $crate::RenderError> {
+                $render
+            }
+        }
+
+        $crate::export!(CairnPluginMacros);
+    };
+}
+
 /// Exports a type implementing [`Macros`] as the plugin's `macros` interface.
 #[macro_export]
 macro_rules! export {

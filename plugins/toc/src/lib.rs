@@ -7,19 +7,10 @@
 
 use cairn_plugin_sdk::*;
 
-struct Toc;
-
-impl Macros for Toc {
-    fn describe() -> Vec<MacroSpec> {
-        specs()
-    }
-
-    fn render(call: MacroCall, ctx: RenderContext) -> Result<String, RenderError> {
-        render(&call, &ctx.headings)
-    }
+export_macros! {
+    describe: specs(),
+    render: |call, ctx| render(&call, &ctx.headings),
 }
-
-export!(Toc);
 
 /// `style` values (CSS list-style-type names) the stylesheet knows.
 const LIST_STYLES: &[&str] = &[

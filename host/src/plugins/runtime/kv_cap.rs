@@ -4,42 +4,12 @@
 //! stay within [`KV_QUOTA_BYTES`] per plugin (the check and the write are
 //! one statement); a call that wrote is never replayed by the output cache.
 
-use deadpool_postgres::Object;
-
 use super::bindings::cairn::plugin::kv::Host;
 use super::reads::Read;
 use super::{HostState, KV_QUOTA_BYTES};
-use crate::error::Result;
 
 const MAX_KV_KEY: usize = 256;
 const MAX_KV_VALUE: usize = 1024 * 1024;
-
-pub(super) async fn get(db: &Object, plugin_id: &str, key: &str) -> Result<Option<Vec<u8>>> {
-    let row = crate::db::query_opt(
-        db,
-        "SELECT value FROM plugin_kv WHERE plugin_id = $1 AND key = $2",
-        &[&plugin_id, &key],
-    )
-    .await?;
-    Ok(row.map(|r| r.get(0)))
-}
-
-pub(super) async fn keys(
-    db: &Object,
-    plugin_id: &str,
-    prefix: &str,
-    limit: u32,
-) -> Result<Vec<String>> {
-    let limit = i64::from(limit.min(10_000));
-    let rows = crate::db::query(
-        db,
-        "SELECT key FROM plugin_kv WHERE plugin_id = $1 AND starts_with(key, $2)
-         ORDER BY key LIMIT $3",
-        &[&plugin_id, &prefix, &limit],
-    )
-    .await?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
-}
 
 impl Host for HostState {
     fn get(&mut self, key: String) -> wasmtime::Result<Option<Vec<u8>>> {

@@ -14,7 +14,7 @@ use std::hash::{Hash, Hasher};
 use deadpool_postgres::Object;
 
 use super::bindings::cairn::plugin::content::{Attachment, ContentSummary, Page};
-use super::{content_cap, kv_cap};
+use super::queries;
 use crate::error::Result;
 use crate::perms::Viewer;
 
@@ -55,26 +55,26 @@ impl Read {
     /// Makes the read as `viewer` for plugin `plugin_id`.
     pub async fn answer(&self, db: &Object, viewer: &Viewer, plugin_id: &str) -> Result<Answer> {
         Ok(match self {
-            Read::Get(id) => Answer::Page(content_cap::get(db, viewer, *id).await?),
+            Read::Get(id) => Answer::Page(queries::get(db, viewer, *id).await?),
             Read::Find(space, title) => {
-                Answer::Page(content_cap::find(db, viewer, space, title).await?)
+                Answer::Page(queries::find(db, viewer, space, title).await?)
             }
             Read::Children(id, limit) => {
-                Answer::Summaries(content_cap::children(db, viewer, *id, *limit).await?)
+                Answer::Summaries(queries::children(db, viewer, *id, *limit).await?)
             }
             Read::Attachments(id) => {
-                Answer::Attachments(content_cap::attachments(db, viewer, *id).await?)
+                Answer::Attachments(queries::attachments(db, viewer, *id).await?)
             }
-            Read::Labels(id) => Answer::Strings(content_cap::labels(db, viewer, *id).await?),
-            Read::WithLabels(labels, spaces, limit) => Answer::Summaries(
-                content_cap::with_labels(db, viewer, labels, spaces, *limit).await?,
-            ),
+            Read::Labels(id) => Answer::Strings(queries::labels(db, viewer, *id).await?),
+            Read::WithLabels(labels, spaces, limit) => {
+                Answer::Summaries(queries::with_labels(db, viewer, labels, spaces, *limit).await?)
+            }
             Read::RecentlyUpdated(spaces, types, limit) => Answer::Summaries(
-                content_cap::recently_updated(db, viewer, spaces, types, *limit).await?,
+                queries::recently_updated(db, viewer, spaces, types, *limit).await?,
             ),
-            Read::KvGet(key) => Answer::Bytes(kv_cap::get(db, plugin_id, key).await?),
+            Read::KvGet(key) => Answer::Bytes(queries::kv_get(db, plugin_id, key).await?),
             Read::KvKeys(prefix, limit) => {
-                Answer::Strings(kv_cap::keys(db, plugin_id, prefix, *limit).await?)
+                Answer::Strings(queries::kv_keys(db, plugin_id, prefix, *limit).await?)
             }
         })
     }

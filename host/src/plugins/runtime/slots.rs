@@ -88,6 +88,7 @@ impl Drop for SlotGuard<'_> {
 #[cfg(test)]
 mod slot_tests {
     use super::*;
+    use std::sync::Arc;
 
     fn slots(free: u32, max_waiting: u32) -> Slots {
         Slots::with_queue(free, max_waiting)
