@@ -146,12 +146,10 @@ impl Plugins {
             self.log(&l.row.id),
             render_host,
         ));
-        let rt = &self.inner.runtime;
-        let r = if bounded {
-            rt.call_bounded(&l.pre, limits, env.clone(), f)
-        } else {
-            rt.call(&l.pre, limits, env.clone(), f)
-        };
+        let r = self
+            .inner
+            .runtime
+            .call(&l.pre, limits, env.clone(), bounded, f);
         (r, env)
     }
 }

@@ -76,6 +76,18 @@ thread_local! {
     static RENDERING: std::cell::RefCell<Vec<i64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// Where the macros of stored content `c` are, as its page view shows it.
+fn viewed(c: &Content) -> PageContext {
+    PageContext {
+        page_id: Some(c.id),
+        title: c.title.clone(),
+        page_type: c.content_type.as_str().to_string(),
+        space_key: c.space_key.clone(),
+        version: c.version,
+        target: crate::plugins::OutputTarget::View,
+    }
+}
+
 /// What a render needs to call plugins: the registry snapshot, the viewer,
 /// where the macros are, and the renderer their includes use.
 struct PluginPart<'a> {
@@ -252,14 +264,7 @@ impl Presenter {
             }
         }
         let body = c.body.clone();
-        let page_ctx = PageContext {
-            page_id: Some(c.id),
-            title: c.title.clone(),
-            page_type: c.content_type.as_str().to_string(),
-            space_key: c.space_key.clone(),
-            version: c.version,
-            target: crate::plugins::OutputTarget::View,
-        };
+        let page_ctx = viewed(c);
         let (out, taint) = self
             .render_off_thread(body, resolved, part, viewer, page_ctx)
             .await?

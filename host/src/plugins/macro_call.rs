@@ -48,23 +48,10 @@ impl Plugins {
     /// Renders one macro call with the plugin that provides it. `None` when
     /// no enabled plugin provides the macro. Must run on a blocking thread
     /// (capabilities wait for the database). `host` renders the pages the
-    /// call includes (`None`: it cannot include pages).
-    pub fn render_macro(
-        &self,
-        registry: &Registry,
-        viewer: &Viewer,
-        page: &PageContext,
-        headings: &[cairn_render::Heading],
-        call: &cairn_render::MacroCall,
-        host: Option<Arc<dyn RenderHost>>,
-    ) -> Option<String> {
-        self.render_macro_with(registry, viewer, page, headings, call, host, true)
-    }
-
-    /// [`Plugins::render_macro`], optionally bypassing the output cache
-    /// (benchmarks measure the call itself).
+    /// call includes (`None`: it cannot include pages); `use_cache: false`
+    /// bypasses the output cache (benchmarks measure the call itself).
     #[allow(clippy::too_many_arguments)]
-    pub fn render_macro_with(
+    pub fn render_macro(
         &self,
         registry: &Registry,
         viewer: &Viewer,

@@ -6,12 +6,12 @@
 //! viewer who asked, with that viewer's permissions.
 
 use super::{
-    render_blocking, resolve::resolve, PluginPart, Presenter, MAX_INCLUDE_DEPTH, RENDERING,
+    render_blocking, resolve::resolve, viewed, PluginPart, Presenter, MAX_INCLUDE_DEPTH, RENDERING,
 };
 use crate::content::{self, ContentType};
 use crate::error::Error;
 use crate::perms::Viewer;
-use crate::plugins::{PageContext, RenderHost};
+use crate::plugins::RenderHost;
 use cairn_render::MacroBody;
 use std::sync::Arc;
 
@@ -104,14 +104,7 @@ impl RenderHost for Presenter {
                 .unwrap_or_else(|_| Err("reading the page took longer than the time limit".into()))
         })?;
         let registry = plugins.registry();
-        let page = PageContext {
-            page_id: Some(c.id),
-            title: c.title.clone(),
-            page_type: c.content_type.as_str().to_string(),
-            space_key: c.space_key.clone(),
-            version: c.version,
-            target: crate::plugins::OutputTarget::View,
-        };
+        let page = viewed(&c);
         let with = PluginPart {
             plugins,
             registry: &registry,

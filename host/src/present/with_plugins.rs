@@ -54,6 +54,7 @@ impl Context for WithPlugins<'_> {
                     h,
                     call,
                     self.host.clone(),
+                    true,
                 ),
             };
         }

@@ -7,6 +7,7 @@
 //! Invariant: every screen is an administrator's; the services do the work
 //! (`crate::plugins`), these modules parse, authorize, call and render.
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::Router;
 
@@ -16,30 +17,20 @@ mod detail;
 mod ext;
 mod list;
 
+use detail::{detail, manage};
+use ext::{ext, ext_root};
+use list::{install, list};
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
             "/admin/plugins",
-            get(list::list)
-                .post(list::install)
-                .layer(axum::extract::DefaultBodyLimit::max(
-                    crate::plugins::MAX_COMPONENT_BYTES + 1024 * 1024,
-                )),
+            get(list).post(install).layer(DefaultBodyLimit::max(
+                crate::plugins::MAX_COMPONENT_BYTES + 1024 * 1024,
+            )),
         )
-        .route(
-            "/admin/plugins/{id}",
-            get(detail::detail).post(detail::manage),
-        )
-        .route(
-            "/admin/plugins/{id}/ext",
-            get(ext::ext_root).post(ext::ext_root),
-        )
-        .route(
-            "/admin/plugins/{id}/ext/",
-            get(ext::ext_root).post(ext::ext_root),
-        )
-        .route(
-            "/admin/plugins/{id}/ext/{*path}",
-            get(ext::ext).post(ext::ext),
-        )
+        .route("/admin/plugins/{id}", get(detail).post(manage))
+        .route("/admin/plugins/{id}/ext", get(ext_root).post(ext_root))
+        .route("/admin/plugins/{id}/ext/", get(ext_root).post(ext_root))
+        .route("/admin/plugins/{id}/ext/{*path}", get(ext).post(ext))
 }

@@ -298,16 +298,7 @@ mod tests {
     use super::*;
 
     fn call(name: &str, params: &[(&str, &str)], body: &str) -> MacroCall {
-        MacroCall {
-            name: name.into(),
-            params: params
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            body_kind: BodyKind::PlainText,
-            body: body.into(),
-            output: OutputKind::Block,
-        }
+        MacroCall::new(name, params, BodyKind::PlainText, body)
     }
 
     fn html(name: &str, params: &[(&str, &str)], body: &str) -> String {

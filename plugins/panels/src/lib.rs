@@ -267,20 +267,12 @@ mod tests {
     use super::*;
 
     fn call(name: &str, params: &[(&str, &str)], body: &str) -> MacroCall {
-        MacroCall {
-            name: name.into(),
-            params: params
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            body_kind: if body.is_empty() {
-                BodyKind::None
-            } else {
-                BodyKind::RichText
-            },
-            body: body.into(),
-            output: OutputKind::Block,
-        }
+        let kind = if body.is_empty() {
+            BodyKind::None
+        } else {
+            BodyKind::RichText
+        };
+        MacroCall::new(name, params, kind, body)
     }
 
     fn html(name: &str, params: &[(&str, &str)], body: &str) -> String {

@@ -136,6 +136,21 @@ pub fn class_token(value: &str) -> String {
 }
 
 impl MacroCall {
+    /// A block call of macro `name` with `params` and a body of `kind` (how tests and
+    /// tools build calls).
+    pub fn new(name: &str, params: &[(&str, &str)], kind: BodyKind, body: &str) -> MacroCall {
+        MacroCall {
+            name: name.into(),
+            params: params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body_kind: kind,
+            body: body.into(),
+            output: OutputKind::Block,
+        }
+    }
+
     /// A parameter's value (`""` is the unnamed parameter); names compare ASCII
     /// case-insensitively, as Confluence does.
     pub fn param(&self, name: &str) -> Option<&str> {

@@ -309,16 +309,7 @@ mod tests {
     }
 
     fn call(params: &[(&str, &str)]) -> MacroCall {
-        MacroCall {
-            name: "toc".into(),
-            params: params
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            body_kind: BodyKind::None,
-            body: String::new(),
-            output: OutputKind::Block,
-        }
+        MacroCall::new("toc", params, BodyKind::None, "")
     }
 
     fn page() -> Vec<Heading> {

@@ -61,40 +61,21 @@ impl Drop for DepthGuard {
 }
 
 impl Runtime {
-    /// Runs `f` on a fresh instance of `pre` with the given limits. Waits for
-    /// an instance slot first, as long as it takes (loading, admin pages and
+    /// Runs `f` on a fresh instance of `pre` with the given limits, after
+    /// taking an instance slot (a top-level call). On the request path
+    /// (`bounded`) the wait for a slot is bounded by the queue limit and
+    /// [`MAX_QUEUE_WAIT`], beyond which the call fails as [`Failure::Busy`];
+    /// otherwise it waits as long as it takes (loading, admin pages and
     /// events: work that must not be dropped because pages are busy).
     pub fn call<R>(
         &self,
         pre: &InstancePre<HostState>,
         limits: CallLimits,
         env: Arc<CallEnv>,
+        bounded: bool,
         f: impl FnOnce(&mut Store<HostState>, &Instance) -> wasmtime::Result<R>,
     ) -> Result<R, Failure> {
-        self.call_queued(pre, limits, env, None, f)
-    }
-
-    /// [`Runtime::call`] for the request path: the wait for a slot is
-    /// bounded by the queue limit and [`MAX_QUEUE_WAIT`]; beyond them the call
-    /// fails as [`Failure::Busy`].
-    pub fn call_bounded<R>(
-        &self,
-        pre: &InstancePre<HostState>,
-        limits: CallLimits,
-        env: Arc<CallEnv>,
-        f: impl FnOnce(&mut Store<HostState>, &Instance) -> wasmtime::Result<R>,
-    ) -> Result<R, Failure> {
-        self.call_queued(pre, limits, env, Some(MAX_QUEUE_WAIT), f)
-    }
-
-    pub(super) fn call_queued<R>(
-        &self,
-        pre: &InstancePre<HostState>,
-        limits: CallLimits,
-        env: Arc<CallEnv>,
-        wait: Option<Duration>,
-        f: impl FnOnce(&mut Store<HostState>, &Instance) -> wasmtime::Result<R>,
-    ) -> Result<R, Failure> {
+        let wait = bounded.then_some(MAX_QUEUE_WAIT);
         let (_depth, depth) = DepthGuard::enter();
         if depth >= MAX_NESTING {
             return Err(Failure::Host(format!(
