@@ -10,6 +10,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
@@ -65,6 +66,21 @@ impl Plugins {
         }
         *self.inner.registry.write().recover() = Arc::new(reg);
         Ok(())
+    }
+
+    /// Reloads whenever the registry generation moves (checked every second).
+    pub fn spawn_watcher(&self) -> tokio::task::JoinHandle<()> {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = this.reload(false).await {
+                    tracing::warn!("plugin registry reload failed: {e}");
+                }
+            }
+        })
     }
 
     pub(super) fn build_registry(
