@@ -362,22 +362,6 @@ fn element_ids(html: &str) -> Vec<String> {
     ids
 }
 
-#[cfg(test)]
-mod element_id_tests {
-    use super::element_ids;
-
-    #[test]
-    fn ids_are_read_from_tags_only() {
-        assert_eq!(
-            element_ids(
-                "<span class=\"anchor\" id=\"top&quot;x &amp; y\"></span>\
-                 <p title=\"a > id=&quot;no&quot;\">id=\"text\" &lt;b id=\"esc\"&gt;</p><b id=\"b\">"
-            ),
-            vec!["top\"x & y".to_string(), "b".to_string()]
-        );
-    }
-}
-
 /// Anchor ids: the heading text with spaces as `-`, punctuation dropped, case kept, so
 /// `#My-Heading` links written by hand keep working.
 fn slug(text: &str) -> String {
@@ -804,4 +788,20 @@ fn push_attr(out: &mut String, name: &str, value: &str) {
     out.push_str("=\"");
     escape_into(out, value);
     out.push('"');
+}
+
+#[cfg(test)]
+mod element_id_tests {
+    use super::element_ids;
+
+    #[test]
+    fn ids_are_read_from_tags_only() {
+        assert_eq!(
+            element_ids(
+                "<span class=\"anchor\" id=\"top&quot;x &amp; y\"></span>\
+                 <p title=\"a > id=&quot;no&quot;\">id=\"text\" &lt;b id=\"esc\"&gt;</p><b id=\"b\">"
+            ),
+            vec!["top\"x & y".to_string(), "b".to_string()]
+        );
+    }
 }
