@@ -13,7 +13,7 @@ use std::path::Path;
 use deadpool_postgres::GenericClient;
 use sha2::{Digest, Sha256};
 
-use super::manage::record_change;
+use super::manage::{actor_id, record_change, require_admin};
 use super::*;
 use crate::error::{Error, Result};
 
@@ -60,21 +60,6 @@ pub fn limits_above_defaults(m: &Manifest) -> Vec<String> {
         ));
     }
     out
-}
-
-/// Who changes the registry.
-pub(super) fn actor_id(viewer: &Viewer) -> Option<i64> {
-    viewer.user_id()
-}
-
-pub(super) fn require_admin(viewer: &Viewer) -> Result<()> {
-    if viewer.is_admin {
-        Ok(())
-    } else {
-        Err(Error::Forbidden(
-            "Only administrators may manage plugins".into(),
-        ))
-    }
 }
 
 impl Plugins {

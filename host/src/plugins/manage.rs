@@ -10,10 +10,24 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 
-use super::install::{actor_id, require_admin};
 use super::{manifest, PluginRow, Plugins};
 use crate::error::{Error, Result};
 use crate::perms::Viewer;
+
+/// Who changes the registry.
+pub(super) fn actor_id(viewer: &Viewer) -> Option<i64> {
+    viewer.user_id()
+}
+
+pub(super) fn require_admin(viewer: &Viewer) -> Result<()> {
+    if viewer.is_admin {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "Only administrators may manage plugins".into(),
+        ))
+    }
+}
 
 impl Plugins {
     /// An administrator's change to plugin `id`, in one transaction:
