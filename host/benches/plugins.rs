@@ -63,7 +63,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("plugin-status", |b| {
         b.iter(|| {
             plugins
-                .render_macro_with(&registry, &viewer, &page, &[], &call, false)
+                .render_macro(&registry, &viewer, &page, &[], &call, None, false)
                 .unwrap()
         })
     });

@@ -103,7 +103,6 @@ impl AppState {
         }
         plugins.set_base_url(&p.base_url);
         let presenter = present::Presenter::default();
-        plugins.set_presenter(presenter.clone());
         let generation = generation::Generation::default();
         if !p.response_cache {
             generation.disable();

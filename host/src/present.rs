@@ -17,7 +17,7 @@ use deadpool_postgres::GenericClient;
 use crate::content::Content;
 use crate::error::{Error, Result};
 use crate::perms::Viewer;
-use crate::plugins::{PageContext, Plugins, Registry};
+use crate::plugins::{PageContext, Plugins, Registry, RenderHost};
 
 mod resolve;
 use resolve::resolve;
@@ -29,7 +29,6 @@ use crate::present::include::CancelOnDrop;
 use crate::present::include::RenderingGuard;
 use crate::present::resolve::Resolved;
 use crate::present::with_plugins::WithPlugins;
-pub use include::render_included;
 pub use with_plugins::render_with_plugins;
 
 #[derive(Debug)]
@@ -77,6 +76,28 @@ thread_local! {
     static RENDERING: std::cell::RefCell<Vec<i64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// Where the macros of stored content `c` are, as its page view shows it.
+fn viewed(c: &Content) -> PageContext {
+    PageContext {
+        page_id: Some(c.id),
+        title: c.title.clone(),
+        page_type: c.content_type.as_str().to_string(),
+        space_key: c.space_key.clone(),
+        version: c.version,
+        target: crate::plugins::OutputTarget::View,
+    }
+}
+
+/// What a render needs to call plugins: the registry snapshot, the viewer,
+/// where the macros are, and the renderer their includes use.
+struct PluginPart<'a> {
+    plugins: &'a Plugins,
+    registry: &'a Registry,
+    viewer: &'a Viewer,
+    page: &'a PageContext,
+    host: Option<Arc<dyn RenderHost>>,
+}
+
 /// Renders `body`, calling plugins for the macros they provide. Plugins get
 /// the page's headings, found by a first pass that skips plugin calls. The
 /// [`Taint`] says whether the page may be cached. Plugin calls stop when
@@ -84,10 +105,17 @@ thread_local! {
 fn render_blocking(
     body: &str,
     res: &Resolved,
-    plugins: Option<(&Plugins, &Registry, &Viewer, &PageContext)>,
+    plugins: Option<PluginPart<'_>>,
     cancelled: Option<Arc<std::sync::atomic::AtomicBool>>,
-) -> std::result::Result<(cairn_render::Rendered, Taint), cairn_render::SyntaxError> {
-    let Some((plugins, registry, viewer, page)) = plugins else {
+) -> RenderOutcome {
+    let Some(PluginPart {
+        plugins,
+        registry,
+        viewer,
+        page,
+        host,
+    }) = plugins
+    else {
         return cairn_render::render(body, res).map(|r| (r, Taint::default()));
     };
     let scope = plugins.enter_page(cancelled);
@@ -98,11 +126,19 @@ fn render_blocking(
         registry,
         viewer,
         page,
+        host,
         headings: None,
     };
     let first = cairn_render::render(body, &ctx)?;
     ctx.headings = Some(&first.headings);
-    let out = cairn_render::render(body, &ctx)?;
+    let mut out = cairn_render::render(body, &ctx)?;
+    // Ids the macros define (anchors) move the headings after them to other
+    // ids: the plugins must see the headings the page really has.
+    if out.headings != first.headings {
+        let second = out.headings;
+        ctx.headings = Some(&second);
+        out = cairn_render::render(body, &ctx)?;
+    }
     Ok((
         out,
         Taint {
@@ -111,6 +147,11 @@ fn render_blocking(
         },
     ))
 }
+
+/// A render and what its plugin calls did to its cacheability, or where the
+/// body is ill-formed.
+type RenderOutcome =
+    std::result::Result<(cairn_render::Rendered, Taint), cairn_render::SyntaxError>;
 
 /// What plugin calls did to a render's cacheability.
 #[derive(Default, Clone, Copy)]
@@ -223,27 +264,11 @@ impl Presenter {
             }
         }
         let body = c.body.clone();
-        let page_ctx = PageContext {
-            page_id: Some(c.id),
-            title: c.title.clone(),
-            page_type: c.content_type.as_str().to_string(),
-            space_key: c.space_key.clone(),
-            version: c.version,
-            target: crate::plugins::OutputTarget::View,
-        };
-        let viewer = viewer.clone();
-        let cancel = CancelOnDrop(Arc::default());
-        let cancelled = cancel.0.clone();
-        let (out, taint) = tokio::task::spawn_blocking(move || {
-            let plugins = part
-                .as_ref()
-                .map(|(p, r, _)| (p, r.as_ref(), &viewer, &page_ctx));
-            render_blocking(&body, &resolved, plugins, Some(cancelled))
-        })
-        .await
-        .map_err(Error::internal)?
-        .map_err(|e| Error::Internal(format!("stored body of {} is ill-formed: {e}", c.id)))?;
-        drop(cancel);
+        let page_ctx = viewed(c);
+        let (out, taint) = self
+            .render_off_thread(body, resolved, part, viewer, page_ctx)
+            .await?
+            .map_err(|e| Error::Internal(format!("stored body of {} is ill-formed: {e}", c.id)))?;
         let cacheable = cacheable && !taint.incomplete;
         let page = Arc::new(RenderedPage {
             html: out.html,
@@ -256,6 +281,38 @@ impl Presenter {
             self.pages.insert(key, page.clone());
         }
         Ok(page)
+    }
+
+    /// Renders `body` on a blocking thread (plugins wait for the database
+    /// there), with this presenter as the plugins' [`RenderHost`]; the
+    /// render stops calling plugins when this future is dropped (the client
+    /// has gone).
+    async fn render_off_thread(
+        &self,
+        body: String,
+        resolved: Resolved,
+        part: Option<(Plugins, Arc<Registry>, bool)>,
+        viewer: &Viewer,
+        page: PageContext,
+    ) -> Result<RenderOutcome> {
+        let viewer = viewer.clone();
+        let cancel = CancelOnDrop(Arc::default());
+        let cancelled = cancel.0.clone();
+        let host: Arc<dyn RenderHost> = Arc::new(self.clone());
+        let out = tokio::task::spawn_blocking(move || {
+            let plugins = part.as_ref().map(|(p, r, _)| PluginPart {
+                plugins: p,
+                registry: r,
+                viewer: &viewer,
+                page: &page,
+                host: Some(host),
+            });
+            render_blocking(&body, &resolved, plugins, Some(cancelled))
+        })
+        .await
+        .map_err(Error::internal)?;
+        drop(cancel);
+        Ok(out)
     }
 
     /// Renders a body that is not stored (preview, historical versions,
@@ -284,21 +341,12 @@ impl Presenter {
             version: page.map(|p| p.version).unwrap_or(0),
             target: crate::plugins::OutputTarget::Preview,
         };
-        let viewer = viewer.clone();
-        let body = body.to_owned();
-        let cancel = CancelOnDrop(Arc::default());
-        let cancelled = cancel.0.clone();
-        let (out, taint) = tokio::task::spawn_blocking(move || {
-            let plugins = part
-                .as_ref()
-                .map(|(p, r, _)| (p, r.as_ref(), &viewer, &page_ctx));
-            render_blocking(&body, &resolved, plugins, Some(cancelled))
-        })
-        .await
-        .map_err(Error::internal)?
-        .map_err(|e| {
-            Error::BadRequest(format!("the body is not well-formed storage format: {e}"))
-        })?;
+        let (out, taint) = self
+            .render_off_thread(body.to_owned(), resolved, part, viewer, page_ctx)
+            .await?
+            .map_err(|e| {
+                Error::BadRequest(format!("the body is not well-formed storage format: {e}"))
+            })?;
         Ok(RenderedPage {
             html: out.html,
             headings: out.headings,

@@ -321,6 +321,47 @@ fn link_param_value(
     }
 }
 
+/// The `id` attribute values of the elements in sanitized HTML. There every `<` of text
+/// is written `&lt;` and every attribute value is double-quoted with its `"` written
+/// `&quot;` (a raw `<` or `>` may stand inside a value), so a tag starts at `<` and
+/// ends at the first `>` outside quotes.
+fn element_ids(html: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        rest = &rest[open + 1..];
+        loop {
+            let Some(at) = rest.find(['"', '>']) else {
+                return ids;
+            };
+            if rest.as_bytes()[at] == b'>' {
+                rest = &rest[at + 1..];
+                break;
+            }
+            let name = rest[..at].trim_end().trim_end_matches('=').trim_end();
+            let is_id = name
+                .rsplit(|c: char| c.is_ascii_whitespace())
+                .next()
+                .is_some_and(|n| n.eq_ignore_ascii_case("id"));
+            let value_and_more = &rest[at + 1..];
+            let Some(end) = value_and_more.find('"') else {
+                return ids;
+            };
+            let value = &value_and_more[..end];
+            if is_id && !value.is_empty() {
+                ids.push(
+                    value
+                        .replace("&quot;", "\"")
+                        .replace("&nbsp;", "\u{a0}")
+                        .replace("&amp;", "&"),
+                );
+            }
+            rest = &value_and_more[end + 1..];
+        }
+    }
+    ids
+}
+
 /// Anchor ids: the heading text with spaces as `-`, punctuation dropped, case kept, so
 /// `#My-Heading` links written by hand keep working.
 fn slug(text: &str) -> String {
@@ -714,6 +755,11 @@ impl Renderer<'_> {
             // Sanitized on its own first so that unbalanced host markup cannot close the
             // page's elements around it.
             let clean = crate::sanitize::clean(&html);
+            // An id the macro defines (an `anchor` macro's name) is the macro's: headings
+            // after it get distinct ids, so `#name` links reach the macro.
+            for id in element_ids(&clean) {
+                self.ids.insert(id);
+            }
             self.macros.push(out, clean);
             return;
         }
@@ -742,4 +788,20 @@ fn push_attr(out: &mut String, name: &str, value: &str) {
     out.push_str("=\"");
     escape_into(out, value);
     out.push('"');
+}
+
+#[cfg(test)]
+mod element_id_tests {
+    use super::element_ids;
+
+    #[test]
+    fn ids_are_read_from_tags_only() {
+        assert_eq!(
+            element_ids(
+                "<span class=\"anchor\" id=\"top&quot;x &amp; y\"></span>\
+                 <p title=\"a > id=&quot;no&quot;\">id=\"text\" &lt;b id=\"esc\"&gt;</p><b id=\"b\">"
+            ),
+            vec!["top\"x & y".to_string(), "b".to_string()]
+        );
+    }
 }

@@ -1,7 +1,11 @@
 //! Admin extensions: their pages (requests from administrators) and content
 //! events, delivered once per cluster in commit order.
 
+use std::time::Instant;
+
+use super::runtime::{wit, wit_events};
 use super::*;
+use crate::error::{Error, Result};
 
 pub use super::runtime::wit_admin::{Request as AdminRequest, Response as AdminResponse};
 

@@ -11,6 +11,7 @@
 use std::cmp::Ordering;
 
 use super::*;
+use crate::error::Result;
 
 /// One first-party plugin: its manifest and its component.
 pub struct EmbeddedPlugin {
@@ -110,24 +111,10 @@ impl Plugins {
         manifest: Manifest,
         bytes: Vec<u8>,
     ) -> Result<InstallOutcome> {
-        let db = self.inner.pool.get().await?;
-        let existing =
-            crate::db::query_opt(&db, "SELECT * FROM plugins WHERE id = $1", &[&manifest.id])
-                .await?
-                .map(|r| PluginRow::from_row(&r))
-                .transpose()?;
-        drop(db);
-        if let Some(e) = existing {
+        if let Some(e) = self.installed(&manifest.id).await? {
             let order = compare_versions(&e.version, &manifest.version);
             if order == Ordering::Greater || (order == Ordering::Equal && !e.builtin) {
-                return Ok(InstallOutcome {
-                    id: e.id,
-                    version: e.version.clone(),
-                    action: "kept",
-                    previous_version: Some(e.version),
-                    hash: e.hash,
-                    macros: e.manifest.macros.iter().map(|m| m.name.clone()).collect(),
-                });
+                return Ok(InstallOutcome::left(&e, "kept"));
             }
         }
         let grant = manifest.capabilities.clone();

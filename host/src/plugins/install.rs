@@ -1,14 +1,21 @@
-//! Changing the registry: install (and upgrade), enable, disable, remove,
-//! configure. Each is validated before anything changes and commits with a
-//! generation bump; the calling node reloads at once, the others within a
-//! second.
+//! Installing (and upgrading) plugins: from an upload, a manifest file or a
+//! developer's directory of first-party plugins. Changes to an installed
+//! plugin are `manage.rs`'s.
+//!
+//! Invariant: an install is validated — by loading the component exactly as
+//! a node will — before anything changes; the component is stored
+//! content-addressed (atomic write) before the row that names it commits,
+//! with a generation bump; the calling node reloads at once, the others
+//! within a second.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
+use deadpool_postgres::GenericClient;
 use sha2::{Digest, Sha256};
 
+use super::manage::{actor_id, record_change, require_admin};
 use super::*;
+use crate::error::{Error, Result};
 
 /// Largest component accepted.
 pub const MAX_COMPONENT_BYTES: usize = 64 * 1024 * 1024;
@@ -22,6 +29,20 @@ pub struct InstallOutcome {
     pub previous_version: Option<String>,
     pub hash: String,
     pub macros: Vec<String>,
+}
+
+impl InstallOutcome {
+    /// Nothing was installed: the installed plugin `row` stays as it is.
+    pub(super) fn left(row: &PluginRow, action: &'static str) -> InstallOutcome {
+        InstallOutcome {
+            id: row.id.clone(),
+            version: row.version.clone(),
+            action,
+            previous_version: Some(row.version.clone()),
+            hash: row.hash.clone(),
+            macros: row.manifest.macros.iter().map(|m| m.name.clone()).collect(),
+        }
+    }
 }
 
 /// The manifest's limits that exceed the site defaults, described.
@@ -39,21 +60,6 @@ pub fn limits_above_defaults(m: &Manifest) -> Vec<String> {
         ));
     }
     out
-}
-
-/// Who changes the registry.
-fn actor_id(viewer: &Viewer) -> Option<i64> {
-    viewer.user_id()
-}
-
-fn require_admin(viewer: &Viewer) -> Result<()> {
-    if viewer.is_admin {
-        Ok(())
-    } else {
-        Err(Error::Forbidden(
-            "Only administrators may manage plugins".into(),
-        ))
-    }
 }
 
 impl Plugins {
@@ -111,35 +117,14 @@ impl Plugins {
         granted.sort();
         granted.dedup();
         let hash = hex::encode(Sha256::digest(&bytes));
-        let db = self.inner.pool.get().await?;
-        let existing =
-            crate::db::query_opt(&db, "SELECT * FROM plugins WHERE id = $1", &[&manifest.id])
-                .await?
-                .map(|r| PluginRow::from_row(&r))
-                .transpose()?;
-        drop(db);
+        let existing = self.installed(&manifest.id).await?;
         if let Some(e) = &existing {
             if e.hash == hash && e.manifest == manifest && e.capabilities == granted {
-                return Ok(InstallOutcome {
-                    id: e.id.clone(),
-                    version: e.version.clone(),
-                    action: "unchanged",
-                    previous_version: Some(e.version.clone()),
-                    hash,
-                    macros: manifest.macros.iter().map(|m| m.name.clone()).collect(),
-                });
+                return Ok(InstallOutcome::left(e, "unchanged"));
             }
         }
-        let now = Utc::now();
+        // An upgrade keeps what administrators chose.
         let row = PluginRow {
-            id: manifest.id.clone(),
-            name: manifest.name.clone(),
-            version: manifest.version.clone(),
-            description: manifest.description.clone(),
-            author: manifest.author.clone(),
-            manifest: manifest.clone(),
-            hash: hash.clone(),
-            size: bytes.len() as i64,
             capabilities: granted.clone(),
             enabled: existing.as_ref().is_none_or(|e| e.enabled),
             builtin,
@@ -149,8 +134,7 @@ impl Plugins {
                 .unwrap_or_default(),
             timeout_ms: existing.as_ref().and_then(|e| e.timeout_ms),
             memory_mib: existing.as_ref().and_then(|e| e.memory_mib),
-            installed_at: now,
-            updated_at: now,
+            ..PluginRow::fresh(manifest.clone(), hash.clone(), bytes.len())
         };
         // Validate by loading it exactly as a node will.
         let this = self.clone();
@@ -297,217 +281,6 @@ impl Plugins {
         }
         Ok(out)
     }
-
-    pub async fn set_enabled(&self, viewer: &Viewer, id: &str, enabled: bool) -> Result<()> {
-        require_admin(viewer)?;
-        let mut db = self.inner.pool.get().await?;
-        let tx = db.transaction().await?;
-        let row = lock_row(&tx, id).await?;
-        if enabled && !row.enabled {
-            // Re-enabling must not clash with macros another plugin took meanwhile.
-            let reg = self.registry();
-            for m in &row.manifest.macros {
-                if let Some(other) = reg.provider(&m.name) {
-                    if other.row.id != row.id {
-                        return Err(Error::Conflict(format!(
-                            "Macro {:?} is now provided by plugin {} ({})",
-                            m.name, other.row.name, other.row.id
-                        )));
-                    }
-                }
-            }
-        }
-        crate::db::execute(
-            &tx,
-            "UPDATE plugins SET enabled = $2, updated_at = now(), updated_by = $3 WHERE id = $1",
-            &[&id, &enabled, &actor_id(viewer)],
-        )
-        .await?;
-        let action = if enabled { "enabled" } else { "disabled" };
-        record_change(
-            &tx,
-            id,
-            action,
-            &row.version,
-            &row.hash,
-            "",
-            actor_id(viewer),
-        )
-        .await?;
-        tx.commit().await?;
-        drop(db);
-        self.reload(false).await
-    }
-
-    /// Removes a plugin with its data (kv, event position). The component
-    /// file stays in the shared home while any row refers to its hash.
-    pub async fn remove(&self, viewer: &Viewer, id: &str) -> Result<()> {
-        require_admin(viewer)?;
-        let mut db = self.inner.pool.get().await?;
-        let tx = db.transaction().await?;
-        let row = lock_row(&tx, id).await?;
-        crate::db::execute(&tx, "DELETE FROM plugins WHERE id = $1", &[&id]).await?;
-        record_change(
-            &tx,
-            id,
-            "removed",
-            &row.version,
-            &row.hash,
-            "",
-            actor_id(viewer),
-        )
-        .await?;
-        let still_used = crate::db::query_opt(
-            &tx,
-            "SELECT 1 FROM plugins WHERE component_hash = $1",
-            &[&row.hash],
-        )
-        .await?
-        .is_some();
-        tx.commit().await?;
-        drop(db);
-        if !still_used {
-            let _ = std::fs::remove_file(self.component_path(&row.hash));
-        }
-        self.reload(false).await
-    }
-
-    /// Replaces the plugin's configuration (capability `config`).
-    pub async fn set_config(
-        &self,
-        viewer: &Viewer,
-        id: &str,
-        config: BTreeMap<String, String>,
-    ) -> Result<()> {
-        require_admin(viewer)?;
-        for (k, v) in &config {
-            if k.is_empty() || k.len() > 100 || v.len() > 10_000 {
-                return Err(Error::BadRequest(
-                    "Configuration keys are 1 to 100 characters, values up to 10,000".into(),
-                ));
-            }
-        }
-        let json = serde_json::to_value(&config).map_err(Error::internal)?;
-        let mut db = self.inner.pool.get().await?;
-        let tx = db.transaction().await?;
-        let row = lock_row(&tx, id).await?;
-        crate::db::execute(
-            &tx,
-            "UPDATE plugins SET config = $2, updated_at = now(), updated_by = $3 WHERE id = $1",
-            &[&id, &json, &actor_id(viewer)],
-        )
-        .await?;
-        record_change(
-            &tx,
-            id,
-            "configured",
-            &row.version,
-            &row.hash,
-            "",
-            actor_id(viewer),
-        )
-        .await?;
-        tx.commit().await?;
-        drop(db);
-        self.reload(false).await
-    }
-
-    /// Sets (or with `None` clears) the admin's limit overrides.
-    pub async fn set_limits(
-        &self,
-        viewer: &Viewer,
-        id: &str,
-        timeout_ms: Option<u32>,
-        memory_mib: Option<u32>,
-    ) -> Result<()> {
-        require_admin(viewer)?;
-        if timeout_ms.is_some_and(|t| t == 0 || t > manifest::MAX_TIMEOUT_MS) {
-            return Err(Error::BadRequest(format!(
-                "The time limit must be 1 to {} ms",
-                manifest::MAX_TIMEOUT_MS
-            )));
-        }
-        if memory_mib.is_some_and(|m| m == 0 || m > manifest::MAX_MEMORY_MIB) {
-            return Err(Error::BadRequest(format!(
-                "The memory limit must be 1 to {} MiB",
-                manifest::MAX_MEMORY_MIB
-            )));
-        }
-        let t = timeout_ms.map(|v| v as i32);
-        let m = memory_mib.map(|v| v as i32);
-        let mut db = self.inner.pool.get().await?;
-        let tx = db.transaction().await?;
-        let row = lock_row(&tx, id).await?;
-        crate::db::execute(
-            &tx,
-            "UPDATE plugins SET timeout_ms = $2, memory_mib = $3, updated_at = now(), updated_by = $4
-             WHERE id = $1",
-            &[&id, &t, &m, &actor_id(viewer)],
-        )
-        .await?;
-        record_change(
-            &tx,
-            id,
-            "limits",
-            &row.version,
-            &row.hash,
-            &format!("timeout {t:?} ms, memory {m:?} MiB"),
-            actor_id(viewer),
-        )
-        .await?;
-        tx.commit().await?;
-        drop(db);
-        self.reload(false).await
-    }
-
-    /// Reloads whenever the registry generation moves (checked every second).
-    pub fn spawn_watcher(&self) -> tokio::task::JoinHandle<()> {
-        let this = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                if let Err(e) = this.reload(false).await {
-                    tracing::warn!("plugin registry reload failed: {e}");
-                }
-            }
-        })
-    }
-
-    /// The registry's change history, newest first.
-    pub async fn history(&self, id: Option<&str>, limit: i64) -> Result<Vec<HistoryEntry>> {
-        let db = self.inner.pool.get().await?;
-        let rows = crate::db::query(
-            &db,
-            "SELECT h.plugin_id, h.action, h.version, h.detail, coalesce(u.username, 'system'), h.at
-             FROM plugin_history h LEFT JOIN users u ON u.id = h.actor_id
-             WHERE $1::text IS NULL OR h.plugin_id = $1 ORDER BY h.id DESC LIMIT $2",
-            &[&id, &limit],
-        )
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| HistoryEntry {
-                plugin_id: r.get(0),
-                action: r.get(1),
-                version: r.get(2),
-                detail: r.get(3),
-                actor: r.get(4),
-                at: r.get(5),
-            })
-            .collect())
-    }
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct HistoryEntry {
-    pub plugin_id: String,
-    pub action: String,
-    pub version: String,
-    pub detail: String,
-    pub actor: String,
-    pub at: DateTime<Utc>,
 }
 
 /// A manifest file and the component its `component` path (relative to
@@ -540,40 +313,6 @@ pub fn system_viewer() -> Viewer {
     v.is_admin = true;
     v.can_use = true;
     v
-}
-
-async fn lock_row(db: &impl GenericClient, id: &str) -> Result<PluginRow> {
-    let r = crate::db::query_opt(db, "SELECT * FROM plugins WHERE id = $1 FOR UPDATE", &[&id])
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("No plugin with id {id}")))?;
-    PluginRow::from_row(&r)
-}
-
-/// Every registry change: its audit-trail entry and the generation bump
-/// that makes every node reload (in the change's transaction).
-async fn record_change(
-    db: &impl GenericClient,
-    id: &str,
-    action: &str,
-    version: &str,
-    hash: &str,
-    detail: &str,
-    actor: Option<i64>,
-) -> Result<()> {
-    crate::db::execute(
-        db,
-        "INSERT INTO plugin_history (plugin_id, action, version, component_hash, detail, actor_id)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-        &[&id, &action, &version, &hash, &detail, &actor],
-    )
-    .await?;
-    crate::db::execute(
-        db,
-        "UPDATE plugin_generation SET generation = generation + 1",
-        &[],
-    )
-    .await?;
-    Ok(())
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

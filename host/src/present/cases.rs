@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use super::{render_blocking, resolve::Resolved};
+use super::{render_blocking, resolve::Resolved, PluginPart};
 use crate::perms::Viewer;
 use crate::plugins::{OutputTarget, PageContext, Plugins, Registry};
 use cairn_render::{AttachmentRef, PageRef};
@@ -91,13 +91,14 @@ fn render(storage: &str) -> Result<cairn_render::Rendered, cairn_render::SyntaxE
         target: OutputTarget::View,
     };
     let viewer = Viewer::anonymous();
-    render_blocking(
-        storage,
-        &resolved(),
-        Some((plugins, registry, &viewer, &page)),
-        None,
-    )
-    .map(|(r, _)| r)
+    let with = PluginPart {
+        plugins,
+        registry,
+        viewer: &viewer,
+        page: &page,
+        host: None,
+    };
+    render_blocking(storage, &resolved(), Some(with), None).map(|(r, _)| r)
 }
 
 fn actual(input: &str) -> String {

@@ -5,11 +5,13 @@
 //! `MAX_INCLUDE_DEPTH` deep, and an included page is rendered as the
 //! viewer who asked, with that viewer's permissions.
 
-use super::{render_blocking, resolve::resolve, MAX_INCLUDE_DEPTH, RENDERING};
+use super::{
+    render_blocking, resolve::resolve, viewed, PluginPart, Presenter, MAX_INCLUDE_DEPTH, RENDERING,
+};
 use crate::content::{self, ContentType};
 use crate::error::Error;
 use crate::perms::Viewer;
-use crate::plugins::{PageContext, Plugins};
+use crate::plugins::RenderHost;
 use cairn_render::MacroBody;
 use std::sync::Arc;
 
@@ -35,85 +37,85 @@ impl Drop for RenderingGuard {
     }
 }
 
-/// Renders page `id` (or its excerpt) as `viewer` for a plugin's
-/// `render-page`/`render-excerpt` call: on the blocking thread of the page
+/// The renderer a page render hands to its plugin calls: it renders page
+/// `id` (or its excerpt) as `viewer` for a plugin's
+/// `render-page`/`render-excerpt` call, on the blocking thread of the page
 /// that includes it, with plugins, refusing cycles and deep nesting.
-pub fn render_included(
-    plugins: &Plugins,
-    handle: &tokio::runtime::Handle,
-    viewer: &Viewer,
-    id: i64,
-    excerpt: Option<&str>,
-) -> std::result::Result<String, String> {
-    let chain = RENDERING.with(|r| r.borrow().clone());
-    if chain.contains(&id) {
-        return Err("the page includes itself (directly or through other pages)".into());
-    }
-    if chain.len() > MAX_INCLUDE_DEPTH {
-        return Err(format!("includes nest more than {MAX_INCLUDE_DEPTH} deep"));
-    }
-    let presenter = plugins
-        .presenter()
-        .ok_or_else(|| "pages cannot be rendered here".to_string())?;
-    let missing = || "the page does not exist or you may not view it".to_string();
-    // Bounded by the deadline of the plugin call that asked (its time limit
-    // holds while the host reads the page).
-    let left = crate::plugins::runtime::time_left().unwrap_or(std::time::Duration::from_secs(30));
-    let read = async {
-        let db = plugins.pool().get().await.map_err(|e| e.to_string())?;
-        let c = match content::get(&db, viewer, id).await {
-            Ok(c)
-                if c.status == "current"
-                    && matches!(c.content_type, ContentType::Page | ContentType::BlogPost) =>
-            {
-                c
-            }
-            Ok(_) | Err(Error::NotFound(_)) | Err(Error::Forbidden(_)) => return Err(missing()),
-            Err(e) => return Err(e.to_string()),
-        };
-        let body = match excerpt {
-            None => c.body.clone(),
-            Some(name) => {
-                let refs = presenter.references(&c).map_err(|e| e.to_string())?;
-                let want = Some(name.trim()).filter(|n| !n.is_empty());
-                let ex = refs.macros.iter().find(|x| {
-                    x.name.eq_ignore_ascii_case("excerpt")
-                        && (want.is_none() || param(x, "name") == want)
-                });
-                match ex.map(|x| &x.body) {
-                    Some(MacroBody::Rich(b)) => b.clone(),
-                    _ => return Err("the page has no such excerpt".into()),
+impl RenderHost for Presenter {
+    fn render_page(
+        &self,
+        handle: &tokio::runtime::Handle,
+        viewer: &Viewer,
+        id: i64,
+        excerpt: Option<&str>,
+    ) -> std::result::Result<String, String> {
+        let presenter = self;
+        let chain = RENDERING.with(|r| r.borrow().clone());
+        if chain.contains(&id) {
+            return Err("the page includes itself (directly or through other pages)".into());
+        }
+        if chain.len() > MAX_INCLUDE_DEPTH {
+            return Err(format!("includes nest more than {MAX_INCLUDE_DEPTH} deep"));
+        }
+        let plugins = presenter
+            .plugins()
+            .ok_or_else(|| "pages cannot be rendered here".to_string())?;
+        let missing = || "the page does not exist or you may not view it".to_string();
+        // Bounded by the deadline of the plugin call that asked (its time limit
+        // holds while the host reads the page).
+        let left =
+            crate::plugins::runtime::time_left().unwrap_or(std::time::Duration::from_secs(30));
+        let read = async {
+            let db = plugins.pool().get().await.map_err(|e| e.to_string())?;
+            let c = match content::get(&db, viewer, id).await {
+                Ok(c)
+                    if c.status == "current"
+                        && matches!(c.content_type, ContentType::Page | ContentType::BlogPost) =>
+                {
+                    c
                 }
-            }
+                Ok(_) | Err(Error::NotFound(_)) | Err(Error::Forbidden(_)) => return Err(missing()),
+                Err(e) => return Err(e.to_string()),
+            };
+            let body = match excerpt {
+                None => c.body.clone(),
+                Some(name) => {
+                    let refs = presenter.references(&c).map_err(|e| e.to_string())?;
+                    let want = Some(name.trim()).filter(|n| !n.is_empty());
+                    let ex = refs.macros.iter().find(|x| {
+                        x.name.eq_ignore_ascii_case("excerpt")
+                            && (want.is_none() || param(x, "name") == want)
+                    });
+                    match ex.map(|x| &x.body) {
+                        Some(MacroBody::Rich(b)) => b.clone(),
+                        _ => return Err("the page has no such excerpt".into()),
+                    }
+                }
+            };
+            let refs = cairn_render::references(&body).map_err(|e| e.to_string())?;
+            let resolved = resolve(&db, viewer, &c.space_key, Some(&c), &refs)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok((c, body, resolved))
         };
-        let refs = cairn_render::references(&body).map_err(|e| e.to_string())?;
-        let resolved = resolve(&db, viewer, &c.space_key, Some(&c), &refs)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok((c, body, resolved))
-    };
-    let (c, body, resolved) = handle.block_on(async {
-        tokio::time::timeout(left, read)
-            .await
-            .unwrap_or_else(|_| Err("reading the page took longer than the time limit".into()))
-    })?;
-    let registry = plugins.registry();
-    let page = PageContext {
-        page_id: Some(c.id),
-        title: c.title.clone(),
-        page_type: c.content_type.as_str().to_string(),
-        space_key: c.space_key.clone(),
-        version: c.version,
-        target: crate::plugins::OutputTarget::View,
-    };
-    render_blocking(
-        &body,
-        &resolved,
-        Some((plugins, &registry, viewer, &page)),
-        None,
-    )
-    .map(|(r, _)| r.html)
-    .map_err(|e| e.to_string())
+        let (c, body, resolved) = handle.block_on(async {
+            tokio::time::timeout(left, read)
+                .await
+                .unwrap_or_else(|_| Err("reading the page took longer than the time limit".into()))
+        })?;
+        let registry = plugins.registry();
+        let page = viewed(&c);
+        let with = PluginPart {
+            plugins,
+            registry: &registry,
+            viewer,
+            page: &page,
+            host: Some(Arc::new(presenter.clone())),
+        };
+        render_blocking(&body, &resolved, Some(with), None)
+            .map(|(r, _)| r.html)
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// A macro parameter, trimmed; `None` when absent or blank.

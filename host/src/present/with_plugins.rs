@@ -4,10 +4,11 @@
 //! Invariant: a macro a plugin provides is rendered by that plugin only;
 //! the first pass (which collects headings) calls no plugin.
 
-use super::{render_blocking, resolve::Resolved};
+use super::{render_blocking, resolve::Resolved, PluginPart};
 use crate::perms::Viewer;
-use crate::plugins::{PageContext, Plugins, Registry};
+use crate::plugins::{PageContext, Plugins, Registry, RenderHost};
 use cairn_render::{AttachmentRef, Context, Link, MacroCall, PageRef};
+use std::sync::Arc;
 
 /// The renderer's context when plugins take part: the resolved host answers
 /// plus a way to call plugins (on the blocking thread that renders).
@@ -17,6 +18,8 @@ pub(super) struct WithPlugins<'a> {
     pub(super) registry: &'a Registry,
     pub(super) viewer: &'a Viewer,
     pub(super) page: &'a PageContext,
+    /// Renders the pages a macro includes (`None`: it cannot).
+    pub(super) host: Option<Arc<dyn RenderHost>>,
     /// Headings of the page; `None` in the first pass that finds them.
     pub(super) headings: Option<&'a [cairn_render::Heading]>,
 }
@@ -44,10 +47,15 @@ impl Context for WithPlugins<'_> {
         if self.registry.provides(&call.name) {
             return match self.headings {
                 None => Some(String::new()),
-                Some(h) => {
-                    self.plugins
-                        .render_macro(self.registry, self.viewer, self.page, h, call)
-                }
+                Some(h) => self.plugins.render_macro(
+                    self.registry,
+                    self.viewer,
+                    self.page,
+                    h,
+                    call,
+                    self.host.clone(),
+                    true,
+                ),
             };
         }
         self.res.render_macro(call)
@@ -56,7 +64,8 @@ impl Context for WithPlugins<'_> {
 
 /// Renders a body that points at nothing else (no links to resolve), calling
 /// plugins for the macros they provide: for benchmarks and tools. Run it on
-/// a blocking thread when plugins use capabilities.
+/// a blocking thread when plugins use capabilities. Its macros cannot
+/// include pages.
 pub fn render_with_plugins(
     body: &str,
     space_key: &str,
@@ -70,5 +79,12 @@ pub fn render_with_plugins(
         current_page: page.page_id,
         ..Resolved::default()
     };
-    render_blocking(body, &res, Some((plugins, registry, viewer, page)), None).map(|(r, _)| r)
+    let with = PluginPart {
+        plugins,
+        registry,
+        viewer,
+        page,
+        host: None,
+    };
+    render_blocking(body, &res, Some(with), None).map(|(r, _)| r)
 }

@@ -17,19 +17,10 @@ const MAX_HIGHLIGHT_BYTES: usize = 256 * 1024;
 /// with less markup (no highlighting, then no line numbers).
 const MAX_OUTPUT_BYTES: usize = 1000 * 1000;
 
-struct Code;
-
-impl Macros for Code {
-    fn describe() -> Vec<MacroSpec> {
-        specs()
-    }
-
-    fn render(call: MacroCall, _ctx: RenderContext) -> Result<String, RenderError> {
-        render(&call)
-    }
+export_macros! {
+    describe: specs(),
+    render: |call, _ctx| render(&call),
 }
-
-export!(Code);
 
 fn specs() -> Vec<MacroSpec> {
     vec![
@@ -307,16 +298,7 @@ mod tests {
     use super::*;
 
     fn call(name: &str, params: &[(&str, &str)], body: &str) -> MacroCall {
-        MacroCall {
-            name: name.into(),
-            params: params
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            body_kind: BodyKind::PlainText,
-            body: body.into(),
-            output: OutputKind::Block,
-        }
+        MacroCall::new(name, params, BodyKind::PlainText, body)
     }
 
     fn html(name: &str, params: &[(&str, &str)], body: &str) -> String {

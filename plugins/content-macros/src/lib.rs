@@ -3,8 +3,10 @@
 //!
 //! Everything is read through the `content` capability, which answers as the viewing
 //! user: what the viewer may not see is exactly like what does not exist, so it never
-//! appears. None of these macros is cacheable (the output depends on the viewer and on
-//! other pages).
+//! appears. Every macro is cacheable: its output depends only on the call, the page and
+//! what it reads through `content` (never on who the viewer is, which it is not told), and
+//! the host keeps cached output only while every read still answers the same for the
+//! viewer at hand.
 //!
 //! The HTML is the one Cairn's former host-rendered macros wrote: `<div
 //! class="children-macro"><ul><li><a href>…`, `<ul class="content-by-label">`, `<ul
@@ -20,19 +22,10 @@ mod util;
 use store::Store;
 use util::*;
 
-struct ContentMacros;
-
-impl Macros for ContentMacros {
-    fn describe() -> Vec<MacroSpec> {
-        specs()
-    }
-
-    fn render(call: MacroCall, ctx: RenderContext) -> Result<String, RenderError> {
-        render(&store::Host::default(), &call, &ctx)
-    }
+export_macros! {
+    describe: specs(),
+    render: |call, ctx| render(&store::Host::default(), &call, &ctx),
 }
-
-export!(ContentMacros);
 
 /// Deepest level `children`/`pagetree` go to.
 const MAX_DEPTH: i64 = 10;
@@ -51,6 +44,7 @@ fn specs() -> Vec<MacroSpec> {
     };
     vec![
         MacroSpec::new("children", "Children display")
+            .cacheable(true)
             .description("Lists the child pages of a page")
             .param(ParamSpec::new("page", "The parent page (default: this page); \"SPACE:Title\" for another space").of(ParamType::Page))
             .param(ParamSpec::new("", "The parent page, as the unnamed parameter").of(ParamType::Page))
@@ -62,6 +56,7 @@ fn specs() -> Vec<MacroSpec> {
             .param(ParamSpec::new("style", "Show the children as headings (h1 … h6) instead of a list"))
             .param(ParamSpec::new("excerptType", "Accepted for compatibility; ignored")),
         MacroSpec::new("pagetree", "Page tree")
+            .cacheable(true)
             .description("Shows the tree of pages below a page")
             .param(ParamSpec::new("root", "@self (default), @parent, @home, or a page title").of(ParamType::Page))
             .param(ParamSpec::new("startDepth", "How many levels to show").of(ParamType::Int).default("1"))
@@ -71,6 +66,7 @@ fn specs() -> Vec<MacroSpec> {
             .param(ParamSpec::new("searchBox", "Accepted for compatibility; ignored").of(ParamType::Boolean))
             .param(ParamSpec::new("excerpt", "Accepted for compatibility; ignored").of(ParamType::Boolean)),
         MacroSpec::new("contentbylabel", "Content by label")
+            .cacheable(true)
             .description("Lists pages and blog posts with given labels")
             .param(ParamSpec::new("labels", "Labels, comma separated; +label: required, -label: excluded").of(ParamType::Label))
             .param(ParamSpec::new("cql", "A CQL query of label (and space, type) clauses, instead of labels"))
@@ -85,6 +81,7 @@ fn specs() -> Vec<MacroSpec> {
             .param(reverse())
             .param(ParamSpec::new("excerptType", "Accepted for compatibility; ignored")),
         MacroSpec::new("recently-updated", "Recently updated")
+            .cacheable(true)
             .description("Lists recently changed content")
             .param(ParamSpec::new("spaces", "Space keys, comma separated; @all for all spaces (default: this space)").of(ParamType::Space))
             .param(ParamSpec::new("labels", "Only content with one of these labels").of(ParamType::Label))
@@ -94,6 +91,7 @@ fn specs() -> Vec<MacroSpec> {
             .param(ParamSpec::new("theme", "Accepted for compatibility; ignored"))
             .param(ParamSpec::new("width", "Accepted for compatibility; ignored")),
         MacroSpec::new("attachments", "Attachments")
+            .cacheable(true)
             .description("Lists the files attached to a page")
             .param(ParamSpec::new("page", "The page (default: this page)").of(ParamType::Page))
             .param(ParamSpec::new("patterns", "Only files matching these patterns (comma separated; *.pdf or regular expressions)"))

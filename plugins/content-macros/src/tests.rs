@@ -227,16 +227,7 @@ fn ctx(page: Option<i64>) -> RenderContext {
 }
 
 fn call(name: &str, params: &[(&str, &str)]) -> MacroCall {
-    MacroCall {
-        name: name.into(),
-        params: params
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        body_kind: BodyKind::None,
-        body: String::new(),
-        output: OutputKind::Block,
-    }
+    MacroCall::new(name, params, BodyKind::None, "")
 }
 
 fn run(name: &str, params: &[(&str, &str)]) -> Result<String, RenderError> {

@@ -12,19 +12,10 @@ use cairn_plugin_sdk::*;
 const STATUS_COLOURS: [&str; 6] = ["grey", "red", "yellow", "green", "blue", "purple"];
 const BORDER_STYLES: [&str; 5] = ["solid", "dashed", "dotted", "double", "none"];
 
-struct Panels;
-
-impl Macros for Panels {
-    fn describe() -> Vec<MacroSpec> {
-        specs()
-    }
-
-    fn render(call: MacroCall, _ctx: RenderContext) -> Result<String, RenderError> {
-        render(&call)
-    }
+export_macros! {
+    describe: specs(),
+    render: |call, _ctx| render(&call),
 }
-
-export!(Panels);
 
 fn title_param() -> ParamSpec {
     ParamSpec::new("title", "Title")
@@ -276,20 +267,12 @@ mod tests {
     use super::*;
 
     fn call(name: &str, params: &[(&str, &str)], body: &str) -> MacroCall {
-        MacroCall {
-            name: name.into(),
-            params: params
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            body_kind: if body.is_empty() {
-                BodyKind::None
-            } else {
-                BodyKind::RichText
-            },
-            body: body.into(),
-            output: OutputKind::Block,
-        }
+        let kind = if body.is_empty() {
+            BodyKind::None
+        } else {
+            BodyKind::RichText
+        };
+        MacroCall::new(name, params, kind, body)
     }
 
     fn html(name: &str, params: &[(&str, &str)], body: &str) -> String {

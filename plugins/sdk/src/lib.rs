@@ -44,6 +44,38 @@ pub use bindings::cairn::plugin::types::{
 };
 pub use bindings::exports::cairn::plugin::macros::Guest as Macros;
 
+/// Exports the plugin's macros from two expressions, without a type of its own:
+/// `describe` gives the specs, `render` the output of one call (`|call, ctx|` binds the
+/// [`MacroCall`] and the [`RenderContext`]).
+///
+/// ```ignore
+/// export_macros! {
+///     describe: specs(),
+///     render: |call, _ctx| render(&call),
+/// }
+/// ```
+#[macro_export]
+macro_rules! export_macros {
+    (describe: $describe:expr, render: |$call:ident, $ctx:tt| $render:expr $(,)?) => {
+        struct CairnPluginMacros;
+
+        impl $crate::Macros for CairnPluginMacros {
+            fn describe() -> Vec<$crate::MacroSpec> {
+                $describe
+            }
+
+            fn render(
+                $call: $crate::MacroCall,
+                $ctx: $crate::RenderContext,
+            ) -> Result<String, $crate::RenderError> {
+                $render
+            }
+        }
+
+        $crate::export!(CairnPluginMacros);
+    };
+}
+
 /// Exports a type implementing [`Macros`] as the plugin's `macros` interface.
 #[macro_export]
 macro_rules! export {
@@ -104,6 +136,21 @@ pub fn class_token(value: &str) -> String {
 }
 
 impl MacroCall {
+    /// A block call of macro `name` with `params` and a body of `kind` (how tests and
+    /// tools build calls).
+    pub fn new(name: &str, params: &[(&str, &str)], kind: BodyKind, body: &str) -> MacroCall {
+        MacroCall {
+            name: name.into(),
+            params: params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body_kind: kind,
+            body: body.into(),
+            output: OutputKind::Block,
+        }
+    }
+
     /// A parameter's value (`""` is the unnamed parameter); names compare ASCII
     /// case-insensitively, as Confluence does.
     pub fn param(&self, name: &str) -> Option<&str> {

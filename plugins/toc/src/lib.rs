@@ -7,19 +7,10 @@
 
 use cairn_plugin_sdk::*;
 
-struct Toc;
-
-impl Macros for Toc {
-    fn describe() -> Vec<MacroSpec> {
-        specs()
-    }
-
-    fn render(call: MacroCall, ctx: RenderContext) -> Result<String, RenderError> {
-        render(&call, &ctx.headings)
-    }
+export_macros! {
+    describe: specs(),
+    render: |call, ctx| render(&call, &ctx.headings),
 }
-
-export!(Toc);
 
 /// `style` values (CSS list-style-type names) the stylesheet knows.
 const LIST_STYLES: &[&str] = &[
@@ -318,16 +309,7 @@ mod tests {
     }
 
     fn call(params: &[(&str, &str)]) -> MacroCall {
-        MacroCall {
-            name: "toc".into(),
-            params: params
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            body_kind: BodyKind::None,
-            body: String::new(),
-            output: OutputKind::Block,
-        }
+        MacroCall::new("toc", params, BodyKind::None, "")
     }
 
     fn page() -> Vec<Heading> {

@@ -1048,6 +1048,84 @@ async fn cacheable_macros_that_read_content_never_show_it_to_another_viewer() {
     }
 }
 
+#[tokio::test]
+async fn list_macro_output_is_reused_until_what_it_lists_changes() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let node = TestNode::start().await;
+    node.user("eve", false).await;
+    let admin = node.login("admin").await;
+    let eve = node.login("eve").await;
+    admin.create_space("LIST", "Lists").await;
+    let parent = admin
+        .create_page(
+            "LIST",
+            "List Parent",
+            "<ac:structured-macro ac:name=\"children\"/>",
+            None,
+        )
+        .await;
+    admin
+        .create_page("LIST", "Koala First Child", "<p>1</p>", Some(parent))
+        .await;
+    let m = node.state.plugins.metrics("cairn.content-macros");
+    let (calls, hits) = (|| m.calls.load(Relaxed), || m.cache_hits.load(Relaxed));
+
+    // The first view calls the plugin; views after it reuse its output.
+    assert!(admin.view_page(parent).await.contains("Koala First Child"));
+    let (called, hit) = (calls(), hits());
+    for _ in 0..2 {
+        assert!(admin.view_page(parent).await.contains("Koala First Child"));
+    }
+    assert_eq!(
+        calls(),
+        called,
+        "a view with nothing changed calls no plugin"
+    );
+    assert_eq!(hits(), hit + 2);
+    // Another viewer to whom the list reads the same gets it too.
+    assert!(eve.view_page(parent).await.contains("Koala First Child"));
+    assert_eq!(calls(), called);
+
+    // A new child changes what the macro lists: the plugin renders again.
+    let second = admin
+        .create_page("LIST", "Koala Second Child", "<p>2</p>", Some(parent))
+        .await;
+    let html = admin.view_page(parent).await;
+    assert!(html.contains("Koala Second Child"), "{html}");
+    assert_eq!(calls(), called + 1);
+    // So does a renamed child.
+    let r = admin
+        .post(
+            &format!("/pages/{second}/edit"),
+            &[
+                ("title", "Koala Renamed Child"),
+                ("body", "<p>2</p>"),
+                ("format", "storage"),
+                ("base_version", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
+    let html = admin.view_page(parent).await;
+    assert!(html.contains("Koala Renamed Child"), "{html}");
+    assert!(!html.contains("Koala Second Child"), "{html}");
+    assert_eq!(calls(), called + 2);
+    // A child eve may not read: her list differs from the admin's, so the
+    // admin's output is not hers.
+    restrict_to(&admin, second, "admin").await;
+    assert!(admin
+        .view_page(parent)
+        .await
+        .contains("Koala Renamed Child"));
+    let html = eve.view_page(parent).await;
+    assert!(html.contains("Koala First Child"), "{html}");
+    assert!(!html.contains("Koala Renamed Child"), "{html}");
+    let before = calls();
+    let html = eve.view_page(parent).await;
+    assert!(!html.contains("Koala Renamed Child"), "{html}");
+    assert_eq!(calls(), before, "eve's own list is reused for her");
+}
+
 /// A deterministic generator for the property test.
 struct Rng(u64);
 impl Rng {

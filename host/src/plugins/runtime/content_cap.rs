@@ -1,81 +1,13 @@
-//! Capability `content`: reads as the call's viewer. Anything the viewer may
-//! not see is answered exactly like something that does not exist.
+//! Capability `content`: reads as the call's viewer (`queries.rs`), and
+//! other pages rendered for includes.
+//!
+//! Invariant: every read goes through [`HostState::read`], so it is counted,
+//! bounded by the call's deadline and recorded for the output cache; an
+//! included page marks the call unreplayable.
 
 use super::bindings::cairn::plugin::content::{Attachment, ContentSummary, Host, Page};
-use super::bindings::cairn::plugin::types::User;
+use super::reads::Read;
 use super::HostState;
-use crate::content::{self, Content, ContentType, Person};
-use crate::perms::Viewer;
-
-const MAX_LIST: u32 = 1000;
-
-fn user(p: &Person) -> Option<User> {
-    if p.username.is_empty() {
-        return None;
-    }
-    Some(User {
-        key: p.user_key.clone(),
-        username: p.username.clone(),
-        display_name: p.display_name.clone(),
-    })
-}
-
-fn summary(c: &Content) -> ContentSummary {
-    ContentSummary {
-        id: c.id,
-        type_: c.content_type.as_str().to_string(),
-        title: c.title.clone(),
-        space_key: c.space_key.clone(),
-        url: crate::urls::page_url(&c.space_key, c.id, &c.title),
-        version: c.version,
-        created: c.created_at.to_rfc3339(),
-        last_modified: c.modified_at.to_rfc3339(),
-        author: user(&c.creator),
-        last_modifier: user(&c.modifier),
-        parent_id: c.parent_id,
-        position: Some(c.position),
-    }
-}
-
-async fn page(db: &deadpool_postgres::Object, c: Content) -> crate::error::Result<Page> {
-    let labels = content::labels(db, c.id).await?;
-    Ok(Page {
-        summary: summary(&c),
-        body: c.body.clone(),
-        labels,
-    })
-}
-
-fn readable(c: &Content) -> bool {
-    matches!(c.content_type, ContentType::Page | ContentType::BlogPost) && c.status == "current"
-}
-
-/// Ids of content matching `where_sql` (parameters from $5 on), filtered for
-/// the viewer ($1–$3) and limited ($4), newest first.
-async fn ids_where(
-    db: &deadpool_postgres::Object,
-    viewer: &Viewer,
-    where_sql: &str,
-    limit: u32,
-    extra: &[&(dyn tokio_postgres::types::ToSql + Sync)],
-) -> crate::error::Result<Vec<i64>> {
-    let sql = format!(
-        "SELECT c.id FROM content c JOIN spaces s ON s.id = c.space_id
-         WHERE c.status = 'current' AND {where_sql} AND {}
-         ORDER BY c.modified_at DESC, c.id DESC LIMIT $4",
-        Viewer::content_filter(1, 2, 3)
-    );
-    let limit = i64::from(limit.min(MAX_LIST));
-    let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::new();
-    let uid = viewer.user_id();
-    params.push(&uid);
-    params.push(&*viewer.groups);
-    params.push(&*viewer.view_spaces);
-    params.push(&limit);
-    params.extend_from_slice(extra);
-    let rows = crate::db::query(db, &sql, &params).await?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
-}
 
 fn lower_all(v: &[String]) -> Vec<String> {
     v.iter()
@@ -98,103 +30,35 @@ impl HostState {
         excerpt: Option<String>,
     ) -> wasmtime::Result<Result<String, String>> {
         self.tick()?;
-        self.env
-            .touched_data
-            .store(true, std::sync::atomic::Ordering::Relaxed);
-        let (Some(plugins), Some(handle)) = (self.env.plugins.clone(), self.env.handle.clone())
+        // The included page's render is not a read the cache can make again.
+        self.env.unreplayable();
+        let (Some(host), Some(handle)) = (self.env.render_host.clone(), self.env.handle.clone())
         else {
             return Ok(Err("pages cannot be rendered here".into()));
         };
-        Ok(crate::present::render_included(
-            &plugins,
-            &handle,
-            &self.env.viewer,
-            id,
-            excerpt.as_deref(),
-        ))
+        Ok(host.render_page(&handle, &self.env.viewer, id, excerpt.as_deref()))
     }
 }
 
 impl Host for HostState {
     fn get(&mut self, id: i64) -> wasmtime::Result<Option<Page>> {
-        self.db(
-            async move |db, viewer| match content::get(db, viewer, id).await {
-                Ok(c) if readable(&c) => Ok(Some(page(db, c).await?)),
-                Ok(_) | Err(crate::error::Error::NotFound(_)) => Ok(None),
-                Err(crate::error::Error::Forbidden(_)) => Ok(None),
-                Err(e) => Err(e),
-            },
-        )
+        self.read(Read::Get(id))
     }
 
     fn find(&mut self, space_key: String, title: String) -> wasmtime::Result<Option<Page>> {
-        self.db(async move |db, viewer| {
-            match content::by_title(db, viewer, &space_key, &title, ContentType::Page).await? {
-                Some(c) if readable(&c) => Ok(Some(page(db, c).await?)),
-                _ => Ok(None),
-            }
-        })
+        self.read(Read::Find(space_key, title))
     }
 
     fn children(&mut self, id: i64, limit: u32) -> wasmtime::Result<Vec<ContentSummary>> {
-        self.db(async move |db, viewer| {
-            let parent = match content::get(db, viewer, id).await {
-                Ok(c) if readable(&c) => c,
-                Ok(_) | Err(crate::error::Error::NotFound(_)) => return Ok(Vec::new()),
-                Err(crate::error::Error::Forbidden(_)) => return Ok(Vec::new()),
-                Err(e) => return Err(e),
-            };
-            let kids = content::children(
-                db,
-                viewer,
-                parent.space_id,
-                Some(parent.id),
-                0,
-                i64::from(limit.min(MAX_LIST)),
-            )
-            .await?;
-            let ids: Vec<i64> = kids.iter().map(|k| k.id).collect();
-            let list = content::get_many(db, viewer, &ids).await?;
-            Ok(list.iter().map(summary).collect())
-        })
+        self.read(Read::Children(id, limit))
     }
 
     fn attachments(&mut self, id: i64) -> wasmtime::Result<Vec<Attachment>> {
-        self.db(async move |db, viewer| {
-            let list = match crate::attach::list(db, viewer, id).await {
-                Ok(l) => l,
-                Err(crate::error::Error::NotFound(_)) | Err(crate::error::Error::Forbidden(_)) => {
-                    return Ok(Vec::new())
-                }
-                Err(e) => return Err(e),
-            };
-            Ok(list
-                .into_iter()
-                .map(|a| Attachment {
-                    id: a.content.id,
-                    url: crate::urls::download_url(id, &a.content.title, None),
-                    filename: a.content.title.clone(),
-                    media_type: a.media_type.clone(),
-                    size: a.size.max(0) as u64,
-                    version: a.content.version,
-                    comment: a.comment.clone(),
-                    created: a.content.created_at.to_rfc3339(),
-                    author: user(&a.content.creator),
-                })
-                .collect())
-        })
+        self.read(Read::Attachments(id))
     }
 
     fn labels(&mut self, id: i64) -> wasmtime::Result<Vec<String>> {
-        self.db(
-            async move |db, viewer| match content::get_any(db, viewer, id).await {
-                Ok(_) => content::labels(db, id).await,
-                Err(crate::error::Error::NotFound(_)) | Err(crate::error::Error::Forbidden(_)) => {
-                    Ok(Vec::new())
-                }
-                Err(e) => Err(e),
-            },
-        )
+        self.read(Read::Labels(id))
     }
 
     fn with_labels(
@@ -204,27 +68,11 @@ impl Host for HostState {
         limit: u32,
     ) -> wasmtime::Result<Vec<ContentSummary>> {
         let labels = lower_all(&labels);
-        let spaces = upper_all(&space_keys);
         if labels.is_empty() {
             self.tick()?;
             return Ok(Vec::new());
         }
-        let n = labels.len() as i64;
-        self.db(async move |db, viewer| {
-            let ids = ids_where(
-                db,
-                viewer,
-                "c.content_type IN ('page', 'blogpost')
-                 AND (cardinality($6::text[]) = 0 OR upper(s.space_key) = ANY($6))
-                 AND (SELECT count(DISTINCT l.name) FROM labels l
-                      WHERE l.content_id = c.id AND l.name = ANY($5)) = $7",
-                limit,
-                &[&labels, &spaces, &n],
-            )
-            .await?;
-            let list = content::get_many(db, viewer, &ids).await?;
-            Ok(list.iter().map(summary).collect())
-        })
+        self.read(Read::WithLabels(labels, upper_all(&space_keys), limit))
     }
 
     fn render_page(&mut self, id: i64) -> wasmtime::Result<Result<String, String>> {
@@ -245,24 +93,11 @@ impl Host for HostState {
         types: Vec<String>,
         limit: u32,
     ) -> wasmtime::Result<Vec<ContentSummary>> {
-        let spaces = upper_all(&space_keys);
         let mut types = lower_all(&types);
         types.retain(|t| matches!(t.as_str(), "page" | "blogpost" | "comment"));
         if types.is_empty() {
             types = vec!["page".into(), "blogpost".into(), "comment".into()];
         }
-        self.db(async move |db, viewer| {
-            let ids = ids_where(
-                db,
-                viewer,
-                "c.content_type = ANY($5)
-                 AND (cardinality($6::text[]) = 0 OR upper(s.space_key) = ANY($6))",
-                limit,
-                &[&types, &spaces],
-            )
-            .await?;
-            let list = content::get_many(db, viewer, &ids).await?;
-            Ok(list.iter().map(summary).collect())
-        })
+        self.read(Read::RecentlyUpdated(upper_all(&space_keys), types, limit))
     }
 }
