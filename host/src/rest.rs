@@ -203,6 +203,12 @@ impl Call {
     fn base(&self) -> String {
         json::base(&self.app)
     }
+    /// A listing's checks and parameters: the caller may use the wiki;
+    /// `start` and `limit`; `expand`.
+    fn listing(&self) -> Result<((i64, i64), Expand)> {
+        require_use(&self.viewer)?;
+        Ok((self.params.paging()?, self.params.expand()?))
+    }
 }
 
 /// A [`Call`] on the one resource its path names (`{id}` or `{key}`).
@@ -247,6 +253,18 @@ impl On {
     /// [`On::visible`], trashed content included.
     async fn any(&self, db: &impl GenericClient) -> Result<content::Content> {
         self.hint(content::get_any(db, &self.viewer, self.id()?).await)
+    }
+}
+
+/// `?limit=N` of Cairn's own lists, clamped to 1..=max.
+#[derive(serde::Deserialize)]
+pub struct Limit {
+    limit: Option<i64>,
+}
+
+impl Limit {
+    fn or(&self, default: i64, max: i64) -> i64 {
+        self.limit.unwrap_or(default).clamp(1, max)
     }
 }
 

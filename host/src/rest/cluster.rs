@@ -22,7 +22,8 @@ use crate::error::{Error, Result};
 use crate::perms::Viewer;
 use crate::AppState;
 
-use super::{ok, Call, On};
+use super::shapes::Results;
+use super::{ok, Call, Limit, On};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -164,7 +165,7 @@ async fn config_list(call: Call) -> Result<Response> {
     // Read the store, not the node's copy, so a change is visible at once.
     let s = app.cluster.stored_settings().await?;
     let results: Vec<Value> = settings::DEFS.iter().map(|d| setting_json(&s, d)).collect();
-    ok(json!({"results": results, "size": results.len()}))
+    ok(Results::of(results))
 }
 
 fn def_of(key: &str) -> Result<&'static settings::Def> {
@@ -221,15 +222,8 @@ async fn config_delete(on: On) -> Result<Response> {
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(serde::Deserialize)]
-struct HistoryQuery {
-    limit: Option<i64>,
-}
-
-async fn config_history(call: Call, Query(q): Query<HistoryQuery>) -> Result<Response> {
-    let (app, viewer) = call.into_parts();
-    viewer.require_admin()?;
-    let db = app.pool.get().await?;
-    let entries = settings::audit_log(&db, q.limit.unwrap_or(50).clamp(1, 1000)).await?;
-    ok(json!({"results": entries, "size": entries.len()}))
+async fn config_history(call: Call, Query(q): Query<Limit>) -> Result<Response> {
+    call.viewer.require_admin()?;
+    let entries = settings::audit_log(&call.db().await?, q.or(50, 1000)).await?;
+    ok(Results::of(entries))
 }

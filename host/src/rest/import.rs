@@ -24,7 +24,8 @@ use crate::error::{Error, Result};
 use crate::import::{self, Options};
 use crate::AppState;
 
-use super::Call;
+use super::shapes::Results;
+use super::{Call, Limit};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -104,17 +105,10 @@ async fn start(call: Call, Query(q): Query<StartQ>, body: Body) -> Result<Respon
     }
 }
 
-#[derive(Deserialize)]
-struct ListQ {
-    limit: Option<i64>,
-}
-
-async fn list(call: Call, Query(q): Query<ListQ>) -> Result<Response> {
-    let (app, viewer) = call.into_parts();
-    viewer.require_admin()?;
-    let db = app.pool.get().await?;
-    let runs = import::run_status(&db, None, q.limit.unwrap_or(25).clamp(1, 200)).await?;
-    Ok(Json(json!({"results": runs, "size": runs.len()})).into_response())
+async fn list(call: Call, Query(q): Query<Limit>) -> Result<Response> {
+    call.viewer.require_admin()?;
+    let runs = import::run_status(&call.db().await?, None, q.or(25, 200)).await?;
+    Ok(Json(Results::of(runs)).into_response())
 }
 
 async fn one(call: Call, Path(id): Path<i64>) -> Result<Response> {

@@ -302,12 +302,13 @@ pub fn content<'a, D: GenericClient>(
             }
         }
         if ex.has("body") && c.content_type != ContentType::Attachment {
-            o.body = Some(body(db, viewer, c, ex, app, &id).await?);
+            o.body = Some(body(&Env { db, viewer, app }, c, ex).await?);
         } else if c.content_type != ContentType::Attachment {
             exp.insert("body", String::new());
         }
         if ex.has("children") {
-            o.children = Some(children(db, viewer, c, &ex.sub("children"), app, &id).await?);
+            let env = Env { db, viewer, app };
+            o.children = Some(children(&env, c, &ex.sub("children")).await?);
         } else {
             exp.insert("children", format!("/rest/api/content/{id}/child"));
         }
@@ -379,15 +380,17 @@ pub async fn contents<D: GenericClient>(
     Ok(out)
 }
 
+/// What the builders of nested objects need besides the content.
+struct Env<'a, D> {
+    db: &'a D,
+    viewer: &'a Viewer,
+    app: &'a AppState,
+}
+
 /// `body` with the representations `ex` asks for.
-async fn body<D: GenericClient>(
-    db: &D,
-    viewer: &Viewer,
-    c: &Content,
-    ex: &Expand,
-    app: &AppState,
-    id: &str,
-) -> Result<Body> {
+async fn body<D: GenericClient>(env: &Env<'_, D>, c: &Content, ex: &Expand) -> Result<Body> {
+    let Env { db, viewer, app } = *env;
+    let id = content_id(c);
     let mut body = Body::default();
     let mut bexp = Expandable::new();
     if ex.has("body.storage") {
@@ -424,13 +427,12 @@ async fn body<D: GenericClient>(
 
 /// `children`: the first 25 of each child type `sub` names.
 async fn children<D: GenericClient>(
-    db: &D,
-    viewer: &Viewer,
+    env: &Env<'_, D>,
     c: &Content,
     sub: &Expand,
-    app: &AppState,
-    id: &str,
 ) -> Result<Children> {
+    let Env { db, viewer, app } = *env;
+    let id = content_id(c);
     let mut ch = Children::default();
     for (k, t) in [
         ("page", ContentType::Page),

@@ -9,9 +9,7 @@ use super::*;
 #[utoipa::path(get, path = "/rest/api/content", params(("spaceKey" = Option<String>, Query), ("title" = Option<String>, Query), ("type" = Option<String>, Query), ("status" = Option<String>, Query), ("postingDay" = Option<String>, Query), ("label" = Option<String>, Query), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "content", body = List<shapes::Content>)))]
 pub(super) async fn content_list(call: Call) -> Api {
     let (app, viewer, p) = (&call.app, &call.viewer, &call.params);
-    require_use(viewer)?;
-    let (start, limit) = p.paging()?;
-    let expand = p.expand()?;
+    let ((start, limit), expand) = call.listing()?;
     let db = call.db().await?;
     let space_id = match p.nonempty("spaceKey") {
         Some(k) => Some(content::space(&db, viewer, k).await?.id),

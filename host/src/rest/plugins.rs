@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::plugins::{Capability, Manifest, PluginRow, Registry};
 use crate::AppState;
 
+use super::shapes::Results;
 use super::{Call, On};
 
 pub fn routes() -> Router<AppState> {
@@ -276,7 +277,7 @@ async fn history(on: On) -> Result<Response> {
     let (app, viewer, id) = on.into_parts();
     viewer.require_admin()?;
     let h = app.plugins.history(Some(&id), 200).await?;
-    Ok(Json(json!({"results": h, "size": h.len()})).into_response())
+    Ok(Json(Results::of(h)).into_response())
 }
 
 async fn macros(call: Call) -> Result<Response> {
@@ -290,7 +291,7 @@ async fn macros(call: Call) -> Result<Response> {
         .into_iter()
         .map(|(s, plugin)| macro_json(&s, &plugin))
         .collect();
-    Ok(Json(json!({"results": list, "size": list.len()})).into_response())
+    Ok(Json(Results::of(list)).into_response())
 }
 
 pub fn macro_json(s: &crate::plugins::runtime::wit::MacroSpec, plugin: &str) -> Value {

@@ -93,6 +93,23 @@ impl<T> List<T> {
     }
 }
 
+/// The lists of Cairn's own resources (`/rest/cairn/1.0/…`): every item,
+/// and how many.
+#[derive(Serialize, Debug)]
+pub struct Results<T> {
+    pub results: Vec<T>,
+    pub size: usize,
+}
+
+impl<T> Results<T> {
+    pub fn of(results: Vec<T>) -> Results<T> {
+        Results {
+            size: results.len(),
+            results,
+        }
+    }
+}
+
 /// A user (`type` `known`), the anonymous user, or a user in brief (only
 /// the keys the context has: restrictions name the user only).
 #[derive(Serialize, ToSchema, Default, Clone, Debug)]

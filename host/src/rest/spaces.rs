@@ -8,9 +8,7 @@ use super::*;
 #[utoipa::path(get, path = "/rest/api/space", params(("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions"), ("spaceKey" = Option<String>, Query)), responses((status = 200, description = "spaces", body = List<shapes::Space>)))]
 pub(super) async fn spaces_list(call: Call) -> Api {
     let (app, viewer, p) = (&call.app, &call.viewer, &call.params);
-    require_use(viewer)?;
-    let (start, limit) = p.paging()?;
-    let expand = p.expand()?;
+    let ((start, limit), expand) = call.listing()?;
     let db = call.db().await?;
     let mut all = content::spaces(&db, viewer).await?;
     if let Some(keys) = p.nonempty("spaceKey") {
