@@ -11,6 +11,7 @@
 //! parameter.
 
 pub mod cluster;
+mod expand;
 mod inputs;
 pub mod json;
 pub mod openapi;

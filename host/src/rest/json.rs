@@ -2,11 +2,10 @@
 //! (`shapes.rs`) for a viewer, with Confluence's `expand`, `_links` and
 //! `_expandable`.
 //!
-//! Invariant: a property is either expanded (present) or named in
-//! `_expandable`, never both and never neither; nested objects see only
-//! the expansions below their own name.
-
-use std::collections::BTreeSet;
+//! Invariant: an object holds only what its viewer may see (ancestors,
+//! container, homepage and children are looked up as that viewer and left
+//! out when hidden); nested objects see only the expansions below their
+//! own name.
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -17,94 +16,12 @@ use super::shapes::{
     InlineProperties, Label, Links, List, Metadata, Resolution, User,
 };
 use crate::content::{self, Content, ContentType, Person, Space, VersionInfo};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::perms::Viewer;
 use crate::urls::{download_url, page_url};
 use crate::AppState;
 
-/// The requested expansions (`expand=a,b.c`). Asking for `b.c` implies `b`.
-#[derive(Debug, Default, Clone)]
-pub struct Expand(BTreeSet<String>);
-
-/// First segments an expansion may start with; anything else is a 400.
-const KNOWN: &[&str] = &[
-    "body",
-    "version",
-    "space",
-    "ancestors",
-    "history",
-    "children",
-    "descendants",
-    "container",
-    "metadata",
-    "restrictions",
-    "operations",
-    "extensions",
-    "childTypes",
-    "description",
-    "homepage",
-    "icon",
-    "permissions",
-    "settings",
-    "theme",
-    "lookAndFeel",
-    "status",
-    "labels",
-    "page",
-    "comment",
-    "attachment",
-    "blogpost",
-    "content",
-    "likes",
-];
-
-impl Expand {
-    pub fn parse(s: &str) -> Result<Expand> {
-        let mut set = BTreeSet::new();
-        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let first = part.split('.').next().unwrap_or("");
-            if !KNOWN.contains(&first) || part.split('.').any(str::is_empty) {
-                return Err(Error::BadRequest(format!(
-                    "unknown expansion {part:?}; expandable properties include body.storage, body.view, version, space, ancestors, history, children.page, container, metadata.labels"
-                )));
-            }
-            let mut prefix = String::new();
-            for seg in part.split('.') {
-                if !prefix.is_empty() {
-                    prefix.push('.');
-                }
-                prefix.push_str(seg);
-                set.insert(prefix.clone());
-            }
-        }
-        Ok(Expand(set))
-    }
-    pub fn has(&self, k: &str) -> bool {
-        self.0.contains(k)
-    }
-    /// The top-level rendered representations asked for (body.view,
-    /// body.export_view, body.styled_view), and whether any rendering is
-    /// asked for below the top level (e.g. children.page.body.view).
-    pub fn renders(&self) -> (bool, bool) {
-        const TOP: [&str; 3] = ["body.view", "body.export_view", "body.styled_view"];
-        let top = TOP.iter().any(|t| self.0.contains(*t));
-        let nested = self
-            .0
-            .iter()
-            .any(|e| e.ends_with("view") && !TOP.contains(&e.as_str()));
-        (top, nested)
-    }
-    /// The expansions below `prefix.` (for nested objects).
-    pub fn sub(&self, prefix: &str) -> Expand {
-        let p = format!("{prefix}.");
-        Expand(
-            self.0
-                .iter()
-                .filter_map(|e| e.strip_prefix(&p).map(str::to_owned))
-                .collect(),
-        )
-    }
-}
+pub use super::expand::Expand;
 
 pub fn base(app: &AppState) -> String {
     app.base_url.clone()
@@ -401,14 +318,22 @@ async fn body<D: GenericClient>(env: &Env<'_, D>, c: &Content, ex: &Expand) -> R
     } else {
         bexp.insert("storage", String::new());
     }
+    // The three views are the same HTML: render it once.
+    let mut html: Option<String> = None;
     for rep in ["view", "export_view", "styled_view"] {
         if ex.has(&format!("body.{rep}")) {
-            let html = app
-                .presenter
-                .render_content(db, viewer, c)
-                .await?
-                .html
-                .clone();
+            let html = match &html {
+                Some(h) => h.clone(),
+                None => {
+                    let h = app
+                        .presenter
+                        .render_content(db, viewer, c)
+                        .await?
+                        .html
+                        .clone();
+                    html.insert(h).clone()
+                }
+            };
             let slot = match rep {
                 "view" => &mut body.view,
                 "export_view" => &mut body.export_view,
@@ -478,19 +403,7 @@ pub async fn historical<D: GenericClient>(
     old.version_message = v.message.clone();
     old.minor_edit = v.minor_edit;
     old.status = "historical".into();
-    let mut out = content(
-        db,
-        viewer,
-        &old,
-        &Expand(
-            ex.0.iter()
-                .filter(|e| !e.starts_with("body.view"))
-                .cloned()
-                .collect(),
-        ),
-        app,
-    )
-    .await?;
+    let mut out = content(db, viewer, &old, &ex.without("body.view"), app).await?;
     if ex.has("body.view") {
         let html = app
             .presenter

@@ -27,10 +27,7 @@ pub(super) async fn pat_create(call: Call, Body(b): Body) -> Api {
     Ok((
         StatusCode::CREATED,
         Json(shapes::TokenCreated {
-            id: t.id,
-            name: t.name,
-            created_at: json::when(&t.created),
-            expiring_at: t.expires.map(|e| json::when(&e)),
+            base: token_base(&t),
             raw_token: raw,
         }),
     )
@@ -43,13 +40,10 @@ pub(super) async fn pat_list(call: Call) -> Api {
     let db = call.db().await?;
     let list: Vec<shapes::Token> = crate::auth::tokens_of(&db, user.id)
         .await?
-        .into_iter()
+        .iter()
         .map(|t| shapes::Token {
-            id: t.id,
-            created_at: json::when(&t.created),
-            expiring_at: t.expires.map(|e| json::when(&e)),
+            base: token_base(t),
             last_accessed_at: t.last_used.map(|e| json::when(&e)),
-            name: t.name,
         })
         .collect();
     ok(list)
@@ -67,4 +61,13 @@ pub(super) async fn pat_delete(on: On) -> Api {
         return Err(Error::NotFound(format!("no token {id}")));
     }
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn token_base(t: &crate::auth::TokenInfo) -> shapes::TokenBase {
+    shapes::TokenBase {
+        id: t.id,
+        name: t.name.clone(),
+        created_at: json::when(&t.created),
+        expiring_at: t.expires.map(|e| json::when(&e)),
+    }
 }
