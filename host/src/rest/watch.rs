@@ -121,7 +121,7 @@ pub(super) async fn notifications_list(call: Call) -> Api {
     let unread = matches!(params.get("unread"), Some("true" | "1"));
     let db = call.db().await?;
     let items = crate::notify::inapp::list(&db, viewer, unread, limit).await?;
-    let count = crate::notify::inapp::unread_count(&db, &viewer).await?;
+    let count = crate::notify::inapp::unread_count(&db, viewer).await?;
     let results: Vec<shapes::Notification> = items
         .iter()
         .map(|n| shapes::Notification {
