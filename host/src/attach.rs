@@ -29,7 +29,7 @@ pub struct Store {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stored {
+pub(crate) struct Stored {
     pub sha256: String,
     pub size: u64,
 }
@@ -44,7 +44,7 @@ impl Store {
     }
 
     /// Largest accepted attachment, in bytes (a live setting).
-    pub fn max_size(&self) -> u64 {
+    pub(crate) fn max_size(&self) -> u64 {
         self.max_size.load(std::sync::atomic::Ordering::Relaxed)
     }
 
@@ -53,11 +53,11 @@ impl Store {
             .store(bytes, std::sync::atomic::Ordering::Relaxed);
     }
 
-    pub fn shared_home(&self) -> &Path {
+    pub(crate) fn shared_home(&self) -> &Path {
         &self.shared_home
     }
 
-    pub fn path_of(&self, sha: &str) -> PathBuf {
+    pub(crate) fn path_of(&self, sha: &str) -> PathBuf {
         self.root.join(&sha[0..2]).join(&sha[2..4]).join(sha)
     }
 
@@ -67,7 +67,7 @@ impl Store {
 
     /// Streams `data` into the store. Fails with 413 as soon as the limit
     /// is passed; the partial temp file is removed.
-    pub async fn put<S, E>(&self, data: S) -> Result<Stored>
+    pub(crate) async fn put<S, E>(&self, data: S) -> Result<Stored>
     where
         S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
@@ -143,7 +143,7 @@ impl Store {
     /// Like [`Store::put`] for a blocking reader (imports copy files out of
     /// a zip on a blocking thread); no size limit: the administrator chose
     /// the file. Same rules: temp file, fsync, rename, fsync(dir).
-    pub fn put_blocking(&self, data: &mut dyn std::io::Read) -> Result<Stored> {
+    pub(crate) fn put_blocking(&self, data: &mut dyn std::io::Read) -> Result<Stored> {
         use std::io::Write;
         let tmp_dir = self.tmp_dir();
         std::fs::create_dir_all(&tmp_dir)
@@ -230,7 +230,7 @@ async fn sync_dir(dir: &Path) {
     }
 }
 
-pub fn validate_filename(name: &str) -> Result<&str> {
+pub(crate) fn validate_filename(name: &str) -> Result<&str> {
     let n = name.trim();
     if n.is_empty() || n.len() > 255 {
         return Err(Error::BadRequest("a file name needs 1 to 255 bytes".into()));
@@ -245,7 +245,7 @@ pub fn validate_filename(name: &str) -> Result<&str> {
 
 /// A media type from the client when it looks like one, else from the
 /// file extension.
-pub fn media_type(filename: &str, given: Option<&str>) -> String {
+pub(crate) fn media_type(filename: &str, given: Option<&str>) -> String {
     if let Some(g) = given {
         let g = g.trim().to_ascii_lowercase();
         let valid = g.split_once('/').is_some_and(|(a, b)| {
@@ -286,7 +286,7 @@ pub fn media_type(filename: &str, given: Option<&str>) -> String {
 
 /// Whether a browser may show the file inline without risk (no active
 /// content such as HTML or SVG with scripts).
-pub fn inline_safe(media_type: &str) -> bool {
+pub(crate) fn inline_safe(media_type: &str) -> bool {
     matches!(
         media_type,
         "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "application/pdf" | "text/plain"
@@ -294,7 +294,7 @@ pub fn inline_safe(media_type: &str) -> bool {
 }
 
 #[derive(Debug, Clone)]
-pub struct Attachment {
+pub(crate) struct Attachment {
     pub content: Content,
     pub size: i64,
     pub media_type: String,
@@ -329,7 +329,7 @@ async fn attachment_of(db: &impl GenericClient, c: Content) -> Result<Attachment
 
 /// Checks that the viewer may attach files to `page_id`; call before
 /// reading the upload so refused uploads store nothing.
-pub async fn check_can_attach(
+pub(crate) async fn check_can_attach(
     db: &impl GenericClient,
     viewer: &Viewer,
     page_id: i64,
@@ -352,7 +352,7 @@ pub async fn check_can_attach(
     Ok(page)
 }
 
-pub struct NewFile<'a> {
+pub(crate) struct NewFile<'a> {
     pub filename: &'a str,
     pub media_type: Option<&'a str>,
     pub comment: &'a str,
@@ -362,7 +362,7 @@ pub struct NewFile<'a> {
 
 /// Records an uploaded file on a page: a new attachment, or — when a file
 /// with the same name exists and `new_version_if_exists` — its next version.
-pub async fn record(
+pub(crate) async fn record(
     db: &mut deadpool_postgres::Object,
     viewer: &Viewer,
     page_id: i64,
@@ -443,7 +443,7 @@ pub async fn record(
 }
 
 /// Current attachments of a page, by name (two queries whatever the count).
-pub async fn list(
+pub(crate) async fn list(
     db: &impl GenericClient,
     viewer: &Viewer,
     page_id: i64,
@@ -453,7 +453,7 @@ pub async fn list(
 }
 
 /// [`list`] for a page the caller has already loaded as this viewer.
-pub async fn list_of(
+pub(crate) async fn list_of(
     db: &impl GenericClient,
     viewer: &Viewer,
     page: &Content,
@@ -494,7 +494,7 @@ pub async fn list_of(
         .collect())
 }
 
-pub async fn get(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Attachment> {
+pub(crate) async fn get(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Attachment> {
     let c = content::get(db, viewer, id).await?;
     if c.content_type != ContentType::Attachment {
         return Err(Error::NotFound(format!(
@@ -505,7 +505,7 @@ pub async fn get(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<At
 }
 
 /// The attachment named `filename` on `page_id`, optionally at a version.
-pub async fn by_name(
+pub(crate) async fn by_name(
     db: &impl GenericClient,
     viewer: &Viewer,
     page_id: i64,

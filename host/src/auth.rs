@@ -21,9 +21,9 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::perms::{User, Viewer};
 
-pub const SESSION_COOKIE: &str = "cairn_session";
+pub(crate) const SESSION_COOKIE: &str = "cairn_session";
 /// Double-submit token for forms shown before login (the login form itself).
-pub const PRELOGIN_CSRF_COOKIE: &str = "cairn_csrf";
+pub(crate) const PRELOGIN_CSRF_COOKIE: &str = "cairn_csrf";
 const SESSION_DAYS: i64 = 14;
 const MAX_FAILURES: i32 = 5;
 const FAILURE_WINDOW_MIN: i64 = 15;
@@ -35,7 +35,7 @@ pub fn random_token(bytes: usize) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
 }
 
-pub fn sha256_hex(s: &[u8]) -> String {
+pub(crate) fn sha256_hex(s: &[u8]) -> String {
     hex::encode(Sha256::digest(s))
 }
 
@@ -45,7 +45,7 @@ pub fn sha256_hex(s: &[u8]) -> String {
 static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// Hashes a password with argon2id off the async runtime.
-pub async fn hash_password(password: String) -> Result<String> {
+pub(crate) async fn hash_password(password: String) -> Result<String> {
     let _permit = HASHING.acquire().await.map_err(Error::internal)?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
@@ -59,7 +59,7 @@ pub async fn hash_password(password: String) -> Result<String> {
 }
 
 /// Verifies a password against a stored hash off the async runtime.
-pub async fn verify_password(password: String, hash: String) -> bool {
+pub(crate) async fn verify_password(password: String, hash: String) -> bool {
     let Ok(_permit) = HASHING.acquire().await else {
         return false;
     };
@@ -76,7 +76,7 @@ pub async fn verify_password(password: String, hash: String) -> bool {
     .unwrap_or(false)
 }
 
-pub fn validate_password(p: &str) -> Result<()> {
+pub(crate) fn validate_password(p: &str) -> Result<()> {
     if p.chars().count() < 8 {
         return Err(Error::BadRequest(
             "the password must have at least 8 characters".into(),
@@ -111,7 +111,7 @@ const USER_COLS: &str = "id, username, display_name, user_key, email, password_h
 /// cookie or Authorization header), trusted for at most [`VIEWER_TTL`] — so
 /// a page view needs no session or permission query while nothing changed.
 #[derive(Clone)]
-pub struct BasicCache {
+pub(crate) struct BasicCache {
     inner: Arc<quick_cache::sync::Cache<[u8; 32], (String, Instant)>>,
     pub(crate) viewers: Arc<quick_cache::sync::Cache<ViewerKey, (Viewer, Instant)>>,
 }
@@ -173,7 +173,11 @@ async fn record_failure(db: &impl GenericClient, username: &str) -> Result<()> {
 }
 
 /// Verifies a username and password, with throttling. Returns the user.
-pub async fn authenticate(db: &impl GenericClient, username: &str, password: &str) -> Result<User> {
+pub(crate) async fn authenticate(
+    db: &impl GenericClient,
+    username: &str,
+    password: &str,
+) -> Result<User> {
     check_throttle(db, username).await?;
     let row = crate::db::query_opt(
         db,
@@ -217,7 +221,7 @@ async fn dummy_hash() -> String {
 }
 
 /// Creates a session; returns the raw cookie value.
-pub async fn create_session(db: &impl GenericClient, user_id: i64) -> Result<String> {
+pub(crate) async fn create_session(db: &impl GenericClient, user_id: i64) -> Result<String> {
     let token = random_token(32);
     crate::db::execute(
         db,
@@ -232,7 +236,7 @@ pub async fn create_session(db: &impl GenericClient, user_id: i64) -> Result<Str
     Ok(token)
 }
 
-pub async fn delete_session(db: &impl GenericClient, token: &str) -> Result<()> {
+pub(crate) async fn delete_session(db: &impl GenericClient, token: &str) -> Result<()> {
     crate::db::execute(
         db,
         "DELETE FROM sessions WHERE token_hash = $1",
@@ -273,7 +277,7 @@ pub(crate) async fn session_user(
 }
 
 /// A personal access token as its owner sees it (never its secret).
-pub struct TokenInfo {
+pub(crate) struct TokenInfo {
     pub id: i64,
     pub name: String,
     pub created: chrono::DateTime<chrono::Utc>,
@@ -294,7 +298,7 @@ fn token_info(r: &tokio_postgres::Row) -> TokenInfo {
 }
 
 /// The user's tokens, oldest first.
-pub async fn tokens_of(db: &impl GenericClient, user_id: i64) -> Result<Vec<TokenInfo>> {
+pub(crate) async fn tokens_of(db: &impl GenericClient, user_id: i64) -> Result<Vec<TokenInfo>> {
     let rows = crate::db::query(
         db,
         &format!("{TOKEN_SELECT} WHERE user_id = $1 ORDER BY id"),
@@ -305,7 +309,7 @@ pub async fn tokens_of(db: &impl GenericClient, user_id: i64) -> Result<Vec<Toke
 }
 
 /// Revokes one of the user's tokens; false when the user has no such token.
-pub async fn revoke_token(db: &impl GenericClient, user_id: i64, id: i64) -> Result<bool> {
+pub(crate) async fn revoke_token(db: &impl GenericClient, user_id: i64, id: i64) -> Result<bool> {
     let n = crate::db::execute(
         db,
         "DELETE FROM api_tokens WHERE id = $1 AND user_id = $2",
@@ -317,7 +321,7 @@ pub async fn revoke_token(db: &impl GenericClient, user_id: i64, id: i64) -> Res
 
 /// Creates a personal access token; returns it and its raw secret, which
 /// is shown once.
-pub async fn create_token(
+pub(crate) async fn create_token(
     db: &impl GenericClient,
     user_id: i64,
     name: &str,
@@ -415,7 +419,7 @@ pub(crate) async fn basic_user(
     Ok(user)
 }
 
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -432,7 +436,7 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// SHA-256 of what names the viewer of a request: the Authorization header,
 /// else the session cookie (empty for anonymous requests). Keys the viewer
 /// and response caches.
-pub fn credentials_digest(headers: &HeaderMap) -> [u8; 32] {
+pub(crate) fn credentials_digest(headers: &HeaderMap) -> [u8; 32] {
     let mut h = Sha256::new();
     if let Some(a) = headers.get(header::AUTHORIZATION) {
         h.update(b"a:");
@@ -445,7 +449,7 @@ pub fn credentials_digest(headers: &HeaderMap) -> [u8; 32] {
 }
 
 /// Compares two secrets in constant time.
-pub fn same_secret(a: &str, b: &str) -> bool {
+pub(crate) fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())

@@ -103,7 +103,7 @@ impl Config {
     ///
     /// # Errors
     /// See [`Config::load`].
-    pub fn from_sources(
+    pub(crate) fn from_sources(
         file: Option<&Path>,
         env: &[(String, String)],
     ) -> Result<Config, ConfigError> {
@@ -315,7 +315,7 @@ impl Config {
 }
 
 /// `90s`, `30m`, `24h`, `7d` → a duration of at least 10 seconds.
-pub fn parse_duration(t: &str) -> Option<std::time::Duration> {
+pub(crate) fn parse_duration(t: &str) -> Option<std::time::Duration> {
     let t = t.trim();
     let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit())?);
     let n: u64 = num.parse().ok()?;
@@ -330,7 +330,7 @@ pub fn parse_duration(t: &str) -> Option<std::time::Duration> {
 }
 
 /// `123`, `512K`, `100M`, `2G` (binary units) → bytes; zero is refused.
-pub fn parse_size(t: &str) -> Option<u64> {
+pub(crate) fn parse_size(t: &str) -> Option<u64> {
     let t = t.trim();
     let (num, mul) = match t.char_indices().last()? {
         (i, 'k' | 'K') => (&t[..i], 1024),

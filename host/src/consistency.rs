@@ -32,9 +32,9 @@ use axum::http::{HeaderMap, HeaderValue};
 
 /// The response header that carries the token, and the request header a
 /// script sends it back in.
-pub const HEADER: &str = "x-cairn-consistency";
+pub(crate) const HEADER: &str = "x-cairn-consistency";
 /// The browser's copy of the token.
-pub const COOKIE: &str = "cairn.consistency";
+pub(crate) const COOKIE: &str = "cairn.consistency";
 /// How long a browser keeps sending its token: far longer than any
 /// notification takes, after which the token can only cost a round trip.
 const COOKIE_MAX_AGE_SECS: u32 = 300;
@@ -44,7 +44,7 @@ const DB_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// This node's side of the tokens: the WAL position it has caught up to.
 #[derive(Clone, Default)]
-pub struct Consistency(Arc<Inner>);
+pub(crate) struct Consistency(Arc<Inner>);
 
 #[derive(Default)]
 struct Inner {
@@ -57,18 +57,18 @@ struct Inner {
 
 impl Consistency {
     /// The WAL position this node's caches are known to be at or past.
-    pub fn caught_up(&self) -> u64 {
+    pub(crate) fn caught_up(&self) -> u64 {
         self.0.caught_up.load(Ordering::Acquire)
     }
 
     /// How many requests made this node catch up (a metric).
-    pub fn catch_ups(&self) -> u64 {
+    pub(crate) fn catch_ups(&self) -> u64 {
         self.0.catch_ups.load(Ordering::Relaxed)
     }
 
     /// After a write request: the token naming it. The caller has already
     /// moved the generation, so this node is caught up to the token.
-    pub async fn issue(&self, pool: &deadpool_postgres::Pool) -> Option<u64> {
+    pub(crate) async fn issue(&self, pool: &deadpool_postgres::Pool) -> Option<u64> {
         let token = wal_position(
             pool,
             "SELECT (pg_logical_emit_message(false, 'cairn', '') - '0/0'::pg_lsn)::bigint",
@@ -80,7 +80,7 @@ impl Consistency {
 
     /// Before a request that carries `token`: makes sure nothing cached
     /// before the write it names can answer it.
-    pub async fn catch_up(
+    pub(crate) async fn catch_up(
         &self,
         pool: &deadpool_postgres::Pool,
         generation: &crate::generation::Generation,
@@ -134,7 +134,7 @@ async fn wal_position(pool: &deadpool_postgres::Pool, sql: &str) -> Option<u64> 
 
 /// The token a request carries: the header, else the cookie (the larger
 /// if both). Malformed values are ignored.
-pub fn token_of(headers: &HeaderMap) -> Option<u64> {
+pub(crate) fn token_of(headers: &HeaderMap) -> Option<u64> {
     let header = headers
         .get(HEADER)
         .and_then(|v| v.to_str().ok())
@@ -144,7 +144,7 @@ pub fn token_of(headers: &HeaderMap) -> Option<u64> {
 }
 
 /// Puts `token` on a write's response: the header and the cookie.
-pub fn attach(headers: &mut HeaderMap, token: u64) {
+pub(crate) fn attach(headers: &mut HeaderMap, token: u64) {
     if let Ok(v) = HeaderValue::from_str(&token.to_string()) {
         headers.insert(HEADER, v);
     }

@@ -29,22 +29,25 @@ mod trash;
 mod tree;
 mod versions;
 
-pub use comments::*;
-pub use inline::*;
-pub use labels::*;
-pub use likes::*;
-pub use listing::*;
-pub use pages::*;
-pub use restrictions::*;
-pub use spaces::*;
-pub use tasks::*;
-pub use trash::*;
-pub use tree::*;
-pub use versions::*;
+pub(crate) use comments::*;
+pub(crate) use inline::*;
+pub(crate) use labels::*;
+pub(crate) use likes::*;
+pub(crate) use listing::*;
+pub(crate) use pages::*;
+pub use pages::{create, get, update, NewContent, Saved, Update};
+pub use restrictions::set_restriction;
+pub(crate) use restrictions::*;
+pub(crate) use spaces::*;
+pub(crate) use tasks::*;
+pub(crate) use trash::*;
+pub(crate) use tree::*;
+pub use versions::history;
+pub(crate) use versions::*;
 
-pub const MAX_TITLE: usize = 255;
+pub(crate) const MAX_TITLE: usize = 255;
 
-pub const MAX_BODY: usize = 5 * 1024 * 1024;
+pub(crate) const MAX_BODY: usize = 5 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContentType {
@@ -55,7 +58,7 @@ pub enum ContentType {
 }
 
 impl ContentType {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ContentType::Page => "page",
             ContentType::BlogPost => "blogpost",
@@ -63,7 +66,7 @@ impl ContentType {
             ContentType::Attachment => "attachment",
         }
     }
-    pub fn parse(s: &str) -> Option<ContentType> {
+    pub(crate) fn parse(s: &str) -> Option<ContentType> {
         match s {
             "page" => Some(ContentType::Page),
             "blogpost" => Some(ContentType::BlogPost),
@@ -75,13 +78,12 @@ impl ContentType {
 }
 
 #[derive(Debug, Clone)]
-pub struct Space {
+pub(crate) struct Space {
     pub id: i64,
     pub key: String,
     pub name: String,
     pub description: String,
     pub homepage_id: Option<i64>,
-    pub created_at: DateTime<Utc>,
     /// `global` or `personal`.
     pub space_type: String,
 }
@@ -93,7 +95,6 @@ fn space_from(r: &Row) -> Space {
         name: r.get("name"),
         description: r.get("description"),
         homepage_id: r.get("homepage_id"),
-        created_at: r.get("created_at"),
         space_type: r.get("space_type"),
     }
 }
@@ -133,15 +134,10 @@ pub struct Content {
 
 impl Content {
     /// The chain whose read restrictions apply to this row.
-    pub fn restriction_chain(&self) -> Vec<i64> {
+    pub(crate) fn restriction_chain(&self) -> Vec<i64> {
         let mut c = self.ancestors.clone();
         c.push(self.id);
         c
-    }
-    /// Page ancestors root → parent (for comments/attachments: the
-    /// container's ancestors and the container).
-    pub fn page_ancestors(&self) -> &[i64] {
-        &self.ancestors
     }
 }
 
@@ -205,7 +201,7 @@ fn not_found(id: i64) -> Error {
     Error::NotFound(format!("No content found with id: ContentId{{id={id}}}"))
 }
 
-pub fn validate_title(title: &str) -> Result<&str> {
+pub(crate) fn validate_title(title: &str) -> Result<&str> {
     let t = title.trim();
     if t.is_empty() {
         return Err(Error::BadRequest("the title must not be empty".into()));
@@ -224,7 +220,7 @@ pub fn validate_title(title: &str) -> Result<&str> {
 }
 
 /// Refuses ill-formed storage format, saying where.
-pub fn validate_body(body: &str) -> Result<()> {
+pub(crate) fn validate_body(body: &str) -> Result<()> {
     if body.len() > MAX_BODY {
         return Err(Error::TooLarge(format!(
             "the body is larger than {} MiB",
@@ -254,12 +250,23 @@ fn title_taken(title: &str, key: &str) -> Error {
 }
 
 /// Whether the viewer may edit `c` (the checks [`update`] makes).
-pub async fn may_edit(db: &impl GenericClient, viewer: &Viewer, c: &Content) -> Result<bool> {
+pub(crate) async fn may_edit(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    c: &Content,
+) -> Result<bool> {
     match require_edit(db, viewer, c).await {
         Ok(()) => Ok(true),
         Err(Error::Forbidden(_) | Error::Unauthorized(_)) => Ok(false),
         Err(e) => Err(e),
     }
+}
+
+/// The current content `id`, once the viewer may change it.
+async fn get_to_edit(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Content> {
+    let c = get(db, viewer, id).await?;
+    require_edit(db, viewer, &c).await?;
+    Ok(c)
 }
 
 async fn require_edit(db: &impl GenericClient, viewer: &Viewer, c: &Content) -> Result<()> {
@@ -282,7 +289,7 @@ async fn require_edit(db: &impl GenericClient, viewer: &Viewer, c: &Content) -> 
     Ok(())
 }
 
-pub fn xml_escape(s: &str) -> String {
+pub(crate) fn xml_escape(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {

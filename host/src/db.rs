@@ -41,7 +41,11 @@ pub fn pool(url: &str, size: usize) -> Result<Pool, DbError> {
 ///
 /// # Errors
 /// See [`pool`].
-pub fn pool_for_node(url: &str, size: usize, fenced_node: Option<&str>) -> Result<Pool, DbError> {
+pub(crate) fn pool_for_node(
+    url: &str,
+    size: usize,
+    fenced_node: Option<&str>,
+) -> Result<Pool, DbError> {
     let mut pg: tokio_postgres::Config = url.parse().map_err(DbError::Connect)?;
     // Statements are prepared once per connection (`prepare_cached`) and
     // carry the permission filter inline, which makes them expensive to
@@ -110,7 +114,7 @@ pub async fn migrate(url: &str) -> Result<usize, DbError> {
 }
 
 /// True when a connection can be had and answers `SELECT 1` within the timeout.
-pub async fn ping(pool: &Pool, timeout: Duration) -> Result<(), DbError> {
+pub(crate) async fn ping(pool: &Pool, timeout: Duration) -> Result<(), DbError> {
     let fut = async {
         let client = pool.get().await.map_err(|e| DbError::Pool(e.to_string()))?;
         client.query_one("SELECT 1", &[]).await?;
@@ -124,7 +128,7 @@ pub async fn ping(pool: &Pool, timeout: Duration) -> Result<(), DbError> {
 /// Queries through the connection's statement cache: each distinct SQL text
 /// is parsed and planned once per connection instead of on every call.
 /// Services use these for everything on the request path.
-pub async fn query(
+pub(crate) async fn query(
     db: &impl deadpool_postgres::GenericClient,
     sql: &str,
     params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
@@ -134,7 +138,7 @@ pub async fn query(
 }
 
 /// See [`query`].
-pub async fn query_one(
+pub(crate) async fn query_one(
     db: &impl deadpool_postgres::GenericClient,
     sql: &str,
     params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
@@ -144,7 +148,7 @@ pub async fn query_one(
 }
 
 /// See [`query`].
-pub async fn query_opt(
+pub(crate) async fn query_opt(
     db: &impl deadpool_postgres::GenericClient,
     sql: &str,
     params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
@@ -154,7 +158,7 @@ pub async fn query_opt(
 }
 
 /// See [`query`].
-pub async fn execute(
+pub(crate) async fn execute(
     db: &impl deadpool_postgres::GenericClient,
     sql: &str,
     params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
@@ -167,7 +171,7 @@ pub async fn execute(
 /// database connections carry it and its fence row records it, so a
 /// paused process whose node id was started again elsewhere cannot write
 /// (migration V9).
-pub fn incarnation() -> &'static str {
+pub(crate) fn incarnation() -> &'static str {
     static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     ID.get_or_init(|| {
         use rand::RngCore;

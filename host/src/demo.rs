@@ -23,7 +23,7 @@ const STANDARDS: &str = r#"<h1>Coding Standards</h1>
 <h2>Rust</h2>
 <ul><li>Run <code>cargo fmt</code> and <code>cargo clippy -- -D warnings</code> before every push.</li><li>No <code>unwrap()</code> on anything input, the network or the disk can break.</li></ul>
 <ac:structured-macro ac:name="code"><ac:parameter ac:name="language">rust</ac:parameter><ac:parameter ac:name="title">Errors at module boundaries</ac:parameter><ac:plain-text-body><![CDATA[#[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub(crate) enum Error {
     #[error("page {0} not found")]
     NotFound(i64),
 }
@@ -79,7 +79,7 @@ const BLOG: &str = r#"<p>We are happy to announce the first demo of <strong>Cair
 
 /// A small valid PNG (a two-colour diagram placeholder), built without an
 /// image library: stored (uncompressed) deflate blocks.
-pub fn demo_png() -> Vec<u8> {
+pub(crate) fn demo_png() -> Vec<u8> {
     let (w, h) = (120u32, 60u32);
     let mut raw = Vec::new();
     for y in 0..h {

@@ -36,7 +36,7 @@ pub enum Error {
     Internal(String),
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn status(&self) -> StatusCode {
@@ -71,7 +71,7 @@ impl Error {
         }
     }
 
-    pub fn internal(e: impl std::fmt::Display) -> Error {
+    pub(crate) fn internal(e: impl std::fmt::Display) -> Error {
         Error::Internal(e.to_string())
     }
 
@@ -100,18 +100,18 @@ fn db_detail(e: &tokio_postgres::Error) -> String {
 
 /// The database refused a write because this node's cluster membership
 /// lapsed (the fence of migration V6).
-pub fn is_fenced(e: &tokio_postgres::Error) -> bool {
+pub(crate) fn is_fenced(e: &tokio_postgres::Error) -> bool {
     e.code().is_some_and(|c| c.code() == "CR001")
 }
 
-pub fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
 }
 
 /// Confluence's error envelope; clients read `message` and `reason`. The
 /// OpenAPI document describes every REST error with this type.
 #[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct ErrorEnvelope {
+pub(crate) struct ErrorEnvelope {
     #[serde(rename = "statusCode")]
     pub status_code: u16,
     pub data: ErrorData,
@@ -120,7 +120,7 @@ pub struct ErrorEnvelope {
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct ErrorData {
+pub(crate) struct ErrorData {
     pub authorized: bool,
     pub valid: bool,
     #[serde(rename = "allowedInReadOnlyMode")]
@@ -132,12 +132,16 @@ pub struct ErrorData {
 }
 
 /// Confluence's error envelope; clients read `message` and `reason`.
-pub fn envelope(status: StatusCode, message: &str) -> Response {
+pub(crate) fn envelope(status: StatusCode, message: &str) -> Response {
     envelope_with(status, message, true)
 }
 
 /// [`envelope`] with Confluence's `allowedInReadOnlyMode` flag set as given.
-pub fn envelope_with(status: StatusCode, message: &str, allowed_in_read_only: bool) -> Response {
+pub(crate) fn envelope_with(
+    status: StatusCode,
+    message: &str,
+    allowed_in_read_only: bool,
+) -> Response {
     let body = serde_json::to_string(&ErrorEnvelope {
         status_code: status.as_u16(),
         data: ErrorData {
@@ -173,4 +177,4 @@ impl IntoResponse for Error {
 }
 
 /// What a write on a fenced node is told (see `cluster/fencing.rs`).
-pub const FENCED_MESSAGE: &str = "This node has lost contact with the cluster coordinator (etcd) and does not accept changes until it rejoins; nothing was changed. Retry: the load balancer sends you to a healthy node.";
+pub(crate) const FENCED_MESSAGE: &str = "This node has lost contact with the cluster coordinator (etcd) and does not accept changes until it rejoins; nothing was changed. Retry: the load balancer sends you to a healthy node.";

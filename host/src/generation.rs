@@ -47,7 +47,7 @@ impl Generation {
         Some(self.0.value.load(Ordering::Acquire))
     }
 
-    pub fn bump(&self) {
+    pub(crate) fn bump(&self) {
         self.0.value.fetch_add(1, Ordering::AcqRel);
     }
 
@@ -57,7 +57,7 @@ impl Generation {
     }
 
     /// Turns the generation-keyed caches off (`CAIRN_RESPONSE_CACHE=off`).
-    pub fn disable(&self) {
+    pub(crate) fn disable(&self) {
         self.0.disabled.store(true, Ordering::Relaxed);
     }
 
@@ -132,19 +132,19 @@ impl Generation {
 /// How long change notifications took to reach this node, from the start
 /// of the writing transaction (so an upper bound of commit to delivery):
 /// a histogram in microseconds.
-pub struct DelayHistogram {
+pub(crate) struct DelayHistogram {
     buckets: [AtomicU64; DELAY_BOUNDS_US.len()],
     count: AtomicU64,
     sum_us: AtomicU64,
 }
 
 /// Upper bounds of the histogram's buckets, in microseconds.
-pub const DELAY_BOUNDS_US: [u64; 16] = [
+pub(crate) const DELAY_BOUNDS_US: [u64; 16] = [
     250, 500, 1_000, 2_000, 3_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000,
     1_000_000, 2_000_000, 5_000_000, 10_000_000,
 ];
 
-pub static NOTIFY_DELAY: DelayHistogram = DelayHistogram {
+pub(crate) static NOTIFY_DELAY: DelayHistogram = DelayHistogram {
     buckets: [const { AtomicU64::new(0) }; DELAY_BOUNDS_US.len()],
     count: AtomicU64::new(0),
     sum_us: AtomicU64::new(0),
@@ -161,7 +161,7 @@ impl DelayHistogram {
 
     /// (cumulative count per bound, total count, sum in microseconds), as
     /// Prometheus wants them.
-    pub fn snapshot(&self) -> (Vec<u64>, u64, u64) {
+    pub(crate) fn snapshot(&self) -> (Vec<u64>, u64, u64) {
         let mut acc = 0;
         let cumulative = self
             .buckets

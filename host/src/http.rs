@@ -3,10 +3,10 @@
 //! Invariant: services never import this module; it only turns what they
 //! return into responses.
 
-pub mod chrome;
-pub mod download;
-pub mod gate;
-pub mod rate_limit;
-pub mod response_cache;
-pub mod status;
-pub mod viewer;
+pub(crate) mod chrome;
+pub(crate) mod download;
+pub(crate) mod gate;
+pub(crate) mod rate_limit;
+pub(crate) mod response_cache;
+pub(crate) mod status;
+pub(crate) mod viewer;

@@ -29,11 +29,12 @@ mod files;
 mod lookup;
 mod model;
 mod plan;
+mod progress;
 mod relations;
 mod run;
 mod wiki;
 mod write;
-pub mod xml;
+pub(crate) mod xml;
 
 pub use cli::{cli, export_cli};
 pub use export::{export_space, ExportReport};
@@ -167,7 +168,7 @@ pub struct Report {
 const MAX_WARNINGS: usize = 500;
 
 impl Report {
-    pub fn warn(&mut self, w: String) {
+    pub(crate) fn warn(&mut self, w: String) {
         self.warnings_total += 1;
         if self.warnings.len() < MAX_WARNINGS {
             self.warnings.push(w);
@@ -190,7 +191,7 @@ pub async fn import_zip(
 }
 
 /// How a background import began.
-pub enum Started {
+pub(crate) enum Started {
     /// Passed its checks; runs on in the background under this run id.
     Running(i64),
     /// Finished before it could be handed off (already imported).
@@ -203,7 +204,7 @@ pub enum Started {
 ///
 /// # Errors
 /// Whatever the import's checks refuse (not a zip, a taken key, …).
-pub async fn start_background(
+pub(crate) async fn start_background(
     pool: &crate::db::Pool,
     store: &crate::attach::Store,
     path: std::path::PathBuf,
@@ -229,7 +230,7 @@ pub async fn start_background(
 
 /// Where uploads wait for their import (in the shared home: any node may
 /// run it).
-pub fn upload_path(store: &crate::attach::Store) -> std::path::PathBuf {
+pub(crate) fn upload_path(store: &crate::attach::Store) -> std::path::PathBuf {
     store
         .shared_home()
         .join("import-uploads")

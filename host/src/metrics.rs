@@ -19,13 +19,27 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
+/// One counter per plugin: `name{plugin="ID"} value`.
+fn per_plugin<M>(
+    out: &mut String,
+    rows: &[(String, String, M)],
+    name: &str,
+    help: &str,
+    value: impl Fn(&M) -> String,
+) {
+    family(out, name, "counter", help);
+    for (id, _, m) in rows {
+        let _ = writeln!(out, "{name}{{plugin=\"{id}\"}} {}", value(m));
+    }
+}
+
 fn label(v: &str) -> String {
     v.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
 }
 
-pub async fn metrics(State(app): State<AppState>) -> Response {
+pub(crate) async fn metrics(State(app): State<AppState>) -> Response {
     let mut out = String::with_capacity(4096);
     let node = label(&app.node_id);
     family(&mut out, "cairn_node_info", "gauge", "This node (value 1).");
@@ -310,58 +324,34 @@ pub async fn metrics(State(app): State<AppState>) -> Response {
             "cairn_plugin_info{{plugin=\"{id}\",hash=\"{hash}\"}} 1"
         );
     }
-    family(
+    per_plugin(
         &mut out,
+        &rows,
         "cairn_plugin_calls_total",
-        "counter",
         "Plugin calls on this node.",
+        |m| m.calls.load(Relaxed).to_string(),
     );
-    for (id, _, m) in &rows {
-        let _ = writeln!(
-            out,
-            "cairn_plugin_calls_total{{plugin=\"{id}\"}} {}",
-            m.calls.load(Relaxed)
-        );
-    }
-    family(
+    per_plugin(
         &mut out,
+        &rows,
         "cairn_plugin_failures_total",
-        "counter",
         "Plugin calls that failed (trap, timeout, limits, errors).",
+        |m| m.failures.load(Relaxed).to_string(),
     );
-    for (id, _, m) in &rows {
-        let _ = writeln!(
-            out,
-            "cairn_plugin_failures_total{{plugin=\"{id}\"}} {}",
-            m.failures.load(Relaxed)
-        );
-    }
-    family(
+    per_plugin(
         &mut out,
+        &rows,
         "cairn_plugin_call_seconds_total",
-        "counter",
         "Time spent in plugin calls.",
+        |m| format!("{:.6}", m.nanos.load(Relaxed) as f64 / 1e9),
     );
-    for (id, _, m) in &rows {
-        let _ = writeln!(
-            out,
-            "cairn_plugin_call_seconds_total{{plugin=\"{id}\"}} {:.6}",
-            m.nanos.load(Relaxed) as f64 / 1e9
-        );
-    }
-    family(
+    per_plugin(
         &mut out,
+        &rows,
         "cairn_plugin_cache_hits_total",
-        "counter",
         "Macro outputs served from the cache.",
+        |m| m.cache_hits.load(Relaxed).to_string(),
     );
-    for (id, _, m) in &rows {
-        let _ = writeln!(
-            out,
-            "cairn_plugin_cache_hits_total{{plugin=\"{id}\"}} {}",
-            m.cache_hits.load(Relaxed)
-        );
-    }
     (
         [(
             header::CONTENT_TYPE,
@@ -396,7 +386,7 @@ pub fn process_figures() -> (u64, f64) {
 }
 
 /// The machine's one-minute load average.
-pub fn load_average() -> f64 {
+pub(crate) fn load_average() -> f64 {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
         .and_then(|s| s.split_whitespace().next()?.parse().ok())

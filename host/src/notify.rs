@@ -20,31 +20,32 @@
 mod compose;
 pub mod deliver;
 pub mod fanout;
-pub mod inapp;
-pub mod mail;
-pub mod outbox;
-pub mod watches;
+pub(crate) mod inapp;
+pub(crate) mod mail;
+pub(crate) mod outbox;
+pub(crate) mod queue;
+pub(crate) mod watches;
 
 pub use inapp::{EmailMode, Prefs};
 pub use outbox::Event;
 
 /// Why a user is told about an event (strongest first when several apply).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Reason {
+pub(crate) enum Reason {
     Mention,
     Reply,
     Watch,
 }
 
 impl Reason {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Reason::Mention => "mention",
             Reason::Reply => "reply",
             Reason::Watch => "watch",
         }
     }
-    pub fn parse(s: &str) -> Reason {
+    pub(crate) fn parse(s: &str) -> Reason {
         match s {
             "mention" => Reason::Mention,
             "reply" => Reason::Reply,
@@ -64,7 +65,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Kind::Created => "created",
             Kind::Updated => "updated",
@@ -72,7 +73,7 @@ impl Kind {
             Kind::Moved => "moved",
         }
     }
-    pub fn parse(s: &str) -> Option<Kind> {
+    pub(crate) fn parse(s: &str) -> Option<Kind> {
         match s {
             "created" => Some(Kind::Created),
             "updated" => Some(Kind::Updated),
@@ -82,7 +83,7 @@ impl Kind {
         }
     }
     /// "edited", "created", "commented on", for sentences.
-    pub fn verb(self) -> &'static str {
+    pub(crate) fn verb(self) -> &'static str {
         match self {
             Kind::Created => "created",
             Kind::Updated => "edited",

@@ -46,7 +46,7 @@ pub struct Viewer {
 
 /// Space permissions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SpacePerm {
+pub(crate) enum SpacePerm {
     View,
     Edit,
     Comment,
@@ -57,7 +57,7 @@ pub enum SpacePerm {
 }
 
 impl SpacePerm {
-    pub const ALL: [SpacePerm; 7] = [
+    pub(crate) const ALL: [SpacePerm; 7] = [
         SpacePerm::View,
         SpacePerm::Edit,
         SpacePerm::Comment,
@@ -66,7 +66,7 @@ impl SpacePerm {
         SpacePerm::Restrict,
         SpacePerm::Admin,
     ];
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             SpacePerm::View => "view",
             SpacePerm::Edit => "edit",
@@ -77,10 +77,10 @@ impl SpacePerm {
             SpacePerm::Admin => "admin",
         }
     }
-    pub fn parse(s: &str) -> Option<SpacePerm> {
+    pub(crate) fn parse(s: &str) -> Option<SpacePerm> {
         SpacePerm::ALL.into_iter().find(|p| p.as_str() == s)
     }
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             SpacePerm::View => "View",
             SpacePerm::Edit => "Add / edit pages",
@@ -146,22 +146,22 @@ impl Viewer {
         }
     }
 
-    pub fn user_id(&self) -> Option<i64> {
+    pub(crate) fn user_id(&self) -> Option<i64> {
         self.user.as_ref().map(|u| u.id)
     }
 
-    pub fn is_anonymous(&self) -> bool {
+    pub(crate) fn is_anonymous(&self) -> bool {
         self.user.is_none()
     }
 
     /// Fails with 401 for anonymous viewers: the action needs a login.
-    pub fn require_user(&self) -> Result<&User> {
+    pub(crate) fn require_user(&self) -> Result<&User> {
         self.user
             .as_ref()
             .ok_or_else(|| Error::Unauthorized("you must log in to do this".into()))
     }
 
-    pub fn require_admin(&self) -> Result<()> {
+    pub(crate) fn require_admin(&self) -> Result<()> {
         self.require_user()?;
         if self.is_admin {
             Ok(())
@@ -172,7 +172,7 @@ impl Viewer {
         }
     }
 
-    pub fn can_view_space(&self, space_id: i64) -> bool {
+    pub(crate) fn can_view_space(&self, space_id: i64) -> bool {
         self.view_spaces.contains(&space_id)
     }
 
@@ -180,7 +180,7 @@ impl Viewer {
     /// may view. `$uid` and `$groups` are the parameter numbers that carry
     /// [`Viewer::user_id`] and [`Viewer::groups`]; `$spaces` carries
     /// [`Viewer::view_spaces`].
-    pub fn content_filter(uid: usize, groups: usize, spaces: usize) -> String {
+    pub(crate) fn content_filter(uid: usize, groups: usize, spaces: usize) -> String {
         format!(
             "(c.space_id = ANY(${spaces}) AND (c.ancestors = '{{}}' AND NOT EXISTS \
              (SELECT 1 FROM content_restrictions r0 WHERE r0.content_id = c.id AND r0.operation = 'read') \
@@ -188,9 +188,27 @@ impl Viewer {
         )
     }
 
+    /// The rows of `sql` this viewer may view: `{visible}` in `sql` stands
+    /// for [`Viewer::content_filter`] over $2–$4, `first` is $1 and `rest`
+    /// are $5 on.
+    pub(crate) async fn query_visible(
+        &self,
+        db: &impl GenericClient,
+        sql: &str,
+        first: &(dyn tokio_postgres::types::ToSql + Sync),
+        rest: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<tokio_postgres::Row>> {
+        let sql = sql.replace("{visible}", &Viewer::content_filter(2, 3, 4));
+        let uid = self.user_id();
+        let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+            vec![first, &uid, &*self.groups, &*self.view_spaces];
+        params.extend_from_slice(rest);
+        Ok(crate::db::query(db, &sql, &params).await?)
+    }
+
     /// Whether the viewer holds `perm` in the space. Global admins hold
     /// `admin` (to repair permissions) but not `view` by that alone.
-    pub async fn has_space_perm(
+    pub(crate) async fn has_space_perm(
         &self,
         db: &impl GenericClient,
         space_id: i64,
@@ -218,7 +236,7 @@ impl Viewer {
     }
 
     /// Every space permission the viewer holds in one space, in one query.
-    pub async fn space_perms(
+    pub(crate) async fn space_perms(
         &self,
         db: &impl GenericClient,
         space_id: i64,
@@ -247,7 +265,7 @@ impl Viewer {
         Ok(out)
     }
 
-    pub async fn require_space_perm(
+    pub(crate) async fn require_space_perm(
         &self,
         db: &impl GenericClient,
         space_id: i64,
@@ -268,24 +286,8 @@ impl Viewer {
         )))
     }
 
-    /// Whether the viewer passes the read restrictions on `chain` (a
-    /// content row's `ancestors || id`).
-    pub async fn passes_read_restrictions(
-        &self,
-        db: &impl GenericClient,
-        chain: &[i64],
-    ) -> Result<bool> {
-        let row = crate::db::query_one(
-            db,
-            "SELECT cairn_passes_restrictions($1, $2, $3)",
-            &[&chain, &self.user_id(), &*self.groups],
-        )
-        .await?;
-        Ok(row.get(0))
-    }
-
     /// Whether the viewer passes the page's own update restrictions.
-    pub async fn passes_update_restrictions(
+    pub(crate) async fn passes_update_restrictions(
         &self,
         db: &impl GenericClient,
         content_id: i64,

@@ -21,7 +21,7 @@ pub struct Limits {
 
 impl Limits {
     /// `"RATE/BURST"` (e.g. `50/500`) or `off`.
-    pub fn parse(s: &str) -> Option<Option<Limits>> {
+    pub(crate) fn parse(s: &str) -> Option<Option<Limits>> {
         let s = s.trim();
         if s.eq_ignore_ascii_case("off") {
             return Some(None);
@@ -51,7 +51,7 @@ pub struct RateLimiter {
     buckets: Mutex<HashMap<String, Bucket>>,
 }
 
-pub enum Decision {
+pub(crate) enum Decision {
     Unlimited,
     Allowed {
         limit: f64,
@@ -66,7 +66,7 @@ pub enum Decision {
 }
 
 impl RateLimiter {
-    pub fn new(limits: Option<Limits>) -> Arc<RateLimiter> {
+    pub(crate) fn new(limits: Option<Limits>) -> Arc<RateLimiter> {
         Arc::new(RateLimiter {
             limits: Mutex::new(limits),
             buckets: Mutex::new(HashMap::new()),
@@ -81,18 +81,16 @@ impl RateLimiter {
         }
     }
 
-    pub fn limits(&self) -> Option<Limits> {
+    pub(crate) fn limits(&self) -> Option<Limits> {
         *self.limits.lock().recover()
     }
 
-    pub fn check(&self, key: &str) -> Decision {
+    pub(crate) fn check(&self, key: &str) -> Decision {
         let Some(l) = self.limits() else {
             return Decision::Unlimited;
         };
         let now = Instant::now();
-        let Ok(mut buckets) = self.buckets.lock() else {
-            return Decision::Unlimited;
-        };
+        let mut buckets = self.buckets.lock().recover();
         if buckets.len() > 100_000 {
             // Full buckets carry no information; drop them.
             buckets.retain(|_, b| {

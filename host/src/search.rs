@@ -95,7 +95,7 @@ pub struct SearchIndex {
 
 /// A journal entry for this content id asks every node to rebuild its index
 /// beside the live one (`cairn index rebuild`); no content has id 0.
-pub const REBUILD_MARKER: i64 = 0;
+pub(crate) const REBUILD_MARKER: i64 = 0;
 
 /// One tantivy index on disk with its reader and writer.
 struct Live {

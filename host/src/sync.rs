@@ -11,7 +11,7 @@ use std::sync::{LockResult, PoisonError};
 
 /// `lock()`, `read()` and `write()` results, taken whether or not the lock
 /// was poisoned.
-pub trait Recover<G> {
+pub(crate) trait Recover<G> {
     fn recover(self) -> G;
 }
 

@@ -18,7 +18,7 @@ const URL_KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERI
     .remove(b'~');
 
 /// A title in a page URL: spaces become `+`, and `+` stays `+`.
-pub fn slug(title: &str) -> String {
+pub(crate) fn slug(title: &str) -> String {
     const SLUG_KEEP: &percent_encoding::AsciiSet = &URL_KEEP.remove(b'+');
     percent_encoding::utf8_percent_encode(&title.replace(' ', "+"), SLUG_KEEP).to_string()
 }
@@ -27,7 +27,7 @@ pub fn enc(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, URL_KEEP).to_string()
 }
 
-pub fn download_url(page_id: i64, filename: &str, version: Option<i32>) -> String {
+pub(crate) fn download_url(page_id: i64, filename: &str, version: Option<i32>) -> String {
     match version {
         Some(v) => format!(
             "/download/attachments/{page_id}/{}?version={v}",
@@ -37,11 +37,11 @@ pub fn download_url(page_id: i64, filename: &str, version: Option<i32>) -> Strin
     }
 }
 
-pub fn user_url(username: &str) -> String {
+pub(crate) fn user_url(username: &str) -> String {
     format!("/users/{}", enc(username))
 }
 
-pub fn human_size(n: i64) -> String {
+pub(crate) fn human_size(n: i64) -> String {
     let n = n as f64;
     if n < 1024.0 {
         format!("{n} B")

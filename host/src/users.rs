@@ -15,7 +15,7 @@ pub struct NewUser<'a> {
     pub admin: bool,
 }
 
-pub fn validate_username(u: &str) -> Result<()> {
+pub(crate) fn validate_username(u: &str) -> Result<()> {
     if u.is_empty() || u.len() > 64 {
         return Err(Error::BadRequest(
             "a username needs 1 to 64 characters".into(),
@@ -85,15 +85,14 @@ pub async fn create(db: &mut deadpool_postgres::Object, u: NewUser<'_>) -> Resul
     })
 }
 
-pub struct UserRow {
+pub(crate) struct UserRow {
     pub user: User,
     pub active: bool,
     pub rate_limit_exempt: bool,
     pub groups: Vec<String>,
-    pub created: chrono::DateTime<chrono::Utc>,
 }
 
-pub async fn list(db: &impl GenericClient) -> Result<Vec<UserRow>> {
+pub(crate) async fn list(db: &impl GenericClient) -> Result<Vec<UserRow>> {
     let rows = crate::db::query(db,
             "SELECT u.id, u.username, u.display_name, u.user_key, u.email, u.active, u.created_at, u.rate_limit_exempt,
                coalesce((SELECT array_agg(g.name ORDER BY g.name) FROM group_members m
@@ -105,40 +104,39 @@ pub async fn list(db: &impl GenericClient) -> Result<Vec<UserRow>> {
     Ok(rows
         .iter()
         .map(|r| UserRow {
-            user: User {
-                id: r.get(0),
-                username: r.get(1),
-                display_name: r.get(2),
-                user_key: r.get(3),
-                email: r.get(4),
-            },
+            user: user_from(r),
             active: r.get(5),
-            created: r.get(6),
             rate_limit_exempt: r.get(7),
             groups: r.get(8),
         })
         .collect())
 }
 
+/// A user from a row that starts `id, username, display_name, user_key,
+/// email`.
+fn user_from(r: &tokio_postgres::Row) -> User {
+    User {
+        id: r.get(0),
+        username: r.get(1),
+        display_name: r.get(2),
+        user_key: r.get(3),
+        email: r.get(4),
+    }
+}
+
 /// The user with this user key (Confluence's stable id).
-pub async fn by_key(db: &impl GenericClient, key: &str) -> Result<Option<User>> {
+pub(crate) async fn by_key(db: &impl GenericClient, key: &str) -> Result<Option<User>> {
     let r = crate::db::query_opt(
         db,
         "SELECT id, username, display_name, user_key, email FROM users WHERE user_key = $1",
         &[&key],
     )
     .await?;
-    Ok(r.map(|r| User {
-        id: r.get(0),
-        username: r.get(1),
-        display_name: r.get(2),
-        user_key: r.get(3),
-        email: r.get(4),
-    }))
+    Ok(r.as_ref().map(user_from))
 }
 
 /// How many users were active (a request with a session) in the last hour.
-pub async fn recently_active(db: &impl GenericClient) -> Result<i64> {
+pub(crate) async fn recently_active(db: &impl GenericClient) -> Result<i64> {
     Ok(crate::db::query_one(
         db,
         "SELECT count(DISTINCT user_id) FROM sessions WHERE last_seen > now() - interval '1 hour'",
@@ -154,13 +152,7 @@ pub async fn by_name(db: &impl GenericClient, username: &str) -> Result<Option<U
             &[&username],
         )
         .await?;
-    Ok(r.map(|r| User {
-        id: r.get(0),
-        username: r.get(1),
-        display_name: r.get(2),
-        user_key: r.get(3),
-        email: r.get(4),
-    }))
+    Ok(r.as_ref().map(user_from))
 }
 
 pub async fn set_active(db: &impl GenericClient, user_id: i64, active: bool) -> Result<()> {
@@ -188,14 +180,13 @@ pub async fn set_password(db: &impl GenericClient, user_id: i64, password: &str)
     Ok(())
 }
 
-pub struct Group {
-    pub id: i64,
+pub(crate) struct Group {
     pub name: String,
     pub description: String,
     pub members: Vec<String>,
 }
 
-pub async fn groups(db: &impl GenericClient) -> Result<Vec<Group>> {
+pub(crate) async fn groups(db: &impl GenericClient) -> Result<Vec<Group>> {
     let rows = crate::db::query(db,
             "SELECT g.id, g.name, g.description,
                coalesce((SELECT array_agg(u.username ORDER BY lower(u.username)) FROM group_members m
@@ -207,7 +198,6 @@ pub async fn groups(db: &impl GenericClient) -> Result<Vec<Group>> {
     Ok(rows
         .iter()
         .map(|r| Group {
-            id: r.get(0),
             name: r.get(1),
             description: r.get(2),
             members: r.get(3),
@@ -215,7 +205,11 @@ pub async fn groups(db: &impl GenericClient) -> Result<Vec<Group>> {
         .collect())
 }
 
-pub async fn create_group(db: &impl GenericClient, name: &str, description: &str) -> Result<i64> {
+pub(crate) async fn create_group(
+    db: &impl GenericClient,
+    name: &str,
+    description: &str,
+) -> Result<i64> {
     let name = name.trim();
     if name.is_empty() || name.len() > 100 {
         return Err(Error::BadRequest(
@@ -238,7 +232,7 @@ pub async fn create_group(db: &impl GenericClient, name: &str, description: &str
     Ok(r.get(0))
 }
 
-pub async fn group_by_name(db: &impl GenericClient, name: &str) -> Result<Option<i64>> {
+pub(crate) async fn group_by_name(db: &impl GenericClient, name: &str) -> Result<Option<i64>> {
     Ok(crate::db::query_opt(
         db,
         "SELECT id FROM groups WHERE lower(name) = lower($1)",
@@ -248,7 +242,7 @@ pub async fn group_by_name(db: &impl GenericClient, name: &str) -> Result<Option
     .map(|r| r.get(0)))
 }
 
-pub async fn add_member(db: &impl GenericClient, group: &str, username: &str) -> Result<()> {
+pub(crate) async fn add_member(db: &impl GenericClient, group: &str, username: &str) -> Result<()> {
     let gid = group_by_name(db, group)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no group named {group:?}")))?;
@@ -264,7 +258,11 @@ pub async fn add_member(db: &impl GenericClient, group: &str, username: &str) ->
     Ok(())
 }
 
-pub async fn remove_member(db: &impl GenericClient, group: &str, username: &str) -> Result<()> {
+pub(crate) async fn remove_member(
+    db: &impl GenericClient,
+    group: &str,
+    username: &str,
+) -> Result<()> {
     crate::db::execute(db,
         "DELETE FROM group_members m USING groups g, users u
          WHERE m.group_id = g.id AND m.user_id = u.id AND lower(g.name) = lower($1) AND lower(u.username) = lower($2)",
@@ -284,7 +282,7 @@ pub enum Principal {
 }
 
 impl Principal {
-    pub fn ids(&self) -> (Option<i64>, Option<i64>) {
+    pub(crate) fn ids(&self) -> (Option<i64>, Option<i64>) {
         match self {
             Principal::Anonymous => (None, None),
             Principal::User(u) => (Some(*u), None),
@@ -293,7 +291,11 @@ impl Principal {
     }
 }
 
-pub async fn parse_principal(db: &impl GenericClient, kind: &str, name: &str) -> Result<Principal> {
+pub(crate) async fn parse_principal(
+    db: &impl GenericClient,
+    kind: &str,
+    name: &str,
+) -> Result<Principal> {
     match kind {
         "anonymous" => Ok(Principal::Anonymous),
         "user" => by_name(db, name)
@@ -311,13 +313,13 @@ pub async fn parse_principal(db: &impl GenericClient, kind: &str, name: &str) ->
 }
 
 /// A permission grant for display: (permission, principal kind, name).
-pub struct Grant {
+pub(crate) struct Grant {
     pub permission: String,
     pub kind: &'static str,
     pub name: String,
 }
 
-pub fn grant_from_row(r: &tokio_postgres::Row) -> Grant {
+pub(crate) fn grant_from_row(r: &tokio_postgres::Row) -> Grant {
     let user: Option<String> = r.get("uname");
     let group: Option<String> = r.get("gname");
     let (kind, name) = match (user, group) {
@@ -332,7 +334,7 @@ pub fn grant_from_row(r: &tokio_postgres::Row) -> Grant {
     }
 }
 
-pub async fn global_grants(db: &impl GenericClient) -> Result<Vec<Grant>> {
+pub(crate) async fn global_grants(db: &impl GenericClient) -> Result<Vec<Grant>> {
     let rows = crate::db::query(
         db,
         "SELECT p.permission, u.username AS uname, g.name AS gname FROM global_permissions p
@@ -344,7 +346,7 @@ pub async fn global_grants(db: &impl GenericClient) -> Result<Vec<Grant>> {
     Ok(rows.iter().map(grant_from_row).collect())
 }
 
-pub async fn set_global_grant(
+pub(crate) async fn set_global_grant(
     db: &impl GenericClient,
     permission: &str,
     who: &Principal,
@@ -378,7 +380,7 @@ pub async fn set_global_grant(
     Ok(())
 }
 
-pub async fn set_rate_limit_exempt(
+pub(crate) async fn set_rate_limit_exempt(
     db: &impl GenericClient,
     user_id: i64,
     exempt: bool,

@@ -5,6 +5,7 @@
 //! render; they hold no business rules. Every error becomes an HTML page
 //! (or a redirect to the login page) in exactly one place, [`UiError`].
 
+mod account;
 mod admin;
 mod cluster;
 mod import;
@@ -16,7 +17,7 @@ mod spaces;
 mod tasks;
 
 use askama::Template;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -27,9 +28,10 @@ use crate::error::Error;
 use crate::perms::Viewer;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/assets/{file}", get(asset))
+        .merge(account::routes())
         .merge(admin::routes())
         .merge(spaces::routes())
         .merge(pages::routes())
@@ -42,7 +44,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// An error shown as a page. 401 redirects to the login page.
-pub struct UiError {
+pub(crate) struct UiError {
     err: Error,
     next: Option<String>,
 }
@@ -91,10 +93,10 @@ impl IntoResponse for UiError {
     }
 }
 
-pub type UiResult<T = Response> = std::result::Result<T, UiError>;
+pub(crate) type UiResult<T = Response> = std::result::Result<T, UiError>;
 
 /// What every page's frame needs.
-pub struct Layout {
+pub(crate) struct Layout {
     pub title: String,
     pub site_title: String,
     pub user: Option<(String, String)>,
@@ -110,7 +112,7 @@ pub struct Layout {
 }
 
 impl Layout {
-    pub fn new(title: impl Into<String>, viewer: &Viewer) -> Layout {
+    pub(crate) fn new(title: impl Into<String>, viewer: &Viewer) -> Layout {
         let chrome = crate::web::chrome();
         Layout {
             title: title.into(),
@@ -127,10 +129,10 @@ impl Layout {
             tree_path: String::new(),
         }
     }
-    pub fn plain(title: &str) -> Layout {
+    pub(crate) fn plain(title: &str) -> Layout {
         Layout::new(title, &Viewer::anonymous())
     }
-    pub fn at(mut self, id: i64, ancestors: &[i64]) -> Layout {
+    pub(crate) fn at(mut self, id: i64, ancestors: &[i64]) -> Layout {
         self.current_id = id;
         self.tree_path = ancestors
             .iter()
@@ -139,13 +141,13 @@ impl Layout {
             .join(",");
         self
     }
-    pub fn in_space(mut self, key: &str, name: &str) -> Layout {
+    pub(crate) fn in_space(mut self, key: &str, name: &str) -> Layout {
         self.space = Some((key.to_owned(), name.to_owned()));
         self
     }
 }
 
-pub trait IntoHtml {
+pub(crate) trait IntoHtml {
     fn into_html(self) -> Response;
 }
 
@@ -167,7 +169,7 @@ impl<T: Template> IntoHtml for T {
 
 /// Defence in depth on top of sanitizing: no inline script runs, no
 /// framing, no MIME sniffing.
-pub fn secure_headers(h: &mut HeaderMap) {
+pub(crate) fn secure_headers(h: &mut HeaderMap) {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
@@ -185,27 +187,28 @@ pub fn secure_headers(h: &mut HeaderMap) {
     );
 }
 
-/// A url-encoded form body, as ordered pairs (fields may repeat).
-pub struct FormData(pub Vec<(String, String)>);
+/// A url-encoded form body, as ordered pairs (fields may repeat), with
+/// CRLF line breaks made LF.
+pub(crate) struct FormData(pub Vec<(String, String)>);
 
 impl FormData {
-    pub fn get(&self, k: &str) -> Option<&str> {
+    pub(crate) fn get(&self, k: &str) -> Option<&str> {
         self.0.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str())
     }
-    pub fn text(&self, k: &str) -> &str {
+    pub(crate) fn text(&self, k: &str) -> &str {
         self.get(k).unwrap_or("")
     }
-    pub fn required(&self, k: &str) -> Result<&str, Error> {
+    pub(crate) fn required(&self, k: &str) -> Result<&str, Error> {
         self.get(k)
             .ok_or_else(|| Error::BadRequest(format!("the form is missing the field {k:?}")))
     }
-    pub fn int<T: std::str::FromStr>(&self, k: &str) -> Result<T, Error> {
+    pub(crate) fn int<T: std::str::FromStr>(&self, k: &str) -> Result<T, Error> {
         let v = self.required(k)?;
         v.trim()
             .parse()
             .map_err(|_| Error::BadRequest(format!("field {k:?} must be a number, not {v:?}")))
     }
-    pub fn opt_int<T: std::str::FromStr>(&self, k: &str) -> Result<Option<T>, Error> {
+    pub(crate) fn opt_int<T: std::str::FromStr>(&self, k: &str) -> Result<Option<T>, Error> {
         match self.get(k).map(str::trim).filter(|v| !v.is_empty()) {
             None => Ok(None),
             Some(v) => v
@@ -214,11 +217,11 @@ impl FormData {
                 .map_err(|_| Error::BadRequest(format!("field {k:?} must be a number, not {v:?}"))),
         }
     }
-    pub fn checked(&self, k: &str) -> bool {
+    pub(crate) fn checked(&self, k: &str) -> bool {
         matches!(self.get(k), Some("on" | "true" | "1" | "yes"))
     }
     /// Checks the CSRF token against the viewer's session.
-    pub fn check_csrf(&self, viewer: &Viewer) -> Result<(), Error> {
+    pub(crate) fn check_csrf(&self, viewer: &Viewer) -> Result<(), Error> {
         let sent = self.text("_csrf");
         match &viewer.csrf {
             Some(t) if auth::same_secret(t, sent) => Ok(()),
@@ -257,16 +260,46 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
         if bytes.len() > MAX_FORM {
             return Err(Error::TooLarge("the form is larger than 8 MiB".into()).into());
         }
+        // Browsers submit a textarea's line breaks as CRLF; what the UI
+        // stores has the LF line endings REST and imports keep, so a save
+        // from the browser changes only the lines the user changed.
         Ok(FormData(
             form_urlencoded::parse(&bytes)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .map(|(k, v)| {
+                    let v = if v.contains('\r') {
+                        v.replace("\r\n", "\n")
+                    } else {
+                        v.into_owned()
+                    };
+                    (k.into_owned(), v)
+                })
                 .collect(),
         ))
     }
 }
 
+/// A form posted from the viewer's own browser session: the viewer, and
+/// the form once its CSRF token matched the session's. Every state-changing
+/// screen takes this instead of a bare [`FormData`], so none can forget the
+/// check.
+pub(crate) struct Posted {
+    pub viewer: Viewer,
+    pub form: FormData,
+}
+
+impl FromRequest<AppState> for Posted {
+    type Rejection = UiError;
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let viewer = Viewer::from_request_parts(&mut parts, state).await?;
+        let form = FormData::from_request(Request::from_parts(parts, body), state).await?;
+        form.check_csrf(&viewer)?;
+        Ok(Posted { viewer, form })
+    }
+}
+
 /// Sets `next` on a 401 so the login page returns the user where they were.
-pub trait WithNext<T> {
+pub(crate) trait WithNext<T> {
     fn next(self, path: &str) -> UiResult<T>;
 }
 impl<T> WithNext<T> for Result<T, Error> {
@@ -278,7 +311,30 @@ impl<T> WithNext<T> for Result<T, Error> {
     }
 }
 
-pub fn see_other(to: &str) -> Response {
+/// What a screen reads before it can show anything: a 404 an anonymous
+/// viewer might avoid by logging in becomes a 401 whose login returns to
+/// `here` (so a private page's link works once the reader logs in).
+pub(crate) trait OrLogin<T> {
+    fn or_login(self, viewer: &Viewer, here: &str) -> UiResult<T>;
+}
+impl<T> OrLogin<T> for Result<T, Error> {
+    fn or_login(self, viewer: &Viewer, here: &str) -> UiResult<T> {
+        self.map_err(|e| login_if_anonymous(e, viewer)).next(here)
+    }
+}
+
+/// A 404 becomes a 401 for an anonymous viewer: the content may exist for
+/// someone who logs in.
+pub(crate) fn login_if_anonymous(e: Error, viewer: &Viewer) -> Error {
+    match e {
+        Error::NotFound(_) if viewer.is_anonymous() => {
+            Error::Unauthorized("log in to see this".into())
+        }
+        e => e,
+    }
+}
+
+pub(crate) fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
@@ -303,8 +359,8 @@ async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Respon
     r
 }
 
-pub fn fmt_time(t: &chrono::DateTime<chrono::Utc>) -> String {
+pub(crate) fn fmt_time(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.format("%b %-d, %Y %H:%M").to_string()
 }
 
-pub use crate::http::chrome::{chrome, Chrome};
+pub(crate) use crate::http::chrome::chrome;

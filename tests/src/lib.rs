@@ -124,12 +124,48 @@ pub struct TestNode {
     pub state: cairn::AppState,
 }
 
+/// A program from a virtualenv tests/run.sh creates under `.cairn/`:
+/// `$var` when set, else `.cairn/{rel}`; panics with how to get it.
+pub fn venv_tool(var: &str, rel: &str) -> PathBuf {
+    if let Ok(p) = std::env::var(var) {
+        return PathBuf::from(p);
+    }
+    let p = repo_root().join(".cairn").join(rel);
+    assert!(
+        p.exists(),
+        "{} is missing: run the suite with tests/run.sh (it creates the virtualenvs) or set {var}",
+        p.display()
+    );
+    p
+}
+
 /// Every test user's password.
 pub fn password_of(name: &str) -> String {
     format!("{name}-password")
 }
 
 impl TestNode {
+    /// A REST call as `user` (basic auth with [`password_of`]): the status
+    /// and the JSON body (`Null` when there is none).
+    pub async fn rest(
+        &self,
+        user: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut r = reqwest::Client::new()
+            .request(method, format!("{}{path}", self.base))
+            .basic_auth(user, Some(password_of(user)));
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let r = r.send().await.expect("REST call");
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or_default())
+    }
+
     /// A ready node on a fresh database.
     pub async fn start() -> TestNode {
         Self::start_with(|_| {}).await
@@ -336,6 +372,36 @@ impl Client {
             .expect("POST")
     }
 
+    /// The page's view (following redirects); asserts it answers 200.
+    pub async fn view_page(&self, id: i64) -> String {
+        let (status, _, html) = self
+            .follow(&format!("/pages/viewpage.action?pageId={id}"))
+            .await;
+        assert_eq!(status, 200, "{html}");
+        html
+    }
+
+    /// Adds a restriction on the page's restrictions screen: `operation`
+    /// is `read` or `update`, `kind` is `user` or `group`.
+    pub async fn restrict(
+        &self,
+        page: impl std::fmt::Display,
+        operation: &str,
+        kind: &str,
+        name: &str,
+    ) -> reqwest::Response {
+        self.post(
+            &format!("/pages/{page}/restrictions"),
+            &[
+                ("operation", operation),
+                ("action", "add"),
+                ("kind", kind),
+                ("name", name),
+            ],
+        )
+        .await
+    }
+
     /// The `Location` of a redirect response.
     pub fn location(r: &reqwest::Response) -> String {
         r.headers()
@@ -426,6 +492,19 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     false
+}
+
+/// [`wait_until`], failing the test with `what` when `limit` passes;
+/// returns how long it took.
+pub async fn within<F, Fut>(limit: Duration, what: &str, mut f: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    let ok = wait_until(limit, &mut f).await;
+    assert!(ok, "{what}: not within {limit:?}");
+    start.elapsed()
 }
 
 /// Logs go to the test's captured output (`CAIRN_LOG`, default warn).

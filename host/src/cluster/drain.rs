@@ -12,22 +12,22 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 impl Cluster {
-    pub fn request_started(&self) -> InflightGuard {
-        self.inner.requests.fetch_add(1, Ordering::Relaxed);
-        self.inner.inflight.fetch_add(1, Ordering::AcqRel);
+    pub(crate) fn request_started(&self) -> InflightGuard {
+        self.inner.live.requests.fetch_add(1, Ordering::Relaxed);
+        self.inner.live.inflight.fetch_add(1, Ordering::AcqRel);
         InflightGuard(self.inner.clone())
     }
 
-    pub fn requests_total(&self) -> u64 {
-        self.inner.requests.load(Ordering::Relaxed)
+    pub(crate) fn requests_total(&self) -> u64 {
+        self.inner.live.requests.load(Ordering::Relaxed)
     }
 
     /// Resolves once the node has left the cluster (drained).
-    pub async fn left(&self) {
+    pub(crate) async fn left(&self) {
         if self.state() == NodeState::Left {
             return;
         }
-        self.inner.left.notified().await;
+        self.inner.live.left.notified().await;
     }
 
     pub(super) fn leaving(&self) -> bool {
@@ -37,11 +37,11 @@ impl Cluster {
     /// Leaves the cluster cleanly: `/status` says MAINTENANCE so load
     /// balancers stop sending work, running requests finish, leadership is
     /// handed over, the lease is revoked, then the process may exit.
-    pub async fn drain(&self) {
-        self.inner.drain_started.store(true, Ordering::SeqCst);
+    pub(crate) async fn drain(&self) {
+        self.inner.live.drain_started.store(true, Ordering::SeqCst);
         if !self.is_clustered() {
             self.inner.state.send_replace(NodeState::Left);
-            self.inner.left.notify_waiters();
+            self.inner.live.left.notify_waiters();
             return;
         }
         tracing::info!("draining: telling load balancers to stop sending work");
@@ -51,16 +51,16 @@ impl Cluster {
         // requests finish (at most 30 s).
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let until = Instant::now() + Duration::from_secs(30);
-        while self.inner.inflight.load(Ordering::Acquire) > 0 && Instant::now() < until {
+        while self.inner.live.inflight.load(Ordering::Acquire) > 0 && Instant::now() < until {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let mut client = self.client();
-        let lease = self.inner.lease.load(Ordering::Relaxed);
+        let lease = self.inner.live.lease.load(Ordering::Relaxed);
         let drain_key = format!("{}drain/{}", self.inner.prefix, self.inner.node_id);
         let _ = tokio::time::timeout(ETCD_CALL, client.delete(drain_key, None)).await;
         // No more writes from here on, then the lease (and with it the
         // member and leader keys) goes.
-        *self.inner.deadline.lock().recover() = None;
+        *self.inner.live.deadline.lock().recover() = None;
         if let Ok(db) = self.inner.pool.get().await {
             let _ = crate::db::execute(
                 &db,
@@ -73,7 +73,7 @@ impl Cluster {
         let _ = tokio::time::timeout(ETCD_CALL, client.lease_revoke(lease)).await;
         tracing::info!("left the cluster");
         self.inner.state.send_replace(NodeState::Left);
-        self.inner.left.notify_waiters();
+        self.inner.live.left.notify_waiters();
     }
 }
 
@@ -82,6 +82,6 @@ pub struct InflightGuard(Arc<Inner>);
 
 impl Drop for InflightGuard {
     fn drop(&mut self) {
-        self.0.inflight.fetch_sub(1, Ordering::AcqRel);
+        self.0.live.inflight.fetch_sub(1, Ordering::AcqRel);
     }
 }

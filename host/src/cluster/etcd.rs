@@ -34,3 +34,12 @@ pub(super) async fn etcd<T>(
         Err(_) => Err(Error::Unavailable("etcd did not answer within 2 s".into())),
     }
 }
+
+/// What the `get` in a transaction's else branch read: the value that
+/// made a compare fail.
+pub(super) fn txn_got(resp: &etcd_client::TxnResponse) -> Option<Vec<u8>> {
+    resp.op_responses().into_iter().find_map(|r| match r {
+        etcd_client::TxnOpResponse::Get(g) => g.kvs().first().map(|kv| kv.value().to_vec()),
+        _ => None,
+    })
+}

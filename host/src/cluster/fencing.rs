@@ -18,29 +18,27 @@ pub const FENCE_MARGIN: Duration = Duration::from_millis(1000);
 impl Cluster {
     /// True while this node may write: standalone, or a member whose fence
     /// deadline has not passed.
-    pub fn may_write(&self) -> bool {
+    pub(crate) fn may_write(&self) -> bool {
         if !self.is_clustered() {
             return true;
         }
         matches!(self.state(), NodeState::Active | NodeState::Draining)
             && self
                 .inner
+                .live
                 .deadline
                 .lock()
                 .recover()
                 .is_some_and(|d| Instant::now() < d)
     }
 
-    /// `Err(503)` when this node may not write right now.
-    pub fn check_writable(&self) -> Result<()> {
-        if self.may_write() {
-            return Ok(());
-        }
-        Err(Error::Unavailable(crate::error::FENCED_MESSAGE.into()))
-    }
-
-    pub fn lease_age(&self) -> Option<Duration> {
-        self.inner.renewed_at.lock().recover().map(|t| t.elapsed())
+    pub(crate) fn lease_age(&self) -> Option<Duration> {
+        self.inner
+            .live
+            .renewed_at
+            .lock()
+            .recover()
+            .map(|t| t.elapsed())
     }
 
     /// After a keep-alive sent at `sent` answered with `ttl_secs`: move the
@@ -83,9 +81,8 @@ impl Cluster {
                 self.inner.node_id
             )));
         }
-        *self.inner.deadline.lock().recover() = Some(sent + valid);
-        *self.inner.renewed_at.lock().recover() = Some(sent);
-        self.inner.etcd_ok.store(true, Ordering::Relaxed);
+        *self.inner.live.deadline.lock().recover() = Some(sent + valid);
+        *self.inner.live.renewed_at.lock().recover() = Some(sent);
         if self.state() == NodeState::Fenced {
             tracing::warn!("membership renewed: this node accepts writes again");
             self.inner.state.send_replace(NodeState::Active);
@@ -101,7 +98,7 @@ impl Cluster {
             if self.leaving() {
                 return;
             }
-            let lease = self.inner.lease.load(Ordering::Relaxed);
+            let lease = self.inner.live.lease.load(Ordering::Relaxed);
             let sent = Instant::now();
             let mut client = self.client();
             let r = tokio::time::timeout(every.min(ETCD_CALL), async {
@@ -123,11 +120,9 @@ impl Cluster {
                     self.lease_lost(lease).await;
                 }
                 Ok(Err(e)) => {
-                    self.inner.etcd_ok.store(false, Ordering::Relaxed);
                     tracing::warn!(error = %e, "lease keep-alive failed");
                 }
                 Err(_) => {
-                    self.inner.etcd_ok.store(false, Ordering::Relaxed);
                     tracing::warn!("lease keep-alive got no answer");
                 }
             }
@@ -138,7 +133,6 @@ impl Cluster {
     /// member key went with it, so the id is free unless another node took
     /// it meanwhile).
     pub(super) async fn lease_lost(&self, lease: i64) {
-        self.inner.etcd_ok.store(true, Ordering::Relaxed);
         if matches!(self.state(), NodeState::Draining | NodeState::Left) {
             return;
         }
@@ -156,6 +150,7 @@ impl Cluster {
             }
             let passed = self
                 .inner
+                .live
                 .deadline
                 .lock()
                 .recover()

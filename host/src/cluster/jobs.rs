@@ -22,7 +22,7 @@ use std::time::Duration;
 use super::Cluster;
 use crate::error::{Error, Result};
 
-pub const JOBS: &[&str] = &[
+pub(crate) const JOBS: &[&str] = &[
     "index-snapshot",
     "trash-purge",
     "attachment-cleanup",
@@ -31,7 +31,7 @@ pub const JOBS: &[&str] = &[
 ];
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct JobRun {
+pub(crate) struct JobRun {
     pub job: String,
     pub node_id: String,
     pub started_at: chrono::DateTime<chrono::Utc>,
@@ -40,7 +40,7 @@ pub struct JobRun {
     pub detail: String,
 }
 
-pub async fn last_runs(db: &impl deadpool_postgres::GenericClient) -> Result<Vec<JobRun>> {
+pub(crate) async fn last_runs(db: &impl deadpool_postgres::GenericClient) -> Result<Vec<JobRun>> {
     Ok(crate::db::query(
         db,
         "SELECT job, node_id, started_at, finished_at, ok, detail FROM cluster_jobs ORDER BY job",
@@ -144,7 +144,7 @@ async fn due(ctx: &JobContext, job: &str, every: Duration) -> Result<bool> {
 }
 
 /// Runs one job now (the scheduler, or an admin's "run now" on the leader).
-pub async fn run(ctx: &JobContext, job: &str) -> Result<String> {
+pub(crate) async fn run(ctx: &JobContext, job: &str) -> Result<String> {
     let started = chrono::Utc::now();
     tracing::info!(job, "cluster job starting");
     let r = match job {

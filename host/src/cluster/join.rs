@@ -9,16 +9,15 @@ use super::{
     etcd::{etcd, ETCD_CALL},
     live_settings::seed_settings,
     membership::node_address,
-    Cluster, Defaults, Inner, NodeState, Settings, Store,
+    Cluster, Defaults, Inner, Live, NodeState, Settings, Store,
 };
 use crate::error::Error;
 use chrono::Utc;
 use etcd_client::{Client, Compare, CompareOp, Txn, TxnOp};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 
 pub fn prefix_of(cluster: &str) -> String {
     format!("/cairn/{cluster}/")
@@ -62,7 +61,7 @@ pub async fn connect(endpoints: &[String], wait: Duration) -> anyhow::Result<Cli
 
 impl Cluster {
     /// A standalone node: its own leader, settings in PostgreSQL.
-    pub fn standalone(
+    pub(crate) fn standalone(
         node_id: &str,
         base_url: &str,
         pool: deadpool_postgres::Pool,
@@ -86,22 +85,10 @@ impl Cluster {
                 cluster_id: String::new(),
                 state,
                 ready: readiness.clone(),
-                lease: AtomicI64::new(0),
-                deadline: Mutex::new(None),
-                renewed_at: Mutex::new(None),
-                etcd_ok: AtomicBool::new(false),
-                mirror: Mutex::new(BTreeMap::new()),
-                members: RwLock::new(BTreeMap::new()),
                 leader: RwLock::new(Some(node_id.to_owned())),
                 settings,
                 defaults,
-                requests: AtomicU64::new(0),
-                inflight: AtomicI64::new(0),
-                figures: Mutex::new(None),
-                changed: Notify::new(),
-                publish: Notify::new(),
-                drain_started: AtomicBool::new(false),
-                left: Notify::new(),
+                live: Live::default(),
             }),
         }
     }
@@ -113,7 +100,7 @@ impl Cluster {
     /// # Errors
     /// With a message for the operator when etcd cannot be reached, another
     /// cluster owns the database, or the node id is taken.
-    pub async fn join(
+    pub(crate) async fn join(
         config: &crate::config::Config,
         pool: deadpool_postgres::Pool,
         defaults: Defaults,
@@ -147,22 +134,10 @@ impl Cluster {
                 cluster_id,
                 state,
                 ready: readiness.clone(),
-                lease: AtomicI64::new(0),
-                deadline: Mutex::new(None),
-                renewed_at: Mutex::new(None),
-                etcd_ok: AtomicBool::new(true),
-                mirror: Mutex::new(BTreeMap::new()),
-                members: RwLock::new(BTreeMap::new()),
                 leader: RwLock::new(None),
                 settings,
                 defaults,
-                requests: AtomicU64::new(0),
-                inflight: AtomicI64::new(0),
-                figures: Mutex::new(None),
-                changed: Notify::new(),
-                publish: Notify::new(),
-                drain_started: AtomicBool::new(false),
-                left: Notify::new(),
+                live: Live::default(),
             }),
         };
         // The id may still be held by this node's previous process (killed
@@ -193,7 +168,7 @@ impl Cluster {
     /// Starts the node's cluster loops: keep-alive, watch, publishing its
     /// figures, leader election, the fence watchdog — or, standalone, the
     /// settings poller.
-    pub fn start(&self) {
+    pub(crate) fn start(&self) {
         if !self.is_clustered() {
             let me = self.clone();
             tokio::spawn(async move {
@@ -250,16 +225,8 @@ pub(super) async fn claim_cluster_id(
     if resp.succeeded() {
         return Ok((pg_id, true));
     }
-    let etcd_id = resp
-        .op_responses()
-        .into_iter()
-        .find_map(|r| match r {
-            etcd_client::TxnOpResponse::Get(g) => g
-                .kvs()
-                .first()
-                .map(|kv| String::from_utf8_lossy(kv.value()).into_owned()),
-            _ => None,
-        })
+    let etcd_id = super::etcd::txn_got(&resp)
+        .map(|v| String::from_utf8_lossy(&v).into_owned())
         .unwrap_or_default();
     if etcd_id != pg_id {
         anyhow::bail!(

@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 impl Cluster {
-    pub fn is_leader(&self) -> bool {
+    pub(crate) fn is_leader(&self) -> bool {
         if !self.is_clustered() {
             return true;
         }
@@ -20,14 +20,17 @@ impl Cluster {
             && self.inner.leader.read().recover().as_deref() == Some(self.node_id())
     }
 
-    pub fn leader_id(&self) -> Option<String> {
+    pub(crate) fn leader_id(&self) -> Option<String> {
         self.inner.leader.read().recover().clone()
     }
 
     pub(super) async fn campaign_loop(self) {
         loop {
-            let _ = tokio::time::timeout(Duration::from_millis(500), self.inner.changed.notified())
-                .await;
+            let _ = tokio::time::timeout(
+                Duration::from_millis(500),
+                self.inner.live.changed.notified(),
+            )
+            .await;
             if self.leaving() {
                 return;
             }
@@ -39,7 +42,7 @@ impl Cluster {
                 continue;
             }
             let key = format!("{}leader", self.inner.prefix);
-            let lease = self.inner.lease.load(Ordering::Relaxed);
+            let lease = self.inner.live.lease.load(Ordering::Relaxed);
             let txn = Txn::new()
                 .when([Compare::create_revision(key.clone(), CompareOp::Equal, 0)])
                 .and_then([TxnOp::put(

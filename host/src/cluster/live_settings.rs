@@ -18,12 +18,12 @@ impl Cluster {
 
     /// Settings as the store holds them right now (the node's own copy may
     /// be a watch event behind): for pages and APIs that show what was set.
-    pub async fn stored_settings(&self) -> Result<Arc<Settings>> {
+    pub(crate) async fn stored_settings(&self) -> Result<Arc<Settings>> {
         let stored = self.inner.store.load().await?;
         Ok(Arc::new(Settings::resolve(&self.inner.defaults, stored)))
     }
 
-    pub fn subscribe_settings(&self) -> watch::Receiver<Arc<Settings>> {
+    pub(crate) fn subscribe_settings(&self) -> watch::Receiver<Arc<Settings>> {
         self.inner.settings.subscribe()
     }
 

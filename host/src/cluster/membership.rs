@@ -82,11 +82,12 @@ pub(super) fn node_address(config: &crate::config::Config) -> String {
 
 impl Cluster {
     /// Live members as last seen (cluster mode; standalone: this node).
-    pub fn members(&self) -> Vec<MemberInfo> {
+    pub(crate) fn members(&self) -> Vec<MemberInfo> {
         if !self.is_clustered() {
             return vec![self.own_info()];
         }
         self.inner
+            .live
             .members
             .read()
             .recover()
@@ -95,8 +96,8 @@ impl Cluster {
             .collect()
     }
 
-    pub fn set_figures(&self, f: FiguresFn) {
-        *self.inner.figures.lock().recover() = Some(f);
+    pub(crate) fn set_figures(&self, f: FiguresFn) {
+        *self.inner.live.figures.lock().recover() = Some(f);
     }
 
     pub(super) fn own_info(&self) -> MemberInfo {
@@ -112,6 +113,7 @@ impl Cluster {
         };
         let mut figures = self
             .inner
+            .live
             .figures
             .lock()
             .recover()
@@ -131,7 +133,7 @@ impl Cluster {
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             state: state.into(),
             updated: now_text(),
-            lease_id: self.inner.lease.load(Ordering::Relaxed),
+            lease_id: self.inner.live.lease.load(Ordering::Relaxed),
             figures,
         }
     }
@@ -142,7 +144,7 @@ impl Cluster {
         let ttl_secs = self.inner.ttl.as_secs().max(2) as i64;
         let sent = Instant::now();
         let lease = etcd(client.lease_grant(ttl_secs, None)).await?.id();
-        self.inner.lease.store(lease, Ordering::Relaxed);
+        self.inner.live.lease.store(lease, Ordering::Relaxed);
         let key = format!("{}nodes/{}", self.inner.prefix, self.inner.node_id);
         let info = serde_json::to_vec(&self.own_info()).map_err(Error::internal)?;
         let txn = Txn::new()
@@ -156,16 +158,8 @@ impl Cluster {
         let resp = etcd(client.txn(txn)).await?;
         if !resp.succeeded() {
             let _ = etcd(client.lease_revoke(lease)).await;
-            let other = resp
-                .op_responses()
-                .into_iter()
-                .find_map(|r| match r {
-                    etcd_client::TxnOpResponse::Get(g) => g
-                        .kvs()
-                        .first()
-                        .and_then(|kv| serde_json::from_slice::<MemberInfo>(kv.value()).ok()),
-                    _ => None,
-                })
+            let other = super::etcd::txn_got(&resp)
+                .and_then(|v| serde_json::from_slice::<MemberInfo>(&v).ok())
                 .map(|m| format!(" (registered from {}, started {})", m.address, m.started))
                 .unwrap_or_default();
             return Err(Error::Conflict(format!(
@@ -186,8 +180,8 @@ impl Cluster {
     /// Something about this node or the cluster changed: wake the
     /// campaign and publish this node's record now.
     pub(super) fn changed(&self) {
-        self.inner.changed.notify_waiters();
-        self.inner.publish.notify_one();
+        self.inner.live.changed.notify_waiters();
+        self.inner.live.publish.notify_one();
     }
 
     pub(super) async fn watch_loop(self) {
@@ -216,7 +210,7 @@ impl Cluster {
         };
         let rev = resp.header().map_or(0, |h| h.revision());
         {
-            let mut m = self.inner.mirror.lock().recover();
+            let mut m = self.inner.live.mirror.lock().recover();
             m.clear();
             for kv in resp.kvs() {
                 m.insert(
@@ -244,7 +238,7 @@ impl Cluster {
                 )));
             }
             {
-                let mut m = self.inner.mirror.lock().recover();
+                let mut m = self.inner.live.mirror.lock().recover();
                 for ev in msg.events() {
                     let Some(kv) = ev.kv() else { continue };
                     let key = String::from_utf8_lossy(kv.key()).into_owned();
@@ -270,7 +264,7 @@ impl Cluster {
     pub(super) fn refresh(&self) {
         let p = &self.inner.prefix;
         let (members, leader, config, drain) = {
-            let m = self.inner.mirror.lock().recover();
+            let m = self.inner.live.mirror.lock().recover();
             let mut members = BTreeMap::new();
             let mut config = BTreeMap::new();
             let mut drain = false;
@@ -293,14 +287,14 @@ impl Cluster {
             }
             (members, leader, config, drain)
         };
-        *self.inner.members.write().recover() = members;
+        *self.inner.live.members.write().recover() = members;
         let before = self.leader_id();
         if before != leader {
             tracing::info!(leader = ?leader, "cluster leader changed");
         }
         *self.inner.leader.write().recover() = leader;
         self.publish_settings(config);
-        if drain && !self.inner.drain_started.swap(true, Ordering::SeqCst) {
+        if drain && !self.inner.live.drain_started.swap(true, Ordering::SeqCst) {
             let me = self.clone();
             tokio::spawn(async move { me.drain().await });
         }
@@ -312,7 +306,8 @@ impl Cluster {
         let mut last_at = Instant::now();
         loop {
             let _ =
-                tokio::time::timeout(Duration::from_secs(2), self.inner.changed.notified()).await;
+                tokio::time::timeout(Duration::from_secs(2), self.inner.live.changed.notified())
+                    .await;
             if self.leaving() {
                 return;
             }
@@ -326,7 +321,7 @@ impl Cluster {
                 ((total - last_requests) as f64 / secs * 10.0).round() / 10.0;
             (last_requests, last_at) = (total, Instant::now());
             let key = format!("{}nodes/{}", self.inner.prefix, self.inner.node_id);
-            let lease = self.inner.lease.load(Ordering::Relaxed);
+            let lease = self.inner.live.lease.load(Ordering::Relaxed);
             let Ok(value) = serde_json::to_vec(&info) else {
                 continue;
             };

@@ -19,10 +19,10 @@
 
 pub mod jobs;
 pub mod settings;
-pub mod store;
+pub(crate) mod store;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -42,8 +42,8 @@ mod leader;
 mod live_settings;
 mod membership;
 use crate::cluster::etcd::ETCD_CALL;
-pub use crate::db::incarnation;
-pub use crate::error::FENCED_MESSAGE;
+pub(crate) use crate::db::incarnation;
+
 pub use drain::InflightGuard;
 pub use etcd::build_id;
 pub use fencing::FENCE_MARGIN;
@@ -57,7 +57,7 @@ pub use membership::MemberInfo;
 /// A node's membership state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum NodeState {
+pub(crate) enum NodeState {
     /// A member (or standalone) that may write.
     Active,
     /// Its lease could not be kept alive: reads only until it rejoins.
@@ -82,17 +82,22 @@ struct Inner {
     state: watch::Sender<NodeState>,
     /// The node's readiness (shared with `/status`).
     ready: crate::status::Readiness,
-    lease: AtomicI64,
-    /// Writes are allowed until then (cluster mode).
-    deadline: Mutex<Option<Instant>>,
-    renewed_at: Mutex<Option<Instant>>,
-    etcd_ok: AtomicBool,
-    mirror: Mutex<BTreeMap<String, Vec<u8>>>,
-    members: RwLock<BTreeMap<String, MemberInfo>>,
     leader: RwLock<Option<String>>,
     settings: watch::Sender<Arc<Settings>>,
     defaults: Defaults,
     store: Store,
+    live: Live,
+}
+
+/// What moves while the node runs; every node starts with it empty.
+#[derive(Default)]
+struct Live {
+    lease: AtomicI64,
+    /// Writes are allowed until then (cluster mode).
+    deadline: Mutex<Option<Instant>>,
+    renewed_at: Mutex<Option<Instant>>,
+    mirror: Mutex<BTreeMap<String, Vec<u8>>>,
+    members: RwLock<BTreeMap<String, MemberInfo>>,
     requests: AtomicU64,
     inflight: AtomicI64,
     figures: Mutex<Option<FiguresFn>>,
@@ -119,41 +124,32 @@ impl std::fmt::Debug for Cluster {
 }
 
 impl Cluster {
-    pub fn node_id(&self) -> &str {
+    pub(crate) fn node_id(&self) -> &str {
         &self.inner.node_id
     }
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.inner.name
     }
-    pub fn cluster_id(&self) -> &str {
+    pub(crate) fn cluster_id(&self) -> &str {
         &self.inner.cluster_id
     }
-    pub fn is_clustered(&self) -> bool {
+    pub(crate) fn is_clustered(&self) -> bool {
         self.inner.etcd.is_some()
     }
-    pub fn ttl(&self) -> Duration {
+    pub(crate) fn ttl(&self) -> Duration {
         self.inner.ttl
     }
-    pub fn store(&self) -> &Store {
-        &self.inner.store
-    }
-    pub fn state(&self) -> NodeState {
+    pub(crate) fn state(&self) -> NodeState {
         *self.inner.state.borrow()
     }
-    pub fn subscribe_state(&self) -> watch::Receiver<NodeState> {
-        self.inner.state.subscribe()
-    }
-    pub fn etcd_reachable(&self) -> bool {
-        self.inner.etcd_ok.load(Ordering::Relaxed)
-    }
     /// Set when the node serves (its /status says RUNNING).
-    pub fn set_ready(&self) {
+    pub(crate) fn set_ready(&self) {
         self.inner.ready.set_ready();
         self.changed();
     }
 
     /// etcd's own health, for the admin page.
-    pub async fn etcd_health(&self) -> Option<std::result::Result<String, String>> {
+    pub(crate) async fn etcd_health(&self) -> Option<std::result::Result<String, String>> {
         let mut client = self.inner.etcd.clone()?;
         Some(
             match tokio::time::timeout(ETCD_CALL, client.status()).await {

@@ -48,10 +48,10 @@ pub enum Kind {
 }
 
 /// What a secret setting shows instead of its value.
-pub const SECRET_MASK: &str = "********";
+pub(crate) const SECRET_MASK: &str = "********";
 
 /// Whether `key` holds a secret.
-pub fn is_secret(key: &str) -> bool {
+pub(crate) fn is_secret(key: &str) -> bool {
     def(key).is_some_and(|d| d.kind == Kind::Secret)
 }
 
@@ -97,7 +97,7 @@ pub fn def(key: &str) -> Option<&'static Def> {
 }
 
 /// Checks `value` for `key`; returns its canonical text or says why not.
-pub fn validate(key: &str, value: &str) -> Result<String> {
+pub(crate) fn validate(key: &str, value: &str) -> Result<String> {
     let d = def(key).ok_or_else(|| {
         Error::BadRequest(format!(
             "unknown setting {key:?}; known settings: {}",
@@ -275,7 +275,7 @@ impl Defaults {
     }
 
     /// Built-in defaults (tests, tools without a configuration).
-    pub fn builtin() -> Defaults {
+    pub(crate) fn builtin() -> Defaults {
         Defaults::from_config(
             &crate::config::Config::from_sources(None, &[("CAIRN_NODE_ID".into(), "x".into())])
                 .expect("the built-in configuration is valid"),
@@ -336,7 +336,7 @@ impl Settings {
             .unwrap_or_default()
     }
 
-    pub fn read_only(&self) -> bool {
+    pub(crate) fn read_only(&self) -> bool {
         self.access_mode == AccessMode::ReadOnly
     }
 }
@@ -352,7 +352,7 @@ pub struct AuditEntry {
     pub changed_at: chrono::DateTime<chrono::Utc>,
 }
 
-pub async fn audit(
+pub(crate) async fn audit(
     db: &impl deadpool_postgres::GenericClient,
     key: &str,
     old: Option<&str>,

@@ -5,18 +5,9 @@
 
 use super::*;
 
-/// Comments of a page, oldest first; `parent_id` links replies.
-pub async fn comments(
-    db: &impl GenericClient,
-    viewer: &Viewer,
-    container: i64,
-) -> Result<Vec<Content>> {
-    let page = get(db, viewer, container).await?;
-    comments_of(db, viewer, &page).await
-}
-
-/// [`comments`] for a page the caller has already loaded as this viewer.
-pub async fn comments_of(
+/// Comments of a page the caller has already loaded as this viewer,
+/// oldest first; `parent_id` links replies.
+pub(crate) async fn comments_of(
     db: &impl GenericClient,
     viewer: &Viewer,
     page: &Content,
@@ -24,24 +15,13 @@ pub async fn comments_of(
     let container = page.id;
     let sql = format!(
         "{CONTENT_SELECT} WHERE c.container_id = $1 AND c.content_type = 'comment' AND c.status = 'current'
-         AND {} ORDER BY c.created_at, c.id",
-        Viewer::content_filter(2, 3, 4)
+         AND {{visible}} ORDER BY c.created_at, c.id"
     );
-    let rows = crate::db::query(
-        db,
-        &sql,
-        &[
-            &container,
-            &viewer.user_id(),
-            &*viewer.groups,
-            &*viewer.view_spaces,
-        ],
-    )
-    .await?;
+    let rows = viewer.query_visible(db, &sql, &container, &[]).await?;
     Ok(rows.iter().map(content_from).collect())
 }
 
-pub async fn add_comment(
+pub(crate) async fn add_comment(
     db: &mut deadpool_postgres::Object,
     viewer: &Viewer,
     container: i64,
@@ -53,7 +33,7 @@ pub async fn add_comment(
 
 /// [`add_comment`], anchored to text of the page when `inline` is given
 /// (a reply to an inline comment is inline either way).
-pub async fn add_comment_at(
+pub(crate) async fn add_comment_at(
     db: &mut deadpool_postgres::Object,
     viewer: &Viewer,
     container: i64,
@@ -148,7 +128,7 @@ async fn require_comment_owner(
     }
 }
 
-pub async fn edit_comment(
+pub(crate) async fn edit_comment(
     db: &mut deadpool_postgres::Object,
     viewer: &Viewer,
     id: i64,
@@ -179,7 +159,11 @@ pub async fn edit_comment(
 }
 
 /// Deletes a comment; its replies stay, shown as replies to a deleted comment.
-pub async fn delete_comment(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<()> {
+pub(crate) async fn delete_comment(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<()> {
     let c = get(db, viewer, id).await?;
     require_comment_owner(db, viewer, &c).await?;
     crate::db::execute(

@@ -11,7 +11,7 @@ use super::*;
 
 /// What an inline comment is created with.
 #[derive(Debug, Clone)]
-pub struct InlineProps {
+pub(crate) struct InlineProps {
     pub marker_ref: String,
     pub original_selection: String,
 }
@@ -19,7 +19,7 @@ pub struct InlineProps {
 impl InlineProps {
     /// Checks the marker reference (Confluence uses a UUID; any 1–100
     /// letters, digits, `-` or `_` are accepted).
-    pub fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         let r = &self.marker_ref;
         if r.is_empty()
             || r.len() > 100
@@ -44,7 +44,7 @@ impl InlineProps {
 
 /// An inline comment's anchor and state.
 #[derive(Debug, Clone)]
-pub struct Inline {
+pub(crate) struct Inline {
     pub marker_ref: String,
     pub original_selection: String,
     /// open, resolved or reopened.
@@ -85,7 +85,7 @@ pub(super) async fn record_inline(
 
 /// The inline state of a comment, if it is inline (the caller has read the
 /// comment as its viewer).
-pub async fn inline_of(db: &impl GenericClient, comment_id: i64) -> Result<Option<Inline>> {
+pub(crate) async fn inline_of(db: &impl GenericClient, comment_id: i64) -> Result<Option<Inline>> {
     Ok(crate::db::query_opt(
         db,
         "SELECT i.marker_ref, i.original_selection, i.resolution, i.resolved_at,
@@ -108,7 +108,7 @@ pub async fn inline_of(db: &impl GenericClient, comment_id: i64) -> Result<Optio
 }
 
 /// Resolves (`true`) or reopens an inline comment thread.
-pub async fn set_resolution(
+pub(crate) async fn set_resolution(
     db: &impl GenericClient,
     viewer: &Viewer,
     comment_id: i64,

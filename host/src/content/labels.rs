@@ -5,7 +5,7 @@
 
 use super::*;
 
-pub fn normalize_label(name: &str) -> Result<String> {
+pub(crate) fn normalize_label(name: &str) -> Result<String> {
     let l = name.trim().to_lowercase();
     if l.is_empty() || l.chars().count() > 255 {
         return Err(Error::BadRequest(
@@ -33,7 +33,7 @@ pub(super) fn normalize_labels(names: &[String]) -> Result<Vec<String>> {
     Ok(v)
 }
 
-pub async fn labels(db: &impl GenericClient, id: i64) -> Result<Vec<String>> {
+pub(crate) async fn labels(db: &impl GenericClient, id: i64) -> Result<Vec<String>> {
     let rows = crate::db::query(
         db,
         "SELECT name FROM labels WHERE content_id = $1 ORDER BY name",
@@ -43,14 +43,13 @@ pub async fn labels(db: &impl GenericClient, id: i64) -> Result<Vec<String>> {
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
-pub async fn add_labels(
+pub(crate) async fn add_labels(
     db: &impl GenericClient,
     viewer: &Viewer,
     id: i64,
     names: &[String],
 ) -> Result<Vec<String>> {
-    let c = get(db, viewer, id).await?;
-    require_edit(db, viewer, &c).await?;
+    get_to_edit(db, viewer, id).await?;
     for l in normalize_labels(names)? {
         crate::db::execute(
             db,
@@ -63,14 +62,13 @@ pub async fn add_labels(
     labels(db, id).await
 }
 
-pub async fn set_labels(
+pub(crate) async fn set_labels(
     db: &impl GenericClient,
     viewer: &Viewer,
     id: i64,
     names: &[String],
 ) -> Result<Vec<String>> {
-    let c = get(db, viewer, id).await?;
-    require_edit(db, viewer, &c).await?;
+    get_to_edit(db, viewer, id).await?;
     let names = normalize_labels(names)?;
     crate::db::execute(
         db,
@@ -81,14 +79,13 @@ pub async fn set_labels(
     add_labels(db, viewer, id, &names).await
 }
 
-pub async fn remove_label(
+pub(crate) async fn remove_label(
     db: &impl GenericClient,
     viewer: &Viewer,
     id: i64,
     name: &str,
 ) -> Result<()> {
-    let c = get(db, viewer, id).await?;
-    require_edit(db, viewer, &c).await?;
+    get_to_edit(db, viewer, id).await?;
     let n = crate::db::execute(
         db,
         "DELETE FROM labels WHERE content_id = $1 AND name = lower($2)",

@@ -5,7 +5,7 @@
 use super::*;
 
 /// Who likes a piece of content, oldest first.
-pub struct Likes {
+pub(crate) struct Likes {
     pub users: Vec<crate::perms::User>,
     /// Whether the viewer is one of them.
     pub mine: bool,
@@ -14,13 +14,17 @@ pub struct Likes {
 }
 
 /// The likes of content the viewer may see.
-pub async fn likes(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Likes> {
+pub(crate) async fn likes(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Likes> {
     let c = get(db, viewer, id).await?;
     likes_of(db, viewer, &c).await
 }
 
 /// [`likes`] for content the caller has already loaded as this viewer.
-pub async fn likes_of(db: &impl GenericClient, viewer: &Viewer, c: &Content) -> Result<Likes> {
+pub(crate) async fn likes_of(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    c: &Content,
+) -> Result<Likes> {
     let rows = crate::db::query(
         db,
         "SELECT u.id, u.username, u.display_name, u.user_key, u.email
@@ -51,7 +55,7 @@ pub async fn likes_of(db: &impl GenericClient, viewer: &Viewer, c: &Content) -> 
 
 /// Likes (`true`) or unlikes content as the viewer; liking twice is one like.
 /// Pages, blog posts and comments can be liked, by anyone who can see them.
-pub async fn set_like(
+pub(crate) async fn set_like(
     db: &impl GenericClient,
     viewer: &Viewer,
     id: i64,

@@ -7,7 +7,7 @@ use super::*;
 
 /// What [`list`] returns; every field narrows the result.
 #[derive(Default)]
-pub struct ListFilter<'a> {
+pub(crate) struct ListFilter<'a> {
     pub space_id: Option<i64>,
     /// Empty = pages and blog posts.
     pub types: Vec<ContentType>,
@@ -33,7 +33,7 @@ pub struct ListFilter<'a> {
 
 /// A page of content the viewer may view, filtered in SQL (so `start` and
 /// `limit` count only visible rows). Returns the rows and whether more exist.
-pub async fn list(
+pub(crate) async fn list(
     db: &impl GenericClient,
     viewer: &Viewer,
     f: &ListFilter<'_>,

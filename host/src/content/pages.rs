@@ -17,27 +17,18 @@ pub async fn get(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Co
 }
 
 /// Like [`get`] but also returns trashed content.
-pub async fn get_any(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Content> {
-    let sql = format!(
-        "{CONTENT_SELECT} WHERE c.id = $1 AND {}",
-        Viewer::content_filter(2, 3, 4)
-    );
-    let row = crate::db::query_opt(
-        db,
-        &sql,
-        &[
-            &id,
-            &viewer.user_id(),
-            &*viewer.groups,
-            &*viewer.view_spaces,
-        ],
-    )
-    .await?;
+pub(crate) async fn get_any(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Content> {
+    let sql = format!("{CONTENT_SELECT} WHERE c.id = $1 AND {{visible}}");
+    let row = viewer
+        .query_visible(db, &sql, &id, &[])
+        .await?
+        .into_iter()
+        .next();
     row.map(|r| content_from(&r)).ok_or_else(|| not_found(id))
 }
 
 /// Many rows by id, filtered for the viewer, in the order given.
-pub async fn get_many(
+pub(crate) async fn get_many(
     db: &impl GenericClient,
     viewer: &Viewer,
     ids: &[i64],
@@ -48,7 +39,7 @@ pub async fn get_many(
 /// [`get_many`] without the bodies (left empty): for lists and search
 /// results that show no body. 25 search hits' bodies were a third of the
 /// statement's time and most of its bytes.
-pub async fn get_many_meta(
+pub(crate) async fn get_many_meta(
     db: &impl GenericClient,
     viewer: &Viewer,
     ids: &[i64],
@@ -67,28 +58,15 @@ async fn get_many_with(
     } else {
         std::borrow::Cow::Owned(CONTENT_SELECT.replace("c.body,", "''::text AS body,"))
     };
-    let sql = format!(
-        "{select} WHERE c.id = ANY($1) AND c.status = 'current' AND {}",
-        Viewer::content_filter(2, 3, 4)
-    );
-    let rows = crate::db::query(
-        db,
-        &sql,
-        &[
-            &ids,
-            &viewer.user_id(),
-            &*viewer.groups,
-            &*viewer.view_spaces,
-        ],
-    )
-    .await?;
+    let sql = format!("{select} WHERE c.id = ANY($1) AND c.status = 'current' AND {{visible}}");
+    let rows = viewer.query_visible(db, &sql, &ids, &[]).await?;
     let mut out: Vec<Content> = rows.iter().map(content_from).collect();
     out.sort_by_key(|c| ids.iter().position(|i| *i == c.id));
     Ok(out)
 }
 
 /// Looks a page (or blog post) up by space key and title, as the viewer.
-pub async fn by_title(
+pub(crate) async fn by_title(
     db: &impl GenericClient,
     viewer: &Viewer,
     space_key: &str,
@@ -329,7 +307,7 @@ pub async fn update(
 }
 
 /// Recently updated pages and blog posts the viewer may see.
-pub async fn recently_updated(
+pub(crate) async fn recently_updated(
     db: &impl GenericClient,
     viewer: &Viewer,
     space_id: Option<i64>,
@@ -347,28 +325,17 @@ pub async fn recently_updated(
     let sql = format!(
         "{CONTENT_SELECT} WHERE c.content_type IN ('page', 'blogpost') AND c.status = 'current'
          AND {space_cond} AND ($6::text IS NULL OR c.content_type = $6)
-         AND {} ORDER BY c.modified_at DESC LIMIT $5",
-        Viewer::content_filter(2, 3, 4)
+         AND {{visible}} ORDER BY c.modified_at DESC LIMIT $5"
     );
     let ct = content_type.map(|t| t.as_str());
-    let rows = crate::db::query(
-        db,
-        &sql,
-        &[
-            &space_id,
-            &viewer.user_id(),
-            &*viewer.groups,
-            &*viewer.view_spaces,
-            &limit,
-            &ct,
-        ],
-    )
-    .await?;
+    let rows = viewer
+        .query_visible(db, &sql, &space_id, &[&limit, &ct])
+        .await?;
     Ok(rows.iter().map(content_from).collect())
 }
 
 /// Blog posts of a space, newest first.
-pub async fn blog_posts(
+pub(crate) async fn blog_posts(
     db: &impl GenericClient,
     viewer: &Viewer,
     space_id: i64,
@@ -377,21 +344,10 @@ pub async fn blog_posts(
 ) -> Result<Vec<Content>> {
     let sql = format!(
         "{CONTENT_SELECT} WHERE c.content_type = 'blogpost' AND c.status = 'current' AND c.space_id = $1
-         AND {} ORDER BY c.posting_day DESC, c.created_at DESC OFFSET $5 LIMIT $6",
-        Viewer::content_filter(2, 3, 4)
+         AND {{visible}} ORDER BY c.posting_day DESC, c.created_at DESC OFFSET $5 LIMIT $6"
     );
-    let rows = crate::db::query(
-        db,
-        &sql,
-        &[
-            &space_id,
-            &viewer.user_id(),
-            &*viewer.groups,
-            &*viewer.view_spaces,
-            &offset,
-            &limit,
-        ],
-    )
-    .await?;
+    let rows = viewer
+        .query_visible(db, &sql, &space_id, &[&offset, &limit])
+        .await?;
     Ok(rows.iter().map(content_from).collect())
 }

@@ -5,12 +5,12 @@
 
 use super::*;
 
-pub struct Restrictions {
+pub(crate) struct Restrictions {
     pub read: Vec<Grant>,
     pub update: Vec<Grant>,
 }
 
-pub async fn restrictions(
+pub(crate) async fn restrictions(
     db: &impl GenericClient,
     viewer: &Viewer,
     id: i64,
@@ -50,17 +50,7 @@ pub async fn set_restriction(
             "unknown restriction {operation:?}; use read or update"
         )));
     }
-    let allowed = viewer
-        .has_space_perm(db, c.space_id, SpacePerm::Restrict)
-        .await?
-        || viewer
-            .has_space_perm(db, c.space_id, SpacePerm::Admin)
-            .await?;
-    if !allowed {
-        return Err(Error::Forbidden(
-            "you do not have permission to restrict pages in this space".into(),
-        ));
-    }
+    require_restrict(db, viewer, c.space_id).await?;
     let (u, g) = who.ids();
     if u.is_none() && g.is_none() {
         return Err(Error::BadRequest(
@@ -95,24 +85,14 @@ pub async fn set_restriction(
 }
 
 /// Removes all restrictions of one kind from a page.
-pub async fn clear_restrictions(
+pub(crate) async fn clear_restrictions(
     db: &impl GenericClient,
     viewer: &Viewer,
     id: i64,
     operation: &str,
 ) -> Result<()> {
     let c = get(db, viewer, id).await?;
-    let allowed = viewer
-        .has_space_perm(db, c.space_id, SpacePerm::Restrict)
-        .await?
-        || viewer
-            .has_space_perm(db, c.space_id, SpacePerm::Admin)
-            .await?;
-    if !allowed {
-        return Err(Error::Forbidden(
-            "you do not have permission to restrict pages in this space".into(),
-        ));
-    }
+    require_restrict(db, viewer, c.space_id).await?;
     crate::db::execute(
         db,
         "DELETE FROM content_restrictions WHERE content_id = $1 AND operation = $2",
@@ -124,7 +104,7 @@ pub async fn clear_restrictions(
 }
 
 /// Whether the content or any ancestor carries a restriction (the lock icon).
-pub async fn is_restricted(db: &impl GenericClient, c: &Content) -> Result<bool> {
+pub(crate) async fn is_restricted(db: &impl GenericClient, c: &Content) -> Result<bool> {
     Ok(crate::db::query_one(
         db,
         "SELECT EXISTS (SELECT 1 FROM content_restrictions WHERE content_id = ANY($1))",
@@ -132,4 +112,20 @@ pub async fn is_restricted(db: &impl GenericClient, c: &Content) -> Result<bool>
     )
     .await?
     .get(0))
+}
+
+/// The viewer may restrict pages in the space (Restrict or Admin there).
+async fn require_restrict(db: &impl GenericClient, viewer: &Viewer, space_id: i64) -> Result<()> {
+    let allowed = viewer
+        .has_space_perm(db, space_id, SpacePerm::Restrict)
+        .await?
+        || viewer
+            .has_space_perm(db, space_id, SpacePerm::Admin)
+            .await?;
+    if !allowed {
+        return Err(Error::Forbidden(
+            "you do not have permission to restrict pages in this space".into(),
+        ));
+    }
+    Ok(())
 }

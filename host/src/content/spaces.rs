@@ -6,7 +6,7 @@
 
 use super::*;
 
-pub fn validate_space_key(key: &str) -> Result<()> {
+pub(crate) fn validate_space_key(key: &str) -> Result<()> {
     if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(Error::BadRequest(format!(
             "space key {key:?} is invalid: use 1 to 255 letters and digits"
@@ -15,7 +15,7 @@ pub fn validate_space_key(key: &str) -> Result<()> {
     Ok(())
 }
 
-pub async fn spaces(db: &impl GenericClient, viewer: &Viewer) -> Result<Vec<Space>> {
+pub(crate) async fn spaces(db: &impl GenericClient, viewer: &Viewer) -> Result<Vec<Space>> {
     let rows = crate::db::query(
         db,
         "SELECT * FROM spaces WHERE id = ANY($1) ORDER BY lower(name)",
@@ -26,7 +26,7 @@ pub async fn spaces(db: &impl GenericClient, viewer: &Viewer) -> Result<Vec<Spac
 }
 
 /// A space the viewer may view, by key (case-insensitive).
-pub async fn space(db: &impl GenericClient, viewer: &Viewer, key: &str) -> Result<Space> {
+pub(crate) async fn space(db: &impl GenericClient, viewer: &Viewer, key: &str) -> Result<Space> {
     let row = crate::db::query_opt(
         db,
         "SELECT * FROM spaces WHERE upper(space_key) = upper($1)",
@@ -40,7 +40,11 @@ pub async fn space(db: &impl GenericClient, viewer: &Viewer, key: &str) -> Resul
 }
 
 /// A space by key for its administrators (who may lack `view`).
-pub async fn space_for_admin(db: &impl GenericClient, viewer: &Viewer, key: &str) -> Result<Space> {
+pub(crate) async fn space_for_admin(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    key: &str,
+) -> Result<Space> {
     let row = crate::db::query_opt(
         db,
         "SELECT * FROM spaces WHERE upper(space_key) = upper($1)",
@@ -64,7 +68,7 @@ pub async fn space_for_admin(db: &impl GenericClient, viewer: &Viewer, key: &str
 
 /// Creates a space with a home page. The creator gets every space
 /// permission; `cairn-users` gets view, edit, comment and attach.
-pub async fn create_space(
+pub(crate) async fn create_space(
     db: &mut deadpool_postgres::Object,
     viewer: &Viewer,
     key: &str,
@@ -140,7 +144,7 @@ pub async fn create_space(
     Ok(s)
 }
 
-pub async fn update_space(
+pub(crate) async fn update_space(
     db: &impl GenericClient,
     viewer: &Viewer,
     space: &Space,
@@ -173,7 +177,7 @@ pub async fn update_space(
     Ok(())
 }
 
-pub async fn space_grants(db: &impl GenericClient, space_id: i64) -> Result<Vec<Grant>> {
+pub(crate) async fn space_grants(db: &impl GenericClient, space_id: i64) -> Result<Vec<Grant>> {
     let rows = crate::db::query(
         db,
         "SELECT p.permission, u.username AS uname, g.name AS gname FROM space_permissions p
@@ -185,7 +189,7 @@ pub async fn space_grants(db: &impl GenericClient, space_id: i64) -> Result<Vec<
     Ok(rows.iter().map(grant_from_row).collect())
 }
 
-pub async fn set_space_grant(
+pub(crate) async fn set_space_grant(
     db: &impl GenericClient,
     viewer: &Viewer,
     space_id: i64,
@@ -222,13 +226,17 @@ pub async fn set_space_grant(
 }
 
 /// The space of content the caller may already see.
-pub async fn space_of(db: &impl GenericClient, c: &Content) -> Result<Space> {
+pub(crate) async fn space_of(db: &impl GenericClient, c: &Content) -> Result<Space> {
     let r = crate::db::query_one(db, "SELECT * FROM spaces WHERE id = $1", &[&c.space_id]).await?;
     Ok(space_from(&r))
 }
 
 /// Deletes a space and everything in it; space administrators only.
-pub async fn delete_space(db: &impl GenericClient, viewer: &Viewer, key: &str) -> Result<()> {
+pub(crate) async fn delete_space(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    key: &str,
+) -> Result<()> {
     let s = space_for_admin(db, viewer, key).await?;
     // The home page row goes with the space; the reference must go first.
     crate::db::execute(

@@ -11,7 +11,7 @@ use super::*;
 
 /// One task of a body, in document order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Task {
+pub(crate) struct Task {
     pub id: String,
     pub complete: bool,
     /// The bytes to replace to change the status: the status text, or the
@@ -30,7 +30,7 @@ struct Frame {
 ///
 /// # Errors
 /// When the body is not well-formed.
-pub fn tasks_of(body: &str) -> Result<Vec<Task>> {
+pub(crate) fn tasks_of(body: &str) -> Result<Vec<Task>> {
     use quick_xml::events::Event;
     let mut r = quick_xml::Reader::from_str(body);
     r.config_mut().check_end_names = false;
@@ -109,7 +109,7 @@ pub fn tasks_of(body: &str) -> Result<Vec<Task>> {
 }
 
 /// `body` with task `id` set to `complete`; `None` when it has no such task.
-pub fn with_task_status(body: &str, id: &str, complete: bool) -> Result<Option<String>> {
+pub(crate) fn with_task_status(body: &str, id: &str, complete: bool) -> Result<Option<String>> {
     let Some(t) = tasks_of(body)?.into_iter().find(|t| t.id == id) else {
         return Ok(None);
     };
@@ -127,7 +127,7 @@ pub fn with_task_status(body: &str, id: &str, complete: bool) -> Result<Option<S
 }
 
 /// Ticks (or unticks) task `task_id` of a page the viewer may edit.
-pub async fn set_task(
+pub(crate) async fn set_task(
     db: &mut deadpool_postgres::Object,
     viewer: &Viewer,
     page_id: i64,

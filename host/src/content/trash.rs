@@ -8,7 +8,11 @@ use super::*;
 /// Moves a page or blog post, with its subtree, comments and attachments,
 /// to the trash. Trashing a whole subtree (rather than re-parenting the
 /// children) keeps children of a restricted page hidden.
-pub async fn trash(db: &mut deadpool_postgres::Object, viewer: &Viewer, id: i64) -> Result<()> {
+pub(crate) async fn trash(
+    db: &mut deadpool_postgres::Object,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<()> {
     let c = get(&*db, viewer, id).await?;
     let user = viewer.require_user()?.clone();
     match c.content_type {
@@ -47,7 +51,7 @@ pub async fn trash(db: &mut deadpool_postgres::Object, viewer: &Viewer, id: i64)
     Ok(())
 }
 
-pub struct TrashItem {
+pub(crate) struct TrashItem {
     pub id: i64,
     pub title: String,
     pub content_type: ContentType,
@@ -57,7 +61,7 @@ pub struct TrashItem {
 }
 
 /// Items trashed directly (not as part of a trashed parent), newest first.
-pub async fn trash_list(
+pub(crate) async fn trash_list(
     db: &impl GenericClient,
     viewer: &Viewer,
     space_id: i64,
@@ -65,28 +69,15 @@ pub async fn trash_list(
     viewer
         .require_space_perm(db, space_id, SpacePerm::Delete)
         .await?;
-    let sql = format!(
-        "SELECT c.id, c.title, c.content_type, c.trashed_at, coalesce(u.display_name, ''),
+    let sql = "SELECT c.id, c.title, c.content_type, c.trashed_at, coalesce(u.display_name, ''),
            (SELECT count(*) FROM content d WHERE c.id = ANY(d.ancestors) AND d.content_type = 'page'
               AND d.status = 'trashed')
          FROM content c LEFT JOIN users u ON u.id = c.trashed_by
          WHERE c.space_id = $1 AND c.status = 'trashed' AND c.content_type IN ('page', 'blogpost', 'attachment')
            AND NOT EXISTS (SELECT 1 FROM content p WHERE (p.id = c.parent_id OR p.id = c.container_id)
                  AND p.status = 'trashed' AND p.trashed_at = c.trashed_at)
-           AND {} ORDER BY c.trashed_at DESC",
-        Viewer::content_filter(2, 3, 4)
-    );
-    let rows = crate::db::query(
-        db,
-        &sql,
-        &[
-            &space_id,
-            &viewer.user_id(),
-            &*viewer.groups,
-            &*viewer.view_spaces,
-        ],
-    )
-    .await?;
+           AND {visible} ORDER BY c.trashed_at DESC";
+    let rows = viewer.query_visible(db, sql, &space_id, &[]).await?;
     Ok(rows
         .iter()
         .map(|r| TrashItem {
@@ -115,7 +106,7 @@ async fn trashed(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Co
 
 /// Restores what was trashed together with `id`. The page returns under
 /// its old parent, or to the space root when that parent is gone.
-pub async fn restore_from_trash(
+pub(crate) async fn restore_from_trash(
     db: &mut deadpool_postgres::Object,
     viewer: &Viewer,
     id: i64,
@@ -180,7 +171,7 @@ async fn trashed_at(db: &impl GenericClient, id: i64) -> Result<DateTime<Utc>> {
 /// Deletes trashed content for good, with its subtree and versions. Files
 /// in the shared home are left to the orphaned-attachment cleanup job, which
 /// can tell whether another version still uses the same bytes.
-pub async fn purge(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<()> {
+pub(crate) async fn purge(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<()> {
     trashed(db, viewer, id).await?;
     crate::db::execute(
         db,

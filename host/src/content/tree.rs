@@ -8,7 +8,10 @@ use super::*;
 
 /// (id, title) of each ancestor, root first. Every ancestor of a viewable
 /// page is viewable (read restrictions are inherited), so no filter is lost.
-pub async fn breadcrumbs(db: &impl GenericClient, c: &Content) -> Result<Vec<(i64, String)>> {
+pub(crate) async fn breadcrumbs(
+    db: &impl GenericClient,
+    c: &Content,
+) -> Result<Vec<(i64, String)>> {
     let rows = crate::db::query(
         db,
         "SELECT id, title FROM content WHERE id = ANY($1) AND content_type IN ('page', 'blogpost')",
@@ -21,16 +24,15 @@ pub async fn breadcrumbs(db: &impl GenericClient, c: &Content) -> Result<Vec<(i6
 }
 
 #[derive(Debug, Clone)]
-pub struct TreeNode {
+pub(crate) struct TreeNode {
     pub id: i64,
     pub title: String,
     pub has_children: bool,
-    pub position: i32,
 }
 
 /// Viewable child pages of `parent` (or the space's root pages), ordered
 /// by position then title. `has_children` counts only viewable children.
-pub async fn children(
+pub(crate) async fn children(
     db: &impl GenericClient,
     viewer: &Viewer,
     space_id: i64,
@@ -67,7 +69,6 @@ pub async fn children(
         .map(|r| TreeNode {
             id: r.get(0),
             title: r.get(1),
-            position: r.get(2),
             has_children: r.get(3),
         })
         .collect())
@@ -94,7 +95,7 @@ pub(super) async fn reroot(db: &impl GenericClient, id: i64, new_ancestors: &[i6
 /// Moves a page (with its subtree) under `new_parent` (None = space root)
 /// in the same or another space, at `position` among its new siblings
 /// (None = last).
-pub async fn move_page(
+pub(crate) async fn move_page(
     db: &mut deadpool_postgres::Object,
     viewer: &Viewer,
     id: i64,
@@ -219,7 +220,7 @@ pub async fn move_page(
 }
 
 /// Copies a page (body, labels; not its children) as a new page.
-pub async fn copy_page(
+pub(crate) async fn copy_page(
     db: &mut deadpool_postgres::Object,
     viewer: &Viewer,
     id: i64,

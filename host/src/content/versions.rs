@@ -55,7 +55,7 @@ pub async fn history(
     Ok(rows.iter().map(version_from).collect())
 }
 
-pub async fn version(
+pub(crate) async fn version(
     db: &impl GenericClient,
     viewer: &Viewer,
     id: i64,
@@ -73,7 +73,7 @@ pub async fn version(
 }
 
 /// Restores version `n` as a new version on top of `base_version`.
-pub async fn restore_version(
+pub(crate) async fn restore_version(
     db: &mut deadpool_postgres::Object,
     viewer: &Viewer,
     id: i64,
@@ -98,7 +98,7 @@ pub async fn restore_version(
 }
 
 /// What one version of an attachment holds.
-pub struct FileVersion {
+pub(crate) struct FileVersion {
     pub size: i64,
     pub media_type: String,
     pub comment: String,
@@ -106,7 +106,11 @@ pub struct FileVersion {
 
 /// Size, media type and comment of version `version` of attachment `id`
 /// (the caller may already see it).
-pub async fn file_version(db: &impl GenericClient, id: i64, version: i32) -> Result<FileVersion> {
+pub(crate) async fn file_version(
+    db: &impl GenericClient,
+    id: i64,
+    version: i32,
+) -> Result<FileVersion> {
     let r = crate::db::query_one(
         db,
         "SELECT coalesce(file_size, 0), coalesce(media_type, ''), message FROM content_versions

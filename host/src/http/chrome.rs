@@ -7,7 +7,7 @@
 /// What the frame of every HTML page shows, from live settings and the
 /// node's state.
 #[derive(Debug, Clone, Default, Hash)]
-pub struct Chrome {
+pub(crate) struct Chrome {
     pub site_title: String,
     /// (kind, message): kind is `info`, `warning` or `error`.
     pub banners: Vec<(String, String)>,
@@ -15,11 +15,11 @@ pub struct Chrome {
 
 tokio::task_local! {
     /// Set by the request gate (`http/gate.rs`) around every request.
-    pub static CHROME: Chrome;
+    pub(crate) static CHROME: Chrome;
 }
 
 /// The chrome of the current request (defaults outside one).
-pub fn chrome() -> Chrome {
+pub(crate) fn chrome() -> Chrome {
     CHROME.try_with(Clone::clone).unwrap_or_else(|_| Chrome {
         site_title: "Cairn".into(),
         banners: Vec::new(),

@@ -13,7 +13,7 @@ use axum::response::Response;
 /// A file download: `media_type` as stored (unknown types become
 /// `application/octet-stream`), the file name for the browser's save
 /// dialog, and the length when it is known.
-pub fn file(
+pub(crate) fn file(
     body: impl Into<Body>,
     media_type: &str,
     filename: Option<&str>,

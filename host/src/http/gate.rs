@@ -12,7 +12,7 @@ use crate::cluster::NodeState;
 use crate::error::Error;
 use crate::AppState;
 
-pub const READ_ONLY_MESSAGE: &str = "This site is in read-only mode: content cannot be changed right now (an administrator set access_mode to read-only). Reading and searching work as usual.";
+pub(crate) const READ_ONLY_MESSAGE: &str = "This site is in read-only mode: content cannot be changed right now (an administrator set access_mode to read-only). Reading and searching work as usual.";
 
 /// Paths that still take writes in read-only mode: signing in and out,
 /// personal tokens, and administration (including turning it off).
@@ -42,7 +42,7 @@ fn refuse(path: &str, err: Error) -> Response {
     }
 }
 
-pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Response {
     let _running = app.cluster.request_started();
     let settings = app.cluster.settings();
     let state = app.cluster.state();

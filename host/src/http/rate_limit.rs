@@ -21,7 +21,7 @@ fn put(resp: &mut Response, name: &'static str, v: String) {
 
 /// Middleware on `/rest/…`: authenticates (the viewer is kept for the
 /// handler), then spends a token.
-pub async fn layer(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+pub(crate) async fn layer(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
     if !req.uri().path().starts_with("/rest/") {
         return next.run(req).await;
     }

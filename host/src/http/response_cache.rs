@@ -13,7 +13,7 @@ use std::sync::Arc;
 /// Marks a response its handler allows to be cached for this viewer until
 /// the generation moves (a rendered page whose macros are all cacheable).
 #[derive(Clone, Copy)]
-pub struct Cacheable;
+pub(crate) struct Cacheable;
 
 /// Whole responses of page views and REST content reads, per viewer
 /// identity and generation.
@@ -25,7 +25,7 @@ pub struct ResponseCache {
 /// (generation, hash of the viewer's credentials and the page chrome, path and query)
 type Key = (u64, u64, String);
 
-pub struct Cached {
+pub(crate) struct Cached {
     content_type: axum::http::HeaderValue,
     body: bytes::Bytes,
 }
@@ -56,11 +56,8 @@ impl Default for ResponseCache {
 
 impl ResponseCache {
     /// How many responses are kept.
-    pub fn len(&self) -> usize {
+    pub fn entry_count(&self) -> usize {
         self.entries.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 }
 
@@ -78,7 +75,7 @@ fn identity(headers: &axum::http::HeaderMap) -> u64 {
 /// moved since it was stored, and stores responses their handler marked
 /// [`Cacheable`]. Runs inside the cluster gate, so fenced and read-only
 /// banners are part of the key.
-pub async fn layer(
+pub(crate) async fn layer(
     axum::extract::State(app): axum::extract::State<crate::AppState>,
     req: axum::extract::Request,
     next: axum::middleware::Next,

@@ -20,7 +20,7 @@ use crate::AppState;
 /// the journal; otherwise `RUNNING` — with `"searchDegraded": true` and a
 /// reason while this node's search index is being rebuilt because it did
 /// not match the database (see `search/integrity.rs`).
-pub async fn status(State(app): State<AppState>) -> impl IntoResponse {
+pub(crate) async fn status(State(app): State<AppState>) -> impl IntoResponse {
     let body = |state: &str| Json(serde_json::json!({ "state": state }));
     if !app.readiness.is_ready() {
         return (StatusCode::OK, body("STARTING"));

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::perms::Viewer;
 use crate::AppState;
 
-pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Viewer> {
+pub(crate) async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Viewer> {
     // Read the generation before anything is read from the database.
     let key = state
         .generation

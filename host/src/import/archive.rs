@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use super::ImportError;
 
-pub struct Archive {
+pub(crate) struct Archive {
     path: PathBuf,
     pub descriptor: BTreeMap<String, String>,
     /// The name of `entities.xml` inside the zip.
@@ -53,7 +53,7 @@ pub fn parse_properties(text: &str) -> BTreeMap<String, String> {
 }
 
 impl Archive {
-    pub fn open(path: &Path) -> Result<Archive, ImportError> {
+    pub(crate) fn open(path: &Path) -> Result<Archive, ImportError> {
         let mut zip = open_zip(path)?;
         let names: Vec<String> = zip.file_names().map(str::to_owned).collect();
         // Some tools zip the export folder itself: accept one top folder.
@@ -117,7 +117,7 @@ impl Archive {
 
     /// Runs `f` over a buffered stream of entities.xml. A damaged entry
     /// (CRC mismatch, truncation) surfaces as a read error inside `f`.
-    pub fn with_entities<T>(
+    pub(crate) fn with_entities<T>(
         &self,
         f: impl FnOnce(&mut dyn std::io::BufRead) -> Result<T, ImportError>,
     ) -> Result<T, ImportError> {
@@ -130,7 +130,7 @@ impl Archive {
     }
 
     /// An open zip for reading attachment files.
-    pub fn files(&self) -> Result<Files, ImportError> {
+    pub(crate) fn files(&self) -> Result<Files, ImportError> {
         Ok(Files {
             zip: open_zip(&self.path)?,
             prefix: self.prefix().to_owned(),
@@ -138,14 +138,14 @@ impl Archive {
     }
 }
 
-pub struct Files {
+pub(crate) struct Files {
     zip: zip::ZipArchive<File>,
     prefix: String,
 }
 
 impl Files {
     /// `attachments/<container>/<attachment>/<version>`, if present.
-    pub fn open(
+    pub(crate) fn open(
         &mut self,
         container: i64,
         attachment: i64,

@@ -64,7 +64,7 @@ async fn progress_line(pool: crate::db::Pool) {
 }
 
 /// The report as lines of text.
-pub fn summary(r: &Report) -> String {
+pub(crate) fn summary(r: &Report) -> String {
     let mut s = String::new();
     if r.already_imported {
         let _ = writeln!(

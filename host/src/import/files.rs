@@ -15,7 +15,7 @@ use super::{ImportError, Report};
 use crate::attach::{Store, Stored};
 
 /// Copies every attachment version's file: version row → stored file.
-pub fn copy_all(
+pub(crate) fn copy_all(
     archive: &Archive,
     plan: &Plan,
     store: &Store,

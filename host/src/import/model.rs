@@ -14,7 +14,7 @@ use super::xml::{Object, Value};
 use super::ImportError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Page,
     BlogPost,
     Comment,
@@ -23,7 +23,7 @@ pub enum Kind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
+pub(crate) enum Status {
     Current,
     Deleted,
     Draft,
@@ -32,7 +32,7 @@ pub enum Status {
 
 /// One content row of the export: a head or one of its historical versions.
 #[derive(Debug)]
-pub struct Item {
+pub(crate) struct Item {
     pub kind: Kind,
     /// Interned (see [`Model::str`]): historical rows repeat their page's title.
     pub title: u32,
@@ -58,7 +58,7 @@ pub struct Item {
 }
 
 #[derive(Debug, Default)]
-pub struct SpaceRow {
+pub(crate) struct SpaceRow {
     pub id: i64,
     pub key: String,
     pub name: String,
@@ -71,7 +71,7 @@ pub struct SpaceRow {
 }
 
 #[derive(Debug, Default, Clone)]
-pub struct UserRow {
+pub(crate) struct UserRow {
     pub key: String,
     pub name: String,
     pub email: String,
@@ -81,14 +81,14 @@ pub struct UserRow {
 }
 
 #[derive(Debug)]
-pub struct PropRow {
+pub(crate) struct PropRow {
     pub name: Box<str>,
     pub value: Box<str>,
     pub owner: Option<i64>,
 }
 
 #[derive(Debug)]
-pub struct SpacePermRow {
+pub(crate) struct SpacePermRow {
     pub space: Option<i64>,
     pub kind: String,
     pub group: Option<String>,
@@ -96,7 +96,7 @@ pub struct SpacePermRow {
 }
 
 #[derive(Debug)]
-pub struct RestrictionRow {
+pub(crate) struct RestrictionRow {
     pub set: i64,
     pub kind: String,
     pub group: Option<String>,
@@ -106,12 +106,12 @@ pub struct RestrictionRow {
 /// Content rows by id: a sorted vector (a third of a hash map's memory at
 /// half a million rows), sorted once by [`Model::finish`].
 #[derive(Debug, Default)]
-pub struct Items {
+pub(crate) struct Items {
     v: Vec<(i64, Item)>,
 }
 
 impl Items {
-    pub fn insert(&mut self, id: i64, item: Item) {
+    pub(crate) fn insert(&mut self, id: i64, item: Item) {
         self.v.push((id, item));
     }
     fn sort(&mut self) {
@@ -127,14 +127,14 @@ impl Items {
             }
         });
     }
-    pub fn get(&self, id: &i64) -> Option<&Item> {
+    pub(crate) fn get(&self, id: &i64) -> Option<&Item> {
         self.v
             .binary_search_by_key(id, |(i, _)| *i)
             .ok()
             .map(|i| &self.v[i].1)
     }
     /// Ids in ascending order.
-    pub fn keys(&self) -> impl Iterator<Item = &i64> {
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &i64> {
         self.v.iter().map(|(id, _)| id)
     }
 }
@@ -152,7 +152,7 @@ impl std::ops::Index<&i64> for Items {
 /// Each distinct string once: titles and comments of historical versions
 /// repeat, and a row then costs four bytes instead of an allocation.
 #[derive(Debug)]
-pub struct Strings {
+pub(crate) struct Strings {
     map: HashMap<Box<str>, u32>,
     list: Vec<Box<str>>,
 }
@@ -167,7 +167,7 @@ impl Default for Strings {
 }
 
 impl Strings {
-    pub fn intern(&mut self, s: &str) -> u32 {
+    pub(crate) fn intern(&mut self, s: &str) -> u32 {
         if let Some(i) = self.map.get(s) {
             return *i;
         }
@@ -176,13 +176,13 @@ impl Strings {
         self.map.insert(s.into(), i);
         i
     }
-    pub fn get(&self, i: u32) -> &str {
+    pub(crate) fn get(&self, i: u32) -> &str {
         self.list.get(i as usize).map(|s| &**s).unwrap_or("")
     }
 }
 
 #[derive(Debug, Default)]
-pub struct Model {
+pub(crate) struct Model {
     pub strings: Strings,
     pub spaces: Vec<SpaceRow>,
     pub users: Vec<UserRow>,
@@ -245,7 +245,7 @@ const IGNORED: &[&str] = &[
     "ConfluenceUserImpl_dummy",
 ];
 
-pub fn parse_date(s: &str) -> Option<NaiveDateTime> {
+pub(crate) fn parse_date(s: &str) -> Option<NaiveDateTime> {
     let s = s.trim();
     NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S"))
@@ -253,11 +253,11 @@ pub fn parse_date(s: &str) -> Option<NaiveDateTime> {
 }
 
 impl Model {
-    pub fn str(&self, i: u32) -> &str {
+    pub(crate) fn str(&self, i: u32) -> &str {
         self.strings.get(i)
     }
 
-    pub fn user(&mut self, key: &str) -> u32 {
+    pub(crate) fn user(&mut self, key: &str) -> u32 {
         if let Some(i) = self.user_index.get(key) {
             return *i;
         }
@@ -279,7 +279,7 @@ impl Model {
     }
 
     /// Records one object of the first pass.
-    pub fn add(&mut self, o: Object) -> Result<(), ImportError> {
+    pub(crate) fn add(&mut self, o: Object) -> Result<(), ImportError> {
         self.objects += 1;
         let id = o.num_id();
         let need_id = || {
@@ -554,7 +554,7 @@ impl Model {
 
     /// Resolves what the first pass could not while streaming: property
     /// owners, Crowd memberships and display names.
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         self.items.sort();
         for (pid, owner) in std::mem::take(&mut self.prop_owner) {
             if let Some(p) = self.props.get_mut(&pid) {
@@ -580,7 +580,7 @@ impl Model {
     }
 
     /// Properties per owner (FILESIZE, MEDIA_TYPE, MINOR_EDIT, …).
-    pub fn props_by_owner(&self) -> HashMap<i64, Vec<i64>> {
+    pub(crate) fn props_by_owner(&self) -> HashMap<i64, Vec<i64>> {
         let mut m: HashMap<i64, Vec<i64>> = HashMap::new();
         for (id, p) in &self.props {
             if let Some(o) = p.owner {

@@ -16,7 +16,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use super::model::{Item, Kind, Model, Status};
 use super::Report;
 
-pub struct Head {
+pub(crate) struct Head {
     pub old_id: i64,
     pub kind: Kind,
     pub space: usize,
@@ -36,7 +36,7 @@ pub struct Head {
 
 /// One version to write. Title, author, date and comment are read from
 /// the model's row (`old_id`) when written, so they are not held twice.
-pub struct VersionRow {
+pub(crate) struct VersionRow {
     pub head: u32,
     pub old_id: i64,
     pub version: i32,
@@ -46,7 +46,7 @@ pub struct VersionRow {
 }
 
 /// What an attachment version's file is (kept apart: few rows have one).
-pub struct FileMeta {
+pub(crate) struct FileMeta {
     /// The container's old id and the current attachment's old id: the
     /// file is `attachments/<container>/<attachment>/<version>`.
     pub container: i64,
@@ -55,14 +55,14 @@ pub struct FileMeta {
     pub size_hint: Option<i64>,
 }
 
-pub struct SpacePlan {
+pub(crate) struct SpacePlan {
     /// Index into `Model::spaces`.
     pub src: usize,
     pub key: String,
     pub home: Option<u32>,
 }
 
-pub struct Plan {
+pub(crate) struct Plan {
     pub spaces: Vec<SpacePlan>,
     pub heads: Vec<Head>,
     pub rows: Vec<VersionRow>,
@@ -90,7 +90,11 @@ fn prop<'a>(
         .map(|p| &*p.value)
 }
 
-pub fn plan(m: &Model, as_key: Option<&str>, r: &mut Report) -> Result<Plan, super::ImportError> {
+pub(crate) fn plan(
+    m: &Model,
+    as_key: Option<&str>,
+    r: &mut Report,
+) -> Result<Plan, super::ImportError> {
     let mut p = Plan {
         spaces: Vec::new(),
         heads: Vec::new(),

@@ -15,7 +15,7 @@ use super::{ImportError, Report};
 impl Writer<'_> {
     /// Labels, space permissions, restrictions, likes, watches, content
     /// properties, templates and the id map.
-    pub async fn relations(&mut self, r: &mut Report) -> Result<(), ImportError> {
+    pub(crate) async fn relations(&mut self, r: &mut Report) -> Result<(), ImportError> {
         let tx = self.tx;
         let head = |old: i64| self.plan.head_of_item.get(&old).map(|h| *h as usize);
         // Labels.

@@ -8,40 +8,22 @@
 //! export into the same keys changes nothing.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
 
 use super::archive::Archive;
 use super::model::Model;
+use super::progress::Progress;
 use super::xml::ObjectReader;
 use super::{files, plan, write, ImportError, Options, Report, SpaceReport};
 use crate::db::Pool;
-
-/// Phase and counters, written to `import_runs` about twice a second.
-#[derive(Default)]
-pub struct Progress {
-    pub phase: Mutex<String>,
-    pub done: AtomicU64,
-    pub total: AtomicU64,
-}
-
-impl Progress {
-    pub fn phase(&self, p: &str, total: u64) {
-        if let Ok(mut g) = self.phase.lock() {
-            *g = p.to_owned();
-        }
-        self.done.store(0, Ordering::Relaxed);
-        self.total.store(total, Ordering::Relaxed);
-        tracing::info!(phase = p, total, "import phase");
-    }
-}
 
 fn blocking_err(e: tokio::task::JoinError) -> ImportError {
     ImportError::Io(format!("the import thread failed: {e}"))
 }
 
-pub async fn run(
+pub(crate) async fn run(
     pool: &Pool,
     store: &crate::attach::Store,
     path: &Path,
@@ -164,7 +146,12 @@ pub async fn run(
 
     let progress = Arc::new(Progress::default());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let ticker = tokio::spawn(tick(pool.clone(), run_id, progress.clone(), stop_rx));
+    let ticker = tokio::spawn(super::progress::tick(
+        pool.clone(),
+        run_id,
+        progress.clone(),
+        stop_rx,
+    ));
     let result = body(
         pool, store, archive, model, plan, report, run_id, &progress, started,
     )
@@ -192,31 +179,6 @@ pub async fn run(
 struct ReportIn {
     #[serde(default)]
     spaces: Vec<SpaceReport>,
-}
-
-async fn tick(
-    pool: Pool,
-    run_id: i64,
-    progress: Arc<Progress>,
-    mut stop: tokio::sync::oneshot::Receiver<()>,
-) {
-    loop {
-        tokio::select! {
-            _ = &mut stop => return,
-            () = tokio::time::sleep(Duration::from_millis(500)) => {}
-        }
-        let phase = progress.phase.lock().map(|g| g.clone()).unwrap_or_default();
-        let done = progress.done.load(Ordering::Relaxed) as i64;
-        let total = progress.total.load(Ordering::Relaxed) as i64;
-        if let Ok(db) = pool.get().await {
-            let _ = db
-                .execute(
-                    "UPDATE import_runs SET phase = $2, done = $3, total = $4, updated_at = now() WHERE id = $1 AND status = 'running'",
-                    &[&run_id, &phase, &done, &total],
-                )
-                .await;
-        }
-    }
 }
 
 #[allow(clippy::too_many_arguments)]

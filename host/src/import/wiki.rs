@@ -14,13 +14,13 @@ const PANELS: &[&str] = &[
     "panel", "info", "note", "warning", "tip", "section", "column", "expand", "quote",
 ];
 
-pub struct Converted {
+pub(crate) struct Converted {
     pub body: String,
     /// What could not be converted (kept as unmigrated wiki markup).
     pub notes: Vec<String>,
 }
 
-pub fn convert(src: &str) -> Converted {
+pub(crate) fn convert(src: &str) -> Converted {
     let mut out = String::with_capacity(src.len() + src.len() / 4);
     let mut notes = Vec::new();
     let lines: Vec<&str> = src.lines().collect();

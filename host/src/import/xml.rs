@@ -15,7 +15,7 @@ use super::ImportError;
 
 /// A property's value.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub(crate) enum Value {
     Null,
     Text(String),
     /// A reference to another object: its class and id (or user key).
@@ -26,7 +26,7 @@ pub enum Value {
 }
 
 #[derive(Debug, Default)]
-pub struct Object {
+pub(crate) struct Object {
     pub class: String,
     pub package: String,
     /// `<id name="id">` or `<id name="key">`; empty for composite ids.
@@ -37,33 +37,33 @@ pub struct Object {
 }
 
 impl Object {
-    pub fn get(&self, name: &str) -> Option<&Value> {
+    pub(crate) fn get(&self, name: &str) -> Option<&Value> {
         self.props.iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
     /// A scalar as text (`None` when missing, null or a reference).
-    pub fn text(&self, name: &str) -> Option<&str> {
+    pub(crate) fn text(&self, name: &str) -> Option<&str> {
         match self.get(name) {
             Some(Value::Text(t)) => Some(t),
             _ => None,
         }
     }
-    pub fn reference(&self, name: &str) -> Option<(&str, &str)> {
+    pub(crate) fn reference(&self, name: &str) -> Option<(&str, &str)> {
         match self.get(name) {
             Some(Value::Ref { class, id }) => Some((class, id)),
             _ => None,
         }
     }
-    pub fn ref_id(&self, name: &str) -> Option<i64> {
+    pub(crate) fn ref_id(&self, name: &str) -> Option<i64> {
         self.reference(name)
             .and_then(|(_, id)| id.trim().parse().ok())
     }
-    pub fn long(&self, name: &str) -> Option<i64> {
+    pub(crate) fn long(&self, name: &str) -> Option<i64> {
         self.text(name).and_then(|t| t.trim().parse().ok())
     }
-    pub fn num_id(&self) -> Option<i64> {
+    pub(crate) fn num_id(&self) -> Option<i64> {
         self.id.trim().parse().ok()
     }
-    pub fn collection(&self, name: &str) -> &[(String, String)] {
+    pub(crate) fn collection(&self, name: &str) -> &[(String, String)] {
         self.collections
             .iter()
             .find(|(n, _)| n == name)
@@ -71,7 +71,7 @@ impl Object {
             .unwrap_or(&[])
     }
     /// Describes the object for a report: `Page 123`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!("{} {}", self.class, self.id)
     }
 }
@@ -115,7 +115,7 @@ fn wants_text(slot: &Slot) -> bool {
     )
 }
 
-pub struct ObjectReader<R: BufRead> {
+pub(crate) struct ObjectReader<R: BufRead> {
     reader: Reader<R>,
     buf: Vec<u8>,
     started: bool,
@@ -132,7 +132,7 @@ fn attr(e: &BytesStart<'_>, name: &[u8]) -> Option<String> {
 }
 
 impl<R: BufRead> ObjectReader<R> {
-    pub fn new(r: R, skip: &'static [&'static str]) -> Self {
+    pub(crate) fn new(r: R, skip: &'static [&'static str]) -> Self {
         let mut reader = Reader::from_reader(r);
         let cfg = reader.config_mut();
         cfg.trim_text(false);
@@ -154,13 +154,8 @@ impl<R: BufRead> ObjectReader<R> {
         ))
     }
 
-    /// Bytes of entities.xml consumed so far.
-    pub fn position(&self) -> u64 {
-        self.reader.buffer_position()
-    }
-
     /// The next object, or `None` at the end of the document.
-    pub fn next_object(&mut self) -> Result<Option<Object>, ImportError> {
+    pub(crate) fn next_object(&mut self) -> Result<Option<Object>, ImportError> {
         let mut obj: Option<Object> = None;
         let mut slot = Slot::None;
         let mut text = String::new();
@@ -356,7 +351,7 @@ impl<R: BufRead> ObjectReader<R> {
 /// Confluence writes `]]>` inside a CDATA value as `]] >`; put it back
 /// where it closes the CDATA of a code macro (or a plain-text link body),
 /// the only places storage format has a CDATA section.
-pub fn repair_cdata(body: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn repair_cdata(body: &str) -> std::borrow::Cow<'_, str> {
     if !body.contains("]] >") {
         return std::borrow::Cow::Borrowed(body);
     }

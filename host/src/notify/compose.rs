@@ -11,12 +11,13 @@ use std::sync::Arc;
 
 use deadpool_postgres::GenericClient;
 
-use super::deliver::Claimed;
 use super::mail::{self, Entry, Mail};
+use super::queue::Claimed;
 use super::{Kind, Reason};
 use crate::content;
 use crate::error::Result;
 use crate::perms::Viewer;
+use crate::sync::Recover;
 
 /// The mail for a group of rows of one user, or `None` when nothing in it
 /// may be sent (user gone or without mail, mail turned off, or none of the
@@ -107,18 +108,11 @@ async fn facts(
     page: &content::Content,
     event_id: i64,
 ) -> Result<Option<Arc<Facts>>> {
-    if let Some(f) = cache
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&event_id)
-    {
+    if let Some(f) = cache.lock().recover().get(&event_id) {
         return Ok(f.clone());
     }
     let f = load_facts(db, page, event_id).await?.map(Arc::new);
-    cache
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(event_id, f.clone());
+    cache.lock().recover().insert(event_id, f.clone());
     Ok(f)
 }
 

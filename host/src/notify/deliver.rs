@@ -11,25 +11,14 @@
 //! sending. A refused recipient (5xx) fails that row only; an outage
 //! (connection failure, 4xx) stops the batch and retries with backoff.
 
-use std::sync::LazyLock;
-
-use chrono::{DateTime, Utc};
-use deadpool_postgres::GenericClient;
 use futures_util::StreamExt;
 
 use super::compose::{compose, FactsCache};
 use super::mail::{self, SendError, SmtpConfig};
-use super::Reason;
+use super::queue::{self, Claimed};
 use crate::cluster::Settings;
 use crate::error::Result;
-
-/// This process's claim mark: rows claimed under another mark were left by
-/// a process that stopped (or lost leadership) mid-send.
-static CLAIM: LazyLock<String> =
-    LazyLock::new(|| format!("{}-{}", std::process::id(), crate::auth::random_token(8)));
-
-/// Rows claimed per round (digests of their users come whole on top).
-const BATCH: i64 = 48;
+use crate::sync::Recover;
 
 /// Claims per run of the job.
 const ROUNDS: usize = 20;
@@ -50,7 +39,7 @@ impl Summary {
         self.events + self.sent + self.failed + self.dropped + self.deferred == 0
             && self.recovered == 0
     }
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!(
             "{} events fanned out; {} mails sent, {} refused, {} dropped, {} deferred, {} recovered",
             self.events, self.sent, self.failed, self.dropped, self.deferred, self.recovered
@@ -72,13 +61,7 @@ pub async fn run(pool: &deadpool_postgres::Pool, settings: &Settings) -> Result<
         return Ok(s);
     };
     let db = pool.get().await?;
-    s.recovered = crate::db::execute(
-        &db,
-        "UPDATE mail_queue SET state = 'pending', resent = resent + 1, claimed_by = NULL
-         WHERE state = 'sending' AND claimed_by <> $1",
-        &[&*CLAIM],
-    )
-    .await?;
+    s.recovered = queue::recover(&db).await?;
     let base = settings.text("base_url");
     let site = settings.site_title.clone();
     let transport = mail::transport_for(&cfg)?;
@@ -103,40 +86,8 @@ async fn round(
     transport: &lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
     s: &mut Summary,
 ) -> Result<(usize, bool)> {
-    // The oldest due rows, plus every due digest row of their users (a
-    // digest is never split between claims).
-    let rows = crate::db::query(
-        db,
-        "WITH pick AS (
-             SELECT id, user_id, mode FROM mail_queue
-             WHERE state = 'pending' AND next_attempt <= now() AND due_at <= now()
-             ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED),
-         more AS (
-             SELECT m.id FROM mail_queue m
-             WHERE m.state = 'pending' AND m.next_attempt <= now() AND m.due_at <= now()
-               AND m.mode <> 'immediate'
-               AND m.user_id IN (SELECT user_id FROM pick WHERE mode <> 'immediate')
-             FOR UPDATE SKIP LOCKED)
-         UPDATE mail_queue SET state = 'sending', claimed_by = $1, attempts = attempts + 1
-         WHERE id IN (SELECT id FROM pick UNION SELECT id FROM more)
-         RETURNING id, user_id, event_id, page_id, reason, watch_id, mode, idem_key",
-        &[&*CLAIM, &BATCH],
-    )
-    .await?;
-    let n = rows.len();
-    let mut claimed: Vec<Claimed> = rows
-        .iter()
-        .map(|r| Claimed {
-            id: r.get(0),
-            user_id: r.get(1),
-            event_id: r.get(2),
-            page_id: r.get(3),
-            reason: Reason::parse(r.get(4)),
-            watch_id: r.get(5),
-            digest: r.get::<_, &str>(6) != "immediate",
-            key: r.get(7),
-        })
-        .collect();
+    let mut claimed = queue::claim(db).await?;
+    let n = claimed.len();
     claimed.sort_by_key(|c| (c.digest, c.user_id, c.id));
     // Groups: each immediate row alone; each user's digest rows together.
     let mut groups: Vec<Vec<Claimed>> = Vec::new();
@@ -172,7 +123,7 @@ async fn round(
             Outcome::Deferred(n) => s.deferred += n,
         }
     }
-    let outage = outage.lock().unwrap_or_else(|p| p.into_inner()).is_some();
+    let outage = outage.lock().recover().is_some();
     Ok((n, outage))
 }
 
@@ -186,7 +137,7 @@ const KEEP_DAYS: f64 = 90.0;
 async fn trim(pool: &deadpool_postgres::Pool) -> Result<()> {
     static LAST: std::sync::Mutex<Option<std::time::Instant>> = std::sync::Mutex::new(None);
     {
-        let mut last = LAST.lock().unwrap_or_else(|p| p.into_inner());
+        let mut last = LAST.lock().recover();
         if last.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(3600)) {
             return Ok(());
         }
@@ -229,10 +180,7 @@ struct SendCtx<'a> {
 
 impl SendCtx<'_> {
     fn outage(&self) -> Option<String> {
-        self.outage
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.outage.lock().recover().clone()
     }
 
     /// Sends one group (a mail), moving its rows to their next state. A
@@ -244,7 +192,7 @@ impl SendCtx<'_> {
             Ok(o) => Ok(o),
             Err(e) => {
                 tracing::warn!(rows = ?ids, error = %e, "composing a mail failed; retrying later");
-                release(self.db, &ids, &e.to_string(), true).await?;
+                queue::release(self.db, &ids, &e.to_string(), true).await?;
                 Ok(Outcome::Deferred(ids.len()))
             }
         }
@@ -254,11 +202,11 @@ impl SendCtx<'_> {
         let db = self.db;
         let ids: Vec<i64> = g.iter().map(|c| c.id).collect();
         if let Some(err) = self.outage() {
-            release(db, &ids, &err, false).await?;
+            queue::release(db, &ids, &err, false).await?;
             return Ok(Outcome::Deferred(ids.len()));
         }
         let Some(m) = compose(db, &self.facts, self.base, self.site, &g).await? else {
-            set_state(
+            queue::set_state(
                 db,
                 &ids,
                 "dropped",
@@ -270,119 +218,26 @@ impl SendCtx<'_> {
         let message = match mail::build(self.cfg, self.base, &m) {
             Ok(msg) => msg,
             Err(e) => {
-                set_state(db, &ids, "failed", Some(&e.public_message())).await?;
+                queue::set_state(db, &ids, "failed", Some(&e.public_message())).await?;
                 return Ok(Outcome::Failed(ids.len()));
             }
         };
         match mail::send(self.transport, message).await {
             Ok(()) => {
-                set_state(db, &ids, "sent", None).await?;
+                queue::set_state(db, &ids, "sent", None).await?;
                 Ok(Outcome::Sent(ids.len()))
             }
             Err(SendError::Permanent(e)) => {
                 tracing::warn!(rows = ?ids, error = %e, "mail refused");
-                set_state(db, &ids, "failed", Some(&e)).await?;
+                queue::set_state(db, &ids, "failed", Some(&e)).await?;
                 Ok(Outcome::Failed(ids.len()))
             }
             Err(SendError::Transient(e)) => {
                 tracing::warn!(error = %e, "SMTP unavailable; retrying with backoff");
-                release(db, &ids, &e, true).await?;
-                *self.outage.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                queue::release(db, &ids, &e, true).await?;
+                *self.outage.lock().recover() = Some(e);
                 Ok(Outcome::Deferred(ids.len()))
             }
         }
     }
-}
-
-/// A claimed queue row.
-#[derive(Debug, Clone)]
-pub(super) struct Claimed {
-    pub(super) id: i64,
-    pub(super) user_id: i64,
-    pub(super) event_id: i64,
-    pub(super) page_id: i64,
-    pub(super) reason: Reason,
-    pub(super) watch_id: Option<i64>,
-    pub(super) digest: bool,
-    pub(super) key: String,
-}
-
-async fn set_state(
-    db: &impl GenericClient,
-    ids: &[i64],
-    state: &str,
-    err: Option<&str>,
-) -> Result<()> {
-    crate::db::execute(
-        db,
-        "UPDATE mail_queue SET state = $2, last_error = coalesce($3, last_error), claimed_by = NULL,
-             sent_at = CASE WHEN $2 = 'sent' THEN now() END
-         WHERE id = ANY($1)",
-        &[&ids, &state, &err],
-    )
-    .await?;
-    Ok(())
-}
-
-/// Back to `pending`. `attempted`: the next try waits 5 s × 2^(attempts−1),
-/// at most an hour; otherwise the claim's attempt is given back.
-async fn release(db: &impl GenericClient, ids: &[i64], err: &str, attempted: bool) -> Result<()> {
-    crate::db::execute(
-        db,
-        "UPDATE mail_queue SET state = 'pending', claimed_by = NULL, last_error = $2,
-             attempts = CASE WHEN $3 THEN attempts ELSE attempts - 1 END,
-             next_attempt = CASE WHEN $3
-                 THEN now() + least(3600, 5 * power(2, least(attempts - 1, 20))) * interval '1 second'
-                 ELSE next_attempt END
-         WHERE id = ANY($1)",
-        &[&ids, &err, &attempted],
-    )
-    .await?;
-    Ok(())
-}
-
-/// The queue as the admin page shows it.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct QueueStatus {
-    pub events_pending: i64,
-    pub pending: i64,
-    pub retrying: i64,
-    pub sent: i64,
-    pub failed: i64,
-    pub dropped: i64,
-    pub resent: i64,
-    pub oldest_pending: Option<DateTime<Utc>>,
-    pub next_attempt: Option<DateTime<Utc>>,
-    pub last_error: Option<String>,
-}
-
-pub async fn status(db: &impl GenericClient) -> Result<QueueStatus> {
-    let r = crate::db::query_one(
-        db,
-        "SELECT count(*) FILTER (WHERE state IN ('pending', 'sending')),
-                count(*) FILTER (WHERE state = 'pending' AND attempts > 0),
-                count(*) FILTER (WHERE state = 'sent'),
-                count(*) FILTER (WHERE state = 'failed'),
-                count(*) FILTER (WHERE state = 'dropped'),
-                coalesce(sum(resent), 0)::bigint,
-                min(created_at) FILTER (WHERE state = 'pending'),
-                min(next_attempt) FILTER (WHERE state = 'pending' AND attempts > 0),
-                (SELECT last_error FROM mail_queue WHERE last_error IS NOT NULL
-                   AND state IN ('pending', 'failed') ORDER BY id DESC LIMIT 1)
-         FROM mail_queue",
-        &[],
-    )
-    .await?;
-    Ok(QueueStatus {
-        events_pending: super::outbox::pending(db).await?,
-        pending: r.get(0),
-        retrying: r.get(1),
-        sent: r.get(2),
-        failed: r.get(3),
-        dropped: r.get(4),
-        resent: r.get(5),
-        oldest_pending: r.get(6),
-        next_attempt: r.get(7),
-        last_error: r.get(8),
-    })
 }

@@ -200,7 +200,7 @@ async fn mentioned(
 }
 
 /// An active user by id.
-pub async fn active_user(db: &impl GenericClient, uid: i64) -> Result<Option<User>> {
+pub(crate) async fn active_user(db: &impl GenericClient, uid: i64) -> Result<Option<User>> {
     Ok(crate::db::query_opt(
         db,
         "SELECT id, username, display_name, user_key, email FROM users WHERE id = $1 AND active",

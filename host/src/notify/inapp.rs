@@ -24,13 +24,13 @@ pub enum EmailMode {
 }
 
 impl EmailMode {
-    pub const ALL: [EmailMode; 4] = [
+    pub(crate) const ALL: [EmailMode; 4] = [
         EmailMode::Immediate,
         EmailMode::Batched,
         EmailMode::Daily,
         EmailMode::Off,
     ];
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             EmailMode::Immediate => "immediate",
             EmailMode::Batched => "batched",
@@ -38,7 +38,7 @@ impl EmailMode {
             EmailMode::Off => "off",
         }
     }
-    pub fn parse(s: &str) -> Result<EmailMode> {
+    pub(crate) fn parse(s: &str) -> Result<EmailMode> {
         EmailMode::ALL
             .into_iter()
             .find(|m| m.as_str() == s)
@@ -65,7 +65,7 @@ impl Default for Prefs {
     }
 }
 
-pub async fn prefs(db: &impl GenericClient, user_id: i64) -> Result<Prefs> {
+pub(crate) async fn prefs(db: &impl GenericClient, user_id: i64) -> Result<Prefs> {
     let row = crate::db::query_opt(
         db,
         "SELECT email_mode, auto_watch FROM notify_prefs WHERE user_id = $1",
@@ -81,7 +81,7 @@ pub async fn prefs(db: &impl GenericClient, user_id: i64) -> Result<Prefs> {
     })
 }
 
-pub async fn set_prefs(db: &impl GenericClient, viewer: &Viewer, p: Prefs) -> Result<()> {
+pub(crate) async fn set_prefs(db: &impl GenericClient, viewer: &Viewer, p: Prefs) -> Result<()> {
     let user = viewer.require_user()?;
     crate::db::execute(
         db,
@@ -95,7 +95,7 @@ pub async fn set_prefs(db: &impl GenericClient, viewer: &Viewer, p: Prefs) -> Re
 
 /// One in-app notification.
 #[derive(Debug, Clone)]
-pub struct Item {
+pub(crate) struct Item {
     pub id: i64,
     pub page_id: i64,
     pub page_title: String,
@@ -114,7 +114,7 @@ pub struct Item {
 
 impl Item {
     /// Where the notification leads: the page, or the exact comment.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         let page = crate::urls::page_url(&self.space_key, self.page_id, &self.page_title);
         match self.comment_id {
             Some(c) => format!("{page}#comment-{c}"),
@@ -122,7 +122,7 @@ impl Item {
         }
     }
     /// "Ann Example edited", "… commented on", "… mentioned you on".
-    pub fn sentence(&self) -> String {
+    pub(crate) fn sentence(&self) -> String {
         let verb = match self.reason {
             Reason::Mention => "mentioned you on",
             Reason::Reply if self.kind == Kind::Commented => "replied to your comment on",
@@ -133,7 +133,7 @@ impl Item {
 }
 
 /// The viewer's notifications, newest first, only for pages they may see.
-pub async fn list(
+pub(crate) async fn list(
     db: &impl GenericClient,
     viewer: &Viewer,
     unread_only: bool,
@@ -186,7 +186,7 @@ pub async fn list(
 }
 
 /// Unread notifications the viewer may still see (the bell's number).
-pub async fn unread_count(db: &impl GenericClient, viewer: &Viewer) -> Result<i64> {
+pub(crate) async fn unread_count(db: &impl GenericClient, viewer: &Viewer) -> Result<i64> {
     let user = viewer.require_user()?;
     let sql = format!(
         "SELECT count(*) FROM notifications n
@@ -203,7 +203,11 @@ pub async fn unread_count(db: &impl GenericClient, viewer: &Viewer) -> Result<i6
 
 /// Marks one of the viewer's notifications read (`None`: all of them).
 /// Returns how many changed.
-pub async fn mark_read(db: &impl GenericClient, viewer: &Viewer, id: Option<i64>) -> Result<u64> {
+pub(crate) async fn mark_read(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    id: Option<i64>,
+) -> Result<u64> {
     let user = viewer.require_user()?;
     Ok(crate::db::execute(
         db,
@@ -215,7 +219,7 @@ pub async fn mark_read(db: &impl GenericClient, viewer: &Viewer, id: Option<i64>
 }
 
 /// Notifications grouped by page, pages in order of their newest item.
-pub fn group_by_page(items: Vec<Item>) -> Vec<(i64, Vec<Item>)> {
+pub(crate) fn group_by_page(items: Vec<Item>) -> Vec<(i64, Vec<Item>)> {
     let mut groups: Vec<(i64, Vec<Item>)> = Vec::new();
     for it in items {
         match groups.iter_mut().find(|(p, _)| *p == it.page_id) {

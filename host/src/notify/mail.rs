@@ -20,10 +20,11 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use crate::cluster::Settings;
 use crate::content::xml_escape as esc;
 use crate::error::{Error, Result};
+use crate::sync::Recover;
 
 /// The SMTP settings a transport is built from (also its cache key).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SmtpConfig {
+pub(crate) struct SmtpConfig {
     pub host: String,
     pub port: u16,
     pub security: String,
@@ -34,7 +35,7 @@ pub struct SmtpConfig {
 
 impl SmtpConfig {
     /// `None` when no SMTP host is set (e-mail is off).
-    pub fn from_settings(s: &Settings) -> Option<SmtpConfig> {
+    pub(crate) fn from_settings(s: &Settings) -> Option<SmtpConfig> {
         let host = s.text("smtp_host");
         if host.trim().is_empty() {
             return None;
@@ -76,10 +77,10 @@ impl SmtpConfig {
 
 /// The transport for `cfg`, reused while the settings stay the same (its
 /// pool keeps SMTP connections open between mails).
-pub fn transport_for(cfg: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>> {
+pub(crate) fn transport_for(cfg: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>> {
     static CACHE: Mutex<Option<(SmtpConfig, AsyncSmtpTransport<Tokio1Executor>)>> =
         Mutex::new(None);
-    let mut g = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    let mut g = CACHE.lock().recover();
     if let Some((c, t)) = g.as_ref() {
         if c == cfg {
             return Ok(t.clone());
@@ -92,14 +93,17 @@ pub fn transport_for(cfg: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Execut
 
 /// How a send failed.
 #[derive(Debug)]
-pub enum SendError {
+pub(crate) enum SendError {
     /// The server refused this mail for good (5xx): skip it, go on.
     Permanent(String),
     /// The server is unreachable or said "try later": retry with backoff.
     Transient(String),
 }
 
-pub async fn send(t: &AsyncSmtpTransport<Tokio1Executor>, m: Message) -> Result<(), SendError> {
+pub(crate) async fn send(
+    t: &AsyncSmtpTransport<Tokio1Executor>,
+    m: Message,
+) -> Result<(), SendError> {
     match t.send(m).await {
         Ok(_) => Ok(()),
         Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
@@ -109,7 +113,7 @@ pub async fn send(t: &AsyncSmtpTransport<Tokio1Executor>, m: Message) -> Result<
 
 /// One mail, ready to build.
 #[derive(Debug, Clone)]
-pub struct Mail {
+pub(crate) struct Mail {
     pub to_name: String,
     pub to_addr: String,
     pub subject: String,
@@ -123,7 +127,7 @@ pub struct Mail {
 }
 
 /// The host part of ids: the base URL's host.
-pub fn id_domain(base_url: &str) -> String {
+pub(crate) fn id_domain(base_url: &str) -> String {
     let rest = base_url
         .split_once("://")
         .map(|(_, r)| r)
@@ -137,11 +141,11 @@ pub fn id_domain(base_url: &str) -> String {
 }
 
 /// The thread root of a page's mails.
-pub fn thread_id(page_id: i64, domain: &str) -> String {
+pub(crate) fn thread_id(page_id: i64, domain: &str) -> String {
     format!("<page-{page_id}@{domain}>")
 }
 
-pub fn build(cfg: &SmtpConfig, base_url: &str, m: &Mail) -> Result<Message> {
+pub(crate) fn build(cfg: &SmtpConfig, base_url: &str, m: &Mail) -> Result<Message> {
     let from: Mailbox = cfg
         .from
         .parse()
@@ -196,7 +200,7 @@ pub fn build(cfg: &SmtpConfig, base_url: &str, m: &Mail) -> Result<Message> {
 /// One notification as mail content (already checked against the
 /// recipient's permissions).
 #[derive(Debug, Clone)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// "Ann Example edited", "… commented on".
     pub sentence: String,
     pub page_title: String,
@@ -257,7 +261,7 @@ fn entry_html(e: &Entry, out: &mut String) {
 }
 
 /// The text and HTML bodies of a mail with `entries`, and its footer.
-pub fn bodies(
+pub(crate) fn bodies(
     site: &str,
     entries: &[Entry],
     unsubscribe: Option<&str>,

@@ -34,7 +34,7 @@ pub struct Event {
 /// Writes `ev` to the outbox and, when the actor's preference says so,
 /// makes the actor watch the page (Confluence's auto-watch on create, edit
 /// and comment). Call inside the change's transaction.
-pub async fn record(tx: &impl GenericClient, ev: &Event) -> Result<()> {
+pub(crate) async fn record(tx: &impl GenericClient, ev: &Event) -> Result<()> {
     super::watches::auto_watch(tx, ev.actor_id, ev.page_id).await?;
     if ev.minor_edit {
         return Ok(());
@@ -61,7 +61,7 @@ pub async fn record(tx: &impl GenericClient, ev: &Event) -> Result<()> {
 }
 
 /// Events not yet fanned out (the admin page's first queue).
-pub async fn pending(db: &impl GenericClient) -> Result<i64> {
+pub(crate) async fn pending(db: &impl GenericClient) -> Result<i64> {
     Ok(crate::db::query_one(
         db,
         "SELECT count(*) FROM notify_outbox WHERE processed_at IS NULL",

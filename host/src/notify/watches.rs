@@ -17,7 +17,7 @@ const TOKEN_SQL: &str =
 
 /// What is watched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     Content(i64),
     /// A space: all its content, or (`blog_only`) its blog posts.
     Space {
@@ -27,13 +27,13 @@ pub enum Target {
 }
 
 /// The viewer of `user`, to check what they may see.
-pub async fn viewer_of(db: &impl GenericClient, user: &User) -> Result<Viewer> {
+pub(crate) async fn viewer_of(db: &impl GenericClient, user: &User) -> Result<Viewer> {
     Viewer::load(db, Some(user.clone())).await
 }
 
 /// Resolves who a watch call is about: the caller, or (`username`, admins
 /// only) someone else.
-pub async fn subject(
+pub(crate) async fn subject(
     db: &impl GenericClient,
     caller: &Viewer,
     username: Option<&str>,
@@ -58,7 +58,11 @@ pub async fn subject(
 }
 
 /// The page or blog post a watch call names, as `viewer` sees it.
-pub async fn watchable(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Content> {
+pub(crate) async fn watchable(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<Content> {
     let c = content::get(db, viewer, id).await?;
     match c.content_type {
         content::ContentType::Page | content::ContentType::BlogPost => Ok(c),
@@ -69,7 +73,7 @@ pub async fn watchable(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Res
     }
 }
 
-pub async fn is_watching(db: &impl GenericClient, user_id: i64, t: Target) -> Result<bool> {
+pub(crate) async fn is_watching(db: &impl GenericClient, user_id: i64, t: Target) -> Result<bool> {
     let row = match t {
         Target::Content(id) => {
             crate::db::query_one(
@@ -93,7 +97,7 @@ pub async fn is_watching(db: &impl GenericClient, user_id: i64, t: Target) -> Re
 
 /// Starts watching (a no-op when already watching). The caller has checked
 /// that the user may see the target.
-pub async fn watch(db: &impl GenericClient, user_id: i64, t: Target) -> Result<()> {
+pub(crate) async fn watch(db: &impl GenericClient, user_id: i64, t: Target) -> Result<()> {
     match t {
         Target::Content(id) => {
             crate::db::execute(
@@ -122,7 +126,7 @@ pub async fn watch(db: &impl GenericClient, user_id: i64, t: Target) -> Result<(
 }
 
 /// Stops watching; true when there was a watch.
-pub async fn unwatch(db: &impl GenericClient, user_id: i64, t: Target) -> Result<bool> {
+pub(crate) async fn unwatch(db: &impl GenericClient, user_id: i64, t: Target) -> Result<bool> {
     let n = match t {
         Target::Content(id) => {
             crate::db::execute(
@@ -146,7 +150,7 @@ pub async fn unwatch(db: &impl GenericClient, user_id: i64, t: Target) -> Result
 
 /// Auto-watch on create, edit and comment, unless the user turned it off.
 /// Runs in the change's transaction.
-pub async fn auto_watch(tx: &impl GenericClient, user_id: i64, page_id: i64) -> Result<()> {
+pub(crate) async fn auto_watch(tx: &impl GenericClient, user_id: i64, page_id: i64) -> Result<()> {
     crate::db::execute(
         tx,
         &format!(
@@ -163,7 +167,7 @@ pub async fn auto_watch(tx: &impl GenericClient, user_id: i64, page_id: i64) -> 
 
 /// One line of the "watching" list.
 #[derive(Debug, Clone)]
-pub struct Watching {
+pub(crate) struct Watching {
     pub title: String,
     pub url: String,
     /// "page", "blog post", "space", "space blog".
@@ -172,7 +176,7 @@ pub struct Watching {
 }
 
 /// What `viewer` watches, as far as they can still see it.
-pub async fn watching(db: &impl GenericClient, viewer: &Viewer) -> Result<Vec<Watching>> {
+pub(crate) async fn watching(db: &impl GenericClient, viewer: &Viewer) -> Result<Vec<Watching>> {
     let user = viewer.require_user()?;
     let rows = crate::db::query(
         db,
@@ -229,7 +233,7 @@ pub async fn watching(db: &impl GenericClient, viewer: &Viewer) -> Result<Vec<Wa
 
 /// Watchers of a page, or of its space (`space = true`), that `viewer`
 /// may list: REST's `notification/created` and `notification/child-created`.
-pub async fn watchers(
+pub(crate) async fn watchers(
     db: &impl GenericClient,
     viewer: &Viewer,
     page_id: i64,
@@ -264,7 +268,10 @@ pub async fn watchers(
 }
 
 /// What an unsubscribe token names, for the confirmation page.
-pub async fn by_token(db: &impl GenericClient, token: &str) -> Result<Option<(i64, Target)>> {
+pub(crate) async fn by_token(
+    db: &impl GenericClient,
+    token: &str,
+) -> Result<Option<(i64, Target)>> {
     if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(None);
     }
@@ -288,7 +295,7 @@ pub async fn by_token(db: &impl GenericClient, token: &str) -> Result<Option<(i6
 
 /// Removes the watch a mail's unsubscribe link names; true when it existed.
 /// The token alone authorises it (it was sent only to the watcher).
-pub async fn unsubscribe(db: &impl GenericClient, token: &str) -> Result<bool> {
+pub(crate) async fn unsubscribe(db: &impl GenericClient, token: &str) -> Result<bool> {
     if by_token(db, token).await?.is_none() {
         return Ok(false);
     }
@@ -297,7 +304,7 @@ pub async fn unsubscribe(db: &impl GenericClient, token: &str) -> Result<bool> {
 
 /// The page view's two buttons: whether the viewer watches the page, and
 /// its space (all content).
-pub async fn page_buttons(
+pub(crate) async fn page_buttons(
     db: &impl GenericClient,
     viewer: &Viewer,
     c: &Content,
@@ -317,7 +324,7 @@ pub async fn page_buttons(
 
 /// The space blog page's buttons: whether the viewer watches the space
 /// (all content) and its blog.
-pub async fn space_buttons(
+pub(crate) async fn space_buttons(
     db: &impl GenericClient,
     viewer: &Viewer,
     space_id: i64,

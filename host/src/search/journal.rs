@@ -38,7 +38,7 @@ pub struct JournalStatus {
 }
 
 /// The newest journal entry (0 when the journal is empty).
-pub async fn head(db: &impl GenericClient) -> Result<i64> {
+pub(crate) async fn head(db: &impl GenericClient) -> Result<i64> {
     let r = db::query_one(db, "SELECT coalesce(max(seq), 0) FROM index_journal", &[]).await?;
     Ok(r.get(0))
 }

@@ -203,7 +203,7 @@ impl SearchIndex {
 
     /// Title suggestions for the search box: titles starting with (or
     /// containing a word starting with) `prefix`.
-    pub async fn suggest(
+    pub(crate) async fn suggest(
         &self,
         db: &impl GenericClient,
         viewer: &Viewer,

@@ -192,7 +192,7 @@ impl SearchIndex {
 
     /// Whether the index can serve: the last attempt to apply the journal
     /// succeeded (or none has failed yet).
-    pub fn is_usable(&self) -> bool {
+    pub(crate) fn is_usable(&self) -> bool {
         !self.failing.load(std::sync::atomic::Ordering::Acquire)
     }
 

@@ -16,7 +16,7 @@ pub(super) type BlockedKey = (u64, Option<i64>, Vec<i64>);
 impl SearchIndex {
     /// Caches [`blocked_restrictions`] per viewer until the data generation
     /// moves (restrictions and group memberships both move it).
-    pub fn set_generation(&self, g: crate::generation::Generation) {
+    pub(crate) fn set_generation(&self, g: crate::generation::Generation) {
         let _ = self.generation.set(g);
     }
 

@@ -1,29 +1,22 @@
-//! Login and logout, the user's profile and access tokens, and the admin
-//! pages (users, groups, global permissions).
+//! The site administration screens: users, groups, global permissions
+//! and the search index.
+//!
+//! Invariant: every handler here starts by requiring a system
+//! administrator; nothing is read or changed before that check.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue};
-use axum::response::Response;
+use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::Router;
-use serde::Deserialize;
 
-use super::{fmt_time, see_other, FormData, IntoHtml, Layout, UiResult, WithNext};
-use crate::auth;
+use super::{fmt_time, see_other, IntoHtml, Layout, Posted, UiResult, WithNext};
 use crate::error::Error;
 use crate::perms::Viewer;
 use crate::users;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/login", get(login_form).post(login))
-        .route("/logout", post(logout))
-        .route("/users/{name}", get(profile))
-        .route("/profile/tokens", get(tokens).post(create_token))
-        .route("/profile/tokens/{id}/revoke", post(revoke_token))
-        .route("/profile/password", post(change_password))
         .route("/admin", get(|| async { see_other("/admin/users") }))
         .route("/admin/users", get(admin_users).post(admin_create_user))
         .route("/admin/users/{id}/active", post(admin_user_active))
@@ -35,264 +28,6 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/search", get(admin_search).post(admin_search_post))
 }
-
-#[derive(Deserialize)]
-struct NextQ {
-    next: Option<String>,
-}
-
-#[derive(Template)]
-#[template(path = "login.html")]
-struct LoginPage {
-    layout: Layout,
-    next: String,
-    token: String,
-    error: String,
-    username: String,
-}
-
-/// Only same-site paths are followed after login (no open redirect).
-fn safe_next(n: Option<&str>) -> String {
-    match n {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_owned(),
-        _ => "/".into(),
-    }
-}
-
-fn login_page(next: &str, error: &str, username: &str, status: axum::http::StatusCode) -> Response {
-    let token = auth::random_token(24);
-    let page = LoginPage {
-        layout: Layout::plain("Log in"),
-        next: next.to_owned(),
-        token: token.clone(),
-        error: error.to_owned(),
-        username: username.to_owned(),
-    };
-    let mut r = page.into_html();
-    *r.status_mut() = status;
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "{}={token}; Path=/login; HttpOnly; SameSite=Strict",
-        auth::PRELOGIN_CSRF_COOKIE
-    )) {
-        r.headers_mut().append(header::SET_COOKIE, v);
-    }
-    r
-}
-
-async fn login_form(Query(q): Query<NextQ>) -> Response {
-    login_page(
-        &safe_next(q.next.as_deref()),
-        "",
-        "",
-        axum::http::StatusCode::OK,
-    )
-}
-
-async fn login(State(app): State<AppState>, headers: HeaderMap, form: FormData) -> UiResult {
-    let next = safe_next(form.get("next"));
-    let username = form.text("username").trim().to_owned();
-    let cookie = auth::cookie(&headers, auth::PRELOGIN_CSRF_COOKIE).unwrap_or("");
-    if cookie.is_empty() || !auth::same_secret(cookie, form.text("_csrf")) {
-        return Ok(login_page(
-            &next,
-            "Your login form expired. Please try again.",
-            &username,
-            axum::http::StatusCode::FORBIDDEN,
-        ));
-    }
-    let db = app.pool.get().await?;
-    match auth::authenticate(&db, &username, form.text("password")).await {
-        Ok(user) => {
-            let token = auth::create_session(&db, user.id).await?;
-            tracing::info!(user = %user.username, "login");
-            let mut r = see_other(&next);
-            let v = HeaderValue::from_str(&format!(
-                "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=1209600",
-                auth::SESSION_COOKIE
-            ))
-            .map_err(Error::internal)?;
-            r.headers_mut().append(header::SET_COOKIE, v);
-            r.headers_mut().append(
-                header::SET_COOKIE,
-                HeaderValue::from_static("cairn_csrf=; Path=/login; Max-Age=0"),
-            );
-            Ok(r)
-        }
-        Err(e @ (Error::Unauthorized(_) | Error::TooManyRequests(_))) => {
-            let status = e.status();
-            Ok(login_page(&next, &e.public_message(), &username, status))
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-async fn logout(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    viewer: Viewer,
-    form: FormData,
-) -> UiResult {
-    form.check_csrf(&viewer)?;
-    if let Some(t) = auth::cookie(&headers, auth::SESSION_COOKIE) {
-        let db = app.pool.get().await?;
-        auth::delete_session(&db, t).await?;
-    }
-    let mut r = see_other("/login");
-    r.headers_mut().append(
-        header::SET_COOKIE,
-        HeaderValue::from_static("cairn_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
-    );
-    Ok(r)
-}
-
-#[derive(Template)]
-#[template(path = "profile.html")]
-struct ProfilePage {
-    layout: Layout,
-    username: String,
-    display_name: String,
-    email: String,
-    recent: Vec<(String, String, String)>,
-}
-
-async fn profile(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(name): Path<String>,
-) -> UiResult {
-    if !viewer.can_use {
-        return Err(Error::Unauthorized("log in to see people".into()))
-            .next(&format!("/users/{name}"));
-    }
-    let db = app.pool.get().await?;
-    let u = users::by_name(&db, &name)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("no user named {name:?}")))?;
-    let recent = crate::content::recently_updated(&db, &viewer, None, None, 200)
-        .await?
-        .into_iter()
-        .filter(|c| c.modifier.user_key == u.user_key)
-        .take(20)
-        .map(|c| {
-            (
-                crate::urls::page_url(&c.space_key, c.id, &c.title),
-                c.title.clone(),
-                fmt_time(&c.modified_at),
-            )
-        })
-        .collect();
-    Ok(ProfilePage {
-        layout: Layout::new(&u.display_name, &viewer),
-        email: if viewer.user.is_some() {
-            u.email.clone()
-        } else {
-            String::new()
-        },
-        username: u.username,
-        display_name: u.display_name,
-        recent,
-    }
-    .into_html())
-}
-
-struct TokenRow {
-    id: i64,
-    name: String,
-    created: String,
-    expires: String,
-    last_used: String,
-}
-
-#[derive(Template)]
-#[template(path = "tokens.html")]
-struct TokensPage {
-    layout: Layout,
-    tokens: Vec<TokenRow>,
-    new_token: String,
-    message: String,
-}
-
-async fn token_page(
-    app: &AppState,
-    viewer: &Viewer,
-    new_token: String,
-    message: String,
-) -> UiResult {
-    let user = viewer.require_user().cloned().next("/profile/tokens")?;
-    let db = app.pool.get().await?;
-    let tokens = auth::tokens_of(&db, user.id)
-        .await?
-        .iter()
-        .rev()
-        .map(|t| TokenRow {
-            id: t.id,
-            name: t.name.clone(),
-            created: fmt_time(&t.created),
-            expires: t
-                .expires
-                .map(|e| fmt_time(&e))
-                .unwrap_or_else(|| "never".into()),
-            last_used: t
-                .last_used
-                .map(|e| fmt_time(&e))
-                .unwrap_or_else(|| "never".into()),
-        })
-        .collect();
-    Ok(TokensPage {
-        layout: Layout::new("Personal access tokens", viewer),
-        tokens,
-        new_token,
-        message,
-    }
-    .into_html())
-}
-
-async fn tokens(State(app): State<AppState>, viewer: Viewer) -> UiResult {
-    token_page(&app, &viewer, String::new(), String::new()).await
-}
-
-async fn create_token(State(app): State<AppState>, viewer: Viewer, form: FormData) -> UiResult {
-    form.check_csrf(&viewer)?;
-    let user = viewer.require_user()?.clone();
-    let db = app.pool.get().await?;
-    let days = form.opt_int::<i64>("days")?;
-    match auth::create_token(&db, user.id, form.text("name"), days).await {
-        Ok((_, raw)) => token_page(&app, &viewer, raw, String::new()).await,
-        Err(Error::BadRequest(m)) => token_page(&app, &viewer, String::new(), m).await,
-        Err(e) => Err(e.into()),
-    }
-}
-
-async fn revoke_token(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<i64>,
-    form: FormData,
-) -> UiResult {
-    form.check_csrf(&viewer)?;
-    let user = viewer.require_user()?.clone();
-    let db = app.pool.get().await?;
-    auth::revoke_token(&db, user.id, id).await?;
-    Ok(see_other("/profile/tokens"))
-}
-
-async fn change_password(State(app): State<AppState>, viewer: Viewer, form: FormData) -> UiResult {
-    form.check_csrf(&viewer)?;
-    let user = viewer.require_user()?.clone();
-    let db = app.pool.get().await?;
-    let msg = match auth::authenticate(&db, &user.username, form.text("current")).await {
-        Ok(_) => match users::set_password(&db, user.id, form.text("new")).await {
-            Ok(()) => "Your password was changed.".to_owned(),
-            Err(Error::BadRequest(m)) => m,
-            Err(e) => return Err(e.into()),
-        },
-        Err(Error::Unauthorized(_)) => "The current password is not correct.".to_owned(),
-        Err(e) => return Err(e.into()),
-    };
-    token_page(&app, &viewer, String::new(), msg).await
-}
-
-// ---------------------------------------------------------------- admin
 
 #[derive(Template)]
 #[template(path = "admin_users.html")]
@@ -319,10 +54,8 @@ async fn admin_users(State(app): State<AppState>, viewer: Viewer) -> UiResult {
 
 async fn admin_create_user(
     State(app): State<AppState>,
-    viewer: Viewer,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     viewer.require_admin()?;
     let mut db = app.pool.get().await?;
     let r = users::create(
@@ -346,11 +79,9 @@ async fn admin_create_user(
 
 async fn admin_user_active(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     viewer.require_admin()?;
     if viewer.user_id() == Some(id) {
         return users_page(&app, &viewer, "You cannot deactivate yourself.".into()).await;
@@ -362,11 +93,9 @@ async fn admin_user_active(
 
 async fn admin_user_ratelimit(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     viewer.require_admin()?;
     let db = app.pool.get().await?;
     users::set_rate_limit_exempt(&db, id, form.checked("exempt")).await?;
@@ -398,10 +127,8 @@ async fn admin_groups(State(app): State<AppState>, viewer: Viewer) -> UiResult {
 
 async fn admin_groups_post(
     State(app): State<AppState>,
-    viewer: Viewer,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     viewer.require_admin()?;
     let db = app.pool.get().await?;
     let r = match form.text("action") {
@@ -459,8 +186,10 @@ async fn admin_perms(State(app): State<AppState>, viewer: Viewer) -> UiResult {
     perms_page(&app, &viewer, String::new()).await
 }
 
-async fn admin_perms_post(State(app): State<AppState>, viewer: Viewer, form: FormData) -> UiResult {
-    form.check_csrf(&viewer)?;
+async fn admin_perms_post(
+    State(app): State<AppState>,
+    Posted { viewer, form }: Posted,
+) -> UiResult {
     viewer.require_admin()?;
     let db = app.pool.get().await?;
     let r = async {
@@ -605,10 +334,8 @@ async fn admin_search(State(app): State<AppState>, viewer: Viewer) -> UiResult {
 
 async fn admin_search_post(
     State(app): State<AppState>,
-    viewer: Viewer,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     viewer.require_admin()?;
     let msg = match form.text("action") {
         "rebuild" => {

@@ -7,13 +7,13 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 
-use super::{FormData, IntoHtml, Layout, UiResult};
+use super::{IntoHtml, Layout, Posted, UiResult};
 use crate::cluster::{settings, MemberInfo};
 use crate::error::Error;
 use crate::perms::Viewer;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/cluster", get(cluster).post(cluster_post))
         .route("/admin/settings", get(settings_page).post(settings_post))
@@ -195,8 +195,7 @@ async fn cluster(State(app): State<AppState>, viewer: Viewer) -> UiResult {
     cluster_page(&app, &viewer, String::new(), false).await
 }
 
-async fn cluster_post(State(app): State<AppState>, viewer: Viewer, form: FormData) -> UiResult {
-    form.check_csrf(&viewer)?;
+async fn cluster_post(State(app): State<AppState>, Posted { viewer, form }: Posted) -> UiResult {
     viewer.require_admin()?;
     let job = form.text("job").to_owned();
     match crate::rest::cluster::run_job_now(&app, &job).await {
@@ -283,8 +282,7 @@ async fn settings_page(State(app): State<AppState>, viewer: Viewer) -> UiResult 
 
 /// Saves the fields that changed. Every value is validated before any is
 /// stored, so a bad one changes nothing.
-async fn settings_post(State(app): State<AppState>, viewer: Viewer, form: FormData) -> UiResult {
-    form.check_csrf(&viewer)?;
+async fn settings_post(State(app): State<AppState>, Posted { viewer, form }: Posted) -> UiResult {
     viewer.require_admin()?;
     let by = crate::rest::cluster::actor(&viewer);
     if let Some(key) = form.get("reset") {

@@ -15,7 +15,7 @@ use crate::import::{self, Options, Started};
 use crate::perms::Viewer;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new().route(
         "/admin/import",
         get(page)

@@ -15,14 +15,14 @@ use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::{fmt_time, see_other, FormData, IntoHtml, Layout, UiResult, WithNext};
+use super::{fmt_time, see_other, IntoHtml, Layout, Posted, UiResult, WithNext};
 use crate::content;
 use crate::error::Error;
-use crate::notify::{self, deliver, inapp, watches};
+use crate::notify::{self, inapp, queue, watches};
 use crate::perms::Viewer;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/notifications", get(list))
         .route("/notifications/{id}/read", post(read_one))
@@ -99,11 +99,9 @@ async fn list(State(app): State<AppState>, viewer: Viewer) -> UiResult {
 
 async fn read_one(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let db = app.pool.get().await?;
     inapp::mark_read(&db, &viewer, Some(id)).await?;
     Ok(see_other(
@@ -113,8 +111,7 @@ async fn read_one(
     ))
 }
 
-async fn read_all(State(app): State<AppState>, viewer: Viewer, form: FormData) -> UiResult {
-    form.check_csrf(&viewer)?;
+async fn read_all(State(app): State<AppState>, Posted { viewer, form: _ }: Posted) -> UiResult {
     let db = app.pool.get().await?;
     inapp::mark_read(&db, &viewer, None).await?;
     Ok(see_other("/notifications"))
@@ -168,8 +165,7 @@ async fn settings(State(app): State<AppState>, viewer: Viewer) -> UiResult {
     settings_view(&app, &viewer, String::new()).await
 }
 
-async fn settings_post(State(app): State<AppState>, viewer: Viewer, form: FormData) -> UiResult {
-    form.check_csrf(&viewer)?;
+async fn settings_post(State(app): State<AppState>, Posted { viewer, form }: Posted) -> UiResult {
     let db = app.pool.get().await?;
     let p = notify::Prefs {
         email: inapp::EmailMode::parse(form.text("email"))?,
@@ -229,11 +225,9 @@ async fn unsubscribe(
 /// The page's Watch button: `watch=1` watches, anything else stops.
 async fn watch_page(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let user = viewer.require_user()?.clone();
     let db = app.pool.get().await?;
     let c = watches::watchable(&db, &viewer, id).await?;
@@ -253,11 +247,9 @@ async fn watch_page(
 /// The space's Watch button (`blog=1`: its blog only); returns to `next`.
 async fn watch_space(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(key): Path<String>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let user = viewer.require_user()?.clone();
     let db = app.pool.get().await?;
     let s = content::space(&db, &viewer, &key).await?;
@@ -284,7 +276,7 @@ struct AdminMailPage {
     layout: Layout,
     configured: bool,
     server: String,
-    q: deliver::QueueStatus,
+    q: queue::QueueStatus,
     oldest: String,
     next_attempt: String,
 }
@@ -292,7 +284,7 @@ struct AdminMailPage {
 async fn admin_mail(State(app): State<AppState>, viewer: Viewer) -> UiResult {
     viewer.require_admin().next("/admin/mail")?;
     let db = app.pool.get().await?;
-    let q = deliver::status(&db).await?;
+    let q = queue::status(&db).await?;
     let s = app.cluster.settings();
     let cfg = notify::mail::SmtpConfig::from_settings(&s);
     Ok(AdminMailPage {

@@ -10,8 +10,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
-use super::spaces::login_if_anonymous;
-use super::{fmt_time, see_other, FormData, IntoHtml, Layout, UiResult, WithNext};
+use super::{fmt_time, see_other, FormData, IntoHtml, Layout, Posted, UiResult, WithNext};
+use super::{login_if_anonymous, OrLogin};
 use crate::attach;
 use crate::content::{self, Content, ContentType, Saved};
 use crate::error::Error;
@@ -32,7 +32,7 @@ use history::*;
 use ops::*;
 use restrictions::*;
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/spaces/{key}/pages/{id}", get(view_by_id))
         .route("/spaces/{key}/pages/{id}/{title}", get(view))
@@ -171,8 +171,7 @@ async fn view(
     let db = app.pool.get().await?;
     let c = content::get(&db, &viewer, id)
         .await
-        .map_err(|e| login_if_anonymous(e, &viewer))
-        .next(&here)?;
+        .or_login(&viewer, &here)?;
     let canonical = page_url(&c.space_key, c.id, &c.title);
     if !c.space_key.eq(&key)
         || (!title.is_empty()
@@ -363,20 +362,8 @@ async fn display(
     viewer: Viewer,
     Path((key, title)): Path<(String, String)>,
 ) -> UiResult {
-    let db = app.pool.get().await?;
-    let t = title.replace('+', " ");
-    let c = content::by_title(&db, &viewer, &key, &t, ContentType::Page)
-        .await?
-        .ok_or_else(|| {
-            login_if_anonymous(
-                Error::NotFound(format!(
-                    "no such page in space {key}, or you may not view it"
-                )),
-                &viewer,
-            )
-        })
-        .next(&format!("/display/{key}/{title}"))?;
-    Ok(see_other(&page_url(&c.space_key, c.id, &c.title)))
+    let here = format!("/display/{key}/{title}");
+    by_title(&app, &viewer, &key, &title, ContentType::Page, &here).await
 }
 
 async fn display_blog(
@@ -384,19 +371,39 @@ async fn display_blog(
     viewer: Viewer,
     Path((key, _y, _m, _d, title)): Path<(String, String, String, String, String)>,
 ) -> UiResult {
+    let here = format!("/display/{key}");
+    by_title(&app, &viewer, &key, &title, ContentType::BlogPost, &here).await
+}
+
+/// Confluence's `/display/KEY/Title` URLs: a redirect to the page's own
+/// URL, or a 404 that asks an anonymous viewer to log in (returning to
+/// `here`).
+async fn by_title(
+    app: &AppState,
+    viewer: &Viewer,
+    key: &str,
+    title: &str,
+    kind: ContentType,
+    here: &str,
+) -> UiResult {
     let db = app.pool.get().await?;
     let t = title.replace('+', " ");
-    let c = content::by_title(&db, &viewer, &key, &t, ContentType::BlogPost)
+    let what = if kind == ContentType::BlogPost {
+        "blog post"
+    } else {
+        "page"
+    };
+    let c = content::by_title(&db, viewer, key, &t, kind)
         .await?
         .ok_or_else(|| {
             login_if_anonymous(
                 Error::NotFound(format!(
-                    "no such blog post in space {key}, or you may not view it"
+                    "no such {what} in space {key}, or you may not view it"
                 )),
-                &viewer,
+                viewer,
             )
         })
-        .next(&format!("/display/{key}"))?;
+        .next(here)?;
     Ok(see_other(&page_url(&c.space_key, c.id, &c.title)))
 }
 

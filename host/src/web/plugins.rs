@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::routing::get;
 use axum::Router;
 
-use super::{fmt_time, see_other, FormData, IntoHtml, Layout, UiResult, WithNext};
+use super::{fmt_time, see_other, FormData, IntoHtml, Layout, Posted, UiResult, WithNext};
 use crate::error::Error;
 use crate::perms::Viewer;
 use crate::plugins::{runtime, Capability, Manifest, PluginRow, Registry};
@@ -403,11 +403,9 @@ fn opt_u32(form: &FormData, k: &str) -> Result<Option<u32>, Error> {
 
 async fn manage(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<String>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     viewer.require_admin()?;
     let p = &app.plugins;
     let r: Result<String, Error> = async {

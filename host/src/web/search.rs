@@ -15,14 +15,14 @@ use crate::perms::Viewer;
 use crate::urls::page_url;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/search", get(search_page))
         .route("/ui/suggest", get(suggest))
 }
 
 #[derive(Deserialize, Default)]
-pub struct SearchQ {
+pub(crate) struct SearchQ {
     #[serde(default)]
     q: String,
     #[serde(default)]

@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::{fmt_time, see_other, FormData, IntoHtml, Layout, UiResult, WithNext};
+use super::{fmt_time, see_other, IntoHtml, Layout, OrLogin, Posted, UiResult, WithNext};
 use crate::content::{self, ContentType};
 use crate::error::Error;
 use crate::perms::{SpacePerm, Viewer};
@@ -16,7 +16,7 @@ use crate::urls::{enc, page_url};
 use crate::users::{self, Grant};
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(dashboard))
         .route("/spaces", get(directory).post(create_space))
@@ -31,7 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/tree", get(tree))
 }
 
-pub struct Item {
+pub(crate) struct Item {
     pub url: String,
     pub title: String,
     pub space: String,
@@ -47,7 +47,7 @@ fn item(c: &content::Content) -> Item {
     }
 }
 
-pub struct SpaceItem {
+pub(crate) struct SpaceItem {
     pub key: String,
     pub name: String,
     pub description: String,
@@ -136,8 +136,7 @@ async fn create_space_form(viewer: Viewer) -> UiResult {
     .into_html())
 }
 
-async fn create_space(State(app): State<AppState>, viewer: Viewer, form: FormData) -> UiResult {
-    form.check_csrf(&viewer)?;
+async fn create_space(State(app): State<AppState>, Posted { viewer, form }: Posted) -> UiResult {
     let mut db = app.pool.get().await?;
     let key = form.text("key").trim().to_owned();
     match content::create_space(
@@ -174,25 +173,13 @@ async fn space_home(
     let db = app.pool.get().await?;
     let s = content::space(&db, &viewer, &key)
         .await
-        .map_err(|e| login_if_anonymous(e, &viewer))
-        .next(&format!("/spaces/{key}"))?;
+        .or_login(&viewer, &format!("/spaces/{key}"))?;
     if let Some(h) = s.homepage_id {
         if let Ok(c) = content::get(&db, &viewer, h).await {
             return Ok(see_other(&page_url(&c.space_key, c.id, &c.title)));
         }
     }
     Ok(see_other(&format!("/spaces/{}/blog", enc(&s.key))))
-}
-
-/// Anonymous visitors asking for something hidden are asked to log in
-/// rather than told it does not exist.
-pub fn login_if_anonymous(e: Error, viewer: &Viewer) -> Error {
-    match e {
-        Error::NotFound(_) if viewer.is_anonymous() => {
-            Error::Unauthorized("log in to see this".into())
-        }
-        e => e,
-    }
 }
 
 #[derive(Template)]
@@ -210,8 +197,7 @@ async fn blog(State(app): State<AppState>, viewer: Viewer, Path(key): Path<Strin
     let db = app.pool.get().await?;
     let s = content::space(&db, &viewer, &key)
         .await
-        .map_err(|e| login_if_anonymous(e, &viewer))
-        .next(&format!("/spaces/{key}/blog"))?;
+        .or_login(&viewer, &format!("/spaces/{key}/blog"))?;
     let posts = content::blog_posts(&db, &viewer, s.id, 0, 50).await?;
     let can_edit = viewer.has_space_perm(&db, s.id, SpacePerm::Edit).await?;
     let watching = crate::notify::watches::space_buttons(&db, &viewer, s.id).await?;
@@ -251,8 +237,7 @@ async fn settings_page(app: &AppState, viewer: &Viewer, key: &str, message: Stri
     let db = app.pool.get().await?;
     let s = content::space_for_admin(&db, viewer, key)
         .await
-        .map_err(|e| login_if_anonymous(e, viewer))
-        .next(&format!("/spaces/{key}/settings"))?;
+        .or_login(viewer, &format!("/spaces/{key}/settings"))?;
     Ok(SettingsPage {
         layout: Layout::new(format!("Space settings - {}", s.name), viewer)
             .in_space(&s.key, &s.name),
@@ -279,11 +264,9 @@ async fn settings(
 
 async fn settings_post(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(key): Path<String>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let db = app.pool.get().await?;
     let s = content::space_for_admin(&db, &viewer, &key).await?;
     let r = content::update_space(
@@ -305,11 +288,9 @@ async fn settings_post(
 
 async fn permissions_post(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(key): Path<String>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let db = app.pool.get().await?;
     let s = content::space_for_admin(&db, &viewer, &key).await?;
     let r = async {
@@ -352,8 +333,7 @@ async fn trash(State(app): State<AppState>, viewer: Viewer, Path(key): Path<Stri
     let db = app.pool.get().await?;
     let s = content::space(&db, &viewer, &key)
         .await
-        .map_err(|e| login_if_anonymous(e, &viewer))
-        .next(&format!("/spaces/{key}/trash"))?;
+        .or_login(&viewer, &format!("/spaces/{key}/trash"))?;
     let items = content::trash_list(&db, &viewer, s.id).await?;
     Ok(TrashPage {
         layout: Layout::new(format!("Trash - {}", s.name), &viewer).in_space(&s.key, &s.name),
@@ -379,11 +359,9 @@ async fn trash(State(app): State<AppState>, viewer: Viewer, Path(key): Path<Stri
 
 async fn trash_restore(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    form: FormData,
+    Posted { viewer, form: _ }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
     let c = content::restore_from_trash(&mut db, &viewer, id).await?;
     let to = match c.content_type {
@@ -395,11 +373,9 @@ async fn trash_restore(
 
 async fn trash_purge(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    form: FormData,
+    Posted { viewer, form: _ }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let db = app.pool.get().await?;
     let c = content::get_any(&db, &viewer, id).await?;
     content::purge(&db, &viewer, id).await?;

@@ -11,13 +11,13 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::json;
 
-use super::{see_other, FormData, UiResult};
+use super::{see_other, Posted, UiResult};
 use crate::content;
 use crate::error::Error;
 use crate::perms::Viewer;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/pages/{id}/tasks", get(list).post(tick))
 }
 
@@ -40,12 +40,10 @@ async fn list(
 /// script, a redirect to a plain form.
 async fn tick(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
     headers: axum::http::HeaderMap,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
     let c = content::set_task(
         &mut db,

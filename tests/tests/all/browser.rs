@@ -336,3 +336,71 @@ async fn browser_login_create_edit_history_diff_and_no_hostile_script_runs() {
         "a hostile script ran in the preview"
     );
 }
+
+/// Chromium submits a textarea's line breaks as CRLF; the UI stores LF, so a
+/// browser save is byte-identical to what REST or an import would store and
+/// the diff marks only the lines that changed.
+#[tokio::test]
+async fn browser_saves_store_lf_line_endings() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("LF", "Line endings").await;
+    let d = Driver::start().await;
+    let base = node.base.clone();
+    d.goto(&format!("{base}/login")).await;
+    d.type_into("#username", "admin").await;
+    d.type_into("#password", &cairn_tests::password_of("admin"))
+        .await;
+    d.click("#login-submit").await;
+    d.wait_for(
+        "the dashboard",
+        "return document.title.startsWith('Dashboard')",
+    )
+    .await;
+
+    d.goto(&format!("{base}/spaces/LF/create")).await;
+    d.js("document.querySelector('#format').value = 'storage'")
+        .await;
+    d.type_into("#title", "Lines").await;
+    d.type_into("#body", "<p>one</p>\n<p>two</p>\n<p>three</p>")
+        .await;
+    d.click("#save").await;
+    d.wait_for(
+        "the new page",
+        "return !!document.querySelector('#title-text')",
+    )
+    .await;
+    let id = cairn_tests::page_id_of(&d.current_url().await).expect("page id in url");
+    let body = |v: &Value| v["body"]["storage"]["value"].as_str().unwrap().to_owned();
+    let (_, v) = node
+        .rest(
+            "admin",
+            reqwest::Method::GET,
+            &format!("/rest/api/content/{id}?expand=body.storage"),
+            None,
+        )
+        .await;
+    assert_eq!(body(&v), "<p>one</p>\n<p>two</p>\n<p>three</p>");
+
+    // Change one line in the browser: the new version differs in that line only.
+    d.click("#edit-page").await;
+    d.wait_for("the editor", "return !!document.querySelector('#body')")
+        .await;
+    d.type_into("#body", "<p>one</p>\n<p>2</p>\n<p>three</p>")
+        .await;
+    d.click("#save").await;
+    d.wait_for(
+        "the edited page",
+        "return document.body.textContent.includes('version 2')",
+    )
+    .await;
+    let (_, v) = node
+        .rest(
+            "admin",
+            reqwest::Method::GET,
+            &format!("/rest/api/content/{id}?expand=body.storage"),
+            None,
+        )
+        .await;
+    assert_eq!(body(&v), "<p>one</p>\n<p>2</p>\n<p>three</p>");
+}

@@ -218,11 +218,11 @@ async fn rest_reads_are_cached_per_viewer_and_checked_for_credentials_first() {
 
     // Rendering below the top level is never kept.
     let nested = format!("/rest/api/content/{id}?expand=children.page.body.view");
-    let entries = node.state.response_cache.len();
+    let entries = node.state.response_cache.entry_count();
     let (s, _) = rest(&node, "admin", &apw, &nested).await;
     assert_eq!(s, 200);
     assert_eq!(
-        node.state.response_cache.len(),
+        node.state.response_cache.entry_count(),
         entries,
         "nested rendering is not kept in the cache"
     );

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use cairn_tests::cluster::{ClusterSpec, Etcd, Nginx, Proxy};
-use cairn_tests::wait_until;
+use cairn_tests::within;
 use reqwest::Method;
 
 /// A database connection with these server options, as a node's pool
@@ -23,18 +23,6 @@ async fn connect_as(url: &str, options: &str) -> tokio_postgres::Client {
     .unwrap();
     tokio::spawn(conn);
     client
-}
-
-/// Polls until `f` holds; returns how long it took.
-async fn within<F, Fut>(limit: Duration, what: &str, mut f: F) -> Duration
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    let ok = wait_until(limit, &mut f).await;
-    assert!(ok, "{what}: not within {limit:?}");
-    start.elapsed()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1282,17 +1270,7 @@ async fn every_node_reads_the_write_a_token_names_while_notifications_lag() {
             .status(),
         303
     );
-    let r = admin
-        .post(
-            &format!("/pages/{id}/restrictions"),
-            &[
-                ("operation", "read"),
-                ("action", "add"),
-                ("kind", "user"),
-                ("name", "admin"),
-            ],
-        )
-        .await;
+    let r = admin.restrict(&id, "read", "user", "admin").await;
     assert_eq!(r.status().as_u16(), 200);
     let token = r
         .headers()

@@ -7,14 +7,6 @@ use cairn::plugins::embedded::embedded;
 use cairn::plugins::{system_viewer, Capability, Manifest};
 use cairn_tests::TestNode;
 
-async fn view(c: &cairn_tests::Client, id: i64) -> String {
-    let (status, _, html) = c
-        .follow(&format!("/pages/viewpage.action?pageId={id}"))
-        .await;
-    assert_eq!(status, 200, "{html}");
-    html
-}
-
 const CODE: &str = "<ac:structured-macro ac:name=\"code\"><ac:parameter ac:name=\"language\">rust</ac:parameter><ac:plain-text-body><![CDATA[fn main() {}]]></ac:plain-text-body></ac:structured-macro>";
 
 fn embedded_manifest(id: &str) -> (Manifest, Vec<u8>) {
@@ -74,7 +66,7 @@ async fn a_fresh_node_renders_the_standard_macros_through_its_embedded_plugins()
     let c = node.login("admin").await;
     c.create_space("FP", "First party").await;
     let id = c.create_page("FP", "Code", CODE, None).await;
-    let html = view(&c, id).await;
+    let html = c.view_page(id).await;
     // Highlighted: the code plugin answered, not a plain native copy.
     assert!(
         html.contains("<pre><code class=\"language-rust\"><span class=\"tok-kw\">fn</span>"),
@@ -97,7 +89,7 @@ async fn a_disabled_first_party_plugin_stays_disabled_after_a_restart() {
     let c = node.login("admin").await;
     c.create_space("FPD", "Disabled").await;
     let id = c.create_page("FPD", "Code", CODE, None).await;
-    let html = view(&c, id).await;
+    let html = c.view_page(id).await;
     assert!(html.contains("macro-unavailable"), "{html}");
     // A node starting installs the embedded plugins again.
     let outcomes = plugins.install_embedded().await;
@@ -107,7 +99,7 @@ async fn a_disabled_first_party_plugin_stays_disabled_after_a_restart() {
     );
     assert!(!row(&node, "cairn.code").await.2, "still disabled");
     assert!(!plugins.registry().provides("code"));
-    let html = view(&c, id).await;
+    let html = c.view_page(id).await;
     assert!(html.contains("macro-unavailable"), "{html}");
     assert!(!html.contains("tok-kw"), "{html}");
 }

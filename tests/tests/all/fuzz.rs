@@ -2,22 +2,7 @@
 //! (from PyPI, in a virtualenv tests/run.sh creates): no 5xx, every status
 //! and content type documented, every response matching its schema.
 
-use std::path::PathBuf;
-
 use cairn_tests::{password_of, TestNode};
-
-fn st() -> PathBuf {
-    if let Ok(p) = std::env::var("CAIRN_SCHEMATHESIS") {
-        return PathBuf::from(p);
-    }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cairn/venv-st/bin/st");
-    assert!(
-        p.exists(),
-        "{} is missing: run the suite with tests/run.sh or set CAIRN_SCHEMATHESIS",
-        p.display()
-    );
-    p
-}
 
 #[tokio::test]
 async fn openapi_document_fuzzed_by_schemathesis_finds_no_5xx_and_no_schema_violation() {
@@ -57,7 +42,7 @@ async fn openapi_document_fuzzed_by_schemathesis_finds_no_5xx_and_no_schema_viol
             format!("admin:{}", password_of("admin"))
         )
     );
-    let out = tokio::process::Command::new(st())
+    let out = tokio::process::Command::new(cairn_tests::venv_tool("CAIRN_SCHEMATHESIS", "venv-st/bin/st"))
         .current_dir(&dir)
         .arg("--config-file")
         .arg(&config)

@@ -3,27 +3,9 @@
 //! `child/comment?location=inline|footer|resolved`, replies inherit the
 //! marker, resolve and reopen.
 
-use cairn_tests::{password_of, TestNode};
+use cairn_tests::TestNode;
 use reqwest::Method;
 use serde_json::{json, Value};
-
-async fn rest(
-    node: &TestNode,
-    user: &str,
-    m: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut r = reqwest::Client::new()
-        .request(m, format!("{}{path}", node.base))
-        .basic_auth(user, Some(password_of(user)));
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let r = r.send().await.unwrap();
-    let s = r.status().as_u16();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
 
 #[tokio::test]
 async fn inline_comments_as_confluence() {
@@ -41,7 +23,7 @@ async fn inline_comments_as_confluence() {
             .extend(extra.as_object().unwrap().clone());
         c
     };
-    let (s, inline) = rest(&node, "bob", Method::POST, "/rest/api/content", Some(comment(json!({
+    let (s, inline) = node.rest( "bob", Method::POST, "/rest/api/content", Some(comment(json!({
         "extensions": {"location": "inline", "inlineProperties": {"markerRef": "m-1", "originalSelection": "on Monday"}}
     })))).await;
     assert_eq!(s, 200, "{inline}");
@@ -49,41 +31,41 @@ async fn inline_comments_as_confluence() {
     assert_eq!(inline["extensions"]["inlineProperties"]["markerRef"], "m-1");
     assert_eq!(inline["extensions"]["resolution"]["status"], "open");
     let inline_id = inline["id"].as_str().unwrap().to_owned();
-    let (s, footer) = rest(
-        &node,
-        "bob",
-        Method::POST,
-        "/rest/api/content",
-        Some(comment(json!({}))),
-    )
-    .await;
+    let (s, footer) = node
+        .rest(
+            "bob",
+            Method::POST,
+            "/rest/api/content",
+            Some(comment(json!({}))),
+        )
+        .await;
     assert_eq!(s, 200);
     assert_eq!(footer["extensions"]["location"], "footer");
     // A reply to the inline comment is inline, on the same marker.
-    let (s, reply) = rest(
-        &node,
-        "admin",
-        Method::POST,
-        "/rest/api/content",
-        Some(comment(json!({
-            "ancestors": [{"id": inline_id}]
-        }))),
-    )
-    .await;
+    let (s, reply) = node
+        .rest(
+            "admin",
+            Method::POST,
+            "/rest/api/content",
+            Some(comment(json!({
+                "ancestors": [{"id": inline_id}]
+            }))),
+        )
+        .await;
     assert_eq!(s, 200, "{reply}");
     assert_eq!(reply["extensions"]["inlineProperties"]["markerRef"], "m-1");
 
     let list = |loc: &'static str| {
         let node = &node;
         async move {
-            let (s, v) = rest(
-                node,
-                "bob",
-                Method::GET,
-                &format!("/rest/api/content/{page}/child/comment?location={loc}"),
-                None,
-            )
-            .await;
+            let (s, v) = node
+                .rest(
+                    "bob",
+                    Method::GET,
+                    &format!("/rest/api/content/{page}/child/comment?location={loc}"),
+                    None,
+                )
+                .await;
             assert_eq!(s, 200, "{v}");
             v["results"]
                 .as_array()
@@ -103,82 +85,77 @@ async fn inline_comments_as_confluence() {
 
     // Resolve, then reopen.
     let path = format!("/rest/cairn/1.0/comments/{inline_id}/resolution");
-    let (s, v) = rest(
-        &node,
-        "bob",
-        Method::PUT,
-        &path,
-        Some(json!({"status": "resolved"})),
-    )
-    .await;
+    let (s, v) = node
+        .rest(
+            "bob",
+            Method::PUT,
+            &path,
+            Some(json!({"status": "resolved"})),
+        )
+        .await;
     assert_eq!((s, &v["status"]), (200, &json!("resolved")), "{v}");
     assert_eq!(list("resolved").await, std::slice::from_ref(&inline_id));
-    let (_, c) = rest(
-        &node,
-        "bob",
-        Method::GET,
-        &format!("/rest/api/content/{inline_id}"),
-        None,
-    )
-    .await;
+    let (_, c) = node
+        .rest(
+            "bob",
+            Method::GET,
+            &format!("/rest/api/content/{inline_id}"),
+            None,
+        )
+        .await;
     assert_eq!(c["extensions"]["resolution"]["status"], "resolved");
     assert_eq!(
         c["extensions"]["resolution"]["lastModifier"]["username"],
         "bob"
     );
-    let (_, v) = rest(
-        &node,
-        "bob",
-        Method::PUT,
-        &path,
-        Some(json!({"status": "open"})),
-    )
-    .await;
+    let (_, v) = node
+        .rest("bob", Method::PUT, &path, Some(json!({"status": "open"})))
+        .await;
     assert_eq!(v["status"], "reopened");
 
     // Bad input: the envelope, naming the field.
-    let (s, v) = rest(
-        &node,
-        "bob",
-        Method::POST,
-        "/rest/api/content",
-        Some(comment(json!({
-            "extensions": {"location": "inline", "inlineProperties": {"markerRef": "<x>"}}
-        }))),
-    )
-    .await;
+    let (s, v) = node
+        .rest(
+            "bob",
+            Method::POST,
+            "/rest/api/content",
+            Some(comment(json!({
+                "extensions": {"location": "inline", "inlineProperties": {"markerRef": "<x>"}}
+            }))),
+        )
+        .await;
     assert_eq!(s, 400);
     assert!(v["message"].as_str().unwrap().contains("markerRef"), "{v}");
-    let (s, _) = rest(
-        &node,
-        "bob",
-        Method::POST,
-        "/rest/api/content",
-        Some(comment(json!({
-            "extensions": {"location": "inline"}
-        }))),
-    )
-    .await;
+    let (s, _) = node
+        .rest(
+            "bob",
+            Method::POST,
+            "/rest/api/content",
+            Some(comment(json!({
+                "extensions": {"location": "inline"}
+            }))),
+        )
+        .await;
     assert_eq!(s, 400);
-    let (s, _) = rest(
-        &node,
-        "bob",
-        Method::GET,
-        &format!("/rest/api/content/{page}/child/comment?location=side"),
-        None,
-    )
-    .await;
+    let (s, _) = node
+        .rest(
+            "bob",
+            Method::GET,
+            &format!("/rest/api/content/{page}/child/comment?location=side"),
+            None,
+        )
+        .await;
     assert_eq!(s, 400);
-    let (s, _) = rest(
-        &node,
-        "bob",
-        Method::PUT,
-        &format!(
-            "/rest/cairn/1.0/comments/{}/resolution",
-            footer["id"].as_str().unwrap()
-        ),
-        Some(json!({"status": "resolved"})),
-    )
-    .await;
+    let (s, _) = node
+        .rest(
+            "bob",
+            Method::PUT,
+            &format!(
+                "/rest/cairn/1.0/comments/{}/resolution",
+                footer["id"].as_str().unwrap()
+            ),
+            Some(json!({"status": "resolved"})),
+        )
+        .await;
     assert_eq!(s, 400, "a footer comment has no resolution");
 }

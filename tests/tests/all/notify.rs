@@ -13,19 +13,6 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::io::AsyncBufReadExt;
 
-fn python() -> PathBuf {
-    if let Ok(p) = std::env::var("CAIRN_AIOSMTPD_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cairn/venv-smtpd/bin/python");
-    assert!(
-        p.exists(),
-        "{} is missing: run the suite with tests/run.sh (it creates the aiosmtpd virtualenv) or set CAIRN_AIOSMTPD_PYTHON",
-        p.display()
-    );
-    p
-}
-
 /// A running aiosmtpd and the directory its mails land in.
 struct Smtp {
     _child: tokio::process::Child,
@@ -41,13 +28,16 @@ impl Smtp {
             rand_suffix()
         ));
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/smtp_sink.py");
-        let mut child = tokio::process::Command::new(python())
-            .arg(&script)
-            .arg(&dir)
-            .stdout(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start aiosmtpd");
+        let mut child = tokio::process::Command::new(cairn_tests::venv_tool(
+            "CAIRN_AIOSMTPD_PYTHON",
+            "venv-smtpd/bin/python",
+        ))
+        .arg(&script)
+        .arg(&dir)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start aiosmtpd");
         let stdout = child.stdout.take().expect("sink stdout");
         let mut line = String::new();
         tokio::io::BufReader::new(stdout)
@@ -124,61 +114,42 @@ async fn set(node: &TestNode, key: &str, value: &str) {
         .unwrap_or_else(|e| panic!("set {key}: {e}"));
 }
 
-async fn rest(
-    node: &TestNode,
-    user: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut r = reqwest::Client::new()
-        .request(method, format!("{}{path}", node.base))
-        .basic_auth(user, Some(password_of(user)));
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let r = r.send().await.unwrap();
-    let s = r.status().as_u16();
-    let text = r.text().await.unwrap_or_default();
-    (s, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
 async fn create_page(node: &TestNode, user: &str, space: &str, title: &str, body: &str) -> i64 {
-    let (s, v) = rest(
-        node,
-        user,
-        Method::POST,
-        "/rest/api/content",
-        Some(
-            json!({"type": "page", "title": title, "space": {"key": space},
+    let (s, v) = node
+        .rest(
+            user,
+            Method::POST,
+            "/rest/api/content",
+            Some(
+                json!({"type": "page", "title": title, "space": {"key": space},
                     "body": {"storage": {"value": body, "representation": "storage"}}}),
-        ),
-    )
-    .await;
+            ),
+        )
+        .await;
     assert_eq!(s, 200, "create {title}: {v}");
     v["id"].as_str().unwrap().parse().unwrap()
 }
 
 async fn edit_page(node: &TestNode, user: &str, id: i64, body: &str, message: &str) {
-    let (_, cur) = rest(
-        node,
-        user,
-        Method::GET,
-        &format!("/rest/api/content/{id}?expand=version"),
-        None,
-    )
-    .await;
+    let (_, cur) = node
+        .rest(
+            user,
+            Method::GET,
+            &format!("/rest/api/content/{id}?expand=version"),
+            None,
+        )
+        .await;
     let n = cur["version"]["number"].as_i64().unwrap();
-    let (s, v) = rest(
-        node,
-        user,
-        Method::PUT,
-        &format!("/rest/api/content/{id}"),
-        Some(json!({"type": "page", "title": cur["title"],
+    let (s, v) = node
+        .rest(
+            user,
+            Method::PUT,
+            &format!("/rest/api/content/{id}"),
+            Some(json!({"type": "page", "title": cur["title"],
                     "body": {"storage": {"value": body, "representation": "storage"}},
                     "version": {"number": n + 1, "message": message}})),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(s, 200, "edit {id}: {v}");
 }
 
@@ -236,23 +207,23 @@ async fn watchers_get_one_threaded_mail_each_and_the_author_none() {
     .await;
     // The creation is told to nobody (ann is its author) before anyone watches.
     settle(&node).await;
-    let (s, _) = rest(
-        &node,
-        "bob",
-        Method::POST,
-        &format!("/rest/api/user/watch/content/{page}"),
-        None,
-    )
-    .await;
+    let (s, _) = node
+        .rest(
+            "bob",
+            Method::POST,
+            &format!("/rest/api/user/watch/content/{page}"),
+            None,
+        )
+        .await;
     assert_eq!(s, 204);
-    let (s, _) = rest(
-        &node,
-        "carol",
-        Method::POST,
-        "/rest/api/user/watch/space/TEAM",
-        None,
-    )
-    .await;
+    let (s, _) = node
+        .rest(
+            "carol",
+            Method::POST,
+            "/rest/api/user/watch/space/TEAM",
+            None,
+        )
+        .await;
     assert_eq!(s, 204);
 
     edit_page(
@@ -332,14 +303,9 @@ async fn watchers_get_one_threaded_mail_each_and_the_author_none() {
     assert_eq!(header(&ann[0], "References"), root);
 
     // In-app: the same events, grouped by page, with an unread count.
-    let (s, v) = rest(
-        &node,
-        "carol",
-        Method::GET,
-        "/rest/cairn/1.0/notifications",
-        None,
-    )
-    .await;
+    let (s, v) = node
+        .rest("carol", Method::GET, "/rest/cairn/1.0/notifications", None)
+        .await;
     assert_eq!(s, 200);
     assert_eq!(v["unread"], 2, "{v:#}");
     assert_eq!(v["results"][0]["event"], "commented");
@@ -373,14 +339,14 @@ async fn watchers_get_one_threaded_mail_each_and_the_author_none() {
     );
     let r = anon.http.post(anon.url(&path)).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    let (_, v) = rest(
-        &node,
-        "bob",
-        Method::GET,
-        &format!("/rest/api/user/watch/content/{page}"),
-        None,
-    )
-    .await;
+    let (_, v) = node
+        .rest(
+            "bob",
+            Method::GET,
+            &format!("/rest/api/user/watch/content/{page}"),
+            None,
+        )
+        .await;
     assert_eq!(v, json!({"watching": false}));
 }
 
@@ -390,47 +356,32 @@ async fn restricted_content_reaches_nobody_without_access() {
     let node = node_with_mail(&smtp).await;
     let admin = space_of_users(&node, &["eve", "ivan"]).await;
     for u in ["eve", "ivan"] {
-        let (s, _) = rest(
-            &node,
-            u,
-            Method::POST,
-            "/rest/api/user/watch/space/TEAM",
-            None,
-        )
-        .await;
+        let (s, _) = node
+            .rest(u, Method::POST, "/rest/api/user/watch/space/TEAM", None)
+            .await;
         assert_eq!(s, 204);
     }
     // A restricted parent: the secret page is restricted from its creation.
     let vault = create_page(&node, "admin", "TEAM", "Vault", "<p>v</p>").await;
     for name in ["admin", "ivan"] {
-        let r = admin
-            .post(
-                &format!("/pages/{vault}/restrictions"),
-                &[
-                    ("operation", "read"),
-                    ("action", "add"),
-                    ("kind", "user"),
-                    ("name", name),
-                ],
-            )
-            .await;
+        let r = admin.restrict(vault, "read", "user", name).await;
         assert_eq!(r.status(), 200);
     }
-    let (s, v) = rest(&node, "admin", Method::POST, "/rest/api/content",
+    let (s, v) = node.rest( "admin", Method::POST, "/rest/api/content",
         Some(json!({"type": "page", "title": "Zebra Protocol", "space": {"key": "TEAM"},
                     "ancestors": [{"id": vault.to_string()}],
                     "body": {"storage": {"value": "<p>launch codes</p>", "representation": "storage"}}}))).await;
     assert_eq!(s, 200, "{v}");
     let secret: i64 = v["id"].as_str().unwrap().parse().unwrap();
     // Eve cannot watch what she cannot see: "not found", as reading it.
-    let (s, _) = rest(
-        &node,
-        "eve",
-        Method::POST,
-        &format!("/rest/api/user/watch/content/{secret}"),
-        None,
-    )
-    .await;
+    let (s, _) = node
+        .rest(
+            "eve",
+            Method::POST,
+            &format!("/rest/api/user/watch/content/{secret}"),
+            None,
+        )
+        .await;
     assert_eq!(s, 404);
     edit_page(&node, "admin", secret, "<p>launch codes v2</p>", "rotated").await;
     let ok = wait_until(Duration::from_secs(30), || async {
@@ -452,14 +403,9 @@ async fn restricted_content_reaches_nobody_without_access() {
     for m in smtp.mails_to("eve") {
         assert!(!m.to_string().contains("Zebra"), "eve was told: {m:#}");
     }
-    let (_, v) = rest(
-        &node,
-        "eve",
-        Method::GET,
-        "/rest/cairn/1.0/notifications",
-        None,
-    )
-    .await;
+    let (_, v) = node
+        .rest("eve", Method::GET, "/rest/cairn/1.0/notifications", None)
+        .await;
     assert!(!v.to_string().contains("Zebra"), "{v:#}");
 
     // Losing access after the event was queued: the mail is not sent.
@@ -482,17 +428,7 @@ async fn restricted_content_reaches_nobody_without_access() {
     let (_, page) = admin.get_text("/admin/mail").await;
     assert!(page.contains("<td id=\"q-pending\">2</td>"), "{page}");
     assert!(page.contains("<td id=\"q-retrying\">2</td>"), "{page}");
-    let r = admin
-        .post(
-            &format!("/pages/{open}/restrictions"),
-            &[
-                ("operation", "read"),
-                ("action", "add"),
-                ("kind", "user"),
-                ("name", "admin"),
-            ],
-        )
-        .await;
+    let r = admin.restrict(open, "read", "user", "admin").await;
     assert_eq!(r.status(), 200);
     set(&node, "smtp_port", &smtp.port.to_string()).await;
     settle(&node).await;
@@ -502,14 +438,9 @@ async fn restricted_content_reaches_nobody_without_access() {
             "sent after access was lost: {m:#}"
         );
     }
-    let (_, v) = rest(
-        &node,
-        "eve",
-        Method::GET,
-        "/rest/cairn/1.0/notifications",
-        None,
-    )
-    .await;
+    let (_, v) = node
+        .rest("eve", Method::GET, "/rest/cairn/1.0/notifications", None)
+        .await;
     assert!(!v.to_string().contains("Open Page"), "{v:#}");
     let db = node.sql().await;
     let dropped: i64 = db
@@ -529,14 +460,8 @@ async fn a_refused_recipient_does_not_block_the_queue() {
     let node = node_with_mail(&smtp).await;
     space_of_users(&node, &["refusedrita", "bob", "ann"]).await;
     for u in ["refusedrita", "bob"] {
-        rest(
-            &node,
-            u,
-            Method::POST,
-            "/rest/api/user/watch/space/TEAM",
-            None,
-        )
-        .await;
+        node.rest(u, Method::POST, "/rest/api/user/watch/space/TEAM", None)
+            .await;
     }
     create_page(&node, "ann", "TEAM", "First", "<p>1</p>").await;
     create_page(&node, "ann", "TEAM", "Second", "<p>2</p>").await;
@@ -563,8 +488,7 @@ async fn batched_mail_collects_changes_into_one_mail() {
     let node = node_with_mail(&smtp).await;
     set(&node, "mail_batch_interval", "10s").await;
     space_of_users(&node, &["ann", "carol"]).await;
-    rest(
-        &node,
+    node.rest(
         "carol",
         Method::POST,
         "/rest/api/user/watch/space/TEAM",
@@ -647,16 +571,14 @@ async fn moving_a_page_tells_its_watchers_where_it_went() {
     let parent = create_page(&node, "ann", "TEAM", "Archive", "<p>old</p>").await;
     let page = create_page(&node, "ann", "TEAM", "Q3 notes", "<p>n</p>").await;
     settle(&node).await;
-    rest(
-        &node,
+    node.rest(
         "bob",
         Method::POST,
         &format!("/rest/api/user/watch/content/{page}"),
         None,
     )
     .await;
-    let (s, v) = rest(
-        &node,
+    let (s, v) = node.rest(
         "ann",
         Method::PUT,
         &format!("/rest/api/content/{page}"),
@@ -682,42 +604,31 @@ async fn watch_rest_api_as_confluence() {
     let p = create_page(&node, "admin", "TEAM", "Watched", "<p>x</p>").await;
     let path = format!("/rest/api/user/watch/content/{p}");
     assert_eq!(
-        rest(&node, "bob", Method::GET, &path, None).await,
+        node.rest("bob", Method::GET, &path, None).await,
         (200, json!({"watching": false}))
     );
-    assert_eq!(rest(&node, "bob", Method::POST, &path, None).await.0, 204);
+    assert_eq!(node.rest("bob", Method::POST, &path, None).await.0, 204);
     assert_eq!(
-        rest(&node, "bob", Method::POST, &path, None).await.0,
+        node.rest("bob", Method::POST, &path, None).await.0,
         204,
         "idempotent"
     );
     assert_eq!(
-        rest(&node, "bob", Method::GET, &path, None).await.1,
+        node.rest("bob", Method::GET, &path, None).await.1,
         json!({"watching": true})
     );
     // Someone else's watch: admins only.
-    let (s, v) = rest(
-        &node,
-        "carol",
-        Method::GET,
-        &format!("{path}?username=bob"),
-        None,
-    )
-    .await;
+    let (s, v) = node
+        .rest("carol", Method::GET, &format!("{path}?username=bob"), None)
+        .await;
     assert_eq!(s, 403, "{v}");
     assert!(v["message"].as_str().unwrap().contains("administrators"));
-    let (s, v) = rest(
-        &node,
-        "admin",
-        Method::GET,
-        &format!("{path}?username=bob"),
-        None,
-    )
-    .await;
+    let (s, v) = node
+        .rest("admin", Method::GET, &format!("{path}?username=bob"), None)
+        .await;
     assert_eq!((s, v), (200, json!({"watching": true})));
     assert_eq!(
-        rest(
-            &node,
+        node.rest(
             "admin",
             Method::POST,
             &format!("{path}?username=carol"),
@@ -728,14 +639,14 @@ async fn watch_rest_api_as_confluence() {
         204
     );
     // Who watches: the page (created) and its space (child-created).
-    let (s, v) = rest(
-        &node,
-        "bob",
-        Method::GET,
-        &format!("/rest/api/content/{p}/notification/created"),
-        None,
-    )
-    .await;
+    let (s, v) = node
+        .rest(
+            "bob",
+            Method::GET,
+            &format!("/rest/api/content/{p}/notification/created"),
+            None,
+        )
+        .await;
     assert_eq!(s, 200);
     let names: Vec<&str> = v["results"]
         .as_array()
@@ -748,47 +659,42 @@ async fn watch_rest_api_as_confluence() {
         ["admin", "bob", "carol"],
         "admin auto-watches what they created"
     );
-    assert_eq!(rest(&node, "bob", Method::DELETE, &path, None).await.0, 204);
+    assert_eq!(node.rest("bob", Method::DELETE, &path, None).await.0, 204);
     assert_eq!(
-        rest(&node, "bob", Method::GET, &path, None).await.1,
+        node.rest("bob", Method::GET, &path, None).await.1,
         json!({"watching": false})
     );
     // Spaces.
     let sp = "/rest/api/user/watch/space/TEAM";
-    assert_eq!(rest(&node, "bob", Method::POST, sp, None).await.0, 204);
+    assert_eq!(node.rest("bob", Method::POST, sp, None).await.0, 204);
     assert_eq!(
-        rest(&node, "bob", Method::GET, sp, None).await.1,
+        node.rest("bob", Method::GET, sp, None).await.1,
         json!({"watching": true})
     );
-    let (_, v) = rest(
-        &node,
-        "bob",
-        Method::GET,
-        &format!("/rest/api/content/{p}/notification/child-created"),
-        None,
-    )
-    .await;
+    let (_, v) = node
+        .rest(
+            "bob",
+            Method::GET,
+            &format!("/rest/api/content/{p}/notification/child-created"),
+            None,
+        )
+        .await;
     assert_eq!(v["results"][0]["watcher"]["username"], "bob");
-    assert_eq!(rest(&node, "bob", Method::DELETE, sp, None).await.0, 204);
+    assert_eq!(node.rest("bob", Method::DELETE, sp, None).await.0, 204);
     // Errors are the Confluence envelope.
-    let (s, v) = rest(
-        &node,
-        "bob",
-        Method::GET,
-        "/rest/api/user/watch/space/NOPE",
-        None,
-    )
-    .await;
+    let (s, v) = node
+        .rest("bob", Method::GET, "/rest/api/user/watch/space/NOPE", None)
+        .await;
     assert_eq!(s, 404);
     assert_eq!(v["statusCode"], 404);
-    let (s, _) = rest(
-        &node,
-        "bob",
-        Method::GET,
-        "/rest/api/user/watch/content/999999",
-        None,
-    )
-    .await;
+    let (s, _) = node
+        .rest(
+            "bob",
+            Method::GET,
+            "/rest/api/user/watch/content/999999",
+            None,
+        )
+        .await;
     assert_eq!(s, 404);
     let r = reqwest::get(format!("{}{path}", node.base)).await.unwrap();
     assert_eq!(r.status(), 401);
@@ -816,14 +722,14 @@ async fn watch_rest_api_as_confluence() {
         )
         .await;
     assert_eq!(Client::location(&r), "/spaces/TEAM/blog");
-    let (_, v) = rest(
-        &node,
-        "bob",
-        Method::GET,
-        "/rest/api/user/watch/space/TEAM?type=blogpost",
-        None,
-    )
-    .await;
+    let (_, v) = node
+        .rest(
+            "bob",
+            Method::GET,
+            "/rest/api/user/watch/space/TEAM?type=blogpost",
+            None,
+        )
+        .await;
     assert_eq!(v, json!({"watching": true}));
     let (_, blog) = bob.get_text("/spaces/TEAM/blog").await;
     assert!(blog.contains("Unwatch blog"), "{blog}");
@@ -835,28 +741,28 @@ async fn watch_rest_api_as_confluence() {
 async fn the_smtp_password_is_never_shown() {
     let node = TestNode::start().await;
     let secret = "hunter2-smtp-secret";
-    let (s, v) = rest(
-        &node,
-        "admin",
-        Method::PUT,
-        "/rest/cairn/1.0/config/smtp_password",
-        Some(json!({"value": secret})),
-    )
-    .await;
+    let (s, v) = node
+        .rest(
+            "admin",
+            Method::PUT,
+            "/rest/cairn/1.0/config/smtp_password",
+            Some(json!({"value": secret})),
+        )
+        .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["value"], "********");
-    let (_, v) = rest(
-        &node,
-        "admin",
-        Method::GET,
-        "/rest/cairn/1.0/config/smtp_password",
-        None,
-    )
-    .await;
+    let (_, v) = node
+        .rest(
+            "admin",
+            Method::GET,
+            "/rest/cairn/1.0/config/smtp_password",
+            None,
+        )
+        .await;
     assert_eq!(v["value"], "********");
     assert_eq!(v["set"], true);
     for path in ["/rest/cairn/1.0/config", "/rest/cairn/1.0/config-history"] {
-        let (_, v) = rest(&node, "admin", Method::GET, path, None).await;
+        let (_, v) = node.rest("admin", Method::GET, path, None).await;
         assert!(!v.to_string().contains(secret), "{path} shows it: {v}");
     }
     let admin = node.login("admin").await;
@@ -878,14 +784,14 @@ async fn the_smtp_password_is_never_shown() {
     assert_eq!(s.text("smtp_password"), secret);
     assert_eq!(s.text("smtp_host"), "mail.example.com");
     // A bad value's error does not echo it.
-    let (s, v) = rest(
-        &node,
-        "admin",
-        Method::PUT,
-        "/rest/cairn/1.0/config/smtp_password",
-        Some(json!({"value": "bad\u{7}secret"})),
-    )
-    .await;
+    let (s, v) = node
+        .rest(
+            "admin",
+            Method::PUT,
+            "/rest/cairn/1.0/config/smtp_password",
+            Some(json!({"value": "bad\u{7}secret"})),
+        )
+        .await;
     assert_eq!(s, 400);
     assert!(!v.to_string().contains("bad"), "{v}");
 }
@@ -905,14 +811,8 @@ async fn concurrent_deliverers_send_each_mail_once_and_count_resends() {
     let admin = node.login("admin").await;
     admin.create_space("TEAM", "Team").await;
     for n in &names {
-        rest(
-            &node,
-            n,
-            Method::POST,
-            "/rest/api/user/watch/space/TEAM",
-            None,
-        )
-        .await;
+        node.rest(n, Method::POST, "/rest/api/user/watch/space/TEAM", None)
+            .await;
     }
     for i in 0..5 {
         create_page(&node, "admin", "TEAM", &format!("Page {i}"), "<p>x</p>").await;

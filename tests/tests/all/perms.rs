@@ -64,17 +64,7 @@ async fn world() -> World {
             ],
         )
         .await;
-    let r = admin
-        .post(
-            &format!("/pages/{secret}/restrictions"),
-            &[
-                ("operation", "read"),
-                ("action", "add"),
-                ("kind", "group"),
-                ("name", "insiders"),
-            ],
-        )
-        .await;
+    let r = admin.restrict(secret, "read", "group", "insiders").await;
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();
     assert!(html.contains("Restrictions saved"), "{html}");
@@ -301,18 +291,7 @@ async fn edit_restrictions_and_space_permissions() {
         .admin
         .create_page("SEC", "Locked", "<p>read only</p>", None)
         .await;
-    let r = w
-        .admin
-        .post(
-            &format!("/pages/{locked}/restrictions"),
-            &[
-                ("operation", "update"),
-                ("action", "add"),
-                ("kind", "user"),
-                ("name", "admin"),
-            ],
-        )
-        .await;
+    let r = w.admin.restrict(locked, "update", "user", "admin").await;
     assert_eq!(r.status(), 200);
     let (s, _, _) = eve
         .follow(&format!("/pages/viewpage.action?pageId={locked}"))

@@ -27,15 +27,7 @@ async fn page_html(node: &TestNode, body: &str) -> String {
     let key = format!("P{}", rand_suffix());
     c.create_space(&key, "Plugin space").await;
     let id = c.create_page(&key, "Plugin page", body, None).await;
-    view(&c, id).await
-}
-
-async fn view(c: &cairn_tests::Client, id: i64) -> String {
-    let (status, _, html) = c
-        .follow(&format!("/pages/viewpage.action?pageId={id}"))
-        .await;
-    assert_eq!(status, 200, "{html}");
-    html
+    c.view_page(id).await
 }
 
 fn rand_suffix() -> u32 {
@@ -70,7 +62,7 @@ async fn install_upgrade_disable_remove_take_effect_without_restart() {
             None,
         )
         .await;
-    let html = view(&c, id).await;
+    let html = c.view_page(id).await;
     assert!(html.contains("Hello, Ada!"), "{html}");
 
     // Reinstalling the same thing changes nothing.
@@ -95,7 +87,7 @@ async fn install_upgrade_disable_remove_take_effect_without_restart() {
         .unwrap();
     assert_eq!(o.action, "upgraded");
     assert_eq!(o.previous_version.as_deref(), Some("1.0.0"));
-    let html = view(&c, id).await;
+    let html = c.view_page(id).await;
     assert!(html.contains("Good day, Ada!"), "{html}");
 
     // Disable: the macro is unavailable; enable: back.
@@ -103,14 +95,14 @@ async fn install_upgrade_disable_remove_take_effect_without_restart() {
         .set_enabled(&admin, "com.example.hello", false)
         .await
         .unwrap();
-    let html = view(&c, id).await;
+    let html = c.view_page(id).await;
     assert!(html.contains("macro-unavailable"), "{html}");
     assert!(!html.contains("Good day"), "{html}");
     plugins
         .set_enabled(&admin, "com.example.hello", true)
         .await
         .unwrap();
-    let html = view(&c, id).await;
+    let html = c.view_page(id).await;
     assert!(html.contains("Good day, Ada!"), "{html}");
 
     // A second node on the same database and shared home picks changes up by
@@ -121,7 +113,7 @@ async fn install_upgrade_disable_remove_take_effect_without_restart() {
     plugins.remove(&admin, "com.example.hello").await.unwrap();
     other.reload(false).await.unwrap();
     assert!(!other.registry().provides("hello"));
-    let html = view(&c, id).await;
+    let html = c.view_page(id).await;
     assert!(html.contains("macro-unavailable"), "{html}");
     let hist = plugins
         .history(Some("com.example.hello"), 10)
@@ -474,17 +466,7 @@ async fn first_party_macros_render_from_storage_format() {
             .await;
         assert!(r.status().is_success() || r.status().is_redirection());
     }
-    let r = admin
-        .post(
-            &format!("/pages/{secret}/restrictions"),
-            &[
-                ("operation", "read"),
-                ("action", "add"),
-                ("kind", "user"),
-                ("name", "admin"),
-            ],
-        )
-        .await;
+    let r = admin.restrict(secret, "read", "user", "admin").await;
     assert_eq!(r.status(), 200);
     let r = crate::perms::upload(&admin, page, "notes.txt", b"twelve bytes").await;
     assert_eq!(r.status(), 200);
@@ -983,17 +965,7 @@ fn peek(q: &str) -> String {
 
 /// Restricts viewing of `page` to user `name`.
 async fn restrict_to(admin: &cairn_tests::Client, page: i64, name: &str) {
-    let r = admin
-        .post(
-            &format!("/pages/{page}/restrictions"),
-            &[
-                ("operation", "read"),
-                ("action", "add"),
-                ("kind", "user"),
-                ("name", name),
-            ],
-        )
-        .await;
+    let r = admin.restrict(page, "read", "user", name).await;
     assert_eq!(r.status(), 200);
 }
 
@@ -1333,7 +1305,7 @@ async fn the_key_value_store_has_a_quota_per_plugin() {
     let quota_mib = cairn::plugins::runtime::KV_QUOTA_BYTES as usize >> 20;
     let mut refused = None;
     for _ in 0..quota_mib / 4 + 2 {
-        let html = view(&c, id).await;
+        let html = c.view_page(id).await;
         assert!(!html.contains("macro-error"), "{html}");
         if html.contains("kv-full") {
             refused = Some(html);

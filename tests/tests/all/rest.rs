@@ -595,16 +595,7 @@ async fn comments_restrictions_users_convert_and_search() {
     // A restricted page is invisible to others through REST.
     node.user("eve", false).await;
     let c = node.login("admin").await;
-    c.post(
-        &format!("/pages/{id}/restrictions"),
-        &[
-            ("operation", "read"),
-            ("action", "add"),
-            ("kind", "user"),
-            ("name", "admin"),
-        ],
-    )
-    .await;
+    c.restrict(id, "read", "user", "admin").await;
     let eve = Api::new(&node, Some("eve"));
     for path in [
         format!("/rest/api/content/{id}"),

@@ -5,21 +5,6 @@ use std::path::PathBuf;
 
 use cairn_tests::{password_of, TestNode};
 
-fn python(major: u32) -> PathBuf {
-    let var = format!("CAIRN_APA{major}_PYTHON");
-    if let Ok(p) = std::env::var(&var) {
-        return PathBuf::from(p);
-    }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let p = root.join(format!(".cairn/venv-apa{major}/bin/python"));
-    assert!(
-        p.exists(),
-        "{} is missing: run the suite with tests/run.sh (it creates the virtualenvs) or set {var}",
-        p.display()
-    );
-    p
-}
-
 async fn run_client(major: u32) {
     let node = TestNode::start().await;
     let http = reqwest::Client::new();
@@ -34,15 +19,18 @@ async fn run_client(major: u32) {
     let v: serde_json::Value = r.json().await.unwrap();
     let token = v["rawToken"].as_str().unwrap().to_owned();
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/apa_client.py");
-    let out = tokio::process::Command::new(python(major))
-        .arg(&script)
-        .env("CAIRN_URL", &node.base)
-        .env("CAIRN_USER", "admin")
-        .env("CAIRN_PASSWORD", password_of("admin"))
-        .env("CAIRN_TOKEN", token)
-        .output()
-        .await
-        .expect("run python");
+    let out = tokio::process::Command::new(cairn_tests::venv_tool(
+        &format!("CAIRN_APA{major}_PYTHON"),
+        &format!("venv-apa{major}/bin/python"),
+    ))
+    .arg(&script)
+    .env("CAIRN_URL", &node.base)
+    .env("CAIRN_USER", "admin")
+    .env("CAIRN_PASSWORD", password_of("admin"))
+    .env("CAIRN_TOKEN", token)
+    .output()
+    .await
+    .expect("run python");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -246,16 +246,7 @@ async fn search_never_shows_what_the_viewer_may_not_see() {
         })
         .await
     );
-    c.post(
-        &format!("/pages/{secret}/restrictions"),
-        &[
-            ("operation", "read"),
-            ("action", "add"),
-            ("kind", "user"),
-            ("name", "admin"),
-        ],
-    )
-    .await;
+    c.restrict(secret, "read", "user", "admin").await;
     // The restriction reaches the index through the journal.
     assert!(
         wait_until(Duration::from_secs(10), || async {
@@ -953,16 +944,7 @@ async fn pruned_multi_word_search_ranks_like_the_full_query() {
             None,
         )
         .await;
-    c.post(
-        &format!("/pages/{secret}/restrictions"),
-        &[
-            ("operation", "read"),
-            ("action", "add"),
-            ("kind", "user"),
-            ("name", "admin"),
-        ],
-    )
-    .await;
+    c.restrict(secret, "read", "user", "admin").await;
     assert!(
         wait_until(Duration::from_secs(20), || async {
             total(&node, "admin", "text ~ \"alpha beta\"").await == 51

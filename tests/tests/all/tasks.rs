@@ -106,17 +106,7 @@ async fn concurrent_ticks_of_different_tasks_all_survive() {
         .get(0);
     assert_eq!(updates, 0);
     // Only editors tick: an update restriction to admin leaves carol out.
-    let r = admin
-        .post(
-            &format!("/pages/{id}/restrictions"),
-            &[
-                ("operation", "update"),
-                ("action", "add"),
-                ("kind", "user"),
-                ("name", "admin"),
-            ],
-        )
-        .await;
+    let r = admin.restrict(id, "update", "user", "admin").await;
     assert_eq!(r.status(), 200);
     let r = carol
         .post(

@@ -84,10 +84,9 @@ impl SearchIndex {
         db: &impl GenericClient,
         store: &crate::attach::Store,
     ) -> Result<usize> {
-        let ids: Vec<i64> = match self.repairs.lock() {
-            Ok(mut q) => std::mem::take(&mut *q).into_iter().collect(),
-            Err(_) => return Ok(0),
-        };
+        let ids: Vec<i64> = std::mem::take(&mut *self.repairs.lock().recover())
+            .into_iter()
+            .collect();
         if ids.is_empty() {
             return Ok(0);
         }
@@ -312,7 +311,7 @@ impl SearchIndex {
     }
 
     /// Runs [`SearchIndex::check_drift`] (with repair) every `every`.
-    pub fn spawn_drift_checker(
+    pub(crate) fn spawn_drift_checker(
         self: &Arc<Self>,
         pool: deadpool_postgres::Pool,
         store: crate::attach::Store,

@@ -34,7 +34,7 @@ pub struct Identity {
 }
 
 impl Identity {
-    pub async fn load(db: &impl GenericClient) -> Result<Identity> {
+    pub(crate) async fn load(db: &impl GenericClient) -> Result<Identity> {
         let r = crate::db::query_one(
             db,
             "SELECT coalesce((SELECT cluster_id FROM cluster_info), ''),
@@ -110,7 +110,7 @@ impl Payload {
     }
 
     /// The payload of the index (or snapshot) in `dir`, from its `meta.json`.
-    pub fn of_dir(dir: &Path) -> Payload {
+    pub(crate) fn of_dir(dir: &Path) -> Payload {
         let meta: serde_json::Value = std::fs::read_to_string(dir.join("meta.json"))
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok())

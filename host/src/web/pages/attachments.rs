@@ -28,8 +28,7 @@ pub(super) async fn attachments_page(
     let db = app.pool.get().await?;
     let c = content::get(&db, viewer, id)
         .await
-        .map_err(|e| login_if_anonymous(e, viewer))
-        .next(&format!("/pages/{id}/attachments"))?;
+        .or_login(viewer, &format!("/pages/{id}/attachments"))?;
     let files = attach::list(&db, viewer, id)
         .await?
         .into_iter()

@@ -7,11 +7,9 @@ use super::*;
 
 pub(super) async fn comment_post(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
     let body = cairn_render::markdown_to_storage(form.text("body"));
     let c = content::add_comment(&mut db, &viewer, id, form.opt_int("reply_to")?, &body).await?;
@@ -24,11 +22,9 @@ pub(super) async fn comment_post(
 /// The Like button: `like=1` likes, anything else unlikes.
 pub(super) async fn like_post(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let db = app.pool.get().await?;
     content::set_like(&db, &viewer, id, form.text("like") == "1").await?;
     Ok(see_other(&format!(
@@ -38,11 +34,9 @@ pub(super) async fn like_post(
 
 pub(super) async fn comment_edit(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
     let body = if form.text("format") == "storage" {
         form.text("body").to_owned()
@@ -58,11 +52,9 @@ pub(super) async fn comment_edit(
 
 pub(super) async fn comment_delete(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    form: FormData,
+    Posted { viewer, form: _ }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let db = app.pool.get().await?;
     let c = content::get(&db, &viewer, id).await?;
     content::delete_comment(&db, &viewer, id).await?;

@@ -35,6 +35,79 @@ pub(super) struct CreateQ {
     kind: Option<String>,
 }
 
+impl Editor {
+    /// An empty editor for a new page or blog post in space `s`.
+    fn new_content(viewer: &Viewer, s: &content::Space, is_blog: bool, parent: String) -> Editor {
+        Editor {
+            layout: Layout::new("Create", viewer).in_space(&s.key, &s.name),
+            action: format!("/spaces/{}/create", enc(&s.key)),
+            key: s.key.clone(),
+            id: 0,
+            kind: if is_blog { "blog post" } else { "page" },
+            heading: if is_blog {
+                "New blog post".into()
+            } else {
+                "New page".into()
+            },
+            title: String::new(),
+            source: String::new(),
+            format: "markdown".into(),
+            base_version: 0,
+            parent,
+            message: String::new(),
+            minor: false,
+            error: String::new(),
+            conflict_diff: String::new(),
+            cancel_url: format!("/spaces/{}", enc(&s.key)),
+            is_blog,
+        }
+    }
+
+    /// The editor on page or blog post `c` as stored.
+    fn existing(viewer: &Viewer, c: &content::Content) -> Editor {
+        Editor {
+            layout: Layout::new(format!("Edit - {}", c.title), viewer)
+                .in_space(&c.space_key, &c.space_name),
+            action: format!("/pages/{}/edit", c.id),
+            key: c.space_key.clone(),
+            id: c.id,
+            kind: kind_name(c.content_type),
+            heading: format!("Edit {}", kind_name(c.content_type)),
+            title: c.title.clone(),
+            source: c.body.clone(),
+            format: "storage".into(),
+            base_version: c.version,
+            parent: String::new(),
+            message: String::new(),
+            minor: false,
+            error: String::new(),
+            conflict_diff: String::new(),
+            cancel_url: page_url(&c.space_key, c.id, &c.title),
+            is_blog: c.content_type == ContentType::BlogPost,
+        }
+    }
+
+    /// What the user submitted, kept exactly as they typed it.
+    fn keeping(mut self, form: &FormData) -> Editor {
+        self.title = form.text("title").into();
+        self.source = form.text("body").into();
+        self.format = form.text("format").into();
+        self.message = form.text("message").into();
+        self.minor = form.checked("minor");
+        self
+    }
+
+    /// The editor again, saying why the save was refused, with its status.
+    fn refused(mut self, e: &Error) -> UiResult {
+        if self.error.is_empty() {
+            self.error = e.public_message();
+        }
+        let mut r = self.into_html();
+        *r.status_mut() = e.status();
+        Ok(r)
+    }
+}
+
 pub(super) async fn create_form(
     State(app): State<AppState>,
     viewer: Viewer,
@@ -45,37 +118,14 @@ pub(super) async fn create_form(
     let here = format!("/spaces/{key}/create");
     let s = content::space(&db, &viewer, &key)
         .await
-        .map_err(|e| login_if_anonymous(e, &viewer))
-        .next(&here)?;
+        .or_login(&viewer, &here)?;
     viewer
         .require_space_perm(&db, s.id, SpacePerm::Edit)
         .await
         .next(&here)?;
     let is_blog = q.kind.as_deref() == Some("blogpost");
-    Ok(Editor {
-        layout: Layout::new("Create", &viewer).in_space(&s.key, &s.name),
-        action: format!("/spaces/{}/create", enc(&s.key)),
-        key: s.key.clone(),
-        id: 0,
-        kind: if is_blog { "blog post" } else { "page" },
-        heading: if is_blog {
-            "New blog post".into()
-        } else {
-            "New page".into()
-        },
-        title: String::new(),
-        source: String::new(),
-        format: "markdown".into(),
-        base_version: 0,
-        parent: q.parent.map(|p| p.to_string()).unwrap_or_default(),
-        message: String::new(),
-        minor: false,
-        error: String::new(),
-        conflict_diff: String::new(),
-        cancel_url: format!("/spaces/{}", enc(&s.key)),
-        is_blog,
-    }
-    .into_html())
+    let parent = q.parent.map(|p| p.to_string()).unwrap_or_default();
+    Ok(Editor::new_content(&viewer, &s, is_blog, parent).into_html())
 }
 
 /// The body to store: Markdown is converted to storage format on save.
@@ -90,11 +140,9 @@ pub(super) fn storage_of(form: &FormData) -> String {
 
 pub(super) async fn create(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(key): Path<String>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
     let is_blog = form.text("type") == "blogpost";
     let body = storage_of(&form);
@@ -127,32 +175,9 @@ pub(super) async fn create(
         Ok(c) => Ok(see_other(&page_url(&c.space_key, c.id, &c.title))),
         Err(e @ (Error::BadRequest(_) | Error::TooLarge(_))) => {
             let s = content::space(&db, &viewer, &key).await?;
-            let mut r = Editor {
-                layout: Layout::new("Create", &viewer).in_space(&s.key, &s.name),
-                action: format!("/spaces/{}/create", enc(&s.key)),
-                key: s.key.clone(),
-                id: 0,
-                kind: if is_blog { "blog post" } else { "page" },
-                heading: if is_blog {
-                    "New blog post".into()
-                } else {
-                    "New page".into()
-                },
-                title: form.text("title").into(),
-                source: form.text("body").into(),
-                format: form.text("format").into(),
-                base_version: 0,
-                parent: form.text("parent").into(),
-                message: form.text("message").into(),
-                minor: false,
-                error: e.public_message(),
-                conflict_diff: String::new(),
-                cancel_url: format!("/spaces/{}", enc(&s.key)),
-                is_blog,
-            }
-            .into_html();
-            *r.status_mut() = e.status();
-            Ok(r)
+            Editor::new_content(&viewer, &s, is_blog, form.text("parent").into())
+                .keeping(&form)
+                .refused(&e)
         }
         Err(e) => Err(e.into()),
     }
@@ -167,8 +192,7 @@ pub(super) async fn edit_form(
     let db = app.pool.get().await?;
     let c = content::get(&db, &viewer, id)
         .await
-        .map_err(|e| login_if_anonymous(e, &viewer))
-        .next(&here)?;
+        .or_login(&viewer, &here)?;
     viewer
         .require_space_perm(&db, c.space_id, SpacePerm::Edit)
         .await
@@ -179,36 +203,14 @@ pub(super) async fn edit_form(
         )
         .into());
     }
-    Ok(Editor {
-        layout: Layout::new(format!("Edit - {}", c.title), &viewer)
-            .in_space(&c.space_key, &c.space_name),
-        action: format!("/pages/{id}/edit"),
-        key: c.space_key.clone(),
-        id,
-        kind: kind_name(c.content_type),
-        heading: format!("Edit {}", kind_name(c.content_type)),
-        title: c.title.clone(),
-        source: c.body.clone(),
-        format: "storage".into(),
-        base_version: c.version,
-        parent: String::new(),
-        message: String::new(),
-        minor: false,
-        error: String::new(),
-        conflict_diff: String::new(),
-        cancel_url: page_url(&c.space_key, c.id, &c.title),
-        is_blog: c.content_type == ContentType::BlogPost,
-    }
-    .into_html())
+    Ok(Editor::existing(&viewer, &c).into_html())
 }
 
 pub(super) async fn edit(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
     let body = storage_of(&form);
     let base: i32 = form.int("base_version")?;
@@ -250,29 +252,14 @@ pub(super) async fn edit(
             } else {
                 (String::new(), base, e.public_message())
             };
-            let mut r = Editor {
-                layout: Layout::new(format!("Edit - {}", c.title), &viewer)
-                    .in_space(&c.space_key, &c.space_name),
-                action: format!("/pages/{id}/edit"),
-                key: c.space_key.clone(),
-                id,
-                kind: kind_name(c.content_type),
-                heading: format!("Edit {}", kind_name(c.content_type)),
-                title: form.text("title").into(),
-                source: form.text("body").into(),
-                format: form.text("format").into(),
+            Editor {
                 base_version,
-                parent: String::new(),
-                message: form.text("message").into(),
-                minor: form.checked("minor"),
                 error,
                 conflict_diff,
-                cancel_url: page_url(&c.space_key, c.id, &c.title),
-                is_blog: c.content_type == ContentType::BlogPost,
+                ..Editor::existing(&viewer, &c)
             }
-            .into_html();
-            *r.status_mut() = e.status();
-            Ok(r)
+            .keeping(&form)
+            .refused(&e)
         }
         Err(e) => Err(e.into()),
     }

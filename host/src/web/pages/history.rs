@@ -35,8 +35,7 @@ pub(super) async fn history(
     let db = app.pool.get().await?;
     let c = content::get(&db, &viewer, id)
         .await
-        .map_err(|e| login_if_anonymous(e, &viewer))
-        .next(&here)?;
+        .or_login(&viewer, &here)?;
     let versions = content::history(&db, &viewer, id).await?;
     let can_edit = viewer
         .has_space_perm(&db, c.space_id, SpacePerm::Edit)
@@ -88,8 +87,7 @@ pub(super) async fn version_view(
     let db = app.pool.get().await?;
     let c = content::get(&db, &viewer, id)
         .await
-        .map_err(|e| login_if_anonymous(e, &viewer))
-        .next(&format!("/pages/{id}/version/{n}"))?;
+        .or_login(&viewer, &format!("/pages/{id}/version/{n}"))?;
     let v = content::version(&db, &viewer, id, n).await?;
     let html = app
         .presenter
@@ -146,8 +144,7 @@ pub(super) async fn diff(
     let db = app.pool.get().await?;
     let c = content::get(&db, &viewer, id)
         .await
-        .map_err(|e| login_if_anonymous(e, &viewer))
-        .next(&format!("/pages/{id}/diff"))?;
+        .or_login(&viewer, &format!("/pages/{id}/diff"))?;
     let to = q.to.unwrap_or(c.version);
     let from = q.from.unwrap_or((to - 1).max(1));
     let a = content::version(&db, &viewer, id, from).await?;
@@ -181,11 +178,9 @@ pub(super) async fn diff(
 
 pub(super) async fn restore(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path((id, n)): Path<(i64, i32)>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
     let base: i32 = form.int("base_version")?;
     match content::restore_version(&mut db, &viewer, id, n, base).await? {

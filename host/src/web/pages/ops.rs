@@ -25,8 +25,7 @@ pub(super) async fn move_form(
     let db = app.pool.get().await?;
     let c = content::get(&db, &viewer, id)
         .await
-        .map_err(|e| login_if_anonymous(e, &viewer))
-        .next(&format!("/pages/{id}/move"))?;
+        .or_login(&viewer, &format!("/pages/{id}/move"))?;
     let spaces = content::spaces(&db, &viewer).await?;
     Ok(MovePage {
         layout: Layout::new(format!("Move - {}", c.title), &viewer)
@@ -43,11 +42,9 @@ pub(super) async fn move_form(
 
 pub(super) async fn move_post(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
     let key = form
         .get("space")
@@ -87,11 +84,9 @@ pub(super) async fn move_post(
 
 pub(super) async fn copy(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
     let c = content::get(&db, &viewer, id).await?;
     let title = match form.get("title").map(str::trim).filter(|t| !t.is_empty()) {
@@ -104,11 +99,9 @@ pub(super) async fn copy(
 
 pub(super) async fn delete(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    form: FormData,
+    Posted { viewer, form: _ }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let mut db = app.pool.get().await?;
     let c = content::get(&db, &viewer, id).await?;
     content::trash(&mut db, &viewer, id).await?;
@@ -122,11 +115,9 @@ pub(super) async fn delete(
 
 pub(super) async fn labels_post(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let db = app.pool.get().await?;
     if let Some(name) = form.get("remove") {
         content::remove_label(&db, &viewer, id, name).await?;

@@ -25,8 +25,7 @@ pub(super) async fn restrictions_page(
     let db = app.pool.get().await?;
     let c = content::get(&db, viewer, id)
         .await
-        .map_err(|e| login_if_anonymous(e, viewer))
-        .next(&format!("/pages/{id}/restrictions"))?;
+        .or_login(viewer, &format!("/pages/{id}/restrictions"))?;
     let r = content::restrictions(&db, viewer, id).await?;
     Ok(RestrictionsPage {
         layout: Layout::new(format!("Restrictions - {}", c.title), viewer)
@@ -51,11 +50,9 @@ pub(super) async fn restrictions(
 
 pub(super) async fn restrictions_post(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    form: FormData,
+    Posted { viewer, form }: Posted,
 ) -> UiResult {
-    form.check_csrf(&viewer)?;
     let db = app.pool.get().await?;
     let op = form.text("operation");
     let r = async {
