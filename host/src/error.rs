@@ -108,6 +108,29 @@ pub(crate) fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
 }
 
+/// Confluence's error envelope; clients read `message` and `reason`. The
+/// OpenAPI document describes every REST error with this type.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorEnvelope {
+    #[serde(rename = "statusCode")]
+    pub status_code: u16,
+    pub data: ErrorData,
+    pub message: String,
+    pub reason: String,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorData {
+    pub authorized: bool,
+    pub valid: bool,
+    #[serde(rename = "allowedInReadOnlyMode")]
+    pub allowed_in_read_only_mode: bool,
+    /// Confluence's per-field errors; always empty here (the message says
+    /// what is wrong), so the element type is left open.
+    pub errors: Vec<serde_json::Value>,
+    pub successful: bool,
+}
+
 /// Confluence's error envelope; clients read `message` and `reason`.
 pub(crate) fn envelope(status: StatusCode, message: &str) -> Response {
     envelope_with(status, message, true)
@@ -119,19 +142,20 @@ pub(crate) fn envelope_with(
     message: &str,
     allowed_in_read_only: bool,
 ) -> Response {
-    let body = serde_json::json!({
-        "statusCode": status.as_u16(),
-        "data": {
-            "authorized": !matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN),
-            "valid": true,
-            "allowedInReadOnlyMode": allowed_in_read_only,
-            "errors": [],
-            "successful": false,
+    let body = serde_json::to_string(&ErrorEnvelope {
+        status_code: status.as_u16(),
+        data: ErrorData {
+            authorized: !matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN),
+            valid: true,
+            allowed_in_read_only_mode: allowed_in_read_only,
+            errors: Vec::new(),
+            successful: false,
         },
-        "message": message,
-        "reason": status.canonical_reason().unwrap_or(""),
-    });
-    let mut resp = (status, body.to_string()).into_response();
+        message: message.to_owned(),
+        reason: status.canonical_reason().unwrap_or("").to_owned(),
+    })
+    .unwrap_or_default();
+    let mut resp = (status, body).into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json;charset=UTF-8"),

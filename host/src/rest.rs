@@ -11,16 +11,21 @@
 //! parameter.
 
 pub mod cluster;
+mod expand;
+mod inputs;
 pub mod json;
 pub mod openapi;
 pub mod plugins;
+pub mod shapes;
 
-use axum::extract::{FromRequest, Path, RawQuery, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, MethodFilter, MethodRouter};
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use deadpool_postgres::GenericClient;
+use serde_json::Value;
 
 use crate::attach::{self, NewFile};
 use crate::content::{self, ContentType, ListFilter, Saved};
@@ -29,6 +34,7 @@ use crate::perms::Viewer;
 use crate::AppState;
 
 pub use json::Expand;
+use shapes::{Links, List};
 
 mod attachments;
 mod children;
@@ -66,10 +72,7 @@ fn api() -> Router<AppState> {
         .route("/content", get(content_list).post(content_create))
         .route(
             "/content/{id}",
-            get(content_get)
-                .put(content_update)
-                .delete(content_delete)
-                .layer(axum::extract::DefaultBodyLimit::disable()),
+            unlimited(get(content_get).put(content_update).delete(content_delete)),
         )
         .route("/content/{id}/history", get(content_history))
         .route("/content/{id}/version", get(content_versions))
@@ -80,13 +83,11 @@ fn api() -> Router<AppState> {
         .route("/content/{id}/child/comment", get(child_comments))
         .route(
             "/content/{id}/child/attachment",
-            get(child_attachments)
-                .post(attachment_create)
-                .layer(axum::extract::DefaultBodyLimit::disable()),
+            unlimited(get(child_attachments).post(attachment_create)),
         )
         .route(
             "/content/{id}/child/attachment/{att}/data",
-            post(attachment_data).layer(axum::extract::DefaultBodyLimit::disable()),
+            unlimited(post(attachment_data)),
         )
         .route("/content/{id}/descendant/page", get(descendant_pages))
         .route(
@@ -102,18 +103,8 @@ fn api() -> Router<AppState> {
         .route("/openapi.json", get(openapi_json))
         .route("/user", get(user_get))
         .route("/user/current", get(user_current))
-        .route(
-            "/user/watch/content/{id}",
-            get(watch_content_get)
-                .post(watch_content_post)
-                .delete(watch_content_delete),
-        )
-        .route(
-            "/user/watch/space/{key}",
-            get(watch_space_get)
-                .post(watch_space_post)
-                .delete(watch_space_delete),
-        )
+        .route("/user/watch/content/{id}", read_add_remove(watch_content))
+        .route("/user/watch/space/{key}", read_add_remove(watch_space))
         .route(
             "/content/{id}/notification/created",
             get(notification_created),
@@ -131,10 +122,7 @@ pub fn routes() -> Router<AppState> {
         .nest("/rest/api", api())
         .route("/rest/pat/latest/tokens", get(pat_list).post(pat_create))
         .route("/rest/pat/latest/tokens/{id}", delete(pat_delete))
-        .route(
-            "/rest/likes/1.0/content/{id}/likes",
-            get(likes_get).post(likes_post).delete(likes_delete),
-        )
+        .route("/rest/likes/1.0/content/{id}/likes", read_add_remove(likes))
         .route(
             "/rest/experimental/content/{id}/version",
             get(content_versions),
@@ -157,8 +145,128 @@ pub fn routes() -> Router<AppState> {
         .merge(import::routes())
 }
 
+/// A route without the default body size limit (uploads and attachment
+/// versions; the attachment limit is enforced while streaming).
+fn unlimited(r: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    r.layer(axum::extract::DefaultBodyLimit::disable())
+}
+
+/// GET, POST and DELETE to one handler (it tells them apart by method).
+fn read_add_remove<H, T>(h: H) -> MethodRouter<AppState>
+where
+    H: axum::handler::Handler<T, AppState>,
+    T: 'static,
+{
+    let methods = MethodFilter::GET
+        .or(MethodFilter::POST)
+        .or(MethodFilter::DELETE);
+    axum::routing::on(methods, h)
+}
+
 async fn not_found(method: Method, uri: axum::http::Uri) -> Error {
     Error::NotFound(format!("no REST resource {method} {}", uri.path()))
+}
+
+/// What a REST handler starts from: the node, the caller (resolved first,
+/// so bad credentials answer before anything else) and the query string.
+pub struct Call {
+    app: AppState,
+    viewer: Viewer,
+    params: Params,
+}
+
+impl FromRequestParts<AppState> for Call {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Call, Response> {
+        let viewer = Viewer::from_request_parts(parts, app)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Call {
+            app: app.clone(),
+            viewer,
+            params: Params::from(parts.uri.query().map(str::to_owned)),
+        })
+    }
+}
+
+impl Call {
+    /// The node and the caller, for handlers that own them.
+    fn into_parts(self) -> (AppState, Viewer) {
+        (self.app, self.viewer)
+    }
+    async fn db(&self) -> Result<deadpool_postgres::Object> {
+        Ok(self.app.pool.get().await?)
+    }
+    /// `r`, with "not found" turned into "log in" for anonymous callers.
+    fn hint<T>(&self, r: Result<T>) -> Result<T> {
+        r.map_err(|e| auth_hint(e, &self.viewer))
+    }
+    fn base(&self) -> String {
+        json::base(&self.app)
+    }
+    /// A listing's checks and parameters: the caller may use the wiki;
+    /// `start` and `limit`; `expand`.
+    fn listing(&self) -> Result<((i64, i64), Expand)> {
+        require_use(&self.viewer)?;
+        Ok((self.params.paging()?, self.params.expand()?))
+    }
+}
+
+/// A [`Call`] on the one resource its path names (`{id}` or `{key}`).
+pub struct On {
+    call: Call,
+    /// The path parameter as given.
+    name: String,
+}
+
+impl FromRequestParts<AppState> for On {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<On, Response> {
+        let call = Call::from_request_parts(parts, app).await?;
+        let Path(name) = Path::<String>::from_request_parts(parts, app)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(On { call, name })
+    }
+}
+
+impl std::ops::Deref for On {
+    type Target = Call;
+    fn deref(&self) -> &Call {
+        &self.call
+    }
+}
+
+impl On {
+    /// The node, the caller and the path parameter.
+    fn into_parts(self) -> (AppState, Viewer, String) {
+        let (app, viewer) = self.call.into_parts();
+        (app, viewer, self.name)
+    }
+    /// The content id the path names (`123` or `att123`).
+    fn id(&self) -> Result<i64> {
+        parse_id(&self.name)
+    }
+    /// The current content the path names, if the caller may view it.
+    async fn visible(&self, db: &impl GenericClient) -> Result<content::Content> {
+        self.hint(content::get(db, &self.viewer, self.id()?).await)
+    }
+    /// [`On::visible`], trashed content included.
+    async fn any(&self, db: &impl GenericClient) -> Result<content::Content> {
+        self.hint(content::get_any(db, &self.viewer, self.id()?).await)
+    }
+}
+
+/// `?limit=N` of Cairn's own lists, clamped to 1..=max.
+#[derive(serde::Deserialize)]
+pub struct Limit {
+    limit: Option<i64>,
+}
+
+impl Limit {
+    fn or(&self, default: i64, max: i64) -> i64 {
+        self.limit.unwrap_or(default).clamp(1, max)
+    }
 }
 
 /// Parsed query string; `+` is a space, repeated keys keep the first value.
@@ -209,15 +317,14 @@ impl Params {
 /// A paged response in Confluence's shape. `next`/`prev` repeat every
 /// original parameter with a new `start`, relative to the base, and `next`
 /// is present only when more results exist.
-fn paged(
+fn paged<T>(
     app: &AppState,
     path: &str,
     params: &Params,
-    results: Vec<Value>,
-    start: i64,
-    limit: i64,
+    results: Vec<T>,
+    (start, limit): (i64, i64),
     more: bool,
-) -> Value {
+) -> List<T> {
     let link = |s: i64| {
         let mut q = form_urlencoded::Serializer::new(String::new());
         for (k, v) in &params.pairs {
@@ -229,21 +336,18 @@ fn paged(
         q.append_pair("start", &s.to_string());
         format!("{path}?{}", q.finish())
     };
-    let mut links = serde_json::Map::new();
-    links.insert("self".into(), json!(path));
-    links.insert("base".into(), json!(json::base(app)));
-    links.insert("context".into(), json!(""));
-    if more {
-        links.insert("next".into(), json!(link(start + limit)));
+    let links = Links {
+        next: more.then(|| link(start + limit)),
+        prev: (start > 0).then(|| link((start - limit).max(0))),
+        ..Links::base_and_self(&json::base(app), path.to_owned())
+    };
+    List {
+        size: results.len(),
+        results,
+        start,
+        limit,
+        links: Some(links),
     }
-    if start > 0 {
-        links.insert("prev".into(), json!(link((start - limit).max(0))));
-    }
-    // Moved in, not through `json!`, which would deep-copy every result.
-    let mut v = json!({"start": start, "limit": limit, "size": results.len()});
-    v["results"] = Value::Array(results);
-    v["_links"] = Value::Object(links);
-    v
 }
 
 /// A JSON request body. Malformed JSON and non-objects are 400s that say
@@ -418,7 +522,7 @@ pub async fn xsrf_layer(req: Request, next: axum::middleware::Next) -> Response 
 
 type Api = Result<Response>;
 
-fn ok(v: Value) -> Api {
+fn ok(v: impl serde::Serialize) -> Api {
     Ok(Json(v).into_response())
 }
 

@@ -6,6 +6,13 @@
 
 use super::*;
 
+/// The multipart body of an upload.
+async fn multipart(req: Request, app: &AppState) -> Result<axum::extract::Multipart> {
+    axum::extract::Multipart::from_request(req, app)
+        .await
+        .map_err(|e| Error::BadRequest(format!("an upload must be multipart/form-data: {e}")))
+}
+
 /// Reads a multipart upload: text parts `comment`, `minorEdit`, `fileName`,
 /// `contentType` (a part with a `filename=` header but a text name is still
 /// text), and one or more `file` parts. Returns attachment objects.
@@ -16,7 +23,7 @@ pub(super) async fn upload(
     mut mp: axum::extract::Multipart,
     force_name: Option<String>,
     allow_duplicated: bool,
-) -> Result<Vec<Value>> {
+) -> Result<Vec<shapes::Content>> {
     {
         let db = app.pool.get().await?;
         attach::check_can_attach(&db, viewer, page_id).await?;
@@ -105,65 +112,48 @@ pub(super) async fn upload(
     Ok(out)
 }
 
-#[utoipa::path(post, path = "/rest/api/content/{id}/child/attachment", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("allowDuplicated" = Option<bool>, Query)), request_body(content = openapi::Upload, content_type = "multipart/form-data"), responses((status = 200, description = "the attachments", body = openapi::ContentList), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
-pub(super) async fn attachment_create(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-    req: Request,
-) -> Api {
-    let id = parse_id(&id)?;
-    let p = Params::from(q);
-    let allow = p
+#[utoipa::path(post, path = "/rest/api/content/{id}/child/attachment", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("allowDuplicated" = Option<bool>, Query)), request_body(content = inputs::Upload, content_type = "multipart/form-data"), responses((status = 200, description = "the attachments", body = List<shapes::Content>)))]
+pub(super) async fn attachment_create(on: On, req: Request) -> Api {
+    let id = on.id()?;
+    let allow = on
+        .params
         .get("allowDuplicated")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let mp = axum::extract::Multipart::from_request(req, &app)
-        .await
-        .map_err(|e| Error::BadRequest(format!("an upload must be multipart/form-data: {e}")))?;
-    let list = upload(&app, &viewer, id, mp, None, allow).await?;
-    let n = list.len();
-    ok(json!({"results": list, "start": 0, "limit": n, "size": n,
-              "_links": {"base": json::base(&app), "context": ""}}))
+    let mp = multipart(req, &on.app).await?;
+    let list = upload(&on.app, &on.viewer, id, mp, None, allow).await?;
+    let n = list.len() as i64;
+    ok(List::all(list, n).with_links(Links::base(&on.base())))
 }
 
-#[utoipa::path(post, path = "/rest/api/content/{id}/child/attachment/{att}/data", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("att" = String, Path)), request_body(content = openapi::Upload, content_type = "multipart/form-data"), responses((status = 200, description = "the attachment", body = openapi::Content), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
+#[utoipa::path(post, path = "/rest/api/content/{id}/child/attachment/{att}/data", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("att" = String, Path)), request_body(content = inputs::Upload, content_type = "multipart/form-data"), responses((status = 200, description = "the attachment", body = shapes::Content)))]
 pub(super) async fn attachment_data(
-    State(app): State<AppState>,
-    viewer: Viewer,
+    call: Call,
     Path((id, att)): Path<(String, String)>,
     req: Request,
 ) -> Api {
+    let (app, viewer) = (&call.app, &call.viewer);
     let id = parse_id(&id)?;
     let att = parse_id(&att)?;
-    let db = app.pool.get().await?;
-    let a = attach::get(&db, &viewer, att).await?;
+    let db = call.db().await?;
+    let a = attach::get(&db, viewer, att).await?;
     if a.content.container_id != Some(id) {
         return Err(Error::NotFound(format!(
             "attachment {att} is not on content {id}"
         )));
     }
     drop(db);
-    let mp = axum::extract::Multipart::from_request(req, &app)
-        .await
-        .map_err(|e| Error::BadRequest(format!("an upload must be multipart/form-data: {e}")))?;
-    let mut list = upload(&app, &viewer, id, mp, Some(a.content.title.clone()), true).await?;
-    ok(list.pop().unwrap_or(Value::Null))
+    let mp = multipart(req, app).await?;
+    let mut list = upload(app, viewer, id, mp, Some(a.content.title.clone()), true).await?;
+    ok(list.pop())
 }
 
-#[utoipa::path(get, path = "/rest/api/content/{id}/download", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)")), responses((status = 200, description = "the bytes", content_type = "*/*", body = Vec<u8>), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
-pub(super) async fn attachment_download(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-) -> Api {
-    let id = parse_id(&id)?;
-    let db = app.pool.get().await?;
-    let a = attach::get(&db, &viewer, id)
-        .await
-        .map_err(|e| auth_hint(e, &viewer))?;
+#[utoipa::path(get, path = "/rest/api/content/{id}/download", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)")), responses((status = 200, description = "the bytes", content_type = "*/*", body = Vec<u8>)))]
+pub(super) async fn attachment_download(on: On) -> Api {
+    let id = on.id()?;
+    let db = on.db().await?;
+    let a = on.hint(attach::get(&db, &on.viewer, id).await)?;
     drop(db);
-    let bytes = app.files.read_verified(&a.sha256).await?;
+    let bytes = on.app.files.read_verified(&a.sha256).await?;
     Ok(crate::http::download::file(
         bytes,
         &a.media_type,
@@ -173,21 +163,16 @@ pub(super) async fn attachment_download(
 }
 
 /// Confluence's legacy form action (both `fileName` and `filename`).
-pub(super) async fn remove_attachment_action(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    RawQuery(q): RawQuery,
-) -> Api {
-    let p = Params::from(q);
+pub(super) async fn remove_attachment_action(call: Call) -> Api {
+    let p = &call.params;
     let page: i64 = parse_id(p.nonempty("pageId").unwrap_or(""))?;
     let name = p
         .nonempty("fileName")
         .or_else(|| p.nonempty("filename"))
         .ok_or_else(|| Error::BadRequest("fileName is required".into()))?;
-    let mut db = app.pool.get().await?;
-    let (a, _) = attach::by_name(&db, &viewer, page, name, None)
-        .await
-        .map_err(|e| auth_hint(e, &viewer))?;
-    content::trash(&mut db, &viewer, a.content.id).await?;
-    ok(json!({}))
+    let mut db = call.db().await?;
+    let (a, _) = call.hint(attach::by_name(&db, &call.viewer, page, name, None).await)?;
+    content::trash(&mut db, &call.viewer, a.content.id).await?;
+    // Confluence answers the form action with an empty object.
+    ok(serde_json::Map::new())
 }

@@ -6,15 +6,15 @@
 
 use super::*;
 
+/// The children of one type (`path_suffix` `descendant/page`: all pages
+/// below) of the content `on` names, paged.
 pub(super) async fn children_of(
-    app: &AppState,
-    viewer: &Viewer,
-    id: &str,
+    on: &On,
     kind: ContentType,
-    p: &Params,
     path_suffix: &str,
-) -> Result<Value> {
-    let id = parse_id(id)?;
+) -> Result<List<shapes::Content>> {
+    let (app, viewer, p) = (&on.app, &on.viewer, &on.params);
+    let id = on.id()?;
     let (start, limit) = if kind == ContentType::Attachment {
         (p.int("start", 0, i64::MAX / 2)?, p.int("limit", 50, 500)?)
     } else {
@@ -27,10 +27,8 @@ pub(super) async fn children_of(
     } else {
         p.expand()?
     };
-    let db = app.pool.get().await?;
-    let parent = content::get(&db, viewer, id)
-        .await
-        .map_err(|e| auth_hint(e, viewer))?;
+    let db = on.db().await?;
+    let parent = on.visible(&db).await?;
     let mut f = ListFilter {
         types: vec![kind],
         ..ListFilter::default()
@@ -56,126 +54,62 @@ pub(super) async fn children_of(
         f.media_type = p.nonempty("mediaType");
     }
     let (rows, more) = content::list(&db, viewer, &f, start, limit).await?;
-    let mut res = Vec::new();
-    for c in &rows {
-        res.push(json::content(&db, viewer, c, &expand, app).await?);
-    }
+    let res = json::contents(&db, viewer, &rows, &expand, app).await?;
     Ok(paged(
         app,
         &format!("/rest/api/content/{id}/{path_suffix}"),
         p,
         res,
-        start,
-        limit,
+        (start, limit),
         more,
     ))
 }
 
-#[utoipa::path(get, path = "/rest/api/content/{id}/child/page", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "child pages", body = openapi::ContentList), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
-pub(super) async fn child_pages(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Api {
-    ok(children_of(
-        &app,
-        &viewer,
-        &id,
-        ContentType::Page,
-        &Params::from(q),
-        "child/page",
-    )
-    .await?)
+#[utoipa::path(get, path = "/rest/api/content/{id}/child/page", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "child pages", body = List<shapes::Content>)))]
+pub(super) async fn child_pages(on: On) -> Api {
+    ok(children_of(&on, ContentType::Page, "child/page").await?)
 }
 
-#[utoipa::path(get, path = "/rest/api/content/{id}/descendant/page", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "descendant pages", body = openapi::ContentList), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
-pub(super) async fn descendant_pages(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Api {
-    ok(children_of(
-        &app,
-        &viewer,
-        &id,
-        ContentType::Page,
-        &Params::from(q),
-        "descendant/page",
-    )
-    .await?)
+#[utoipa::path(get, path = "/rest/api/content/{id}/descendant/page", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "descendant pages", body = List<shapes::Content>)))]
+pub(super) async fn descendant_pages(on: On) -> Api {
+    ok(children_of(&on, ContentType::Page, "descendant/page").await?)
 }
 
-#[utoipa::path(get, path = "/rest/api/content/{id}/child/comment", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "comments", body = openapi::ContentList), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
-pub(super) async fn child_comments(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Api {
-    ok(children_of(
-        &app,
-        &viewer,
-        &id,
-        ContentType::Comment,
-        &Params::from(q),
-        "child/comment",
-    )
-    .await?)
+#[utoipa::path(get, path = "/rest/api/content/{id}/child/comment", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "comments", body = List<shapes::Content>)))]
+pub(super) async fn child_comments(on: On) -> Api {
+    ok(children_of(&on, ContentType::Comment, "child/comment").await?)
 }
 
-#[utoipa::path(get, path = "/rest/api/content/{id}/child/attachment", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions"), ("filename" = Option<String>, Query), ("mediaType" = Option<String>, Query)), responses((status = 200, description = "attachments", body = openapi::ContentList), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
-pub(super) async fn child_attachments(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Api {
-    ok(children_of(
-        &app,
-        &viewer,
-        &id,
-        ContentType::Attachment,
-        &Params::from(q),
-        "child/attachment",
-    )
-    .await?)
+#[utoipa::path(get, path = "/rest/api/content/{id}/child/attachment", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions"), ("filename" = Option<String>, Query), ("mediaType" = Option<String>, Query)), responses((status = 200, description = "attachments", body = List<shapes::Content>)))]
+pub(super) async fn child_attachments(on: On) -> Api {
+    ok(children_of(&on, ContentType::Attachment, "child/attachment").await?)
 }
 
-#[utoipa::path(get, path = "/rest/api/content/{id}/child", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("expand" = Option<String>, Query)), responses((status = 200, description = "children by type", body = Object), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
-pub(super) async fn child_all(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Api {
-    let p = Params::from(q);
-    let expand = p.expand()?;
-    let mut out = serde_json::Map::new();
-    for (k, kind, suffix) in [
-        ("page", ContentType::Page, "child/page"),
-        ("comment", ContentType::Comment, "child/comment"),
-        ("attachment", ContentType::Attachment, "child/attachment"),
+#[utoipa::path(get, path = "/rest/api/content/{id}/child", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("expand" = Option<String>, Query)), responses((status = 200, description = "children by type", body = shapes::Children)))]
+pub(super) async fn child_all(on: On) -> Api {
+    let expand = on.params.expand()?;
+    let mut out = shapes::Children::default();
+    for (k, kind) in [
+        ("page", ContentType::Page),
+        ("comment", ContentType::Comment),
+        ("attachment", ContentType::Attachment),
     ] {
         if expand.has(k) {
-            out.insert(
-                k.into(),
-                children_of(&app, &viewer, &id, kind, &p, suffix).await?,
-            );
+            *out.slot(k) = Some(children_of(&on, kind, &format!("child/{k}")).await?);
         }
     }
-    let db = app.pool.get().await?;
-    content::get(&db, &viewer, parse_id(&id)?)
-        .await
-        .map_err(|e| auth_hint(e, &viewer))?;
-    let mut exp = serde_json::Map::new();
+    on.visible(&on.db().await?).await?;
+    let id = &on.name;
+    let mut exp = shapes::Expandable::new();
     for k in ["page", "comment", "attachment"] {
-        if !out.contains_key(k) {
-            exp.insert(k.into(), json!(format!("/rest/api/content/{id}/child/{k}")));
+        if out.slot(k).is_none() {
+            exp.insert(k, format!("/rest/api/content/{id}/child/{k}"));
         }
     }
-    out.insert("_expandable".into(), Value::Object(exp));
-    out.insert("_links".into(), json!({"base": json::base(&app), "context": "", "self": format!("/rest/api/content/{id}/child")}));
-    ok(Value::Object(out))
+    out.expandable = Some(exp);
+    out.links = Some(Links::base_and_self(
+        &on.base(),
+        format!("/rest/api/content/{id}/child"),
+    ));
+    ok(out)
 }

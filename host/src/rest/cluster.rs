@@ -10,17 +10,20 @@
 //!   /rest/cairn/1.0/config/{key}` (PUT body `{"value": "…"}`, DELETE resets
 //!   to the default); `GET /rest/cairn/1.0/config-history` — the audit trail.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use serde_json::{json, Value};
 
 use crate::cluster::{jobs, settings, MemberInfo};
 use crate::error::{Error, Result};
 use crate::perms::Viewer;
 use crate::AppState;
+
+use super::shapes::Results;
+use super::{ok, Call, Limit, On};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -33,10 +36,6 @@ pub fn routes() -> Router<AppState> {
             get(config_get).put(config_put).delete(config_delete),
         )
         .route("/rest/cairn/1.0/config-history", get(config_history))
-}
-
-fn ok(v: Value) -> Result<Response> {
-    Ok(Json(v).into_response())
 }
 
 /// Who made a change, for the audit trail.
@@ -58,7 +57,8 @@ fn zdu_state(m: &MemberInfo) -> &'static str {
     }
 }
 
-async fn zdu_cluster(State(app): State<AppState>, viewer: Viewer) -> Result<Response> {
+async fn zdu_cluster(call: Call) -> Result<Response> {
+    let (app, viewer) = call.into_parts();
     viewer.require_admin()?;
     let db = app.pool.get().await?;
     let active = crate::users::recently_active(&db).await?;
@@ -116,7 +116,8 @@ pub async fn cluster_view(app: &AppState) -> Result<Value> {
     }))
 }
 
-async fn cluster(State(app): State<AppState>, viewer: Viewer) -> Result<Response> {
+async fn cluster(call: Call) -> Result<Response> {
+    let (app, viewer) = call.into_parts();
     viewer.require_admin()?;
     ok(cluster_view(&app).await?)
 }
@@ -141,11 +142,8 @@ pub async fn run_job_now(app: &AppState, job: &str) -> Result<String> {
     jobs::run(&app.job_context(), job).await
 }
 
-async fn run_job(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(job): Path<String>,
-) -> Result<Response> {
+async fn run_job(on: On) -> Result<Response> {
+    let (app, viewer, job) = on.into_parts();
     viewer.require_admin()?;
     let detail = run_job_now(&app, &job).await?;
     ok(json!({"job": job, "node": app.cluster.node_id(), "detail": detail}))
@@ -161,12 +159,13 @@ fn setting_json(s: &crate::cluster::Settings, d: &settings::Def) -> Value {
     })
 }
 
-async fn config_list(State(app): State<AppState>, viewer: Viewer) -> Result<Response> {
+async fn config_list(call: Call) -> Result<Response> {
+    let (app, viewer) = call.into_parts();
     viewer.require_admin()?;
     // Read the store, not the node's copy, so a change is visible at once.
     let s = app.cluster.stored_settings().await?;
     let results: Vec<Value> = settings::DEFS.iter().map(|d| setting_json(&s, d)).collect();
-    ok(json!({"results": results, "size": results.len()}))
+    ok(Results::of(results))
 }
 
 fn def_of(key: &str) -> Result<&'static settings::Def> {
@@ -182,23 +181,16 @@ fn def_of(key: &str) -> Result<&'static settings::Def> {
     })
 }
 
-async fn config_get(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(key): Path<String>,
-) -> Result<Response> {
+async fn config_get(on: On) -> Result<Response> {
+    let (app, viewer, key) = on.into_parts();
     viewer.require_admin()?;
     let d = def_of(&key)?;
     let s = app.cluster.stored_settings().await?;
     ok(setting_json(&s, d))
 }
 
-async fn config_put(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(key): Path<String>,
-    body: axum::body::Bytes,
-) -> Result<Response> {
+async fn config_put(on: On, body: axum::body::Bytes) -> Result<Response> {
+    let (app, viewer, key) = on.into_parts();
     viewer.require_admin()?;
     def_of(&key)?;
     let v: Value = serde_json::from_slice(&body).map_err(|e| {
@@ -222,29 +214,16 @@ async fn config_put(
     ok(json!({"key": key, "oldValue": old, "value": new}))
 }
 
-async fn config_delete(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(key): Path<String>,
-) -> Result<Response> {
+async fn config_delete(on: On) -> Result<Response> {
+    let (app, viewer, key) = on.into_parts();
     viewer.require_admin()?;
     def_of(&key)?;
     app.cluster.set_setting(&key, None, &actor(&viewer)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(serde::Deserialize)]
-struct HistoryQuery {
-    limit: Option<i64>,
-}
-
-async fn config_history(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Query(q): Query<HistoryQuery>,
-) -> Result<Response> {
-    viewer.require_admin()?;
-    let db = app.pool.get().await?;
-    let entries = settings::audit_log(&db, q.limit.unwrap_or(50).clamp(1, 1000)).await?;
-    ok(json!({"results": entries, "size": entries.len()}))
+async fn config_history(call: Call, Query(q): Query<Limit>) -> Result<Response> {
+    call.viewer.require_admin()?;
+    let entries = settings::audit_log(&call.db().await?, q.or(50, 1000)).await?;
+    ok(Results::of(entries))
 }

@@ -10,7 +10,7 @@
 //!   answers: the run lives in PostgreSQL.
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -22,8 +22,10 @@ use tokio::io::AsyncWriteExt;
 
 use crate::error::{Error, Result};
 use crate::import::{self, Options};
-use crate::perms::Viewer;
 use crate::AppState;
+
+use super::shapes::Results;
+use super::{Call, Limit};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -44,12 +46,8 @@ struct StartQ {
     name: Option<String>,
 }
 
-async fn start(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Query(q): Query<StartQ>,
-    body: Body,
-) -> Result<Response> {
+async fn start(call: Call, Query(q): Query<StartQ>, body: Body) -> Result<Response> {
+    let (app, viewer) = call.into_parts();
     viewer.require_admin()?;
     let path = import::upload_path(&app.files);
     if let Some(dir) = path.parent() {
@@ -107,23 +105,14 @@ async fn start(
     }
 }
 
-#[derive(Deserialize)]
-struct ListQ {
-    limit: Option<i64>,
+async fn list(call: Call, Query(q): Query<Limit>) -> Result<Response> {
+    call.viewer.require_admin()?;
+    let runs = import::run_status(&call.db().await?, None, q.or(25, 200)).await?;
+    Ok(Json(Results::of(runs)).into_response())
 }
 
-async fn list(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Query(q): Query<ListQ>,
-) -> Result<Response> {
-    viewer.require_admin()?;
-    let db = app.pool.get().await?;
-    let runs = import::run_status(&db, None, q.limit.unwrap_or(25).clamp(1, 200)).await?;
-    Ok(Json(json!({"results": runs, "size": runs.len()})).into_response())
-}
-
-async fn one(State(app): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response> {
+async fn one(call: Call, Path(id): Path<i64>) -> Result<Response> {
+    let (app, viewer) = call.into_parts();
     viewer.require_admin()?;
     let db = app.pool.get().await?;
     let run = import::run_status(&db, Some(id), 1)

@@ -7,13 +7,8 @@
 
 use super::*;
 
-pub(super) async fn comment_resolution(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    Body(body): Body,
-) -> Api {
-    let id = parse_id(&id)?;
+pub(super) async fn comment_resolution(on: On, Body(body): Body) -> Api {
+    let id = on.id()?;
     let resolved = match str_at(&body, "status")? {
         Some("resolved") => true,
         Some("open" | "reopened") => false,
@@ -23,9 +18,11 @@ pub(super) async fn comment_resolution(
             ))
         }
     };
-    let db = app.pool.get().await?;
-    let i = content::set_resolution(&db, &viewer, id, resolved)
-        .await
-        .map_err(|e| auth_hint(e, &viewer))?;
-    ok(json!({"id": id.to_string(), "markerRef": i.marker_ref, "status": i.resolution}))
+    let db = on.db().await?;
+    let i = on.hint(content::set_resolution(&db, &on.viewer, id, resolved).await)?;
+    ok(shapes::ResolutionChange {
+        id: id.to_string(),
+        marker_ref: i.marker_ref,
+        status: i.resolution,
+    })
 }

@@ -1,101 +1,27 @@
-//! JSON shapes of the REST API: content, spaces, versions, history, users,
-//! labels, with Confluence's `expand`, `_links` and `_expandable`.
-
-use std::collections::BTreeSet;
+//! Builds the REST API's content, space, version and history objects
+//! (`shapes.rs`) for a viewer, with Confluence's `expand`, `_links` and
+//! `_expandable`.
+//!
+//! Invariant: an object holds only what its viewer may see (ancestors,
+//! container, homepage and children are looked up as that viewer and left
+//! out when hidden); nested objects see only the expansions below their
+//! own name.
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
+use super::shapes::{
+    self, Body, BodyValue, Children, Description, Expandable, Extensions, History,
+    InlineProperties, Label, Links, List, Metadata, Resolution, User,
+};
 use crate::content::{self, Content, ContentType, Person, Space, VersionInfo};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::perms::Viewer;
 use crate::urls::{download_url, page_url};
 use crate::AppState;
 
-/// The requested expansions (`expand=a,b.c`). Asking for `b.c` implies `b`.
-#[derive(Debug, Default, Clone)]
-pub struct Expand(BTreeSet<String>);
-
-/// First segments an expansion may start with; anything else is a 400.
-const KNOWN: &[&str] = &[
-    "body",
-    "version",
-    "space",
-    "ancestors",
-    "history",
-    "children",
-    "descendants",
-    "container",
-    "metadata",
-    "restrictions",
-    "operations",
-    "extensions",
-    "childTypes",
-    "description",
-    "homepage",
-    "icon",
-    "permissions",
-    "settings",
-    "theme",
-    "lookAndFeel",
-    "status",
-    "labels",
-    "page",
-    "comment",
-    "attachment",
-    "blogpost",
-    "content",
-    "likes",
-];
-
-impl Expand {
-    pub fn parse(s: &str) -> Result<Expand> {
-        let mut set = BTreeSet::new();
-        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let first = part.split('.').next().unwrap_or("");
-            if !KNOWN.contains(&first) || part.split('.').any(str::is_empty) {
-                return Err(Error::BadRequest(format!(
-                    "unknown expansion {part:?}; expandable properties include body.storage, body.view, version, space, ancestors, history, children.page, container, metadata.labels"
-                )));
-            }
-            let mut prefix = String::new();
-            for seg in part.split('.') {
-                if !prefix.is_empty() {
-                    prefix.push('.');
-                }
-                prefix.push_str(seg);
-                set.insert(prefix.clone());
-            }
-        }
-        Ok(Expand(set))
-    }
-    pub fn has(&self, k: &str) -> bool {
-        self.0.contains(k)
-    }
-    /// The top-level rendered representations asked for (body.view,
-    /// body.export_view, body.styled_view), and whether any rendering is
-    /// asked for below the top level (e.g. children.page.body.view).
-    pub fn renders(&self) -> (bool, bool) {
-        const TOP: [&str; 3] = ["body.view", "body.export_view", "body.styled_view"];
-        let top = TOP.iter().any(|t| self.0.contains(*t));
-        let nested = self
-            .0
-            .iter()
-            .any(|e| e.ends_with("view") && !TOP.contains(&e.as_str()));
-        (top, nested)
-    }
-    /// The expansions below `prefix.` (for nested objects).
-    pub fn sub(&self, prefix: &str) -> Expand {
-        let p = format!("{prefix}.");
-        Expand(
-            self.0
-                .iter()
-                .filter_map(|e| e.strip_prefix(&p).map(str::to_owned))
-                .collect(),
-        )
-    }
-}
+pub use super::expand::Expand;
 
 pub fn base(app: &AppState) -> String {
     app.base_url.clone()
@@ -105,32 +31,12 @@ pub fn when(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-pub fn user_json(username: &str, display: &str, key: &str) -> Value {
-    json!({
-        "type": "known",
-        "username": username,
-        "userKey": key,
-        "accountId": key,
-        "displayName": display,
-        "profilePicture": {"path": "/images/icons/profilepics/default.svg", "width": 48, "height": 48, "isDefault": true},
-        "_links": {"self": format!("/rest/api/user?key={key}")},
-    })
-}
-
-fn person(p: &Person) -> Value {
+fn person(p: &Person) -> User {
     if p.username.is_empty() {
-        json!({"type": "anonymous", "displayName": p.display_name})
+        User::anonymous(&p.display_name)
     } else {
-        user_json(&p.username, &p.display_name, &p.user_key)
+        User::known(&p.username, &p.display_name, &p.user_key)
     }
-}
-
-pub fn label(name: &str) -> Value {
-    json!({"prefix": "global", "name": name, "label": name, "id": name})
-}
-
-fn ctype(c: &Content) -> &'static str {
-    c.content_type.as_str()
 }
 
 fn content_id(c: &Content) -> String {
@@ -152,53 +58,91 @@ fn webui(c: &Content) -> String {
     }
 }
 
-pub fn version(v: &VersionInfo, c: &Content) -> Value {
-    json!({
-        "by": person(&v.author),
-        "when": when(&v.created_at),
-        "message": v.message,
-        "number": v.number,
-        "minorEdit": v.minor_edit,
-        "hidden": false,
-        "_links": {"self": format!("/rest/api/content/{}/version/{}", content_id(c), v.number)},
-        "_expandable": {"content": format!("/rest/api/content/{}", content_id(c))},
-    })
+/// `_expandable` from its entries.
+fn expandable<const N: usize>(entries: [(&'static str, String); N]) -> Expandable {
+    entries.into_iter().collect()
 }
 
-fn current_version(c: &Content) -> Value {
-    json!({
-        "by": person(&c.modifier),
-        "when": when(&c.modified_at),
-        "message": c.version_message,
-        "number": c.version,
-        "minorEdit": c.minor_edit,
-        "hidden": false,
-    })
+/// One version of `/content/{id}/version`.
+pub fn version(v: &VersionInfo, c: &Content) -> shapes::Version {
+    let id = content_id(c);
+    shapes::Version {
+        links: Some(Links::to(format!(
+            "/rest/api/content/{id}/version/{}",
+            v.number
+        ))),
+        expandable: Some(expandable([("content", format!("/rest/api/content/{id}"))])),
+        ..version_of(&v.author, &v.created_at, &v.message, v.number, v.minor_edit)
+    }
 }
 
-pub async fn history(db: &impl GenericClient, c: &Content, app: &AppState) -> Result<Value> {
-    let _ = db;
-    Ok(json!({
-        "latest": c.status == "current",
-        "createdBy": person(&c.creator),
-        "createdDate": when(&c.created_at),
-        "lastUpdated": current_version(c),
-        "_links": {"self": format!("/rest/api/content/{}/history", content_id(c)), "base": base(app), "context": ""},
-    }))
+fn version_of(
+    by: &Person,
+    at: &DateTime<Utc>,
+    message: &str,
+    number: i32,
+    minor_edit: bool,
+) -> shapes::Version {
+    shapes::Version {
+        by: person(by),
+        when: when(at),
+        message: message.to_owned(),
+        number,
+        minor_edit,
+        hidden: false,
+        links: None,
+        expandable: None,
+        content: None,
+    }
 }
 
-async fn space_brief(db: &impl GenericClient, c: &Content) -> Result<Value> {
+fn current_version(c: &Content) -> shapes::Version {
+    version_of(
+        &c.modifier,
+        &c.modified_at,
+        &c.version_message,
+        c.version,
+        c.minor_edit,
+    )
+}
+
+pub fn history(c: &Content, app: &AppState) -> History {
+    History {
+        latest: c.status == "current",
+        created_by: person(&c.creator),
+        created_date: when(&c.created_at),
+        last_updated: current_version(c),
+        links: Links::base_and_self(
+            &base(app),
+            format!("/rest/api/content/{}/history", content_id(c)),
+        ),
+    }
+}
+
+/// The content's space as content carries it (`type` is the space's).
+async fn space_brief(db: &impl GenericClient, c: &Content) -> Result<shapes::Space> {
     let s = content::space_of(db, c).await?;
     let key = s.key;
-    Ok(json!({
-        "id": s.id,
-        "key": key,
-        "name": s.name,
-        "type": s.space_type,
-        "status": "current",
-        "_links": {"webui": format!("/spaces/{key}"), "self": format!("/rest/api/space/{key}")},
-        "_expandable": {"homepage": "", "description": "", "metadata": "", "icon": ""},
-    }))
+    Ok(shapes::Space {
+        id: s.id,
+        name: s.name,
+        kind: s.space_type,
+        status: "current",
+        description: None,
+        homepage: None,
+        links: Links {
+            webui: Some(format!("/spaces/{key}")),
+            self_: Some(format!("/rest/api/space/{key}")),
+            ..Links::default()
+        },
+        expandable: expandable([
+            ("homepage", String::new()),
+            ("description", String::new()),
+            ("metadata", String::new()),
+            ("icon", String::new()),
+        ]),
+        key,
+    })
 }
 
 /// A content object for the viewer with the requested expansions.
@@ -208,35 +152,41 @@ pub fn content<'a, D: GenericClient>(
     c: &'a Content,
     ex: &'a Expand,
     app: &'a AppState,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Value>> + Send + 'a>> {
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<shapes::Content>> + Send + 'a>> {
     Box::pin(async move {
         let id = content_id(c);
-        let mut o = Map::new();
-        let mut exp = Map::new();
-        o.insert("id".into(), json!(id));
-        o.insert("type".into(), json!(ctype(c)));
-        o.insert("status".into(), json!(c.status));
-        o.insert("title".into(), json!(c.title));
+        let mut exp = Expandable::new();
+        let mut o = shapes::Content {
+            id: id.clone(),
+            kind: c.content_type.as_str(),
+            status: c.status.clone(),
+            title: c.title.clone(),
+            space: None,
+            history: None,
+            version: None,
+            ancestors: None,
+            container: None,
+            body: None,
+            children: None,
+            metadata: None,
+            extensions: Extensions::default(),
+            links: Links::default(),
+            expandable: Expandable::new(),
+        };
         if ex.has("space") {
-            o.insert("space".into(), space_brief(db, c).await?);
+            o.space = Some(space_brief(db, c).await?);
         } else {
-            exp.insert(
-                "space".into(),
-                json!(format!("/rest/api/space/{}", c.space_key)),
-            );
+            exp.insert("space", format!("/rest/api/space/{}", c.space_key));
         }
         if ex.has("history") {
-            o.insert("history".into(), history(db, c, app).await?);
+            o.history = Some(history(c, app));
         } else {
-            exp.insert(
-                "history".into(),
-                json!(format!("/rest/api/content/{id}/history")),
-            );
+            exp.insert("history", format!("/rest/api/content/{id}/history"));
         }
         if ex.has("version") {
-            o.insert("version".into(), current_version(c));
+            o.version = Some(current_version(c));
         } else {
-            exp.insert("version".into(), json!(""));
+            exp.insert("version", String::new());
         }
         if matches!(c.content_type, ContentType::Page | ContentType::BlogPost) {
             if ex.has("ancestors") {
@@ -247,9 +197,9 @@ pub fn content<'a, D: GenericClient>(
                 for a in content::get_many(db, viewer, &ids).await? {
                     list.push(content(db, viewer, &a, &sub, app).await?);
                 }
-                o.insert("ancestors".into(), Value::Array(list));
+                o.ancestors = Some(list);
             } else {
-                exp.insert("ancestors".into(), json!(""));
+                exp.insert("ancestors", String::new());
             }
         }
         if matches!(
@@ -259,154 +209,180 @@ pub fn content<'a, D: GenericClient>(
             if ex.has("container") {
                 if let Some(cid) = c.container_id {
                     if let Ok(parent) = content::get_any(db, viewer, cid).await {
-                        o.insert(
-                            "container".into(),
+                        o.container = Some(Box::new(
                             content(db, viewer, &parent, &Expand::default(), app).await?,
-                        );
+                        ));
                     }
                 }
             } else {
-                exp.insert("container".into(), json!(""));
+                exp.insert("container", String::new());
             }
         }
         if ex.has("body") && c.content_type != ContentType::Attachment {
-            let mut body = Map::new();
-            let mut bexp = Map::new();
-            if ex.has("body.storage") {
-                body.insert(
-                    "storage".into(),
-                    json!({"value": c.body, "representation": "storage",
-                    "_expandable": {"content": format!("/rest/api/content/{id}")}}),
-                );
-            } else {
-                bexp.insert("storage".into(), json!(""));
-            }
-            for rep in ["view", "export_view", "styled_view"] {
-                if ex.has(&format!("body.{rep}")) {
-                    let html = app
+            o.body = Some(body(&Env { db, viewer, app }, c, ex).await?);
+        } else if c.content_type != ContentType::Attachment {
+            exp.insert("body", String::new());
+        }
+        if ex.has("children") {
+            let env = Env { db, viewer, app };
+            o.children = Some(children(&env, c, &ex.sub("children")).await?);
+        } else {
+            exp.insert("children", format!("/rest/api/content/{id}/child"));
+        }
+        exp.insert("descendants", format!("/rest/api/content/{id}/descendant"));
+        exp.insert(
+            "restrictions",
+            format!("/rest/api/content/{id}/restriction/byOperation"),
+        );
+        let mut meta = Metadata::default();
+        if ex.has("metadata.labels") {
+            let names = content::labels(db, c.id).await?;
+            meta.labels = Some(List::all(
+                names.iter().map(|n| Label::global(n)).collect(),
+                200,
+            ));
+        }
+        if c.content_type == ContentType::Attachment {
+            let f = content::file_version(db, c.id, c.version).await?;
+            meta.media_type = Some(f.media_type.clone());
+            meta.comment = Some(f.comment.clone());
+            o.extensions.media_type = Some(f.media_type);
+            o.extensions.file_size = Some(f.size);
+            o.extensions.comment = Some(f.comment);
+            let page = c.container_id.unwrap_or(0);
+            o.links.download = Some(format!(
+                "{}&modificationDate={}&api=v2",
+                download_url(page, &c.title, Some(c.version)),
+                c.modified_at.timestamp_millis()
+            ));
+        }
+        if ex.has("metadata") || c.content_type == ContentType::Attachment {
+            meta.expandable = expandable([
+                ("currentuser", String::new()),
+                ("properties", String::new()),
+                ("frontend", String::new()),
+                ("editorHtml", String::new()),
+            ]);
+            o.metadata = Some(meta);
+        } else {
+            exp.insert("metadata", String::new());
+        }
+        match c.content_type {
+            ContentType::Comment => comment_extensions(db, c, &mut o.extensions).await?,
+            ContentType::Page | ContentType::BlogPost => o.extensions.position = Some(c.position),
+            ContentType::Attachment => {}
+        }
+        o.links.webui = Some(webui(c));
+        o.links.tinyui = Some(format!("/x/{}", to_base36(c.id)));
+        o.links.self_ = Some(format!("{}/rest/api/content/{id}", base(app)));
+        o.links.base = Some(base(app));
+        o.links.context = Some(String::new());
+        o.expandable = exp;
+        Ok(o)
+    })
+}
+
+/// Content objects for `rows`, each with the expansions `ex`.
+pub async fn contents<D: GenericClient>(
+    db: &D,
+    viewer: &Viewer,
+    rows: &[Content],
+    ex: &Expand,
+    app: &AppState,
+) -> Result<Vec<shapes::Content>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for c in rows {
+        out.push(content(db, viewer, c, ex, app).await?);
+    }
+    Ok(out)
+}
+
+/// What the builders of nested objects need besides the content.
+struct Env<'a, D> {
+    db: &'a D,
+    viewer: &'a Viewer,
+    app: &'a AppState,
+}
+
+/// `body` with the representations `ex` asks for.
+async fn body<D: GenericClient>(env: &Env<'_, D>, c: &Content, ex: &Expand) -> Result<Body> {
+    let Env { db, viewer, app } = *env;
+    let id = content_id(c);
+    let mut body = Body::default();
+    let mut bexp = Expandable::new();
+    if ex.has("body.storage") {
+        body.storage = Some(BodyValue {
+            expandable: Some(expandable([("content", format!("/rest/api/content/{id}"))])),
+            ..BodyValue::new(c.body.clone(), "storage")
+        });
+    } else {
+        bexp.insert("storage", String::new());
+    }
+    // The three views are the same HTML: render it once.
+    let mut html: Option<String> = None;
+    for rep in ["view", "export_view", "styled_view"] {
+        if ex.has(&format!("body.{rep}")) {
+            let html = match &html {
+                Some(h) => h.clone(),
+                None => {
+                    let h = app
                         .presenter
                         .render_content(db, viewer, c)
                         .await?
                         .html
                         .clone();
-                    body.insert(rep.into(), json!({"value": html, "representation": rep}));
-                } else {
-                    bexp.insert(rep.into(), json!(""));
+                    html.insert(h).clone()
                 }
-            }
-            bexp.insert("editor".into(), json!(""));
-            bexp.insert("anonymous_export_view".into(), json!(""));
-            body.insert("_expandable".into(), Value::Object(bexp));
-            o.insert("body".into(), Value::Object(body));
-        } else if c.content_type != ContentType::Attachment {
-            exp.insert("body".into(), json!(""));
-        }
-        if ex.has("children") {
-            let sub = ex.sub("children");
-            let mut ch = Map::new();
-            for (k, t) in [
-                ("page", ContentType::Page),
-                ("comment", ContentType::Comment),
-                ("attachment", ContentType::Attachment),
-            ] {
-                if sub.has(k) {
-                    let f = content::ListFilter {
-                        types: vec![t],
-                        parent: (t == ContentType::Page).then_some(c.id),
-                        container: (t != ContentType::Page).then_some(c.id),
-                        ..content::ListFilter::default()
-                    };
-                    let (rows, more) = content::list(db, viewer, &f, 0, 25).await?;
-                    let inner = sub.sub(k);
-                    let mut res = Vec::new();
-                    for r in &rows {
-                        res.push(content(db, viewer, r, &inner, app).await?);
-                    }
-                    let mut links = json!({"self": format!("/rest/api/content/{id}/child/{k}")});
-                    if more {
-                        links["next"] = json!(format!(
-                            "/rest/api/content/{id}/child/{k}?limit=25&start=25"
-                        ));
-                    }
-                    ch.insert(k.into(), json!({"results": res, "start": 0, "limit": 25, "size": rows.len(), "_links": links}));
-                }
-            }
-            o.insert("children".into(), Value::Object(ch));
+            };
+            let slot = match rep {
+                "view" => &mut body.view,
+                "export_view" => &mut body.export_view,
+                _ => &mut body.styled_view,
+            };
+            *slot = Some(BodyValue::new(html, rep));
         } else {
-            exp.insert(
-                "children".into(),
-                json!(format!("/rest/api/content/{id}/child")),
-            );
+            bexp.insert(rep, String::new());
         }
-        exp.insert(
-            "descendants".into(),
-            json!(format!("/rest/api/content/{id}/descendant")),
-        );
-        exp.insert(
-            "restrictions".into(),
-            json!(format!("/rest/api/content/{id}/restriction/byOperation")),
-        );
-        let mut meta = Map::new();
-        if ex.has("metadata.labels") {
-            let names = content::labels(db, c.id).await?;
-            let res: Vec<Value> = names.iter().map(|n| label(n)).collect();
-            meta.insert(
-                "labels".into(),
-                json!({"results": res, "start": 0, "limit": 200, "size": names.len()}),
-            );
+    }
+    bexp.insert("editor", String::new());
+    bexp.insert("anonymous_export_view", String::new());
+    body.expandable = Some(bexp);
+    Ok(body)
+}
+
+/// `children`: the first 25 of each child type `sub` names.
+async fn children<D: GenericClient>(
+    env: &Env<'_, D>,
+    c: &Content,
+    sub: &Expand,
+) -> Result<Children> {
+    let Env { db, viewer, app } = *env;
+    let id = content_id(c);
+    let mut ch = Children::default();
+    for (k, t) in [
+        ("page", ContentType::Page),
+        ("comment", ContentType::Comment),
+        ("attachment", ContentType::Attachment),
+    ] {
+        if sub.has(k) {
+            let f = content::ListFilter {
+                types: vec![t],
+                parent: (t == ContentType::Page).then_some(c.id),
+                container: (t != ContentType::Page).then_some(c.id),
+                ..content::ListFilter::default()
+            };
+            let (rows, more) = content::list(db, viewer, &f, 0, 25).await?;
+            let res = contents(db, viewer, &rows, &sub.sub(k), app).await?;
+            let mut links = Links::to(format!("/rest/api/content/{id}/child/{k}"));
+            if more {
+                links.next = Some(format!(
+                    "/rest/api/content/{id}/child/{k}?limit=25&start=25"
+                ));
+            }
+            *ch.slot(k) = Some(List::all(res, 25).with_links(links));
         }
-        let mut extensions = Map::new();
-        let mut links = Map::new();
-        if c.content_type == ContentType::Attachment {
-            let f = content::file_version(db, c.id, c.version).await?;
-            meta.insert("mediaType".into(), json!(f.media_type));
-            meta.insert("comment".into(), json!(f.comment));
-            extensions.insert("mediaType".into(), json!(f.media_type));
-            extensions.insert("fileSize".into(), json!(f.size));
-            extensions.insert("comment".into(), json!(f.comment));
-            let page = c.container_id.unwrap_or(0);
-            links.insert(
-                "download".into(),
-                json!(format!(
-                    "{}&modificationDate={}&api=v2",
-                    download_url(page, &c.title, Some(c.version)),
-                    c.modified_at.timestamp_millis()
-                )),
-            );
-        }
-        if ex.has("metadata") || c.content_type == ContentType::Attachment {
-            meta.insert(
-                "_expandable".into(),
-                json!({"currentuser": "", "properties": "", "frontend": "", "editorHtml": ""}),
-            );
-            o.insert("metadata".into(), Value::Object(meta));
-        } else {
-            exp.insert("metadata".into(), json!(""));
-        }
-        if c.content_type == ContentType::Comment {
-            comment_extensions(db, c, &mut extensions).await?;
-        }
-        if !extensions.is_empty() {
-            o.insert("extensions".into(), Value::Object(extensions));
-        }
-        links.insert("webui".into(), json!(webui(c)));
-        links.insert("tinyui".into(), json!(format!("/x/{}", to_base36(c.id))));
-        links.insert(
-            "self".into(),
-            json!(format!("{}/rest/api/content/{id}", base(app))),
-        );
-        links.insert("base".into(), json!(base(app)));
-        links.insert("context".into(), json!(""));
-        o.insert(
-            "extensions".into(),
-            o.get("extensions")
-                .cloned()
-                .unwrap_or_else(|| json!({"position": c.position})),
-        );
-        o.insert("_links".into(), Value::Object(links));
-        o.insert("_expandable".into(), Value::Object(exp));
-        Ok(Value::Object(o))
-    })
+    }
+    Ok(ch)
 }
 
 /// A historical version of content (GET …?version=N).
@@ -417,7 +393,7 @@ pub async fn historical<D: GenericClient>(
     v: &VersionInfo,
     ex: &Expand,
     app: &AppState,
-) -> Result<Value> {
+) -> Result<shapes::Content> {
     let mut old = c.clone();
     old.title = v.title.clone();
     old.body = v.body.clone();
@@ -427,26 +403,15 @@ pub async fn historical<D: GenericClient>(
     old.version_message = v.message.clone();
     old.minor_edit = v.minor_edit;
     old.status = "historical".into();
-    let mut out = content(
-        db,
-        viewer,
-        &old,
-        &Expand(
-            ex.0.iter()
-                .filter(|e| !e.starts_with("body.view"))
-                .cloned()
-                .collect(),
-        ),
-        app,
-    )
-    .await?;
+    let mut out = content(db, viewer, &old, &ex.without("body.view"), app).await?;
     if ex.has("body.view") {
         let html = app
             .presenter
             .render_source(db, viewer, &c.space_key, Some(c), &v.body)
             .await?
             .html;
-        out["body"]["view"] = json!({"value": html, "representation": "view"});
+        // `_expandable.view` stays: the old view is rendered apart.
+        out.body.get_or_insert_with(Body::default).view = Some(BodyValue::new(html, "view"));
     }
     Ok(out)
 }
@@ -457,40 +422,51 @@ pub async fn space<D: GenericClient>(
     s: &Space,
     ex: &Expand,
     app: &AppState,
-) -> Result<Value> {
-    let mut o = json!({
-        "id": s.id,
-        "key": s.key,
-        "name": s.name,
-        "type": "global",
-        "status": "current",
-        "_links": {"webui": format!("/spaces/{}", s.key), "self": format!("{}/rest/api/space/{}", base(app), s.key),
-                   "base": base(app), "context": ""},
-    });
-    let mut exp = Map::new();
+) -> Result<shapes::Space> {
+    let mut o = shapes::Space {
+        id: s.id,
+        key: s.key.clone(),
+        name: s.name.clone(),
+        kind: "global".into(),
+        status: "current",
+        description: None,
+        homepage: None,
+        links: Links {
+            webui: Some(format!("/spaces/{}", s.key)),
+            ..Links::base_and_self(
+                &base(app),
+                format!("{}/rest/api/space/{}", base(app), s.key),
+            )
+        },
+        expandable: Expandable::new(),
+    };
+    let mut exp = Expandable::new();
     if ex.has("description") {
-        o["description"] = json!({"plain": {"value": s.description, "representation": "plain"}});
+        o.description = Some(Description {
+            plain: BodyValue::new(s.description.clone(), "plain"),
+        });
     } else {
-        exp.insert("description".into(), json!(""));
+        exp.insert("description", String::new());
     }
     if ex.has("homepage") {
         if let Some(h) = s.homepage_id {
             if let Ok(c) = content::get(db, viewer, h).await {
-                o["homepage"] = content(db, viewer, &c, &ex.sub("homepage"), app).await?;
+                o.homepage = Some(Box::new(
+                    content(db, viewer, &c, &ex.sub("homepage"), app).await?,
+                ));
             }
         }
     } else {
         exp.insert(
-            "homepage".into(),
-            json!(s
-                .homepage_id
+            "homepage",
+            s.homepage_id
                 .map(|h| format!("/rest/api/content/{h}"))
-                .unwrap_or_default()),
+                .unwrap_or_default(),
         );
     }
-    exp.insert("metadata".into(), json!(""));
-    exp.insert("icon".into(), json!(""));
-    o["_expandable"] = Value::Object(exp);
+    exp.insert("metadata", String::new());
+    exp.insert("icon", String::new());
+    o.expandable = exp;
     Ok(o)
 }
 
@@ -516,30 +492,25 @@ pub fn to_base36(mut n: i64) -> String {
 /// A comment's `extensions`: `location` (inline or footer) and, for inline
 /// comments, `inlineProperties` and `resolution`, as Confluence sends them.
 async fn comment_extensions(
-    db: &impl deadpool_postgres::GenericClient,
-    c: &content::Content,
-    ext: &mut Map<String, Value>,
+    db: &impl GenericClient,
+    c: &Content,
+    ext: &mut Extensions,
 ) -> Result<()> {
     match content::inline_of(db, c.id).await? {
-        None => {
-            ext.insert("location".into(), json!("footer"));
-        }
+        None => ext.location = Some("footer"),
         Some(i) => {
-            ext.insert("location".into(), json!("inline"));
-            ext.insert(
-                "inlineProperties".into(),
-                json!({"markerRef": i.marker_ref, "originalSelection": i.original_selection}),
-            );
-            let mut r = json!({"status": i.resolution});
-            if let Some(by) = &i.resolved_by {
-                r["lastModifier"] = json!({"type": "known", "username": by.username,
-                    "userKey": by.user_key, "displayName": by.display_name});
-            }
-            if let Some(t) = i.resolved_at {
-                r["lastModifiedDate"] =
-                    json!(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
-            }
-            ext.insert("resolution".into(), r);
+            ext.location = Some("inline");
+            ext.inline_properties = Some(InlineProperties {
+                marker_ref: i.marker_ref,
+                original_selection: i.original_selection,
+            });
+            ext.resolution = Some(Resolution {
+                status: i.resolution,
+                last_modifier: i
+                    .resolved_by
+                    .map(|by| User::brief(&by.username, &by.user_key, &by.display_name)),
+                last_modified_date: i.resolved_at.map(|t| when(&t)),
+            });
         }
     }
     Ok(())

@@ -7,60 +7,36 @@ use super::*;
 
 /// The shape of Confluence Server's `/rest/likes/1.0` resource.
 pub(super) fn likes_json(id: i64, l: content::Likes) -> Api {
-    let likes: Vec<Value> = l
-        .users
-        .iter()
-        .map(|u| {
-            json!({"user": {
-                "name": u.username,
-                "fullName": u.display_name,
-                "userKey": u.user_key,
-                "url": format!("/users/{}", u.username),
-            }})
-        })
-        .collect();
-    ok(json!({
-        "likes": likes,
-        "content_id": id,
-        "content_type": l.content_type.as_str(),
-    }))
+    ok(shapes::Likes {
+        likes: l
+            .users
+            .iter()
+            .map(|u| shapes::Like {
+                user: shapes::LikeUser {
+                    name: u.username.clone(),
+                    full_name: u.display_name.clone(),
+                    user_key: u.user_key.clone(),
+                    url: format!("/users/{}", u.username),
+                },
+            })
+            .collect(),
+        content_id: id,
+        content_type: l.content_type.as_str(),
+    })
 }
 
-pub(super) async fn likes_get(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-) -> Api {
-    let id = parse_id(&id)?;
-    let db = app.pool.get().await?;
-    let l = content::likes(&db, &viewer, id)
-        .await
-        .map_err(|e| auth_hint(e, &viewer))?;
+/// POST: like the content; DELETE: stop liking it; GET (and HEAD): who
+/// likes it.
+pub(super) async fn likes(method: Method, on: On) -> Api {
+    let id = on.id()?;
+    let db = on.db().await?;
+    let l = on.hint(match method {
+        Method::POST => content::set_like(&db, &on.viewer, id, true).await,
+        Method::DELETE => content::set_like(&db, &on.viewer, id, false).await,
+        _ => content::likes(&db, &on.viewer, id).await,
+    })?;
+    if method == Method::DELETE {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
     likes_json(id, l)
-}
-
-pub(super) async fn likes_post(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-) -> Api {
-    let id = parse_id(&id)?;
-    let db = app.pool.get().await?;
-    let l = content::set_like(&db, &viewer, id, true)
-        .await
-        .map_err(|e| auth_hint(e, &viewer))?;
-    likes_json(id, l)
-}
-
-pub(super) async fn likes_delete(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-) -> Api {
-    let id = parse_id(&id)?;
-    let db = app.pool.get().await?;
-    content::set_like(&db, &viewer, id, false)
-        .await
-        .map_err(|e| auth_hint(e, &viewer))?;
-    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -1,246 +1,19 @@
 //! The OpenAPI document of the REST surface, generated from the handlers'
-//! `#[utoipa::path]` annotations and the schemas below. Served at
+//! `#[utoipa::path]` annotations and the response types of `shapes.rs`
+//! (the same types the handlers serialize). Served at
 //! `/rest/api/openapi.json`; the test suite fuzzes it with schemathesis.
-//! The schemas describe what every response carries at least; objects may
-//! hold more (expansions), as in Confluence.
-
-#![allow(dead_code)]
-
-use std::collections::BTreeMap;
+//!
+//! Invariant: every documented operation lists the same error responses
+//! ([`ErrorResponses`], the Confluence envelope), and every response body
+//! is described by the type that produces it.
 
 use serde_json::Value;
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{OpenApi, ToSchema};
 
-/// Confluence's error envelope.
-#[derive(ToSchema)]
-pub struct ErrorEnvelope {
-    #[schema(rename = "statusCode")]
-    status_code: i32,
-    message: String,
-    reason: String,
-    data: BTreeMap<String, Value>,
-}
-
-#[derive(ToSchema)]
-pub struct Links {
-    #[schema(nullable = false)]
-    base: Option<String>,
-    context: Option<String>,
-    #[schema(rename = "self")]
-    self_: Option<String>,
-    next: Option<String>,
-    prev: Option<String>,
-}
-
-/// A page, blog post, comment or attachment (`id` is a string).
-#[derive(ToSchema)]
-pub struct Content {
-    id: String,
-    #[schema(rename = "type")]
-    kind: String,
-    status: String,
-    title: String,
-    #[schema(rename = "_links")]
-    links: BTreeMap<String, Value>,
-    #[schema(rename = "_expandable")]
-    expandable: BTreeMap<String, Value>,
-}
-
-#[derive(ToSchema)]
-pub struct ContentList {
-    results: Vec<Content>,
-    start: i64,
-    limit: i64,
-    size: i64,
-    #[schema(rename = "_links")]
-    links: BTreeMap<String, Value>,
-}
-
-/// A space (`id` is a number).
-#[derive(ToSchema)]
-pub struct Space {
-    id: i64,
-    key: String,
-    name: String,
-    #[schema(rename = "type")]
-    kind: String,
-    #[schema(rename = "_links")]
-    links: BTreeMap<String, Value>,
-}
-
-#[derive(ToSchema)]
-pub struct SpaceList {
-    results: Vec<Space>,
-    start: i64,
-    limit: i64,
-    size: i64,
-    #[schema(rename = "_links")]
-    links: BTreeMap<String, Value>,
-}
-
-#[derive(ToSchema)]
-pub struct Label {
-    prefix: String,
-    name: String,
-    id: String,
-    label: String,
-}
-
-#[derive(ToSchema)]
-pub struct LabelList {
-    results: Vec<Label>,
-    start: i64,
-    limit: i64,
-    size: i64,
-}
-
-#[derive(ToSchema)]
-pub struct VersionInfo {
-    by: BTreeMap<String, Value>,
-    when: String,
-    message: String,
-    number: i64,
-    #[schema(rename = "minorEdit")]
-    minor_edit: bool,
-}
-
-#[derive(ToSchema)]
-pub struct VersionList {
-    results: Vec<VersionInfo>,
-    start: i64,
-    limit: i64,
-    size: i64,
-}
-
-#[derive(ToSchema)]
-pub struct History {
-    latest: bool,
-    #[schema(rename = "createdBy")]
-    created_by: BTreeMap<String, Value>,
-    #[schema(rename = "createdDate")]
-    created_date: String,
-    #[schema(rename = "lastUpdated")]
-    last_updated: VersionInfo,
-}
-
-#[derive(ToSchema)]
-pub struct User {
-    #[schema(rename = "type")]
-    kind: String,
-    #[schema(rename = "displayName")]
-    display_name: String,
-}
-
-#[derive(ToSchema)]
-pub struct Restrictions {
-    read: BTreeMap<String, Value>,
-    update: BTreeMap<String, Value>,
-}
-
-#[derive(ToSchema)]
-pub struct ConvertedBody {
-    value: String,
-    representation: String,
-}
-
-#[derive(ToSchema)]
-pub struct TokenCreated {
-    id: i64,
-    name: String,
-    #[schema(rename = "createdAt")]
-    created_at: String,
-    #[schema(rename = "rawToken")]
-    raw_token: String,
-}
-
-#[derive(ToSchema)]
-pub struct Token {
-    id: i64,
-    name: String,
-}
-
-// ---------------------------------------------------------------- inputs
-
-#[derive(ToSchema)]
-pub struct SpaceKeyRef {
-    key: String,
-}
-
-#[derive(ToSchema)]
-pub struct StorageBody {
-    value: String,
-    representation: Option<String>,
-}
-
-#[derive(ToSchema)]
-pub struct BodyInput {
-    storage: Option<StorageBody>,
-}
-
-#[derive(ToSchema)]
-pub struct IdRef {
-    id: Value,
-}
-
-#[derive(ToSchema)]
-pub struct VersionInput {
-    number: Option<i64>,
-    message: Option<String>,
-    #[schema(rename = "minorEdit")]
-    minor_edit: Option<bool>,
-}
-
-/// Create or update content (`version.number` is required on update).
-#[derive(ToSchema)]
-pub struct ContentInput {
-    #[schema(rename = "type")]
-    kind: Option<String>,
-    title: Option<String>,
-    status: Option<String>,
-    space: Option<SpaceKeyRef>,
-    body: Option<BodyInput>,
-    ancestors: Option<Vec<IdRef>>,
-    container: Option<IdRef>,
-    version: Option<VersionInput>,
-    metadata: Option<BTreeMap<String, Value>>,
-}
-
-#[derive(ToSchema)]
-pub struct SpaceInput {
-    key: String,
-    name: String,
-    description: Option<BTreeMap<String, Value>>,
-}
-
-#[derive(ToSchema)]
-pub struct LabelInput {
-    prefix: Option<String>,
-    name: String,
-}
-
-#[derive(ToSchema)]
-pub struct ConvertInput {
-    value: String,
-    representation: Option<String>,
-}
-
-#[derive(ToSchema)]
-pub struct TokenInput {
-    name: String,
-    #[schema(rename = "expirationDuration")]
-    expiration_duration: Option<i64>,
-}
-
-/// A multipart upload: one or more `file` parts, optional `comment`,
-/// `minorEdit`. Needs `X-Atlassian-Token: no-check`.
-#[derive(ToSchema)]
-pub struct Upload {
-    #[schema(format = Binary, value_type = String)]
-    file: Vec<u8>,
-    comment: Option<String>,
-    #[schema(rename = "minorEdit")]
-    minor_edit: Option<String>,
-}
+use super::inputs::{ContentInput, ConvertInput, LabelInput, SpaceInput, TokenInput, Upload};
+use super::shapes::*;
+use crate::error::ErrorEnvelope;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -257,10 +30,10 @@ pub struct Upload {
         super::content_search, super::user_get, super::user_current, super::pat_create, super::pat_list,
         super::pat_delete,
     ),
-    components(schemas(ErrorEnvelope, Content, ContentList, Space, SpaceList, Label, LabelList,
-        VersionInfo, VersionList, History, User, Restrictions, ConvertedBody, TokenCreated, Token,
-        ContentInput, SpaceInput, LabelInput, ConvertInput, TokenInput, Upload)),
-    modifiers(&Security),
+    components(schemas(ErrorEnvelope, Content, Space, Label, Version, History, User, Restrictions,
+        BodyValue, TokenCreated, Token, ContentInput, SpaceInput, LabelInput, ConvertInput,
+        TokenInput, Upload)),
+    modifiers(&Security, &ErrorResponses),
     security(("basic" = []), ("bearer" = [])),
 )]
 pub struct ApiDoc;
@@ -282,6 +55,101 @@ impl utoipa::Modify for Security {
     }
 }
 
+/// The error responses every operation may answer with, listed once: each
+/// is Confluence's envelope ([`ErrorEnvelope`]).
+const ERRORS: [(u16, &str); 7] = [
+    (400, "bad input"),
+    (401, "authentication required"),
+    (403, "not allowed or XSRF check failed"),
+    (404, "not found or not visible"),
+    (409, "conflict"),
+    (413, "too large"),
+    (429, "rate limited"),
+];
+
+/// Adds [`ERRORS`] to every operation (an operation's own entry for the
+/// same status, if any, wins).
+struct ErrorResponses;
+
+impl utoipa::Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let envelope = || {
+            ContentBuilder::new()
+                .schema(Some(RefOr::Ref(Ref::from_schema_name(
+                    ErrorEnvelope::name(),
+                ))))
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                for (status, description) in ERRORS {
+                    op.responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| {
+                            ResponseBuilder::new()
+                                .description(description)
+                                .content("application/json", envelope())
+                                .build()
+                                .into()
+                        });
+                }
+            }
+        }
+    }
+}
+
 pub fn document() -> Value {
     serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_lists_the_error_responses_once_defined() {
+        let doc = document();
+        let paths = doc["paths"].as_object().expect("paths");
+        assert_eq!(
+            paths
+                .values()
+                .map(|p| p.as_object().unwrap().len())
+                .sum::<usize>(),
+            36
+        );
+        for (path, item) in paths {
+            for (method, op) in item.as_object().unwrap() {
+                for (status, _) in ERRORS {
+                    let r = &op["responses"][status.to_string()];
+                    assert_eq!(
+                        r["content"]["application/json"]["schema"]["$ref"],
+                        "#/components/schemas/ErrorEnvelope",
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+        }
+        for schema in [
+            "Content",
+            "Space",
+            "Version",
+            "ErrorEnvelope",
+            "ContentInput",
+        ] {
+            assert!(
+                doc["components"]["schemas"][schema].is_object(),
+                "{schema} is missing"
+            );
+        }
+    }
 }

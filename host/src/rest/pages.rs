@@ -6,19 +6,13 @@
 
 use super::*;
 
-#[utoipa::path(get, path = "/rest/api/content", params(("spaceKey" = Option<String>, Query), ("title" = Option<String>, Query), ("type" = Option<String>, Query), ("status" = Option<String>, Query), ("postingDay" = Option<String>, Query), ("label" = Option<String>, Query), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "content", body = openapi::ContentList), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
-pub(super) async fn content_list(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    RawQuery(q): RawQuery,
-) -> Api {
-    require_use(&viewer)?;
-    let p = Params::from(q);
-    let (start, limit) = p.paging()?;
-    let expand = p.expand()?;
-    let db = app.pool.get().await?;
+#[utoipa::path(get, path = "/rest/api/content", params(("spaceKey" = Option<String>, Query), ("title" = Option<String>, Query), ("type" = Option<String>, Query), ("status" = Option<String>, Query), ("postingDay" = Option<String>, Query), ("label" = Option<String>, Query), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "content", body = List<shapes::Content>)))]
+pub(super) async fn content_list(call: Call) -> Api {
+    let (app, viewer, p) = (&call.app, &call.viewer, &call.params);
+    let ((start, limit), expand) = call.listing()?;
+    let db = call.db().await?;
     let space_id = match p.nonempty("spaceKey") {
-        Some(k) => Some(content::space(&db, &viewer, k).await?.id),
+        Some(k) => Some(content::space(&db, viewer, k).await?.id),
         None => None,
     };
     let types = match p.nonempty("type") {
@@ -58,18 +52,14 @@ pub(super) async fn content_list(
         trashed,
         ..ListFilter::default()
     };
-    let (rows, more) = content::list(&db, &viewer, &f, start, limit).await?;
-    let mut res = Vec::new();
-    for c in &rows {
-        res.push(json::content(&db, &viewer, c, &expand, &app).await?);
-    }
+    let (rows, more) = content::list(&db, viewer, &f, start, limit).await?;
+    let res = json::contents(&db, viewer, &rows, &expand, app).await?;
     ok(paged(
-        &app,
+        app,
         "/rest/api/content",
-        &p,
+        p,
         res,
-        start,
-        limit,
+        (start, limit),
         more,
     ))
 }
@@ -78,33 +68,42 @@ pub(super) async fn content_list(
 pub(super) const WRITE_EXPAND: &str =
     "space,history,version,ancestors,body.storage,container,metadata.labels";
 
-#[utoipa::path(get, path = "/rest/api/content/{id}", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("expand" = Option<String>, Query), ("status" = Option<String>, Query), ("version" = Option<i64>, Query)), responses((status = 200, description = "the content", body = openapi::Content), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
-pub(super) async fn content_get(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Api {
-    let id = parse_id(&id)?;
-    let p = Params::from(q);
+/// The expansions a write answers with (the client's, or [`WRITE_EXPAND`]),
+/// once its body is known to be an object.
+fn write_expand(p: &Params, b: &Value) -> Result<Expand> {
+    let expand = match p.get("expand") {
+        Some(_) => p.expand()?,
+        None => Expand::parse(WRITE_EXPAND)?,
+    };
+    if !b.is_object() {
+        return Err(Error::BadRequest(
+            "the request body must be a JSON object".into(),
+        ));
+    }
+    Ok(expand)
+}
+
+#[utoipa::path(get, path = "/rest/api/content/{id}", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("expand" = Option<String>, Query), ("status" = Option<String>, Query), ("version" = Option<i64>, Query)), responses((status = 200, description = "the content", body = shapes::Content)))]
+pub(super) async fn content_get(on: On) -> Api {
+    let (app, viewer, p) = (&on.app, &on.viewer, &on.params);
+    let id = on.id()?;
     let expand = p.expand()?;
-    let db = app.pool.get().await?;
-    let c = match p.nonempty("status") {
-        Some("trashed") | Some("any") => content::get_any(&db, &viewer, id).await,
-        None | Some("current") | Some("historical") => content::get(&db, &viewer, id).await,
+    let db = on.db().await?;
+    let c = on.hint(match p.nonempty("status") {
+        Some("trashed") | Some("any") => content::get_any(&db, viewer, id).await,
+        None | Some("current") | Some("historical") => content::get(&db, viewer, id).await,
         Some("draft") => Err(Error::NotFound(format!(
             "No draft found with id: ContentId{{id={id}}}"
         ))),
         Some(s) => Err(Error::BadRequest(format!("unknown status {s:?}"))),
-    }
-    .map_err(|e| auth_hint(e, &viewer))?;
+    })?;
     if let Some(v) = p.nonempty("version") {
         let n: i32 = v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
             Error::BadRequest(format!("version must be a positive integer, not {v:?}"))
         })?;
         if n != c.version {
-            let ver = content::version(&db, &viewer, id, n).await?;
-            return ok(json::historical(&db, &viewer, &c, &ver, &expand, &app).await?);
+            let ver = content::version(&db, viewer, id, n).await?;
+            return ok(json::historical(&db, viewer, &c, &ver, &expand, app).await?);
         }
     }
     // Like a page view, the answer may be kept in the response cache
@@ -114,7 +113,7 @@ pub(super) async fn content_get(
     let (top, nested) = expand.renders();
     let cacheable = !nested
         && (!top || c.content_type == ContentType::Attachment || app.presenter.is_cacheable(&c)?);
-    let mut resp = Json(json::content(&db, &viewer, &c, &expand, &app).await?).into_response();
+    let mut resp = Json(json::content(&db, viewer, &c, &expand, app).await?).into_response();
     if cacheable {
         resp.extensions_mut()
             .insert(crate::http::response_cache::Cacheable);
@@ -210,23 +209,10 @@ pub(super) fn first_ancestor(b: &Value) -> Result<Option<i64>> {
     }
 }
 
-#[utoipa::path(post, path = "/rest/api/content", params(("expand" = Option<String>, Query)), request_body = openapi::ContentInput, responses((status = 200, description = "the new content", body = openapi::Content), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
-pub(super) async fn content_create(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    RawQuery(q): RawQuery,
-    Body(b): Body,
-) -> Api {
-    let p = Params::from(q);
-    let expand = match p.get("expand") {
-        Some(_) => p.expand()?,
-        None => Expand::parse(WRITE_EXPAND)?,
-    };
-    if !b.is_object() {
-        return Err(Error::BadRequest(
-            "the request body must be a JSON object".into(),
-        ));
-    }
+#[utoipa::path(post, path = "/rest/api/content", params(("expand" = Option<String>, Query)), request_body = inputs::ContentInput, responses((status = 200, description = "the new content", body = shapes::Content)))]
+pub(super) async fn content_create(call: Call, Body(b): Body) -> Api {
+    let (app, viewer) = (&call.app, &call.viewer);
+    let expand = write_expand(&call.params, &b)?;
     let kind = parse_type(str_at(&b, "type")?.unwrap_or("page"))?;
     match str_at(&b, "status")? {
         None | Some("current") => {}
@@ -237,7 +223,7 @@ pub(super) async fn content_create(
         }
     }
     let body = storage_body(&b)?.unwrap_or_default();
-    let mut db = app.pool.get().await?;
+    let mut db = call.db().await?;
     let c = match kind {
         ContentType::Page | ContentType::BlogPost => {
             let title = str_at(&b, "title")?
@@ -255,7 +241,7 @@ pub(super) async fn content_create(
             let message = str_at(&b, "version.message")?.unwrap_or("");
             content::create(
                 &mut db,
-                &viewer,
+                viewer,
                 content::NewContent {
                     content_type: kind,
                     space_key: &space,
@@ -299,15 +285,8 @@ pub(super) async fn content_create(
                     )))
                 }
             };
-            content::add_comment_at(
-                &mut db,
-                &viewer,
-                container,
-                reply_to,
-                &body,
-                inline.as_ref(),
-            )
-            .await?
+            content::add_comment_at(&mut db, viewer, container, reply_to, &body, inline.as_ref())
+                .await?
         }
         ContentType::Attachment => {
             return Err(Error::BadRequest(
@@ -315,18 +294,13 @@ pub(super) async fn content_create(
             ))
         }
     };
-    ok(json::content(&db, &viewer, &c, &expand, &app).await?)
+    ok(json::content(&db, viewer, &c, &expand, app).await?)
 }
 
-#[utoipa::path(put, path = "/rest/api/content/{id}", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("expand" = Option<String>, Query)), request_body = openapi::ContentInput, responses((status = 200, description = "the updated content", body = openapi::Content), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
-pub(super) async fn content_update(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-    req: Request,
-) -> Api {
-    let id = parse_id(&id)?;
+#[utoipa::path(put, path = "/rest/api/content/{id}", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("expand" = Option<String>, Query)), request_body = inputs::ContentInput, responses((status = 200, description = "the updated content", body = shapes::Content)))]
+pub(super) async fn content_update(on: On, req: Request) -> Api {
+    let (app, viewer) = (&on.app, &on.viewer);
+    let id = on.id()?;
     let is_multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -334,27 +308,18 @@ pub(super) async fn content_update(
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     if is_multipart {
         // atlassian-python-api 5.x uploads a new attachment version this way.
-        let mp = axum::extract::Multipart::from_request(req, &app)
+        let mp = axum::extract::Multipart::from_request(req, app)
             .await
             .map_err(|e| Error::BadRequest(format!("cannot read the multipart body: {e}")))?;
-        let db = app.pool.get().await?;
-        let a = attach::get(&db, &viewer, id).await?;
+        let db = on.db().await?;
+        let a = attach::get(&db, viewer, id).await?;
         drop(db);
         let page = a.content.container_id.unwrap_or(0);
-        let mut list = upload(&app, &viewer, page, mp, Some(a.content.title.clone()), true).await?;
-        return ok(list.pop().unwrap_or(Value::Null));
+        let mut list = upload(app, viewer, page, mp, Some(a.content.title.clone()), true).await?;
+        return ok(list.pop());
     }
     let Body(b) = Body::from_request(req, &()).await?;
-    let p = Params::from(q);
-    let expand = match p.get("expand") {
-        Some(_) => p.expand()?,
-        None => Expand::parse(WRITE_EXPAND)?,
-    };
-    if !b.is_object() {
-        return Err(Error::BadRequest(
-            "the request body must be a JSON object".into(),
-        ));
-    }
+    let expand = write_expand(&on.params, &b)?;
     let number = match pointer(&b, "version.number") {
         Some(Value::Number(n)) => n
             .as_i64()
@@ -375,10 +340,8 @@ pub(super) async fn content_update(
             ))
         }
     };
-    let mut db = app.pool.get().await?;
-    let current = content::get_any(&db, &viewer, id)
-        .await
-        .map_err(|e| auth_hint(e, &viewer))?;
+    let mut db = on.db().await?;
+    let current = on.any(&db).await?;
     if let Some(t) = str_at(&b, "type")? {
         if parse_type(t)? != current.content_type {
             return Err(Error::BadRequest(format!(
@@ -389,7 +352,7 @@ pub(super) async fn content_update(
     }
     if current.status == "trashed" {
         if str_at(&b, "status")? == Some("current") {
-            content::restore_from_trash(&mut db, &viewer, id).await?;
+            content::restore_from_trash(&mut db, viewer, id).await?;
         } else {
             return Err(Error::Conflict(format!(
                 "content {id} is in the trash; restore it with status current"
@@ -432,7 +395,7 @@ pub(super) async fn content_update(
     if moving {
         content::move_page(
             &mut db,
-            &viewer,
+            viewer,
             id,
             space_key.as_deref(),
             parent.or(current.parent_id),
@@ -442,7 +405,7 @@ pub(super) async fn content_update(
     }
     let saved = content::update(
         &mut db,
-        &viewer,
+        viewer,
         id,
         content::Update {
             title,
@@ -457,32 +420,20 @@ pub(super) async fn content_update(
         Saved::NewVersion(c) | Saved::Unchanged(c) => c,
     };
     if let Some(l) = labels {
-        content::set_labels(&db, &viewer, id, &l).await?;
+        content::set_labels(&db, viewer, id, &l).await?;
     }
-    ok(json::content(&db, &viewer, &c, &expand, &app).await?)
+    ok(json::content(&db, viewer, &c, &expand, app).await?)
 }
 
-#[utoipa::path(delete, path = "/rest/api/content/{id}", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("status" = Option<String>, Query)), responses((status = 204, description = "trashed or purged"), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
-pub(super) async fn content_delete(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Api {
-    let id = parse_id(&id)?;
-    let p = Params::from(q);
-    let mut db = app.pool.get().await?;
-    match p.nonempty("status") {
-        Some("trashed") => {
-            content::purge(&db, &viewer, id)
-                .await
-                .map_err(|e| auth_hint(e, &viewer))?;
-        }
+#[utoipa::path(delete, path = "/rest/api/content/{id}", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("status" = Option<String>, Query)), responses((status = 204, description = "trashed or purged")))]
+pub(super) async fn content_delete(on: On) -> Api {
+    let id = on.id()?;
+    let mut db = on.db().await?;
+    match on.params.nonempty("status") {
+        Some("trashed") => on.hint(content::purge(&db, &on.viewer, id).await)?,
         None | Some("current") => {
-            content::get(&db, &viewer, id)
-                .await
-                .map_err(|e| auth_hint(e, &viewer))?;
-            content::trash(&mut db, &viewer, id).await?;
+            on.visible(&db).await?;
+            content::trash(&mut db, &on.viewer, id).await?;
         }
         Some("draft") => {
             return Err(Error::NotFound(format!(
@@ -494,35 +445,19 @@ pub(super) async fn content_delete(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[utoipa::path(get, path = "/rest/api/content/{id}/history", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)")), responses((status = 200, description = "history", body = openapi::History), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
-pub(super) async fn content_history(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-) -> Api {
-    let id = parse_id(&id)?;
-    let db = app.pool.get().await?;
-    let c = content::get_any(&db, &viewer, id)
-        .await
-        .map_err(|e| auth_hint(e, &viewer))?;
-    ok(json::history(&db, &c, &app).await?)
+#[utoipa::path(get, path = "/rest/api/content/{id}/history", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)")), responses((status = 200, description = "history", body = shapes::History)))]
+pub(super) async fn content_history(on: On) -> Api {
+    let c = on.any(&on.db().await?).await?;
+    ok(json::history(&c, &on.app))
 }
 
-#[utoipa::path(get, path = "/rest/api/content/{id}/version", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "versions", body = openapi::VersionList), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
-pub(super) async fn content_versions(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Api {
-    let id = parse_id(&id)?;
-    let p = Params::from(q);
-    let (start, limit) = p.paging()?;
-    let db = app.pool.get().await?;
-    let c = content::get_any(&db, &viewer, id)
-        .await
-        .map_err(|e| auth_hint(e, &viewer))?;
-    let all = content::history(&db, &viewer, id).await?;
+#[utoipa::path(get, path = "/rest/api/content/{id}/version", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "versions", body = List<shapes::Version>)))]
+pub(super) async fn content_versions(on: On) -> Api {
+    let id = on.id()?;
+    let (start, limit) = on.params.paging()?;
+    let db = on.db().await?;
+    let c = on.any(&db).await?;
+    let all = content::history(&db, &on.viewer, id).await?;
     let more = all.len() as i64 > start + limit;
     let res = all
         .iter()
@@ -530,33 +465,21 @@ pub(super) async fn content_versions(
         .take(limit as usize)
         .map(|v| json::version(v, &c))
         .collect();
-    ok(paged(
-        &app,
-        &format!("/rest/api/content/{id}/version"),
-        &p,
-        res,
-        start,
-        limit,
-        more,
-    ))
+    let path = format!("/rest/api/content/{id}/version");
+    ok(paged(&on.app, &path, &on.params, res, (start, limit), more))
 }
 
-#[utoipa::path(get, path = "/rest/api/content/{id}/version/{n}", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("n" = String, Path)), responses((status = 200, description = "one version", body = openapi::VersionInfo), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
-pub(super) async fn content_version(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path((id, n)): Path<(String, String)>,
-) -> Api {
+#[utoipa::path(get, path = "/rest/api/content/{id}/version/{n}", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("n" = String, Path)), responses((status = 200, description = "one version", body = shapes::Version)))]
+pub(super) async fn content_version(call: Call, Path((id, n)): Path<(String, String)>) -> Api {
     let id = parse_id(&id)?;
     let n: i32 = n.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
         Error::BadRequest(format!("version must be a positive integer, not {n:?}"))
     })?;
-    let db = app.pool.get().await?;
-    let c = content::get_any(&db, &viewer, id)
-        .await
-        .map_err(|e| auth_hint(e, &viewer))?;
-    let v = content::version(&db, &viewer, id, n).await?;
+    let db = call.db().await?;
+    let c = call.hint(content::get_any(&db, &call.viewer, id).await)?;
+    let v = content::version(&db, &call.viewer, id, n).await?;
     let mut out = json::version(&v, &c);
-    out["content"] = json::content(&db, &viewer, &c, &Expand::default(), &app).await?;
+    let c = json::content(&db, &call.viewer, &c, &Expand::default(), &call.app).await?;
+    out.content = Some(Box::new(c));
     ok(out)
 }

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Multipart, Path, State};
+use axum::extract::Multipart;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -21,9 +21,11 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
-use crate::perms::Viewer;
 use crate::plugins::{Capability, Manifest, PluginRow, Registry};
 use crate::AppState;
+
+use super::shapes::Results;
+use super::{Call, On};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -88,7 +90,8 @@ pub fn plugin_json(app: &AppState, reg: &Registry, r: &PluginRow) -> Value {
     })
 }
 
-async fn list(State(app): State<AppState>, viewer: Viewer) -> Result<Response> {
+async fn list(call: Call) -> Result<Response> {
+    let (app, viewer) = call.into_parts();
     viewer.require_admin()?;
     let reg = app.plugins.registry();
     let results: Vec<Value> = reg
@@ -109,11 +112,8 @@ fn find<'a>(reg: &'a Registry, id: &str) -> Result<&'a PluginRow> {
         .ok_or_else(|| Error::NotFound(format!("No plugin with id {id}")))
 }
 
-async fn one(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-) -> Result<Response> {
+async fn one(on: On) -> Result<Response> {
+    let (app, viewer, id) = on.into_parts();
     viewer.require_admin()?;
     let reg = app.plugins.registry();
     let r = find(&reg, &id)?;
@@ -146,11 +146,8 @@ pub fn parse_grant(values: &[String]) -> Result<Vec<Capability>> {
     Ok(out)
 }
 
-async fn install(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    mut mp: Multipart,
-) -> Result<Response> {
+async fn install(call: Call, mut mp: Multipart) -> Result<Response> {
+    let (app, viewer) = call.into_parts();
     viewer.require_admin()?;
     let mut manifest: Option<String> = None;
     let mut component: Option<Vec<u8>> = None;
@@ -207,12 +204,8 @@ async fn install(
     Ok((status, Json(json!({"outcome": outcome, "plugin": plugin}))).into_response())
 }
 
-async fn update(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    crate::rest::Body(b): crate::rest::Body,
-) -> Result<Response> {
+async fn update(on: On, crate::rest::Body(b): crate::rest::Body) -> Result<Response> {
+    let (app, viewer, id) = on.into_parts();
     viewer.require_admin()?;
     let Some(obj) = b.as_object() else {
         return Err(Error::BadRequest(
@@ -273,27 +266,22 @@ async fn update(
     Ok(Json(plugin_json(&app, &reg, r)).into_response())
 }
 
-async fn remove(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-) -> Result<Response> {
+async fn remove(on: On) -> Result<Response> {
+    let (app, viewer, id) = on.into_parts();
     viewer.require_admin()?;
     app.plugins.remove(&viewer, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn history(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-) -> Result<Response> {
+async fn history(on: On) -> Result<Response> {
+    let (app, viewer, id) = on.into_parts();
     viewer.require_admin()?;
     let h = app.plugins.history(Some(&id), 200).await?;
-    Ok(Json(json!({"results": h, "size": h.len()})).into_response())
+    Ok(Json(Results::of(h)).into_response())
 }
 
-async fn macros(State(app): State<AppState>, viewer: Viewer) -> Result<Response> {
+async fn macros(call: Call) -> Result<Response> {
+    let (app, viewer) = call.into_parts();
     if viewer.user.is_none() {
         return Err(Error::Unauthorized("Log in to list macros".into()));
     }
@@ -303,7 +291,7 @@ async fn macros(State(app): State<AppState>, viewer: Viewer) -> Result<Response>
         .into_iter()
         .map(|(s, plugin)| macro_json(&s, &plugin))
         .collect();
-    Ok(Json(json!({"results": list, "size": list.len()})).into_response())
+    Ok(Json(Results::of(list)).into_response())
 }
 
 pub fn macro_json(s: &crate::plugins::runtime::wit::MacroSpec, plugin: &str) -> Value {

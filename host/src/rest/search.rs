@@ -4,29 +4,20 @@
 //! is a 400 that says where it is wrong.
 
 use super::*;
+use shapes::SearchList;
 
-#[utoipa::path(get, path = "/rest/api/content/search", params(("cql" = String, Query, description = "CQL"), ("start" = Option<i64>, Query), ("limit" = Option<i64>, Query), ("expand" = Option<String>, Query)), responses((status = 200, description = "search results", body = Object), (status = 503, description = "index not open", body = openapi::ErrorEnvelope), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
-pub(super) async fn content_search(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    RawQuery(q): RawQuery,
-) -> Api {
-    search_inner(&app, &viewer, q, false, "/rest/api/content/search").await
+#[utoipa::path(get, path = "/rest/api/content/search", params(("cql" = String, Query, description = "CQL"), ("start" = Option<i64>, Query), ("limit" = Option<i64>, Query), ("expand" = Option<String>, Query)), responses((status = 200, description = "search results", body = shapes::SearchList<shapes::Content>), (status = 503, description = "index not open", body = crate::error::ErrorEnvelope)))]
+pub(super) async fn content_search(call: Call) -> Api {
+    search_inner(&call, false, "/rest/api/content/search").await
 }
 
 /// CQL search over this node's index. `wrap` selects the
 /// `/rest/api/search` shape (result wrappers) over `/content/search`
 /// (plain content objects).
-pub(super) async fn search_inner(
-    app: &AppState,
-    viewer: &Viewer,
-    q: Option<String>,
-    wrap: bool,
-    path: &str,
-) -> Api {
+async fn search_inner(call: &Call, wrap: bool, path: &str) -> Api {
+    let (app, viewer, p) = (&call.app, &call.viewer, &call.params);
     require_use(viewer)?;
     let t0 = std::time::Instant::now();
-    let p = Params::from(q);
     let cql_text = p
         .nonempty("cql")
         .ok_or_else(|| Error::BadRequest("the cql parameter is required".into()))?
@@ -43,7 +34,7 @@ pub(super) async fn search_inner(
         .search
         .as_ref()
         .ok_or_else(|| Error::Unavailable("the search index is not open on this node".into()))?;
-    let db = app.pool.get().await?;
+    let db = call.db().await?;
     let res = index
         .search(&db, viewer, &cql, start as usize, limit as usize)
         .await?;
@@ -68,43 +59,52 @@ pub(super) async fn search_inner(
         }
         _ => {}
     }
-    let mut results = Vec::new();
-    for c in &rows {
-        let obj = json::content(&db, viewer, c, &expand, app).await?;
-        if wrap {
-            let hit = res.hits.iter().find(|h| h.id == c.id);
-            let url = obj["_links"]["webui"].clone();
-            let mut r = json!({
-                "title": c.title,
-                // Escaped text with <b> highlights (see `search::excerpt`).
-                "excerpt": hit.map(|h| h.excerpt.clone()).unwrap_or_default(),
-                "url": url,
-                "resultGlobalContainer": {"title": c.space_name, "displayUrl": format!("/spaces/{}", c.space_key)},
-                "entityType": "content",
-                "iconCssClass": format!("aui-icon content-type-{}", c.content_type.as_str()),
-                "lastModified": json::when(&c.modified_at),
-                "friendlyLastModified": c.modified_at.format("%b %d, %Y").to_string(),
-                "score": hit.map(|h| h.score).unwrap_or(0.0),
-            });
-            r["content"] = obj;
-            results.push(r);
-        } else {
-            results.push(obj);
-        }
-    }
+    let objects = json::contents(&db, viewer, &rows, &expand, app).await?;
     let more = (start + limit) < res.total as i64;
-    let mut v = paged(app, path, &p, results, start, limit, more);
-    v["totalSize"] = json!(res.total);
-    v["cqlQuery"] = json!(cql_text);
-    v["searchDuration"] = json!(t0.elapsed().as_millis() as u64);
-    ok(v)
+    if !wrap {
+        let list = paged(app, path, p, objects, (start, limit), more);
+        return ok(with_totals(list, res.total, &cql_text, t0));
+    }
+    let results = rows
+        .iter()
+        .zip(objects)
+        .map(|(c, content)| {
+            let hit = res.hits.iter().find(|h| h.id == c.id);
+            shapes::SearchResult {
+                title: c.title.clone(),
+                excerpt: hit.map(|h| h.excerpt.clone()).unwrap_or_default(),
+                url: content.links.webui.clone().unwrap_or_default(),
+                result_global_container: shapes::Container {
+                    title: c.space_name.clone(),
+                    display_url: format!("/spaces/{}", c.space_key),
+                },
+                entity_type: "content",
+                icon_css_class: format!("aui-icon content-type-{}", c.content_type.as_str()),
+                last_modified: json::when(&c.modified_at),
+                friendly_last_modified: c.modified_at.format("%b %d, %Y").to_string(),
+                score: hit.map_or(0.0, |h| f64::from(h.score)),
+                content,
+            }
+        })
+        .collect::<Vec<_>>();
+    ok(with_totals(
+        paged(app, path, p, results, (start, limit), more),
+        res.total,
+        &cql_text,
+        t0,
+    ))
 }
 
-#[utoipa::path(get, path = "/rest/api/search", params(("cql" = String, Query, description = "CQL"), ("start" = Option<i64>, Query), ("limit" = Option<i64>, Query), ("expand" = Option<String>, Query)), responses((status = 200, description = "search results", body = Object), (status = 503, description = "index not open", body = openapi::ErrorEnvelope), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
-pub(super) async fn search(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    RawQuery(q): RawQuery,
-) -> Api {
-    search_inner(&app, &viewer, q, true, "/rest/api/search").await
+fn with_totals<T>(list: List<T>, total: usize, cql: &str, t0: std::time::Instant) -> SearchList<T> {
+    SearchList {
+        list,
+        total_size: total,
+        cql_query: cql.to_owned(),
+        search_duration: t0.elapsed().as_millis() as u64,
+    }
+}
+
+#[utoipa::path(get, path = "/rest/api/search", params(("cql" = String, Query, description = "CQL"), ("start" = Option<i64>, Query), ("limit" = Option<i64>, Query), ("expand" = Option<String>, Query)), responses((status = 200, description = "search results", body = shapes::SearchList<shapes::SearchResult>), (status = 503, description = "index not open", body = crate::error::ErrorEnvelope)))]
+pub(super) async fn search(call: Call) -> Api {
+    search_inner(&call, true, "/rest/api/search").await
 }

@@ -5,18 +5,12 @@
 
 use super::*;
 
-#[utoipa::path(get, path = "/rest/api/space", params(("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions"), ("spaceKey" = Option<String>, Query)), responses((status = 200, description = "spaces", body = openapi::SpaceList), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
-pub(super) async fn spaces_list(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    RawQuery(q): RawQuery,
-) -> Api {
-    require_use(&viewer)?;
-    let p = Params::from(q);
-    let (start, limit) = p.paging()?;
-    let expand = p.expand()?;
-    let db = app.pool.get().await?;
-    let mut all = content::spaces(&db, &viewer).await?;
+#[utoipa::path(get, path = "/rest/api/space", params(("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions"), ("spaceKey" = Option<String>, Query)), responses((status = 200, description = "spaces", body = List<shapes::Space>)))]
+pub(super) async fn spaces_list(call: Call) -> Api {
+    let (app, viewer, p) = (&call.app, &call.viewer, &call.params);
+    let ((start, limit), expand) = call.listing()?;
+    let db = call.db().await?;
+    let mut all = content::spaces(&db, viewer).await?;
     if let Some(keys) = p.nonempty("spaceKey") {
         let keys: Vec<String> = keys.split(',').map(|k| k.trim().to_uppercase()).collect();
         all.retain(|s| keys.contains(&s.key.to_uppercase()));
@@ -25,91 +19,56 @@ pub(super) async fn spaces_list(
     let more = (all.len() as i64) > start + limit;
     let mut out = Vec::new();
     for s in all.iter().skip(start as usize).take(limit as usize) {
-        out.push(json::space(&db, &viewer, s, &expand, &app).await?);
+        out.push(json::space(&db, viewer, s, &expand, app).await?);
     }
-    ok(paged(&app, "/rest/api/space", &p, out, start, limit, more))
+    ok(paged(app, "/rest/api/space", p, out, (start, limit), more))
 }
 
-#[utoipa::path(get, path = "/rest/api/space/{key}", params(("key" = String, Path), ("expand" = Option<String>, Query)), responses((status = 200, description = "the space", body = openapi::Space), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
-pub(super) async fn space_get(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(key): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Api {
-    let p = Params::from(q);
-    let expand = p.expand()?;
-    let db = app.pool.get().await?;
-    let s = content::space(&db, &viewer, &key)
-        .await
-        .map_err(|e| auth_hint(e, &viewer))?;
-    ok(json::space(&db, &viewer, &s, &expand, &app).await?)
+#[utoipa::path(get, path = "/rest/api/space/{key}", params(("key" = String, Path), ("expand" = Option<String>, Query)), responses((status = 200, description = "the space", body = shapes::Space)))]
+pub(super) async fn space_get(on: On) -> Api {
+    let expand = on.params.expand()?;
+    let db = on.db().await?;
+    let s = on.hint(content::space(&db, &on.viewer, &on.name).await)?;
+    ok(json::space(&db, &on.viewer, &s, &expand, &on.app).await?)
 }
 
-#[utoipa::path(post, path = "/rest/api/space", request_body = openapi::SpaceInput, responses((status = 200, description = "the new space", body = openapi::Space), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
-pub(super) async fn space_create(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Body(b): Body,
-) -> Api {
+#[utoipa::path(post, path = "/rest/api/space", request_body = inputs::SpaceInput, responses((status = 200, description = "the new space", body = shapes::Space)))]
+pub(super) async fn space_create(call: Call, Body(b): Body) -> Api {
     let key =
         str_at(&b, "key")?.ok_or_else(|| Error::BadRequest("the space needs a key".into()))?;
     let name =
         str_at(&b, "name")?.ok_or_else(|| Error::BadRequest("the space needs a name".into()))?;
     let description = str_at(&b, "description.plain.value")?.unwrap_or("");
-    let mut db = app.pool.get().await?;
-    let s = content::create_space(&mut db, &viewer, key, name, description).await?;
-    let viewer = Viewer::load(&db, viewer.user.clone()).await?;
-    let v = json::space(
-        &db,
-        &viewer,
-        &s,
-        &Expand::parse("description.plain,homepage")?,
-        &app,
-    )
-    .await?;
-    Ok((StatusCode::OK, Json(v)).into_response())
+    let mut db = call.db().await?;
+    let s = content::create_space(&mut db, &call.viewer, key, name, description).await?;
+    // The creator is the new space's administrator: see it as they now are.
+    let viewer = Viewer::load(&db, call.viewer.user.clone()).await?;
+    let expand = Expand::parse("description.plain,homepage")?;
+    ok(json::space(&db, &viewer, &s, &expand, &call.app).await?)
 }
 
-#[utoipa::path(delete, path = "/rest/api/space/{key}", params(("key" = String, Path)), responses((status = 204, description = "deleted"), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
-pub(super) async fn space_delete(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(key): Path<String>,
-) -> Api {
-    let db = app.pool.get().await?;
-    content::delete_space(&db, &viewer, &key).await?;
+#[utoipa::path(delete, path = "/rest/api/space/{key}", params(("key" = String, Path)), responses((status = 204, description = "deleted")))]
+pub(super) async fn space_delete(on: On) -> Api {
+    content::delete_space(&on.db().await?, &on.viewer, &on.name).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[utoipa::path(get, path = "/rest/api/space/{key}/content", params(("key" = String, Path), ("depth" = Option<String>, Query), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "pages and blog posts", body = Object), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
-pub(super) async fn space_content(
-    state: State<AppState>,
-    viewer: Viewer,
-    Path(key): Path<String>,
-    q: RawQuery,
-) -> Api {
-    space_content_inner(state, viewer, key, None, q).await
+#[utoipa::path(get, path = "/rest/api/space/{key}/content", params(("key" = String, Path), ("depth" = Option<String>, Query), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "pages and blog posts", body = shapes::SpaceContent)))]
+pub(super) async fn space_content(on: On) -> Api {
+    space_content_of(&on, &on.name, None).await
 }
 
-#[utoipa::path(get, path = "/rest/api/space/{key}/content/{kind}", params(("key" = String, Path), ("kind" = String, Path), ("depth" = Option<String>, Query), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "content of one type", body = openapi::ContentList), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
+#[utoipa::path(get, path = "/rest/api/space/{key}/content/{kind}", params(("key" = String, Path), ("kind" = String, Path), ("depth" = Option<String>, Query), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "content of one type", body = List<shapes::Content>)))]
 pub(super) async fn space_content_typed(
-    state: State<AppState>,
-    viewer: Viewer,
+    call: Call,
     Path((key, kind)): Path<(String, String)>,
-    q: RawQuery,
 ) -> Api {
-    space_content_inner(state, viewer, key, Some(kind), q).await
+    space_content_of(&call, &key, Some(&kind)).await
 }
 
-pub(super) async fn space_content_inner(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    key: String,
-    kind: Option<String>,
-    RawQuery(q): RawQuery,
-) -> Api {
-    let p = Params::from(q);
+/// A space's pages and blog posts, or its content of one type.
+async fn space_content_of(call: &Call, key: &str, kind: Option<&str>) -> Api {
+    let (app, viewer, p) = (&call.app, &call.viewer, &call.params);
     let (start, limit) = p.paging()?;
     let expand = p.expand()?;
     let root = match p.nonempty("depth") {
@@ -121,42 +80,31 @@ pub(super) async fn space_content_inner(
             )))
         }
     };
-    let db = app.pool.get().await?;
-    let s = content::space(&db, &viewer, &key)
-        .await
-        .map_err(|e| auth_hint(e, &viewer))?;
-    let kinds: Vec<ContentType> = match kind.as_deref() {
-        Some(k) => vec![parse_type(k)?],
-        None => vec![ContentType::Page, ContentType::BlogPost],
-    };
-    let mut out = serde_json::Map::new();
-    for k in kinds {
-        let f = ListFilter {
-            space_id: Some(s.id),
-            types: vec![k],
-            root_only: root && k == ContentType::Page,
-            ..ListFilter::default()
-        };
-        let (rows, more) = content::list(&db, &viewer, &f, start, limit).await?;
-        let mut res = Vec::new();
-        for c in &rows {
-            res.push(json::content(&db, &viewer, c, &expand, &app).await?);
+    let db = call.db().await?;
+    let s = call.hint(content::space(&db, viewer, key).await)?;
+    let list = |k: ContentType| {
+        let (db, expand, s) = (&db, &expand, &s);
+        async move {
+            let f = ListFilter {
+                space_id: Some(s.id),
+                types: vec![k],
+                root_only: root && k == ContentType::Page,
+                ..ListFilter::default()
+            };
+            let (rows, more) = content::list(db, viewer, &f, start, limit).await?;
+            let res = json::contents(db, viewer, &rows, expand, app).await?;
+            let path = format!("/rest/api/space/{}/content/{}", s.key, k.as_str());
+            Ok::<_, Error>(paged(app, &path, p, res, (start, limit), more))
         }
-        let path = format!("/rest/api/space/{}/content/{}", s.key, k.as_str());
-        out.insert(
-            k.as_str().into(),
-            paged(&app, &path, &p, res, start, limit, more),
-        );
+    };
+    match kind {
+        Some(k) => ok(list(parse_type(k)?).await?),
+        None => ok(shapes::SpaceContent {
+            page: Some(list(ContentType::Page).await?),
+            blogpost: Some(list(ContentType::BlogPost).await?),
+            links: Links::base(&call.base()),
+        }),
     }
-    if kind.is_some() {
-        let (_, v) = out.into_iter().next().unwrap_or_default();
-        return ok(v);
-    }
-    out.insert(
-        "_links".into(),
-        json!({"base": json::base(&app), "context": ""}),
-    );
-    ok(Value::Object(out))
 }
 
 pub(super) fn parse_type(k: &str) -> Result<ContentType> {

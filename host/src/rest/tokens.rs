@@ -5,9 +5,9 @@
 
 use super::*;
 
-#[utoipa::path(post, path = "/rest/pat/latest/tokens", request_body = openapi::TokenInput, responses((status = 201, description = "the token, shown once", body = openapi::TokenCreated), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
-pub(super) async fn pat_create(State(app): State<AppState>, viewer: Viewer, Body(b): Body) -> Api {
-    let user = viewer.require_user()?.clone();
+#[utoipa::path(post, path = "/rest/pat/latest/tokens", request_body = inputs::TokenInput, responses((status = 201, description = "the token, shown once", body = shapes::TokenCreated)))]
+pub(super) async fn pat_create(call: Call, Body(b): Body) -> Api {
+    let user = call.viewer.require_user()?;
     let name =
         str_at(&b, "name")?.ok_or_else(|| Error::BadRequest("a token needs a name".into()))?;
     let days = match b.get("expirationDuration") {
@@ -22,54 +22,52 @@ pub(super) async fn pat_create(State(app): State<AppState>, viewer: Viewer, Body
             )))
         }
     };
-    let db = app.pool.get().await?;
+    let db = call.db().await?;
     let (t, raw) = crate::auth::create_token(&db, user.id, name, days).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "id": t.id,
-            "name": t.name,
-            "createdAt": json::when(&t.created),
-            "expiringAt": t.expires.map(|e| json::when(&e)),
-            "rawToken": raw,
-        })),
+        Json(shapes::TokenCreated {
+            base: token_base(&t),
+            raw_token: raw,
+        }),
     )
         .into_response())
 }
 
-#[utoipa::path(get, path = "/rest/pat/latest/tokens",  responses((status = 200, description = "the caller's tokens", body = Vec<openapi::Token>), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
-pub(super) async fn pat_list(State(app): State<AppState>, viewer: Viewer) -> Api {
-    let user = viewer.require_user()?.clone();
-    let db = app.pool.get().await?;
-    let list: Vec<Value> = crate::auth::tokens_of(&db, user.id)
+#[utoipa::path(get, path = "/rest/pat/latest/tokens",  responses((status = 200, description = "the caller's tokens", body = Vec<shapes::Token>)))]
+pub(super) async fn pat_list(call: Call) -> Api {
+    let user = call.viewer.require_user()?;
+    let db = call.db().await?;
+    let list: Vec<shapes::Token> = crate::auth::tokens_of(&db, user.id)
         .await?
         .iter()
-        .map(|t| {
-            json!({
-                "id": t.id,
-                "name": t.name,
-                "createdAt": json::when(&t.created),
-                "expiringAt": t.expires.map(|e| json::when(&e)),
-                "lastAccessedAt": t.last_used.map(|e| json::when(&e)),
-            })
+        .map(|t| shapes::Token {
+            base: token_base(t),
+            last_accessed_at: t.last_used.map(|e| json::when(&e)),
         })
         .collect();
-    ok(Value::Array(list))
+    ok(list)
 }
 
-#[utoipa::path(delete, path = "/rest/pat/latest/tokens/{id}", params(("id" = String, Path)), responses((status = 204, description = "revoked"), (status = 400, description = "bad input", body = openapi::ErrorEnvelope), (status = 401, description = "authentication required", body = openapi::ErrorEnvelope), (status = 403, description = "not allowed or XSRF check failed", body = openapi::ErrorEnvelope), (status = 404, description = "not found or not visible", body = openapi::ErrorEnvelope), (status = 409, description = "conflict", body = openapi::ErrorEnvelope), (status = 413, description = "too large", body = openapi::ErrorEnvelope), (status = 429, description = "rate limited", body = openapi::ErrorEnvelope)))]
-pub(super) async fn pat_delete(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-) -> Api {
-    let user = viewer.require_user()?.clone();
-    let id: i64 = id
+#[utoipa::path(delete, path = "/rest/pat/latest/tokens/{id}", params(("id" = String, Path)), responses((status = 204, description = "revoked")))]
+pub(super) async fn pat_delete(on: On) -> Api {
+    let user = on.viewer.require_user()?;
+    let id: i64 = on
+        .name
         .parse()
-        .map_err(|_| Error::NotFound(format!("no token {id:?}")))?;
-    let db = app.pool.get().await?;
+        .map_err(|_| Error::NotFound(format!("no token {:?}", on.name)))?;
+    let db = on.db().await?;
     if !crate::auth::revoke_token(&db, user.id, id).await? {
         return Err(Error::NotFound(format!("no token {id}")));
     }
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn token_base(t: &crate::auth::TokenInfo) -> shapes::TokenBase {
+    shapes::TokenBase {
+        id: t.id,
+        name: t.name.clone(),
+        created_at: json::when(&t.created),
+        expiring_at: t.expires.map(|e| json::when(&e)),
+    }
 }

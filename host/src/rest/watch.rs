@@ -30,36 +30,24 @@ async fn subject(
     watches::subject(db, viewer, name.as_deref()).await
 }
 
-async fn content_target(
-    app: &AppState,
-    viewer: &Viewer,
-    id: &str,
-    q: Option<String>,
-) -> Result<(deadpool_postgres::Object, i64, Target)> {
-    require_use(viewer).map_err(|e| auth_hint(e, viewer))?;
-    let id = parse_id(id)?;
-    let db = app.pool.get().await?;
-    let params = Params::from(q);
-    let (user, as_user) = subject(&db, viewer, &params).await?;
+async fn content_target(on: &On) -> Result<(deadpool_postgres::Object, i64, Target)> {
+    on.hint(require_use(&on.viewer))?;
+    let id = on.id()?;
+    let db = on.db().await?;
+    let (user, as_user) = subject(&db, &on.viewer, &on.params).await?;
     // Both the caller and the subject must see it.
-    watches::watchable(&db, viewer, id).await?;
+    watches::watchable(&db, &on.viewer, id).await?;
     watches::watchable(&db, &as_user, id).await?;
     Ok((db, user.id, Target::Content(id)))
 }
 
-async fn space_target(
-    app: &AppState,
-    viewer: &Viewer,
-    key: &str,
-    q: Option<String>,
-) -> Result<(deadpool_postgres::Object, i64, Target)> {
-    require_use(viewer).map_err(|e| auth_hint(e, viewer))?;
-    let db = app.pool.get().await?;
-    let params = Params::from(q);
-    let (user, as_user) = subject(&db, viewer, &params).await?;
-    content::space(&db, viewer, key).await?;
-    let s = content::space(&db, &as_user, key).await?;
-    let blog_only = matches!(params.get("type"), Some("blogpost"));
+async fn space_target(on: &On) -> Result<(deadpool_postgres::Object, i64, Target)> {
+    on.hint(require_use(&on.viewer))?;
+    let db = on.db().await?;
+    let (user, as_user) = subject(&db, &on.viewer, &on.params).await?;
+    content::space(&db, &on.viewer, &on.name).await?;
+    let s = content::space(&db, &as_user, &on.name).await?;
+    let blog_only = matches!(on.params.get("type"), Some("blogpost"));
     Ok((
         db,
         user.id,
@@ -70,163 +58,105 @@ async fn space_target(
     ))
 }
 
-pub(super) async fn watch_content_get(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
+/// POST: watch the target; DELETE: stop watching it; GET (and HEAD):
+/// whether the subject watches it.
+async fn watch_call(
+    method: &Method,
+    (db, uid, t): (deadpool_postgres::Object, i64, Target),
 ) -> Api {
-    let (db, uid, t) = content_target(&app, &viewer, &id, q).await?;
-    ok(json!({"watching": watches::is_watching(&db, uid, t).await?}))
-}
-
-pub(super) async fn watch_content_post(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Api {
-    let (db, uid, t) = content_target(&app, &viewer, &id, q).await?;
-    watches::watch(&db, uid, t).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-pub(super) async fn watch_content_delete(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Api {
-    let (db, uid, t) = content_target(&app, &viewer, &id, q).await?;
-    watches::unwatch(&db, uid, t).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-pub(super) async fn watch_space_get(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(key): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Api {
-    let (db, uid, t) = space_target(&app, &viewer, &key, q).await?;
-    ok(json!({"watching": watches::is_watching(&db, uid, t).await?}))
-}
-
-pub(super) async fn watch_space_post(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(key): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Api {
-    let (db, uid, t) = space_target(&app, &viewer, &key, q).await?;
-    watches::watch(&db, uid, t).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-pub(super) async fn watch_space_delete(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(key): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Api {
-    let (db, uid, t) = space_target(&app, &viewer, &key, q).await?;
-    watches::unwatch(&db, uid, t).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-async fn watchers_json(app: &AppState, viewer: &Viewer, id: &str, space: bool) -> Api {
-    let id = parse_id(id)?;
-    let db = app.pool.get().await?;
-    let people = watches::watchers(&db, viewer, id, space)
-        .await
-        .map_err(|e| auth_hint(e, viewer))?;
-    let results: Vec<Value> = people
-        .iter()
-        .map(|p| {
-            json!({
-                "type": "watch",
-                "watcher": {
-                    "type": "known",
-                    "username": p.username,
-                    "userKey": p.user_key,
-                    "displayName": p.display_name,
-                },
-                "contentId": id.to_string(),
+    match *method {
+        Method::POST => watches::watch(&db, uid, t).await?,
+        Method::DELETE => {
+            watches::unwatch(&db, uid, t).await?;
+        }
+        _ => {
+            return ok(shapes::Watching {
+                watching: watches::is_watching(&db, uid, t).await?,
             })
+        }
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `/user/watch/content/{id}` (GET, POST, DELETE).
+pub(super) async fn watch_content(method: Method, on: On) -> Api {
+    watch_call(&method, content_target(&on).await?).await
+}
+
+/// `/user/watch/space/{key}` (GET, POST, DELETE).
+pub(super) async fn watch_space(method: Method, on: On) -> Api {
+    watch_call(&method, space_target(&on).await?).await
+}
+
+/// Who watches the content (`space`: its space) the path names.
+async fn watchers(on: &On, space: bool) -> Api {
+    let id = on.id()?;
+    let db = on.db().await?;
+    let people = on.hint(watches::watchers(&db, &on.viewer, id, space).await)?;
+    let results: Vec<shapes::Watch> = people
+        .iter()
+        .map(|p| shapes::Watch {
+            kind: "watch",
+            watcher: shapes::User::brief(&p.username, &p.user_key, &p.display_name),
+            content_id: id.to_string(),
         })
         .collect();
-    let n = results.len();
-    ok(
-        json!({"results": results, "start": 0, "limit": n, "size": n,
-              "_links": {"base": json::base(app), "context": ""}}),
-    )
+    let n = results.len() as i64;
+    ok(List::all(results, n).with_links(Links::base(&on.base())))
 }
 
-pub(super) async fn notification_created(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-) -> Api {
-    watchers_json(&app, &viewer, &id, false).await
+pub(super) async fn notification_created(on: On) -> Api {
+    watchers(&on, false).await
 }
 
-pub(super) async fn notification_child_created(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-) -> Api {
-    watchers_json(&app, &viewer, &id, true).await
+pub(super) async fn notification_child_created(on: On) -> Api {
+    watchers(&on, true).await
 }
 
 /// `GET /rest/cairn/1.0/notifications[?unread=true&limit=N]`.
-pub(super) async fn notifications_list(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    RawQuery(q): RawQuery,
-) -> Api {
+pub(super) async fn notifications_list(call: Call) -> Api {
+    let (viewer, params) = (&call.viewer, &call.params);
     viewer.require_user()?;
-    let params = Params::from(q);
     let limit = params.int("limit", 50, 500)?;
     let unread = matches!(params.get("unread"), Some("true" | "1"));
-    let db = app.pool.get().await?;
-    let items = crate::notify::inapp::list(&db, &viewer, unread, limit).await?;
-    let count = crate::notify::inapp::unread_count(&db, &viewer).await?;
-    let results: Vec<Value> = items
+    let db = call.db().await?;
+    let items = crate::notify::inapp::list(&db, viewer, unread, limit).await?;
+    let count = crate::notify::inapp::unread_count(&db, viewer).await?;
+    let results: Vec<shapes::Notification> = items
         .iter()
-        .map(|n| {
-            json!({
-                "id": n.id,
-                "pageId": n.page_id.to_string(),
-                "title": n.page_title,
-                "spaceKey": n.space_key,
-                "event": n.kind.as_str(),
-                "reason": n.reason.as_str(),
-                "commentId": n.comment_id.map(|c| c.to_string()),
-                "version": n.version,
-                "actor": n.actor_username,
-                "text": n.sentence(),
-                "url": n.url(),
-                "created": n.at,
-                "read": n.read,
-            })
+        .map(|n| shapes::Notification {
+            id: n.id,
+            page_id: n.page_id.to_string(),
+            title: n.page_title.clone(),
+            space_key: n.space_key.clone(),
+            event: n.kind.as_str(),
+            reason: n.reason.as_str(),
+            comment_id: n.comment_id.map(|c| c.to_string()),
+            version: n.version,
+            actor: n.actor_username.clone(),
+            text: n.sentence(),
+            url: n.url(),
+            created: n.at,
+            read: n.read,
         })
         .collect();
-    ok(json!({"results": results, "size": results.len(), "unread": count}))
+    ok(shapes::Notifications {
+        size: results.len(),
+        results,
+        unread: count,
+    })
 }
 
 /// `POST /rest/cairn/1.0/notifications/read` with `{"id": N}`, or `{}`
 /// for all.
-pub(super) async fn notifications_read(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    Body(body): Body,
-) -> Api {
+pub(super) async fn notifications_read(call: Call, Body(body): Body) -> Api {
+    let viewer = &call.viewer;
     viewer.require_user()?;
     let id = match body.get("id") {
         None | Some(Value::Null) => None,
         Some(v) => Some(id_value(v, "id")?),
     };
-    let db = app.pool.get().await?;
-    let n = crate::notify::inapp::mark_read(&db, &viewer, id).await?;
-    ok(json!({"marked": n}))
+    let db = call.db().await?;
+    let n = crate::notify::inapp::mark_read(&db, viewer, id).await?;
+    ok(shapes::Marked { marked: n })
 }
