@@ -43,7 +43,8 @@ fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let _guard = rt.enter();
     let pool = cairn::db::pool("postgres://nobody@127.0.0.1:1/none", 1).unwrap();
-    let plugins = Plugins::new(pool, &std::env::temp_dir().join("cairn-bench-shared"));
+    let plugins = Plugins::new(pool, &std::env::temp_dir().join("cairn-bench-shared"))
+        .expect("the plugin engine");
     // Every embedded first-party plugin, as a node installs them.
     let registry = std::sync::Arc::new(plugins.embedded_registry().unwrap());
     let viewer = Viewer::anonymous();

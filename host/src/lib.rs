@@ -96,8 +96,11 @@ pub struct Parts {
 
 impl AppState {
     /// A node's state, every part in place before any request can see it.
-    pub fn assemble(p: Parts) -> AppState {
-        let plugins = plugins::Plugins::new(p.pool.clone(), &p.shared_home);
+    ///
+    /// # Errors
+    /// When the plugin engine cannot be created.
+    pub fn assemble(p: Parts) -> anyhow::Result<AppState> {
+        let plugins = plugins::Plugins::new(p.pool.clone(), &p.shared_home)?;
         if let Some(local_home) = &p.local_home {
             plugins.set_local_home(local_home);
         }
@@ -110,7 +113,7 @@ impl AppState {
         if let Some(index) = &p.search {
             index.set_generation(generation.clone());
         }
-        AppState {
+        Ok(AppState {
             cluster: p.cluster,
             pool: p.pool,
             readiness: p.readiness,
@@ -127,12 +130,15 @@ impl AppState {
             generation,
             response_cache: http::response_cache::ResponseCache::default(),
             consistency: consistency::Consistency::default(),
-        }
+        })
     }
 
     /// A standalone node's state with the built-in defaults and no search
     /// index (tests and tools).
-    pub fn new(pool: deadpool_postgres::Pool, shared_home: PathBuf) -> AppState {
+    ///
+    /// # Errors
+    /// When the plugin engine cannot be created.
+    pub fn new(pool: deadpool_postgres::Pool, shared_home: PathBuf) -> anyhow::Result<AppState> {
         let readiness = status::Readiness::default();
         let cluster = cluster::Cluster::standalone(
             "local",

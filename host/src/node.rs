@@ -127,7 +127,7 @@ async fn build(
         max_attachment_size: config.max_attachment_size,
         rest_rate_limit: config.rest_rate_limit,
         response_cache: config.response_cache,
-    });
+    })?;
     state.spawn_settings_applier(Some(set_log_level));
     state
         .generation

@@ -15,7 +15,7 @@
 //! every second), so changes take effect everywhere without a restart. A
 //! plugin is only ever linked with the capabilities an admin granted.
 
-pub mod admin;
+pub(crate) mod admin;
 pub mod embedded;
 mod install;
 mod load;
@@ -71,10 +71,13 @@ struct Inner {
 }
 
 impl Plugins {
-    pub fn new(pool: deadpool_postgres::Pool, shared_home: &Path) -> Plugins {
-        let runtime =
-            Runtime::global(runtime::DEFAULT_MAX_INSTANCES).expect("creating the plugin engine");
-        Plugins {
+    /// # Errors
+    /// When the WebAssembly engine cannot be created (it reserves its
+    /// instance pool's address space up front; a tight `ulimit -v` refuses).
+    pub fn new(pool: deadpool_postgres::Pool, shared_home: &Path) -> anyhow::Result<Plugins> {
+        let runtime = Runtime::global(runtime::DEFAULT_MAX_INSTANCES)
+            .map_err(|e| anyhow::anyhow!("cannot create the plugin engine: {e:#}"))?;
+        Ok(Plugins {
             inner: Arc::new(Inner {
                 runtime,
                 pool,
@@ -88,10 +91,10 @@ impl Plugins {
                 base_url: RwLock::new(String::new()),
                 page_budget_ms: AtomicU32::new(DEFAULT_PAGE_BUDGET_MS),
             }),
-        }
+        })
     }
 
-    pub fn pool(&self) -> &deadpool_postgres::Pool {
+    pub(crate) fn pool(&self) -> &deadpool_postgres::Pool {
         &self.inner.pool
     }
 
@@ -100,7 +103,7 @@ impl Plugins {
         *self.inner.cache_dir.write().recover() = Some(local_home.join("plugin-cache"));
     }
 
-    pub fn set_base_url(&self, url: &str) {
+    pub(crate) fn set_base_url(&self, url: &str) {
         *self.inner.base_url.write().recover() = url.trim_end_matches('/').to_string();
     }
 

@@ -61,12 +61,12 @@ impl Default for Presenter {
 
 impl Presenter {
     /// Macros provided by plugins are rendered by them.
-    pub fn with_plugins(mut self, plugins: Plugins) -> Presenter {
+    pub(crate) fn with_plugins(mut self, plugins: Plugins) -> Presenter {
         self.plugins = Some(plugins);
         self
     }
 
-    pub fn plugins(&self) -> Option<&Plugins> {
+    pub(crate) fn plugins(&self) -> Option<&Plugins> {
         self.plugins.as_ref()
     }
 }
@@ -196,7 +196,7 @@ impl Presenter {
 
     /// Whether every plugin macro in stored content declares itself
     /// cacheable (no rendering; the parsed references are cached).
-    pub fn is_cacheable(&self, c: &Content) -> Result<bool> {
+    pub(crate) fn is_cacheable(&self, c: &Content) -> Result<bool> {
         let refs = self.references(c)?;
         Ok(self.plugin_part(&refs).is_none_or(|(_, _, all)| all))
     }
@@ -214,7 +214,7 @@ impl Presenter {
 
     /// [`Presenter::render_content`] holding a database connection only
     /// while resolving references, never while plugins run.
-    pub async fn render_content_pooled(
+    pub(crate) async fn render_content_pooled(
         &self,
         pool: &deadpool_postgres::Pool,
         viewer: &Viewer,

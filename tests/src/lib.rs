@@ -187,7 +187,8 @@ impl TestNode {
         let db = TestDb::new().await;
         let pool = cairn::db::pool(&db.url, 8).expect("pool");
         let shared_home = std::env::temp_dir().join(unique("cairn-test-shared"));
-        let mut state = cairn::AppState::new(pool.clone(), shared_home.clone());
+        let mut state =
+            cairn::AppState::new(pool.clone(), shared_home.clone()).expect("the node's state");
         let local_home = std::env::temp_dir().join(unique("cairn-test-local"));
         let index = cairn::search::SearchIndex::open(&local_home).expect("search index");
         index.spawn_tailer(
@@ -460,7 +461,8 @@ pub fn page_id_of(url: &str) -> Option<i64> {
 
 /// Serves the router over `pool` on a free 127.0.0.1 port; returns its base URL.
 pub async fn serve(pool: cairn::db::Pool, ready: bool) -> String {
-    let state = cairn::AppState::new(pool, std::env::temp_dir().join(unique("cairn-test-shared")));
+    let state = cairn::AppState::new(pool, std::env::temp_dir().join(unique("cairn-test-shared")))
+        .expect("the node's state");
     if ready {
         state.readiness.set_ready();
     }

@@ -16,7 +16,7 @@ const EVENT_BATCH: i64 = 100;
 impl Plugins {
     /// Serves one admin-page request with plugin `id`. Runs the call on a
     /// blocking thread.
-    pub async fn admin_request(
+    pub(crate) async fn admin_request(
         &self,
         viewer: &Viewer,
         id: &str,

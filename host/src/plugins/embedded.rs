@@ -32,7 +32,7 @@ pub fn embedded() -> &'static [EmbeddedPlugin] {
 
 /// Orders plugin versions as semantic versions (`1.10.0` > `1.9.2`, a
 /// pre-release before its release); what does not parse compares as text.
-pub fn compare_versions(a: &str, b: &str) -> Ordering {
+pub(crate) fn compare_versions(a: &str, b: &str) -> Ordering {
     fn split(v: &str) -> (Option<Vec<u64>>, Option<&str>) {
         let v = v.trim().split('+').next().unwrap_or_default();
         let (core, pre) = match v.split_once('-') {

@@ -18,7 +18,7 @@ use super::*;
 use crate::error::{Error, Result};
 
 /// Largest component accepted.
-pub const MAX_COMPONENT_BYTES: usize = 64 * 1024 * 1024;
+pub(crate) const MAX_COMPONENT_BYTES: usize = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct InstallOutcome {
@@ -46,7 +46,7 @@ impl InstallOutcome {
 }
 
 /// The manifest's limits that exceed the site defaults, described.
-pub fn limits_above_defaults(m: &Manifest) -> Vec<String> {
+pub(crate) fn limits_above_defaults(m: &Manifest) -> Vec<String> {
     let (timeout, memory) = runtime::default_limits();
     let mut out = Vec::new();
     if let Some(t) = m.limits.timeout_ms.filter(|t| *t > timeout) {

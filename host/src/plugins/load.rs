@@ -69,7 +69,7 @@ impl Plugins {
     }
 
     /// Reloads whenever the registry generation moves (checked every second).
-    pub fn spawn_watcher(&self) -> tokio::task::JoinHandle<()> {
+    pub(crate) fn spawn_watcher(&self) -> tokio::task::JoinHandle<()> {
         let this = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -249,7 +249,7 @@ impl Plugins {
     /// A registry holding just this plugin, loaded without the database
     /// (benchmarks and tools). The plugin must need no capabilities that
     /// reach the database to render.
-    pub fn standalone_registry(
+    pub(crate) fn standalone_registry(
         &self,
         manifest: Manifest,
         bytes: &[u8],

@@ -124,7 +124,7 @@ impl Plugins {
     }
 
     /// Replaces the plugin's configuration (capability `config`).
-    pub async fn set_config(
+    pub(crate) async fn set_config(
         &self,
         viewer: &Viewer,
         id: &str,
@@ -154,7 +154,7 @@ impl Plugins {
     }
 
     /// Sets (or with `None` clears) the admin's limit overrides.
-    pub async fn set_limits(
+    pub(crate) async fn set_limits(
         &self,
         viewer: &Viewer,
         id: &str,

@@ -14,7 +14,7 @@ pub enum Capability {
 }
 
 impl Capability {
-    pub const ALL: [Capability; 4] = [
+    pub(crate) const ALL: [Capability; 4] = [
         Capability::Log,
         Capability::Content,
         Capability::Kv,
@@ -35,7 +35,7 @@ impl Capability {
     }
 
     /// What granting it means, for the admin's install form.
-    pub fn explain(self) -> &'static str {
+    pub(crate) fn explain(self) -> &'static str {
         match self {
             Capability::Log => "write to the node's log",
             Capability::Content => {
@@ -57,17 +57,17 @@ pub enum World {
 }
 
 impl World {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             World::MacroPlugin => "macro-plugin",
             World::AdminExtension => "admin-extension",
             World::FullPlugin => "full-plugin",
         }
     }
-    pub fn has_macros(self) -> bool {
+    pub(crate) fn has_macros(self) -> bool {
         matches!(self, World::MacroPlugin | World::FullPlugin)
     }
-    pub fn has_admin(self) -> bool {
+    pub(crate) fn has_admin(self) -> bool {
         matches!(self, World::AdminExtension | World::FullPlugin)
     }
 }
@@ -113,8 +113,8 @@ pub struct Manifest {
 }
 
 /// Upper bounds an administrator or manifest may set.
-pub const MAX_TIMEOUT_MS: u32 = 10_000;
-pub const MAX_MEMORY_MIB: u32 = 512;
+pub(crate) const MAX_TIMEOUT_MS: u32 = 10_000;
+pub(crate) const MAX_MEMORY_MIB: u32 = 512;
 
 impl Manifest {
     /// Parses and checks a manifest; the error says which field is wrong.
@@ -124,7 +124,7 @@ impl Manifest {
         Ok(m)
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         if !valid_id(&self.id) {
             return Err(format!(
                 "manifest: id {:?} must be 2 to 64 characters of a-z, 0-9, '.', '-' or '_', starting with a letter or digit",
@@ -184,16 +184,16 @@ impl Manifest {
         Ok(())
     }
 
-    pub fn has_macros(&self) -> bool {
+    pub(crate) fn has_macros(&self) -> bool {
         self.worlds.iter().any(|w| w.has_macros())
     }
 
-    pub fn has_admin(&self) -> bool {
+    pub(crate) fn has_admin(&self) -> bool {
         self.worlds.iter().any(|w| w.has_admin())
     }
 }
 
-pub fn valid_id(id: &str) -> bool {
+pub(crate) fn valid_id(id: &str) -> bool {
     (2..=64).contains(&id.len())
         && id
             .bytes()
@@ -211,7 +211,7 @@ fn valid_macro_name(n: &str) -> bool {
 }
 
 /// `major.minor.patch` with an optional `-pre`/`+build` suffix.
-pub fn parse_version(v: &str) -> Option<(u64, u64, u64)> {
+pub(crate) fn parse_version(v: &str) -> Option<(u64, u64, u64)> {
     let core = v.split(['-', '+']).next()?;
     let mut parts = core.split('.');
     let major = parts.next()?.parse().ok()?;

@@ -28,7 +28,7 @@ pub struct LogLine {
 }
 
 impl PluginLog {
-    pub fn push(&self, level: &'static str, message: String) {
+    pub(crate) fn push(&self, level: &'static str, message: String) {
         let mut l = self.lines.lock().recover();
         if l.len() >= 100 {
             l.pop_front();

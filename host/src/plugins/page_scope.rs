@@ -38,14 +38,14 @@ impl PageGuard {
     /// Whether a plugin call of this page read content or its key-value
     /// store: the output then depends on more than the stored page, and must
     /// not be cached for other viewers.
-    pub fn read_data(&self) -> bool {
+    pub(crate) fn read_data(&self) -> bool {
         PAGE.with(|p| p.borrow().as_ref().is_some_and(|s| s.read_data))
     }
 
     /// Whether a macro of this page failed or was not rendered (budget
     /// spent, busy, cancelled): the page must not be cached at all, or the
     /// failure would outlive its cause.
-    pub fn incomplete(&self) -> bool {
+    pub(crate) fn incomplete(&self) -> bool {
         PAGE.with(|p| p.borrow().as_ref().is_some_and(|s| s.incomplete))
     }
 }
@@ -95,7 +95,7 @@ pub(super) fn page_account(spent: Duration, read_data: bool, failed: bool) {
 impl Plugins {
     /// Plugin time one page render may spend, in ms (live setting
     /// `plugin_page_budget_ms`); macros after that show a box instead.
-    pub fn set_page_budget_ms(&self, ms: u32) {
+    pub(crate) fn set_page_budget_ms(&self, ms: u32) {
         self.inner
             .page_budget_ms
             .store(ms.max(1), Ordering::Relaxed);
@@ -109,7 +109,7 @@ impl Plugins {
     /// guard drops share the page's time budget, and stop when `cancelled`
     /// is set (the client has gone). Nested renders (includes) join the
     /// outermost page.
-    pub fn enter_page(&self, cancelled: Option<Arc<AtomicBool>>) -> PageGuard {
+    pub(crate) fn enter_page(&self, cancelled: Option<Arc<AtomicBool>>) -> PageGuard {
         let owner = PAGE.with(|p| {
             let mut p = p.borrow_mut();
             if p.is_some() {

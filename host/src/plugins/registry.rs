@@ -38,7 +38,7 @@ pub struct PluginRow {
 }
 
 impl PluginRow {
-    pub fn limits(&self) -> CallLimits {
+    pub(crate) fn limits(&self) -> CallLimits {
         CallLimits {
             timeout_ms: self
                 .timeout_ms
@@ -126,15 +126,15 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    pub fn spec(&self, name: &str) -> Option<&wit::MacroSpec> {
+    pub(crate) fn spec(&self, name: &str) -> Option<&wit::MacroSpec> {
         self.specs
             .iter()
             .find(|s| s.name.eq_ignore_ascii_case(name))
     }
-    pub fn has_events(&self) -> bool {
+    pub(crate) fn has_events(&self) -> bool {
         self.events.is_some()
     }
-    pub fn has_admin(&self) -> bool {
+    pub(crate) fn has_admin(&self) -> bool {
         self.admin.is_some()
     }
 }
@@ -155,7 +155,7 @@ pub struct Registry {
 
 impl Registry {
     /// The loaded plugin providing macro `name`.
-    pub fn provider(&self, name: &str) -> Option<&Arc<Loaded>> {
+    pub(crate) fn provider(&self, name: &str) -> Option<&Arc<Loaded>> {
         self.macros
             .get(&name.to_ascii_lowercase())
             .and_then(|id| self.loaded.get(id))
@@ -164,7 +164,7 @@ impl Registry {
         self.macros.contains_key(&name.to_ascii_lowercase())
     }
     /// One registry with every plugin of `parts` (benchmarks and tools).
-    pub fn merged(parts: &[&Registry]) -> Registry {
+    pub(crate) fn merged(parts: &[&Registry]) -> Registry {
         let mut reg = Registry::default();
         for p in parts {
             for (id, l) in &p.loaded {
@@ -179,7 +179,7 @@ impl Registry {
     }
 
     /// Every macro offered to the editor: (spec, plugin name).
-    pub fn macro_specs(&self) -> Vec<(wit::MacroSpec, String)> {
+    pub(crate) fn macro_specs(&self) -> Vec<(wit::MacroSpec, String)> {
         let mut v: Vec<_> = self
             .loaded
             .values()

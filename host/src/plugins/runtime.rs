@@ -20,7 +20,7 @@ mod host;
 mod kv_cap;
 mod limits;
 mod queries;
-pub mod reads;
+pub(crate) mod reads;
 mod slots;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,7 +43,7 @@ pub use slots::MAX_QUEUE_WAIT;
 
 use super::manifest::MAX_MEMORY_MIB;
 
-pub mod bindings {
+pub(crate) mod bindings {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "cairn:plugin/full-plugin",
@@ -58,16 +58,15 @@ pub use bindings::exports::cairn::plugin::macros as wit_macros;
 
 /// The WIT package version this host implements. Plugins built against any
 /// `0.1.x` load (see PLUGINS.md, "Versioning").
-pub const WIT_PACKAGE: &str = "cairn:plugin";
-pub const WIT_VERSION: (u64, u64, u64) = (0, 1, 0);
+pub(crate) const WIT_VERSION: (u64, u64, u64) = (0, 1, 0);
 
 /// Concurrent plugin instances per node (more callers wait).
-pub const DEFAULT_MAX_INSTANCES: u32 = 16;
+pub(crate) const DEFAULT_MAX_INSTANCES: u32 = 16;
 /// Memory reset by zeroing rather than by returning it to the kernel: a
 /// fresh instance then reuses warm pages without page faults or TLB flushes.
 const KEEP_RESIDENT: usize = 2 << 20;
 /// Plugin calls one top-level call may nest (include macros render pages).
-pub const MAX_NESTING: u32 = 4;
+pub(crate) const MAX_NESTING: u32 = 4;
 
 /// Epoch tick: the deadline's resolution.
 const TICK: Duration = Duration::from_millis(1);
@@ -96,7 +95,7 @@ static GLOBAL: OnceLock<Arc<Runtime>> = OnceLock::new();
 impl Runtime {
     /// The process-wide runtime (one engine per process), created on first use
     /// with `max_instances` concurrent instances (later values are ignored).
-    pub fn global(max_instances: u32) -> anyhow::Result<Arc<Runtime>> {
+    pub(crate) fn global(max_instances: u32) -> anyhow::Result<Arc<Runtime>> {
         if let Some(r) = GLOBAL.get() {
             return Ok(r.clone());
         }

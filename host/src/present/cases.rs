@@ -33,7 +33,8 @@ fn plugins() -> &'static (Plugins, Registry) {
             .unwrap();
         let _g = rt.enter();
         let pool = crate::db::pool("postgres://nobody@127.0.0.1:1/none", 1).unwrap();
-        let plugins = Plugins::new(pool, &std::env::temp_dir().join("cairn-cases-shared"));
+        let plugins = Plugins::new(pool, &std::env::temp_dir().join("cairn-cases-shared"))
+            .expect("the plugin engine");
         let registry = plugins.embedded_registry().expect("embedded plugins load");
         (plugins, registry)
     })

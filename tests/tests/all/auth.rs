@@ -39,10 +39,10 @@ async fn login_logout_and_sessions_are_server_side() {
     assert_eq!(c.get("/").await.status(), 200);
     // Another node (a second server on the same database) accepts the same
     // session: nothing is node-local, so no sticky sessions.
-    let other_node = cairn_tests::serve_state(cairn::AppState::new(
-        node.pool.clone(),
-        node.shared_home.clone(),
-    ))
+    let other_node = cairn_tests::serve_state(
+        cairn::AppState::new(node.pool.clone(), node.shared_home.clone())
+            .expect("the node's state"),
+    )
     .await;
     let r = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

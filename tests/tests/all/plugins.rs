@@ -107,7 +107,8 @@ async fn install_upgrade_disable_remove_take_effect_without_restart() {
 
     // A second node on the same database and shared home picks changes up by
     // itself (registry generation), without a restart.
-    let other = cairn::plugins::Plugins::new(node.pool.clone(), &node.shared_home);
+    let other = cairn::plugins::Plugins::new(node.pool.clone(), &node.shared_home)
+        .expect("the plugin engine");
     other.reload(true).await.unwrap();
     assert!(other.registry().provides("hello"));
     plugins.remove(&admin, "com.example.hello").await.unwrap();

@@ -54,7 +54,7 @@ pub(super) async fn demo(
             .map_err(|e| anyhow::anyhow!("cannot create {admin}: {}", e.public_message()))?;
         }
     }
-    let state = cairn::AppState::new(pool, config.shared_home.clone());
+    let state = cairn::AppState::new(pool, config.shared_home.clone())?;
     let created = cairn::demo::seed(&state, admin)
         .await
         .map_err(|e| anyhow::anyhow!("cannot create the demo content: {e}"))?;
@@ -168,7 +168,7 @@ pub(super) async fn plugin_command(
     use cairn::plugins::{system_viewer, Capability, Plugins};
     cairn::db::migrate(url).await?;
     let pool = cairn::db::pool(url, 2)?;
-    let plugins = Plugins::new(pool, &config.shared_home);
+    let plugins = Plugins::new(pool, &config.shared_home)?;
     plugins.set_local_home(&config.local_home);
     plugins
         .reload(true)

@@ -67,7 +67,7 @@ impl Runtime {
     /// [`MAX_QUEUE_WAIT`], beyond which the call fails as [`Failure::Busy`];
     /// otherwise it waits as long as it takes (loading, admin pages and
     /// events: work that must not be dropped because pages are busy).
-    pub fn call<R>(
+    pub(crate) fn call<R>(
         &self,
         pre: &InstancePre<HostState>,
         limits: CallLimits,

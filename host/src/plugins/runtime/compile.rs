@@ -23,7 +23,7 @@ pub(super) const MAX_COMPILED_IN_MEMORY: usize = 64;
 impl Runtime {
     /// Checks that `bytes` is a component at all, with a message a plugin
     /// author can act on.
-    pub fn check_binary(bytes: &[u8]) -> Result<(), String> {
+    pub(crate) fn check_binary(bytes: &[u8]) -> Result<(), String> {
         if bytes.len() < 8 || &bytes[0..4] != b"\0asm" {
             return Err("not a WebAssembly file (it does not start with the \\0asm header)".into());
         }
@@ -44,7 +44,7 @@ impl Runtime {
     /// Compiles a component, or takes it from this process's in-memory cache,
     /// or loads it from the compiled cache in `cache_dir` (each keyed by
     /// content hash; the file also by engine compatibility).
-    pub fn compile(
+    pub(crate) fn compile(
         &self,
         bytes: &[u8],
         hash: &str,
@@ -112,7 +112,7 @@ impl Runtime {
     /// What a component imports from Cairn (capabilities) and which of
     /// Cairn's interfaces it exports; an error for any import Cairn does not
     /// provide or a version it does not support.
-    pub fn inspect(&self, component: &Component) -> Result<Inspection, String> {
+    pub(crate) fn inspect(&self, component: &Component) -> Result<Inspection, String> {
         let ty = component.component_type();
         let mut out = Inspection::default();
         for (name, _) in ty.imports(&self.engine) {
@@ -154,7 +154,7 @@ impl Runtime {
 
     /// Links `component` with WASI (empty context) and exactly the granted
     /// capabilities, and pre-instantiates it.
-    pub fn link(
+    pub(crate) fn link(
         &self,
         component: &Component,
         granted: &[Capability],

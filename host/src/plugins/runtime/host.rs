@@ -45,7 +45,7 @@ pub struct CallEnv {
 
 impl CallEnv {
     /// What a call into plugin `plugin_id` starts from: nothing read yet.
-    pub fn new(
+    pub(crate) fn new(
         plugin_id: String,
         viewer: Viewer,
         pool: Option<deadpool_postgres::Pool>,
@@ -74,7 +74,7 @@ impl CallEnv {
 
     /// The call's reads, or `None` when it did something that cannot be
     /// made again.
-    pub fn replayable_reads(&self) -> Option<Vec<(reads::Read, u64)>> {
+    pub(crate) fn replayable_reads(&self) -> Option<Vec<(reads::Read, u64)>> {
         if self.unreplayable.load(Ordering::Relaxed) {
             return None;
         }

@@ -36,7 +36,7 @@ pub enum Read {
 /// the guest as it is), so its size does not matter.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
-pub enum Answer {
+pub(crate) enum Answer {
     Page(Option<Page>),
     Summaries(Vec<ContentSummary>),
     Attachments(Vec<Attachment>),
@@ -46,7 +46,7 @@ pub enum Answer {
 
 impl Answer {
     /// Equal answers have equal digests (their every field is hashed).
-    pub fn digest(&self) -> u64 {
+    pub(crate) fn digest(&self) -> u64 {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         format!("{self:?}").hash(&mut h);
         h.finish()
@@ -55,7 +55,12 @@ impl Answer {
 
 impl Read {
     /// Makes the read as `viewer` for plugin `plugin_id`.
-    pub async fn answer(&self, db: &Object, viewer: &Viewer, plugin_id: &str) -> Result<Answer> {
+    pub(crate) async fn answer(
+        &self,
+        db: &Object,
+        viewer: &Viewer,
+        plugin_id: &str,
+    ) -> Result<Answer> {
         Ok(match self {
             Read::Get(id) => Answer::Page(queries::get(db, viewer, *id).await?),
             Read::Find(space, title) => {
@@ -84,7 +89,7 @@ impl Read {
     /// Whether every read in `reads` still answers with the recorded digest,
     /// made as `viewer` on one connection within `limit`. Any failure (the
     /// database, the time) counts as "changed".
-    pub fn all_unchanged(
+    pub(crate) fn all_unchanged(
         reads: &[(Read, u64)],
         pool: &deadpool_postgres::Pool,
         viewer: &Viewer,
