@@ -139,6 +139,20 @@ impl Driver {
         .await
     }
 
+    /// Logs in through the login form and waits for the dashboard.
+    async fn login(&self, base: &str, user: &str) {
+        self.goto(&format!("{base}/login")).await;
+        self.type_into("#username", user).await;
+        self.type_into("#password", &cairn_tests::password_of(user))
+            .await;
+        self.click("#login-submit").await;
+        self.wait_for(
+            "the dashboard",
+            "return document.title.startsWith('Dashboard')",
+        )
+        .await;
+    }
+
     async fn current_url(&self) -> String {
         self.cmd(reqwest::Method::GET, "/url", json!({}))
             .await
@@ -198,16 +212,7 @@ async fn browser_login_create_edit_history_diff_and_no_hostile_script_runs() {
     let base = node.base.clone();
 
     // Log in.
-    d.goto(&format!("{base}/login")).await;
-    d.type_into("#username", "admin").await;
-    d.type_into("#password", &cairn_tests::password_of("admin"))
-        .await;
-    d.click("#login-submit").await;
-    d.wait_for(
-        "the dashboard",
-        "return document.title.startsWith('Dashboard')",
-    )
-    .await;
+    d.login(&base, "admin").await;
 
     // Create a space through its form.
     d.goto(&format!("{base}/spaces/create")).await;
@@ -347,16 +352,7 @@ async fn browser_saves_store_lf_line_endings() {
     c.create_space("LF", "Line endings").await;
     let d = Driver::start().await;
     let base = node.base.clone();
-    d.goto(&format!("{base}/login")).await;
-    d.type_into("#username", "admin").await;
-    d.type_into("#password", &cairn_tests::password_of("admin"))
-        .await;
-    d.click("#login-submit").await;
-    d.wait_for(
-        "the dashboard",
-        "return document.title.startsWith('Dashboard')",
-    )
-    .await;
+    d.login(&base, "admin").await;
 
     d.goto(&format!("{base}/spaces/LF/create")).await;
     d.js("document.querySelector('#format').value = 'storage'")
