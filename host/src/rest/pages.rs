@@ -350,14 +350,11 @@ pub(super) async fn content_update(on: On, req: Request) -> Api {
             )));
         }
     }
-    if current.status == "trashed" {
-        if str_at(&b, "status")? == Some("current") {
-            content::restore_from_trash(&mut db, viewer, id).await?;
-        } else {
-            return Err(Error::Conflict(format!(
-                "content {id} is in the trash; restore it with status current"
-            )));
-        }
+    let restoring = current.status == "trashed";
+    if restoring && str_at(&b, "status")? != Some("current") {
+        return Err(Error::Conflict(format!(
+            "content {id} is in the trash; restore it with status current"
+        )));
     }
     if number != current.version + 1 {
         return Err(Error::Conflict(format!(
@@ -386,6 +383,9 @@ pub(super) async fn content_update(on: On, req: Request) -> Api {
         for n in l {
             content::normalize_label(n)?;
         }
+    }
+    if restoring {
+        content::restore_from_trash(&mut db, viewer, id).await?;
     }
     let moving = current.content_type == ContentType::Page
         && ((parent.is_some() && parent != current.parent_id)

@@ -394,6 +394,69 @@ async fn delete_trash_and_purge_and_move_by_ancestors() {
 }
 
 #[tokio::test]
+async fn a_restore_with_a_bad_field_leaves_the_content_in_the_trash() {
+    let (_n, api) = setup().await;
+    let c = api.page("API", "C", "<p>kept</p>", None).await;
+    let id = c["id"].as_str().unwrap();
+    let r = api
+        .req(reqwest::Method::DELETE, &format!("/rest/api/content/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let trashed = |api: &Api| {
+        let path = format!("/rest/api/content/{id}?status=trashed&expand=version");
+        let api = api.req(reqwest::Method::GET, &path);
+        async move {
+            let r = api.send().await.unwrap();
+            let v: Value = r.json().await.unwrap();
+            (
+                v["status"].as_str().unwrap_or("").to_owned(),
+                v["version"]["number"].as_i64().unwrap_or(0),
+            )
+        }
+    };
+    let (status, number) = trashed(&api).await;
+    assert_eq!(status, "trashed");
+    let path = format!("/rest/api/content/{id}");
+    for (body, want) in [
+        (
+            json!({"version": {"number": number + 1}, "status": "current", "title": ""}),
+            400,
+        ),
+        (
+            json!({"version": {"number": number + 1}, "status": "current", "title": "C", "body": {"storage": {"value": "<p>unclosed"}}}),
+            400,
+        ),
+        (
+            json!({"version": {"number": number + 1}, "status": "current", "title": "C", "metadata": {"labels": [{"name": "no spaces allowed"}]}}),
+            400,
+        ),
+        (
+            json!({"version": {"number": number + 7}, "status": "current", "title": "C"}),
+            409,
+        ),
+    ] {
+        let (s, v) = api.put(&path, body.clone()).await;
+        assert_eq!(s, want, "{body}: {v}");
+        assert_envelope(&v, want);
+        assert_eq!(
+            trashed(&api).await.0,
+            "trashed",
+            "{body} restored the content"
+        );
+    }
+    let (s, v) = api
+        .put(
+            &path,
+            json!({"version": {"number": number + 1}, "status": "current", "title": "C"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["status"], "current");
+}
+
+#[tokio::test]
 async fn rate_limit_token_bucket_per_user_with_exemptions() {
     let node = TestNode::start_with(|s| {
         s.rate_limiter.set(Some(cairn::ratelimit::Limits {
