@@ -160,6 +160,12 @@ fn rerun_if_changed(root: &Path, plugins_dir: &Path, plugins: &[Plugin]) {
         println!("cargo:rerun-if-changed={}", p.display());
     }
     println!("cargo:rerun-if-env-changed=CARGO_HOME");
+    // `refinery::embed_migrations!` reads this directory at compile time;
+    // without this line a new migration is missed by incremental builds.
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("migrations").display()
+    );
 }
 
 /// Stops with a message saying how to install the target when it is missing.

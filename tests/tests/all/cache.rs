@@ -36,7 +36,9 @@ async fn restrict_to_admin(db: &cairn_tests::deadpool_object::Object, id: i64) {
 /// once a marker sent now is heard, no earlier write can still move the
 /// generation.
 async fn settled(node: &TestNode) {
-    let marker = format!("settle-{}", std::process::id()) + &node.base;
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let marker = format!("settle-{}-{n}", std::process::id()) + &node.base;
     node.sql()
         .await
         .batch_execute(&format!("NOTIFY cairn_change, '{marker}'"))
@@ -225,5 +227,66 @@ async fn rest_reads_are_cached_per_viewer_and_checked_for_credentials_first() {
         node.state.response_cache.entry_count(),
         entries,
         "nested rendering is not kept in the cache"
+    );
+}
+
+#[tokio::test]
+async fn an_admin_extensions_store_leaves_cached_views_alone() {
+    // The content report keeps its summary in `kv` from content events; no
+    // page view reads another plugin's store, so its writes must not empty
+    // every node's cache. A macro plugin's store is read by page views.
+    let node = TestNode::start().await;
+    node.state
+        .generation
+        .spawn_listener(node.db.url.clone(), None);
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            node.state.generation.current().is_some()
+        })
+        .await,
+        "the change listener connects"
+    );
+    let db = node.sql().await;
+    let write = |plugin: &'static str| {
+        let db = &db;
+        async move {
+            db.execute(
+                "INSERT INTO plugin_kv (plugin_id, key, value) VALUES ($1, 'cache-test', '\\x01')
+                 ON CONFLICT (plugin_id, key) DO UPDATE SET value = EXCLUDED.value || '\\x01'",
+                &[&plugin],
+            )
+            .await
+            .unwrap();
+        }
+    };
+    settled(&node).await;
+    // Each `settled` moves the generation once (its marker).
+    let g0 = node.state.generation.current().unwrap();
+    write("cairn.content-report").await;
+    db.execute(
+        "DELETE FROM plugin_kv WHERE plugin_id = 'cairn.content-report' AND key = 'cache-test'",
+        &[],
+    )
+    .await
+    .unwrap();
+    settled(&node).await;
+    let g1 = node.state.generation.current().unwrap();
+    assert_eq!(
+        g1,
+        g0 + 1,
+        "an admin extension's kv writes moved the generation"
+    );
+    write("cairn.toc").await;
+    settled(&node).await;
+    let g2 = node.state.generation.current().unwrap();
+    assert_eq!(g2, g1 + 2, "a macro plugin's kv write moves the generation");
+    db.execute("DELETE FROM plugin_kv WHERE plugin_id = 'cairn.toc'", &[])
+        .await
+        .unwrap();
+    settled(&node).await;
+    assert_eq!(
+        node.state.generation.current().unwrap(),
+        g2 + 2,
+        "so does its delete"
     );
 }
