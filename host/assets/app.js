@@ -168,7 +168,71 @@ function initSuggest() {
   input.addEventListener("blur", () => setTimeout(() => { list.hidden = true; }, 200));
 }
 
-document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initSuggest(); });
+// Forms marked data-inline-errors are sent from here: on success the page
+// goes where the server redirects; on an error the message appears beside
+// the field it is about (or at the top of the form) and everything typed
+// stays. Without this script the same forms post natively and an error
+// shows as a page in the user's own frame (web/errors.rs).
+function showFormError(form, message, field) {
+  form.querySelector(":scope .form-error")?.remove();
+  for (const bad of form.querySelectorAll("[aria-invalid=true]")) bad.removeAttribute("aria-invalid");
+  let target = field ? form.elements.namedItem(field) : null;
+  if (target && !(target instanceof Element)) target = target[0] || null;
+  const id = "form-error-" + Math.random().toString(36).slice(2);
+  const p = el("p", { class: "form-error", role: "alert", id }, message);
+  if (target) {
+    target.setAttribute("aria-invalid", "true");
+    target.setAttribute("aria-describedby", id);
+    target.insertAdjacentElement("afterend", p);
+    target.focus();
+  } else {
+    form.prepend(p);
+  }
+}
+
+function followFromForm(to) {
+  const u = new URL(to, location.href);
+  if (u.pathname + u.search === location.pathname + location.search) {
+    location.hash = u.hash;
+    location.reload();
+  } else {
+    location.assign(u.href);
+  }
+}
+
+function initInlineErrors() {
+  for (const form of document.querySelectorAll("form[data-inline-errors]")) {
+    form.addEventListener("submit", async (e) => {
+      if (e.defaultPrevented) return;
+      e.preventDefault();
+      const data = new FormData(form, e.submitter || undefined);
+      const buttons = form.querySelectorAll("button, input[type=submit]");
+      for (const b of buttons) b.disabled = true;
+      try {
+        const r = await fetch(form.action, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "X-Cairn-Form": "1", "Content-Type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams(data),
+        });
+        const to = r.headers.get("X-Cairn-Location");
+        if (to) { followFromForm(to); return; }
+        if ((r.headers.get("Content-Type") || "").startsWith("application/json")) {
+          const err = await r.json();
+          showFormError(form, err.message || `The server answered ${r.status}.`, err.field);
+        } else {
+          showFormError(form, `The server answered ${r.status}; nothing you typed was lost.`);
+        }
+      } catch (_) {
+        showFormError(form, "The server could not be reached, so nothing was saved. Try again.");
+      } finally {
+        for (const b of buttons) b.disabled = false;
+      }
+    });
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initInlineErrors(); initSuggest(); });
 
 // The bell's unread count: polled every 30 s and when the tab comes back
 // (see web/notify.rs for why polling). Cached page views carry no count.

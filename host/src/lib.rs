@@ -179,7 +179,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/status", get(http::status::status))
         .route("/metrics", get(metrics::metrics))
-        .merge(web::routes())
+        .merge(web::routes().layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            web::error_pages,
+        )))
         .merge(rest::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -8,6 +8,7 @@
 mod account;
 mod admin;
 mod cluster;
+mod errors;
 mod import;
 mod notify;
 mod pages;
@@ -43,57 +44,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(import::routes())
 }
 
-/// An error shown as a page. 401 redirects to the login page.
-pub(crate) struct UiError {
-    err: Error,
-    next: Option<String>,
-}
-
-impl From<Error> for UiError {
-    fn from(err: Error) -> Self {
-        UiError { err, next: None }
-    }
-}
-impl From<tokio_postgres::Error> for UiError {
-    fn from(e: tokio_postgres::Error) -> Self {
-        UiError::from(Error::from(e))
-    }
-}
-impl From<deadpool_postgres::PoolError> for UiError {
-    fn from(e: deadpool_postgres::PoolError) -> Self {
-        UiError::from(Error::from(e))
-    }
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage {
-    layout: Layout,
-    status: u16,
-    reason: String,
-    message: String,
-}
-
-impl IntoResponse for UiError {
-    fn into_response(self) -> Response {
-        self.err.log_if_internal();
-        let status = self.err.status();
-        if status == StatusCode::UNAUTHORIZED {
-            let next = self.next.unwrap_or_else(|| "/".into());
-            return Redirect::to(&format!("/login?next={}", crate::urls::enc(&next)))
-                .into_response();
-        }
-        let page = ErrorPage {
-            layout: Layout::plain("Error"),
-            status: status.as_u16(),
-            reason: status.canonical_reason().unwrap_or("Error").into(),
-            message: self.err.public_message(),
-        };
-        (status, page.into_html()).into_response()
-    }
-}
-
-pub(crate) type UiResult<T = Response> = std::result::Result<T, UiError>;
+pub(crate) use errors::{error_pages, OnField, UiError, UiResult};
 
 /// Which of a space's sidebar links the viewer may follow (creating a
 /// page needs Edit, the trash Delete, the settings Admin).
@@ -332,6 +283,7 @@ impl<T> WithNext<T> for Result<T, Error> {
         self.map_err(|err| UiError {
             err,
             next: Some(path.to_owned()),
+            field: None,
         })
     }
 }

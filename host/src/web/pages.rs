@@ -11,7 +11,7 @@ use axum::Router;
 use serde::Deserialize;
 
 use super::{fmt_time, see_other, FormData, IntoHtml, Layout, Posted, UiResult, WithNext};
-use super::{login_if_anonymous, OrLogin};
+use super::{login_if_anonymous, OnField, OrLogin};
 use crate::attach;
 use crate::content::{self, Content, ContentType, Saved};
 use crate::error::Error;

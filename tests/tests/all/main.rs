@@ -20,3 +20,4 @@ mod rest_clients;
 mod search;
 mod status;
 mod tasks;
+mod ui;

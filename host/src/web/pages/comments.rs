@@ -12,7 +12,9 @@ pub(super) async fn comment_post(
 ) -> UiResult {
     let mut db = app.pool.get().await?;
     let body = cairn_render::markdown_to_storage(form.text("body"));
-    let c = content::add_comment(&mut db, &viewer, id, form.opt_int("reply_to")?, &body).await?;
+    let c = content::add_comment(&mut db, &viewer, id, form.opt_int("reply_to")?, &body)
+        .await
+        .on_field("body")?;
     Ok(see_other(&format!(
         "/pages/viewpage.action?pageId={id}#comment-{}",
         c.id
@@ -43,7 +45,9 @@ pub(super) async fn comment_edit(
     } else {
         cairn_render::markdown_to_storage(form.text("body"))
     };
-    let c = content::edit_comment(&mut db, &viewer, id, &body, form.int("version")?).await?;
+    let c = content::edit_comment(&mut db, &viewer, id, &body, form.int("version")?)
+        .await
+        .on_field("body")?;
     Ok(see_other(&format!(
         "/pages/viewpage.action?pageId={}#comment-{id}",
         c.container_id.unwrap_or(0)

@@ -131,7 +131,9 @@ pub(super) async fn labels_post(
             .filter(|l| !l.trim().is_empty())
             .map(str::to_owned)
             .collect();
-        content::add_labels(&db, &viewer, id, &names).await?;
+        content::add_labels(&db, &viewer, id, &names)
+            .await
+            .on_field("labels")?;
     }
     Ok(see_other(&format!(
         "/pages/viewpage.action?pageId={id}#labels"

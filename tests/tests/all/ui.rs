@@ -1,0 +1,122 @@
+//! The web UI's behaviour without a browser: errors drawn in the viewer's own
+//! frame, in words, and forms sent by the UI's script answered as JSON with
+//! the field the error is about (the browser side is in `browser`).
+
+use cairn_tests::TestNode;
+use serde_json::Value;
+
+/// askama escapes `'` as `&#39;`.
+fn apostrophes(html: &str) -> String {
+    html.replace("&#39;", "'").replace("&#x27;", "'")
+}
+
+#[tokio::test]
+async fn errors_keep_the_header_the_session_and_the_sidebar_and_say_what_went_wrong() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("ERR", "Errors Space").await;
+    let id = c
+        .create_page("ERR", "Home of errors", "<p>x</p>", None)
+        .await;
+
+    // A missing page: words, not internals; the space's sidebar; still signed in.
+    let (s, html) = c.get_text("/spaces/ERR/pages/9999").await;
+    let html = apostrophes(&html);
+    assert_eq!(s, 404, "{html}");
+    assert!(
+        html.contains(
+            "There is no page with id 9999, or you don&#x27;t have permission to see it."
+        ) || html
+            .contains("There is no page with id 9999, or you don't have permission to see it."),
+        "{html}"
+    );
+    assert!(!html.contains("ContentId{"), "internals shown: {html}");
+    assert!(
+        html.contains("class=\"sidebar\"") && html.contains("Errors Space"),
+        "no sidebar: {html}"
+    );
+    assert!(
+        html.contains("href=\"/users/admin\"") && html.contains("/logout"),
+        "the header lost the session: {html}"
+    );
+    assert!(
+        !html.contains(">Log in<"),
+        "offers Log in to a signed-in user: {html}"
+    );
+
+    // A refused form sent natively: the same frame, the page's sidebar, the message.
+    let r = c
+        .post(
+            &format!("/pages/{id}/labels"),
+            &[("labels", "fine bad!label")],
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("bad!label") && html.contains("contains a space or one of"),
+        "{html}"
+    );
+    assert!(
+        html.contains("class=\"sidebar\"") && html.contains("/logout"),
+        "{html}"
+    );
+    assert!(!html.contains(">Log in<"), "{html}");
+    let (_, v) = node
+        .rest(
+            "admin",
+            reqwest::Method::GET,
+            &format!("/rest/api/content/{id}/label"),
+            None,
+        )
+        .await;
+    assert_eq!(v["size"], 0, "a refused form wrote something: {v}");
+
+    // The same form sent by the UI's script: JSON naming the field.
+    let r = c
+        .http
+        .post(format!("{}/pages/{id}/labels", node.base))
+        .header("X-Cairn-Form", "1")
+        .form(&[("_csrf", c.csrf.as_str()), ("labels", "fine bad!label")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["field"], "labels", "{v}");
+    assert!(v["message"].as_str().unwrap().contains("bad!label"), "{v}");
+    // …and its success as a location the script follows.
+    let r = c
+        .http
+        .post(format!("{}/pages/{id}/labels", node.base))
+        .header("X-Cairn-Form", "1")
+        .form(&[("_csrf", c.csrf.as_str()), ("labels", "fine")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let to = r.headers()["x-cairn-location"].to_str().unwrap().to_owned();
+    assert!(to.contains(&format!("pageId={id}")), "{to}");
+
+    // A missing space and an unknown page id outside a space: words, the header.
+    let (s, html) = c.get_text("/spaces/NOPE").await;
+    assert_eq!(s, 404);
+    assert!(html.contains("There is no space with key NOPE"), "{html}");
+    assert!(html.contains("/logout"), "{html}");
+
+    // A screen the viewer may not use: said in words, in their own frame.
+    node.user("bob", false).await;
+    let bob = node.login("bob").await;
+    let (s, html) = bob.get_text("/admin/users").await;
+    let html = apostrophes(&html);
+    assert_eq!(s, 403, "{html}");
+    assert!(
+        html.contains("You don&#x27;t have permission")
+            || html.contains("You don't have permission"),
+        "{html}"
+    );
+    assert!(
+        html.contains("/logout") && !html.contains(">Log in<"),
+        "{html}"
+    );
+}
