@@ -232,7 +232,36 @@ function initInlineErrors() {
   }
 }
 
-document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initInlineErrors(); initSuggest(); });
+// The sidebar as a drawer on narrow screens (app.css): the header's button
+// opens it, Escape, the backdrop or a link in it closes it.
+function initDrawer() {
+  const button = document.getElementById("drawer-toggle");
+  const sidebar = document.getElementById("sidebar");
+  const backdrop = document.getElementById("drawer-backdrop");
+  if (!button || !sidebar) return;
+  const set = (open) => {
+    document.body.classList.toggle("drawer-open", open);
+    button.setAttribute("aria-expanded", String(open));
+    if (backdrop) backdrop.hidden = !open;
+    if (open) sidebar.querySelector("a")?.focus();
+  };
+  button.addEventListener("click", () => set(!document.body.classList.contains("drawer-open")));
+  backdrop?.addEventListener("click", () => set(false));
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && document.body.classList.contains("drawer-open")) { set(false); button.focus(); }
+  });
+  sidebar.addEventListener("click", (e) => { if (e.target.closest("a")) set(false); });
+}
+
+// The user menu closes on Escape and on a click elsewhere.
+function initMenus() {
+  for (const menu of document.querySelectorAll("details.menu")) {
+    document.addEventListener("click", (e) => { if (menu.open && !menu.contains(e.target)) menu.open = false; });
+    menu.addEventListener("keydown", (e) => { if (e.key === "Escape" && menu.open) { menu.open = false; menu.querySelector("summary")?.focus(); } });
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initInlineErrors(); initSuggest(); initDrawer(); initMenus(); });
 
 // The bell's unread count: polled every 30 s and when the tab comes back
 // (see web/notify.rs for why polling). Cached page views carry no count.

@@ -92,6 +92,15 @@ impl Layout {
             tree_path: String::new(),
         }
     }
+    /// Up to two initials of the viewer's display name, for the avatar.
+    pub(crate) fn initials(&self) -> String {
+        let name = self.user.as_ref().map(|(_, d)| d.as_str()).unwrap_or("");
+        name.split_whitespace()
+            .filter_map(|w| w.chars().next())
+            .take(2)
+            .flat_map(char::to_uppercase)
+            .collect()
+    }
     pub(crate) fn plain(title: &str) -> Layout {
         Layout::new(title, &Viewer::anonymous())
     }

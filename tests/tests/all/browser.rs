@@ -18,6 +18,11 @@ struct Driver {
 
 impl Driver {
     async fn start() -> Driver {
+        Driver::start_sized(1280, 900).await
+    }
+
+    /// A browser whose window is `width` × `height` CSS pixels (390 × 844 is a phone).
+    async fn start_sized(width: u32, height: u32) -> Driver {
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
@@ -44,14 +49,21 @@ impl Driver {
         })
         .await;
         assert!(ready, "chromedriver did not start");
+        let mut chrome = json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-dev-shm-usage", format!("--window-size={},{}", width.max(800), height)]
+        });
+        // Headless windows are at least 500 px wide: a phone is emulated.
+        if width < 800 {
+            chrome["mobileEmulation"] = json!({
+                "deviceMetrics": {"width": width, "height": height, "pixelRatio": 3.0, "touch": true}
+            });
+        }
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "unhandledPromptBehavior": "accept",
-            "goog:chromeOptions": {
-                "binary": "/usr/bin/chromium",
-                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                         "--disable-dev-shm-usage", "--window-size=1280,900"]
-            }
+            "goog:chromeOptions": chrome
         }}});
         let r: Value = http
             .post(format!("{base}/session"))
@@ -137,6 +149,21 @@ impl Driver {
             json!({"script": script, "args": []}),
         )
         .await
+    }
+
+    /// Saves a screenshot as a test artifact, `target/screenshots/NAME.png`
+    /// (not committed: for a reviewer to look at).
+    async fn screenshot(&self, name: &str) {
+        use base64::Engine;
+        let v = self
+            .cmd(reqwest::Method::GET, "/screenshot", json!({}))
+            .await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().expect("a screenshot"))
+            .expect("base64");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("screenshot");
     }
 
     /// Logs in through the login form and waits for the dashboard.
@@ -312,7 +339,7 @@ async fn browser_login_create_edit_history_diff_and_no_hostile_script_runs() {
         Value::Null,
         "a hostile script ran"
     );
-    assert_eq!(d.js("return document.querySelectorAll('script:not([src]), iframe, svg, [onerror], [onmouseover], [onload]').length").await, json!(0));
+    assert_eq!(d.js("return document.querySelectorAll('script:not([src]), iframe, svg:not(.bell-icon), [onerror], [onmouseover], [onload]').length").await, json!(0));
     assert_eq!(d.js("return [...document.querySelectorAll('a')].filter(a => a.href.startsWith('javascript')).length").await, json!(0));
     let title = d
         .js("return document.querySelector('#title-text').textContent")
@@ -399,4 +426,187 @@ async fn browser_saves_store_lf_line_endings() {
         )
         .await;
     assert_eq!(body(&v), "<p>one</p>\n<p>2</p>\n<p>three</p>");
+}
+
+#[tokio::test]
+async fn browser_form_errors_keep_the_input_beside_the_field() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("FE", "Form errors").await;
+    let id = c.create_page("FE", "Labelled", "<p>x</p>", None).await;
+    let d = Driver::start().await;
+    let base = node.base.clone();
+    d.login(&base, "admin").await;
+    let page = format!("{base}/pages/viewpage.action?pageId={id}");
+    d.goto(&page).await;
+    d.wait_for(
+        "the label form",
+        "return !!document.querySelector('#add-labels')",
+    )
+    .await;
+    let at = d.current_url().await;
+    d.type_into("#add-labels", "fine bad!label").await;
+    d.click(".add-label button[type=submit]").await;
+    d.wait_for(
+        "the message beside the field",
+        "const e = document.querySelector('#add-labels + .form-error'); return !!e && e.textContent.includes('bad!label')",
+    )
+    .await;
+    assert_eq!(d.current_url().await, at, "the page stayed");
+    assert_eq!(
+        d.js("return document.querySelector('#add-labels').value")
+            .await,
+        "fine bad!label",
+        "what was typed is kept"
+    );
+    assert_eq!(
+        d.js("return document.querySelector('#add-labels').getAttribute('aria-invalid')")
+            .await,
+        "true"
+    );
+    assert_eq!(
+        d.js("return document.activeElement.id").await,
+        "add-labels",
+        "the field has the focus"
+    );
+    // Corrected, the same form saves and the page shows the label.
+    d.type_into("#add-labels", "fine").await;
+    d.click(".add-label button[type=submit]").await;
+    d.wait_for(
+        "the saved label",
+        "return [...document.querySelectorAll('.labels .label')].some(l => l.textContent.startsWith('fine'))",
+    )
+    .await;
+    assert!(
+        d.js("return !document.querySelector('.form-error')").await == true,
+        "the old message is gone"
+    );
+    // A comment refused by the server keeps its text too (here: the session's
+    // form token has been replaced, as after logging in elsewhere).
+    d.js("document.querySelector('.new-comment input[name=_csrf]').value = 'stale'")
+        .await;
+    d.type_into(
+        ".new-comment textarea",
+        "a long comment I do not want to lose",
+    )
+    .await;
+    d.click(".new-comment button[type=submit]").await;
+    d.wait_for(
+        "the comment form's message",
+        "const e = document.querySelector('.new-comment .form-error'); return !!e && e.textContent.includes('reload the page')",
+    )
+    .await;
+    assert_eq!(
+        d.js("return document.querySelector('.new-comment textarea').value")
+            .await,
+        "a long comment I do not want to lose"
+    );
+}
+
+#[tokio::test]
+async fn browser_main_screens_fit_a_phone_and_a_desktop_and_the_phone_has_a_drawer() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space(
+        "PH",
+        "Phone space with a long name that must not push anything off",
+    )
+    .await;
+    let home = c
+        .create_page("PH", "Parent page", "<p>parent</p>", None)
+        .await;
+    let child = c
+        .create_page(
+            "PH",
+            "Child",
+            "<table><tr><td>aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa</td><td>bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb</td></tr></table><pre>a very long line of code that is much wider than a phone screen, kept on one line</pre>",
+            Some(home),
+        )
+        .await;
+    let fits = "return document.documentElement.scrollWidth <= window.innerWidth";
+    let inside = |css: &str| {
+        format!(
+            "const e = document.querySelector('{css}'); if (!e) return false; const r = e.getBoundingClientRect(); \
+             return r.width > 0 && r.left >= 0 && r.right <= window.innerWidth + 0.5"
+        )
+    };
+    let base = node.base.clone();
+    let screens = [
+        ("page", format!("/pages/viewpage.action?pageId={child}")),
+        ("dashboard", "/".to_owned()),
+        ("search", "/search?q=parent".to_owned()),
+        ("editor", format!("/pages/{child}/edit")),
+        ("history", format!("/pages/{child}/history")),
+        ("admin-users", "/admin/users".to_owned()),
+        ("spaces", "/spaces".to_owned()),
+        ("error", "/spaces/PH/pages/999999".to_owned()),
+    ];
+    // Both sizes: nothing wider than the screen, search and the user menu in
+    // reach, and a screenshot of each screen.
+    for (size, width, height) in [("desktop", 1440, 900), ("phone", 390, 844)] {
+        let d = Driver::start_sized(width, height).await;
+        d.login(&base, "admin").await;
+        assert_eq!(d.js("return window.innerWidth").await, width, "{size}");
+        for (name, path) in &screens {
+            d.goto(&format!("{base}{path}")).await;
+            d.wait_for("the header", "return !!document.querySelector('.topbar')")
+                .await;
+            assert_eq!(
+                d.js(fits).await,
+                true,
+                "{size}: {path} is wider than the screen"
+            );
+            assert_eq!(
+                d.js(&inside("#search-q")).await,
+                true,
+                "{size}: {path}: the search box"
+            );
+            assert_eq!(
+                d.js(&inside("#user-menu summary")).await,
+                true,
+                "{size}: {path}: the user menu"
+            );
+            d.screenshot(&format!("{size}-{name}")).await;
+        }
+    }
+    let d = Driver::start_sized(390, 844).await;
+    d.login(&base, "admin").await;
+    // The user menu opens inside the screen and offers Log out.
+    d.goto(&format!("{base}/pages/viewpage.action?pageId={child}"))
+        .await;
+    d.click("#user-menu summary").await;
+    assert_eq!(
+        d.js(&inside("#log-out")).await,
+        true,
+        "Log out is reachable"
+    );
+    d.click("#user-menu summary").await;
+    // The drawer brings the space and its tree, opened down to this page.
+    assert_eq!(
+        d.js(&inside("#sidebar")).await,
+        false,
+        "the drawer starts closed"
+    );
+    d.click("#drawer-toggle").await;
+    d.wait_for(
+        "the open drawer with the tree",
+        &format!(
+            "const s = document.querySelector('#sidebar'); const r = s.getBoundingClientRect(); \
+             return r.left >= 0 && r.right <= window.innerWidth && !!s.querySelector('.page-tree a.current[href*=\"/{child}/\"]')"
+        ),
+    )
+    .await;
+    assert_eq!(
+        d.js("return document.querySelector('#drawer-toggle').getAttribute('aria-expanded')")
+            .await,
+        "true"
+    );
+    // Escape closes it again.
+    d.js("document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape'}))")
+        .await;
+    d.wait_for(
+        "the closed drawer",
+        "return document.querySelector('#sidebar').getBoundingClientRect().right <= 0",
+    )
+    .await;
 }
