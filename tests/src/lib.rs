@@ -3,6 +3,7 @@
 //! each test gets its own database and shared home, so tests run in parallel
 //! without sharing state.
 
+pub mod browser;
 pub mod cluster;
 pub mod confluence;
 

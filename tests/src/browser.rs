@@ -1,0 +1,224 @@
+//! A headless Chromium driven over WebDriver (chromedriver): a few JSON
+//! calls over reqwest, for the browser tests.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::wait_until;
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+pub struct Driver {
+    _process: tokio::process::Child,
+    http: reqwest::Client,
+    url: String,
+}
+
+impl Driver {
+    pub async fn start() -> Driver {
+        Driver::start_sized(1280, 900).await
+    }
+
+    /// A browser whose window is `width` × `height` CSS pixels (390 × 844 is a phone).
+    pub async fn start_sized(width: u32, height: u32) -> Driver {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let bin = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .expect(
+                "chromedriver is not installed: tests/run.sh installs chromium and chromium-driver",
+            );
+        let process = tokio::process::Command::new(bin)
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start chromedriver");
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        let ready = wait_until(Duration::from_secs(20), || {
+            let http = http.clone();
+            let u = format!("{base}/status");
+            async move { http.get(u).send().await.is_ok() }
+        })
+        .await;
+        assert!(ready, "chromedriver did not start");
+        let mut chrome = json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-dev-shm-usage", format!("--window-size={},{}", width.max(800), height)]
+        });
+        // Headless windows are at least 500 px wide: a phone is emulated.
+        if width < 800 {
+            chrome["mobileEmulation"] = json!({
+                "deviceMetrics": {"width": width, "height": height, "pixelRatio": 3.0, "touch": true}
+            });
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "unhandledPromptBehavior": "accept",
+            "goog:chromeOptions": chrome
+        }}});
+        let r: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let sid = r["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {r}"))
+            .to_owned();
+        Driver {
+            _process: process,
+            http,
+            url: format!("{base}/session/{sid}"),
+        }
+    }
+
+    pub async fn cmd(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let r = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let v: Value = r.json().await.unwrap();
+        if v["value"].get("error").is_some() {
+            panic!("webdriver {path}: {v}");
+        }
+        v["value"].clone()
+    }
+
+    pub async fn goto(&self, url: &str) {
+        self.cmd(reqwest::Method::POST, "/url", json!({"url": url}))
+            .await;
+    }
+
+    pub async fn find(&self, css: &str) -> String {
+        let v = self
+            .cmd(
+                reqwest::Method::POST,
+                "/element",
+                json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        v[ELEMENT].as_str().unwrap().to_owned()
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/clear"),
+            json!({}),
+        )
+        .await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/value"),
+            json!({"text": text}),
+        )
+        .await;
+    }
+
+    pub async fn click(&self, css: &str) {
+        let e = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/click"),
+            json!({}),
+        )
+        .await;
+    }
+
+    pub async fn js(&self, script: &str) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({"script": script, "args": []}),
+        )
+        .await
+    }
+
+    /// Saves a screenshot as a test artifact, `target/screenshots/NAME.png`
+    /// (not committed: for a reviewer to look at).
+    pub async fn screenshot(&self, name: &str) {
+        use base64::Engine;
+        let v = self
+            .cmd(reqwest::Method::GET, "/screenshot", json!({}))
+            .await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().expect("a screenshot"))
+            .expect("base64");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("screenshot");
+    }
+
+    /// Logs in through the login form and waits for the dashboard.
+    pub async fn login(&self, base: &str, user: &str) {
+        self.goto(&format!("{base}/login")).await;
+        self.type_into("#username", user).await;
+        self.type_into("#password", &crate::password_of(user))
+            .await;
+        self.click("#login-submit").await;
+        self.wait_for(
+            "the dashboard",
+            "return document.title.startsWith('Dashboard')",
+        )
+        .await;
+    }
+
+    pub async fn current_url(&self) -> String {
+        self.cmd(reqwest::Method::GET, "/url", json!({}))
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    }
+
+    pub async fn source(&self) -> String {
+        self.cmd(reqwest::Method::GET, "/source", json!({}))
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    }
+
+    pub async fn wait_for(&self, what: &str, script: &str) {
+        let ok = wait_until(Duration::from_secs(15), || async {
+            self.js(script).await == json!(true)
+        })
+        .await;
+        assert!(
+            ok,
+            "timed out waiting for {what}; page:\n{}",
+            self.source().await
+        );
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // Best effort: end the browser session; chromedriver is killed on drop.
+        let _ = std::thread::spawn({
+            let url = self.url.clone();
+            move || {
+                let _ = std::process::Command::new("curl")
+                    .args(["-s", "-X", "DELETE", &url])
+                    .output();
+            }
+        })
+        .join();
+    }
+}
