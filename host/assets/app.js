@@ -9,8 +9,10 @@ function el(tag, attrs, text) {
   return e;
 }
 
-// Ids of the current page's ancestors, so the tree opens down to it.
+// Ids of the current page's ancestors, so the tree opens down to it; the
+// current page opens too, showing its children.
 const openPath = new Set((document.querySelector(".page-tree")?.dataset.path || "").split(",").filter(Boolean));
+if (document.querySelector(".page-tree")?.dataset.current) openPath.add(document.querySelector(".page-tree").dataset.current);
 
 async function loadBranch(ul, space, parent, current, offset) {
   const q = new URLSearchParams({ space });

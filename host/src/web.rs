@@ -113,6 +113,16 @@ impl Layout {
             .join(",");
         self
     }
+    /// The frame of a screen of content `c`: its space's sidebar with the tree
+    /// open down to it (`perms`: the viewer's permissions in the space).
+    pub(crate) fn of_content(
+        self,
+        c: &crate::content::Content,
+        perms: &[crate::perms::SpacePerm],
+    ) -> Layout {
+        self.in_space(&c.space_key, &c.space_name, perms)
+            .at(c.id, &c.ancestors)
+    }
     /// The space sidebar, with the links `perms` (the viewer's permissions
     /// in the space) allow: no link leads to a 403.
     pub(crate) fn in_space(

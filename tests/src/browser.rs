@@ -169,8 +169,7 @@ impl Driver {
     pub async fn login(&self, base: &str, user: &str) {
         self.goto(&format!("{base}/login")).await;
         self.type_into("#username", user).await;
-        self.type_into("#password", &crate::password_of(user))
-            .await;
+        self.type_into("#password", &crate::password_of(user)).await;
         self.click("#login-submit").await;
         self.wait_for(
             "the dashboard",

@@ -271,8 +271,7 @@ async fn frame_for(app: &AppState, viewer: &Viewer, path: &str, title: &str) -> 
                 .space_perms(&db, c.space_id)
                 .await
                 .unwrap_or_default();
-            base.in_space(&c.space_key, &c.space_name, &perms)
-                .at(c.id, &c.ancestors)
+            base.of_content(&c, &perms)
         }
         _ => base,
     }

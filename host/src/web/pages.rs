@@ -250,9 +250,7 @@ async fn view(
     let page = PageView {
         watching,
         watching_space,
-        layout: Layout::new(&c.title, &viewer)
-            .in_space(&c.space_key, &c.space_name, &perms)
-            .at(c.id, &c.ancestors),
+        layout: Layout::new(&c.title, &viewer).of_content(&c, &perms),
         id: c.id,
         kind: kind_name(c.content_type),
         key: c.space_key.clone(),

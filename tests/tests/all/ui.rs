@@ -120,3 +120,38 @@ async fn errors_keep_the_header_the_session_and_the_sidebar_and_say_what_went_wr
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn every_screen_of_a_page_keeps_the_tree_open_at_it() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("TREE", "Tree").await;
+    let parent = c.create_page("TREE", "Parent", "<p>p</p>", None).await;
+    let child = c
+        .create_page("TREE", "Child", "<p>c</p>", Some(parent))
+        .await;
+    for screen in [
+        "history",
+        "edit",
+        "attachments",
+        "restrictions",
+        "move",
+        "version/1",
+    ] {
+        let (s, html) = c.get_text(&format!("/pages/{child}/{screen}")).await;
+        assert_eq!(s, 200, "{screen}: {html}");
+        assert!(
+            html.contains(&format!("data-current=\"{child}\"")),
+            "{screen} does not mark the page in the tree"
+        );
+        let path = html
+            .split("data-path=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or("");
+        assert!(
+            path.split(',').any(|a| a == parent.to_string()),
+            "{screen}: the tree does not open down to the page ({path:?})"
+        );
+    }
+}

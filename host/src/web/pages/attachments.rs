@@ -36,11 +36,8 @@ pub(super) async fn attachments_page(
         .collect();
     let can_attach = attach::check_can_attach(&db, viewer, id).await.is_ok();
     let mut r = AttachmentsPage {
-        layout: Layout::new(format!("Attachments - {}", c.title), viewer).in_space(
-            &c.space_key,
-            &c.space_name,
-            &viewer.space_perms(&db, c.space_id).await?,
-        ),
+        layout: Layout::new(format!("Attachments - {}", c.title), viewer)
+            .of_content(&c, &viewer.space_perms(&db, c.space_id).await?),
         id,
         title: c.title.clone(),
         page_url: page_url(&c.space_key, c.id, &c.title),

@@ -42,11 +42,8 @@ pub(super) async fn history(
         .await?
         && viewer.passes_update_restrictions(&db, c.id).await?;
     Ok(HistoryPage {
-        layout: Layout::new(format!("History - {}", c.title), &viewer).in_space(
-            &c.space_key,
-            &c.space_name,
-            &viewer.space_perms(&db, c.space_id).await?,
-        ),
+        layout: Layout::new(format!("History - {}", c.title), &viewer)
+            .of_content(&c, &viewer.space_perms(&db, c.space_id).await?),
         id,
         title: c.title.clone(),
         page_url: page_url(&c.space_key, c.id, &c.title),
@@ -101,11 +98,8 @@ pub(super) async fn version_view(
         .has_space_perm(&db, c.space_id, SpacePerm::Edit)
         .await?;
     Ok(VersionPage {
-        layout: Layout::new(format!("{} (v. {n})", v.title), &viewer).in_space(
-            &c.space_key,
-            &c.space_name,
-            &viewer.space_perms(&db, c.space_id).await?,
-        ),
+        layout: Layout::new(format!("{} (v. {n})", v.title), &viewer)
+            .of_content(&c, &viewer.space_perms(&db, c.space_id).await?),
         id,
         title: v.title.clone(),
         number: n,
@@ -167,11 +161,8 @@ pub(super) async fn diff(
     .await
     .map_err(Error::internal)?;
     Ok(DiffPage {
-        layout: Layout::new(format!("Compare - {}", c.title), &viewer).in_space(
-            &c.space_key,
-            &c.space_name,
-            &viewer.space_perms(&db, c.space_id).await?,
-        ),
+        layout: Layout::new(format!("Compare - {}", c.title), &viewer)
+            .of_content(&c, &viewer.space_perms(&db, c.space_id).await?),
         id,
         title: c.title.clone(),
         from,

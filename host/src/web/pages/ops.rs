@@ -28,11 +28,8 @@ pub(super) async fn move_form(
         .or_login(&viewer, &format!("/pages/{id}/move"))?;
     let spaces = content::spaces(&db, &viewer).await?;
     Ok(MovePage {
-        layout: Layout::new(format!("Move - {}", c.title), &viewer).in_space(
-            &c.space_key,
-            &c.space_name,
-            &viewer.space_perms(&db, c.space_id).await?,
-        ),
+        layout: Layout::new(format!("Move - {}", c.title), &viewer)
+            .of_content(&c, &viewer.space_perms(&db, c.space_id).await?),
         id,
         title: c.title.clone(),
         key: c.space_key.clone(),

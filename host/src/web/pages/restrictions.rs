@@ -28,11 +28,8 @@ pub(super) async fn restrictions_page(
         .or_login(viewer, &format!("/pages/{id}/restrictions"))?;
     let r = content::restrictions(&db, viewer, id).await?;
     Ok(RestrictionsPage {
-        layout: Layout::new(format!("Restrictions - {}", c.title), viewer).in_space(
-            &c.space_key,
-            &c.space_name,
-            &viewer.space_perms(&db, c.space_id).await?,
-        ),
+        layout: Layout::new(format!("Restrictions - {}", c.title), viewer)
+            .of_content(&c, &viewer.space_perms(&db, c.space_id).await?),
         id,
         title: c.title.clone(),
         page_url: page_url(&c.space_key, c.id, &c.title),
