@@ -155,15 +155,42 @@ pub async fn by_name(db: &impl GenericClient, username: &str) -> Result<Option<U
     Ok(r.as_ref().map(user_from))
 }
 
-pub async fn set_active(db: &impl GenericClient, user_id: i64, active: bool) -> Result<()> {
+pub async fn set_active(
+    db: &mut deadpool_postgres::Object,
+    user_id: i64,
+    active: bool,
+) -> Result<()> {
+    let tx = db.transaction().await?;
     crate::db::execute(
-        db,
+        &tx,
         "UPDATE users SET active = $2 WHERE id = $1",
         &[&user_id, &active],
     )
     .await?;
     if !active {
-        crate::db::execute(db, "DELETE FROM sessions WHERE user_id = $1", &[&user_id]).await?;
+        crate::db::execute(&tx, "DELETE FROM sessions WHERE user_id = $1", &[&user_id]).await?;
+        an_admin_remains(&tx, "deactivating this user").await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Active users with the global `admin` permission (directly, through a
+/// group, or granted to everyone).
+const ACTIVE_ADMINS: &str = "
+SELECT count(*) FROM users u WHERE u.active AND EXISTS (
+    SELECT 1 FROM global_permissions gp WHERE gp.permission = 'admin' AND (
+        (gp.user_id IS NULL AND gp.group_id IS NULL) OR gp.user_id = u.id
+        OR gp.group_id IN (SELECT group_id FROM group_members WHERE user_id = u.id)))";
+
+/// Refuses a change (made in `tx`, not yet committed) that would leave the
+/// site without an active administrator: nobody could then repair it.
+async fn an_admin_remains(tx: &impl GenericClient, what: &str) -> Result<()> {
+    let n: i64 = crate::db::query_one(tx, ACTIVE_ADMINS, &[]).await?.get(0);
+    if n == 0 {
+        return Err(Error::BadRequest(format!(
+            "{what} would leave no active administrator; make someone else an administrator first"
+        )));
     }
     Ok(())
 }
@@ -259,16 +286,19 @@ pub(crate) async fn add_member(db: &impl GenericClient, group: &str, username: &
 }
 
 pub(crate) async fn remove_member(
-    db: &impl GenericClient,
+    db: &mut deadpool_postgres::Object,
     group: &str,
     username: &str,
 ) -> Result<()> {
-    crate::db::execute(db,
+    let tx = db.transaction().await?;
+    crate::db::execute(&tx,
         "DELETE FROM group_members m USING groups g, users u
          WHERE m.group_id = g.id AND m.user_id = u.id AND lower(g.name) = lower($1) AND lower(u.username) = lower($2)",
         &[&group, &username],
     )
     .await?;
+    an_admin_remains(&tx, "removing this member").await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -347,7 +377,7 @@ pub(crate) async fn global_grants(db: &impl GenericClient) -> Result<Vec<Grant>>
 }
 
 pub(crate) async fn set_global_grant(
-    db: &impl GenericClient,
+    db: &mut deadpool_postgres::Object,
     permission: &str,
     who: &Principal,
     granted: bool,
@@ -364,18 +394,23 @@ pub(crate) async fn set_global_grant(
     }
     let (u, g) = who.ids();
     if granted {
-        crate::db::execute(db,
+        crate::db::execute(&*db,
             "INSERT INTO global_permissions (permission, user_id, group_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             &[&permission, &u, &g],
         )
         .await?;
     } else {
-        crate::db::execute(db,
+        let tx = db.transaction().await?;
+        crate::db::execute(&tx,
             "DELETE FROM global_permissions WHERE permission = $1 AND user_id IS NOT DISTINCT FROM $2
              AND group_id IS NOT DISTINCT FROM $3",
             &[&permission, &u, &g],
         )
         .await?;
+        if permission == "admin" {
+            an_admin_remains(&tx, "revoking this administrator permission").await?;
+        }
+        tx.commit().await?;
     }
     Ok(())
 }

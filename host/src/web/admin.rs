@@ -86,9 +86,14 @@ async fn admin_user_active(
     if viewer.user_id() == Some(id) {
         return users_page(&app, &viewer, "You cannot deactivate yourself.".into()).await;
     }
-    let db = app.pool.get().await?;
-    users::set_active(&db, id, form.checked("active")).await?;
-    Ok(see_other("/admin/users"))
+    let mut db = app.pool.get().await?;
+    let r = users::set_active(&mut db, id, form.checked("active")).await;
+    drop(db);
+    match r {
+        Ok(()) => Ok(see_other("/admin/users")),
+        Err(Error::BadRequest(m)) => users_page(&app, &viewer, m).await,
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn admin_user_ratelimit(
@@ -130,7 +135,7 @@ async fn admin_groups_post(
     Posted { viewer, form }: Posted,
 ) -> UiResult {
     viewer.require_admin()?;
-    let db = app.pool.get().await?;
+    let mut db = app.pool.get().await?;
     let r = match form.text("action") {
         "create" => users::create_group(&db, form.text("name"), form.text("description"))
             .await
@@ -144,7 +149,7 @@ async fn admin_groups_post(
                     form.text("group")
                 )
             }),
-        "remove" => users::remove_member(&db, form.text("group"), form.text("username"))
+        "remove" => users::remove_member(&mut db, form.text("group"), form.text("username"))
             .await
             .map(|_| {
                 format!(
@@ -191,7 +196,7 @@ async fn admin_perms_post(
     Posted { viewer, form }: Posted,
 ) -> UiResult {
     viewer.require_admin()?;
-    let db = app.pool.get().await?;
+    let mut db = app.pool.get().await?;
     let r = async {
         let who = users::parse_principal(&db, form.text("kind"), form.text("name").trim()).await?;
         if form.text("grant") != "1"
@@ -203,7 +208,7 @@ async fn admin_perms_post(
             ));
         }
         users::set_global_grant(
-            &db,
+            &mut db,
             form.text("permission"),
             &who,
             form.text("grant") == "1",

@@ -216,7 +216,9 @@ async fn basic_auth_and_its_cache_follow_password_changes() {
         .unwrap();
     assert_eq!(r.status(), 200);
     // Deactivated users are refused.
-    cairn::users::set_active(&db, u.id, false).await.unwrap();
+    cairn::users::set_active(&mut node.pool.get().await.unwrap(), u.id, false)
+        .await
+        .unwrap();
     let r = c
         .http
         .get(c.url("/spaces"))

@@ -155,3 +155,102 @@ async fn every_screen_of_a_page_keeps_the_tree_open_at_it() {
         );
     }
 }
+
+async fn is_admin(c: &cairn_tests::Client) -> bool {
+    c.get_text("/admin/users").await.0 == 200
+}
+
+#[tokio::test]
+async fn the_last_administrator_cannot_be_removed_deactivated_or_revoked() {
+    let node = TestNode::start().await;
+    let admin = node.login("admin").await;
+    let refused = "would leave no active administrator";
+    // The administration marks the screen you are on.
+    let (_, html) = admin.get_text("/admin/groups").await;
+    assert_eq!(html.matches("aria-current=\"page\"").count(), 1, "{html}");
+    assert!(html.contains("<a href=\"/admin/groups\" aria-current=\"page\">Groups</a>"));
+
+    // The only administrator cannot leave the administrators group.
+    let r = admin
+        .post(
+            "/admin/groups",
+            &[
+                ("action", "remove"),
+                ("group", "cairn-administrators"),
+                ("username", "admin"),
+            ],
+        )
+        .await;
+    assert!(r.text().await.unwrap().contains(refused));
+    assert!(is_admin(&admin).await, "admin lost the administration");
+
+    // With a second administrator, each step that leaves one is allowed.
+    node.user("bob", false).await;
+    let r = admin
+        .post(
+            "/admin/permissions",
+            &[
+                ("grant", "1"),
+                ("kind", "user"),
+                ("name", "bob"),
+                ("permission", "admin"),
+            ],
+        )
+        .await;
+    assert!(r.status().is_success() || r.status().is_redirection());
+    let bob_id: i64 = node
+        .sql()
+        .await
+        .query_one("SELECT id FROM users WHERE username = 'bob'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let r = admin
+        .post(&format!("/admin/users/{bob_id}/active"), &[])
+        .await;
+    assert_eq!(r.status(), 303, "deactivating one of two administrators");
+    let r = admin
+        .post(
+            &format!("/admin/users/{bob_id}/active"),
+            &[("active", "on")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let bob = node.login("bob").await;
+    assert!(is_admin(&bob).await);
+    let r = bob
+        .post(
+            "/admin/groups",
+            &[
+                ("action", "remove"),
+                ("group", "cairn-administrators"),
+                ("username", "admin"),
+            ],
+        )
+        .await;
+    assert!(!r.text().await.unwrap().contains(refused));
+    assert!(!is_admin(&admin).await, "admin left the group");
+
+    // Now bob is the last: revoking his own grant is refused, and so is
+    // deactivating him.
+    let r = bob
+        .post(
+            "/admin/permissions",
+            &[("kind", "user"), ("name", "bob"), ("permission", "admin")],
+        )
+        .await;
+    assert!(r.text().await.unwrap().contains(refused));
+    assert!(is_admin(&bob).await, "bob lost the administration");
+    let db = node.sql().await;
+    let mut pooled = node.pool.get().await.unwrap();
+    let e = cairn::users::set_active(&mut pooled, bob_id, false)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains(refused), "{e}");
+    let active: bool = db
+        .query_one("SELECT active FROM users WHERE id = $1", &[&bob_id])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(active, "the refused deactivation was written");
+}
