@@ -72,7 +72,7 @@ impl Editor {
     /// The editor on page or blog post `c` as stored.
     fn existing(viewer: &Viewer, c: &content::Content, perms: &[SpacePerm]) -> Editor {
         Editor {
-            layout: Layout::new(format!("Edit - {}", c.title), viewer).of_content(&c, perms),
+            layout: Layout::new(format!("Edit - {}", c.title), viewer).of_content(c, perms),
             action: format!("/pages/{}/edit", c.id),
             key: c.space_key.clone(),
             id: c.id,
