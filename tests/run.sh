@@ -21,6 +21,9 @@ export CAIRN_AIOSMTPD_PYTHON="$STATE/venv-smtpd/bin/python"
 # componentize-py for the Python example plugin (build.sh pins the same version).
 make_venv "$STATE/venv-cpy" componentize_py 'componentize-py==0.25.1'
 export CAIRN_CPY_VENV="$STATE/venv-cpy"
+# axe-core, the accessibility checker the browser tests inject (pinned by the lockfile).
+npm ci --prefix tests/browser --no-audit --no-fund --silent
+export CAIRN_AXE_JS="$ROOT/tests/browser/node_modules/axe-core/axe.min.js"
 export CAIRN_TEST_PG="postgres://cairn@127.0.0.1:$PG_PORT"
 # etcd data, node homes and nginx files of the cluster tests.
 export CAIRN_TEST_STATE="$STATE/test-cluster"

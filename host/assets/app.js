@@ -23,10 +23,12 @@ async function loadBranch(ul, space, parent, current, offset) {
   const data = await r.json();
   for (const n of data.results) {
     const li = el("li", { "data-id": n.id });
-    const toggle = el("button", { type: "button", class: "twisty", "aria-expanded": "false" }, n.hasChildren ? "▸" : "");
-    if (!n.hasChildren) toggle.disabled = true;
+    // A leaf has no button (nothing to expand), only the same indent.
+    const toggle = n.hasChildren
+      ? el("button", { type: "button", class: "twisty", "aria-expanded": "false", "aria-label": "Show the pages under " + n.title }, "▸")
+      : el("span", { class: "twisty", "aria-hidden": "true" });
     const a = el("a", { href: n.url }, n.title);
-    if (n.id === current) a.classList.add("current");
+    if (n.id === current) { a.classList.add("current"); a.setAttribute("aria-current", "page"); }
     li.append(toggle, a);
     toggle.addEventListener("click", async () => {
       const open = toggle.getAttribute("aria-expanded") === "true";
@@ -82,6 +84,7 @@ function initPreview() {
     if (mine !== seq) return;
     // The server sanitizes the preview exactly like a saved page.
     preview.innerHTML = await r.text();
+    focusableScrollers(preview);
   };
   const schedule = () => { clearTimeout(timer); timer = setTimeout(run, 300); };
   form.querySelector("#body").addEventListener("input", schedule);
@@ -263,7 +266,15 @@ function initMenus() {
   }
 }
 
-document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initInlineErrors(); initSuggest(); initDrawer(); initMenus(); });
+// Code blocks and tables wider than their box scroll; a keyboard user must
+// be able to reach them to scroll, so they take the focus.
+function focusableScrollers(root) {
+  for (const e of (root || document).querySelectorAll(".wiki-content pre, .wiki-content table, .preview pre, .preview table, table.diff, table.grid")) {
+    if (e.scrollWidth > e.clientWidth + 1 && !e.hasAttribute("tabindex")) e.setAttribute("tabindex", "0");
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initInlineErrors(); initSuggest(); initDrawer(); initMenus(); focusableScrollers(); });
 
 // The bell's unread count: polled every 30 s and when the tab comes back
 // (see web/notify.rs for why polling). Cached page views carry no count.

@@ -18,6 +18,8 @@ ensure_packages() {
   if [ "${1:-}" = test ]; then
     command -v chromium >/dev/null || missing+=(chromium)
     command -v chromedriver >/dev/null || missing+=(chromium-driver)
+    # npm installs axe-core (tests/browser/package-lock.json) for the browser tests.
+    command -v npm >/dev/null || missing+=(npm)
     python3 -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)
     # nginx in front of a test cluster.
     [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx-light)

@@ -150,6 +150,51 @@ impl Driver {
         .await
     }
 
+    /// Runs `script` as an async WebDriver script: it ends by calling its last
+    /// argument (`arguments[arguments.length - 1]`) with the result.
+    pub async fn js_async(&self, script: &str) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/async",
+            json!({"script": script, "args": []}),
+        )
+        .await
+    }
+
+    /// The serious and critical accessibility violations axe-core finds on
+    /// the current page (WCAG 2.x A and AA rules), one line each. axe-core
+    /// comes from npm (`tests/browser`, `CAIRN_AXE_JS`).
+    pub async fn axe_violations(&self) -> Vec<String> {
+        let path = std::env::var("CAIRN_AXE_JS").unwrap_or_else(|_| {
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/browser/node_modules/axe-core/axe.min.js"
+            )
+            .into()
+        });
+        let axe = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!("axe-core is not installed at {path} ({e}): tests/run.sh runs npm ci in tests/browser")
+        });
+        self.js(&format!("if (!window.axe) {{ {axe}\n }} return true;"))
+            .await;
+        let v = self
+            .js_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']})
+                   .then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+                     .map(v => v.id + ' (' + v.impact + '): ' + v.help + ' — ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))))
+                   .catch(e => done(['axe failed: ' + e]));",
+            )
+            .await;
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|x| x.as_str().unwrap_or("").to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Saves a screenshot as a test artifact, `target/screenshots/NAME.png`
     /// (not committed: for a reviewer to look at).
     pub async fn screenshot(&self, name: &str) {

@@ -326,6 +326,26 @@ async fn browser_main_screens_fit_a_phone_and_a_desktop_and_the_phone_has_a_draw
         ("admin-users", "/admin/users".to_owned()),
         ("spaces", "/spaces".to_owned()),
         ("error", "/spaces/PH/pages/999999".to_owned()),
+        ("attachments", format!("/pages/{child}/attachments")),
+        ("restrictions", format!("/pages/{child}/restrictions")),
+        ("move", format!("/pages/{child}/move")),
+        ("space-settings", "/spaces/PH/settings".to_owned()),
+        ("trash", "/spaces/PH/trash".to_owned()),
+        ("blog", "/spaces/PH/blog".to_owned()),
+        ("create", "/spaces/PH/create".to_owned()),
+        ("notifications", "/notifications".to_owned()),
+        ("notification-settings", "/notifications/settings".to_owned()),
+        ("tokens", "/profile/tokens".to_owned()),
+        ("profile", "/users/admin".to_owned()),
+        ("admin-groups", "/admin/groups".to_owned()),
+        ("admin-permissions", "/admin/permissions".to_owned()),
+        ("admin-plugins", "/admin/plugins".to_owned()),
+        ("admin-plugin", "/admin/plugins/cairn.code".to_owned()),
+        ("admin-search", "/admin/search".to_owned()),
+        ("admin-cluster", "/admin/cluster".to_owned()),
+        ("admin-settings", "/admin/settings".to_owned()),
+        ("admin-mail", "/admin/mail".to_owned()),
+        ("admin-import", "/admin/import".to_owned()),
     ];
     // Both sizes: nothing wider than the screen, search and the user menu in
     // reach, and a screenshot of each screen.
@@ -353,7 +373,28 @@ async fn browser_main_screens_fit_a_phone_and_a_desktop_and_the_phone_has_a_draw
                 "{size}: {path}: the user menu"
             );
             d.screenshot(&format!("{size}-{name}")).await;
+            let bad = d.axe_violations().await;
+            assert!(
+                bad.is_empty(),
+                "{size}: {path}: accessibility:\n{}",
+                bad.join("\n")
+            );
         }
+        // The login page, as an anonymous visitor sees it.
+        let anon = Driver::start_sized(width, height).await;
+        anon.goto(&format!("{base}/login")).await;
+        anon.wait_for(
+            "the login form",
+            "return !!document.querySelector('#password')",
+        )
+        .await;
+        anon.screenshot(&format!("{size}-login")).await;
+        let bad = anon.axe_violations().await;
+        assert!(
+            bad.is_empty(),
+            "{size}: /login: accessibility:\n{}",
+            bad.join("\n")
+        );
     }
     let d = Driver::start_sized(390, 844).await;
     d.login(&base, "admin").await;
