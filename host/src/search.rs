@@ -33,6 +33,7 @@ pub use integrity::{
 
 mod documents;
 mod excerpts;
+mod facets;
 pub mod journal;
 mod query;
 mod ranking;
@@ -47,6 +48,7 @@ use crate::search::schema::Fields;
 use crate::search::schema::SCHEMA_VERSION;
 use crate::search::visibility::BlockedKey;
 use crate::search::visibility::ViewerFilter;
+pub use facets::Facets;
 pub use ranking::Hit;
 pub use ranking::Results;
 pub use rebuild::RebuildState;

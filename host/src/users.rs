@@ -135,6 +135,32 @@ pub(crate) async fn by_key(db: &impl GenericClient, key: &str) -> Result<Option<
     Ok(r.as_ref().map(user_from))
 }
 
+/// Active users whose username or display name contains `text` (any case),
+/// exact and prefix matches first: the people among search results.
+pub(crate) async fn matching(db: &impl GenericClient, text: &str, limit: i64) -> Result<Vec<User>> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    let like = format!(
+        "%{}%",
+        text.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let rows = crate::db::query(
+        db,
+        "SELECT id, username, display_name, user_key, email FROM users
+         WHERE active AND (username ILIKE $1 OR display_name ILIKE $1)
+         ORDER BY (lower(username) = lower($2) OR lower(display_name) = lower($2)) DESC,
+                  (display_name ILIKE $2 || '%') DESC, display_name
+         LIMIT $3",
+        &[&like, &text, &limit],
+    )
+    .await?;
+    Ok(rows.iter().map(user_from).collect())
+}
+
 /// How many users were active (a request with a session) in the last hour.
 pub(crate) async fn recently_active(db: &impl GenericClient) -> Result<i64> {
     Ok(crate::db::query_one(

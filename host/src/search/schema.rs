@@ -5,12 +5,12 @@
 //! changes, so an index written with another schema is rebuilt, never read.
 
 use tantivy::schema::{
-    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST,
-    INDEXED, STORED, STRING,
+    DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions, Schema,
+    TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
 };
 
 /// Index schema version: a different one on disk means rebuild.
-pub(super) const SCHEMA_VERSION: &str = "5";
+pub(super) const SCHEMA_VERSION: &str = "6";
 
 #[derive(Clone, Copy)]
 pub(super) struct Fields {
@@ -52,6 +52,10 @@ pub(super) fn schema() -> (Schema, Fields) {
         )
         .set_stored();
     let num = NumericOptions::default().set_indexed().set_fast();
+    // Microseconds (tantivy's default is seconds): sorting by date must
+    // order edits made within the same second, as the database does.
+    let date =
+        DateOptions::from(INDEXED | FAST | STORED).set_precision(DateTimePrecision::Microseconds);
     // The exact title, indexed with frequencies (unlike STRING) so that a
     // one-word `text ~` query is a union of term queries only, which
     // tantivy answers with block-max WAND instead of scoring every match.
@@ -78,8 +82,8 @@ pub(super) fn schema() -> (Schema, Fields) {
         label: b.add_text_field("label", STRING | STORED),
         creator: b.add_text_field("creator", STRING),
         contributor: b.add_text_field("contributor", STRING),
-        created: b.add_date_field("created", INDEXED | FAST | STORED),
-        modified: b.add_date_field("modified", INDEXED | FAST | STORED),
+        created: b.add_date_field("created", date.clone()),
+        modified: b.add_date_field("modified", date),
         ancestor: b.add_u64_field("ancestor", INDEXED),
         parent: b.add_u64_field("parent", INDEXED),
         container: b.add_u64_field("container", INDEXED),

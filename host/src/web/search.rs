@@ -21,7 +21,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/ui/suggest", get(suggest))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 pub(crate) struct SearchQ {
     #[serde(default)]
     q: String,
@@ -35,6 +35,12 @@ pub(crate) struct SearchQ {
     contributor: String,
     #[serde(default)]
     modified: String,
+    /// Advanced mode: CQL as typed (the filters above are then ignored).
+    #[serde(default)]
+    cql: String,
+    /// `modified` or `created` (newest first); empty = relevance.
+    #[serde(default)]
+    sort: String,
     #[serde(default)]
     page: usize,
 }
@@ -67,6 +73,18 @@ struct SearchPage {
     prev: String,
     next: String,
     searched: bool,
+    /// The CQL the search ran (advanced mode shows it for editing).
+    cql: String,
+    advanced: bool,
+    sort: String,
+    /// Where a CQL error is: the CQL and a caret line under it.
+    error_at: Option<(String, String)>,
+    /// (label, count, link) per content type and per space.
+    type_facets: Vec<(String, usize, String)>,
+    space_facets: Vec<(String, usize, String)>,
+    /// People and spaces whose names match the words searched.
+    people: Vec<(String, String)>,
+    space_matches: Vec<(String, String)>,
 }
 
 const PER_PAGE: usize = 20;
@@ -112,6 +130,8 @@ fn link(q: &SearchQ, page: usize) -> String {
         ("label", &q.label),
         ("contributor", &q.contributor),
         ("modified", &q.modified),
+        ("cql", &q.cql),
+        ("sort", &q.sort),
     ] {
         if !v.is_empty() {
             s.append_pair(k, v);
@@ -130,12 +150,25 @@ async fn search_page(
         return Err(Error::Unauthorized("log in to search".into())).next("/search");
     }
     let db = app.pool.get().await?;
-    let spaces = content::spaces(&db, &viewer)
-        .await?
-        .into_iter()
-        .map(|s| (s.key, s.name))
+    let visible = content::spaces(&db, &viewer).await?;
+    let spaces = visible
+        .iter()
+        .map(|s| (s.key.clone(), s.name.clone()))
         .collect();
-    let cql_text = to_cql(&q);
+    let advanced = !q.cql.trim().is_empty();
+    let mut cql_text = if advanced {
+        q.cql.trim().to_owned()
+    } else {
+        to_cql(&q)
+    };
+    if !advanced {
+        match q.sort.as_str() {
+            "modified" => cql_text.push_str(" ORDER BY lastmodified DESC"),
+            "created" => cql_text.push_str(" ORDER BY created DESC"),
+            _ => {}
+        }
+        cql_text = cql_text.trim().to_owned();
+    }
     let mut page = SearchPage {
         layout: Layout::new("Search", &viewer),
         q: q.q.clone(),
@@ -152,7 +185,34 @@ async fn search_page(
         prev: String::new(),
         next: String::new(),
         searched: !cql_text.is_empty(),
+        cql: cql_text.clone(),
+        advanced,
+        sort: q.sort.clone(),
+        error_at: None,
+        type_facets: Vec::new(),
+        space_facets: Vec::new(),
+        people: Vec::new(),
+        space_matches: Vec::new(),
     };
+    if !advanced && !q.q.trim().is_empty() && q.page == 0 {
+        let words = q.q.trim().to_lowercase();
+        page.space_matches = visible
+            .iter()
+            .filter(|s| s.name.to_lowercase().contains(&words) || s.key.to_lowercase() == words)
+            .take(5)
+            .map(|s| {
+                (
+                    format!("/spaces/{}", crate::urls::enc(&s.key)),
+                    s.name.clone(),
+                )
+            })
+            .collect();
+        page.people = crate::users::matching(&db, &words, 5)
+            .await?
+            .into_iter()
+            .map(|u| (crate::urls::user_url(&u.username), u.display_name))
+            .collect();
+    }
     if cql_text.is_empty() {
         return Ok(page.into_html());
     }
@@ -164,7 +224,16 @@ async fn search_page(
         Ok(c) => c,
         Err(e) => {
             page.error = e.to_string();
-            return Ok(page.into_html());
+            // The caret under the character where parsing stopped.
+            let caret: String = cql_text
+                .chars()
+                .take(e.position)
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            page.error_at = Some((cql_text.clone(), format!("{caret}^")));
+            let mut r = page.into_html();
+            *r.status_mut() = axum::http::StatusCode::BAD_REQUEST;
+            return Ok(r);
         }
     };
     let index = app
@@ -174,8 +243,46 @@ async fn search_page(
     let res = index
         .search(&db, &viewer, &cql, q.page * PER_PAGE, PER_PAGE)
         .await?;
+    let facets = index.facets(&db, &viewer, &cql).await?;
+    // Refining links keep the simple form's other filters; in advanced mode
+    // the counts are shown without links (the CQL is the user's to edit).
+    let refine = |set: &dyn Fn(&mut SearchQ)| {
+        if advanced {
+            return String::new();
+        }
+        let mut r = SearchQ {
+            page: 0,
+            ..q.clone()
+        };
+        set(&mut r);
+        link(&r, 0)
+    };
+    page.type_facets = facets
+        .types
+        .iter()
+        .map(|(t, n)| {
+            let label = match *t {
+                "page" => "Pages",
+                "blogpost" => "Blog posts",
+                "comment" => "Comments",
+                _ => "Attachments",
+            };
+            (label.to_owned(), *n, refine(&|r| r.kind = (*t).to_owned()))
+        })
+        .collect();
+    page.space_facets = facets
+        .spaces
+        .iter()
+        .filter_map(|(id, n)| {
+            let s = visible.iter().find(|s| s.id == *id)?;
+            Some((s.name.clone(), *n, refine(&|r| r.space = s.key.clone())))
+        })
+        .collect();
     let ids: Vec<i64> = res.hits.iter().map(|h| h.id).collect();
-    let rows = content::get_many_meta(&db, &viewer, &ids).await?;
+    let mut rows = content::get_many_meta(&db, &viewer, &ids).await?;
+    // In the order of the hits (relevance or the CQL's ORDER BY), not the
+    // database's.
+    rows.sort_by_key(|c| ids.iter().position(|i| *i == c.id).unwrap_or(usize::MAX));
     for c in rows {
         let hit = res.hits.iter().find(|h| h.id == c.id);
         let url = match c.content_type {

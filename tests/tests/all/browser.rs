@@ -334,7 +334,10 @@ async fn browser_main_screens_fit_a_phone_and_a_desktop_and_the_phone_has_a_draw
         ("blog", "/spaces/PH/blog".to_owned()),
         ("create", "/spaces/PH/create".to_owned()),
         ("notifications", "/notifications".to_owned()),
-        ("notification-settings", "/notifications/settings".to_owned()),
+        (
+            "notification-settings",
+            "/notifications/settings".to_owned(),
+        ),
         ("tokens", "/profile/tokens".to_owned()),
         ("profile", "/users/admin".to_owned()),
         ("admin-groups", "/admin/groups".to_owned()),
