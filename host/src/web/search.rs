@@ -96,8 +96,21 @@ fn quote(s: &str) -> String {
 /// The page's filters as CQL.
 fn to_cql(q: &SearchQ) -> String {
     let mut parts = Vec::new();
-    if !q.q.trim().is_empty() {
-        parts.push(format!("text ~ {}", quote(q.q.trim())));
+    let text = q.q.trim();
+    if !text.is_empty() {
+        // What the search box suggests (titles with a word starting with
+        // what was typed) is found here too: the last word also matches as
+        // a prefix in titles.
+        let last = text.split_whitespace().last().unwrap_or("");
+        if last.chars().count() >= 2 && !text.contains(['*', '?', '"', '\\']) {
+            parts.push(format!(
+                "(text ~ {} OR title ~ {})",
+                quote(text),
+                quote(&format!("{text}*"))
+            ));
+        } else {
+            parts.push(format!("text ~ {}", quote(text)));
+        }
     }
     if !q.space.is_empty() {
         parts.push(format!("space = {}", quote(&q.space)));

@@ -274,6 +274,12 @@ async fn search_page_filters_and_suggestions() {
         "{html}"
     );
     assert!(html.contains("<b>capybara</b>"), "highlighted excerpt");
+    // What the search box suggests for a prefix, the search page finds.
+    let (_, prefix) = c.get_text("/search?q=capy").await;
+    assert!(
+        prefix.contains("1 result</p>") && prefix.contains("Capybara Handbook"),
+        "{prefix}"
+    );
     let (_, none) = c.get_text("/search?q=capybara&label=other").await;
     assert!(none.contains("0 results"));
     let (s, sug) = c.get_text("/ui/suggest?q=capy").await;
