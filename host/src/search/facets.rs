@@ -92,7 +92,7 @@ impl SearchIndex {
                 types.push((t, n));
             }
         }
-        types.sort_by(|a, b| b.1.cmp(&a.1));
+        types.sort_by_key(|t| std::cmp::Reverse(t.1));
         let aggs: Aggregations = serde_json::from_value(serde_json::json!({
             "spaces": {"terms": {"field": "space_id", "size": TOP_SPACES}}
         }))
