@@ -23,6 +23,7 @@ mod resolve;
 use resolve::resolve;
 #[cfg(test)]
 mod cases;
+mod diff;
 mod include;
 mod with_plugins;
 use crate::present::include::CancelOnDrop;

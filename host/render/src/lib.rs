@@ -13,6 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+mod blockdiff;
 mod diff;
 mod html;
 mod markdown;
@@ -220,6 +221,7 @@ pub fn sanitize(html: &str) -> String {
     sanitize::clean(html)
 }
 
+pub use blockdiff::{block_changes, storage_blocks, word_diff_html, BlockChange};
 pub use sanitize::nests_deeper_than;
 
 /// Plain text for search indexing.

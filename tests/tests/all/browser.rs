@@ -323,6 +323,7 @@ async fn browser_main_screens_fit_a_phone_and_a_desktop_and_the_phone_has_a_draw
         ("search", "/search?q=parent".to_owned()),
         ("editor", format!("/pages/{child}/edit")),
         ("history", format!("/pages/{child}/history")),
+        ("diff", format!("/pages/{child}/diff?from=1&to=1&mode=side")),
         ("admin-users", "/admin/users".to_owned()),
         ("spaces", "/spaces".to_owned()),
         ("error", "/spaces/PH/pages/999999".to_owned()),

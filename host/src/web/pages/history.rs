@@ -130,7 +130,8 @@ pub(super) struct DiffPage {
     to: i32,
     from_title: String,
     to_title: String,
-    side_by_side: bool,
+    /// rendered, side, source or source-side.
+    mode: &'static str,
     diff: String,
     page_url: String,
 }
@@ -149,17 +150,29 @@ pub(super) async fn diff(
     let from = q.from.unwrap_or((to - 1).max(1));
     let a = content::version(&db, &viewer, id, from).await?;
     let b = content::version(&db, &viewer, id, to).await?;
-    let side = q.mode.as_deref() == Some("side");
-    let (ab, bb) = (a.body.clone(), b.body.clone());
-    let diff = tokio::task::spawn_blocking(move || {
-        if side {
-            cairn_render::diff_side_by_side_html(&ab, &bb)
-        } else {
-            cairn_render::diff_inline_html(&ab, &bb)
-        }
-    })
-    .await
-    .map_err(Error::internal)?;
+    let mode: &'static str = match q.mode.as_deref() {
+        Some("side") => "side",
+        Some("source") => "source",
+        Some("source-side") => "source-side",
+        _ => "rendered",
+    };
+    let diff = if mode.starts_with("source") {
+        let side = mode == "source-side";
+        let (ab, bb) = (a.body.clone(), b.body.clone());
+        tokio::task::spawn_blocking(move || {
+            if side {
+                cairn_render::diff_side_by_side_html(&ab, &bb)
+            } else {
+                cairn_render::diff_inline_html(&ab, &bb)
+            }
+        })
+        .await
+        .map_err(Error::internal)?
+    } else {
+        app.presenter
+            .render_diff(&db, &viewer, &c, &a.body, &b.body, mode == "side")
+            .await?
+    };
     Ok(DiffPage {
         layout: Layout::new(format!("Compare - {}", c.title), &viewer)
             .of_content(&c, &viewer.space_perms(&db, c.space_id).await?),
@@ -169,7 +182,7 @@ pub(super) async fn diff(
         to,
         from_title: a.title,
         to_title: b.title,
-        side_by_side: side,
+        mode,
         diff,
         page_url: page_url(&c.space_key, c.id, &c.title),
     }
