@@ -408,36 +408,51 @@ pub(crate) async fn set_global_grant(
     who: &Principal,
     granted: bool,
 ) -> Result<()> {
-    if !["use", "create_space", "admin"].contains(&permission) {
-        return Err(Error::BadRequest(format!(
-            "unknown global permission {permission:?}"
-        )));
+    set_global_grants(db, &[(who.clone(), permission.to_owned(), granted)]).await
+}
+
+/// Grants and revokes global permissions in one transaction (the grid's
+/// bulk save): grants first, so a save that moves the admin permission
+/// from one principal to another never passes through "no administrator";
+/// refused as a whole if it would leave no active administrator.
+pub(crate) async fn set_global_grants(
+    db: &mut deadpool_postgres::Object,
+    changes: &[(Principal, String, bool)],
+) -> Result<()> {
+    for (who, permission, _) in changes {
+        if !["use", "create_space", "admin"].contains(&permission.as_str()) {
+            return Err(Error::BadRequest(format!(
+                "unknown global permission {permission:?}"
+            )));
+        }
+        if *who == Principal::Anonymous && permission != "use" {
+            return Err(Error::BadRequest(
+                "anonymous visitors can only be granted 'use'".into(),
+            ));
+        }
     }
-    if *who == Principal::Anonymous && permission != "use" {
-        return Err(Error::BadRequest(
-            "anonymous visitors can only be granted 'use'".into(),
-        ));
-    }
-    let (u, g) = who.ids();
-    if granted {
-        crate::db::execute(&*db,
+    let tx = db.transaction().await?;
+    for (who, permission, _) in changes.iter().filter(|c| c.2) {
+        let (u, g) = who.ids();
+        crate::db::execute(&tx,
             "INSERT INTO global_permissions (permission, user_id, group_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            &[&permission, &u, &g],
+            &[permission, &u, &g],
         )
         .await?;
-    } else {
-        let tx = db.transaction().await?;
+    }
+    for (who, permission, _) in changes.iter().filter(|c| !c.2) {
+        let (u, g) = who.ids();
         crate::db::execute(&tx,
             "DELETE FROM global_permissions WHERE permission = $1 AND user_id IS NOT DISTINCT FROM $2
              AND group_id IS NOT DISTINCT FROM $3",
-            &[&permission, &u, &g],
+            &[permission, &u, &g],
         )
         .await?;
-        if permission == "admin" {
-            an_admin_remains(&tx, "revoking this administrator permission").await?;
-        }
-        tx.commit().await?;
     }
+    if changes.iter().any(|c| !c.2 && c.1 == "admin") {
+        an_admin_remains(&tx, "revoking this administrator permission").await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 

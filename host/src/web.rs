@@ -9,6 +9,7 @@ mod account;
 mod admin;
 mod cluster;
 mod errors;
+mod grid;
 mod import;
 mod notify;
 mod pages;

@@ -225,6 +225,22 @@ pub(crate) async fn set_space_grant(
     Ok(())
 }
 
+/// Grants and revokes space permissions in one transaction (the grid's
+/// bulk save): all or nothing.
+pub(crate) async fn set_space_grants(
+    db: &mut deadpool_postgres::Object,
+    viewer: &Viewer,
+    space_id: i64,
+    changes: &[(Principal, SpacePerm, bool)],
+) -> Result<()> {
+    let tx = db.transaction().await?;
+    for (who, perm, granted) in changes {
+        set_space_grant(&tx, viewer, space_id, *perm, who, *granted).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 /// The space of content the caller may already see.
 pub(crate) async fn space_of(db: &impl GenericClient, c: &Content) -> Result<Space> {
     let r = crate::db::query_one(db, "SELECT * FROM spaces WHERE id = $1", &[&c.space_id]).await?;

@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::{fmt_time, see_other, IntoHtml, Layout, Posted, UiResult, WithNext};
+use super::{fmt_time, grid, see_other, IntoHtml, Layout, Posted, UiResult, WithNext};
 use crate::error::Error;
 use crate::perms::Viewer;
 use crate::users;
@@ -172,16 +172,28 @@ async fn admin_groups_post(
 #[template(path = "admin_permissions.html")]
 struct PermsPage {
     layout: Layout,
-    grants: Vec<users::Grant>,
+    grid_rows: Vec<grid::GridRow>,
+    grid_perms: Vec<(&'static str, &'static str)>,
+    grid_action: String,
     message: String,
 }
+
+/// The global permissions, as the grid's columns.
+const GLOBAL_PERMS: [(&str, &str); 3] = [
+    ("use", "Use the wiki"),
+    ("create_space", "Create spaces"),
+    ("admin", "Administer the site"),
+];
 
 async fn perms_page(app: &AppState, viewer: &Viewer, message: String) -> UiResult {
     viewer.require_admin().next("/admin/permissions")?;
     let db = app.pool.get().await?;
+    let values: Vec<&str> = GLOBAL_PERMS.iter().map(|p| p.0).collect();
     Ok(PermsPage {
         layout: Layout::new("Global permissions", viewer),
-        grants: users::global_grants(&db).await?,
+        grid_rows: grid::rows(&users::global_grants(&db).await?, &values),
+        grid_perms: GLOBAL_PERMS.to_vec(),
+        grid_action: "/admin/permissions".into(),
         message,
     }
     .into_html())
@@ -197,6 +209,41 @@ async fn admin_perms_post(
 ) -> UiResult {
     viewer.require_admin()?;
     let mut db = app.pool.get().await?;
+    if form.text("action") == "grid" {
+        let r = async {
+            let values: Vec<&str> = GLOBAL_PERMS.iter().map(|p| p.0).collect();
+            let grants = users::global_grants(&db).await?;
+            let admins = admin_group(&db).await?;
+            let mut changes = Vec::new();
+            for (kind, name, perm, granted) in grid::changes(&form, &grants, &values)? {
+                let who = users::parse_principal(&db, &kind, name.trim()).await?;
+                if !granted && perm == "admin" && who == users::Principal::Group(admins) {
+                    return Err(Error::BadRequest(
+                        "the administrators group keeps the admin permission".into(),
+                    ));
+                }
+                changes.push((who, perm, granted));
+            }
+            let n = changes.len();
+            users::set_global_grants(&mut db, &changes).await?;
+            Ok(n)
+        }
+        .await;
+        drop(db);
+        return match r {
+            Ok(0) => perms_page(&app, &viewer, "Nothing changed.".into()).await,
+            Ok(n) => {
+                perms_page(
+                    &app,
+                    &viewer,
+                    format!("Saved {n} {}.", if n == 1 { "change" } else { "changes" }),
+                )
+                .await
+            }
+            Err(Error::BadRequest(m) | Error::NotFound(m)) => perms_page(&app, &viewer, m).await,
+            Err(e) => Err(e.into()),
+        };
+    }
     let r = async {
         let who = users::parse_principal(&db, form.text("kind"), form.text("name").trim()).await?;
         if form.text("grant") != "1"

@@ -8,12 +8,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::{fmt_time, see_other, IntoHtml, Layout, OrLogin, Posted, UiResult, WithNext};
+use super::{fmt_time, grid, see_other, IntoHtml, Layout, OrLogin, Posted, UiResult, WithNext};
 use crate::content::{self, ContentType};
 use crate::error::Error;
 use crate::perms::{SpacePerm, Viewer};
 use crate::urls::{enc, page_url};
-use crate::users::{self, Grant};
+use crate::users;
 use crate::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -232,8 +232,9 @@ struct SettingsPage {
     key: String,
     name: String,
     description: String,
-    grants: Vec<Grant>,
-    perms: Vec<(&'static str, &'static str)>,
+    grid_rows: Vec<grid::GridRow>,
+    grid_perms: Vec<(&'static str, &'static str)>,
+    grid_action: String,
     message: String,
 }
 
@@ -248,14 +249,18 @@ async fn settings_page(app: &AppState, viewer: &Viewer, key: &str, message: Stri
             &s.name,
             &viewer.space_perms(&db, s.id).await?,
         ),
-        grants: content::space_grants(&db, s.id).await?,
-        key: s.key,
-        name: s.name,
-        description: s.description,
-        perms: SpacePerm::ALL
+        grid_rows: grid::rows(
+            &content::space_grants(&db, s.id).await?,
+            &SpacePerm::ALL.map(SpacePerm::as_str),
+        ),
+        grid_perms: SpacePerm::ALL
             .iter()
             .map(|p| (p.as_str(), p.label()))
             .collect(),
+        grid_action: format!("/spaces/{}/permissions", crate::urls::enc(&s.key)),
+        key: s.key,
+        name: s.name,
+        description: s.description,
         message,
     }
     .into_html())
@@ -298,8 +303,39 @@ async fn permissions_post(
     Path(key): Path<String>,
     Posted { viewer, form }: Posted,
 ) -> UiResult {
-    let db = app.pool.get().await?;
+    let mut db = app.pool.get().await?;
     let s = content::space_for_admin(&db, &viewer, &key).await?;
+    if form.text("action") == "grid" {
+        let r = async {
+            let grants = content::space_grants(&db, s.id).await?;
+            let mut changes = Vec::new();
+            for (kind, name, perm, granted) in
+                grid::changes(&form, &grants, &SpacePerm::ALL.map(SpacePerm::as_str))?
+            {
+                let who = users::parse_principal(&db, &kind, name.trim()).await?;
+                let perm = SpacePerm::parse(&perm).ok_or_else(|| {
+                    Error::BadRequest(format!("unknown space permission {perm:?}"))
+                })?;
+                changes.push((who, perm, granted));
+            }
+            let n = changes.len();
+            content::set_space_grants(&mut db, &viewer, s.id, &changes).await?;
+            Ok(n)
+        }
+        .await;
+        drop(db);
+        return match r {
+            Ok(0) => settings_page(&app, &viewer, &key, "Nothing changed.".into()).await,
+            Ok(n) => {
+                let what = if n == 1 { "change" } else { "changes" };
+                settings_page(&app, &viewer, &key, format!("Saved {n} permission {what}.")).await
+            }
+            Err(Error::BadRequest(m) | Error::NotFound(m)) => {
+                settings_page(&app, &viewer, &key, m).await
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
     let r = async {
         let who = users::parse_principal(&db, form.text("kind"), form.text("name").trim()).await?;
         let perm = SpacePerm::parse(form.text("permission")).ok_or_else(|| {

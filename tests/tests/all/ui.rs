@@ -334,3 +334,149 @@ async fn versions_compare_as_rendered_pages_with_words_and_blocks_marked() {
         "the source diff shows the XML"
     );
 }
+
+/// The grid's form as the page shows it: every row and every ticked cell.
+fn grid_form(html: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for tag in html.split('<').filter(|t| t.starts_with("input ")) {
+        let attr = |name: &str| {
+            tag.split(&format!("{name}=\""))
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .map(str::to_owned)
+        };
+        match attr("name").as_deref() {
+            Some("row") => out.push(("row".into(), attr("value").unwrap())),
+            Some("cell") if tag.contains(" checked") => {
+                out.push(("cell".into(), attr("value").unwrap()))
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+async fn global_perms_of(node: &TestNode, user: &str) -> Vec<String> {
+    let rows = node
+        .sql()
+        .await
+        .query(
+            "SELECT gp.permission FROM global_permissions gp JOIN users u ON u.id = gp.user_id
+             WHERE u.username = $1 ORDER BY 1",
+            &[&user],
+        )
+        .await
+        .unwrap();
+    rows.iter().map(|r| r.get(0)).collect()
+}
+
+#[tokio::test]
+async fn permissions_are_a_grid_saved_all_at_once() {
+    let node = TestNode::start().await;
+    let admin = node.login("admin").await;
+    node.user("bob", false).await;
+    let (s, html) = admin.get_text("/admin/permissions").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("id=\"perm-grid\"") && html.contains("Administer the site"));
+    let shown = grid_form(&html);
+    assert!(shown
+        .iter()
+        .any(|(k, v)| k == "row" && v == "group:cairn-administrators"));
+
+    // A new row with two ticks, saved with everything else as it was.
+    let mut form = shown.clone();
+    form.extend(
+        [
+            ("action", "grid"),
+            ("new_kind", "user"),
+            ("new_name", "bob"),
+            ("new_cell", "use"),
+            ("new_cell", "create_space"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = admin.post("/admin/permissions", &fields).await;
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Saved 2 changes."), "{html}");
+    assert_eq!(global_perms_of(&node, "bob").await, ["create_space", "use"]);
+
+    // Unticking revokes; the row is now part of the grid.
+    let shown = grid_form(&html);
+    let bob_row = shown
+        .iter()
+        .filter(|(k, _)| k == "row")
+        .position(|(_, v)| v == "user:bob")
+        .expect("bob's row");
+    let mut form: Vec<(String, String)> = shown
+        .into_iter()
+        .filter(|(k, v)| !(k == "cell" && *v == format!("{bob_row}:create_space")))
+        .collect();
+    form.push(("action".into(), "grid".into()));
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let html = admin
+        .post("/admin/permissions", &fields)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Saved 1 change."), "{html}");
+    assert_eq!(global_perms_of(&node, "bob").await, ["use"]);
+
+    // A save with a refused cell changes nothing at all.
+    let shown = grid_form(&html);
+    let admins_row = shown
+        .iter()
+        .filter(|(k, _)| k == "row")
+        .position(|(_, v)| v == "group:cairn-administrators")
+        .unwrap();
+    let mut form: Vec<(String, String)> = shown
+        .into_iter()
+        .filter(|(k, v)| !(k == "cell" && *v == format!("{admins_row}:admin")))
+        .collect();
+    form.push(("cell".into(), format!("{bob_row}:create_space")));
+    form.push(("action".into(), "grid".into()));
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let html = admin
+        .post("/admin/permissions", &fields)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("keeps the admin permission"), "{html}");
+    assert_eq!(
+        global_perms_of(&node, "bob").await,
+        ["use"],
+        "a refused save wrote"
+    );
+
+    // A space's permissions are the same grid.
+    admin.create_space("GRID", "Grid space").await;
+    let (_, html) = admin.get_text("/spaces/GRID/settings").await;
+    assert!(html.contains("id=\"perm-grid\""), "{html}");
+    let mut form = grid_form(&html);
+    form.extend(
+        [
+            ("action", "grid"),
+            ("new_kind", "user"),
+            ("new_name", "bob"),
+            ("new_cell", "view"),
+            ("new_cell", "edit"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let html = admin
+        .post("/spaces/GRID/permissions", &fields)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Saved 2 permission changes."), "{html}");
+    let bob = node.login("bob").await;
+    assert_eq!(
+        bob.get_text("/spaces/GRID/create").await.0,
+        200,
+        "bob may edit in GRID now"
+    );
+}
