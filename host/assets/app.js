@@ -274,7 +274,28 @@ function focusableScrollers(root) {
   }
 }
 
-document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initInlineErrors(); initSuggest(); initDrawer(); initMenus(); focusableScrollers(); });
+// Times as "2 minutes ago" (the exact time stays in the tooltip); the
+// server writes the exact time, so a cached page is never stale.
+function relativeTimes() {
+  const now = Date.now();
+  const plural = (n, unit) => `${n} ${unit}${n === 1 ? "" : "s"} ago`;
+  for (const t of document.querySelectorAll("time[datetime]")) {
+    if (!t.dataset.exact) t.dataset.exact = t.textContent;
+    const at = Date.parse(t.getAttribute("datetime"));
+    if (Number.isNaN(at)) continue;
+    const s = Math.max(0, Math.round((now - at) / 1000));
+    let text;
+    if (s < 60) text = "just now";
+    else if (s < 3600) text = plural(Math.floor(s / 60), "minute");
+    else if (s < 86400) text = plural(Math.floor(s / 3600), "hour");
+    else if (s < 2 * 86400) text = "yesterday";
+    else if (s < 7 * 86400) text = plural(Math.floor(s / 86400), "day");
+    else text = t.dataset.exact;
+    t.textContent = text;
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initInlineErrors(); initSuggest(); initDrawer(); initMenus(); focusableScrollers(); relativeTimes(); setInterval(relativeTimes, 60000); });
 
 // The bell's unread count: polled every 30 s and when the tab comes back
 // (see web/notify.rs for why polling). Cached page views carry no count.

@@ -33,6 +33,10 @@ use crate::AppState;
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/assets/{file}", get(asset))
+        .route(
+            "/favicon.ico",
+            get(|| async { Redirect::permanent("/assets/favicon.svg") }),
+        )
         .merge(account::routes())
         .merge(admin::routes())
         .merge(spaces::routes())
@@ -342,6 +346,7 @@ async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Respon
             include_str!("../assets/app.js"),
             "text/javascript; charset=utf-8",
         ),
+        "favicon.svg" => (include_str!("../assets/favicon.svg"), "image/svg+xml"),
         _ => return (StatusCode::NOT_FOUND, "no such asset").into_response(),
     };
     let mut r = body.into_response();
@@ -358,6 +363,17 @@ async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Respon
 
 pub(crate) fn fmt_time(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.format("%b %-d, %Y %H:%M").to_string()
+}
+
+/// A time as HTML: `<time>` with the exact time as its text and tooltip;
+/// `app.js` turns the text into "2 minutes ago" (so cached pages stay
+/// right). Only digits and month names: no escaping needed.
+pub(crate) fn time_html(t: &chrono::DateTime<chrono::Utc>) -> String {
+    let exact = fmt_time(t);
+    format!(
+        "<time datetime=\"{}\" title=\"{exact} UTC\">{exact}</time>",
+        t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    )
 }
 
 pub(crate) use crate::http::chrome::chrome;

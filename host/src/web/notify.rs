@@ -81,7 +81,7 @@ async fn list(State(app): State<AppState>, viewer: Viewer) -> UiResult {
                         id: n.id,
                         text: n.sentence(),
                         url: n.url(),
-                        when: fmt_time(&n.at),
+                        when: super::time_html(&n.at),
                         message: n.message.clone(),
                         read: n.read,
                     })

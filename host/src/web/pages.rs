@@ -10,8 +10,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
-use super::{fmt_time, see_other, FormData, IntoHtml, Layout, Posted, UiResult, WithNext};
 use super::{login_if_anonymous, OnField, OrLogin};
+use super::{see_other, time_html, FormData, IntoHtml, Layout, Posted, UiResult, WithNext};
 use crate::attach;
 use crate::content::{self, Content, ContentType, Saved};
 use crate::error::Error;
@@ -261,10 +261,10 @@ async fn view(
         version: c.version,
         created_by: c.creator.display_name.clone(),
         created_by_url: user_url(&c.creator.username),
-        created: fmt_time(&c.created_at),
+        created: time_html(&c.created_at),
         modified_by: c.modifier.display_name.clone(),
         modified_by_url: user_url(&c.modifier.username),
-        modified: fmt_time(&c.modified_at),
+        modified: time_html(&c.modified_at),
         labels: content::labels(&db, c.id).await?,
         children,
         attachments,
@@ -303,7 +303,7 @@ fn attachment_view(page_id: i64, a: attach::Attachment) -> AttachmentView {
         size: human_size(a.size),
         media_type: a.media_type,
         version: a.content.version,
-        when: fmt_time(&a.content.modified_at),
+        when: time_html(&a.content.modified_at),
         by: a.content.modifier.display_name,
         comment: a.comment,
         id: a.content.id,
@@ -342,7 +342,7 @@ fn thread_comments<'a>(
                 id: c.id,
                 author: c.creator.display_name.clone(),
                 author_url: user_url(&c.creator.username),
-                when: fmt_time(&c.created_at),
+                when: time_html(&c.created_at),
                 html,
                 source: c.body.clone(),
                 version: c.version,

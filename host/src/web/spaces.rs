@@ -395,7 +395,7 @@ async fn trash(State(app): State<AppState>, viewer: Viewer, Path(key): Path<Stri
                     ContentType::Attachment => "Attachment",
                     _ => "Page",
                 },
-                when: fmt_time(&t.trashed_at),
+                when: super::time_html(&t.trashed_at),
                 by: t.trashed_by,
                 descendants: t.descendants,
             })

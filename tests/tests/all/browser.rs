@@ -125,7 +125,7 @@ async fn browser_login_create_edit_history_diff_and_no_hostile_script_runs() {
         Value::Null,
         "a hostile script ran"
     );
-    assert_eq!(d.js("return document.querySelectorAll('script:not([src]), iframe, svg:not(.bell-icon), [onerror], [onmouseover], [onload]').length").await, json!(0));
+    assert_eq!(d.js("return document.querySelectorAll('script:not([src]), iframe, svg:not(.ui-icon), [onerror], [onmouseover], [onload]').length").await, json!(0));
     assert_eq!(d.js("return [...document.querySelectorAll('a')].filter(a => a.href.startsWith('javascript')).length").await, json!(0));
     let title = d
         .js("return document.querySelector('#title-text').textContent")
@@ -230,6 +230,27 @@ async fn browser_form_errors_keep_the_input_beside_the_field() {
         "return !!document.querySelector('#add-labels')",
     )
     .await;
+    // Times read as people say them; the exact time is the tooltip.
+    d.wait_for(
+        "a relative time",
+        "const t = document.querySelector('.byline time'); return !!t && t.textContent === 'just now'",
+    )
+    .await;
+    assert!(
+        d.js("return document.querySelector('.byline time').title")
+            .await
+            .as_str()
+            .unwrap_or("")
+            .contains("UTC"),
+        "the exact time on hover"
+    );
+    assert_eq!(
+        d.js("return document.querySelector('link[rel=icon]').href")
+            .await
+            .as_str()
+            .map(|h| h.ends_with("/assets/favicon.svg")),
+        Some(true)
+    );
     let at = d.current_url().await;
     d.type_into("#add-labels", "fine bad!label").await;
     d.click(".add-label button[type=submit]").await;

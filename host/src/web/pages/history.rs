@@ -52,7 +52,7 @@ pub(super) async fn history(
             .map(|v| VersionRow {
                 number: v.number,
                 author: v.author.display_name.clone(),
-                when: fmt_time(&v.created_at),
+                when: super::time_html(&v.created_at),
                 message: v.message.clone(),
                 minor: v.minor_edit,
                 current: v.number == c.version,
@@ -105,7 +105,7 @@ pub(super) async fn version_view(
         number: n,
         current: c.version,
         author: v.author.display_name.clone(),
-        when: fmt_time(&v.created_at),
+        when: super::time_html(&v.created_at),
         html,
         page_url: page_url(&c.space_key, c.id, &c.title),
         can_edit,
