@@ -21,3 +21,4 @@ mod search;
 mod status;
 mod tasks;
 mod ui;
+mod ui_bench;
