@@ -30,6 +30,7 @@ async function loadBranch(ul, space, parent, current, offset) {
     const a = el("a", { href: n.url }, n.title);
     if (n.id === current) { a.classList.add("current"); a.setAttribute("aria-current", "page"); }
     li.append(toggle, a);
+    if (ul.closest(".page-tree")?.dataset.canMove) treeDrag(li, a, n);
     toggle.addEventListener("click", async () => {
       const open = toggle.getAttribute("aria-expanded") === "true";
       let sub = li.querySelector(":scope > ul");
@@ -293,6 +294,81 @@ function relativeTimes() {
     else text = t.dataset.exact;
     t.textContent = text;
   }
+}
+
+// Dragging pages in the tree (web/tree.rs): drop on the upper or lower
+// quarter of a page to put it before or after, on the middle to put it
+// under; the move is the server's, with the same checks as the Move
+// screen, and "Undo" moves it back. The Move screen is the keyboard way.
+const PAGE_TYPE = "application/x-cairn-page";
+function treeDrag(li, a, n) {
+  a.draggable = true;
+  a.addEventListener("dragstart", (e) => {
+    e.dataTransfer.setData(PAGE_TYPE, n.id);
+    e.dataTransfer.setData("text/plain", n.title);
+    e.dataTransfer.effectAllowed = "move";
+    li.classList.add("dragging");
+  });
+  a.addEventListener("dragend", () => li.classList.remove("dragging"));
+  const zone = (e) => {
+    const r = a.getBoundingClientRect();
+    const y = (e.clientY - r.top) / (r.height || 1);
+    return y < 0.25 ? "before" : y > 0.75 ? "after" : "inside";
+  };
+  const clear = () => li.classList.remove("drop-before", "drop-after", "drop-inside");
+  a.addEventListener("dragover", (e) => {
+    if (!e.dataTransfer.types.includes(PAGE_TYPE)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = "move";
+    clear();
+    li.classList.add("drop-" + zone(e));
+  });
+  a.addEventListener("dragleave", clear);
+  a.addEventListener("drop", async (e) => {
+    const id = e.dataTransfer.getData(PAGE_TYPE);
+    clear();
+    if (!id) return;
+    e.preventDefault();
+    if (id === n.id) return;
+    await treeMove({ id, target: n.id, where: zone(e) }, e.dataTransfer.getData("text/plain"));
+  });
+}
+
+async function treeMove(fields, title) {
+  const tree = document.querySelector(".page-tree");
+  const status = document.getElementById("tree-status");
+  const body = new URLSearchParams({ _csrf: tree.dataset.csrf, ...fields });
+  let r;
+  try {
+    r = await fetch("/ui/tree/move", {
+      method: "POST", credentials: "same-origin", body,
+      headers: { "X-Cairn-Form": "1", "Content-Type": "application/x-www-form-urlencoded" },
+    });
+  } catch (_) {
+    status.textContent = "The server could not be reached; nothing was moved.";
+    return;
+  }
+  const data = await r.json().catch(() => ({}));
+  if (!r.ok) {
+    status.textContent = data.message || `The page could not be moved (${r.status}).`;
+    status.className = "tree-status error";
+    return;
+  }
+  status.className = "tree-status";
+  status.replaceChildren();
+  if (fields.where !== "restore") {
+    status.append(`Moved “${data.title || title}”. `);
+    const undo = el("button", { type: "button", class: "linklike", id: "tree-undo" }, "Undo");
+    undo.addEventListener("click", () => treeMove({
+      id: data.id, where: "restore",
+      parent: data.undo.parent || "", position: String(data.undo.position),
+    }, data.title));
+    status.append(undo);
+  } else {
+    status.append(`Moved “${data.title || title}” back.`);
+  }
+  tree.replaceChildren();
+  initTree();
 }
 
 document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initInlineErrors(); initSuggest(); initDrawer(); initMenus(); focusableScrollers(); relativeTimes(); setInterval(relativeTimes, 60000); });

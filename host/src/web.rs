@@ -17,6 +17,7 @@ mod plugins;
 mod search;
 mod spaces;
 mod tasks;
+mod tree;
 
 use askama::Template;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -46,6 +47,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(cluster::routes())
         .merge(notify::routes())
         .merge(tasks::routes())
+        .merge(tree::routes())
         .merge(import::routes())
 }
 

@@ -27,6 +27,7 @@ pub(crate) async fn breadcrumbs(
 pub(crate) struct TreeNode {
     pub id: i64,
     pub title: String,
+    pub position: i32,
     pub has_children: bool,
 }
 
@@ -69,6 +70,7 @@ pub(crate) async fn children(
         .map(|r| TreeNode {
             id: r.get(0),
             title: r.get(1),
+            position: r.get(2),
             has_children: r.get(3),
         })
         .collect())

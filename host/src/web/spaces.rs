@@ -2,11 +2,9 @@
 //! and permissions, trash, and the lazy page-tree endpoint.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Path, State};
 use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
+use axum::Router;
 
 use super::{fmt_time, grid, see_other, IntoHtml, Layout, OrLogin, Posted, UiResult, WithNext};
 use crate::content::{self, ContentType};
@@ -28,7 +26,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/spaces/{key}/trash", get(trash))
         .route("/trash/{id}/restore", post(trash_restore))
         .route("/trash/{id}/purge", post(trash_purge))
-        .route("/ui/tree", get(tree))
 }
 
 pub(crate) struct Item {
@@ -427,40 +424,4 @@ async fn trash_purge(
     let c = content::get_any(&db, &viewer, id).await?;
     content::purge(&db, &viewer, id).await?;
     Ok(see_other(&format!("/spaces/{}/trash", enc(&c.space_key))))
-}
-
-#[derive(Deserialize)]
-struct TreeQ {
-    space: String,
-    parent: Option<i64>,
-    offset: Option<i64>,
-}
-
-/// One level of the page tree, as JSON, for the sidebar's lazy loading.
-async fn tree(State(app): State<AppState>, viewer: Viewer, Query(q): Query<TreeQ>) -> Response {
-    let r: Result<_, Error> = async {
-        let db = app.pool.get().await?;
-        let s = content::space(&db, &viewer, &q.space).await?;
-        let offset = q.offset.unwrap_or(0).max(0);
-        let nodes = content::children(&db, &viewer, s.id, q.parent, offset, 201).await?;
-        let more = nodes.len() > 200;
-        let items: Vec<_> = nodes
-            .iter()
-            .take(200)
-            .map(|n| {
-                serde_json::json!({
-                    "id": n.id.to_string(),
-                    "title": n.title,
-                    "url": page_url(&s.key, n.id, &n.title),
-                    "hasChildren": n.has_children,
-                })
-            })
-            .collect();
-        Ok(serde_json::json!({"results": items, "more": more, "nextOffset": offset + 200}))
-    }
-    .await;
-    match r {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => e.into_response(),
-    }
 }

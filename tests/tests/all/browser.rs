@@ -462,3 +462,69 @@ async fn browser_main_screens_fit_a_phone_and_a_desktop_and_the_phone_has_a_draw
     )
     .await;
 }
+
+#[tokio::test]
+async fn pages_move_by_dragging_in_the_tree_and_the_move_can_be_undone() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("DND", "Drag and drop").await;
+    let a = c.create_page("DND", "Alpha", "<p>a</p>", None).await;
+    c.create_page("DND", "Bravo", "<p>b</p>", None).await;
+    let ch = c.create_page("DND", "Charlie", "<p>c</p>", None).await;
+    let ancestors = |id: i64| {
+        let node = &node;
+        async move {
+            let (_, v) = node
+                .rest(
+                    "admin",
+                    reqwest::Method::GET,
+                    &format!("/rest/api/content/{id}?expand=ancestors"),
+                    None,
+                )
+                .await;
+            v["ancestors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let before = ancestors(ch).await;
+    let d = Driver::start().await;
+    let base = node.base.clone();
+    d.login(&base, "admin").await;
+    d.goto(&format!("{base}/pages/viewpage.action?pageId={a}"))
+        .await;
+    d.wait_for(
+        "the tree",
+        "return [...document.querySelectorAll('.page-tree a')].some(a => a.textContent === 'Charlie')",
+    )
+    .await;
+    // Drag Charlie onto the middle of Alpha: it becomes Alpha's child.
+    d.js("const find = t => [...document.querySelectorAll('.page-tree a')].find(a => a.textContent === t);
+          const dt = new DataTransfer();
+          const src = find('Charlie'), dst = find('Alpha');
+          src.dispatchEvent(new DragEvent('dragstart', {dataTransfer: dt, bubbles: true}));
+          const r = dst.getBoundingClientRect(), y = r.top + r.height / 2;
+          dst.dispatchEvent(new DragEvent('dragover', {dataTransfer: dt, bubbles: true, cancelable: true, clientY: y}));
+          dst.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true, clientY: y}));")
+        .await;
+    d.wait_for(
+        "the undo offer",
+        "return !!document.querySelector('#tree-undo')",
+    )
+    .await;
+    assert!(
+        ancestors(ch).await.contains(&a.to_string()),
+        "Charlie is under Alpha"
+    );
+    // Undo puts it back where it was.
+    d.click("#tree-undo").await;
+    d.wait_for(
+        "the undone move",
+        "return document.querySelector('#tree-status').textContent.includes('back')",
+    )
+    .await;
+    assert_eq!(ancestors(ch).await, before, "Charlie is back at the root");
+}

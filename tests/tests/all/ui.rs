@@ -480,3 +480,66 @@ async fn permissions_are_a_grid_saved_all_at_once() {
         "bob may edit in GRID now"
     );
 }
+
+#[tokio::test]
+async fn a_tree_move_needs_the_same_permissions_as_any_move() {
+    let node = TestNode::start().await;
+    let admin = node.login("admin").await;
+    admin.create_space("TMV", "Tree moves").await;
+    let a = admin.create_page("TMV", "Alpha", "<p>a</p>", None).await;
+    let b = admin.create_page("TMV", "Bravo", "<p>b</p>", None).await;
+    node.user("bob", false).await;
+    // bob may read the space but not edit it.
+    let r = admin
+        .post(
+            "/spaces/TMV/permissions",
+            &[
+                ("kind", "group"),
+                ("name", "cairn-users"),
+                ("permission", "edit"),
+                ("grant", "0"),
+            ],
+        )
+        .await;
+    assert!(r.status().is_success());
+    let bob = node.login("bob").await;
+    let html = bob.view_page(a).await;
+    assert!(html.contains("class=\"page-tree\""));
+    assert!(!html.contains("data-can-move"), "a reader gets no dragging");
+    assert!(
+        admin.view_page(a).await.contains("data-can-move"),
+        "an editor does"
+    );
+    let r = bob
+        .http
+        .post(format!("{}/ui/tree/move", node.base))
+        .header("X-Cairn-Form", "1")
+        .form(&[
+            ("_csrf", bob.csrf.as_str()),
+            ("id", &b.to_string()),
+            ("target", &a.to_string()),
+            ("where", "inside"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert!(status == 403 || status == 404, "{status} {v}");
+    assert!(v["message"].as_str().is_some(), "{v}");
+    // A page cannot go under itself.
+    let r = admin
+        .http
+        .post(format!("{}/ui/tree/move", node.base))
+        .header("X-Cairn-Form", "1")
+        .form(&[
+            ("_csrf", admin.csrf.as_str()),
+            ("id", &a.to_string()),
+            ("target", &a.to_string()),
+            ("where", "inside"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+}
