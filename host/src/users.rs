@@ -161,6 +161,21 @@ pub(crate) async fn matching(db: &impl GenericClient, text: &str, limit: i64) ->
     Ok(rows.iter().map(user_from).collect())
 }
 
+/// Display names of these usernames (any case), keyed by lower-case username.
+pub(crate) async fn display_names(
+    db: &impl GenericClient,
+    usernames: &[String],
+) -> Result<std::collections::HashMap<String, String>> {
+    let lower: Vec<String> = usernames.iter().map(|u| u.to_lowercase()).collect();
+    let rows = crate::db::query(
+        db,
+        "SELECT lower(username), display_name FROM users WHERE lower(username) = ANY($1)",
+        &[&lower],
+    )
+    .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
 /// How many users were active (a request with a session) in the last hour.
 pub(crate) async fn recently_active(db: &impl GenericClient) -> Result<i64> {
     Ok(crate::db::query_one(

@@ -19,18 +19,21 @@ use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryClone, TermQuery
 use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
 
-/// Counts per content type and per space (space id), largest first.
+/// Counts per content type, space (id), label and contributor (username),
+/// largest first.
 #[derive(Debug, Default)]
 pub struct Facets {
     pub types: Vec<(&'static str, usize)>,
     pub spaces: Vec<(i64, usize)>,
+    pub labels: Vec<(String, usize)>,
+    pub contributors: Vec<(String, usize)>,
 }
 
 /// The content types the type facet counts, in the order shown.
 const TYPES: [&str; 4] = ["page", "blogpost", "comment", "attachment"];
 
-/// How many spaces the space facet lists.
-const TOP_SPACES: usize = 12;
+/// How many values the space, label and contributor facets list.
+const TOP: usize = 12;
 
 impl SearchIndex {
     /// The facet counts of `cql` for `viewer` (its ORDER BY is ignored).
@@ -94,26 +97,42 @@ impl SearchIndex {
         }
         types.sort_by_key(|t| std::cmp::Reverse(t.1));
         let aggs: Aggregations = serde_json::from_value(serde_json::json!({
-            "spaces": {"terms": {"field": "space_id", "size": TOP_SPACES}}
+            "spaces": {"terms": {"field": "space_id", "size": TOP}},
+            "labels": {"terms": {"field": "label", "size": TOP}},
+            "contributors": {"terms": {"field": "contributor", "size": TOP}},
         }))
-        .map_err(|e| failed("building the space facet", e))?;
+        .map_err(|e| failed("building the facets", e))?;
         let collector = AggregationCollector::from_aggs(aggs, AggContextParams::default());
         let result = searcher
             .search(&permitted, &collector)
-            .map_err(|e| failed("counting results per space", e))?;
-        let json =
-            serde_json::to_value(&result).map_err(|e| failed("reading the space facet", e))?;
-        let spaces = json["spaces"]["buckets"]
-            .as_array()
-            .map(|buckets| {
-                buckets
-                    .iter()
-                    .filter_map(|b| {
-                        Some((b["key"].as_f64()? as i64, b["doc_count"].as_u64()? as usize))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok(Facets { types, spaces })
+            .map_err(|e| failed("counting results per space, label and contributor", e))?;
+        let json = serde_json::to_value(&result).map_err(|e| failed("reading the facets", e))?;
+        let buckets = |name: &str| -> Vec<(serde_json::Value, usize)> {
+            json[name]["buckets"]
+                .as_array()
+                .map(|b| {
+                    b.iter()
+                        .filter_map(|b| Some((b["key"].clone(), b["doc_count"].as_u64()? as usize)))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let spaces = buckets("spaces")
+            .into_iter()
+            .filter_map(|(k, n)| Some((k.as_f64()? as i64, n)))
+            .collect();
+        let strings = |name: &str| -> Vec<(String, usize)> {
+            buckets(name)
+                .into_iter()
+                .filter_map(|(k, n)| Some((k.as_str()?.to_owned(), n)))
+                .collect()
+        };
+        let (labels, contributors) = (strings("labels"), strings("contributors"));
+        Ok(Facets {
+            types,
+            spaces,
+            labels,
+            contributors,
+        })
     }
 }

@@ -10,7 +10,7 @@ use tantivy::schema::{
 };
 
 /// Index schema version: a different one on disk means rebuild.
-pub(super) const SCHEMA_VERSION: &str = "6";
+pub(super) const SCHEMA_VERSION: &str = "7";
 
 #[derive(Clone, Copy)]
 pub(super) struct Fields {
@@ -79,9 +79,9 @@ pub(super) fn schema() -> (Schema, Fields) {
         title: b.add_text_field("title", text.clone()),
         title_raw: b.add_text_field("title_raw", raw),
         body: b.add_text_field("body", STORED),
-        label: b.add_text_field("label", STRING | STORED),
+        label: b.add_text_field("label", STRING | STORED | FAST),
         creator: b.add_text_field("creator", STRING),
-        contributor: b.add_text_field("contributor", STRING),
+        contributor: b.add_text_field("contributor", STRING | FAST),
         created: b.add_date_field("created", date.clone()),
         modified: b.add_date_field("modified", date),
         ancestor: b.add_u64_field("ancestor", INDEXED),

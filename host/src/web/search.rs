@@ -82,6 +82,8 @@ struct SearchPage {
     /// (label, count, link) per content type and per space.
     type_facets: Vec<(String, usize, String)>,
     space_facets: Vec<(String, usize, String)>,
+    label_facets: Vec<(String, usize, String)>,
+    contributor_facets: Vec<(String, usize, String)>,
     /// People and spaces whose names match the words searched.
     people: Vec<(String, String)>,
     space_matches: Vec<(String, String)>,
@@ -204,6 +206,8 @@ async fn search_page(
         error_at: None,
         type_facets: Vec::new(),
         space_facets: Vec::new(),
+        label_facets: Vec::new(),
+        contributor_facets: Vec::new(),
         people: Vec::new(),
         space_matches: Vec::new(),
     };
@@ -289,6 +293,21 @@ async fn search_page(
         .filter_map(|(id, n)| {
             let s = visible.iter().find(|s| s.id == *id)?;
             Some((s.name.clone(), *n, refine(&|r| r.space = s.key.clone())))
+        })
+        .collect();
+    page.label_facets = facets
+        .labels
+        .iter()
+        .map(|(l, n)| (l.clone(), *n, refine(&|r| r.label = l.clone())))
+        .collect();
+    let usernames: Vec<String> = facets.contributors.iter().map(|c| c.0.clone()).collect();
+    let names = crate::users::display_names(&db, &usernames).await?;
+    page.contributor_facets = facets
+        .contributors
+        .iter()
+        .map(|(u, n)| {
+            let shown = names.get(u).cloned().unwrap_or_else(|| u.clone());
+            (shown, *n, refine(&|r| r.contributor = u.clone()))
         })
         .collect();
     let ids: Vec<i64> = res.hits.iter().map(|h| h.id).collect();

@@ -568,9 +568,23 @@ async fn search_page_takes_cql_sorts_and_counts_what_the_viewer_may_see() {
         .await
         .status()
         .is_success());
+    for title in ["Walrus one", "Walrus two", "Walrus secret"] {
+        let (_, v) = node
+            .rest(
+                "admin",
+                reqwest::Method::GET,
+                &format!("/rest/api/content?title={}", title.replace(' ', "%20")),
+                None,
+            )
+            .await;
+        let id = v["results"][0]["id"].as_str().unwrap().to_owned();
+        c.post(&format!("/pages/{id}/labels"), &[("labels", "arctic")])
+            .await;
+    }
     assert!(
         wait_until(Duration::from_secs(10), || async {
             total(&node, "admin", "text ~ walrus").await == 5
+                && total(&node, "admin", "label = arctic").await == 3
         })
         .await
     );
@@ -594,6 +608,13 @@ async fn search_page_takes_cql_sorts_and_counts_what_the_viewer_may_see() {
         "{spaces}"
     );
     assert!(facet(&html, "facet-type").contains("Pages</a> <span class=\"count\">4</span>"));
+    let labels = facet(&html, "facet-label");
+    assert!(
+        labels.contains("arctic</a> <span class=\"count\">2</span>"),
+        "the secret page's label is not counted: {labels}"
+    );
+    assert!(facet(&html, "facet-contributor")
+        .contains("admin Example</a> <span class=\"count\">4</span>"));
     let (_, refined) = bob.get_text("/search?q=walrus&space=FTWO").await;
     assert!(
         refined.contains("1 result</p>") && !refined.contains("Walrus secret"),
