@@ -12,7 +12,7 @@ const HOME: &str = r#"<ac:structured-macro ac:name="info"><ac:parameter ac:name=
 <ac:structured-macro ac:name="toc"><ac:parameter ac:name="maxLevel">2</ac:parameter></ac:structured-macro>
 <h2>What is in this space</h2>
 <ac:structured-macro ac:name="children"><ac:parameter ac:name="all">true</ac:parameter></ac:structured-macro>
-<ac:layout><ac:layout-section ac:type="two_equal"><ac:layout-cell><h2>Recently updated</h2><ac:structured-macro ac:name="recently-updated"><ac:parameter ac:name="max">5</ac:parameter></ac:structured-macro></ac:layout-cell><ac:layout-cell><h2>Runbooks</h2><ac:structured-macro ac:name="contentbylabel"><ac:parameter ac:name="labels">runbook</ac:parameter></ac:structured-macro></ac:layout-cell></ac:layout-section></ac:layout>"#;
+<ac:layout><ac:layout-section ac:type="two_equal"><ac:layout-cell><h2>Recently updated</h2><ac:structured-macro ac:name="recently-updated"><ac:parameter ac:name="max">5</ac:parameter><ac:parameter ac:name="hideHeading">true</ac:parameter></ac:structured-macro></ac:layout-cell><ac:layout-cell><h2>Runbooks</h2><ac:structured-macro ac:name="contentbylabel"><ac:parameter ac:name="labels">runbook</ac:parameter></ac:structured-macro></ac:layout-cell></ac:layout-section></ac:layout>"#;
 
 const HANDBOOK: &str = r#"<p>The handbook collects how the platform team works. Start with <ac:link><ri:page ri:content-title="Coding Standards"/><ac:plain-text-link-body><![CDATA[our coding standards]]></ac:plain-text-link-body></ac:link>, then read the <ac:link><ri:page ri:content-title="On-call Runbook"/></ac:link>.</p>
 <ac:structured-macro ac:name="children"/>

@@ -92,24 +92,131 @@ pub(crate) struct UserRow {
     pub groups: Vec<String>,
 }
 
-pub(crate) async fn list(db: &impl GenericClient) -> Result<Vec<UserRow>> {
+/// Users whose username, display name or e-mail contains `q` (any case;
+/// all when empty), by username, a page at a time; and how many match.
+pub(crate) async fn list(
+    db: &impl GenericClient,
+    q: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<UserRow>, i64)> {
+    let like = format!(
+        "%{}%",
+        q.trim()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let filter =
+        "($1 = '%%' OR u.username ILIKE $1 OR u.display_name ILIKE $1 OR u.email ILIKE $1)";
     let rows = crate::db::query(db,
+            &format!("SELECT u.id, u.username, u.display_name, u.user_key, u.email, u.active, u.created_at, u.rate_limit_exempt,
+               coalesce((SELECT array_agg(g.name ORDER BY g.name) FROM group_members m
+                 JOIN groups g ON g.id = m.group_id WHERE m.user_id = u.id), '{{}}') AS groups
+             FROM users u WHERE {filter} ORDER BY lower(u.username) OFFSET $2 LIMIT $3"),
+            &[&like, &offset, &limit],
+        )
+        .await?;
+    let total: i64 = crate::db::query_one(
+        db,
+        &format!("SELECT count(*) FROM users u WHERE {filter}"),
+        &[&like],
+    )
+    .await?
+    .get(0);
+    Ok((
+        rows.iter()
+            .map(|r| UserRow {
+                user: user_from(r),
+                active: r.get(5),
+                rate_limit_exempt: r.get(7),
+                groups: r.get(8),
+            })
+            .collect(),
+        total,
+    ))
+}
+
+/// One user's row, for the admin's edit screen.
+pub(crate) async fn row(db: &impl GenericClient, id: i64) -> Result<UserRow> {
+    let r = crate::db::query_opt(db,
             "SELECT u.id, u.username, u.display_name, u.user_key, u.email, u.active, u.created_at, u.rate_limit_exempt,
                coalesce((SELECT array_agg(g.name ORDER BY g.name) FROM group_members m
                  JOIN groups g ON g.id = m.group_id WHERE m.user_id = u.id), '{}') AS groups
-             FROM users u ORDER BY lower(u.username)",
-            &[],
+             FROM users u WHERE u.id = $1",
+            &[&id],
         )
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|r| UserRow {
-            user: user_from(r),
-            active: r.get(5),
-            rate_limit_exempt: r.get(7),
-            groups: r.get(8),
-        })
-        .collect())
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no user with id {id}")))?;
+    Ok(UserRow {
+        user: user_from(&r),
+        active: r.get(5),
+        rate_limit_exempt: r.get(7),
+        groups: r.get(8),
+    })
+}
+
+/// An administrator's edit of a user: name, e-mail and group memberships,
+/// in one transaction (refused if it would leave no active administrator).
+pub(crate) async fn update_by_admin(
+    db: &mut deadpool_postgres::Object,
+    id: i64,
+    display_name: &str,
+    email: &str,
+    groups: &[String],
+) -> Result<()> {
+    let display_name = display_name.trim();
+    if display_name.is_empty() || display_name.chars().count() > 255 {
+        return Err(Error::BadRequest(
+            "a full name needs 1 to 255 characters".into(),
+        ));
+    }
+    let email = email.trim();
+    if !email.is_empty() && (!email.contains('@') || email.chars().count() > 255) {
+        return Err(Error::BadRequest(format!(
+            "{email:?} is not an e-mail address"
+        )));
+    }
+    let tx = db.transaction().await?;
+    let n = crate::db::execute(
+        &tx,
+        "UPDATE users SET display_name = $2, email = $3 WHERE id = $1",
+        &[&id, &display_name, &email],
+    )
+    .await?;
+    if n == 0 {
+        return Err(Error::NotFound(format!("no user with id {id}")));
+    }
+    let lower: Vec<String> = groups.iter().map(|g| g.to_lowercase()).collect();
+    let known: i64 = crate::db::query_one(
+        &tx,
+        "SELECT count(*) FROM groups WHERE lower(name) = ANY($1)",
+        &[&lower],
+    )
+    .await?
+    .get(0);
+    if known as usize != lower.len() {
+        return Err(Error::BadRequest(
+            "a group in the list does not exist".into(),
+        ));
+    }
+    crate::db::execute(
+        &tx,
+        "DELETE FROM group_members m USING groups g
+         WHERE m.group_id = g.id AND m.user_id = $1 AND NOT (lower(g.name) = ANY($2))",
+        &[&id, &lower],
+    )
+    .await?;
+    crate::db::execute(
+        &tx,
+        "INSERT INTO group_members (group_id, user_id)
+         SELECT g.id, $1 FROM groups g WHERE lower(g.name) = ANY($2) ON CONFLICT DO NOTHING",
+        &[&id, &lower],
+    )
+    .await?;
+    an_admin_remains(&tx, "this change").await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// A user from a row that starts `id, username, display_name, user_key,

@@ -20,6 +20,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/admin", get(|| async { see_other("/admin/users") }))
         .route("/admin/users", get(admin_users).post(admin_create_user))
         .route("/admin/users/{id}/active", post(admin_user_active))
+        .route(
+            "/admin/users/{id}/edit",
+            get(admin_user_edit).post(admin_user_edit_post),
+        )
         .route("/admin/users/{id}/ratelimit", post(admin_user_ratelimit))
         .route("/admin/groups", get(admin_groups).post(admin_groups_post))
         .route(
@@ -35,21 +39,143 @@ struct UsersPage {
     layout: Layout,
     users: Vec<users::UserRow>,
     message: String,
+    q: String,
+    total: i64,
+    prev: String,
+    next: String,
+}
+
+/// Users a page of the admin's list holds.
+const USERS_PER_PAGE: i64 = 50;
+
+#[derive(serde::Deserialize, Default)]
+struct UsersQ {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: i64,
 }
 
 async fn users_page(app: &AppState, viewer: &Viewer, message: String) -> UiResult {
+    users_page_for(app, viewer, message, &UsersQ::default()).await
+}
+
+async fn users_page_for(app: &AppState, viewer: &Viewer, message: String, q: &UsersQ) -> UiResult {
     viewer.require_admin().next("/admin/users")?;
     let db = app.pool.get().await?;
+    let page = q.page.max(0);
+    let (list, total) = users::list(&db, &q.q, page * USERS_PER_PAGE, USERS_PER_PAGE).await?;
+    let link = |p: i64| {
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        if !q.q.is_empty() {
+            s.append_pair("q", &q.q);
+        }
+        s.append_pair("page", &p.to_string());
+        format!("/admin/users?{}", s.finish())
+    };
     Ok(UsersPage {
         layout: Layout::new("Users", viewer),
-        users: users::list(&db).await?,
+        users: list,
+        message,
+        q: q.q.clone(),
+        total,
+        prev: if page > 0 {
+            link(page - 1)
+        } else {
+            String::new()
+        },
+        next: if (page + 1) * USERS_PER_PAGE < total {
+            link(page + 1)
+        } else {
+            String::new()
+        },
+    }
+    .into_html())
+}
+
+async fn admin_users(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    axum::extract::Query(q): axum::extract::Query<UsersQ>,
+) -> UiResult {
+    users_page_for(&app, &viewer, String::new(), &q).await
+}
+
+#[derive(Template)]
+#[template(path = "admin_user.html")]
+struct UserEditPage {
+    layout: Layout,
+    u: users::UserRow,
+    /// (group, member) for every group.
+    groups: Vec<(String, bool)>,
+    message: String,
+}
+
+async fn user_edit_page(app: &AppState, viewer: &Viewer, id: i64, message: String) -> UiResult {
+    viewer
+        .require_admin()
+        .next(&format!("/admin/users/{id}/edit"))?;
+    let db = app.pool.get().await?;
+    let u = users::row(&db, id).await?;
+    let groups = users::groups(&db)
+        .await?
+        .into_iter()
+        .map(|g| {
+            let member = u.groups.contains(&g.name);
+            (g.name, member)
+        })
+        .collect();
+    Ok(UserEditPage {
+        layout: Layout::new(format!("Edit {}", u.user.username), viewer),
+        u,
+        groups,
         message,
     }
     .into_html())
 }
 
-async fn admin_users(State(app): State<AppState>, viewer: Viewer) -> UiResult {
-    users_page(&app, &viewer, String::new()).await
+async fn admin_user_edit(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> UiResult {
+    user_edit_page(&app, &viewer, id, String::new()).await
+}
+
+async fn admin_user_edit_post(
+    State(app): State<AppState>,
+    Path(id): Path<i64>,
+    Posted { viewer, form }: Posted,
+) -> UiResult {
+    viewer.require_admin()?;
+    let groups: Vec<String> = form
+        .0
+        .iter()
+        .filter(|(k, _)| k == "group")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let mut db = app.pool.get().await?;
+    let r = async {
+        users::update_by_admin(
+            &mut db,
+            id,
+            form.text("display_name"),
+            form.text("email"),
+            &groups,
+        )
+        .await?;
+        if !form.text("password").is_empty() {
+            users::set_password(&db, id, form.text("password")).await?;
+        }
+        Ok::<_, Error>(())
+    }
+    .await;
+    drop(db);
+    match r {
+        Ok(()) => user_edit_page(&app, &viewer, id, "Saved.".into()).await,
+        Err(Error::BadRequest(m)) => user_edit_page(&app, &viewer, id, m).await,
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn admin_create_user(

@@ -363,6 +363,7 @@ async fn browser_main_screens_fit_a_phone_and_a_desktop_and_the_phone_has_a_draw
         ("tokens", "/profile/tokens".to_owned()),
         ("profile", "/users/admin".to_owned()),
         ("admin-groups", "/admin/groups".to_owned()),
+        ("admin-user-edit", "/admin/users/1/edit".to_owned()),
         ("admin-permissions", "/admin/permissions".to_owned()),
         ("admin-plugins", "/admin/plugins".to_owned()),
         ("admin-plugin", "/admin/plugins/cairn.code".to_owned()),

@@ -543,3 +543,83 @@ async fn a_tree_move_needs_the_same_permissions_as_any_move() {
         .unwrap();
     assert_eq!(r.status(), 400);
 }
+
+#[tokio::test]
+async fn admins_find_users_and_edit_their_name_email_password_and_groups() {
+    let node = TestNode::start().await;
+    let admin = node.login("admin").await;
+    let carol = node.user("carol", false).await;
+    node.user("dave", false).await;
+    let (s, html) = admin.get_text("/admin/users?q=CAR").await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("/users/carol") && !html.contains("/users/dave"),
+        "{html}"
+    );
+    assert!(html.contains("1 user</p>"), "{html}");
+
+    let (s, html) = admin
+        .get_text(&format!("/admin/users/{}/edit", carol.id))
+        .await;
+    assert_eq!(s, 200);
+    assert!(html.contains("value=\"cairn-users\" checked"), "{html}");
+    let r = admin
+        .post(
+            &format!("/admin/users/{}/edit", carol.id),
+            &[
+                ("display_name", "Carol Newname"),
+                ("email", "carol@new.example"),
+                ("password", "a-brand-new-password"),
+                ("group", "cairn-users"),
+                ("group", "cairn-administrators"),
+            ],
+        )
+        .await;
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Saved."), "{html}");
+    let (_, v) = node
+        .rest(
+            "admin",
+            reqwest::Method::GET,
+            "/rest/api/user?username=carol",
+            None,
+        )
+        .await;
+    assert_eq!(v["displayName"], "Carol Newname", "{v}");
+    // The new password works, and carol is an administrator now.
+    let r = reqwest::Client::new()
+        .get(format!("{}/rest/api/user/current", node.base))
+        .basic_auth("carol", Some("a-brand-new-password"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // Bad input is refused with words and changes nothing.
+    let html = admin
+        .post(
+            &format!("/admin/users/{}/edit", carol.id),
+            &[
+                ("display_name", ""),
+                ("email", "x"),
+                ("group", "no-such-group"),
+            ],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("a full name needs 1 to 255 characters"),
+        "{html}"
+    );
+    let (_, v) = node
+        .rest(
+            "admin",
+            reqwest::Method::GET,
+            "/rest/api/user?username=carol",
+            None,
+        )
+        .await;
+    assert_eq!(v["displayName"], "Carol Newname");
+}
