@@ -252,7 +252,7 @@ impl Defaults {
         );
         m.insert(
             "max_attachment_size".into(),
-            c.max_attachment_size.to_string(),
+            size_setting(c.max_attachment_size),
         );
         m.insert(
             "index_snapshot_interval".into(),
@@ -396,8 +396,34 @@ pub async fn audit_log(
     .collect())
 }
 
+/// A size as an admin writes it: `100M`, not `104857600` (what
+/// `parse_size` reads back).
+fn size_setting(bytes: u64) -> String {
+    const K: u64 = 1024;
+    match bytes {
+        0 => "0".into(),
+        b if b % (K * K * K) == 0 => format!("{}G", b / (K * K * K)),
+        b if b % (K * K) == 0 => format!("{}M", b / (K * K)),
+        b if b % K == 0 => format!("{}K", b / K),
+        b => b.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sizes_show_as_an_admin_writes_them() {
+        for (bytes, shown) in [
+            (100 << 20, "100M"),
+            (2 << 30, "2G"),
+            (512 << 10, "512K"),
+            (1000, "1000"),
+        ] {
+            assert_eq!(super::size_setting(bytes), shown);
+            assert_eq!(crate::config::parse_size(shown), Some(bytes));
+        }
+    }
+
     use super::*;
 
     #[test]
