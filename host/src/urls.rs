@@ -53,3 +53,36 @@ pub(crate) fn human_size(n: i64) -> String {
         format!("{:.1} GB", n / 1024.0 / 1024.0 / 1024.0)
     }
 }
+
+/// The emoticons `host/assets/emoticons/` has an image for.
+pub(crate) const EMOTICONS: [&str; 22] = [
+    "smile",
+    "sad",
+    "cheeky",
+    "laugh",
+    "wink",
+    "thumbs-up",
+    "thumbs-down",
+    "information",
+    "tick",
+    "cross",
+    "warning",
+    "plus",
+    "minus",
+    "question",
+    "light-on",
+    "light-off",
+    "yellow-star",
+    "red-star",
+    "green-star",
+    "blue-star",
+    "heart",
+    "broken-heart",
+];
+
+/// The image of emoticon `name`, if there is one.
+pub(crate) fn emoticon_url(name: &str) -> Option<String> {
+    EMOTICONS
+        .contains(&name)
+        .then(|| format!("/assets/emoticons/{name}.svg"))
+}

@@ -34,6 +34,7 @@ use crate::AppState;
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/assets/{file}", get(asset))
+        .route("/assets/emoticons/{file}", get(emoticon))
         .route(
             "/favicon.ico",
             get(|| async { Redirect::permanent("/assets/favicon.svg") }),
@@ -359,6 +360,45 @@ async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Respon
     r.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
+}
+
+/// An emoticon image (`host/assets/emoticons/`, one per `urls::EMOTICONS`).
+async fn emoticon(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+    let svg: &'static str = match file.as_str() {
+        "smile.svg" => include_str!("../assets/emoticons/smile.svg"),
+        "sad.svg" => include_str!("../assets/emoticons/sad.svg"),
+        "cheeky.svg" => include_str!("../assets/emoticons/cheeky.svg"),
+        "laugh.svg" => include_str!("../assets/emoticons/laugh.svg"),
+        "wink.svg" => include_str!("../assets/emoticons/wink.svg"),
+        "thumbs-up.svg" => include_str!("../assets/emoticons/thumbs-up.svg"),
+        "thumbs-down.svg" => include_str!("../assets/emoticons/thumbs-down.svg"),
+        "information.svg" => include_str!("../assets/emoticons/information.svg"),
+        "tick.svg" => include_str!("../assets/emoticons/tick.svg"),
+        "cross.svg" => include_str!("../assets/emoticons/cross.svg"),
+        "warning.svg" => include_str!("../assets/emoticons/warning.svg"),
+        "plus.svg" => include_str!("../assets/emoticons/plus.svg"),
+        "minus.svg" => include_str!("../assets/emoticons/minus.svg"),
+        "question.svg" => include_str!("../assets/emoticons/question.svg"),
+        "light-on.svg" => include_str!("../assets/emoticons/light-on.svg"),
+        "light-off.svg" => include_str!("../assets/emoticons/light-off.svg"),
+        "yellow-star.svg" => include_str!("../assets/emoticons/yellow-star.svg"),
+        "red-star.svg" => include_str!("../assets/emoticons/red-star.svg"),
+        "green-star.svg" => include_str!("../assets/emoticons/green-star.svg"),
+        "blue-star.svg" => include_str!("../assets/emoticons/blue-star.svg"),
+        "heart.svg" => include_str!("../assets/emoticons/heart.svg"),
+        "broken-heart.svg" => include_str!("../assets/emoticons/broken-heart.svg"),
+        _ => return (StatusCode::NOT_FOUND, "no such emoticon").into_response(),
+    };
+    let mut r = svg.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("image/svg+xml"),
+    );
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
     );
     r
 }

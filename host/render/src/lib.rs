@@ -170,6 +170,11 @@ pub trait Context {
     /// crate has no macros of its own). `None` shows the "macro not available" box. The
     /// returned HTML is sanitized by the crate.
     fn render_macro(&self, call: &MacroCall) -> Option<String>;
+    /// The URL of an image for the emoticon `name` (`ac:emoticon`), if the host
+    /// has one; without it the emoticon is its Unicode character.
+    fn emoticon_image(&self, _name: &str) -> Option<String> {
+        None
+    }
 }
 
 /// A heading of a rendered page, in document order.

@@ -227,6 +227,21 @@ impl Renderer<'_> {
             .attr("ac:emoji-fallback")
             .filter(|f| !f.trim().is_empty())
             .or_else(|| emoticon_char(name));
+        // A known emoticon the host has an image for: the image, with the
+        // character as its text (copying and screen readers keep it).
+        if let (Some(g), Some(src)) = (emoticon_char(name), self.ctx.emoticon_image(name)) {
+            out.push_str("<img");
+            push_attr(
+                out,
+                "class",
+                &format!("emoticon emoticon-{}", class_token(name)),
+            );
+            push_attr(out, "src", &src);
+            push_attr(out, "alt", glyph.unwrap_or(g));
+            push_attr(out, "title", name);
+            out.push('>');
+            return;
+        }
         out.push_str("<span");
         push_attr(
             out,

@@ -54,6 +54,9 @@ impl Context for Resolved {
     fn render_macro(&self, _: &MacroCall) -> Option<String> {
         None
     }
+    fn emoticon_image(&self, name: &str) -> Option<String> {
+        crate::urls::emoticon_url(name)
+    }
 }
 
 pub(super) fn norm_day(d: &str) -> Option<chrono::NaiveDate> {

@@ -43,6 +43,9 @@ impl Context for WithPlugins<'_> {
     fn space(&self, key: &str) -> Option<Link> {
         self.res.space(key)
     }
+    fn emoticon_image(&self, name: &str) -> Option<String> {
+        self.res.emoticon_image(name)
+    }
     fn render_macro(&self, call: &MacroCall) -> Option<String> {
         if self.registry.provides(&call.name) {
             return match self.headings {

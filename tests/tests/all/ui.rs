@@ -623,3 +623,36 @@ async fn admins_find_users_and_edit_their_name_email_password_and_groups() {
         .await;
     assert_eq!(v["displayName"], "Carol Newname");
 }
+
+#[tokio::test]
+async fn emoticons_are_bundled_images_with_their_character_as_text() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("EMO", "Emoticons").await;
+    let id = c
+        .create_page(
+            "EMO",
+            "Faces",
+            "<p>ok <ac:emoticon ac:name=\"smile\"/> and <ac:emoticon ac:name=\"no-such-face\"/></p>",
+            None,
+        )
+        .await;
+    let html = c.view_page(id).await;
+    assert!(
+        html.contains(
+            "<img class=\"emoticon emoticon-smile\" src=\"/assets/emoticons/smile.svg\" alt=\"🙂\""
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains(":no-such-face:"),
+        "an unknown name stays text"
+    );
+    for name in ["smile", "broken-heart", "blue-star", "information"] {
+        let r = c.get(&format!("/assets/emoticons/{name}.svg")).await;
+        assert_eq!(r.status(), 200, "{name}");
+        assert_eq!(r.headers()["content-type"], "image/svg+xml");
+        assert!(r.text().await.unwrap().starts_with("<svg"));
+    }
+    assert_eq!(c.get("/assets/emoticons/nope.svg").await.status(), 404);
+}
