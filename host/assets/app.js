@@ -371,7 +371,70 @@ async function treeMove(fields, title) {
   initTree();
 }
 
-document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initInlineErrors(); initSuggest(); initDrawer(); initMenus(); focusableScrollers(); relativeTimes(); setInterval(relativeTimes, 60000); });
+// Attachments by drag and drop (or the file chooser) with a progress bar
+// per file and a preview of images; each file is the same multipart POST
+// the form sends, one at a time, then the list reloads.
+function initUploads() {
+  const form = document.getElementById("upload-form");
+  const zone = document.getElementById("drop-zone");
+  const list = document.getElementById("upload-list");
+  if (!form || !zone || !list) return;
+  const input = form.querySelector("input[type=file]");
+  const send = (file) => new Promise((resolve) => {
+    const li = el("li", { class: "upload" });
+    if (file.type.startsWith("image/") && file.type !== "image/svg+xml") {
+      const img = el("img", { class: "thumb", alt: "" });
+      img.src = URL.createObjectURL(file);
+      li.append(img);
+    }
+    const bar = el("progress", { max: "100", value: "0", "aria-label": "Uploading " + file.name });
+    const note = el("span", { class: "muted" }, " " + file.name);
+    li.append(bar, note);
+    list.append(li);
+    const data = new FormData();
+    data.append("_csrf", form.querySelector("input[name=_csrf]").value);
+    data.append("comment", form.querySelector("input[name=comment]").value);
+    data.append("file", file, file.name);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    xhr.upload.addEventListener("progress", (e) => { if (e.lengthComputable) bar.value = Math.round(100 * e.loaded / e.total); });
+    xhr.addEventListener("load", () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        bar.value = 100;
+        note.textContent = " " + file.name + " — uploaded";
+        resolve(true);
+      } else {
+        const doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+        const why = doc.querySelector(".flash, .errorpage .message")?.textContent || `the server answered ${xhr.status}`;
+        li.classList.add("failed");
+        note.textContent = " " + file.name + ": " + why;
+        resolve(false);
+      }
+    });
+    xhr.addEventListener("error", () => { li.classList.add("failed"); note.textContent = " " + file.name + ": the server could not be reached"; resolve(false); });
+    xhr.send(data);
+  });
+  const upload = async (files) => {
+    let ok = true;
+    for (const f of files) ok = (await send(f)) && ok;
+    if (ok) location.reload();
+  };
+  zone.addEventListener("dragover", (e) => { if (e.dataTransfer.types.includes("Files")) { e.preventDefault(); zone.classList.add("over"); } });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (e) => {
+    if (!e.dataTransfer.files.length) return;
+    e.preventDefault();
+    zone.classList.remove("over");
+    upload([...e.dataTransfer.files]);
+  });
+  form.addEventListener("submit", (e) => {
+    if (!input.files.length) return;
+    e.preventDefault();
+    upload([...input.files]);
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initInlineErrors(); initSuggest(); initDrawer(); initMenus(); focusableScrollers(); relativeTimes(); setInterval(relativeTimes, 60000); initUploads(); });
 
 // The bell's unread count: polled every 30 s and when the tab comes back
 // (see web/notify.rs for why polling). Cached page views carry no count.

@@ -102,6 +102,8 @@ struct AttachmentView {
     by: String,
     comment: String,
     id: i64,
+    /// An image the browser may show inline: the list shows a thumbnail.
+    thumbnail: bool,
 }
 
 #[derive(Template)]
@@ -297,7 +299,9 @@ async fn view(
 }
 
 fn attachment_view(page_id: i64, a: attach::Attachment) -> AttachmentView {
+    let thumbnail = a.media_type.starts_with("image/") && attach::inline_safe(&a.media_type);
     AttachmentView {
+        thumbnail,
         url: download_url(page_id, &a.content.title, None),
         name: a.content.title,
         size: human_size(a.size),

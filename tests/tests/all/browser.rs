@@ -529,3 +529,57 @@ async fn pages_move_by_dragging_in_the_tree_and_the_move_can_be_undone() {
     .await;
     assert_eq!(ancestors(ch).await, before, "Charlie is back at the root");
 }
+
+#[tokio::test]
+async fn files_dropped_on_the_attachments_screen_upload_with_progress_and_thumbnails() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("UPL", "Uploads").await;
+    let id = c.create_page("UPL", "Files", "<p>f</p>", None).await;
+    let d = Driver::start().await;
+    let base = node.base.clone();
+    d.login(&base, "admin").await;
+    d.goto(&format!("{base}/pages/{id}/attachments")).await;
+    d.wait_for(
+        "the drop zone",
+        "return !!document.querySelector('#drop-zone')",
+    )
+    .await;
+    // Count the progress bars as they appear (the list reloads when done,
+    // so the count is kept across the reload).
+    d.js("sessionStorage.setItem('bars', '0');
+          new MutationObserver(ms => { for (const m of ms) for (const n of m.addedNodes)
+            if (n.querySelector && n.querySelector('progress'))
+              sessionStorage.setItem('bars', String(Number(sessionStorage.getItem('bars')) + 1)); })
+            .observe(document.querySelector('#upload-list'), {childList: true});")
+        .await;
+    d.js("const png = Uint8Array.from(atob('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=='), c => c.charCodeAt(0));
+          const dt = new DataTransfer();
+          dt.items.add(new File([png], 'pixel.png', {type: 'image/png'}));
+          dt.items.add(new File(['hello'], 'notes.txt', {type: 'text/plain'}));
+          const zone = document.querySelector('#drop-zone');
+          zone.dispatchEvent(new DragEvent('dragover', {dataTransfer: dt, bubbles: true, cancelable: true}));
+          zone.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));")
+        .await;
+    // Both uploaded, the list reloads with the image's thumbnail.
+    d.wait_for(
+        "the uploaded files in the list",
+        "const t = document.querySelector('img.thumb[src*=\"pixel.png\"]'); \
+         return !!t && t.complete && t.naturalWidth === 1 && document.body.textContent.includes('notes.txt')",
+    )
+    .await;
+    assert_eq!(
+        d.js("return sessionStorage.getItem('bars')").await,
+        "2",
+        "a progress bar per file"
+    );
+    let (_, v) = node
+        .rest(
+            "admin",
+            reqwest::Method::GET,
+            &format!("/rest/api/content/{id}/child/attachment"),
+            None,
+        )
+        .await;
+    assert_eq!(v["size"], 2, "{v}");
+}
