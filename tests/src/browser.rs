@@ -195,6 +195,22 @@ impl Driver {
             .unwrap_or_default()
     }
 
+    /// Presses keys as a keyboard would: WebDriver key values, e.g.
+    /// `"\u{E004}"` (Tab), `"\u{E007}"` (Enter), `"\u{E00C}"` (Escape).
+    pub async fn press(&self, keys: &[&str]) {
+        let mut actions = Vec::new();
+        for k in keys {
+            actions.push(json!({"type": "keyDown", "value": k}));
+            actions.push(json!({"type": "keyUp", "value": k}));
+        }
+        self.cmd(
+            reqwest::Method::POST,
+            "/actions",
+            json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
+        )
+        .await;
+    }
+
     /// Saves a screenshot as a test artifact, `target/screenshots/NAME.png`
     /// (not committed: for a reviewer to look at).
     pub async fn screenshot(&self, name: &str) {
