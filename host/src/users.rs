@@ -283,6 +283,46 @@ pub(crate) async fn display_names(
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
+/// A user's display name and uploaded picture (hash in the attachment
+/// store, media type), by username (any case); None when there is no such
+/// active user.
+pub(crate) async fn avatar(
+    db: &impl GenericClient,
+    username: &str,
+) -> Result<Option<(String, Option<(String, String)>)>> {
+    let r = crate::db::query_opt(
+        db,
+        "SELECT display_name, avatar_sha256, avatar_type FROM users
+         WHERE lower(username) = lower($1) AND active",
+        &[&username],
+    )
+    .await?;
+    Ok(r.map(|r| {
+        let sha: Option<String> = r.get(1);
+        let ty: Option<String> = r.get(2);
+        (r.get(0), sha.zip(ty))
+    }))
+}
+
+/// Sets (or, with None, removes) a user's picture.
+pub(crate) async fn set_avatar(
+    db: &impl GenericClient,
+    user_id: i64,
+    picture: Option<(&str, &str)>,
+) -> Result<()> {
+    let (sha, ty) = match picture {
+        Some((s, t)) => (Some(s), Some(t)),
+        None => (None, None),
+    };
+    crate::db::execute(
+        db,
+        "UPDATE users SET avatar_sha256 = $2, avatar_type = $3 WHERE id = $1",
+        &[&user_id, &sha, &ty],
+    )
+    .await?;
+    Ok(())
+}
+
 /// How many users were active (a request with a session) in the last hour.
 pub(crate) async fn recently_active(db: &impl GenericClient) -> Result<i64> {
     Ok(crate::db::query_one(

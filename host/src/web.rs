@@ -7,6 +7,7 @@
 
 mod account;
 mod admin;
+mod avatars;
 mod cluster;
 mod errors;
 mod grid;
@@ -40,6 +41,7 @@ pub(crate) fn routes() -> Router<AppState> {
             get(|| async { Redirect::permanent("/assets/favicon.svg") }),
         )
         .merge(account::routes())
+        .merge(avatars::routes())
         .merge(admin::routes())
         .merge(spaces::routes())
         .merge(pages::routes())
@@ -99,15 +101,6 @@ impl Layout {
             current_id: 0,
             tree_path: String::new(),
         }
-    }
-    /// Up to two initials of the viewer's display name, for the avatar.
-    pub(crate) fn initials(&self) -> String {
-        let name = self.user.as_ref().map(|(_, d)| d.as_str()).unwrap_or("");
-        name.split_whitespace()
-            .filter_map(|w| w.chars().next())
-            .take(2)
-            .flat_map(char::to_uppercase)
-            .collect()
     }
     pub(crate) fn plain(title: &str) -> Layout {
         Layout::new(title, &Viewer::anonymous())

@@ -220,7 +220,8 @@ async fn clean_attachments(ctx: &JobContext) -> Result<String> {
     let db = ctx.pool.get().await?;
     let used: std::collections::HashSet<String> = crate::db::query(
         &db,
-        "SELECT DISTINCT file_sha256 FROM content_versions WHERE file_sha256 IS NOT NULL",
+        "SELECT file_sha256 FROM content_versions WHERE file_sha256 IS NOT NULL
+         UNION SELECT avatar_sha256 FROM users WHERE avatar_sha256 IS NOT NULL",
         &[],
     )
     .await?

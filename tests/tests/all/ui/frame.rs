@@ -217,3 +217,76 @@ async fn a_tree_move_needs_the_same_permissions_as_any_move() {
         .unwrap();
     assert_eq!(r.status(), 400);
 }
+
+#[tokio::test]
+async fn people_have_pictures_initials_until_they_upload_one() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    // Initials first, in the header and on the profile.
+    let html = c.get_text("/users/admin").await.1;
+    assert!(html.contains("src=\"/users/admin/avatar\""), "{html}");
+    let r = c.get("/users/admin/avatar").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/svg+xml");
+    assert!(
+        r.text().await.unwrap().contains(">AE</text>"),
+        "admin Example's initials"
+    );
+    // Upload a PNG: it is served instead.
+    let png = one_pixel_png();
+    let upload = |bytes: Vec<u8>, name: &'static str| {
+        let form = reqwest::multipart::Form::new()
+            .text("_csrf", c.csrf.clone())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name),
+            );
+        c.http
+            .post(format!("{}/profile/avatar", node.base))
+            .multipart(form)
+            .send()
+    };
+    let r = upload(png.clone(), "me.png").await.unwrap();
+    assert_eq!(r.status(), 303);
+    let r = c.get("/users/admin/avatar").await;
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert_eq!(r.bytes().await.unwrap().to_vec(), png);
+    // Anything that is not a picture is refused, whatever its name says.
+    let r = upload(b"<svg onload=alert(1)></svg>".to_vec(), "evil.png")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("PNG, JPEG, GIF or WebP"));
+    assert_eq!(
+        c.get("/users/admin/avatar").await.headers()["content-type"],
+        "image/png",
+        "the refused upload changed nothing"
+    );
+    // Back to initials.
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", c.csrf.clone())
+        .text("remove", "1");
+    let r = c
+        .http
+        .post(format!("{}/profile/avatar", node.base))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        c.get("/users/admin/avatar").await.headers()["content-type"],
+        "image/svg+xml"
+    );
+}
+
+fn one_pixel_png() -> Vec<u8> {
+    // A 1×1 PNG.
+    vec![
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44,
+        0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F,
+        0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0xDA, 0x63, 0x64,
+        0xF8, 0xCF, 0x50, 0x0F, 0x00, 0x03, 0x86, 0x01, 0x80, 0x5A, 0x34, 0x7D, 0x6B, 0x00, 0x00,
+        0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    ]
+}
