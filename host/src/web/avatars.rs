@@ -53,7 +53,7 @@ fn initials_svg(username: &str, display_name: &str) -> String {
     let colour = COLOURS[(h % COLOURS.len() as u32) as usize];
     let initials: String = display_name
         .split_whitespace()
-        .filter_map(|w| w.chars().next())
+        .filter_map(|w| w.chars().find(|c| c.is_alphanumeric()))
         .take(2)
         .flat_map(char::to_uppercase)
         .collect();
