@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::{fmt_time, grid, see_other, IntoHtml, Layout, Posted, UiResult, WithNext};
+use super::{fmt_time, grid, see_other, IntoHtml, Layout, OnField, Posted, UiResult, WithNext};
 use crate::error::Error;
 use crate::perms::Viewer;
 use crate::users;
@@ -197,8 +197,26 @@ async fn admin_create_user(
     .await;
     drop(db);
     match r {
-        Ok(u) => users_page(&app, &viewer, format!("User {} created.", u.username)).await,
-        Err(Error::BadRequest(m)) => users_page(&app, &viewer, m).await,
+        // The new user, found in the list (no message store needed).
+        Ok(u) => Ok(see_other(&format!(
+            "/admin/users?q={}",
+            crate::urls::enc(&u.username)
+        ))),
+        // Refused: the form keeps what was typed (app.js shows the message
+        // beside the field; without the script, the error page's way back).
+        Err(Error::BadRequest(m)) => {
+            let l = m.to_lowercase();
+            let field = if l.contains("password") {
+                "password"
+            } else if l.contains("mail") {
+                "email"
+            } else if l.contains("display name") {
+                "display_name"
+            } else {
+                "username"
+            };
+            Err(Error::BadRequest(m)).on_field(field)
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -254,6 +254,36 @@ async fn admins_find_users_and_edit_their_name_email_password_and_groups() {
     let admin = node.login("admin").await;
     let carol = node.user("carol", false).await;
     node.user("dave", false).await;
+    // Creating a user lands on the new user in the list; a refused one
+    // names the field, and nothing is created.
+    let r = admin
+        .post(
+            "/admin/users",
+            &[
+                ("username", "erin"),
+                ("display_name", "Erin Example"),
+                ("password", "erin-password-1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/admin/users?q=erin");
+    let r = admin
+        .http
+        .post(format!("{}/admin/users", node.base))
+        .header("X-Cairn-Form", "1")
+        .form(&[
+            ("_csrf", admin.csrf.as_str()),
+            ("username", "erin"),
+            ("display_name", "Erin Again"),
+            ("password", "erin-password-2"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16() / 100, 4);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["field"], "username", "{v}");
     let (s, html) = admin.get_text("/admin/users?q=CAR").await;
     assert_eq!(s, 200);
     assert!(
