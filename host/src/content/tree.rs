@@ -194,6 +194,24 @@ pub(crate) async fn move_page(
     }
     reroot(&tx, id, &ancestors).await?;
     journal(&tx, id, "moved").await?;
+    if c.space_id != space.id || c.parent_id != new_parent || c.position != pos {
+        tx.execute(
+            "INSERT INTO page_moves (content_id, from_space_id, from_parent_id, from_position,
+                                     to_space_id, to_parent_id, to_position, actor_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                &id,
+                &c.space_id,
+                &c.parent_id,
+                &c.position,
+                &space.id,
+                &new_parent,
+                &pos,
+                &viewer.user_id(),
+            ],
+        )
+        .await?;
+    }
     if c.space_id != space.id || c.parent_id != ancestors.last().copied() {
         let actor = viewer.require_user()?.id;
         crate::notify::outbox::record(
@@ -250,4 +268,70 @@ pub(crate) async fn copy_page(
         },
     )
     .await
+}
+
+/// A move in a page's history.
+pub(crate) struct Move {
+    pub id: i64,
+    pub from: String,
+    pub to: String,
+    pub by: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Still where this move put it (so undoing it makes sense).
+    pub current: bool,
+}
+
+/// The moves of page `id` (which the caller may see), newest first; the
+/// places are named by parent title and space.
+pub(crate) async fn moves(db: &impl GenericClient, viewer: &Viewer, id: i64) -> Result<Vec<Move>> {
+    let c = get(db, viewer, id).await?;
+    let rows = crate::db::query(
+        db,
+        "SELECT m.id, fs.space_key, fp.title, ts.space_key, tp.title, coalesce(u.display_name, ''),
+                m.moved_at, m.to_space_id, m.to_parent_id, m.to_position
+         FROM page_moves m
+         JOIN spaces fs ON fs.id = m.from_space_id JOIN spaces ts ON ts.id = m.to_space_id
+         LEFT JOIN content fp ON fp.id = m.from_parent_id LEFT JOIN content tp ON tp.id = m.to_parent_id
+         LEFT JOIN users u ON u.id = m.actor_id
+         WHERE m.content_id = $1 ORDER BY m.moved_at DESC, m.id DESC LIMIT 50",
+        &[&id],
+    )
+    .await?;
+    let place = |space: String, parent: Option<String>| match parent {
+        Some(t) => format!("under “{t}” in {space}"),
+        None => format!("at the top of {space}"),
+    };
+    Ok(rows
+        .iter()
+        .map(|r| Move {
+            id: r.get(0),
+            from: place(r.get(1), r.get(2)),
+            to: place(r.get(3), r.get(4)),
+            by: r.get(5),
+            at: r.get(6),
+            current: r.get::<_, i64>(7) == c.space_id
+                && r.get::<_, Option<i64>>(8) == c.parent_id
+                && r.get::<_, i32>(9) == c.position,
+        })
+        .collect())
+}
+
+/// Undoes move `move_id` of page `id`: back where it was (same checks as
+/// any move).
+pub(crate) async fn undo_move(
+    db: &mut deadpool_postgres::Object,
+    viewer: &Viewer,
+    id: i64,
+    move_id: i64,
+) -> Result<Content> {
+    let r = crate::db::query_opt(
+        &*db,
+        "SELECT s.space_key, m.from_parent_id, m.from_position FROM page_moves m
+         JOIN spaces s ON s.id = m.from_space_id WHERE m.id = $1 AND m.content_id = $2",
+        &[&move_id, &id],
+    )
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("page {id} has no move {move_id}")))?;
+    let space_key: String = r.get(0);
+    move_page(db, viewer, id, Some(&space_key), r.get(1), Some(r.get(2))).await
 }

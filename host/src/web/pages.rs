@@ -47,6 +47,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/pages/{id}/version/{n}", get(version_view))
         .route("/pages/{id}/diff", get(diff))
         .route("/pages/{id}/restore/{n}", post(restore))
+        .route("/pages/{id}/moves/{move_id}/undo", post(undo_move))
         .route("/pages/{id}/move", get(move_form).post(move_post))
         .route("/pages/{id}/copy", post(copy))
         .route("/pages/{id}/delete", post(delete))

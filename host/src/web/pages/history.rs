@@ -24,6 +24,8 @@ pub(super) struct HistoryPage {
     versions: Vec<VersionRow>,
     can_edit: bool,
     current: i32,
+    /// (move id, from, to, by, when html, still current).
+    moves: Vec<(i64, String, String, String, String, bool)>,
 }
 
 pub(super) async fn history(
@@ -41,7 +43,13 @@ pub(super) async fn history(
         .has_space_perm(&db, c.space_id, SpacePerm::Edit)
         .await?
         && viewer.passes_update_restrictions(&db, c.id).await?;
+    let moves = content::moves(&db, &viewer, id)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m.from, m.to, m.by, super::time_html(&m.at), m.current))
+        .collect();
     Ok(HistoryPage {
+        moves,
         layout: Layout::new(format!("History - {}", c.title), &viewer)
             .of_content(&c, &viewer.space_perms(&db, c.space_id).await?),
         id,
@@ -201,4 +209,15 @@ pub(super) async fn restore(
             Ok(see_other(&page_url(&c.space_key, c.id, &c.title)))
         }
     }
+}
+
+/// Undoes a move listed in the history: the page goes back where it was.
+pub(super) async fn undo_move(
+    State(app): State<AppState>,
+    Path((id, move_id)): Path<(i64, i64)>,
+    Posted { viewer, form: _ }: Posted,
+) -> UiResult {
+    let mut db = app.pool.get().await?;
+    content::undo_move(&mut db, &viewer, id, move_id).await?;
+    Ok(see_other(&format!("/pages/{id}/history#moves")))
 }

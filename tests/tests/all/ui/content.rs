@@ -115,3 +115,54 @@ async fn emoticons_are_bundled_images_with_their_character_as_text() {
     }
     assert_eq!(c.get("/assets/emoticons/nope.svg").await.status(), 404);
 }
+
+#[tokio::test]
+async fn moves_are_in_the_page_history_with_an_undo() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("MV", "Moves").await;
+    let a = c.create_page("MV", "Alpha", "<p>a</p>", None).await;
+    let b = c.create_page("MV", "Bravo", "<p>b</p>", None).await;
+    let r = c
+        .post(&format!("/pages/{b}/move"), &[("parent", &a.to_string())])
+        .await;
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let parent_of = |id: i64| {
+        let node = &node;
+        async move {
+            let (_, v) = node
+                .rest(
+                    "admin",
+                    reqwest::Method::GET,
+                    &format!("/rest/api/content/{id}?expand=ancestors"),
+                    None,
+                )
+                .await;
+            v["ancestors"]
+                .as_array()
+                .unwrap()
+                .last()
+                .map(|a| a["id"].as_str().unwrap().to_owned())
+        }
+    };
+    assert_eq!(parent_of(b).await, Some(a.to_string()));
+    let (s, html) = c.get_text(&format!("/pages/{b}/history")).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("id=\"moves\""), "{html}");
+    assert!(html.contains("under “Alpha” in MV"), "{html}");
+    let undo = html
+        .split(&format!("action=\"/pages/{b}/moves/"))
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .expect("an undo form")
+        .to_owned();
+    let r = c.post(&format!("/pages/{b}/moves/{undo}/undo"), &[]).await;
+    assert_eq!(r.status(), 303);
+    assert_ne!(parent_of(b).await, Some(a.to_string()), "back at the top");
+    let (_, html) = c.get_text(&format!("/pages/{b}/history")).await;
+    assert_eq!(
+        html.matches("Undo this move").count(),
+        1,
+        "only the latest move (the undo) can be undone: {html}"
+    );
+}
