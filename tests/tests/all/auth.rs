@@ -300,7 +300,14 @@ async fn admin_pages_manage_users_groups_and_global_permissions() {
             ],
         )
         .await;
-    assert!(r.text().await.unwrap().contains("User frank created"));
+    // The new user, shown found in the list.
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/admin/users?q=frank");
+    let (_, list) = c.get_text("/admin/users?q=frank").await;
+    assert!(
+        list.contains("/users/frank") && list.contains("1 user</p>"),
+        "{list}"
+    );
     let r = c
         .post(
             "/admin/users",

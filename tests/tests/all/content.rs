@@ -383,7 +383,7 @@ async fn trash_restore_and_purge() {
     );
     let (_, trash) = c.get_text("/spaces/DOC/trash").await;
     assert!(
-        trash.contains("Parent") && trash.contains("1 pages below"),
+        trash.contains("Parent") && trash.contains("1 page below"),
         "{trash}"
     );
     // A new page takes the title; restoring must not silently duplicate it.

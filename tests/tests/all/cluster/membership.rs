@@ -180,8 +180,27 @@ async fn a_node_cut_from_etcd_stops_writing_and_its_late_writes_are_refused_by_t
         &html[..html.len().min(1500)]
     );
     // The database itself refuses the node's late writes: a connection that
-    // identifies as the node (as all of its pool's do) cannot commit.
+    // identifies as the node (as all of its pool's do) cannot commit once
+    // the lease it last wrote has run out. (The node fences itself as soon
+    // as it loses etcd, which may be before that moment: the database's
+    // guarantee is for every write after the lease.)
     let client = connect_as(&spec.db.url, "-c cairn.node_id=cut").await;
+    within(
+        Duration::from_secs(10),
+        "the cut node's lease runs out in the database",
+        || async {
+            client
+                .query_one(
+                    "SELECT coalesce(bool_and(lease_until <= clock_timestamp()), true)
+                     FROM cluster_fence WHERE node_id = 'cut'",
+                    &[],
+                )
+                .await
+                .map(|r| r.get::<_, bool>(0))
+                .unwrap_or(false)
+        },
+    )
+    .await;
     let err = client
         .execute(
             "UPDATE spaces SET name = 'late write' WHERE space_key = 'CUT'",
