@@ -7,6 +7,14 @@ use crate::auth;
 use crate::error::{Error, Result};
 use crate::perms::User;
 
+mod grants;
+mod groups;
+pub use grants::Principal;
+pub(crate) use grants::{
+    global_grants, grant_from_row, parse_principal, set_global_grant, set_global_grants, Grant,
+};
+pub(crate) use groups::{add_member, create_group, group_by_name, groups, remove_member, Group};
+
 pub struct NewUser<'a> {
     pub username: &'a str,
     pub display_name: Option<&'a str>,
@@ -373,7 +381,7 @@ SELECT count(*) FROM users u WHERE u.active AND EXISTS (
 
 /// Refuses a change (made in `tx`, not yet committed) that would leave the
 /// site without an active administrator: nobody could then repair it.
-async fn an_admin_remains(tx: &impl GenericClient, what: &str) -> Result<()> {
+pub(super) async fn an_admin_remains(tx: &impl GenericClient, what: &str) -> Result<()> {
     let n: i64 = crate::db::query_one(tx, ACTIVE_ADMINS, &[]).await?.get(0);
     if n == 0 {
         return Err(Error::BadRequest(format!(
@@ -392,229 +400,6 @@ pub async fn set_password(db: &impl GenericClient, user_id: i64, password: &str)
         &[&user_id, &hash],
     )
     .await?;
-    Ok(())
-}
-
-pub(crate) struct Group {
-    pub name: String,
-    pub description: String,
-    pub members: Vec<String>,
-}
-
-pub(crate) async fn groups(db: &impl GenericClient) -> Result<Vec<Group>> {
-    let rows = crate::db::query(db,
-            "SELECT g.id, g.name, g.description,
-               coalesce((SELECT array_agg(u.username ORDER BY lower(u.username)) FROM group_members m
-                 JOIN users u ON u.id = m.user_id WHERE m.group_id = g.id), '{}')
-             FROM groups g ORDER BY lower(g.name)",
-            &[],
-        )
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|r| Group {
-            name: r.get(1),
-            description: r.get(2),
-            members: r.get(3),
-        })
-        .collect())
-}
-
-pub(crate) async fn create_group(
-    db: &impl GenericClient,
-    name: &str,
-    description: &str,
-) -> Result<i64> {
-    let name = name.trim();
-    if name.is_empty() || name.len() > 100 {
-        return Err(Error::BadRequest(
-            "a group name needs 1 to 100 characters".into(),
-        ));
-    }
-    let r = crate::db::query_one(
-        db,
-        "INSERT INTO groups (name, description) VALUES ($1, $2) RETURNING id",
-        &[&name, &description.trim()],
-    )
-    .await
-    .map_err(|e| {
-        if crate::error::is_unique_violation(&e) {
-            Error::BadRequest(format!("a group named {name:?} already exists"))
-        } else {
-            e.into()
-        }
-    })?;
-    Ok(r.get(0))
-}
-
-pub(crate) async fn group_by_name(db: &impl GenericClient, name: &str) -> Result<Option<i64>> {
-    Ok(crate::db::query_opt(
-        db,
-        "SELECT id FROM groups WHERE lower(name) = lower($1)",
-        &[&name.trim()],
-    )
-    .await?
-    .map(|r| r.get(0)))
-}
-
-pub(crate) async fn add_member(db: &impl GenericClient, group: &str, username: &str) -> Result<()> {
-    let gid = group_by_name(db, group)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("no group named {group:?}")))?;
-    let user = by_name(db, username)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("no user named {username:?}")))?;
-    crate::db::execute(
-        db,
-        "INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        &[&gid, &user.id],
-    )
-    .await?;
-    Ok(())
-}
-
-pub(crate) async fn remove_member(
-    db: &mut deadpool_postgres::Object,
-    group: &str,
-    username: &str,
-) -> Result<()> {
-    let tx = db.transaction().await?;
-    crate::db::execute(&tx,
-        "DELETE FROM group_members m USING groups g, users u
-         WHERE m.group_id = g.id AND m.user_id = u.id AND lower(g.name) = lower($1) AND lower(u.username) = lower($2)",
-        &[&group, &username],
-    )
-    .await?;
-    an_admin_remains(&tx, "removing this member").await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// A grant's principal as shown and parsed in forms: `user:NAME`,
-/// `group:NAME` or `anonymous`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Principal {
-    Anonymous,
-    User(i64),
-    Group(i64),
-}
-
-impl Principal {
-    pub(crate) fn ids(&self) -> (Option<i64>, Option<i64>) {
-        match self {
-            Principal::Anonymous => (None, None),
-            Principal::User(u) => (Some(*u), None),
-            Principal::Group(g) => (None, Some(*g)),
-        }
-    }
-}
-
-pub(crate) async fn parse_principal(
-    db: &impl GenericClient,
-    kind: &str,
-    name: &str,
-) -> Result<Principal> {
-    match kind {
-        "anonymous" => Ok(Principal::Anonymous),
-        "user" => by_name(db, name)
-            .await?
-            .map(|u| Principal::User(u.id))
-            .ok_or_else(|| Error::BadRequest(format!("no user named {name:?}"))),
-        "group" => group_by_name(db, name)
-            .await?
-            .map(Principal::Group)
-            .ok_or_else(|| Error::BadRequest(format!("no group named {name:?}"))),
-        other => Err(Error::BadRequest(format!(
-            "unknown principal type {other:?}; use user, group or anonymous"
-        ))),
-    }
-}
-
-/// A permission grant for display: (permission, principal kind, name).
-pub(crate) struct Grant {
-    pub permission: String,
-    pub kind: &'static str,
-    pub name: String,
-}
-
-pub(crate) fn grant_from_row(r: &tokio_postgres::Row) -> Grant {
-    let user: Option<String> = r.get("uname");
-    let group: Option<String> = r.get("gname");
-    let (kind, name) = match (user, group) {
-        (Some(u), _) => ("user", u),
-        (_, Some(g)) => ("group", g),
-        _ => ("anonymous", "Anonymous".to_owned()),
-    };
-    Grant {
-        permission: r.get("permission"),
-        kind,
-        name,
-    }
-}
-
-pub(crate) async fn global_grants(db: &impl GenericClient) -> Result<Vec<Grant>> {
-    let rows = crate::db::query(
-        db,
-        "SELECT p.permission, u.username AS uname, g.name AS gname FROM global_permissions p
-             LEFT JOIN users u ON u.id = p.user_id LEFT JOIN groups g ON g.id = p.group_id
-             ORDER BY 2 NULLS FIRST, 3 NULLS FIRST, 1",
-        &[],
-    )
-    .await?;
-    Ok(rows.iter().map(grant_from_row).collect())
-}
-
-pub(crate) async fn set_global_grant(
-    db: &mut deadpool_postgres::Object,
-    permission: &str,
-    who: &Principal,
-    granted: bool,
-) -> Result<()> {
-    set_global_grants(db, &[(who.clone(), permission.to_owned(), granted)]).await
-}
-
-/// Grants and revokes global permissions in one transaction (the grid's
-/// bulk save): grants first, so a save that moves the admin permission
-/// from one principal to another never passes through "no administrator";
-/// refused as a whole if it would leave no active administrator.
-pub(crate) async fn set_global_grants(
-    db: &mut deadpool_postgres::Object,
-    changes: &[(Principal, String, bool)],
-) -> Result<()> {
-    for (who, permission, _) in changes {
-        if !["use", "create_space", "admin"].contains(&permission.as_str()) {
-            return Err(Error::BadRequest(format!(
-                "unknown global permission {permission:?}"
-            )));
-        }
-        if *who == Principal::Anonymous && permission != "use" {
-            return Err(Error::BadRequest(
-                "anonymous visitors can only be granted 'use'".into(),
-            ));
-        }
-    }
-    let tx = db.transaction().await?;
-    for (who, permission, _) in changes.iter().filter(|c| c.2) {
-        let (u, g) = who.ids();
-        crate::db::execute(&tx,
-            "INSERT INTO global_permissions (permission, user_id, group_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            &[permission, &u, &g],
-        )
-        .await?;
-    }
-    for (who, permission, _) in changes.iter().filter(|c| !c.2) {
-        let (u, g) = who.ids();
-        crate::db::execute(&tx,
-            "DELETE FROM global_permissions WHERE permission = $1 AND user_id IS NOT DISTINCT FROM $2
-             AND group_id IS NOT DISTINCT FROM $3",
-            &[permission, &u, &g],
-        )
-        .await?;
-    }
-    if changes.iter().any(|c| !c.2 && c.1 == "admin") {
-        an_admin_remains(&tx, "revoking this administrator permission").await?;
-    }
-    tx.commit().await?;
     Ok(())
 }
 

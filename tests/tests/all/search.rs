@@ -10,6 +10,7 @@ use serde_json::Value;
 mod drift;
 mod homes;
 mod journal;
+mod page;
 mod queries;
 
 async fn get(node: &TestNode, user: &str, path: &str) -> (u16, Value) {
