@@ -221,15 +221,29 @@ impl FormData {
         let sent = self.text("_csrf");
         match &viewer.csrf {
             Some(t) if auth::same_secret(t, sent) => Ok(()),
-            Some(_) => Err(Error::Forbidden(
-                "the form has expired or did not come from this site; reload the page and try again".into(),
-            )),
+            Some(_) => Err(form_expired()),
             None if viewer.is_anonymous() => Err(Error::Unauthorized("you must log in to do this".into())),
             None => Err(Error::Forbidden(
                 "forms are only accepted from a browser session; use the REST API with Basic or Bearer auth".into(),
             )),
         }
     }
+}
+
+/// Whether `sent` is the CSRF token of the viewer's session (for multipart
+/// forms, which read their `_csrf` field themselves).
+pub(crate) fn csrf_matches(viewer: &Viewer, sent: &str) -> bool {
+    viewer
+        .csrf
+        .as_deref()
+        .is_some_and(|t| auth::same_secret(t, sent))
+}
+
+/// The refusal of a form whose CSRF token does not match the session.
+pub(crate) fn form_expired() -> Error {
+    Error::Forbidden(
+        "the form has expired or did not come from this site; reload the page and try again".into(),
+    )
 }
 
 /// Form bodies larger than this are refused before parsing.
@@ -336,7 +350,7 @@ pub(crate) fn see_other(to: &str) -> Response {
 }
 
 async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
-    let (body, ct): (&'static str, &str) = match file.as_str() {
+    let (body, ct): (&'static str, &'static str) = match file.as_str() {
         "app.css" => (include_str!("../assets/app.css"), "text/css; charset=utf-8"),
         "app.js" => (
             include_str!("../assets/app.js"),
@@ -345,15 +359,17 @@ async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Respon
         "favicon.svg" => (include_str!("../assets/favicon.svg"), "image/svg+xml"),
         _ => return (StatusCode::NOT_FOUND, "no such asset").into_response(),
     };
+    static_file(body, ct, "public, max-age=3600")
+}
+
+/// A file compiled into the binary, with its type and how long browsers
+/// may keep it.
+fn static_file(body: &'static str, content_type: &'static str, cache: &'static str) -> Response {
     let mut r = body.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(ct).unwrap_or(HeaderValue::from_static("text/plain")),
-    );
-    r.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     r
 }
 
@@ -384,16 +400,7 @@ async fn emoticon(axum::extract::Path(file): axum::extract::Path<String>) -> Res
         "broken-heart.svg" => include_str!("../assets/emoticons/broken-heart.svg"),
         _ => return (StatusCode::NOT_FOUND, "no such emoticon").into_response(),
     };
-    let mut r = svg.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("image/svg+xml"),
-    );
-    r.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=86400"),
-    );
-    r
+    static_file(svg, "image/svg+xml", "public, max-age=86400")
 }
 
 pub(crate) fn fmt_time(t: &chrono::DateTime<chrono::Utc>) -> String {

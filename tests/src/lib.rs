@@ -242,6 +242,27 @@ impl TestNode {
     }
 
     /// The permission view of a user (None = anonymous), for service calls.
+    /// Ids of the ancestors of content `id`, root first, as the admin reads
+    /// them over REST.
+    pub async fn ancestors(&self, id: i64) -> Vec<String> {
+        let (_, v) = self
+            .rest(
+                "admin",
+                reqwest::Method::GET,
+                &format!("/rest/api/content/{id}?expand=ancestors"),
+                None,
+            )
+            .await;
+        v["ancestors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|a| a["id"].as_str().unwrap_or("").to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub async fn viewer(&self, user: Option<&cairn::perms::User>) -> cairn::perms::Viewer {
         let db = self.pool.get().await.expect("db");
         cairn::perms::Viewer::load(&db, user.cloned())

@@ -122,10 +122,7 @@ async fn upload(State(app): State<AppState>, viewer: Viewer, mut mp: Multipart) 
         match field.name().unwrap_or("") {
             "_csrf" => {
                 let v = field.text().await.unwrap_or_default();
-                csrf_ok = viewer
-                    .csrf
-                    .as_deref()
-                    .is_some_and(|t| crate::auth::same_secret(t, &v));
+                csrf_ok = crate::web::csrf_matches(&viewer, &v);
             }
             "remove" => remove = field.text().await.unwrap_or_default() == "1",
             "file" => {
@@ -156,11 +153,7 @@ async fn upload(State(app): State<AppState>, viewer: Viewer, mut mp: Multipart) 
         }
     }
     if !csrf_ok {
-        return Err(Error::Forbidden(
-            "the form has expired or did not come from this site; reload the page and try again"
-                .into(),
-        )
-        .into());
+        return Err(crate::web::form_expired().into());
     }
     let db = app.pool.get().await?;
     match (remove, &picture) {

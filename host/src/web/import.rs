@@ -122,33 +122,29 @@ async fn upload(State(app): State<AppState>, viewer: Viewer, mut mp: Multipart) 
             match field.name().unwrap_or("") {
                 "_csrf" => {
                     let v = field.text().await.unwrap_or_default();
-                    csrf_ok = viewer.csrf.as_deref().is_some_and(|t| crate::auth::same_secret(t, &v));
+                    csrf_ok = crate::web::csrf_matches(&viewer, &v);
                 }
                 "as" => as_key = field.text().await.unwrap_or_default().trim().to_owned(),
                 "file" => {
                     file_name = field.file_name().map(str::to_owned);
                     if !csrf_ok {
-                        return Err(Error::Forbidden(
-                            "the form has expired or did not come from this site; reload the page and try again".into(),
-                        ));
+                        return Err(crate::web::form_expired());
                     }
                     if let Some(dir) = path.parent() {
-                        tokio::fs::create_dir_all(dir)
-                            .await
-                            .map_err(|e| Error::Internal(format!("cannot create {}: {e}", dir.display())))?;
+                        tokio::fs::create_dir_all(dir).await.map_err(|e| {
+                            Error::Internal(format!("cannot create {}: {e}", dir.display()))
+                        })?;
                     }
                     let mut f = tokio::fs::File::create(&path)
                         .await
                         .map_err(|e| Error::Internal(format!("cannot store the upload: {e}")))?;
-                    while let Some(chunk) = field
-                        .chunk()
-                        .await
-                        .map_err(|e| Error::BadRequest(format!("the upload was interrupted: {e}")))?
-                    {
+                    while let Some(chunk) = field.chunk().await.map_err(|e| {
+                        Error::BadRequest(format!("the upload was interrupted: {e}"))
+                    })? {
                         have_file |= !chunk.is_empty();
-                        f.write_all(&chunk)
-                            .await
-                            .map_err(|e| Error::Internal(format!("cannot store the upload: {e}")))?;
+                        f.write_all(&chunk).await.map_err(|e| {
+                            Error::Internal(format!("cannot store the upload: {e}"))
+                        })?;
                     }
                     f.sync_all()
                         .await
@@ -158,9 +154,7 @@ async fn upload(State(app): State<AppState>, viewer: Viewer, mut mp: Multipart) 
             }
         }
         if !csrf_ok {
-            return Err(Error::Forbidden(
-                "the form has expired or did not come from this site; reload the page and try again".into(),
-            ));
+            return Err(crate::web::form_expired());
         }
         if !have_file {
             return Err(Error::BadRequest("Choose the export's zip file.".into()));

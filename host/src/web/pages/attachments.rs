@@ -94,15 +94,12 @@ pub(super) async fn upload(
         match name.as_str() {
             "_csrf" => {
                 let v = field.text().await.unwrap_or_default();
-                csrf_ok = viewer
-                    .csrf
-                    .as_deref()
-                    .is_some_and(|t| crate::auth::same_secret(t, &v));
+                csrf_ok = crate::web::csrf_matches(&viewer, &v);
             }
             "comment" => comment = field.text().await.unwrap_or_default(),
             "file" => {
                 if !csrf_ok {
-                    return Err(Error::Forbidden("the form has expired or did not come from this site; reload the page and try again".into()).into());
+                    return Err(crate::web::form_expired().into());
                 }
                 let filename = field.file_name().unwrap_or("").to_owned();
                 if filename.is_empty() {
@@ -152,11 +149,7 @@ pub(super) async fn upload(
         }
     }
     if !csrf_ok {
-        return Err(Error::Forbidden(
-            "the form has expired or did not come from this site; reload the page and try again"
-                .into(),
-        )
-        .into());
+        return Err(crate::web::form_expired().into());
     }
     let msg = if done.is_empty() {
         "Choose a file to upload.".to_owned()

@@ -113,16 +113,8 @@ pub(super) async fn serve_ext(
             .find(|(k, _)| k == "_csrf")
             .map(|(_, v)| v.as_str())
             .unwrap_or("");
-        if !viewer
-            .csrf
-            .as_deref()
-            .is_some_and(|t| crate::auth::same_secret(t, sent))
-        {
-            return Err(Error::Forbidden(
-                "the form has expired or did not come from this site; reload the page and try again"
-                    .into(),
-            )
-            .into());
+        if !crate::web::csrf_matches(&viewer, sent) {
+            return Err(crate::web::form_expired().into());
         }
     }
     let user = viewer.user.as_ref().expect("admins are users");

@@ -155,10 +155,7 @@ pub(super) async fn install(
         match name.as_str() {
             "_csrf" => {
                 let v = String::from_utf8_lossy(&bytes);
-                csrf_ok = viewer
-                    .csrf
-                    .as_deref()
-                    .is_some_and(|t| crate::auth::same_secret(t, &v));
+                csrf_ok = crate::web::csrf_matches(&viewer, &v);
             }
             "manifest" => manifest = Some(bytes),
             "component" => component = Some(bytes),
@@ -168,11 +165,7 @@ pub(super) async fn install(
         }
     }
     if !csrf_ok {
-        return Err(Error::Forbidden(
-            "the form has expired or did not come from this site; reload the page and try again"
-                .into(),
-        )
-        .into());
+        return Err(crate::web::form_expired().into());
     }
     let result = async {
         let manifest = manifest.filter(|m| !m.is_empty()).ok_or_else(|| {

@@ -12,26 +12,7 @@ async fn pages_move_by_dragging_in_the_tree_and_the_move_can_be_undone() {
     let a = c.create_page("DND", "Alpha", "<p>a</p>", None).await;
     c.create_page("DND", "Bravo", "<p>b</p>", None).await;
     let ch = c.create_page("DND", "Charlie", "<p>c</p>", None).await;
-    let ancestors = |id: i64| {
-        let node = &node;
-        async move {
-            let (_, v) = node
-                .rest(
-                    "admin",
-                    reqwest::Method::GET,
-                    &format!("/rest/api/content/{id}?expand=ancestors"),
-                    None,
-                )
-                .await;
-            v["ancestors"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|a| a["id"].as_str().unwrap().to_owned())
-                .collect::<Vec<_>>()
-        }
-    };
-    let before = ancestors(ch).await;
+    let before = node.ancestors(ch).await;
     let d = Driver::start().await;
     let base = node.base.clone();
     d.login(&base, "admin").await;
@@ -57,7 +38,7 @@ async fn pages_move_by_dragging_in_the_tree_and_the_move_can_be_undone() {
     )
     .await;
     assert!(
-        ancestors(ch).await.contains(&a.to_string()),
+        node.ancestors(ch).await.contains(&a.to_string()),
         "Charlie is under Alpha"
     );
     // Undo puts it back where it was.
@@ -67,7 +48,11 @@ async fn pages_move_by_dragging_in_the_tree_and_the_move_can_be_undone() {
         "return document.querySelector('#tree-status').textContent.includes('back')",
     )
     .await;
-    assert_eq!(ancestors(ch).await, before, "Charlie is back at the root");
+    assert_eq!(
+        node.ancestors(ch).await,
+        before,
+        "Charlie is back at the root"
+    );
 }
 
 #[tokio::test]

@@ -127,25 +127,7 @@ async fn moves_are_in_the_page_history_with_an_undo() {
         .post(&format!("/pages/{b}/move"), &[("parent", &a.to_string())])
         .await;
     assert!(r.status().is_redirection(), "{}", r.status());
-    let parent_of = |id: i64| {
-        let node = &node;
-        async move {
-            let (_, v) = node
-                .rest(
-                    "admin",
-                    reqwest::Method::GET,
-                    &format!("/rest/api/content/{id}?expand=ancestors"),
-                    None,
-                )
-                .await;
-            v["ancestors"]
-                .as_array()
-                .unwrap()
-                .last()
-                .map(|a| a["id"].as_str().unwrap().to_owned())
-        }
-    };
-    assert_eq!(parent_of(b).await, Some(a.to_string()));
+    assert_eq!(node.ancestors(b).await.last().cloned(), Some(a.to_string()));
     let (s, html) = c.get_text(&format!("/pages/{b}/history")).await;
     assert_eq!(s, 200);
     assert!(html.contains("id=\"moves\""), "{html}");
@@ -158,7 +140,11 @@ async fn moves_are_in_the_page_history_with_an_undo() {
         .to_owned();
     let r = c.post(&format!("/pages/{b}/moves/{undo}/undo"), &[]).await;
     assert_eq!(r.status(), 303);
-    assert_ne!(parent_of(b).await, Some(a.to_string()), "back at the top");
+    assert_ne!(
+        node.ancestors(b).await.last().cloned(),
+        Some(a.to_string()),
+        "back at the top"
+    );
     let (_, html) = c.get_text(&format!("/pages/{b}/history")).await;
     assert_eq!(
         html.matches("Undo this move").count(),
