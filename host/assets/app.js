@@ -215,7 +215,8 @@ function initInlineErrors() {
       const buttons = form.querySelectorAll("button, input[type=submit]");
       for (const b of buttons) b.disabled = true;
       try {
-        const r = await fetch(form.action, {
+        // The attribute, not form.action: a field named "action" shadows it.
+        const r = await fetch(new URL(form.getAttribute("action") || location.href, location.href), {
           method: "POST",
           credentials: "same-origin",
           headers: { "X-Cairn-Form": "1", "Content-Type": "application/x-www-form-urlencoded" },
@@ -396,7 +397,7 @@ function initUploads() {
     data.append("comment", form.querySelector("input[name=comment]").value);
     data.append("file", file, file.name);
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", form.action);
+    xhr.open("POST", form.getAttribute("action") || location.href);
     xhr.upload.addEventListener("progress", (e) => { if (e.lengthComputable) bar.value = Math.round(100 * e.loaded / e.total); });
     xhr.addEventListener("load", () => {
       if (xhr.status >= 200 && xhr.status < 300) {

@@ -12,6 +12,7 @@ mod cluster;
 mod errors;
 mod grid;
 mod import;
+pub(crate) mod notice;
 mod notify;
 mod pages;
 mod plugins;

@@ -395,6 +395,16 @@ impl Client {
             .expect("POST")
     }
 
+    /// POSTs a form like [`Client::post`]; when it answers with a redirect
+    /// (a form that worked goes back to its screen), GETs where it points.
+    pub async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let r = self.post(path, fields).await;
+        if r.status().is_redirection() {
+            return self.get(&Self::location(&r)).await;
+        }
+        r
+    }
+
     /// The page's view (following redirects); asserts it answers 200.
     pub async fn view_page(&self, id: i64) -> String {
         let (status, _, html) = self
@@ -413,7 +423,7 @@ impl Client {
         kind: &str,
         name: &str,
     ) -> reqwest::Response {
-        self.post(
+        self.submit(
             &format!("/pages/{page}/restrictions"),
             &[
                 ("operation", operation),

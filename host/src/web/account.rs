@@ -6,13 +6,14 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
-use super::{fmt_time, see_other, FormData, IntoHtml, Layout, Posted, UiResult, WithNext};
+use super::notice::{self, Notice};
+use super::{fmt_time, see_other, FormData, IntoHtml, Layout, OnField, Posted, UiResult, WithNext};
 use crate::auth;
 use crate::error::Error;
 use crate::perms::Viewer;
@@ -197,6 +198,18 @@ struct TokensPage {
     tokens: Vec<TokenRow>,
     new_token: String,
     message: String,
+    /// A refused new token: what was typed, and why.
+    typed: NewToken,
+}
+
+/// The create-token form's fields as typed, and its error.
+#[derive(Default)]
+struct NewToken {
+    name: String,
+    days: String,
+    error: String,
+    /// The field `error` is about.
+    field: &'static str,
 }
 
 async fn token_page(
@@ -204,6 +217,7 @@ async fn token_page(
     viewer: &Viewer,
     new_token: String,
     message: String,
+    typed: NewToken,
 ) -> UiResult {
     let user = viewer.require_user().cloned().next("/profile/tokens")?;
     let db = app.pool.get().await?;
@@ -230,22 +244,49 @@ async fn token_page(
         tokens,
         new_token,
         message,
+        typed,
     }
     .into_html())
 }
 
-async fn tokens(State(app): State<AppState>, viewer: Viewer) -> UiResult {
-    token_page(&app, &viewer, String::new(), String::new()).await
+async fn tokens(State(app): State<AppState>, viewer: Viewer, Query(n): Query<Notice>) -> UiResult {
+    token_page(
+        &app,
+        &viewer,
+        String::new(),
+        n.message(),
+        NewToken::default(),
+    )
+    .await
 }
 
+/// Creates a token and shows it once. The screen is drawn again either way
+/// (the secret cannot travel through a redirect); a refusal keeps what was
+/// typed and says why beside the field.
 async fn create_token(State(app): State<AppState>, Posted { viewer, form }: Posted) -> UiResult {
     let user = viewer.require_user()?.clone();
     let db = app.pool.get().await?;
-    let days = form.opt_int::<i64>("days")?;
-    match auth::create_token(&db, user.id, form.text("name"), days).await {
-        Ok((_, raw)) => token_page(&app, &viewer, raw, String::new()).await,
-        Err(Error::BadRequest(m)) => token_page(&app, &viewer, String::new(), m).await,
-        Err(e) => Err(e.into()),
+    let r = match form.opt_int::<i64>("days") {
+        Ok(days) => auth::create_token(&db, user.id, form.text("name"), days)
+            .await
+            .map_err(|e| (e, "name")),
+        Err(e) => Err((e, "days")),
+    };
+    drop(db);
+    match r {
+        Ok((_, raw)) => token_page(&app, &viewer, raw, String::new(), NewToken::default()).await,
+        Err((Error::BadRequest(m), field)) => {
+            let typed = NewToken {
+                name: form.text("name").to_owned(),
+                days: form.text("days").to_owned(),
+                error: super::errors::sentence(&m),
+                field,
+            };
+            let mut r = token_page(&app, &viewer, String::new(), String::new(), typed).await?;
+            *r.status_mut() = StatusCode::BAD_REQUEST;
+            Ok(r)
+        }
+        Err((e, _)) => Err(e.into()),
     }
 }
 
@@ -263,16 +304,20 @@ async fn revoke_token(
 async fn change_password(State(app): State<AppState>, Posted { viewer, form }: Posted) -> UiResult {
     let user = viewer.require_user()?.clone();
     let db = app.pool.get().await?;
-    let msg = match auth::authenticate(&db, &user.username, form.text("current")).await {
-        Ok(_) => match users::set_password(&db, user.id, form.text("new")).await {
-            Ok(()) => "Your password was changed.".to_owned(),
-            Err(Error::BadRequest(m)) => m,
-            Err(e) => return Err(e.into()),
-        },
-        Err(Error::Unauthorized(_)) => "The current password is not correct.".to_owned(),
+    match auth::authenticate(&db, &user.username, form.text("current")).await {
+        Ok(_) => {}
+        Err(Error::Unauthorized(_)) => {
+            return Err(Error::BadRequest(
+                "the current password is not correct".into(),
+            ))
+            .on_field("current")
+        }
         Err(e) => return Err(e.into()),
-    };
-    token_page(&app, &viewer, String::new(), msg).await
+    }
+    users::set_password(&db, user.id, form.text("new"))
+        .await
+        .on_field("new")?;
+    Ok(notice::done("/profile/tokens", "password"))
 }
 
 // ---------------------------------------------------------------- admin

@@ -5,10 +5,11 @@
 //! administrator; nothing is read or changed before that check.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::Router;
 
+use super::notice::{self, Notice};
 use super::{fmt_time, grid, see_other, IntoHtml, Layout, OnField, Posted, UiResult, WithNext};
 use crate::error::Error;
 use crate::perms::Viewer;
@@ -96,7 +97,7 @@ async fn users_page_for(app: &AppState, viewer: &Viewer, message: String, q: &Us
 async fn admin_users(
     State(app): State<AppState>,
     viewer: Viewer,
-    axum::extract::Query(q): axum::extract::Query<UsersQ>,
+    Query(q): Query<UsersQ>,
 ) -> UiResult {
     users_page_for(&app, &viewer, String::new(), &q).await
 }
@@ -138,8 +139,9 @@ async fn admin_user_edit(
     State(app): State<AppState>,
     viewer: Viewer,
     Path(id): Path<i64>,
+    Query(n): Query<Notice>,
 ) -> UiResult {
-    user_edit_page(&app, &viewer, id, String::new()).await
+    user_edit_page(&app, &viewer, id, n.message()).await
 }
 
 async fn admin_user_edit_post(
@@ -154,28 +156,37 @@ async fn admin_user_edit_post(
         .filter(|(k, _)| k == "group")
         .map(|(_, v)| v.clone())
         .collect();
+    // Checked first, so a refused password changes nothing else.
+    let password = form.text("password");
+    if !password.is_empty() {
+        crate::auth::validate_password(password).on_field("password")?;
+    }
     let mut db = app.pool.get().await?;
-    let r = async {
-        users::update_by_admin(
-            &mut db,
-            id,
-            form.text("display_name"),
-            form.text("email"),
-            &groups,
-        )
-        .await?;
-        if !form.text("password").is_empty() {
-            users::set_password(&db, id, form.text("password")).await?;
-        }
-        Ok::<_, Error>(())
-    }
+    let r = users::update_by_admin(
+        &mut db,
+        id,
+        form.text("display_name"),
+        form.text("email"),
+        &groups,
+    )
     .await;
-    drop(db);
-    match r {
-        Ok(()) => user_edit_page(&app, &viewer, id, "Saved.".into()).await,
-        Err(Error::BadRequest(m)) => user_edit_page(&app, &viewer, id, m).await,
-        Err(e) => Err(e.into()),
+    if let Err(Error::BadRequest(m)) = r {
+        let field = if m.to_lowercase().contains("mail") {
+            "email"
+        } else if m.to_lowercase().contains("full name") {
+            "display_name"
+        } else {
+            "group"
+        };
+        return Err(Error::BadRequest(m)).on_field(field);
     }
+    r?;
+    if !password.is_empty() {
+        users::set_password(&db, id, password)
+            .await
+            .on_field("password")?;
+    }
+    Ok(notice::done(&format!("/admin/users/{id}/edit"), "saved"))
 }
 
 async fn admin_create_user(
@@ -270,8 +281,12 @@ async fn groups_page(app: &AppState, viewer: &Viewer, message: String) -> UiResu
     .into_html())
 }
 
-async fn admin_groups(State(app): State<AppState>, viewer: Viewer) -> UiResult {
-    groups_page(&app, &viewer, String::new()).await
+async fn admin_groups(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Query(n): Query<Notice>,
+) -> UiResult {
+    groups_page(&app, &viewer, n.message()).await
 }
 
 async fn admin_groups_post(
@@ -280,35 +295,44 @@ async fn admin_groups_post(
 ) -> UiResult {
     viewer.require_admin()?;
     let mut db = app.pool.get().await?;
-    let r = match form.text("action") {
-        "create" => users::create_group(&db, form.text("name"), form.text("description"))
-            .await
-            .map(|_| format!("Group {} created.", form.text("name").trim())),
-        "add" => users::add_member(&db, form.text("group"), form.text("username").trim())
-            .await
-            .map(|_| {
-                format!(
-                    "{} added to {}.",
-                    form.text("username").trim(),
-                    form.text("group")
-                )
-            }),
-        "remove" => users::remove_member(&mut db, form.text("group"), form.text("username"))
-            .await
-            .map(|_| {
-                format!(
-                    "{} removed from {}.",
-                    form.text("username"),
-                    form.text("group")
-                )
-            }),
-        other => Err(Error::BadRequest(format!("unknown action {other:?}"))),
-    };
-    drop(db);
-    match r {
-        Ok(m) => groups_page(&app, &viewer, m).await,
-        Err(Error::BadRequest(m) | Error::NotFound(m)) => groups_page(&app, &viewer, m).await,
-        Err(e) => Err(e.into()),
+    let (group, user) = (form.text("group"), form.text("username").trim());
+    match form.text("action") {
+        "create" => {
+            let name = form.text("name").trim();
+            users::create_group(&db, name, form.text("description"))
+                .await
+                .on_field("name")?;
+            Ok(notice::done_with(
+                "/admin/groups",
+                "group-created",
+                name,
+                "",
+            ))
+        }
+        "add" => {
+            let field = if users::group_by_name(&db, group).await?.is_none() {
+                "group"
+            } else {
+                "username"
+            };
+            users::add_member(&db, group, user).await.on_name(field)?;
+            Ok(notice::done_with(
+                "/admin/groups",
+                "member-added",
+                user,
+                group,
+            ))
+        }
+        "remove" => {
+            users::remove_member(&mut db, group, user).await?;
+            Ok(notice::done_with(
+                "/admin/groups",
+                "member-removed",
+                user,
+                group,
+            ))
+        }
+        other => Err(Error::BadRequest(format!("unknown action {other:?}")).into()),
     }
 }
 
@@ -343,8 +367,12 @@ async fn perms_page(app: &AppState, viewer: &Viewer, message: String) -> UiResul
     .into_html())
 }
 
-async fn admin_perms(State(app): State<AppState>, viewer: Viewer) -> UiResult {
-    perms_page(&app, &viewer, String::new()).await
+async fn admin_perms(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Query(n): Query<Notice>,
+) -> UiResult {
+    perms_page(&app, &viewer, n.message()).await
 }
 
 async fn admin_perms_post(
@@ -354,65 +382,46 @@ async fn admin_perms_post(
     viewer.require_admin()?;
     let mut db = app.pool.get().await?;
     if form.text("action") == "grid" {
-        let r = async {
-            let values: Vec<&str> = GLOBAL_PERMS.iter().map(|p| p.0).collect();
-            let grants = users::global_grants(&db).await?;
-            let admins = admin_group(&db).await?;
-            let mut changes = Vec::new();
-            for (kind, name, perm, granted) in grid::changes(&form, &grants, &values)? {
-                let who = users::parse_principal(&db, &kind, name.trim()).await?;
-                if !granted && perm == "admin" && who == users::Principal::Group(admins) {
-                    return Err(Error::BadRequest(
-                        "the administrators group keeps the admin permission".into(),
-                    ));
-                }
-                changes.push((who, perm, granted));
-            }
-            let n = changes.len();
-            users::set_global_grants(&mut db, &changes).await?;
-            Ok(n)
-        }
-        .await;
-        drop(db);
-        return match r {
-            Ok(0) => perms_page(&app, &viewer, "Nothing changed.".into()).await,
-            Ok(n) => {
-                perms_page(
-                    &app,
-                    &viewer,
-                    format!("Saved {n} {}.", if n == 1 { "change" } else { "changes" }),
-                )
-                .await
-            }
-            Err(Error::BadRequest(m) | Error::NotFound(m)) => perms_page(&app, &viewer, m).await,
-            Err(e) => Err(e.into()),
-        };
-    }
-    let r = async {
-        let who = users::parse_principal(&db, form.text("kind"), form.text("name").trim()).await?;
-        if form.text("grant") != "1"
-            && who == users::Principal::Group(admin_group(&db).await?)
-            && form.text("permission") == "admin"
+        let values: Vec<&str> = GLOBAL_PERMS.iter().map(|p| p.0).collect();
+        let grants = users::global_grants(&db).await?;
+        let admins = admin_group(&db).await?;
+        let mut changes = Vec::new();
+        for (kind, name, perm, granted) in
+            grid::changes(&form, &grants, &values).on_field("new_name")?
         {
-            return Err(Error::BadRequest(
-                "the administrators group keeps the admin permission".into(),
-            ));
+            let who = grid::principal(&db, &form, &kind, &name).await?;
+            if !granted && perm == "admin" && who == users::Principal::Group(admins) {
+                return Err(Error::BadRequest(
+                    "the administrators group keeps the admin permission".into(),
+                )
+                .into());
+            }
+            changes.push((who, perm, granted));
         }
-        users::set_global_grant(
-            &mut db,
-            form.text("permission"),
-            &who,
-            form.text("grant") == "1",
-        )
+        let n = changes.len();
+        users::set_global_grants(&mut db, &changes).await?;
+        return Ok(grid::saved("/admin/permissions", n));
+    }
+    let who = users::parse_principal(&db, form.text("kind"), form.text("name").trim())
         .await
+        .on_name("name")?;
+    if form.text("grant") != "1"
+        && who == users::Principal::Group(admin_group(&db).await?)
+        && form.text("permission") == "admin"
+    {
+        return Err(Error::BadRequest(
+            "the administrators group keeps the admin permission".into(),
+        )
+        .into());
     }
-    .await;
-    drop(db);
-    match r {
-        Ok(()) => perms_page(&app, &viewer, "Saved.".into()).await,
-        Err(Error::BadRequest(m)) => perms_page(&app, &viewer, m).await,
-        Err(e) => Err(e.into()),
-    }
+    users::set_global_grant(
+        &mut db,
+        form.text("permission"),
+        &who,
+        form.text("grant") == "1",
+    )
+    .await?;
+    Ok(notice::done("/admin/permissions", "saved"))
 }
 
 async fn admin_group(db: &impl deadpool_postgres::GenericClient) -> Result<i64, Error> {

@@ -2,12 +2,12 @@
 //! and `/admin/settings` (live settings and their audit trail).
 
 use askama::Template;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::Router;
 
-use super::{IntoHtml, Layout, Posted, UiResult};
+use super::notice::{self, Notice};
+use super::{IntoHtml, Layout, OnField, Posted, UiResult};
 use crate::cluster::{settings, MemberInfo};
 use crate::error::Error;
 use crate::perms::Viewer;
@@ -228,13 +228,12 @@ struct SettingRow {
 struct SettingsPage {
     layout: Layout,
     message: String,
-    error: bool,
     store: String,
     settings: Vec<SettingRow>,
     history: Vec<(String, String, String, String, String, String)>,
 }
 
-async fn settings_view(app: &AppState, viewer: &Viewer, message: String, error: bool) -> UiResult {
+async fn settings_view(app: &AppState, viewer: &Viewer, message: String) -> UiResult {
     viewer.require_admin()?;
     let s = app.cluster.stored_settings().await?;
     let db = app.pool.get().await?;
@@ -255,7 +254,6 @@ async fn settings_view(app: &AppState, viewer: &Viewer, message: String, error: 
     let page = SettingsPage {
         layout: Layout::new("Settings", viewer),
         message,
-        error,
         store: if app.cluster.is_clustered() {
             format!("etcd (cluster {})", app.cluster.name())
         } else {
@@ -276,29 +274,22 @@ async fn settings_view(app: &AppState, viewer: &Viewer, message: String, error: 
     Ok(page.into_html())
 }
 
-async fn settings_page(State(app): State<AppState>, viewer: Viewer) -> UiResult {
-    settings_view(&app, &viewer, String::new(), false).await
+async fn settings_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Query(n): Query<Notice>,
+) -> UiResult {
+    settings_view(&app, &viewer, n.message()).await
 }
 
 /// Saves the fields that changed. Every value is validated before any is
-/// stored, so a bad one changes nothing.
+/// stored, so a bad one changes nothing; its error is shown beside it.
 async fn settings_post(State(app): State<AppState>, Posted { viewer, form }: Posted) -> UiResult {
     viewer.require_admin()?;
     let by = crate::rest::cluster::actor(&viewer);
     if let Some(key) = form.get("reset") {
-        let key = key.to_owned();
-        return match app.cluster.set_setting(&key, None, &by).await {
-            Ok(_) => {
-                settings_view(
-                    &app,
-                    &viewer,
-                    format!("{key} is back to its default."),
-                    false,
-                )
-                .await
-            }
-            Err(e) => fail(&app, &viewer, e).await,
-        };
+        app.cluster.set_setting(key, None, &by).await?;
+        return Ok(notice::done_with("/admin/settings", "reset", key, ""));
     }
     let effective = app.cluster.stored_settings().await?;
     let mut changes = Vec::new();
@@ -312,54 +303,37 @@ async fn settings_post(State(app): State<AppState>, Posted { viewer, form }: Pos
             continue;
         }
         if let Err(e) = settings::validate(d.key, v) {
-            return fail(&app, &viewer, e).await;
+            let e = Error::BadRequest(format!(
+                "{}; nothing was changed",
+                e.public_message().trim_end_matches('.')
+            ));
+            return Err(e).on_field(d.key);
         }
         changes.push((d.key, v.to_owned()));
     }
     if changes.is_empty() {
-        return settings_view(&app, &viewer, "Nothing changed.".into(), false).await;
+        return Ok(notice::done("/admin/settings", "unchanged"));
     }
     let mut done = Vec::new();
     for (k, v) in changes {
         if let Err(e) = app.cluster.set_setting(k, Some(&v), &by).await {
+            let saved = if done.is_empty() {
+                "nothing".to_string()
+            } else {
+                done.join(", ")
+            };
             let e = Error::BadRequest(format!(
-                "{} (saved before the failure: {})",
-                e.public_message(),
-                if done.is_empty() {
-                    "nothing".to_string()
-                } else {
-                    done.join(", ")
-                }
+                "{} (saved before the failure: {saved})",
+                e.public_message()
             ));
-            return fail(&app, &viewer, e).await;
+            return Err(e).on_field(k);
         }
         done.push(k.to_owned());
     }
-    settings_view(
-        &app,
-        &viewer,
-        format!(
-            "Saved {}; every node applies it within a second.",
-            done.join(", ")
-        ),
-        false,
-    )
-    .await
-}
-
-async fn fail(app: &AppState, viewer: &Viewer, e: Error) -> UiResult {
-    let status = if e.status() == StatusCode::INTERNAL_SERVER_ERROR {
-        e.status()
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    let mut r = settings_view(
-        app,
-        viewer,
-        format!("{} Nothing else was changed.", e.public_message()),
-        true,
-    )
-    .await?;
-    *r.status_mut() = status;
-    Ok(r)
+    Ok(notice::done_with(
+        "/admin/settings",
+        "settings",
+        &done.join(", "),
+        "",
+    ))
 }

@@ -58,12 +58,24 @@ pub(crate) type UiResult<T = Response> = std::result::Result<T, UiError>;
 /// Names the form field an error is about: `app.js` puts the message beside it.
 pub(crate) trait OnField<T> {
     fn on_field(self, field: &'static str) -> UiResult<T>;
+    /// [`OnField::on_field`] for a field that names a user, a group…: a
+    /// name that matches nothing is the input's fault (400), not a missing
+    /// address (404).
+    fn on_name(self, field: &'static str) -> UiResult<T>;
 }
 impl<T, E: Into<UiError>> OnField<T> for Result<T, E> {
     fn on_field(self, field: &'static str) -> UiResult<T> {
         self.map_err(|e| {
             let mut e = e.into();
             e.field = Some(field);
+            e
+        })
+    }
+    fn on_name(self, field: &'static str) -> UiResult<T> {
+        self.on_field(field).map_err(|mut e| {
+            if let Error::NotFound(m) = e.err {
+                e.err = Error::BadRequest(m);
+            }
             e
         })
     }
@@ -150,6 +162,11 @@ fn ui_message(err: &Error) -> String {
             );
         }
     }
+    sentence(&m)
+}
+
+/// A service's message as a sentence: capital first letter, full stop.
+pub(crate) fn sentence(m: &str) -> String {
     let mut s = String::with_capacity(m.len() + 1);
     let mut chars = m.chars();
     if let Some(c) = chars.next() {

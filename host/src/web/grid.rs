@@ -7,7 +7,9 @@
 //! transaction of the owning service — so two admins saving different rows
 //! do not undo each other, and a refused save changes nothing.
 
-use super::FormData;
+use axum::response::Response;
+
+use super::{FormData, OnField, UiResult};
 use crate::error::Error;
 use crate::users::Grant;
 
@@ -126,6 +128,31 @@ pub(crate) fn changes(
         }
     }
     Ok(out)
+}
+
+/// The principal of a row the grid changes; an unknown name is the new
+/// row's (the others were drawn from grants that exist).
+pub(crate) async fn principal(
+    db: &impl deadpool_postgres::GenericClient,
+    form: &FormData,
+    kind: &str,
+    name: &str,
+) -> UiResult<crate::users::Principal> {
+    let r = crate::users::parse_principal(db, kind, name.trim()).await;
+    if kind == form.text("new_kind") && name.trim() == form.text("new_name").trim() {
+        r.on_name("new_name")
+    } else {
+        Ok(r?)
+    }
+}
+
+/// The redirect after a grid save of `n` changes.
+pub(crate) fn saved(path: &str, n: usize) -> Response {
+    if n == 0 {
+        super::notice::done(path, "unchanged")
+    } else {
+        super::notice::done_with(path, "changes", &n.to_string(), "")
+    }
 }
 
 #[cfg(test)]

@@ -10,12 +10,13 @@
 //! page views stay the same for every unread count.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::{fmt_time, see_other, IntoHtml, Layout, Posted, UiResult, WithNext};
+use super::notice::{self, Notice};
+use super::{fmt_time, see_other, IntoHtml, Layout, OnField, Posted, UiResult, WithNext};
 use crate::content;
 use crate::error::Error;
 use crate::notify::{self, inapp, queue, watches};
@@ -161,18 +162,22 @@ async fn settings_view(app: &AppState, viewer: &Viewer, message: String) -> UiRe
     .into_html())
 }
 
-async fn settings(State(app): State<AppState>, viewer: Viewer) -> UiResult {
-    settings_view(&app, &viewer, String::new()).await
+async fn settings(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Query(n): Query<Notice>,
+) -> UiResult {
+    settings_view(&app, &viewer, n.message()).await
 }
 
 async fn settings_post(State(app): State<AppState>, Posted { viewer, form }: Posted) -> UiResult {
     let db = app.pool.get().await?;
     let p = notify::Prefs {
-        email: inapp::EmailMode::parse(form.text("email"))?,
+        email: inapp::EmailMode::parse(form.text("email")).on_field("email")?,
         auto_watch: form.checked("auto_watch"),
     };
     inapp::set_prefs(&db, &viewer, p).await?;
-    settings_view(&app, &viewer, "Saved.".into()).await
+    Ok(notice::done("/notifications/settings", "saved"))
 }
 
 #[derive(Template)]

@@ -10,6 +10,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
+use super::notice::{self, Notice};
 use super::{login_if_anonymous, OnField, OrLogin};
 use super::{see_other, time_html, FormData, IntoHtml, Layout, Posted, UiResult, WithNext};
 use crate::attach;

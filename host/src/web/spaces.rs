@@ -2,11 +2,14 @@
 //! and permissions, trash, and the lazy page-tree endpoint.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::{fmt_time, grid, see_other, IntoHtml, Layout, OrLogin, Posted, UiResult, WithNext};
+use super::notice::{self, Notice};
+use super::{
+    fmt_time, grid, see_other, IntoHtml, Layout, OnField, OrLogin, Posted, UiResult, WithNext,
+};
 use crate::content::{self, ContentType};
 use crate::error::Error;
 use crate::perms::{SpacePerm, Viewer};
@@ -267,8 +270,13 @@ async fn settings(
     State(app): State<AppState>,
     viewer: Viewer,
     Path(key): Path<String>,
+    Query(n): Query<Notice>,
 ) -> UiResult {
-    settings_page(&app, &viewer, &key, String::new()).await
+    settings_page(&app, &viewer, &key, n.message()).await
+}
+
+fn settings_url(key: &str) -> String {
+    format!("/spaces/{}/settings", crate::urls::enc(key))
 }
 
 async fn settings_post(
@@ -287,12 +295,16 @@ async fn settings_post(
         None,
     )
     .await;
-    drop(db);
-    match r {
-        Ok(()) => settings_page(&app, &viewer, &key, "Saved.".into()).await,
-        Err(Error::BadRequest(m)) => settings_page(&app, &viewer, &key, m).await,
-        Err(e) => Err(e.into()),
+    if let Err(Error::BadRequest(m)) = r {
+        let field = if m.to_lowercase().contains("description") {
+            "description"
+        } else {
+            "name"
+        };
+        return Err(Error::BadRequest(m)).on_field(field);
     }
+    r?;
+    Ok(notice::done(&settings_url(&s.key), "saved"))
 }
 
 async fn permissions_post(
@@ -303,53 +315,32 @@ async fn permissions_post(
     let mut db = app.pool.get().await?;
     let s = content::space_for_admin(&db, &viewer, &key).await?;
     if form.text("action") == "grid" {
-        let r = async {
-            let grants = content::space_grants(&db, s.id).await?;
-            let mut changes = Vec::new();
-            for (kind, name, perm, granted) in
-                grid::changes(&form, &grants, &SpacePerm::ALL.map(SpacePerm::as_str))?
-            {
-                let who = users::parse_principal(&db, &kind, name.trim()).await?;
-                let perm = SpacePerm::parse(&perm).ok_or_else(|| {
-                    Error::BadRequest(format!("unknown space permission {perm:?}"))
-                })?;
-                changes.push((who, perm, granted));
-            }
-            let n = changes.len();
-            content::set_space_grants(&mut db, &viewer, s.id, &changes).await?;
-            Ok(n)
+        let grants = content::space_grants(&db, s.id).await?;
+        let mut changes = Vec::new();
+        for (kind, name, perm, granted) in
+            grid::changes(&form, &grants, &SpacePerm::ALL.map(SpacePerm::as_str))
+                .on_field("new_name")?
+        {
+            let who = grid::principal(&db, &form, &kind, &name).await?;
+            let perm = SpacePerm::parse(&perm)
+                .ok_or_else(|| Error::BadRequest(format!("unknown space permission {perm:?}")))?;
+            changes.push((who, perm, granted));
         }
-        .await;
-        drop(db);
-        return match r {
-            Ok(0) => settings_page(&app, &viewer, &key, "Nothing changed.".into()).await,
-            Ok(n) => {
-                let what = if n == 1 { "change" } else { "changes" };
-                settings_page(&app, &viewer, &key, format!("Saved {n} permission {what}.")).await
-            }
-            Err(Error::BadRequest(m) | Error::NotFound(m)) => {
-                settings_page(&app, &viewer, &key, m).await
-            }
-            Err(e) => Err(e.into()),
-        };
+        let n = changes.len();
+        content::set_space_grants(&mut db, &viewer, s.id, &changes).await?;
+        return Ok(grid::saved(&settings_url(&s.key), n));
     }
-    let r = async {
-        let who = users::parse_principal(&db, form.text("kind"), form.text("name").trim()).await?;
-        let perm = SpacePerm::parse(form.text("permission")).ok_or_else(|| {
-            Error::BadRequest(format!(
-                "unknown space permission {:?}",
-                form.text("permission")
-            ))
-        })?;
-        content::set_space_grant(&db, &viewer, s.id, perm, &who, form.text("grant") == "1").await
-    }
-    .await;
-    drop(db);
-    match r {
-        Ok(()) => settings_page(&app, &viewer, &key, "Permissions saved.".into()).await,
-        Err(Error::BadRequest(m)) => settings_page(&app, &viewer, &key, m).await,
-        Err(e) => Err(e.into()),
-    }
+    let who = users::parse_principal(&db, form.text("kind"), form.text("name").trim())
+        .await
+        .on_name("name")?;
+    let perm = SpacePerm::parse(form.text("permission")).ok_or_else(|| {
+        Error::BadRequest(format!(
+            "unknown space permission {:?}",
+            form.text("permission")
+        ))
+    })?;
+    content::set_space_grant(&db, &viewer, s.id, perm, &who, form.text("grant") == "1").await?;
+    Ok(notice::done(&settings_url(&s.key), "permissions"))
 }
 
 struct TrashRow {

@@ -235,7 +235,7 @@ async fn personal_access_tokens_are_shown_once_and_revocable() {
     node.user("erin", false).await;
     let c = node.login("erin").await;
     let r = c
-        .post("/profile/tokens", &[("name", "ci"), ("days", "30")])
+        .submit("/profile/tokens", &[("name", "ci"), ("days", "30")])
         .await;
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();
@@ -280,7 +280,7 @@ async fn personal_access_tokens_are_shown_once_and_revocable() {
         .unwrap();
     assert_eq!(r.status(), 401);
     let r = c
-        .post("/profile/tokens", &[("name", ""), ("days", "")])
+        .submit("/profile/tokens", &[("name", ""), ("days", "")])
         .await;
     assert!(r.text().await.unwrap().contains("needs a name"));
 }
@@ -328,7 +328,7 @@ async fn admin_pages_manage_users_groups_and_global_permissions() {
     );
     // Revoke 'create_space' from cairn-users: frank can no longer create spaces.
     let r = c
-        .post(
+        .submit(
             "/admin/permissions",
             &[
                 ("kind", "group"),
@@ -348,7 +348,7 @@ async fn admin_pages_manage_users_groups_and_global_permissions() {
     );
     // Anonymous access: off by default, on when granted 'use'.
     assert_eq!(node.anon().get("/spaces").await.status(), 303);
-    c.post(
+    c.submit(
         "/admin/permissions",
         &[
             ("kind", "anonymous"),

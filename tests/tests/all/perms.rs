@@ -44,7 +44,7 @@ async fn world() -> World {
         .await;
     // Restrict viewing to admin and the insiders group (ivan).
     let r = admin
-        .post(
+        .submit(
             "/admin/groups",
             &[
                 ("action", "create"),
@@ -55,7 +55,7 @@ async fn world() -> World {
         .await;
     assert_eq!(r.status(), 200);
     admin
-        .post(
+        .submit(
             "/admin/groups",
             &[
                 ("action", "add"),
@@ -313,7 +313,7 @@ async fn edit_restrictions_and_space_permissions() {
     w.admin.create_space("HR", "Human Resources").await;
     let r = w
         .admin
-        .post(
+        .submit(
             "/spaces/HR/permissions",
             &[
                 ("kind", "group"),
@@ -341,7 +341,7 @@ async fn edit_restrictions_and_space_permissions() {
     assert!(!dash.contains("Salaries"));
     // Eve may not administer SEC.
     let r = eve
-        .post(
+        .submit(
             "/spaces/SEC/permissions",
             &[
                 ("kind", "user"),

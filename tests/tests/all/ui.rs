@@ -7,4 +7,5 @@ use serde_json::Value;
 
 mod admin;
 mod content;
+mod forms;
 mod frame;

@@ -44,8 +44,9 @@ pub(super) async fn restrictions(
     State(app): State<AppState>,
     viewer: Viewer,
     Path(id): Path<i64>,
+    Query(n): Query<Notice>,
 ) -> UiResult {
-    restrictions_page(&app, &viewer, id, String::new()).await
+    restrictions_page(&app, &viewer, id, n.message()).await
 }
 
 pub(super) async fn restrictions_post(
@@ -55,19 +56,18 @@ pub(super) async fn restrictions_post(
 ) -> UiResult {
     let db = app.pool.get().await?;
     let op = form.text("operation");
-    let r = async {
-        if form.text("action") == "clear" {
-            return content::clear_restrictions(&db, &viewer, id, op).await;
-        }
-        let who =
-            crate::users::parse_principal(&db, form.text("kind"), form.text("name").trim()).await?;
-        content::set_restriction(&db, &viewer, id, op, &who, form.text("action") != "remove").await
+    if form.text("action") == "clear" {
+        content::clear_restrictions(&db, &viewer, id, op).await?;
+    } else {
+        let who = crate::users::parse_principal(&db, form.text("kind"), form.text("name").trim())
+            .await
+            .on_name("name")?;
+        content::set_restriction(&db, &viewer, id, op, &who, form.text("action") != "remove")
+            .await
+            .on_field("name")?;
     }
-    .await;
-    drop(db);
-    match r {
-        Ok(()) => restrictions_page(&app, &viewer, id, "Restrictions saved.".into()).await,
-        Err(Error::BadRequest(m)) => restrictions_page(&app, &viewer, id, m).await,
-        Err(e) => Err(e.into()),
-    }
+    Ok(notice::done(
+        &format!("/pages/{id}/restrictions"),
+        "restrictions",
+    ))
 }

@@ -7,15 +7,15 @@
 
 use crate::error::Error;
 use crate::perms::Viewer;
-use crate::web::{fmt_time, FormData, IntoHtml, Layout, Posted, UiResult, WithNext};
+use crate::web::notice::{self, Notice};
+use crate::web::{fmt_time, FormData, IntoHtml, Layout, OnField, Posted, UiResult, WithNext};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, State};
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering::Relaxed;
 
-use super::list::{list_page, row, Row};
+use super::list::{row, Row};
 
 #[derive(Template)]
 #[template(path = "admin_plugin.html")]
@@ -47,7 +47,6 @@ pub(super) async fn detail_page(
     viewer: &Viewer,
     id: &str,
     message: String,
-    ok: bool,
 ) -> UiResult {
     viewer
         .require_admin()
@@ -100,7 +99,7 @@ pub(super) async fn detail_page(
     Ok(DetailPage {
         layout: Layout::new(format!("Plugin {}", r.name), viewer),
         message,
-        message_kind: if ok { "info" } else { "error" },
+        message_kind: "info",
         p: row(app, &reg, r),
         enabled: r.enabled,
         worlds: r
@@ -146,8 +145,9 @@ pub(super) async fn detail(
     State(app): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
+    Query(n): Query<Notice>,
 ) -> UiResult {
-    detail_page(&app, &viewer, &id, String::new(), true).await
+    detail_page(&app, &viewer, &id, n.message()).await
 }
 
 pub(super) fn parse_config(text: &str) -> Result<BTreeMap<String, String>, Error> {
@@ -185,59 +185,37 @@ pub(super) async fn manage(
 ) -> UiResult {
     viewer.require_admin()?;
     let p = &app.plugins;
-    let r: Result<String, Error> = async {
-        match form.text("action") {
-            "enable" => p
-                .set_enabled(&viewer, &id, true)
-                .await
-                .map(|_| "Enabled.".into()),
-            "disable" => p
-                .set_enabled(&viewer, &id, false)
-                .await
-                .map(|_| "Disabled: its macros show as unavailable.".into()),
-            "remove" => p.remove(&viewer, &id).await.map(|_| String::new()),
-            "limits" => {
-                let t = opt_u32(&form, "timeout_ms")?;
-                let m = opt_u32(&form, "memory_mib")?;
-                p.set_limits(&viewer, &id, t, m)
-                    .await
-                    .map(|_| "Limits saved.".into())
-            }
-            "config" => {
-                let cfg = parse_config(form.text("config"))?;
-                p.set_config(&viewer, &id, cfg)
-                    .await
-                    .map(|_| "Configuration saved.".into())
-            }
-            other => Err(Error::BadRequest(format!("unknown action {other:?}"))),
+    let here = format!("/admin/plugins/{}", crate::urls::enc(&id));
+    let code = match form.text("action") {
+        "enable" => {
+            p.set_enabled(&viewer, &id, true).await?;
+            "enabled"
         }
-    }
-    .await;
-    match r {
-        Ok(m) if m.is_empty() => {
-            list_page(
-                &app,
-                &viewer,
-                format!("Removed {id}."),
-                true,
-                StatusCode::OK,
-            )
-            .await
+        "disable" => {
+            p.set_enabled(&viewer, &id, false).await?;
+            "disabled"
         }
-        Ok(m) => detail_page(&app, &viewer, &id, m, true).await,
-        Err(e @ Error::NotFound(_)) => Err(e.into()),
-        Err(e) => {
-            let status = e.status();
-            let mut resp = detail_page(
-                &app,
-                &viewer,
-                &id,
-                format!("{} Nothing was changed.", e.public_message()),
-                false,
-            )
-            .await?;
-            *resp.status_mut() = status;
-            Ok(resp)
+        "remove" => {
+            p.remove(&viewer, &id).await?;
+            return Ok(notice::done_with("/admin/plugins", "removed", &id, ""));
         }
-    }
+        "limits" => {
+            let t = opt_u32(&form, "timeout_ms").on_field("timeout_ms")?;
+            let m = opt_u32(&form, "memory_mib").on_field("memory_mib")?;
+            let r = p.set_limits(&viewer, &id, t, m).await;
+            let field = match &r {
+                Err(Error::BadRequest(m)) if m.contains("memory") => "memory_mib",
+                _ => "timeout_ms",
+            };
+            r.on_field(field)?;
+            "limits"
+        }
+        "config" => {
+            let cfg = parse_config(form.text("config")).on_field("config")?;
+            p.set_config(&viewer, &id, cfg).await.on_field("config")?;
+            "config"
+        }
+        other => return Err(Error::BadRequest(format!("unknown action {other:?}")).into()),
+    };
+    Ok(notice::done(&here, code))
 }

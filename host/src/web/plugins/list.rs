@@ -11,7 +11,7 @@ use crate::plugins::{runtime, Capability, Manifest, PluginRow, Registry};
 use crate::web::{fmt_time, IntoHtml, Layout, UiResult, WithNext};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Multipart, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -120,8 +120,12 @@ pub(super) async fn list_page(
     Ok(r)
 }
 
-pub(super) async fn list(State(app): State<AppState>, viewer: Viewer) -> UiResult {
-    list_page(&app, &viewer, String::new(), true, StatusCode::OK).await
+pub(super) async fn list(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Query(n): Query<crate::web::notice::Notice>,
+) -> UiResult {
+    list_page(&app, &viewer, n.message(), true, StatusCode::OK).await
 }
 
 pub(super) async fn install(

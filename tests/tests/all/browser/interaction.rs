@@ -229,3 +229,48 @@ async fn the_header_tree_page_actions_and_editor_work_from_the_keyboard() {
         "Tab moves through the editor's fields: {focused}"
     );
 }
+
+#[tokio::test]
+async fn a_refused_admin_form_keeps_what_was_typed_and_says_why_beside_the_field() {
+    let node = TestNode::start().await;
+    let d = Driver::start().await;
+    let base = node.base.clone();
+    d.login(&base, "admin").await;
+    d.goto(&format!("{base}/admin/groups")).await;
+    // A name that is taken: the message appears beside it, nothing typed is lost.
+    d.type_into("#create-group input[name=name]", "cairn-users")
+        .await;
+    d.type_into(
+        "#create-group input[name=description]",
+        "the people who write",
+    )
+    .await;
+    d.click("#create-group button[type=submit]").await;
+    d.wait_for(
+        "the message beside the name",
+        "const e = document.querySelector('#create-group input[name=name] + .form-error'); return !!e && e.textContent.includes('cairn-users')",
+    )
+    .await;
+    assert_eq!(
+        d.js("return [document.querySelector('#create-group input[name=name]').value, document.querySelector('#create-group input[name=description]').value]")
+            .await,
+        json!(["cairn-users", "the people who write"]),
+        "what was typed is kept"
+    );
+    assert_eq!(d.js("return document.activeElement.name").await, "name");
+    // Corrected, the form saves and the screen says so.
+    d.type_into("#create-group input[name=name]", "writers")
+        .await;
+    d.click("#create-group button[type=submit]").await;
+    d.wait_for(
+        "the notice",
+        "const n = document.querySelector('#notice'); return !!n && n.textContent === 'Group writers created.'",
+    )
+    .await;
+    assert!(
+        d.js("return document.querySelector('#create-group input[name=description]').value === ''")
+            .await
+            == true,
+        "a fresh form after the save"
+    );
+}

@@ -309,7 +309,7 @@ async fn batched_mail_collects_changes_into_one_mail() {
     .await;
     let carol = node.login("carol").await;
     let r = carol
-        .post(
+        .submit(
             "/notifications/settings",
             &[("email", "batched"), ("auto_watch", "on")],
         )

@@ -179,7 +179,7 @@ async fn the_smtp_password_is_never_shown() {
     );
     // Saving the form with the password field left blank keeps it.
     let r = admin
-        .post(
+        .submit(
             "/admin/settings",
             &[("smtp_password", ""), ("smtp_host", "mail.example.com")],
         )

@@ -351,7 +351,7 @@ async fn plugins_are_managed_over_rest_and_in_the_admin_ui() {
     let html = r.text().await.unwrap();
     assert!(html.contains("Nothing was changed"), "{html}");
     let r = c
-        .post("/admin/plugins/com.example.hello", &[("action", "enable")])
+        .submit("/admin/plugins/com.example.hello", &[("action", "enable")])
         .await;
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();

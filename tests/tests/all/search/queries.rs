@@ -390,7 +390,7 @@ async fn pruned_multi_word_search_ranks_like_the_full_query() {
     c.create_space("HIDE", "Hidden").await;
     for (kind, name, grant) in [("user", "admin", "1"), ("group", "cairn-users", "0")] {
         let r = c
-            .post(
+            .submit(
                 "/spaces/HIDE/permissions",
                 &[
                     ("kind", kind),

@@ -19,7 +19,7 @@ async fn the_last_administrator_cannot_be_removed_deactivated_or_revoked() {
 
     // The only administrator cannot leave the administrators group.
     let r = admin
-        .post(
+        .submit(
             "/admin/groups",
             &[
                 ("action", "remove"),
@@ -34,7 +34,7 @@ async fn the_last_administrator_cannot_be_removed_deactivated_or_revoked() {
     // With a second administrator, each step that leaves one is allowed.
     node.user("bob", false).await;
     let r = admin
-        .post(
+        .submit(
             "/admin/permissions",
             &[
                 ("grant", "1"),
@@ -66,7 +66,7 @@ async fn the_last_administrator_cannot_be_removed_deactivated_or_revoked() {
     let bob = node.login("bob").await;
     assert!(is_admin(&bob).await);
     let r = bob
-        .post(
+        .submit(
             "/admin/groups",
             &[
                 ("action", "remove"),
@@ -81,7 +81,7 @@ async fn the_last_administrator_cannot_be_removed_deactivated_or_revoked() {
     // Now bob is the last: revoking his own grant is refused, and so is
     // deactivating him.
     let r = bob
-        .post(
+        .submit(
             "/admin/permissions",
             &[("kind", "user"), ("name", "bob"), ("permission", "admin")],
         )
@@ -163,7 +163,7 @@ async fn permissions_are_a_grid_saved_all_at_once() {
         .map(|(k, v)| (k.to_owned(), v.to_owned())),
     );
     let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let r = admin.post("/admin/permissions", &fields).await;
+    let r = admin.submit("/admin/permissions", &fields).await;
     let html = r.text().await.unwrap();
     assert!(html.contains("Saved 2 changes."), "{html}");
     assert_eq!(global_perms_of(&node, "bob").await, ["create_space", "use"]);
@@ -182,7 +182,7 @@ async fn permissions_are_a_grid_saved_all_at_once() {
     form.push(("action".into(), "grid".into()));
     let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let html = admin
-        .post("/admin/permissions", &fields)
+        .submit("/admin/permissions", &fields)
         .await
         .text()
         .await
@@ -205,7 +205,7 @@ async fn permissions_are_a_grid_saved_all_at_once() {
     form.push(("action".into(), "grid".into()));
     let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let html = admin
-        .post("/admin/permissions", &fields)
+        .submit("/admin/permissions", &fields)
         .await
         .text()
         .await
@@ -234,12 +234,12 @@ async fn permissions_are_a_grid_saved_all_at_once() {
     );
     let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let html = admin
-        .post("/spaces/GRID/permissions", &fields)
+        .submit("/spaces/GRID/permissions", &fields)
         .await
         .text()
         .await
         .unwrap();
-    assert!(html.contains("Saved 2 permission changes."), "{html}");
+    assert!(html.contains("Saved 2 changes."), "{html}");
     let bob = node.login("bob").await;
     assert_eq!(
         bob.get_text("/spaces/GRID/create").await.0,
@@ -298,7 +298,7 @@ async fn admins_find_users_and_edit_their_name_email_password_and_groups() {
     assert_eq!(s, 200);
     assert!(html.contains("value=\"cairn-users\" checked"), "{html}");
     let r = admin
-        .post(
+        .submit(
             &format!("/admin/users/{}/edit", carol.id),
             &[
                 ("display_name", "Carol Newname"),
@@ -331,7 +331,7 @@ async fn admins_find_users_and_edit_their_name_email_password_and_groups() {
 
     // Bad input is refused with words and changes nothing.
     let html = admin
-        .post(
+        .submit(
             &format!("/admin/users/{}/edit", carol.id),
             &[
                 ("display_name", ""),
@@ -344,7 +344,7 @@ async fn admins_find_users_and_edit_their_name_email_password_and_groups() {
         .await
         .unwrap();
     assert!(
-        html.contains("a full name needs 1 to 255 characters"),
+        html.contains("A full name needs 1 to 255 characters"),
         "{html}"
     );
     let (_, v) = node

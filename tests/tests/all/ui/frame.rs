@@ -165,7 +165,7 @@ async fn a_tree_move_needs_the_same_permissions_as_any_move() {
     node.user("bob", false).await;
     // bob may read the space but not edit it.
     let r = admin
-        .post(
+        .submit(
             "/spaces/TMV/permissions",
             &[
                 ("kind", "group"),
