@@ -12,6 +12,7 @@ mod cluster;
 mod errors;
 mod grid;
 mod import;
+mod mentions;
 pub(crate) mod notice;
 mod notify;
 mod pages;
@@ -52,6 +53,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(notify::routes())
         .merge(tasks::routes())
         .merge(tree::routes())
+        .merge(mentions::routes())
         .merge(import::routes())
 }
 

@@ -104,6 +104,7 @@ static BUILDER: LazyLock<Builder<'static>> = LazyLock::new(|| {
             ("time", HashSet::from(["datetime"])),
             ("input", HashSet::from(["type", "checked", "disabled"])),
             ("details", HashSet::from(["open"])),
+            ("span", HashSet::from(["data-ref"])),
         ]))
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
         .url_relative(UrlRelative::PassThrough)

@@ -54,6 +54,7 @@ impl Notice {
             "removed" => format!("Removed {what}."),
             "settings" => format!("Saved {what}; every node applies it within a second."),
             "reset" => format!("{what} is back to its default."),
+            "shared" => format!("Shared with {what}."),
             _ => String::new(),
         }
     }

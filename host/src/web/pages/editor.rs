@@ -140,13 +140,17 @@ pub(super) async fn create_form(
     .into_html())
 }
 
-/// The body to store: Markdown is converted to storage format on save.
-pub(super) fn storage_of(form: &FormData) -> String {
+/// The body to store: Markdown is converted to storage format on save,
+/// `@username` becoming a mention.
+pub(super) async fn storage_of(
+    db: &impl deadpool_postgres::GenericClient,
+    form: &FormData,
+) -> Result<String, Error> {
     let src = form.text("body");
     if form.text("format") == "markdown" {
-        cairn_render::markdown_to_storage(src)
+        super::super::mentions::storage_from_markdown(db, src).await
     } else {
-        src.to_owned()
+        Ok(src.to_owned())
     }
 }
 
@@ -157,7 +161,7 @@ pub(super) async fn create(
 ) -> UiResult {
     let mut db = app.pool.get().await?;
     let is_blog = form.text("type") == "blogpost";
-    let body = storage_of(&form);
+    let body = storage_of(&db, &form).await?;
     let labels: Vec<String> = form
         .text("labels")
         .split([',', ' '])
@@ -230,7 +234,7 @@ pub(super) async fn edit(
     Posted { viewer, form }: Posted,
 ) -> UiResult {
     let mut db = app.pool.get().await?;
-    let body = storage_of(&form);
+    let body = storage_of(&db, &form).await?;
     let base: i32 = form.int("base_version")?;
     let r = content::update(
         &mut db,
@@ -299,7 +303,7 @@ pub(super) async fn preview(
             Some(id) if id > 0 => Some(content::get(&db, &viewer, id).await?),
             _ => None,
         };
-        let body = storage_of(&form);
+        let body = storage_of(&db, &form).await?;
         content::validate_body(&body)?;
         Ok(app
             .presenter
