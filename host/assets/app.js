@@ -439,7 +439,7 @@ function initUploads() {
   });
 }
 
-document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initInlineErrors(); initSuggest(); initDrawer(); initMenus(); focusableScrollers(); relativeTimes(); setInterval(relativeTimes, 60000); initUploads(); initInlineComments(); initCompletions(); });
+document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initInlineErrors(); initSuggest(); initDrawer(); initMenus(); focusableScrollers(); relativeTimes(); setInterval(relativeTimes, 60000); initUploads(); initInlineComments(); initCompletions(); initLiveSearch(); });
 
 // The bell's unread count: polled every 30 s and when the tab comes back
 // (see web/notify.rs for why polling). Cached page views carry no count.
@@ -663,4 +663,21 @@ function attachCompleter(field) {
     }
   });
   field.addEventListener("blur", () => setTimeout(close, 150));
+}
+
+// The livesearch macro renders a link to the search page (macros carry no
+// forms); here it becomes a search box that goes there with the words typed.
+function initLiveSearch() {
+  for (const link of document.querySelectorAll(".livesearch-macro > a[href^='/search']")) {
+    const form = el("form", { class: "livesearch", role: "search" });
+    const input = el("input", { type: "search", placeholder: link.textContent.replace(/…$/, ""), "aria-label": link.textContent.replace(/…$/, "") });
+    form.append(input, el("button", { type: "submit" }, "Search"));
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const u = new URL(link.href, location.href);
+      u.searchParams.set("q", input.value);
+      location.assign(u.href);
+    });
+    link.replaceWith(form);
+  }
 }

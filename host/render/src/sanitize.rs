@@ -80,6 +80,7 @@ const STYLE_PROPERTIES: &[&str] = &[
     "font-weight",
     "font-style",
     "vertical-align",
+    "width",
 ];
 
 static BUILDER: LazyLock<Builder<'static>> = LazyLock::new(|| {
