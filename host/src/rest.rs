@@ -46,6 +46,7 @@ mod likes;
 mod pages;
 mod search;
 mod spaces;
+mod templates;
 mod tokens;
 mod users;
 mod watch;
@@ -58,6 +59,7 @@ use likes::*;
 use pages::*;
 use search::*;
 use spaces::*;
+use templates::*;
 use tokens::*;
 use users::*;
 use watch::*;
@@ -103,6 +105,10 @@ fn api() -> Router<AppState> {
         .route("/openapi.json", get(openapi_json))
         .route("/user", get(user_get))
         .route("/user/current", get(user_current))
+        .route("/template/page", get(templates_page))
+        .route("/template/blueprint", get(templates_blueprint))
+        .route("/template", post(template_create).put(template_update))
+        .route("/template/{id}", get(template_get).delete(template_delete))
         .route("/user/watch/content/{id}", read_add_remove(watch_content))
         .route("/user/watch/space/{key}", read_add_remove(watch_space))
         .route(

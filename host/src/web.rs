@@ -20,6 +20,7 @@ mod plugins;
 mod search;
 mod spaces;
 mod tasks;
+mod templates;
 mod tree;
 
 use askama::Template;
@@ -54,6 +55,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(tasks::routes())
         .merge(tree::routes())
         .merge(mentions::routes())
+        .merge(templates::routes())
         .merge(import::routes())
 }
 

@@ -172,6 +172,21 @@ bodies! {
     ];
     /// A label to add.
     LabelInput = LABEL;
+    /// Create (POST) or change (PUT, naming `templateId`) a content template.
+    TemplateInput = &[
+        ("templateId", false, Str("PUT: the template to change")),
+        ("name", true, Str("")),
+        ("templateType", false, Str("page (the only kind that can be stored)")),
+        ("description", false, Str("")),
+        ("space", false, Object(&[("key", true, Str("the space; none for a global template"))])),
+        ("body", true, Object(&[(
+            "storage",
+            true,
+            Object(&[("value", true, Str("")), ("representation", false, Str("storage"))]),
+        )])),
+        ("labels", false, ListOf(LABEL)),
+        ("version", false, Object(&[("number", false, Int("PUT: the current version plus one"))])),
+    ];
     /// A body to convert.
     ConvertInput = &[
         ("value", true, Str("")),
@@ -229,6 +244,7 @@ mod tests {
             ("labels.rs", include_str!("labels.rs")),
             ("content_meta.rs", include_str!("content_meta.rs")),
             ("tokens.rs", include_str!("tokens.rs")),
+            ("templates.rs", include_str!("templates.rs")),
         ];
         let mut seen = 0;
         for (file, text) in sources {

@@ -11,7 +11,9 @@ use serde_json::Value;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{OpenApi, ToSchema};
 
-use super::inputs::{ContentInput, ConvertInput, LabelInput, SpaceInput, TokenInput, Upload};
+use super::inputs::{
+    ContentInput, ConvertInput, LabelInput, SpaceInput, TemplateInput, TokenInput, Upload,
+};
 use super::shapes::*;
 use crate::error::ErrorEnvelope;
 
@@ -28,11 +30,13 @@ use crate::error::ErrorEnvelope;
         super::descendant_pages, super::labels_get, super::labels_post, super::label_delete_q,
         super::label_delete, super::restrictions, super::properties, super::convert, super::search,
         super::content_search, super::user_get, super::user_current, super::pat_create, super::pat_list,
-        super::pat_delete,
+        super::pat_delete, super::templates_page, super::templates_blueprint, super::template_get,
+        super::template_delete, super::template_create, super::template_update,
     ),
     components(schemas(ErrorEnvelope, Content, Space, Label, Version, History, User, Restrictions,
         BodyValue, TokenCreated, Token, ContentInput, SpaceInput, LabelInput, ConvertInput,
-        TokenInput, Upload)),
+        TokenInput, Upload, super::templates::ContentTemplate, super::templates::TemplateBody,
+        super::templates::SpaceRef, TemplateInput)),
     modifiers(&Security, &ErrorResponses),
     security(("basic" = []), ("bearer" = [])),
 )]

@@ -27,6 +27,7 @@ mod history;
 mod inline;
 mod ops;
 mod restrictions;
+mod start;
 use attachments::*;
 use comments::*;
 use editor::*;
@@ -34,6 +35,7 @@ use history::*;
 use inline::*;
 use ops::*;
 use restrictions::*;
+use start::*;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -44,6 +46,15 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/pages/viewpage.action", get(viewpage_action))
         .route("/x/{tiny}", get(tiny))
         .route("/spaces/{key}/create", get(create_form).post(create))
+        .route("/spaces/{key}/new", get(start))
+        .route(
+            "/spaces/{key}/new/template/{id}",
+            get(from_template).post(from_template_post),
+        )
+        .route(
+            "/spaces/{key}/new/blueprint/{bp}",
+            get(from_blueprint).post(from_blueprint_post),
+        )
         .route("/pages/{id}/edit", get(edit_form).post(edit))
         .route("/ui/preview", post(preview))
         .route("/pages/{id}/history", get(history))

@@ -9,3 +9,4 @@ mod admin;
 mod content;
 mod forms;
 mod frame;
+mod templates;

@@ -26,6 +26,10 @@ pub(super) struct Editor {
     conflict_diff: String,
     cancel_url: String,
     is_blog: bool,
+    /// A new page's labels, comma separated (a template's or blueprint's).
+    labels: String,
+    /// The blueprint a new page comes from: saved under its index page.
+    blueprint: String,
 }
 
 #[derive(Deserialize)]
@@ -37,7 +41,7 @@ pub(super) struct CreateQ {
 
 impl Editor {
     /// An empty editor for a new page or blog post in space `s`.
-    fn new_content(
+    pub(super) fn new_content(
         viewer: &Viewer,
         s: &content::Space,
         perms: &[SpacePerm],
@@ -66,7 +70,25 @@ impl Editor {
             conflict_diff: String::new(),
             cancel_url: format!("/spaces/{}", enc(&s.key)),
             is_blog,
+            labels: String::new(),
+            blueprint: String::new(),
         }
+    }
+
+    /// A new page filled in from a template or blueprint (storage format).
+    pub(super) fn starting_with(
+        mut self,
+        title: String,
+        body: String,
+        labels: String,
+        blueprint: String,
+    ) -> Editor {
+        self.title = title;
+        self.source = body;
+        self.format = "storage".into();
+        self.labels = labels;
+        self.blueprint = blueprint;
+        self
     }
 
     /// The editor on page or blog post `c` as stored.
@@ -89,6 +111,8 @@ impl Editor {
             conflict_diff: String::new(),
             cancel_url: page_url(&c.space_key, c.id, &c.title),
             is_blog: c.content_type == ContentType::BlogPost,
+            labels: String::new(),
+            blueprint: String::new(),
         }
     }
 
@@ -99,6 +123,8 @@ impl Editor {
         self.format = form.text("format").into();
         self.message = form.text("message").into();
         self.minor = form.checked("minor");
+        self.labels = form.text("labels").into();
+        self.blueprint = form.text("blueprint").into();
         self
     }
 
@@ -168,6 +194,13 @@ pub(super) async fn create(
         .filter(|l| !l.trim().is_empty())
         .map(str::to_owned)
         .collect();
+    // A blueprint's page goes under its index page (made with the first).
+    let mut parent_id = form.opt_int("parent")?;
+    if parent_id.is_none() && !form.text("blueprint").is_empty() && !is_blog {
+        let b = crate::templates::blueprints::by_key(form.text("blueprint"))?;
+        let s = content::space(&db, &viewer, &key).await?;
+        parent_id = Some(crate::templates::blueprints::index_page(&mut db, &viewer, &s, b).await?);
+    }
     let r = content::create(
         &mut db,
         &viewer,
@@ -180,7 +213,7 @@ pub(super) async fn create(
             space_key: &key,
             title: form.text("title"),
             body: &body,
-            parent_id: form.opt_int("parent")?,
+            parent_id,
             message: form.text("message"),
             labels: &labels,
             posting_day: None,
