@@ -42,7 +42,7 @@ pub static ALL: [Blueprint; 6] = [
         index_intro: "<p>All meeting notes of this space, newest first.</p>",
         body: concat!(
             "<at:declarations><at:string at:name=\"date\" /><at:string at:name=\"attendees\" /><at:textarea at:name=\"goals\" at:rows=\"3\" at:columns=\"60\" /></at:declarations>",
-            "<h2>Date</h2><p><time datetime=\"", "<at:var at:name=\"date\" />", "\" /></p>",
+            "<h2>Date</h2><p><time datetime=\"@date@\" /></p>",
             "<h2>Attendees</h2><ul><li><at:var at:name=\"attendees\" /></li></ul>",
             "<h2>Goals</h2><p><at:var at:name=\"goals\" /></p>",
             "<h2>Discussion items</h2><table><tbody><tr><th>Time</th><th>Item</th><th>Who</th><th>Notes</th></tr><tr><td><br /></td><td><br /></td><td><br /></td><td><br /></td></tr></tbody></table>",
@@ -114,7 +114,7 @@ pub static ALL: [Blueprint; 6] = [
         index_intro: "<p>The team's retrospectives, newest first.</p>",
         body: concat!(
             "<at:declarations><at:string at:name=\"date\" /><at:string at:name=\"attendees\" /></at:declarations>",
-            "<h2>Date</h2><p><time datetime=\"", "<at:var at:name=\"date\" />", "\" /></p>",
+            "<h2>Date</h2><p><time datetime=\"@date@\" /></p>",
             "<h2>Participants</h2><ul><li><at:var at:name=\"attendees\" /></li></ul>",
             "<h2>What went well</h2><ul><li><br /></li></ul>",
             "<h2>What could be improved</h2><ul><li><br /></li></ul>",
@@ -256,7 +256,22 @@ pub async fn fill(
             }
         }
     }
-    let body = b.body.replace(
+    // The date goes into an attribute (`<time datetime>`), where a variable
+    // element cannot: it is checked, then put in place of `@date@`.
+    let date = values("date").unwrap_or_default();
+    let date = date.trim();
+    if b.body.contains("@date@") {
+        let ok = date.len() == 10
+            && date
+                .char_indices()
+                .all(|(i, c)| if i == 4 || i == 7 { c == '-' } else { c.is_ascii_digit() });
+        if !ok {
+            return Err(Error::BadRequest(format!(
+                "the date must be written YYYY-MM-DD, not {date:?}"
+            )));
+        }
+    }
+    let body = b.body.replace("@date@", date).replace(
         "<ul><li><at:var at:name=\"attendees\" /></li></ul>",
         &if mentions.is_empty() {
             "<ul><li><br /></li></ul>".to_owned()
