@@ -22,6 +22,7 @@ mod labels;
 mod likes;
 mod listing;
 mod pages;
+mod properties;
 mod restrictions;
 mod spaces;
 mod tasks;
@@ -36,6 +37,7 @@ pub(crate) use likes::*;
 pub(crate) use listing::*;
 pub(crate) use pages::*;
 pub use pages::{create, get, update, NewContent, Saved, Update};
+pub(crate) use properties::*;
 pub use restrictions::set_restriction;
 pub(crate) use restrictions::*;
 pub(crate) use spaces::*;
@@ -197,7 +199,7 @@ fn parent_is(col: &str, n: usize, parent: Option<i64>) -> String {
     }
 }
 
-fn not_found(id: i64) -> Error {
+pub(crate) fn not_found(id: i64) -> Error {
     Error::NotFound(format!("No content found with id: ContentId{{id={id}}}"))
 }
 
