@@ -1,7 +1,8 @@
 -- Content properties (Confluence's /rest/api/content/{id}/property): a JSON
 -- value per (content, key), with its own version number so that a stale
 -- update is refused. They live and die with their content (trash keeps them,
--- purge deletes them). Expand-only.
+-- purge deletes them). Cached REST reads embed them (metadata.properties),
+-- so a change moves every node's data generation. Expand-only.
 CREATE TABLE content_properties (
     id          BIGSERIAL PRIMARY KEY,
     content_id  BIGINT NOT NULL REFERENCES content(id) ON DELETE CASCADE,
@@ -15,3 +16,4 @@ CREATE TABLE content_properties (
     UNIQUE (content_id, key)
 );
 SELECT cairn_fence_table('content_properties');
+SELECT cairn_change_table('content_properties');

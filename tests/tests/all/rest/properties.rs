@@ -278,6 +278,24 @@ async fn metadata_properties_expand_and_properties_go_with_their_content() {
     assert_eq!(props.len(), 1, "{v}");
     assert_eq!(props["one"]["value"], json!({"x": 1}));
     assert_eq!(props["one"]["version"]["number"], 1);
+    // A cached read shows the change at once.
+    let (s, _) = api
+        .put(
+            &format!("{base}/one"),
+            json!({"value": {"x": 2}, "version": {"number": 2}}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, v) = api
+        .get(&format!(
+            "/rest/api/content/{id}?expand=metadata.properties.one,metadata.properties.missing"
+        ))
+        .await;
+    assert_eq!(
+        v["metadata"]["properties"]["one"]["value"],
+        json!({"x": 2}),
+        "{v}"
+    );
     // Trashed: kept (the trash restores them); purged: gone.
     let (s, _) = delete(&api, &format!("/rest/api/content/{id}")).await;
     assert_eq!(s, 204);
