@@ -170,9 +170,14 @@ pub fn routes() -> Router<AppState> {
         .route("/rest/pat/latest/tokens", get(pat_list).post(pat_create))
         .route("/rest/pat/latest/tokens/{id}", delete(pat_delete))
         .route("/rest/likes/1.0/content/{id}/likes", read_add_remove(likes))
+        // atlassian-python-api 4.x deletes versions here on Server/DC.
         .route(
             "/rest/experimental/content/{id}/version",
-            get(content_versions),
+            get(content_versions).post(version_operation),
+        )
+        .route(
+            "/rest/experimental/content/{id}/version/{n}",
+            get(content_version).delete(version_delete),
         )
         .route("/rest/cairn/1.0/notifications", get(notifications_list))
         .route(

@@ -310,7 +310,7 @@ pub(crate) async fn property<D: GenericClient>(
     let by = version_of(&p.by, &p.at, &p.message, p.version, p.minor_edit);
     let path = format!(
         "/rest/api/content/{id}/property/{}",
-        percent_encoding::utf8_percent_encode(&p.key, percent_encoding::NON_ALPHANUMERIC)
+        crate::urls::enc(&p.key)
     );
     let mut exp = Expandable::new();
     let embedded = if ex.has("content") {
