@@ -161,6 +161,11 @@ pub(crate) async fn update_space(
             "a space name needs 1 to 200 characters".into(),
         ));
     }
+    if name.chars().any(char::is_control) || description.contains('\0') {
+        return Err(Error::BadRequest(
+            "a space name cannot hold control characters, nor its description NUL".into(),
+        ));
+    }
     if let Some(h) = homepage_id {
         let c = get(db, viewer, h).await?;
         if c.space_id != space.id || c.content_type != ContentType::Page {
