@@ -137,7 +137,7 @@ mod tests {
                 .values()
                 .map(|p| p.as_object().unwrap().len())
                 .sum::<usize>(),
-            54
+            60
         );
         for (path, item) in paths {
             for (method, op) in item.as_object().unwrap() {
