@@ -439,7 +439,7 @@ function initUploads() {
   });
 }
 
-document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initInlineErrors(); initSuggest(); initDrawer(); initMenus(); focusableScrollers(); relativeTimes(); setInterval(relativeTimes, 60000); initUploads(); initInlineComments(); initCompletions(); initLiveSearch(); });
+document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initInlineErrors(); initSuggest(); initDrawer(); initMenus(); focusableScrollers(); relativeTimes(); setInterval(relativeTimes, 60000); initUploads(); initInlineComments(); initCompletions(); initLiveSearch(); initSortable(); });
 
 // The bell's unread count: polled every 30 s and when the tab comes back
 // (see web/notify.rs for why polling). Cached page views carry no count.
@@ -679,5 +679,26 @@ function initLiveSearch() {
       location.assign(u.href);
     });
     link.replaceWith(form);
+  }
+}
+
+// Tables marked sortable (the page properties report): each heading becomes
+// a button that sorts the rows by its column, again to reverse.
+function initSortable() {
+  for (const table of document.querySelectorAll("table.sortable")) {
+    const body = table.tBodies[0];
+    if (!body) continue;
+    [...table.tHead?.rows[0]?.cells || []].forEach((th, col) => {
+      const b = el("button", { type: "button", class: "linklike sort" }, th.textContent);
+      th.replaceChildren(b);
+      b.addEventListener("click", () => {
+        const down = th.getAttribute("aria-sort") !== "ascending";
+        for (const h of table.tHead.rows[0].cells) h.removeAttribute("aria-sort");
+        th.setAttribute("aria-sort", down ? "ascending" : "descending");
+        const rows = [...body.rows].sort((a, b) => a.cells[col].textContent.localeCompare(b.cells[col].textContent, undefined, { numeric: true }));
+        if (!down) rows.reverse();
+        body.append(...rows);
+      });
+    });
   }
 }

@@ -164,6 +164,7 @@ mod tests {
             "cairn.include",
             "cairn.content-report",
             "cairn.page-macros",
+            "cairn.page-properties",
         ] {
             assert!(ids.iter().any(|i| i == id), "{id} is embedded: {ids:?}");
         }

@@ -262,9 +262,13 @@ pub async fn fill(
     let date = date.trim();
     if b.body.contains("@date@") {
         let ok = date.len() == 10
-            && date
-                .char_indices()
-                .all(|(i, c)| if i == 4 || i == 7 { c == '-' } else { c.is_ascii_digit() });
+            && date.char_indices().all(|(i, c)| {
+                if i == 4 || i == 7 {
+                    c == '-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            });
         if !ok {
             return Err(Error::BadRequest(format!(
                 "the date must be written YYYY-MM-DD, not {date:?}"

@@ -173,3 +173,70 @@ async fn galleries_files_media_and_blog_posts_render_what_the_viewer_may_see() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn a_page_properties_report_collects_the_properties_of_pages_the_viewer_may_see() {
+    let node = TestNode::start().await;
+    node.state
+        .plugins
+        .install_builtin(&cairn_tests::builtin_plugins())
+        .await
+        .unwrap();
+    node.user("bob", false).await;
+    let admin = node.login("admin").await;
+    admin.create_space("DEC", "Decisions").await;
+    let props = |status: &str, owner: &str| {
+        format!(
+            "<ac:structured-macro ac:name=\"details\"><ac:rich-text-body><table><tbody>\
+             <tr><th>Status</th><td><ac:structured-macro ac:name=\"status\"><ac:parameter ac:name=\"title\">{status}</ac:parameter></ac:structured-macro></td></tr>\
+             <tr><th>Owner</th><td>{owner}</td></tr></tbody></table></ac:rich-text-body></ac:structured-macro><p>Background</p>"
+        )
+    };
+    let mut ids = Vec::new();
+    for (title, status, owner) in [
+        ("Use Postgres", "Decided", "Ann"),
+        ("Drop IE11", "In progress", "Bob"),
+        ("Acquire Initech", "Secret", "CFO"),
+    ] {
+        let id = admin
+            .create_page("DEC", title, &props(status, owner), None)
+            .await;
+        admin
+            .post(&format!("/pages/{id}/labels"), &[("labels", "decisions")])
+            .await;
+        ids.push(id);
+    }
+    admin.restrict(ids[2], "read", "user", "admin").await;
+    let report = admin
+        .create_page(
+            "DEC",
+            "Decision log",
+            "<ac:structured-macro ac:name=\"detailssummary\"><ac:parameter ac:name=\"cql\">label = \"decisions\" and space = currentSpace()</ac:parameter><ac:parameter ac:name=\"firstcolumn\">Decision</ac:parameter><ac:parameter ac:name=\"sortBy\">title</ac:parameter></ac:structured-macro>",
+            None,
+        )
+        .await;
+    let html = admin.view_page(report).await;
+    let table = html.split("details-summary").nth(1).expect(&html);
+    assert!(
+        table.contains("<th>Decision</th><th>Status</th><th>Owner</th>"),
+        "{table}"
+    );
+    let order: Vec<usize> = ["Acquire Initech", "Drop IE11", "Use Postgres"]
+        .iter()
+        .map(|t| table.find(t).unwrap_or_else(|| panic!("{t}: {table}")))
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "by title");
+    assert!(
+        table.contains("<td>In progress</td><td>Bob</td>"),
+        "{table}"
+    );
+    let html = node.login("bob").await.view_page(report).await;
+    assert!(
+        html.contains("Use Postgres") && html.contains("Drop IE11"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("Acquire Initech") && !html.contains("CFO"),
+        "{html}"
+    );
+}
