@@ -439,7 +439,7 @@ function initUploads() {
   });
 }
 
-document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initInlineErrors(); initSuggest(); initDrawer(); initMenus(); focusableScrollers(); relativeTimes(); setInterval(relativeTimes, 60000); initUploads(); initInlineComments(); initCompletions(); initLiveSearch(); initSortable(); });
+document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initInlineErrors(); initSuggest(); initDrawer(); initMenus(); focusableScrollers(); relativeTimes(); setInterval(relativeTimes, 60000); initUploads(); initInlineComments(); initCompletions(); initLiveSearch(); initSortable(); initCreateFilter(); });
 
 // The bell's unread count: polled every 30 s and when the tab comes back
 // (see web/notify.rs for why polling). Cached page views carry no count.
@@ -701,4 +701,21 @@ function initSortable() {
       });
     });
   }
+}
+
+// The Create screen: typing filters the templates and blueprints listed.
+function initCreateFilter() {
+  const input = document.getElementById("create-filter");
+  const list = document.getElementById("create-choices");
+  if (!input || !list) return;
+  input.addEventListener("input", () => {
+    const words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+    let shown = 0;
+    for (const li of list.children) {
+      const hit = words.every((w) => li.dataset.filter.includes(w));
+      li.hidden = !hit;
+      if (hit) shown++;
+    }
+    document.getElementById("create-none").hidden = shown > 0;
+  });
 }
