@@ -481,7 +481,11 @@ pub async fn space<D: GenericClient>(
         id: s.id,
         key: s.key.clone(),
         name: s.name.clone(),
-        kind: "global".into(),
+        kind: if s.space_type == "personal" {
+            "personal".into()
+        } else {
+            "global".into()
+        },
         status: "current",
         description: None,
         homepage: None,
