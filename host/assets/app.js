@@ -439,7 +439,7 @@ function initUploads() {
   });
 }
 
-document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initInlineErrors(); initSuggest(); initDrawer(); initMenus(); focusableScrollers(); relativeTimes(); setInterval(relativeTimes, 60000); initUploads(); initInlineComments(); initCompletions(); initLiveSearch(); initSortable(); initCreateFilter(); });
+document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initInlineErrors(); initSuggest(); initDrawer(); initMenus(); focusableScrollers(); relativeTimes(); setInterval(relativeTimes, 60000); initUploads(); initInlineComments(); initCompletions(); initLiveSearch(); initSortable(); initCreateFilter(); initRecent(); });
 
 // The bell's unread count: polled every 30 s and when the tab comes back
 // (see web/notify.rs for why polling). Cached page views carry no count.
@@ -718,4 +718,28 @@ function initCreateFilter() {
     }
     document.getElementById("create-none").hidden = shown > 0;
   });
+}
+
+// Recently viewed: the page view tells the server (a cached view too), the
+// dashboard asks for the list (so the cached dashboard is the same for every
+// visit).
+function initRecent() {
+  const page = document.querySelector("#main-content[data-page-id]");
+  if (page && document.querySelector(".user-menu, #user-menu")) {
+    fetch(`/ui/viewed/${page.dataset.pageId}`, { method: "POST", credentials: "same-origin", headers: { "X-Cairn-View": "1" } }).catch(() => {});
+  }
+  const list = document.getElementById("recently-viewed");
+  if (!list) return;
+  fetch(list.dataset.source, { credentials: "same-origin" })
+    .then((r) => (r.ok ? r.json() : { results: [] }))
+    .then((v) => {
+      list.replaceChildren();
+      for (const it of v.results || []) {
+        const li = el("li");
+        li.append(el("a", { href: it.url }, it.title), " ", el("span", { class: "meta" }, it.space));
+        list.append(li);
+      }
+      if (!list.children.length) list.append(el("li", { class: "muted" }, "Pages you open appear here."));
+    })
+    .catch(() => list.replaceChildren(el("li", { class: "muted" }, "Could not load the list.")));
 }

@@ -17,6 +17,7 @@ use crate::perms::{SpacePerm, Viewer};
 use crate::users::{grant_from_row, Grant, Principal};
 
 mod comments;
+mod favourites;
 mod inline;
 mod labels;
 mod likes;
@@ -32,6 +33,7 @@ mod tree;
 mod versions;
 
 pub(crate) use comments::*;
+pub(crate) use favourites::*;
 pub(crate) use inline::*;
 pub(crate) use labels::*;
 pub(crate) use likes::*;

@@ -10,6 +10,7 @@ mod admin;
 mod avatars;
 mod cluster;
 mod errors;
+mod favourites;
 mod grid;
 mod import;
 mod mentions;
@@ -55,6 +56,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(tasks::routes())
         .merge(tree::routes())
         .merge(mentions::routes())
+        .merge(favourites::routes())
         .merge(templates::routes())
         .merge(import::routes())
 }

@@ -164,6 +164,9 @@ struct PageView {
     likers: String,
     watching: bool,
     watching_space: bool,
+    /// Saved for later; the space is a favourite.
+    saved: bool,
+    favourite_space: bool,
 }
 
 #[derive(Deserialize)]
@@ -275,7 +278,10 @@ async fn view(
     let restricted = content::is_restricted(&db, &c).await?;
     let likes = content::likes_of(&db, &viewer, &c).await?;
     let (watching, watching_space) = crate::notify::watches::page_buttons(&db, &viewer, &c).await?;
+    let (saved, favourite_space) = content::is_favourite(&db, &viewer, &c).await?;
     let page = PageView {
+        saved,
+        favourite_space,
         watching,
         watching_space,
         layout: Layout::new(&c.title, &viewer).of_content(&c, &perms),

@@ -61,6 +61,10 @@ struct Dashboard {
     spaces: Vec<SpaceItem>,
     recent: Vec<Item>,
     can_create_space: bool,
+    /// Pages and blog posts saved for later.
+    saved: Vec<Item>,
+    /// How many of `spaces` (the first ones) are favourites.
+    favourite_spaces: usize,
 }
 
 fn space_items(spaces: Vec<content::Space>) -> Vec<SpaceItem> {
@@ -80,13 +84,25 @@ async fn dashboard(State(app): State<AppState>, viewer: Viewer) -> UiResult {
         return Err(Error::Unauthorized("log in to use the wiki".into())).next("/");
     }
     let db = app.pool.get().await?;
-    let spaces = content::spaces(&db, &viewer).await?;
+    let mut spaces = content::spaces(&db, &viewer).await?;
+    let favourite = content::favourite_spaces(&db, &viewer).await?;
+    // Favourite spaces first, in the order they were chosen.
+    spaces.sort_by_key(|s| {
+        favourite
+            .iter()
+            .position(|f| *f == s.id)
+            .unwrap_or(usize::MAX)
+    });
+    let favourite_spaces = spaces.iter().filter(|s| favourite.contains(&s.id)).count();
     let recent = content::recently_updated(&db, &viewer, None, None, 20).await?;
+    let saved = content::saved_for_later(&db, &viewer, 20).await?;
     let mut resp = Dashboard {
         layout: Layout::new("Dashboard", &viewer),
         spaces: space_items(spaces),
         recent: recent.iter().map(item).collect(),
         can_create_space: viewer.can_create_space,
+        saved: saved.iter().map(item).collect(),
+        favourite_spaces,
     }
     .into_html();
     // Only stored data and absolute times: cacheable until the data moves.
