@@ -20,6 +20,7 @@ pub mod error;
 mod generation;
 mod http;
 pub mod import;
+pub(crate) mod longtask;
 pub mod metrics;
 pub mod node;
 pub mod notify;

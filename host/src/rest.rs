@@ -152,6 +152,8 @@ fn api() -> Router<AppState> {
         .route("/openapi.json", get(openapi_json))
         .route("/user", get(user_get))
         .route("/user/current", get(user_current))
+        .route("/longtask", get(longtask_list))
+        .route("/longtask/{id}", get(longtask_get))
         .route("/template/page", get(templates_page))
         .route("/template/blueprint", get(templates_blueprint))
         .route("/template", post(template_create).put(template_update))

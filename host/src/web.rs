@@ -13,6 +13,7 @@ mod errors;
 mod favourites;
 mod grid;
 mod import;
+mod longtasks;
 mod mentions;
 pub(crate) mod notice;
 mod notify;
@@ -57,6 +58,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(tree::routes())
         .merge(mentions::routes())
         .merge(favourites::routes())
+        .merge(longtasks::routes())
         .merge(templates::routes())
         .merge(import::routes())
 }

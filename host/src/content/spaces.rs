@@ -314,19 +314,58 @@ pub(crate) async fn space_of(db: &impl GenericClient, c: &Content) -> Result<Spa
 }
 
 /// Deletes a space and everything in it; space administrators only.
+/// Deletes a space as a long task (`longtask`): its content in batches,
+/// deepest first, with progress, then the space. Checked (space admin)
+/// before the task starts; returns the task's id.
 pub(crate) async fn delete_space(
-    db: &impl GenericClient,
+    pool: &deadpool_postgres::Pool,
+    node_id: &str,
     viewer: &Viewer,
     key: &str,
-) -> Result<()> {
-    let s = space_for_admin(db, viewer, key).await?;
-    // The home page row goes with the space; the reference must go first.
-    crate::db::execute(
-        db,
-        "UPDATE spaces SET homepage_id = NULL WHERE id = $1",
+) -> Result<i64> {
+    let db = pool.get().await?;
+    let s = space_for_admin(&db, viewer, key).await?;
+    let total: i64 = crate::db::query_one(
+        &db,
+        "SELECT count(*) FROM content WHERE space_id = $1",
         &[&s.id],
     )
-    .await?;
-    crate::db::execute(db, "DELETE FROM spaces WHERE id = $1", &[&s.id]).await?;
-    Ok(())
+    .await?
+    .get(0);
+    drop(db);
+    let task_pool = pool.clone();
+    crate::longtask::start(
+        pool,
+        node_id,
+        viewer,
+        "delete-space",
+        &format!("Delete space {} ({})", s.name, s.key),
+        move |progress| async move {
+            let db = task_pool.get().await?;
+            // The home page row goes with the space; the reference must go first.
+            crate::db::execute(&db, "UPDATE spaces SET homepage_id = NULL WHERE id = $1", &[&s.id])
+                .await?;
+            let mut done = 0i64;
+            loop {
+                let n = crate::db::execute(
+                    &db,
+                    "DELETE FROM content WHERE id IN (SELECT id FROM content WHERE space_id = $1
+                         ORDER BY cardinality(ancestors) DESC, id LIMIT 200)",
+                    &[&s.id],
+                )
+                .await?;
+                if n == 0 {
+                    break;
+                }
+                done += n as i64;
+                progress.set(done.min(total), total.max(done)).await?;
+            }
+            crate::db::execute(&db, "DELETE FROM spaces WHERE id = $1", &[&s.id]).await?;
+            Ok((
+                "/spaces".to_owned(),
+                format!("The space {} ({}) was deleted with {done} pages, posts, comments and files.", s.name, s.key),
+            ))
+        },
+    )
+    .await
 }

@@ -85,10 +85,109 @@ pub(super) async fn space_update(on: On, Body(b): Body) -> Api {
     ok(json::space(&db, viewer, &s, &expand, app).await?)
 }
 
-#[utoipa::path(delete, path = "/rest/api/space/{key}", params(("key" = String, Path)), responses((status = 204, description = "deleted")))]
+#[utoipa::path(delete, path = "/rest/api/space/{key}", params(("key" = String, Path)), responses((status = 202, description = "the deletion, as a long task", body = LongTaskRef)))]
 pub(super) async fn space_delete(on: On) -> Api {
-    content::delete_space(&on.db().await?, &on.viewer, &on.name).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    let id = on.hint(content::delete_space(&on.app.pool, &on.app.node_id, &on.viewer, &on.name).await)?;
+    let r = LongTaskRef {
+        id: id.to_string(),
+        links: LongTaskLinks {
+            status: format!("/rest/api/longtask/{id}"),
+        },
+    };
+    Ok((StatusCode::ACCEPTED, Json(r)).into_response())
+}
+
+/// A long task just started (Confluence's answer to a space deletion).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct LongTaskRef {
+    pub id: String,
+    pub links: LongTaskLinks,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct LongTaskLinks {
+    /// Where the task's progress is.
+    pub status: String,
+}
+
+/// A long task's progress, as Confluence's `/rest/api/longtask/{id}`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LongTaskStatus {
+    pub id: String,
+    pub name: LongTaskName,
+    pub elapsed_time: i64,
+    pub percentage_complete: i64,
+    pub successful: bool,
+    pub finished: bool,
+    pub messages: Vec<LongTaskMessage>,
+    #[serde(rename = "_links")]
+    pub links: Links,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct LongTaskName {
+    pub key: String,
+    pub args: Vec<String>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct LongTaskMessage {
+    pub translation: String,
+    pub args: Vec<String>,
+}
+
+fn task_status(base: &str, t: crate::longtask::LongTask) -> LongTaskStatus {
+    let end = t.finished_at.unwrap_or_else(chrono::Utc::now);
+    LongTaskStatus {
+        links: Links::base_and_self(base, format!("/rest/api/longtask/{}", t.id)),
+        id: t.id.to_string(),
+        name: LongTaskName {
+            key: format!("cairn.longtask.{}", t.kind),
+            args: vec![t.name.clone()],
+        },
+        elapsed_time: (end - t.started_at).num_milliseconds(),
+        percentage_complete: t.percent(),
+        successful: t.status != "failed",
+        finished: t.status != "running",
+        messages: if t.message.is_empty() {
+            Vec::new()
+        } else {
+            vec![LongTaskMessage {
+                translation: t.message.clone(),
+                args: Vec::new(),
+            }]
+        },
+    }
+}
+
+#[utoipa::path(get, path = "/rest/api/longtask/{id}", params(("id" = String, Path)), responses((status = 200, description = "the task's progress", body = LongTaskStatus)))]
+pub(super) async fn longtask_get(on: On) -> Api {
+    let id: i64 = on
+        .name
+        .trim()
+        .parse()
+        .map_err(|_| Error::NotFound(format!("No long task with id {}", on.name)))?;
+    let db = on.db().await?;
+    let t = on.hint(crate::longtask::get(&db, &on.viewer, id).await)?;
+    ok(task_status(&on.base(), t))
+}
+
+#[utoipa::path(get, path = "/rest/api/longtask", params(("start" = Option<i64>, Query), ("limit" = Option<i64>, Query)), responses((status = 200, description = "the caller's long tasks (everyone's for administrators), newest first", body = List<LongTaskStatus>)))]
+pub(super) async fn longtask_list(call: Call) -> Api {
+    let (start, limit) = call.params.paging()?;
+    require_use(&call.viewer)?;
+    let db = call.db().await?;
+    let all = call.hint(crate::longtask::list(&db, &call.viewer, 500).await)?;
+    let more = (all.len() as i64) > start + limit;
+    let base = call.base();
+    let out = all
+        .into_iter()
+        .skip(start as usize)
+        .take(limit as usize)
+        .map(|t| task_status(&base, t))
+        .collect();
+    ok(paged(&call.app, "/rest/api/longtask", &call.params, out, (start, limit), more))
 }
 
 #[utoipa::path(get, path = "/rest/api/space/{key}/content", params(("key" = String, Path), ("depth" = Option<String>, Query), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "pages and blog posts", body = shapes::SpaceContent)))]
