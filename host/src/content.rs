@@ -24,6 +24,7 @@ mod listing;
 mod pages;
 mod restrictions;
 mod spaces;
+pub(crate) mod task_index;
 mod tasks;
 mod trash;
 mod tree;

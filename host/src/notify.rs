@@ -32,6 +32,8 @@ pub use outbox::Event;
 /// Why a user is told about an event (strongest first when several apply).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Reason {
+    /// A task of the page was assigned to them by this version.
+    TaskAssigned,
     Mention,
     Reply,
     Watch,
@@ -40,6 +42,7 @@ pub(crate) enum Reason {
 impl Reason {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
+            Reason::TaskAssigned => "task-assigned",
             Reason::Mention => "mention",
             Reason::Reply => "reply",
             Reason::Watch => "watch",
@@ -47,6 +50,7 @@ impl Reason {
     }
     pub(crate) fn parse(s: &str) -> Reason {
         match s {
+            "task-assigned" => Reason::TaskAssigned,
             "mention" => Reason::Mention,
             "reply" => Reason::Reply,
             _ => Reason::Watch,

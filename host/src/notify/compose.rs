@@ -168,6 +168,7 @@ async fn load_facts(
 
 fn entry(base: &str, page: &content::Content, r: &Claimed, f: &Facts) -> Entry {
     let verb = match r.reason {
+        Reason::TaskAssigned => "assigned you a task on",
         Reason::Mention => "mentioned you on",
         Reason::Reply if f.kind == Kind::Commented => "replied to your comment on",
         _ => f.kind.verb(),

@@ -163,6 +163,7 @@ mod tests {
             "cairn.content-macros",
             "cairn.include",
             "cairn.content-report",
+            "cairn.tasks-report",
         ] {
             assert!(ids.iter().any(|i| i == id), "{id} is embedded: {ids:?}");
         }

@@ -60,6 +60,8 @@ struct Dashboard {
     spaces: Vec<SpaceItem>,
     recent: Vec<Item>,
     can_create_space: bool,
+    /// "My tasks", for a signed-in viewer.
+    my_tasks: Option<super::tasks::AssignedTasks>,
 }
 
 fn space_items(spaces: Vec<content::Space>) -> Vec<SpaceItem> {
@@ -73,18 +75,30 @@ fn space_items(spaces: Vec<content::Space>) -> Vec<SpaceItem> {
         .collect()
 }
 
-async fn dashboard(State(app): State<AppState>, viewer: Viewer) -> UiResult {
+async fn dashboard(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    axum::extract::Query(tq): axum::extract::Query<super::tasks::TasksQuery>,
+) -> UiResult {
     if !viewer.can_use {
         return Err(Error::Unauthorized("log in to use the wiki".into())).next("/");
     }
     let db = app.pool.get().await?;
     let spaces = content::spaces(&db, &viewer).await?;
     let recent = content::recently_updated(&db, &viewer, None, None, 20).await?;
+    let my_tasks = match &viewer.user {
+        Some(u) => Some(
+            super::tasks::assigned_tasks(&db, &viewer, &u.user_key, "My tasks".into(), "/", &tq)
+                .await?,
+        ),
+        None => None,
+    };
     let mut resp = Dashboard {
         layout: Layout::new("Dashboard", &viewer),
         spaces: space_items(spaces),
         recent: recent.iter().map(item).collect(),
         can_create_space: viewer.can_create_space,
+        my_tasks,
     }
     .into_html();
     // Only stored data and absolute times: cacheable until the data moves.
