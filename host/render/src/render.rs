@@ -15,8 +15,6 @@ mod ids;
 mod links;
 mod macro_outputs;
 mod refs;
-
-pub(crate) use refs::user_key;
 pub(crate) use elements::is_phrasing;
 pub(crate) use macro_outputs::MacroOutputs;
 pub(crate) use refs::{attachment_ref, macro_call, page_ref, user_key};
