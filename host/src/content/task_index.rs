@@ -151,14 +151,21 @@ pub enum TaskSort {
 
 impl TaskSort {
     pub(crate) fn parse(s: &str) -> Option<TaskSort> {
-        Some(match s.trim().to_lowercase().replace([' ', '_', '-'], "").as_str() {
-            "" | "duedate" | "due" => TaskSort::DueDate,
-            "created" | "createddate" => TaskSort::Created,
-            "assignee" => TaskSort::Assignee,
-            "pagetitle" | "page" | "location" => TaskSort::PageTitle,
-            "completed" | "completeddate" => TaskSort::Completed,
-            _ => return None,
-        })
+        Some(
+            match s
+                .trim()
+                .to_lowercase()
+                .replace([' ', '_', '-'], "")
+                .as_str()
+            {
+                "" | "duedate" | "due" => TaskSort::DueDate,
+                "created" | "createddate" => TaskSort::Created,
+                "assignee" => TaskSort::Assignee,
+                "pagetitle" | "page" | "location" => TaskSort::PageTitle,
+                "completed" | "completeddate" => TaskSort::Completed,
+                _ => return None,
+            },
+        )
     }
     fn order_by(self) -> &'static str {
         match self {

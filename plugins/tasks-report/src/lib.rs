@@ -130,7 +130,10 @@ fn render(s: &impl Store, call: &MacroCall, ctx: &RenderContext) -> Result<Strin
     let created_from = match call.param("createddateFrom").map(str::trim) {
         None | Some("") => None,
         Some(d) => Some(iso_date(d).ok_or_else(|| {
-            bad("createddateFrom", format!("{d:?} is not a date (YYYY-MM-DD)"))
+            bad(
+                "createddateFrom",
+                format!("{d:?} is not a date (YYYY-MM-DD)"),
+            )
         })?),
     };
     let complete = match call
@@ -160,13 +163,19 @@ fn render(s: &impl Store, call: &MacroCall, ctx: &RenderContext) -> Result<Strin
             .min(MAX_PAGE_SIZE),
     };
     let columns: Vec<String> = match call.param("columns").map(list) {
-        Some(c) if !c.is_empty() => c.iter().map(|c| c.to_ascii_lowercase().replace(' ', "")).collect(),
+        Some(c) if !c.is_empty() => c
+            .iter()
+            .map(|c| c.to_ascii_lowercase().replace(' ', ""))
+            .collect(),
         _ => ["description", "duedate", "assignee", "location"]
             .map(String::from)
             .to_vec(),
     };
     if let Some(c) = columns.iter().find(|c| !COLUMNS.contains(&c.as_str())) {
-        return Err(bad("columns", format!("{c:?} is not a column ({})", COLUMNS.join(", "))));
+        return Err(bad(
+            "columns",
+            format!("{c:?} is not a column ({})", COLUMNS.join(", ")),
+        ));
     }
     let q = TaskQuery {
         space_keys: spaces,

@@ -118,7 +118,13 @@ async fn set(node: &TestNode, key: &str, value: &str) {
         .unwrap_or_else(|e| panic!("set {key}: {e}"));
 }
 
-pub(crate) async fn create_page(node: &TestNode, user: &str, space: &str, title: &str, body: &str) -> i64 {
+pub(crate) async fn create_page(
+    node: &TestNode,
+    user: &str,
+    space: &str,
+    title: &str,
+    body: &str,
+) -> i64 {
     let (s, v) = node
         .rest(
             user,

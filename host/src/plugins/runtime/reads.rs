@@ -15,8 +15,8 @@ use deadpool_postgres::Object;
 
 use super::bindings::cairn::plugin::content::{Attachment, ContentSummary, Page};
 use super::bindings::cairn::plugin::tasks::Task;
-use crate::content::task_index::TaskQuery;
 use super::queries;
+use crate::content::task_index::TaskQuery;
 use crate::error::Result;
 use crate::perms::Viewer;
 

@@ -64,7 +64,10 @@ async fn assigning_a_task_tells_the_assignee_once_and_only_if_they_may_see_it() 
     settle(&node).await;
     assert_eq!(smtp.mails_to("mia").len(), 1, "no second mail");
     assert_eq!(notifications_of(&node, "mia").await.len(), 1);
-    assert!(smtp.mails_to("ann").is_empty(), "self-assignment tells no one");
+    assert!(
+        smtp.mails_to("ann").is_empty(),
+        "self-assignment tells no one"
+    );
     assert!(notifications_of(&node, "ann").await.is_empty());
 
     // Rex is assigned a task on a page only Ann may read: nothing reaches him.
@@ -85,7 +88,8 @@ async fn assigning_a_task_tells_the_assignee_once_and_only_if_they_may_see_it() 
     settle(&node).await;
     assert_eq!(smtp.mails_to("rex").len(), 1);
     assert!(
-        !rex_mails[0].to_string().contains("Secret") && !rex_mails[0].to_string().contains("Hidden job"),
+        !rex_mails[0].to_string().contains("Secret")
+            && !rex_mails[0].to_string().contains("Hidden job"),
         "{rex_mails:#?}"
     );
     assert_eq!(

@@ -34,7 +34,13 @@ async fn my_tasks_lists_only_visible_tasks_and_follows_ticks_and_the_trash() {
             None,
         )
         .await;
-    assert_eq!(admin.restrict(hidden, "read", "user", "admin").await.status(), 200);
+    assert_eq!(
+        admin
+            .restrict(hidden, "read", "user", "admin")
+            .await
+            .status(),
+        200
+    );
 
     let mia = node.login("mia").await;
     let (s, dash) = mia.get_text("/").await;
@@ -42,8 +48,16 @@ async fn my_tasks_lists_only_visible_tasks_and_follows_ticks_and_the_trash() {
     assert!(dash.contains("My tasks"), "{dash}");
     assert!(dash.contains("Visible chore"), "{dash}");
     assert!(dash.contains("3 Feb 2030"), "{dash}");
-    assert!(dash.contains(&format!("/pages/{seen}/")), "links the page: {dash}");
-    for absent in ["Hidden chore", "Finished chore", "Nobody's chore", "Hidden<"] {
+    assert!(
+        dash.contains(&format!("/pages/{seen}/")),
+        "links the page: {dash}"
+    );
+    for absent in [
+        "Hidden chore",
+        "Finished chore",
+        "Nobody's chore",
+        "Hidden<",
+    ] {
         assert!(!dash.contains(absent), "{absent}: {dash}");
     }
     let (_, done) = mia.get_text("/?tasks=done").await;
@@ -53,7 +67,10 @@ async fn my_tasks_lists_only_visible_tasks_and_follows_ticks_and_the_trash() {
     // Another person's view of Mia's profile: her tasks they may see.
     let ann = node.login("ann").await;
     let (_, profile) = ann.get_text("/users/mia").await;
-    assert!(profile.contains("Tasks assigned to mia Example"), "{profile}");
+    assert!(
+        profile.contains("Tasks assigned to mia Example"),
+        "{profile}"
+    );
     assert!(profile.contains("Visible chore"), "{profile}");
     assert!(!profile.contains("Hidden chore"), "{profile}");
     let (_, admin_view) = admin.get_text("/users/mia").await;
@@ -61,7 +78,10 @@ async fn my_tasks_lists_only_visible_tasks_and_follows_ticks_and_the_trash() {
 
     // Ticking moves the task to the completed list.
     let r = mia
-        .post(&format!("/pages/{seen}/tasks"), &[("task", "1"), ("complete", "1")])
+        .post(
+            &format!("/pages/{seen}/tasks"),
+            &[("task", "1"), ("complete", "1")],
+        )
         .await;
     assert_eq!(r.status(), 303);
     let (_, dash) = mia.get_text("/").await;
@@ -71,7 +91,12 @@ async fn my_tasks_lists_only_visible_tasks_and_follows_ticks_and_the_trash() {
 
     // A trashed page's tasks are nobody's; restored, they are back.
     let (s, _) = node
-        .rest("admin", Method::DELETE, &format!("/rest/api/content/{seen}"), None)
+        .rest(
+            "admin",
+            Method::DELETE,
+            &format!("/rest/api/content/{seen}"),
+            None,
+        )
         .await;
     assert_eq!(s, 204);
     let (_, done) = mia.get_text("/?tasks=done").await;

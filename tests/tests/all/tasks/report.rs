@@ -74,16 +74,33 @@ async fn the_report_filters_by_assignee_status_space_and_page_and_hides_restrict
             None,
         )
         .await;
-    assert_eq!(admin.restrict(secret, "read", "user", "admin").await.status(), 200);
+    assert_eq!(
+        admin
+            .restrict(secret, "read", "user", "admin")
+            .await
+            .status(),
+        200
+    );
 
     let page = |title: &'static str, params: &'static [(&'static str, &'static str)]| {
         let admin = &admin;
-        async move { admin.create_page("TEAM", title, &report(params), None).await }
+        async move {
+            admin
+                .create_page("TEAM", title, &report(params), None)
+                .await
+        }
     };
     let by_mia_in_team = page("R1", &[("assignees", "mia"), ("spaces", "TEAM")]).await;
     let done = page("R2", &[("status", "complete")]).await;
     let everything = page("R3", &[("status", "all"), ("pageSize", "50")]).await;
-    let under_alpha = page("R4", &[("pages", "Alpha"), ("columns", "description,assignee,location")]).await;
+    let under_alpha = page(
+        "R4",
+        &[
+            ("pages", "Alpha"),
+            ("columns", "description,assignee,location"),
+        ],
+    )
+    .await;
     let rex_open = page("R5", &[("assignees", "rex,nobody")]).await;
 
     let viewer = node.login("rex").await;
@@ -114,7 +131,9 @@ async fn the_report_filters_by_assignee_status_space_and_page_and_hides_restrict
 
     // Who may read the restricted page sees its task in the same report.
     assert!(shown(&admin, everything).await.contains(&"secret-mia-open"));
-    assert!(!shown(&viewer, everything).await.contains(&"secret-mia-open"));
+    assert!(!shown(&viewer, everything)
+        .await
+        .contains(&"secret-mia-open"));
 
     // A bad parameter is the macro's error box, naming it.
     let bad = page("R6", &[("status", "maybe")]).await;
