@@ -95,6 +95,7 @@ pub(crate) async fn backfill(db: &mut deadpool_postgres::Object) -> Result<usize
             .await?
         {
             reindex(&tx, id, r.get(0)).await?;
+            backdate(&tx, id).await?;
             done += 1;
         }
         tx.commit().await?;
@@ -115,7 +116,23 @@ pub(crate) async fn backfill_in(tx: &impl GenericClient) -> Result<()> {
     .await?;
     for r in rows {
         reindex(tx, r.get(0), r.get(1)).await?;
+        backdate(tx, r.get(0)).await?;
     }
+    Ok(())
+}
+
+/// Tasks indexed after the fact appeared no later than their page and were
+/// completed no later than its last change: the best dates there are
+/// without reading every version.
+async fn backdate(tx: &impl GenericClient, page_id: i64) -> Result<()> {
+    crate::db::execute(
+        tx,
+        "UPDATE task_index t SET created_at = c.created_at,
+             completed_at = CASE WHEN t.complete THEN c.modified_at END
+         FROM content c WHERE c.id = t.page_id AND t.page_id = $1",
+        &[&page_id],
+    )
+    .await?;
     Ok(())
 }
 
