@@ -10,7 +10,8 @@ pub struct TaskItem {
     /// `ac:task-id`, trimmed.
     pub id: String,
     pub complete: bool,
-    /// The body as plain text, whitespace normalized, without nested task lists.
+    /// The body as plain text, whitespace normalized, without nested task lists,
+    /// users (`ri:user`) and dates (`<time>`): those are shown apart.
     pub text: String,
     /// The first `ri:user` of the body (key, or username as written).
     pub assignee: Option<String>,
@@ -71,22 +72,20 @@ fn body_parts(nodes: &[Node], item: &mut TaskItem, text: &mut String, nested: &m
                 "ac:task-list" => collect(&e.children, nested),
                 "ri:user" => {
                     let key = user_key(e);
+                    // Shown apart (by name); a key is no text for a reader.
                     if item.assignee.is_none() && !key.is_empty() {
-                        item.assignee = Some(key.clone());
+                        item.assignee = Some(key);
                     }
-                    text.push_str(" @");
-                    text.push_str(&key);
                     text.push(' ');
                 }
                 "time" => {
+                    // Shown apart, as the due date.
                     if let Some(d) = e.attr("datetime").and_then(iso_day) {
                         if item.due.is_none() {
-                            item.due = Some(d.clone());
+                            item.due = Some(d);
                         }
-                        text.push(' ');
-                        text.push_str(&d);
-                        text.push(' ');
                     }
+                    text.push(' ');
                     body_parts(&e.children, item, text, nested);
                 }
                 "ac:parameter" | "ac:task-id" | "ac:task-status" => {}
@@ -134,14 +133,14 @@ mod tests {
                 TaskItem {
                     id: "1".into(),
                     complete: false,
-                    text: "Ship it @k1 by 2026-01-05".into(),
+                    text: "Ship it by".into(),
                     assignee: Some("k1".into()),
                     due: Some("2026-01-05".into()),
                 },
                 TaskItem {
                     id: "2".into(),
                     complete: true,
-                    text: "inner @bob".into(),
+                    text: "inner".into(),
                     assignee: Some("bob".into()),
                     due: None,
                 },

@@ -45,6 +45,12 @@ async fn assigning_a_task_tells_the_assignee_once_and_only_if_they_may_see_it() 
         text.contains("ann Example assigned you a task on \"Plan\""),
         "{text}"
     );
+    assert!(text.contains("Task: Write the notes"), "{text}");
+    assert!(text.contains("(due 1 Jan 2020)"), "{text}");
+    assert!(
+        !text.contains("Book the room"),
+        "only her own tasks: {text}"
+    );
     assert_eq!(
         notifications_of(&node, "mia").await,
         [(plan, "task-assigned".to_owned())]
