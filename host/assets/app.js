@@ -207,7 +207,11 @@ function followFromForm(to) {
 }
 
 function initInlineErrors() {
-  for (const form of document.querySelectorAll("form[data-inline-errors]")) {
+  for (const form of document.querySelectorAll("form[data-inline-errors]")) bindInlineErrors(form);
+}
+
+function bindInlineErrors(form) {
+  {
     form.addEventListener("submit", async (e) => {
       if (e.defaultPrevented) return;
       e.preventDefault();
@@ -435,7 +439,7 @@ function initUploads() {
   });
 }
 
-document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initInlineErrors(); initSuggest(); initDrawer(); initMenus(); focusableScrollers(); relativeTimes(); setInterval(relativeTimes, 60000); initUploads(); });
+document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initInlineErrors(); initSuggest(); initDrawer(); initMenus(); focusableScrollers(); relativeTimes(); setInterval(relativeTimes, 60000); initUploads(); initInlineComments(); initCompletions(); initLiveSearch(); initSortable(); initCreateFilter(); });
 
 // The bell's unread count: polled every 30 s and when the tab comes back
 // (see web/notify.rs for why polling). Cached page views carry no count.
@@ -481,3 +485,237 @@ document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview();
     });
   });
 })();
+
+// Inline comments. Selecting text of the page offers a Comment button (or
+// Ctrl+Alt+C); the form sends the selected text with a little of the text
+// around it, and the server anchors the comment there. Open threads
+// highlight their text: clicking the text shows its thread, the thread's
+// quote shows its text.
+function initInlineComments() {
+  const article = document.querySelector("#main-content");
+  if (!article) return;
+  const threads = [...document.querySelectorAll(".inline-thread[data-ref]:not(.resolved)")];
+  for (const t of threads) {
+    const marks = article.querySelectorAll(`.inline-marker[data-ref="${CSS.escape(t.dataset.ref)}"]`);
+    for (const m of marks) {
+      m.classList.add("commented");
+      m.addEventListener("click", () => showThread(t, marks));
+    }
+    if (marks[0]) {
+      marks[0].tabIndex = 0;
+      marks[0].setAttribute("role", "button");
+      marks[0].setAttribute("aria-label", "Show the comments on: " + t.querySelector(".anchor-text").textContent.trim());
+      marks[0].addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); showThread(t, marks); } });
+    }
+    t.querySelector("[data-show-ref]")?.addEventListener("click", (e) => {
+      e.preventDefault();
+      showThread(t, marks);
+      marks[0]?.scrollIntoView({ block: "center" });
+      marks[0]?.focus();
+    });
+  }
+  function showThread(t, marks) {
+    for (const a of document.querySelectorAll(".inline-thread.active, .inline-marker.active")) a.classList.remove("active");
+    t.classList.add("active");
+    for (const m of marks) m.classList.add("active");
+    t.scrollIntoView({ block: "nearest" });
+  }
+  const action = article.dataset.inlineComment;
+  if (!action) return;
+  const button = el("button", { type: "button", class: "inline-comment-button", id: "inline-comment-button", title: "Comment on the selected text (Ctrl+Alt+C)" }, "Comment");
+  button.hidden = true;
+  document.body.append(button);
+  let saved = null;
+  const current = () => {
+    const sel = window.getSelection();
+    if (!sel || sel.rangeCount === 0 || sel.isCollapsed) return null;
+    const r = sel.getRangeAt(0);
+    if (!article.contains(r.commonAncestorContainer)) return null;
+    const text = sel.toString();
+    if (!text.trim()) return null;
+    const pre = document.createRange();
+    pre.setStart(article, 0);
+    pre.setEnd(r.startContainer, r.startOffset);
+    const post = document.createRange();
+    post.setStart(r.endContainer, r.endOffset);
+    post.setEnd(article, article.childNodes.length);
+    return { text, before: pre.toString().slice(-80), after: post.toString().slice(0, 80), rect: r.getBoundingClientRect() };
+  };
+  document.addEventListener("selectionchange", () => {
+    const s = current();
+    if (!s) {
+      if (document.activeElement !== button) button.hidden = true;
+      return;
+    }
+    saved = s;
+    button.hidden = false;
+    button.style.top = `${window.scrollY + s.rect.bottom + 6}px`;
+    button.style.left = `${Math.max(4, window.scrollX + s.rect.left)}px`;
+  });
+  const open = () => {
+    if (!saved) return;
+    button.hidden = true;
+    showForm(saved);
+  };
+  button.addEventListener("click", open);
+  document.addEventListener("keydown", (e) => {
+    if (e.ctrlKey && e.altKey && e.key.toLowerCase() === "c") {
+      const s = current();
+      if (s) { saved = s; e.preventDefault(); open(); }
+    }
+  });
+  function showForm(s) {
+    document.getElementById("new-inline-comment")?.remove();
+    const form = el("form", { method: "post", action, id: "new-inline-comment", class: "inline-thread new", "data-inline-errors": "" });
+    for (const [name, value] of [["_csrf", article.dataset.csrf], ["selection", s.text], ["before", s.before], ["after", s.after]]) {
+      form.append(el("input", { type: "hidden", name, value }));
+    }
+    form.append(el("blockquote", { class: "anchor-text" }, s.text.length > 300 ? s.text.slice(0, 300) + "…" : s.text));
+    const ta = el("textarea", { name: "body", rows: "3", required: "", "aria-label": "Your comment on the selected text", "data-mentions": "", placeholder: "Comment on this text (Markdown; @ mentions someone)" });
+    const cancel = el("button", { type: "button" }, "Cancel");
+    cancel.addEventListener("click", () => form.remove());
+    form.append(ta, el("button", { type: "submit", class: "primary" }, "Comment"), cancel);
+    let aside = document.getElementById("inline-comments");
+    if (!aside) {
+      aside = el("aside", { class: "inline-threads", id: "inline-comments", "aria-label": "Inline comments" });
+      article.insertAdjacentElement("afterend", aside);
+    }
+    aside.closest(".page-and-threads")?.classList.add("has-threads");
+    aside.prepend(form);
+    bindInlineErrors(form);
+    attachCompleter(ta);
+    ta.focus();
+  }
+}
+
+// Completion of people: "@" in a text area that mentions (Markdown writes
+// @username; the storage-format editor writes the mention's XML), and the
+// names in a field of people. Those who can see the page come first.
+function initCompletions() {
+  for (const f of document.querySelectorAll("textarea[data-mentions], input[data-people]")) attachCompleter(f);
+}
+
+function attachCompleter(field) {
+  const people = field.hasAttribute("data-people");
+  const list = el("ul", { class: "completions", role: "listbox", id: "completions-" + Math.random().toString(36).slice(2), "aria-label": "People" });
+  list.hidden = true;
+  field.setAttribute("aria-autocomplete", "list");
+  field.setAttribute("aria-controls", list.id);
+  field.insertAdjacentElement("afterend", list);
+  const pageId = field.dataset.page || document.getElementById("main-content")?.dataset.pageId || field.form?.querySelector("input[name=id]")?.value || "";
+  let items = [], active = -1, token = null, timer = null, asked = 0;
+  const close = () => { list.hidden = true; items = []; active = -1; field.removeAttribute("aria-activedescendant"); };
+  const find = () => {
+    const upto = field.value.slice(0, field.selectionStart);
+    const m = people ? /(^|[,;\s])([^,;\s]+)$/.exec(upto) : /(^|[\s(\[{"'>])@([\w.\-]*)$/.exec(upto);
+    if (!m) return null;
+    return { start: upto.length - m[2].length - (people ? 0 : 1), end: field.selectionStart, q: m[2] };
+  };
+  const choose = (i) => {
+    const u = items[i];
+    if (!u || !token) return;
+    const storage = field.form?.querySelector("select[name=format]")?.value === "storage";
+    const text = people ? `${u.username}, ` : storage ? `<ac:link><ri:user ri:userkey="${u.userKey}"/></ac:link> ` : `@${u.username} `;
+    field.value = field.value.slice(0, token.start) + text + field.value.slice(token.end);
+    const at = token.start + text.length;
+    field.setSelectionRange(at, at);
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+    close();
+    field.focus();
+  };
+  const show = () => {
+    list.replaceChildren();
+    items.forEach((u, i) => {
+      const li = el("li", { role: "option", id: `${list.id}-${i}`, "aria-selected": String(i === active) }, u.displayName + " ");
+      li.append(el("span", { class: "muted" }, "@" + u.username + (u.canSee ? "" : " · cannot see this page")));
+      li.addEventListener("mousedown", (e) => { e.preventDefault(); choose(i); });
+      list.append(li);
+    });
+    list.hidden = items.length === 0;
+    if (active >= 0) field.setAttribute("aria-activedescendant", `${list.id}-${active}`);
+  };
+  field.addEventListener("input", () => {
+    token = find();
+    clearTimeout(timer);
+    if (!token || (people && token.q.length < 1)) { close(); return; }
+    timer = setTimeout(async () => {
+      const n = ++asked;
+      try {
+        const r = await fetch(`/ui/users?q=${encodeURIComponent(token.q)}${pageId ? "&page=" + encodeURIComponent(pageId) : ""}`, { credentials: "same-origin" });
+        if (!r.ok || n !== asked) return;
+        items = (await r.json()).results || [];
+        active = items.length ? 0 : -1;
+        show();
+      } catch (_) { close(); }
+    }, 120);
+  });
+  field.addEventListener("keydown", (e) => {
+    if (list.hidden) return;
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      active = (active + (e.key === "ArrowDown" ? 1 : items.length - 1)) % items.length;
+      show();
+    } else if (e.key === "Enter" || e.key === "Tab") {
+      if (active >= 0) { e.preventDefault(); choose(active); }
+    } else if (e.key === "Escape") {
+      e.preventDefault();
+      close();
+    }
+  });
+  field.addEventListener("blur", () => setTimeout(close, 150));
+}
+
+// The livesearch macro renders a link to the search page (macros carry no
+// forms); here it becomes a search box that goes there with the words typed.
+function initLiveSearch() {
+  for (const link of document.querySelectorAll(".livesearch-macro > a[href^='/search']")) {
+    const form = el("form", { class: "livesearch", role: "search" });
+    const input = el("input", { type: "search", placeholder: link.textContent.replace(/…$/, ""), "aria-label": link.textContent.replace(/…$/, "") });
+    form.append(input, el("button", { type: "submit" }, "Search"));
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const u = new URL(link.href, location.href);
+      u.searchParams.set("q", input.value);
+      location.assign(u.href);
+    });
+    link.replaceWith(form);
+  }
+}
+
+// Tables marked sortable (the page properties report): each heading becomes
+// a button that sorts the rows by its column, again to reverse.
+function initSortable() {
+  for (const table of document.querySelectorAll("table.sortable")) {
+    const body = table.tBodies[0];
+    if (!body) continue;
+    [...table.tHead?.rows[0]?.cells || []].forEach((th, col) => {
+      const b = el("button", { type: "button", class: "linklike sort" }, th.textContent);
+      th.replaceChildren(b);
+      b.addEventListener("click", () => {
+        const down = th.getAttribute("aria-sort") !== "ascending";
+        for (const h of table.tHead.rows[0].cells) h.removeAttribute("aria-sort");
+        th.setAttribute("aria-sort", down ? "ascending" : "descending");
+        const rows = [...body.rows].sort((a, b) => a.cells[col].textContent.localeCompare(b.cells[col].textContent, undefined, { numeric: true }));
+        if (!down) rows.reverse();
+        body.append(...rows);
+      });
+    });
+  }
+}
+
+// The Create screen: typing filters the templates and blueprints listed.
+function initCreateFilter() {
+  const input = document.getElementById("create-filter");
+  const list = document.getElementById("create-choices");
+  if (!input || !list) return;
+  input.addEventListener("input", () => {
+    const words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+    let shown = 0;
+    for (const li of list.children) {
+      const hit = words.every((w) => li.dataset.filter.includes(w));
+      li.hidden = !hit;
+      if (hit) shown++;
+    }
+    document.getElementById("create-none").hidden = shown > 0;
+  });
+}

@@ -21,7 +21,9 @@ mod inline;
 mod labels;
 mod likes;
 mod listing;
+mod markers;
 mod pages;
+mod properties;
 mod restrictions;
 mod spaces;
 pub(crate) mod task_index;
@@ -35,8 +37,10 @@ pub(crate) use inline::*;
 pub(crate) use labels::*;
 pub(crate) use likes::*;
 pub(crate) use listing::*;
+pub(crate) use markers::Selection;
 pub(crate) use pages::*;
 pub use pages::{create, get, update, NewContent, Saved, Update};
+pub(crate) use properties::*;
 pub use restrictions::set_restriction;
 pub(crate) use restrictions::*;
 pub(crate) use spaces::*;
@@ -198,7 +202,7 @@ fn parent_is(col: &str, n: usize, parent: Option<i64>) -> String {
     }
 }
 
-fn not_found(id: i64) -> Error {
+pub(crate) fn not_found(id: i64) -> Error {
     Error::NotFound(format!("No content found with id: ContentId{{id={id}}}"))
 }
 

@@ -31,6 +31,7 @@ mod rest;
 pub mod search;
 mod status;
 pub(crate) mod sync;
+pub(crate) mod templates;
 pub mod urls;
 pub mod users;
 mod web;

@@ -24,6 +24,7 @@ pub(crate) mod inapp;
 pub(crate) mod mail;
 pub(crate) mod outbox;
 pub(crate) mod queue;
+pub(crate) mod share;
 pub(crate) mod watches;
 
 pub use inapp::{EmailMode, Prefs};
@@ -36,6 +37,9 @@ pub(crate) enum Reason {
     TaskAssigned,
     Mention,
     Reply,
+    /// Addressed to them: a page shared with them, a thread they are in
+    /// resolved.
+    Direct,
     Watch,
 }
 
@@ -45,6 +49,7 @@ impl Reason {
             Reason::TaskAssigned => "task-assigned",
             Reason::Mention => "mention",
             Reason::Reply => "reply",
+            Reason::Direct => "direct",
             Reason::Watch => "watch",
         }
     }
@@ -53,6 +58,7 @@ impl Reason {
             "task-assigned" => Reason::TaskAssigned,
             "mention" => Reason::Mention,
             "reply" => Reason::Reply,
+            "direct" => Reason::Direct,
             _ => Reason::Watch,
         }
     }
@@ -66,6 +72,10 @@ pub enum Kind {
     Commented,
     /// To another parent or space (not a reorder among siblings).
     Moved,
+    /// An inline comment thread resolved (the subject is its first comment).
+    Resolved,
+    /// Shared with chosen people ("Share"), with a note as the message.
+    Shared,
 }
 
 impl Kind {
@@ -75,6 +85,8 @@ impl Kind {
             Kind::Updated => "updated",
             Kind::Commented => "commented",
             Kind::Moved => "moved",
+            Kind::Resolved => "resolved",
+            Kind::Shared => "shared",
         }
     }
     pub(crate) fn parse(s: &str) -> Option<Kind> {
@@ -83,6 +95,8 @@ impl Kind {
             "updated" => Some(Kind::Updated),
             "commented" => Some(Kind::Commented),
             "moved" => Some(Kind::Moved),
+            "resolved" => Some(Kind::Resolved),
+            "shared" => Some(Kind::Shared),
             _ => None,
         }
     }
@@ -93,6 +107,29 @@ impl Kind {
             Kind::Updated => "edited",
             Kind::Commented => "commented on",
             Kind::Moved => "moved",
+            Kind::Resolved => "resolved a comment thread on",
+            Kind::Shared => "shared with you:",
         }
+    }
+    /// Whether the page's and space's watchers hear of it (a share or a
+    /// resolved thread is for the people it names).
+    pub(crate) fn for_watchers(self) -> bool {
+        !matches!(self, Kind::Resolved | Kind::Shared)
+    }
+    /// The comment a notification links to.
+    pub(crate) fn has_comment(self) -> bool {
+        matches!(self, Kind::Commented | Kind::Resolved)
+    }
+}
+
+/// "mentioned you on", "replied to your comment on", "edited"…: what the
+/// actor did, as a notification says it before the page's title.
+pub(crate) fn verb(kind: Kind, reason: Reason) -> &'static str {
+    match (kind, reason) {
+        (Kind::Shared | Kind::Resolved, _) => kind.verb(),
+        (_, Reason::TaskAssigned) => "assigned you a task on",
+        (_, Reason::Mention) => "mentioned you on",
+        (Kind::Commented, Reason::Reply) => "replied to your comment on",
+        _ => kind.verb(),
     }
 }

@@ -44,10 +44,14 @@ mod inline;
 mod labels;
 mod likes;
 mod pages;
+mod properties;
+mod restrictions;
 mod search;
 mod spaces;
+mod templates;
 mod tokens;
 mod users;
+mod versions;
 mod watch;
 use attachments::*;
 use children::*;
@@ -56,17 +60,24 @@ use inline::*;
 use labels::*;
 use likes::*;
 use pages::*;
+use properties::*;
+use restrictions::*;
 use search::*;
 use spaces::*;
+use templates::*;
 use tokens::*;
 use users::*;
+use versions::*;
 use watch::*;
 
 /// Mounted at both `/rest/api` and `/rest/api/latest`.
 fn api() -> Router<AppState> {
     Router::new()
         .route("/space", get(spaces_list).post(space_create))
-        .route("/space/{key}", get(space_get).delete(space_delete))
+        .route(
+            "/space/{key}",
+            get(space_get).put(space_update).delete(space_delete),
+        )
         .route("/space/{key}/content", get(space_content))
         .route("/space/{key}/content/{kind}", get(space_content_typed))
         .route("/content", get(content_list).post(content_create))
@@ -75,8 +86,14 @@ fn api() -> Router<AppState> {
             unlimited(get(content_get).put(content_update).delete(content_delete)),
         )
         .route("/content/{id}/history", get(content_history))
-        .route("/content/{id}/version", get(content_versions))
-        .route("/content/{id}/version/{n}", get(content_version))
+        .route(
+            "/content/{id}/version",
+            get(content_versions).post(version_operation),
+        )
+        .route(
+            "/content/{id}/version/{n}",
+            get(content_version).delete(version_delete),
+        )
         .route("/content/{id}/download", get(attachment_download))
         .route("/content/{id}/child", get(child_all))
         .route("/content/{id}/child/page", get(child_pages))
@@ -95,14 +112,50 @@ fn api() -> Router<AppState> {
             get(labels_get).post(labels_post).delete(label_delete_q),
         )
         .route("/content/{id}/label/{name}", delete(label_delete))
+        .route(
+            "/content/{id}/restriction",
+            get(restrictions_list)
+                .put(restrictions_replace)
+                .post(restrictions_add)
+                .delete(restrictions_delete),
+        )
         .route("/content/{id}/restriction/byOperation", get(restrictions))
-        .route("/content/{id}/property", get(properties))
+        .route(
+            "/content/{id}/restriction/byOperation/{op}",
+            get(restriction_of),
+        )
+        .route(
+            "/content/{id}/restriction/byOperation/{op}/user",
+            get(restriction_user_get)
+                .put(restriction_user_add)
+                .delete(restriction_user_remove),
+        )
+        .route(
+            "/content/{id}/restriction/byOperation/{op}/group/{group}",
+            get(restriction_group_get)
+                .put(restriction_group_add)
+                .delete(restriction_group_remove),
+        )
+        .route(
+            "/content/{id}/property",
+            get(properties).post(property_create),
+        )
+        .route(
+            "/content/{id}/property/{key}",
+            get(property_get)
+                .put(property_update)
+                .delete(property_delete),
+        )
         .route("/contentbody/convert/{to}", post(convert))
         .route("/search", get(search))
         .route("/content/search", get(content_search))
         .route("/openapi.json", get(openapi_json))
         .route("/user", get(user_get))
         .route("/user/current", get(user_current))
+        .route("/template/page", get(templates_page))
+        .route("/template/blueprint", get(templates_blueprint))
+        .route("/template", post(template_create).put(template_update))
+        .route("/template/{id}", get(template_get).delete(template_delete))
         .route("/user/watch/content/{id}", read_add_remove(watch_content))
         .route("/user/watch/space/{key}", read_add_remove(watch_space))
         .route(
@@ -123,9 +176,14 @@ pub fn routes() -> Router<AppState> {
         .route("/rest/pat/latest/tokens", get(pat_list).post(pat_create))
         .route("/rest/pat/latest/tokens/{id}", delete(pat_delete))
         .route("/rest/likes/1.0/content/{id}/likes", read_add_remove(likes))
+        // atlassian-python-api 4.x deletes versions here on Server/DC.
         .route(
             "/rest/experimental/content/{id}/version",
-            get(content_versions),
+            get(content_versions).post(version_operation),
+        )
+        .route(
+            "/rest/experimental/content/{id}/version/{n}",
+            get(content_version).delete(version_delete),
         )
         .route("/rest/cairn/1.0/notifications", get(notifications_list))
         .route(
@@ -208,7 +266,7 @@ impl Call {
     /// `start` and `limit`; `expand`.
     fn listing(&self) -> Result<((i64, i64), Expand)> {
         require_use(&self.viewer)?;
-        Ok((self.params.paging()?, self.params.expand()?))
+        Ok((self.params.paging()?, self.params.expand()))
     }
 }
 
@@ -288,6 +346,13 @@ impl Params {
             .find(|(a, _)| a == k)
             .map(|(_, v)| v.as_str())
     }
+    /// Every value of a repeated key, in order.
+    pub fn all<'a>(&'a self, k: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.pairs
+            .iter()
+            .filter(move |(a, _)| a == k)
+            .map(|(_, v)| v.as_str())
+    }
     fn nonempty(&self, k: &str) -> Option<&str> {
         self.get(k).map(str::trim).filter(|v| !v.is_empty())
     }
@@ -302,7 +367,7 @@ impl Params {
             },
         }
     }
-    fn expand(&self) -> Result<Expand> {
+    fn expand(&self) -> Expand {
         Expand::parse(self.get("expand").unwrap_or(""))
     }
     /// `start` and `limit` (default 25, at most 500).

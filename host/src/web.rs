@@ -12,6 +12,7 @@ mod cluster;
 mod errors;
 mod grid;
 mod import;
+mod mentions;
 pub(crate) mod notice;
 mod notify;
 mod pages;
@@ -19,6 +20,7 @@ mod plugins;
 mod search;
 mod spaces;
 mod tasks;
+mod templates;
 mod tree;
 
 use askama::Template;
@@ -52,6 +54,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(notify::routes())
         .merge(tasks::routes())
         .merge(tree::routes())
+        .merge(mentions::routes())
+        .merge(templates::routes())
         .merge(import::routes())
 }
 

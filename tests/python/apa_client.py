@@ -148,6 +148,65 @@ def main():
     view = c.convert_storage_to_view("<p><strong>x</strong><script>alert(1)</script></p>")
     assert "<strong>x</strong>" in view["value"] and "script" not in view["value"], view
 
+    step("content properties")
+    made = c.set_page_property(root["id"], {"key": "py-prop", "value": {"n": 1, "tags": ["a"]}})
+    assert made["key"] == "py-prop" and made["version"]["number"] == 1, made
+    got = c.get_page_property(root["id"], "py-prop")
+    assert got["value"] == {"n": 1, "tags": ["a"]}, got
+    upd = c.update_page_property(
+        root["id"], {"key": "py-prop", "value": {"n": 2}, "version": {"number": 2, "minorEdit": False}})
+    assert upd["version"]["number"] == 2 and upd["value"] == {"n": 2}, upd
+    for i in range(12):
+        c.set_page_property(root["id"], {"key": f"bulk-{i:02}", "value": i})
+    props = c.get_page_properties(root["id"])
+    if MAJOR >= 5:  # every property, paged by the client (create_page sent two)
+        keys = [p["key"] for p in props]
+        assert keys == sorted(set(keys)), keys
+        assert {"py-prop", "content-appearance-published"} | {f"bulk-{i:02}" for i in range(12)} <= set(keys), keys
+    else:  # one page of Confluence's default size
+        assert props["size"] == 10 and "next" in props["_links"], props
+    try:
+        c.update_page_property(root["id"], {"key": "py-prop", "value": 3, "version": {"number": 2}})
+        raise AssertionError("a stale property version was accepted")
+    except AssertionError:
+        raise
+    except Exception:
+        pass
+    c.delete_page_property(root["id"], "py-prop")
+    try:
+        c.get_page_property(root["id"], "py-prop")
+        raise AssertionError("a deleted property is still readable")
+    except AssertionError:
+        raise
+    except Exception:
+        pass
+
+    step("version delete (remove_page_history) and restore")
+    vp = c.create_page("PY", "Versions", "<p>v1</p>")
+    c.update_page(vp["id"], "Versions", "<p>v2</p>")
+    c.update_page(vp["id"], "Versions", "<p>v3</p>")
+    c.remove_page_history(vp["id"], 2)
+    vs = c.get(f"rest/api/content/{vp['id']}/version")
+    assert [v["number"] for v in vs["results"]] == [3, 1], vs
+    r = c.post(f"rest/api/content/{vp['id']}/version",
+               data={"operationKey": "restore", "params": {"versionNumber": 1, "message": "py restore"}})
+    assert r["number"] == 4 and r["message"] == "py restore", r
+    back = c.get_page_by_id(vp["id"], expand="body.storage")
+    assert back["body"]["storage"]["value"] == "<p>v1</p>", back
+
+    if MAJOR >= 5:
+        step("set_restrictions_for_content / update_space / set_space_homepage")
+        me = os.environ["CAIRN_USER"]
+        c.set_restrictions_for_content(vp["id"], [
+            {"operation": "update", "restrictions": {"user": [{"type": "known", "username": me}], "group": []}}])
+        rs = c.get_all_restrictions_for_content(vp["id"])
+        names = [u["username"] for u in rs["update"]["restrictions"]["user"]["results"]]
+        assert names == [me], rs
+        c.update_space("PY", {"name": "Python Space Renamed"})
+        c.set_space_homepage("PY", child["id"])
+        sp = c.get_space("PY", expand="description.plain,homepage")
+        assert sp["name"] == "Python Space Renamed" and sp["homepage"]["id"] == child["id"], sp
+
     step("remove: to trash, then purge")
     victim = c.create_page("PY", "Victim", "<p>bye</p>")
     c.remove_page(victim["id"])

@@ -65,6 +65,9 @@ pub enum Field {
     Title,
     /// `text`: title, body and labels; contains only (`~`, `!~`).
     Text,
+    /// `siteSearch`: what Confluence's search box sends — title, body and
+    /// labels like `text`, ranked title first, then labels; contains only.
+    SiteSearch,
     /// `label`: a label name.
     Label,
     /// `creator`: username of the author of the first version.
@@ -96,6 +99,7 @@ impl Field {
             "space" | "space.key" => Field::Space,
             "title" => Field::Title,
             "text" => Field::Text,
+            "sitesearch" => Field::SiteSearch,
             "label" => Field::Label,
             "creator" => Field::Creator,
             "contributor" => Field::Contributor,
@@ -118,6 +122,7 @@ impl Field {
             Field::Space => "space",
             Field::Title => "title",
             Field::Text => "text",
+            Field::SiteSearch => "siteSearch",
             Field::Label => "label",
             Field::Creator => "creator",
             Field::Contributor => "contributor",

@@ -355,6 +355,7 @@ impl Parser<'_> {
             Field::Space
             | Field::Title
             | Field::Text
+            | Field::SiteSearch
             | Field::Label
             | Field::Creator
             | Field::Contributor
@@ -420,8 +421,8 @@ fn strip_att(text: &str) -> &str {
 /// Whether `op` may be used with `field`; the error message when not.
 fn check_op(field: Field, op: Op) -> Result<(), String> {
     match (field, op) {
-        (Field::Text, Op::Contains | Op::NotContains) => Ok(()),
-        (Field::Text, _) => Err("text supports only ~ and !~".into()),
+        (Field::Text | Field::SiteSearch, Op::Contains | Op::NotContains) => Ok(()),
+        (Field::Text | Field::SiteSearch, _) => Err(format!("{field} supports only ~ and !~")),
         (Field::Title, _) if matches!(op, Op::Contains | Op::NotContains) => Ok(()),
         (_, Op::Contains | Op::NotContains) => Err(format!(
             "{field} does not support {op}: ~ and !~ work only on title and text"

@@ -275,6 +275,16 @@ pub fn markdown_to_storage(md: &str) -> String {
     markdown::to_storage(md)
 }
 
+/// [`markdown_to_storage`] where `@username` becomes a mention of the user
+/// whose key `mention` answers (it answers `None` for names that are not
+/// users, which stay text).
+pub fn markdown_to_storage_with_mentions(
+    md: &str,
+    mention: &dyn Fn(&str) -> Option<String>,
+) -> String {
+    markdown::to_storage_with(md, mention)
+}
+
 /// An inline diff of two texts (e.g. the storage sources of two versions) as escaped
 /// HTML: one `div` per line, removed lines with `class="diff-line diff-del"` and added
 /// ones with `diff-ins`; changed words are wrapped in `<del>`/`<ins>` (whole lines when

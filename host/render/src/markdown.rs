@@ -67,6 +67,46 @@ fn align_style(a: Option<&Alignment>) -> &'static str {
 }
 
 pub(crate) fn to_storage(md: &str) -> String {
+    to_storage_with(md, &|_| None)
+}
+
+/// `@username` in text (after a space, a bracket or the start) that
+/// `mention` knows — it answers the user key — becomes a mention
+/// (`ac:link` + `ri:user`); any other `@` stays text.
+fn mention_text(out: &mut String, text: &str, mention: &dyn Fn(&str) -> Option<String>) {
+    let mut rest = text;
+    let mut prev: Option<char> = None;
+    while let Some(at) = rest.find('@') {
+        let before = rest[..at].chars().next_back().or(prev);
+        let name_len = rest[at + 1..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+            .unwrap_or(rest.len() - at - 1);
+        let name = rest[at + 1..at + 1 + name_len].trim_end_matches(['.', '-']);
+        let starts_word = before.is_none_or(|c| c.is_whitespace() || "([{\"'".contains(c));
+        match (starts_word && !name.is_empty())
+            .then(|| mention(name))
+            .flatten()
+        {
+            Some(key) => {
+                xml_text(out, &rest[..at]);
+                out.push_str("<ac:link><ri:user ri:userkey=\"");
+                xml_text(out, &key);
+                out.push_str("\"/></ac:link>");
+                rest = &rest[at + 1 + name.len()..];
+                prev = name.chars().next_back();
+            }
+            None => {
+                xml_text(out, &rest[..=at]);
+                prev = Some('@');
+                rest = &rest[at + 1..];
+            }
+        }
+    }
+    xml_text(out, rest);
+}
+
+/// [`to_storage`] with mentions resolved by `mention` (username → user key).
+pub(crate) fn to_storage_with(md: &str, mention: &dyn Fn(&str) -> Option<String>) -> String {
     let options =
         Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     let events: Vec<Event<'_>> = Parser::new_ext(md, options).collect();
@@ -82,8 +122,15 @@ pub(crate) fn to_storage(md: &str) -> String {
     // Images nested in an image's alt text (legal Markdown) only contribute their text.
     let mut nested_images = 0usize;
     let mut image_targets: Vec<String> = Vec::new();
+    // Inside a link's text a mention would nest links: `@` stays text there.
+    let mut links = 0usize;
 
     for (i, event) in events.iter().enumerate() {
+        match event {
+            Event::Start(Tag::Link { .. }) => links += 1,
+            Event::End(TagEnd::Link) => links = links.saturating_sub(1),
+            _ => {}
+        }
         if let Some(buf) = capture.as_mut() {
             match event {
                 Event::Text(t) | Event::Code(t) => {
@@ -268,6 +315,7 @@ pub(crate) fn to_storage(md: &str) -> String {
                 | TagEnd::DefinitionListDefinition
                 | TagEnd::MetadataBlock(_) => {}
             },
+            Event::Text(t) if links == 0 => mention_text(&mut out, t, mention),
             Event::Text(t) | Event::Html(t) | Event::InlineHtml(t) => xml_text(&mut out, t),
             Event::Code(t) => {
                 out.push_str("<code>");

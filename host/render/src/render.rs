@@ -174,11 +174,20 @@ impl Renderer<'_> {
                 }
             }
             "plain-text-link-body" => escape_into(out, &e.text_content()),
+            // The text an inline comment is on: the page script highlights it
+            // and links it to the thread while the thread is open.
+            "inline-comment-marker" => {
+                out.push_str("<span class=\"inline-marker\"");
+                push_attr(out, "data-ref", e.attr("ac:ref").unwrap_or(""));
+                out.push('>');
+                self.nodes(out, &e.children, inline);
+                out.push_str("</span>");
+            }
             // Template instructions, task metadata and macro parts out of place: nothing
             // a reader should see.
             "placeholder" | "parameter" | "default-parameter" | "plain-text-body" | "task-id"
             | "task-status" | "task-uuid" | "adf-node" | "adf-attribute" | "adf-content" => {}
-            // inline-comment-marker, link-body, rich-text-body, task-body, adf-fallback
+            // link-body, rich-text-body, task-body, adf-fallback
             // and anything newer: the content is what counts.
             _ => self.nodes(out, &e.children, inline),
         }

@@ -80,6 +80,7 @@ const STYLE_PROPERTIES: &[&str] = &[
     "font-weight",
     "font-style",
     "vertical-align",
+    "width",
 ];
 
 static BUILDER: LazyLock<Builder<'static>> = LazyLock::new(|| {
@@ -104,6 +105,7 @@ static BUILDER: LazyLock<Builder<'static>> = LazyLock::new(|| {
             ("time", HashSet::from(["datetime"])),
             ("input", HashSet::from(["type", "checked", "disabled"])),
             ("details", HashSet::from(["open"])),
+            ("span", HashSet::from(["data-ref"])),
         ]))
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
         .url_relative(UrlRelative::PassThrough)

@@ -66,43 +66,59 @@ pub(crate) async fn add_comment_at(
             )));
         }
     }
+    let tx = db.transaction().await?;
+    let id = insert_comment(&tx, &page, user.id, reply_to, body, inline).await?;
+    tx.commit().await?;
+    get(&*db, viewer, id).await
+}
+
+/// Writes a checked comment on `page` in the caller's transaction: the
+/// content row, its first version, the search journal, the inline anchor
+/// and the notification event.
+pub(super) async fn insert_comment(
+    tx: &impl GenericClient,
+    page: &Content,
+    user_id: i64,
+    reply_to: Option<i64>,
+    body: &str,
+    inline: Option<&InlineProps>,
+) -> Result<i64> {
     let mut chain = page.ancestors.clone();
     chain.push(page.id);
     let title = format!("Re: {}", page.title);
-    let tx = db.transaction().await?;
-    let id: i64 = tx
-        .query_one(
-            "INSERT INTO content (content_type, space_id, parent_id, container_id, ancestors, title, body,
-                 creator_id, modifier_id) VALUES ('comment', $1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
-            &[&page.space_id, &reply_to, &container, &chain, &title, &body, &user.id],
-        )
-        .await?
-        .get(0);
-    tx.execute(
+    let id: i64 = crate::db::query_one(
+        tx,
+        "INSERT INTO content (content_type, space_id, parent_id, container_id, ancestors, title, body,
+             creator_id, modifier_id) VALUES ('comment', $1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+        &[&page.space_id, &reply_to, &page.id, &chain, &title, &body, &user_id],
+    )
+    .await?
+    .get(0);
+    crate::db::execute(
+        tx,
         "INSERT INTO content_versions (content_id, version, title, body, author_id) VALUES ($1, 1, $2, $3, $4)",
-        &[&id, &title, &body, &user.id],
+        &[&id, &title, &body, &user_id],
     )
     .await?;
-    journal(&tx, id, "created").await?;
+    journal(tx, id, "created").await?;
     if inline.is_some() || reply_to.is_some() {
-        super::inline::record_inline(&tx, id, reply_to, inline).await?;
+        super::inline::record_inline(tx, id, reply_to, inline).await?;
     }
     crate::notify::outbox::record(
-        &tx,
+        tx,
         &crate::notify::Event {
             kind: crate::notify::Kind::Commented,
-            page_id: container,
+            page_id: page.id,
             subject_id: Some(id),
             version: 1,
-            actor_id: user.id,
+            actor_id: user_id,
             message: String::new(),
             minor_edit: false,
             reply_to,
         },
     )
     .await?;
-    tx.commit().await?;
-    get(&*db, viewer, id).await
+    Ok(id)
 }
 
 /// Only the author or a space administrator edits or deletes a comment.

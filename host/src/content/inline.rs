@@ -53,6 +53,91 @@ pub(crate) struct Inline {
     pub resolved_at: Option<DateTime<Utc>>,
 }
 
+/// Comments on the text a reader selected: the page gets the marker around
+/// it (a minor version by the commenter, as in Confluence the marker is part
+/// of the body) and the comment is created with that marker, in one
+/// transaction. Needs the comment permission only, like any comment;
+/// retried when someone saves the page in between.
+pub(crate) async fn add_inline_comment(
+    db: &mut deadpool_postgres::Object,
+    viewer: &Viewer,
+    page_id: i64,
+    selection: &Selection<'_>,
+    body: &str,
+) -> Result<Content> {
+    let user = viewer.require_user()?.clone();
+    if body.trim().is_empty() {
+        return Err(Error::BadRequest("a comment must not be empty".into()));
+    }
+    validate_body(body)?;
+    let marker_ref = new_marker_ref();
+    let props = InlineProps {
+        marker_ref: marker_ref.clone(),
+        original_selection: selection.text.trim().chars().take(10_000).collect(),
+    };
+    for _ in 0..8 {
+        let page = get(&*db, viewer, page_id).await?;
+        if !matches!(page.content_type, ContentType::Page | ContentType::BlogPost) {
+            return Err(Error::BadRequest(
+                "inline comments belong to pages and blog posts".into(),
+            ));
+        }
+        viewer
+            .require_space_perm(&*db, page.space_id, SpacePerm::Comment)
+            .await?;
+        let marked = super::markers::wrap_selection(&page.body, selection, &marker_ref)
+            .map_err(|e| Error::BadRequest(e.to_string()))?;
+        validate_body(&marked)?;
+        let tx = db.transaction().await?;
+        let row = tx
+            .query_opt(
+                "UPDATE content SET version = version + 1, body = $3, modifier_id = $4, modified_at = now()
+                 WHERE id = $1 AND version = $2 AND status = 'current' RETURNING version",
+                &[&page_id, &page.version, &marked, &user.id],
+            )
+            .await?;
+        let Some(row) = row else {
+            // Saved in between: anchor in the new version instead.
+            continue;
+        };
+        let version: i32 = row.get(0);
+        tx.execute(
+            "INSERT INTO content_versions (content_id, version, title, body, author_id, message, minor_edit)
+             VALUES ($1, $2, $3, $4, $5, 'Inline comment added', true)",
+            &[&page_id, &version, &page.title, &marked, &user.id],
+        )
+        .await?;
+        journal(&tx, page_id, "updated").await?;
+        let id =
+            super::comments::insert_comment(&tx, &page, user.id, None, body, Some(&props)).await?;
+        tx.commit().await?;
+        return get(&*db, viewer, id).await;
+    }
+    Err(Error::Conflict(
+        "the page is being changed by many people right now; retry".into(),
+    ))
+}
+
+/// A marker reference as Confluence makes them (a random UUID).
+fn new_marker_ref() -> String {
+    let b: [u8; 16] = rand::random();
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
+}
+
+/// Whether the page body still holds the text an inline comment is on (a
+/// comment whose text was deleted is shown among the page comments).
+pub(crate) fn anchored(page_body: &str, marker_ref: &str) -> bool {
+    page_body.contains(&format!("ac:ref=\"{marker_ref}\""))
+}
+
 /// Writes the inline row of a new comment (in its transaction): its own
 /// props, or those of the inline comment it replies to.
 pub(super) async fn record_inline(
@@ -107,20 +192,56 @@ pub(crate) async fn inline_of(db: &impl GenericClient, comment_id: i64) -> Resul
     }))
 }
 
+/// The inline state of each of `ids` that is inline (comments the caller
+/// has read as its viewer), in one query.
+pub(crate) async fn inline_states(
+    db: &impl GenericClient,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Inline>> {
+    Ok(crate::db::query(
+        db,
+        "SELECT i.comment_id, i.marker_ref, i.original_selection, i.resolution, i.resolved_at,
+                u.username, u.display_name, u.user_key
+         FROM inline_comments i LEFT JOIN users u ON u.id = i.resolved_by WHERE i.comment_id = ANY($1)",
+        &[&ids],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        (
+            r.get(0),
+            Inline {
+                marker_ref: r.get(1),
+                original_selection: r.get(2),
+                resolution: r.get(3),
+                resolved_at: r.get(4),
+                resolved_by: r.get::<_, Option<String>>(5).map(|username| Person {
+                    username,
+                    display_name: r.get(6),
+                    user_key: r.get(7),
+                }),
+            },
+        )
+    })
+    .collect())
+}
+
 /// Resolves (`true`) or reopens an inline comment thread.
 pub(crate) async fn set_resolution(
-    db: &impl GenericClient,
+    db: &mut deadpool_postgres::Object,
     viewer: &Viewer,
     comment_id: i64,
     resolved: bool,
 ) -> Result<Inline> {
     let user = viewer.require_user()?.clone();
-    let c = get(db, viewer, comment_id).await?;
+    let c = get(&*db, viewer, comment_id).await?;
     viewer
-        .require_space_perm(db, c.space_id, SpacePerm::Comment)
+        .require_space_perm(&*db, c.space_id, SpacePerm::Comment)
         .await?;
+    let was = inline_of(&*db, comment_id).await?;
+    let tx = db.transaction().await?;
     let n = crate::db::execute(
-        db,
+        &tx,
         "UPDATE inline_comments SET
              resolution = CASE WHEN $2 THEN 'resolved' ELSE 'reopened' END,
              resolved_by = CASE WHEN $2 THEN $3::bigint END,
@@ -134,7 +255,25 @@ pub(crate) async fn set_resolution(
             "comment {comment_id} is not an inline comment"
         )));
     }
-    inline_of(db, comment_id)
+    // The thread's people hear of a resolution (not of a reopening).
+    if resolved && was.is_some_and(|w| w.resolution != "resolved") {
+        crate::notify::outbox::record(
+            &tx,
+            &crate::notify::Event {
+                kind: crate::notify::Kind::Resolved,
+                page_id: c.container_id.unwrap_or(c.id),
+                subject_id: Some(comment_id),
+                version: c.version,
+                actor_id: user.id,
+                message: String::new(),
+                minor_edit: false,
+                reply_to: None,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    inline_of(&*db, comment_id)
         .await?
         .ok_or_else(|| not_found(comment_id))
 }

@@ -5,6 +5,34 @@
 
 use super::*;
 
+/// The statuses a list holds, as Confluence's `status` parameter names them.
+#[derive(Default, Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum ListStatus {
+    /// `current` (the default).
+    #[default]
+    Current,
+    /// `trashed`.
+    Trashed,
+    /// `any`: current and trashed.
+    Any,
+    /// `historical`: every version but the latest of current content, as
+    /// content objects of that version (status `historical`).
+    Historical,
+}
+
+/// Every version but the latest, in [`CONTENT_SELECT`]'s columns: the
+/// version's title, body, author and date over the content's row.
+const HISTORICAL_SELECT: &str = "
+SELECT c.id, c.content_type, c.space_id, s.space_key, s.name AS space_name, c.parent_id,
+       c.container_id, c.ancestors, c.position, 'historical' AS status, v.title, v.version, v.body,
+       cu.username AS c_user, cu.display_name AS c_name, cu.user_key AS c_key, c.created_at,
+       mu.username AS m_user, mu.display_name AS m_name, mu.user_key AS m_key,
+       v.created_at AS modified_at, c.posting_day, v.message AS v_message, v.minor_edit AS v_minor
+FROM content c JOIN spaces s ON s.id = c.space_id
+JOIN content_versions v ON v.content_id = c.id AND v.version < c.version
+LEFT JOIN users cu ON cu.id = c.creator_id
+LEFT JOIN users mu ON mu.id = v.author_id";
+
 /// What [`list`] returns; every field narrows the result.
 #[derive(Default)]
 pub(crate) struct ListFilter<'a> {
@@ -24,8 +52,8 @@ pub(crate) struct ListFilter<'a> {
     pub descendant_of: Option<i64>,
     pub label: Option<&'a str>,
     pub media_type: Option<&'a str>,
-    /// `current` (default) or `trashed`.
-    pub trashed: bool,
+    /// Which statuses (Confluence's `status` parameter).
+    pub status: ListStatus,
     /// Comments only: `inline`, `footer` (not inline) or `resolved`
     /// (inline and resolved), as Confluence's `location` parameter.
     pub comment_location: Option<&'a str>,
@@ -52,12 +80,16 @@ pub(crate) async fn list(
         Box::new((*viewer.groups).clone()),
         Box::new((*viewer.view_spaces).clone()),
         Box::new(types),
-        Box::new(if f.trashed { "trashed" } else { "current" }),
+        Box::new(match f.status {
+            ListStatus::Current | ListStatus::Historical => vec!["current"],
+            ListStatus::Trashed => vec!["trashed"],
+            ListStatus::Any => vec!["current", "trashed"],
+        }),
     ];
     let mut conds = vec![
         Viewer::content_filter(1, 2, 3),
         "c.content_type = ANY($4)".to_owned(),
-        "c.status = $5".to_owned(),
+        "c.status = ANY($5)".to_owned(),
     ];
     type Params = Vec<Box<dyn ToSql + Sync + Send>>;
     fn add(
@@ -130,15 +162,22 @@ pub(crate) async fn list(
         "c.created_at, c.id"
     } else if f.parent.is_some() || f.root_only || f.descendant_of.is_some() {
         "c.position, lower(c.title), c.id"
+    } else if f.status == ListStatus::Historical {
+        "c.id, v.version DESC"
     } else {
         "c.id"
+    };
+    let select = if f.status == ListStatus::Historical {
+        HISTORICAL_SELECT
+    } else {
+        CONTENT_SELECT
     };
     params.push(Box::new(start.max(0)));
     let off = params.len();
     params.push(Box::new(limit.max(0) + 1));
     let lim = params.len();
     let sql = format!(
-        "{CONTENT_SELECT} WHERE {} ORDER BY {order} OFFSET ${off} LIMIT ${lim}",
+        "{select} WHERE {} ORDER BY {order} OFFSET ${off} LIMIT ${lim}",
         conds.join(" AND ")
     );
     let refs: Vec<&(dyn ToSql + Sync)> =

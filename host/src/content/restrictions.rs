@@ -129,3 +129,69 @@ async fn require_restrict(db: &impl GenericClient, viewer: &Viewer, space_id: i6
     }
     Ok(())
 }
+
+/// The restrictions of one operation a write names.
+pub(crate) struct RestrictionChange {
+    /// `read` or `update`.
+    pub operation: String,
+    pub principals: Vec<Principal>,
+}
+
+/// Writes restrictions of page or blog post `id` in one transaction: with
+/// `replace`, each named operation ends with exactly its principals (plus
+/// the writer, as [`set_restriction`] keeps them); otherwise they are added.
+/// Every operation is checked before the first change.
+pub(crate) async fn write_restrictions(
+    db: &mut deadpool_postgres::Object,
+    viewer: &Viewer,
+    id: i64,
+    changes: &[RestrictionChange],
+    replace: bool,
+) -> Result<()> {
+    for ch in changes {
+        if !["read", "update"].contains(&ch.operation.as_str()) {
+            return Err(Error::BadRequest(format!(
+                "unknown restriction operation {:?}; use read or update",
+                ch.operation
+            )));
+        }
+    }
+    let c = get(&*db, viewer, id).await?;
+    if !matches!(c.content_type, ContentType::Page | ContentType::BlogPost) {
+        return Err(Error::BadRequest(
+            "only pages and blog posts carry restrictions".into(),
+        ));
+    }
+    require_restrict(&*db, viewer, c.space_id).await?;
+    let tx = db.transaction().await?;
+    for ch in changes {
+        if replace {
+            clear_restrictions(&tx, viewer, id, &ch.operation).await?;
+        }
+        for who in &ch.principals {
+            set_restriction(&tx, viewer, id, &ch.operation, who, true).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Whether `who` is named by the `operation` restriction of `id` itself.
+pub(crate) async fn has_restriction(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    id: i64,
+    operation: &str,
+    who: &Principal,
+) -> Result<bool> {
+    get(db, viewer, id).await?;
+    let (u, g) = who.ids();
+    Ok(crate::db::query_one(
+        db,
+        "SELECT EXISTS (SELECT 1 FROM content_restrictions WHERE content_id = $1 AND operation = $2
+         AND user_id IS NOT DISTINCT FROM $3 AND group_id IS NOT DISTINCT FROM $4)",
+        &[&id, &operation, &u, &g],
+    )
+    .await?
+    .get(0))
+}

@@ -82,6 +82,67 @@ pub(crate) async fn create_space(
         ));
     }
     validate_space_key(key)?;
+    insert_space(
+        db,
+        user.id,
+        key,
+        name,
+        description,
+        "global",
+        &["view", "edit", "comment", "attach"],
+    )
+    .await
+}
+
+/// The viewer's personal space (`~username`), made when they have none:
+/// theirs to manage, readable and open to comments for every user, as in
+/// Confluence. It needs no permission to create spaces.
+pub(crate) async fn personal_space(
+    db: &mut deadpool_postgres::Object,
+    viewer: &Viewer,
+) -> Result<Space> {
+    let user = viewer.require_user()?.clone();
+    if let Some(s) = personal_space_of(&*db, user.id).await? {
+        return Ok(s);
+    }
+    let key = format!("~{}", user.username);
+    insert_space(
+        db,
+        user.id,
+        &key,
+        &user.display_name,
+        "",
+        "personal",
+        &["view", "comment"],
+    )
+    .await
+}
+
+/// A user's personal space, if they made one.
+pub(crate) async fn personal_space_of(
+    db: &impl GenericClient,
+    user_id: i64,
+) -> Result<Option<Space>> {
+    Ok(crate::db::query_opt(
+        db,
+        "SELECT * FROM spaces WHERE space_type = 'personal' AND creator_id = $1 ORDER BY id LIMIT 1",
+        &[&user_id],
+    )
+    .await?
+    .map(|r| space_from(&r)))
+}
+
+/// A new space with its home page: everything for its creator, `others` for
+/// the `cairn-users` group.
+async fn insert_space(
+    db: &mut deadpool_postgres::Object,
+    creator_id: i64,
+    key: &str,
+    name: &str,
+    description: &str,
+    space_type: &str,
+    others: &[&str],
+) -> Result<Space> {
     let name = name.trim();
     if name.is_empty() || name.len() > 200 {
         return Err(Error::BadRequest(
@@ -91,8 +152,8 @@ pub(crate) async fn create_space(
     let tx = db.transaction().await?;
     let row = tx
         .query_one(
-            "INSERT INTO spaces (space_key, name, description, creator_id) VALUES ($1, $2, $3, $4) RETURNING *",
-            &[&key, &name, &description, &user.id],
+            "INSERT INTO spaces (space_key, name, description, creator_id, space_type) VALUES ($1, $2, $3, $4, $5) RETURNING *",
+            &[&key, &name, &description, &creator_id, &space_type],
         )
         .await
         .map_err(|e| {
@@ -106,14 +167,14 @@ pub(crate) async fn create_space(
     tx.execute(
         "INSERT INTO space_permissions (space_id, permission, user_id)
          SELECT $1, p, $2 FROM unnest(ARRAY['view','edit','comment','attach','delete','restrict','admin']) p",
-        &[&space_id, &user.id],
+        &[&space_id, &creator_id],
     )
     .await?;
     tx.execute(
         "INSERT INTO space_permissions (space_id, permission, group_id)
-         SELECT $1, p, g.id FROM groups g, unnest(ARRAY['view','edit','comment','attach']) p
+         SELECT $1, p, g.id FROM groups g, unnest($2::text[]) p
          WHERE g.name = 'cairn-users'",
-        &[&space_id],
+        &[&space_id, &others],
     )
     .await?;
     let home_title = format!("{name} Home");
@@ -122,14 +183,14 @@ pub(crate) async fn create_space(
         .query_one(
             "INSERT INTO content (content_type, space_id, title, body, creator_id, modifier_id)
              VALUES ('page', $1, $2, $3, $4, $4) RETURNING id",
-            &[&space_id, &home_title, &body, &user.id],
+            &[&space_id, &home_title, &body, &creator_id],
         )
         .await?;
     let home_id: i64 = home.get(0);
     tx.execute(
         "INSERT INTO content_versions (content_id, version, title, body, author_id, message)
          VALUES ($1, 1, $2, $3, $4, 'Space created')",
-        &[&home_id, &home_title, &body, &user.id],
+        &[&home_id, &home_title, &body, &creator_id],
     )
     .await?;
     tx.execute(
@@ -159,6 +220,11 @@ pub(crate) async fn update_space(
     if name.is_empty() || name.len() > 200 {
         return Err(Error::BadRequest(
             "a space name needs 1 to 200 characters".into(),
+        ));
+    }
+    if name.chars().any(char::is_control) || description.contains('\0') {
+        return Err(Error::BadRequest(
+            "a space name cannot hold control characters, nor its description NUL".into(),
         ));
     }
     if let Some(h) = homepage_id {

@@ -80,8 +80,25 @@ pub(crate) async fn restore_version(
     n: i32,
     base_version: i32,
 ) -> Result<Saved> {
+    restore_version_saying(db, viewer, id, n, base_version, "").await
+}
+
+/// [`restore_version`] with the new version's message (empty: "Restored
+/// version N").
+pub(crate) async fn restore_version_saying(
+    db: &mut deadpool_postgres::Object,
+    viewer: &Viewer,
+    id: i64,
+    n: i32,
+    base_version: i32,
+    message: &str,
+) -> Result<Saved> {
     let v = version(&*db, viewer, id, n).await?;
-    let msg = format!("Restored version {n}");
+    let msg = if message.trim().is_empty() {
+        format!("Restored version {n}")
+    } else {
+        message.to_owned()
+    };
     update(
         db,
         viewer,
@@ -95,6 +112,43 @@ pub(crate) async fn restore_version(
         },
     )
     .await
+}
+
+/// Deletes historical version `n` of a page or blog post: its row goes, the
+/// versions before and after it keep their numbers (the next version holds
+/// the content as it was after both). The current version cannot be
+/// deleted. Needs the edit checks and space administration, as deleting a
+/// version in Confluence does.
+pub(crate) async fn delete_version(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    id: i64,
+    n: i32,
+) -> Result<()> {
+    let c = get_to_edit(db, viewer, id).await?;
+    if !matches!(c.content_type, ContentType::Page | ContentType::BlogPost) {
+        return Err(Error::BadRequest(
+            "only versions of pages and blog posts can be deleted".into(),
+        ));
+    }
+    viewer
+        .require_space_perm(db, c.space_id, SpacePerm::Admin)
+        .await?;
+    if n == c.version {
+        return Err(Error::BadRequest(format!(
+            "version {n} is the current version of content {id}; only historical versions can be deleted"
+        )));
+    }
+    let deleted = crate::db::execute(
+        db,
+        "DELETE FROM content_versions WHERE content_id = $1 AND version = $2 AND version < $3",
+        &[&id, &n, &c.version],
+    )
+    .await?;
+    if deleted == 0 {
+        return Err(Error::NotFound(format!("content {id} has no version {n}")));
+    }
+    Ok(())
 }
 
 /// What one version of an attachment holds.

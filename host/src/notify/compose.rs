@@ -13,7 +13,7 @@ use deadpool_postgres::GenericClient;
 
 use super::mail::{self, Entry, Mail};
 use super::queue::Claimed;
-use super::{Kind, Reason};
+use super::Kind;
 use crate::content;
 use crate::error::Result;
 use crate::perms::Viewer;
@@ -138,7 +138,7 @@ async fn load_facts(
     let subject: Option<i64> = ev.get(1);
     let version: Option<i32> = ev.get(2);
     let excerpt = match (kind, subject) {
-        (Kind::Commented, Some(cid)) => {
+        (Kind::Commented | Kind::Resolved, Some(cid)) => {
             let body: Option<String> =
                 crate::db::query_opt(db, "SELECT body FROM content WHERE id = $1", &[&cid])
                     .await?
@@ -159,7 +159,7 @@ async fn load_facts(
     };
     Ok(Some(Facts {
         kind,
-        comment: subject.filter(|_| kind == Kind::Commented),
+        comment: subject.filter(|_| kind.has_comment()),
         actor: ev.get(4),
         message: ev.get(3),
         excerpt,
@@ -173,12 +173,7 @@ fn entry(
     f: &Facts,
     user: &crate::perms::User,
 ) -> Entry {
-    let verb = match r.reason {
-        Reason::TaskAssigned => "assigned you a task on",
-        Reason::Mention => "mentioned you on",
-        Reason::Reply if f.kind == Kind::Commented => "replied to your comment on",
-        _ => f.kind.verb(),
-    };
+    let verb = super::verb(f.kind, r.reason);
     let mut url = format!(
         "{base}{}",
         crate::urls::page_url(&page.space_key, page.id, &page.title)
@@ -193,7 +188,7 @@ fn entry(
         url,
         message: f.message.clone(),
         excerpt: match r.reason {
-            Reason::TaskAssigned => assigned_lines(&page.body, user),
+            super::Reason::TaskAssigned => assigned_lines(&page.body, user),
             _ => f.excerpt.clone(),
         },
     }

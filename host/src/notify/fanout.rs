@@ -107,16 +107,48 @@ async fn recipients(
         }
     };
     // Page watches first, so theirs is the unsubscribe link offered.
-    for r in crate::db::query(
-        db,
-        "SELECT id, user_id FROM watches
-         WHERE content_id = $1 OR (space_id = $2 AND (NOT blog_only OR $3))
-         ORDER BY content_id IS NULL, id",
-        &[&page_id, &space_id, &is_blog],
-    )
-    .await?
-    {
+    let watchers = if kind.for_watchers() {
+        crate::db::query(
+            db,
+            "SELECT id, user_id FROM watches
+             WHERE content_id = $1 OR (space_id = $2 AND (NOT blog_only OR $3))
+             ORDER BY content_id IS NULL, id",
+            &[&page_id, &space_id, &is_blog],
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
+    for r in watchers {
         add(r.get(1), Reason::Watch, Some(r.get(0)));
+    }
+    match kind {
+        // Everyone who wrote in the thread.
+        Kind::Resolved => {
+            for r in crate::db::query(
+                db,
+                "SELECT DISTINCT c.creator_id FROM inline_comments i JOIN content c ON c.id = i.comment_id
+                 WHERE i.marker_ref = (SELECT marker_ref FROM inline_comments WHERE comment_id = $1)
+                   AND c.container_id = $2 AND c.creator_id IS NOT NULL",
+                &[&subject_id, &page_id],
+            )
+            .await?
+            {
+                add(r.get(0), Reason::Direct, None);
+            }
+        }
+        Kind::Shared => {
+            for uid in detail
+                .get("to")
+                .and_then(|v| v.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_i64())
+            {
+                add(uid, Reason::Direct, None);
+            }
+        }
+        _ => {}
     }
     if kind == Kind::Commented {
         if let Some(parent) = detail.get("replyTo").and_then(|v| v.as_i64()) {
@@ -133,8 +165,10 @@ async fn recipients(
             }
         }
     }
-    for uid in mentioned(db, kind, page_id, subject_id, version).await? {
-        add(uid, Reason::Mention, None);
+    if kind.for_watchers() {
+        for uid in mentioned(db, kind, page_id, subject_id, version).await? {
+            add(uid, Reason::Mention, None);
+        }
     }
     for uid in assigned(db, kind, page_id, version).await? {
         add(uid, Reason::TaskAssigned, None);

@@ -123,12 +123,7 @@ impl Item {
     }
     /// "Ann Example edited", "… commented on", "… mentioned you on".
     pub(crate) fn sentence(&self) -> String {
-        let verb = match self.reason {
-            Reason::TaskAssigned => "assigned you a task on",
-            Reason::Mention => "mentioned you on",
-            Reason::Reply if self.kind == Kind::Commented => "replied to your comment on",
-            _ => self.kind.verb(),
-        };
+        let verb = super::verb(self.kind, self.reason);
         format!("{} {verb}", self.actor)
     }
 }

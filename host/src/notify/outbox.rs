@@ -35,7 +35,9 @@ pub struct Event {
 /// makes the actor watch the page (Confluence's auto-watch on create, edit
 /// and comment). Call inside the change's transaction.
 pub(crate) async fn record(tx: &impl GenericClient, ev: &Event) -> Result<()> {
-    super::watches::auto_watch(tx, ev.actor_id, ev.page_id).await?;
+    if ev.kind.for_watchers() {
+        super::watches::auto_watch(tx, ev.actor_id, ev.page_id).await?;
+    }
     if ev.minor_edit {
         return Ok(());
     }
@@ -54,6 +56,30 @@ pub(crate) async fn record(tx: &impl GenericClient, ev: &Event) -> Result<()> {
             &ev.version,
             &ev.actor_id,
             &detail,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A page shared with `to` (user ids) by `actor_id`, with a note.
+pub(crate) async fn record_share(
+    db: &impl GenericClient,
+    page_id: i64,
+    version: i32,
+    actor_id: i64,
+    to: &[i64],
+    note: &str,
+) -> Result<()> {
+    crate::db::execute(
+        db,
+        "INSERT INTO notify_outbox (kind, page_id, version, actor_id, detail) VALUES ($1, $2, $3, $4, $5)",
+        &[
+            &super::Kind::Shared.as_str(),
+            &page_id,
+            &version,
+            &actor_id,
+            &json!({ "message": note, "to": to }),
         ],
     )
     .await?;

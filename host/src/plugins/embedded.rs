@@ -163,6 +163,8 @@ mod tests {
             "cairn.content-macros",
             "cairn.include",
             "cairn.content-report",
+            "cairn.page-macros",
+            "cairn.page-properties",
             "cairn.tasks-report",
         ] {
             assert!(ids.iter().any(|i| i == id), "{id} is embedded: {ids:?}");

@@ -95,7 +95,7 @@ pub(super) async fn upload(
                         &db,
                         viewer,
                         &a.content,
-                        &Expand::parse("version,container")?,
+                        &Expand::parse("version,container"),
                         app,
                     )
                     .await?,

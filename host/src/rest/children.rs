@@ -23,9 +23,9 @@ pub(super) async fn children_of(
     // Attachment lists carry version and container unless asked otherwise,
     // as in Data Center.
     let expand = if kind == ContentType::Attachment && p.get("expand").is_none() {
-        Expand::parse("version,container")?
+        Expand::parse("version,container")
     } else {
-        p.expand()?
+        p.expand()
     };
     let db = on.db().await?;
     let parent = on.visible(&db).await?;
@@ -87,7 +87,7 @@ pub(super) async fn child_attachments(on: On) -> Api {
 
 #[utoipa::path(get, path = "/rest/api/content/{id}/child", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("expand" = Option<String>, Query)), responses((status = 200, description = "children by type", body = shapes::Children)))]
 pub(super) async fn child_all(on: On) -> Api {
-    let expand = on.params.expand()?;
+    let expand = on.params.expand();
     let mut out = shapes::Children::default();
     for (k, kind) in [
         ("page", ContentType::Page),

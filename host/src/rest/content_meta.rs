@@ -1,55 +1,9 @@
-//! Read restrictions (`/restriction/byOperation`), content properties and body
-//! conversion (`/contentbody/convert`).
+//! Body conversion (`/contentbody/convert`).
 //!
-//! Invariant: each checks that the caller may view the content (or use the site)
-//! before it answers.
+//! Invariant: the caller may use the site, and a rendering is made as the
+//! caller (what they may not see renders as missing).
 
 use super::*;
-
-#[utoipa::path(get, path = "/rest/api/content/{id}/restriction/byOperation", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)")), responses((status = 200, description = "restrictions", body = shapes::Restrictions)))]
-pub(super) async fn restrictions(on: On) -> Api {
-    let id = on.id()?;
-    let r = on.hint(content::restrictions(&on.db().await?, &on.viewer, id).await)?;
-    let block = |op: &'static str, grants: &[crate::users::Grant]| {
-        let users: Vec<shapes::User> = grants
-            .iter()
-            .filter(|g| g.kind == "user")
-            .map(|g| shapes::User::named(&g.name))
-            .collect();
-        let groups: Vec<shapes::Group> = grants
-            .iter()
-            .filter(|g| g.kind == "group")
-            .map(|g| shapes::Group {
-                kind: "group",
-                name: g.name.clone(),
-            })
-            .collect();
-        shapes::Restriction {
-            operation: op,
-            restrictions: shapes::Grants {
-                user: List::all(users, 200),
-                group: List::all(groups, 200),
-            },
-            links: Links::to(format!(
-                "/rest/api/content/{id}/restriction/byOperation/{op}"
-            )),
-        }
-    };
-    ok(shapes::Restrictions {
-        read: block("read", &r.read),
-        update: block("update", &r.update),
-        links: Links::base(&on.base()),
-    })
-}
-
-#[utoipa::path(get, path = "/rest/api/content/{id}/property", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)")), responses((status = 200, description = "content properties (none)", body = List<serde_json::Value>)))]
-pub(super) async fn properties(on: On) -> Api {
-    on.visible(&on.db().await?).await?;
-    // Cairn keeps no content properties: the list is always empty, so its
-    // element type is left open.
-    let none: Vec<Value> = Vec::new();
-    ok(List::all(none, 25).with_links(Links::base(&on.base())))
-}
 
 #[utoipa::path(post, path = "/rest/api/contentbody/convert/{to}", params(("to" = String, Path)), request_body = inputs::ConvertInput, responses((status = 200, description = "converted", body = shapes::BodyValue)))]
 pub(super) async fn convert(on: On, Body(b): Body) -> Api {

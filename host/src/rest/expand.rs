@@ -1,18 +1,17 @@
 //! Confluence's `expand` parameter: which properties of an object to send
 //! in full.
 //!
-//! Invariant: asking for `a.b` implies `a`; an expansion whose first segment
-//! is not a known property is a 400 that names it, before anything is read.
+//! Invariant: asking for `a.b` implies `a`; an expansion Cairn does not know
+//! (its first segment is no property of any object, or a segment is empty)
+//! is ignored, as Confluence ignores it — never an error.
 
 use std::collections::BTreeSet;
-
-use crate::error::{Error, Result};
 
 /// The requested expansions (`expand=a,b.c`). Asking for `b.c` implies `b`.
 #[derive(Debug, Default, Clone)]
 pub struct Expand(BTreeSet<String>);
 
-/// First segments an expansion may start with; anything else is a 400.
+/// First segments an expansion may start with; anything else is ignored.
 const KNOWN: &[&str] = &[
     "body",
     "version",
@@ -45,14 +44,12 @@ const KNOWN: &[&str] = &[
 ];
 
 impl Expand {
-    pub fn parse(s: &str) -> Result<Expand> {
+    pub fn parse(s: &str) -> Expand {
         let mut set = BTreeSet::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let first = part.split('.').next().unwrap_or("");
             if !KNOWN.contains(&first) || part.split('.').any(str::is_empty) {
-                return Err(Error::BadRequest(format!(
-                    "unknown expansion {part:?}; expandable properties include body.storage, body.view, version, space, ancestors, history, children.page, container, metadata.labels"
-                )));
+                continue;
             }
             let mut prefix = String::new();
             for seg in part.split('.') {
@@ -63,7 +60,7 @@ impl Expand {
                 set.insert(prefix.clone());
             }
         }
-        Ok(Expand(set))
+        Expand(set)
     }
     pub fn has(&self, k: &str) -> bool {
         self.0.contains(k)
@@ -79,6 +76,16 @@ impl Expand {
             .iter()
             .any(|e| e.ends_with("view") && !TOP.contains(&e.as_str()));
         (top, nested)
+    }
+    /// What follows `prefix.` in each expansion (`metadata.properties.KEY`
+    /// names KEY). A name with dots also yields its prefixes, which only
+    /// look up more names.
+    pub fn names_under(&self, prefix: &str) -> Vec<String> {
+        let p = format!("{prefix}.");
+        self.0
+            .iter()
+            .filter_map(|e| e.strip_prefix(&p).map(str::to_owned))
+            .collect()
     }
     /// These expansions but those starting with `prefix`.
     pub fn without(&self, prefix: &str) -> Expand {
@@ -99,5 +106,20 @@ impl Expand {
                 .filter_map(|e| e.strip_prefix(&p).map(str::to_owned))
                 .collect(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_expansions_are_ignored_and_prefixes_implied() {
+        let e = Expand::parse("bogus,body.storage,version..x,,metadata.properties.a.b");
+        assert!(!e.has("bogus") && !e.has("version"));
+        assert!(e.has("body") && e.has("body.storage"));
+        assert!(e.has("metadata.properties.a"));
+        assert_eq!(e.names_under("metadata.properties"), ["a", "a.b"]);
+        assert!(!Expand::parse("").has("space"));
     }
 }

@@ -18,8 +18,8 @@ pub(super) async fn comment_resolution(on: On, Body(body): Body) -> Api {
             ))
         }
     };
-    let db = on.db().await?;
-    let i = on.hint(content::set_resolution(&db, &on.viewer, id, resolved).await)?;
+    let mut db = on.db().await?;
+    let i = on.hint(content::set_resolution(&mut db, &on.viewer, id, resolved).await)?;
     ok(shapes::ResolutionChange {
         id: id.to_string(),
         marker_ref: i.marker_ref,

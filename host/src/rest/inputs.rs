@@ -19,6 +19,8 @@ enum Shape {
     Str(&'static str),
     Int(&'static str),
     Bool(&'static str),
+    /// Any JSON value.
+    Any(&'static str),
     /// A content id: a number or a string of digits.
     Id,
     Binary,
@@ -46,6 +48,11 @@ fn schema_of(shape: &Shape) -> Schema {
         Str(doc) => scalar(Type::String, doc),
         Int(doc) => scalar(Type::Integer, doc),
         Bool(doc) => scalar(Type::Boolean, doc),
+        Any(doc) => ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::SchemaType::AnyValue)
+            .description(Some(*doc))
+            .build()
+            .into(),
         Id => OneOfBuilder::new()
             .item(scalar(Type::Integer, ""))
             .item(scalar(Type::String, "digits"))
@@ -151,7 +158,10 @@ bodies! {
             ("message", false, Str("")),
             ("minorEdit", false, Bool("no notifications for a minor edit")),
         ])),
-        ("metadata", false, Object(&[("labels", false, ListOf(LABEL))])),
+        ("metadata", false, Object(&[
+            ("labels", false, ListOf(LABEL)),
+            ("properties", false, Any("on create, content properties by key: {\"KEY\": {\"value\": …}}")),
+        ])),
         ("extensions", false, Object(&[
             ("location", false, Str("a comment's location: footer (default) or inline")),
             ("inlineProperties", false, Object(&[
@@ -170,12 +180,77 @@ bodies! {
             Object(&[("value", false, Str("")), ("representation", false, Str("plain"))]),
         )])),
     ];
+    /// Change a space: each field given replaces the current one (the key
+    /// cannot change).
+    SpaceUpdateInput = &[
+        ("key", false, Str("if given, the key in the path")),
+        ("name", false, Str("")),
+        ("description", false, Object(&[(
+            "plain",
+            false,
+            Object(&[("value", false, Str("")), ("representation", false, Str("plain"))]),
+        )])),
+        ("homepage", false, Object(&[("id", true, Id)])),
+    ];
     /// A label to add.
     LabelInput = LABEL;
+    /// Create (POST) or change (PUT, naming `templateId`) a content template.
+    TemplateInput = &[
+        ("templateId", false, Str("PUT: the template to change")),
+        ("name", true, Str("")),
+        ("templateType", false, Str("page (the only kind that can be stored)")),
+        ("description", false, Str("")),
+        ("space", false, Object(&[("key", true, Str("the space; none for a global template"))])),
+        ("body", true, Object(&[(
+            "storage",
+            true,
+            Object(&[("value", true, Str("")), ("representation", false, Str("storage"))]),
+        )])),
+        ("labels", false, ListOf(LABEL)),
+        ("version", false, Object(&[("number", false, Int("PUT: the current version plus one"))])),
+    ];
     /// A body to convert.
     ConvertInput = &[
         ("value", true, Str("")),
         ("representation", false, Str("the representation of value: storage or wiki")),
+    ];
+    /// A content property to create (`key`, `value`) or update (`value`
+    /// and `version.number`: the current version plus one, or 1 to create it).
+    PropertyInput = &[
+        ("key", false, Str("required on create; on update, if given, the key in the path")),
+        ("value", true, Any("any JSON but null, at most 32 KiB")),
+        ("version", false, Object(&[
+            ("number", false, Int("required on update: the current version plus one")),
+            ("message", false, Str("")),
+            ("minorEdit", false, Bool("")),
+        ])),
+    ];
+    /// A version operation: `restore` makes version `params.versionNumber`
+    /// the content of a new version.
+    VersionOperationInput = &[
+        ("operationKey", true, Str("restore")),
+        ("params", true, Object(&[
+            ("versionNumber", true, Int("the version to restore")),
+            ("message", false, Str("the new version's message")),
+        ])),
+    ];
+    /// One operation's restriction to write (PUT and POST take a list of
+    /// them); `user` and `group` may also be `{"results": [...]}`, as a GET
+    /// answers them.
+    RestrictionInput = &[
+        ("operation", true, Str("read or update")),
+        ("restrictions", false, Object(&[
+            ("user", false, ListOf(&[
+                ("type", false, Str("known")),
+                ("username", false, Str("the user, by name")),
+                ("userKey", false, Str("the user, by key")),
+                ("accountId", false, Str("the user, by key")),
+            ])),
+            ("group", false, ListOf(&[
+                ("type", false, Str("group")),
+                ("name", true, Str("")),
+            ])),
+        ])),
     ];
     /// A personal access token to create.
     TokenInput = &[
@@ -228,7 +303,10 @@ mod tests {
             ("spaces.rs", include_str!("spaces.rs")),
             ("labels.rs", include_str!("labels.rs")),
             ("content_meta.rs", include_str!("content_meta.rs")),
+            ("properties.rs", include_str!("properties.rs")),
+            ("versions.rs", include_str!("versions.rs")),
             ("tokens.rs", include_str!("tokens.rs")),
+            ("templates.rs", include_str!("templates.rs")),
         ];
         let mut seen = 0;
         for (file, text) in sources {

@@ -256,6 +256,18 @@ pub fn content<'a, D: GenericClient>(
                 c.modified_at.timestamp_millis()
             ));
         }
+        if ex.has("metadata.properties") {
+            let keys = ex.names_under("metadata.properties");
+            let mut map = std::collections::BTreeMap::new();
+            for p in content::properties_named(db, c, &keys).await? {
+                let key = p.key.clone();
+                map.insert(
+                    key,
+                    property(db, viewer, c, &p, &Expand::default(), app).await?,
+                );
+            }
+            meta.properties = Some(map);
+        }
         if ex.has("metadata") || c.content_type == ContentType::Attachment {
             meta.expandable = expandable([
                 ("currentuser", String::new()),
@@ -263,6 +275,9 @@ pub fn content<'a, D: GenericClient>(
                 ("frontend", String::new()),
                 ("editorHtml", String::new()),
             ]);
+            if meta.properties.is_some() {
+                meta.expandable.remove("properties");
+            }
             o.metadata = Some(meta);
         } else {
             exp.insert("metadata", String::new());
@@ -279,6 +294,45 @@ pub fn content<'a, D: GenericClient>(
         o.links.context = Some(String::new());
         o.expandable = exp;
         Ok(o)
+    })
+}
+
+/// A content property of `c` (`expand=content` embeds `c`).
+pub(crate) async fn property<D: GenericClient>(
+    db: &D,
+    viewer: &Viewer,
+    c: &Content,
+    p: &content::Property,
+    ex: &Expand,
+    app: &AppState,
+) -> Result<shapes::ContentProperty> {
+    let id = content_id(c);
+    let by = version_of(&p.by, &p.at, &p.message, p.version, p.minor_edit);
+    let path = format!(
+        "/rest/api/content/{id}/property/{}",
+        crate::urls::enc(&p.key)
+    );
+    let mut exp = Expandable::new();
+    let embedded = if ex.has("content") {
+        Some(Box::new(
+            content(db, viewer, c, &ex.sub("content"), app).await?,
+        ))
+    } else {
+        exp.insert("content", format!("/rest/api/content/{id}"));
+        None
+    };
+    exp.insert("additionalProperties", String::new());
+    Ok(shapes::ContentProperty {
+        id: p.id.to_string(),
+        key: p.key.clone(),
+        value: p.value.clone(),
+        version: shapes::Version {
+            expandable: Some(expandable([("content", format!("/rest/api/content/{id}"))])),
+            ..by
+        },
+        content: embedded,
+        links: Links::base_and_self(&base(app), format!("{}{path}", base(app))),
+        expandable: exp,
     })
 }
 
@@ -427,7 +481,11 @@ pub async fn space<D: GenericClient>(
         id: s.id,
         key: s.key.clone(),
         name: s.name.clone(),
-        kind: "global".into(),
+        kind: if s.space_type == "personal" {
+            "personal".into()
+        } else {
+            "global".into()
+        },
         status: "current",
         description: None,
         homepage: None,

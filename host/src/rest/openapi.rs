@@ -11,7 +11,10 @@ use serde_json::Value;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{OpenApi, ToSchema};
 
-use super::inputs::{ContentInput, ConvertInput, LabelInput, SpaceInput, TokenInput, Upload};
+use super::inputs::{
+    ContentInput, ConvertInput, LabelInput, PropertyInput, RestrictionInput, SpaceInput,
+    SpaceUpdateInput, TemplateInput, TokenInput, Upload, VersionOperationInput,
+};
 use super::shapes::*;
 use crate::error::ErrorEnvelope;
 
@@ -26,13 +29,22 @@ use crate::error::ErrorEnvelope;
         super::attachment_download, super::child_all, super::child_pages, super::child_comments,
         super::child_attachments, super::attachment_create, super::attachment_data,
         super::descendant_pages, super::labels_get, super::labels_post, super::label_delete_q,
-        super::label_delete, super::restrictions, super::properties, super::convert, super::search,
+        super::label_delete, super::restrictions, super::restrictions_list, super::restrictions_replace,
+        super::restrictions_add, super::restrictions_delete, super::restriction_of,
+        super::restriction_user_get, super::restriction_user_add, super::restriction_user_remove,
+        super::restriction_group_get, super::restriction_group_add, super::restriction_group_remove,
+        super::space_update, super::version_operation, super::version_delete,
+        super::properties, super::property_create,
+        super::property_get, super::property_update, super::property_delete, super::convert, super::search,
         super::content_search, super::user_get, super::user_current, super::pat_create, super::pat_list,
-        super::pat_delete,
+        super::pat_delete, super::templates_page, super::templates_blueprint, super::template_get,
+        super::template_delete, super::template_create, super::template_update,
     ),
     components(schemas(ErrorEnvelope, Content, Space, Label, Version, History, User, Restrictions,
         BodyValue, TokenCreated, Token, ContentInput, SpaceInput, LabelInput, ConvertInput,
-        TokenInput, Upload)),
+        TokenInput, Upload, PropertyInput, ContentProperty, RestrictionInput, SpaceUpdateInput,
+        VersionOperationInput, Restriction, super::templates::ContentTemplate,
+        super::templates::TemplateBody, super::templates::SpaceRef, TemplateInput)),
     modifiers(&Security, &ErrorResponses),
     security(("basic" = []), ("bearer" = [])),
 )]
@@ -125,7 +137,7 @@ mod tests {
                 .values()
                 .map(|p| p.as_object().unwrap().len())
                 .sum::<usize>(),
-            36
+            60
         );
         for (path, item) in paths {
             for (method, op) in item.as_object().unwrap() {

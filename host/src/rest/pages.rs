@@ -1,5 +1,6 @@
 //! `/content`: list, read, create, update and delete pages and blog posts, and read
-//! their history and versions (Confluence's version-numbered optimistic concurrency).
+//! their history (Confluence's version-numbered optimistic concurrency; the
+//! versions themselves are `versions.rs`).
 //!
 //! Invariant: an update names the version it replaces (409 otherwise) and never
 //! writes partially; `expand` is honoured as Confluence does.
@@ -26,12 +27,17 @@ pub(super) async fn content_list(call: Call) -> Api {
         },
         None => Vec::new(),
     };
-    let trashed = match p.nonempty("status") {
-        None | Some("current") | Some("any") => false,
-        Some("trashed") => true,
+    // Cairn has no drafts in lists and no archived pages (Confluence 7.10+):
+    // both are valid and empty.
+    let status = match p.nonempty("status") {
+        None | Some("current") => Some(content::ListStatus::Current),
+        Some("trashed") => Some(content::ListStatus::Trashed),
+        Some("any") => Some(content::ListStatus::Any),
+        Some("historical") => Some(content::ListStatus::Historical),
+        Some("draft") | Some("archived") => None,
         Some(s) => {
             return Err(Error::BadRequest(format!(
-                "unknown status {s:?}; use current or trashed"
+                "unknown status {s:?}; use current, trashed, draft, historical, archived or any"
             )))
         }
     };
@@ -49,10 +55,13 @@ pub(super) async fn content_list(call: Call) -> Api {
         title: p.nonempty("title"),
         posting_day,
         label: p.nonempty("label"),
-        trashed,
+        status: status.unwrap_or_default(),
         ..ListFilter::default()
     };
-    let (rows, more) = content::list(&db, viewer, &f, start, limit).await?;
+    let (rows, more) = match status {
+        Some(_) => content::list(&db, viewer, &f, start, limit).await?,
+        None => (Vec::new(), false),
+    };
     let res = json::contents(&db, viewer, &rows, &expand, app).await?;
     ok(paged(
         app,
@@ -64,6 +73,20 @@ pub(super) async fn content_list(call: Call) -> Api {
     ))
 }
 
+/// The statuses content queries accept, as Confluence 7.10+ names them.
+const STATUSES: [&str; 6] = [
+    "current",
+    "trashed",
+    "draft",
+    "historical",
+    "archived",
+    "any",
+];
+
+/// What `GET /content/{id}` expands when the client names nothing, as
+/// Confluence's default expansion.
+pub(super) const READ_EXPAND: &str = "space,history,version";
+
 /// The expansions POST and PUT answer with (clients read them from there).
 pub(super) const WRITE_EXPAND: &str =
     "space,history,version,ancestors,body.storage,container,metadata.labels";
@@ -72,8 +95,8 @@ pub(super) const WRITE_EXPAND: &str =
 /// once its body is known to be an object.
 fn write_expand(p: &Params, b: &Value) -> Result<Expand> {
     let expand = match p.get("expand") {
-        Some(_) => p.expand()?,
-        None => Expand::parse(WRITE_EXPAND)?,
+        Some(_) => p.expand(),
+        None => Expand::parse(WRITE_EXPAND),
     };
     if !b.is_object() {
         return Err(Error::BadRequest(
@@ -87,15 +110,35 @@ fn write_expand(p: &Params, b: &Value) -> Result<Expand> {
 pub(super) async fn content_get(on: On) -> Api {
     let (app, viewer, p) = (&on.app, &on.viewer, &on.params);
     let id = on.id()?;
-    let expand = p.expand()?;
+    let expand = match p.get("expand") {
+        Some(_) => p.expand(),
+        None => Expand::parse(READ_EXPAND),
+    };
     let db = on.db().await?;
-    let c = on.hint(match p.nonempty("status") {
-        Some("trashed") | Some("any") => content::get_any(&db, viewer, id).await,
-        None | Some("current") | Some("historical") => content::get(&db, viewer, id).await,
-        Some("draft") => Err(Error::NotFound(format!(
+    // `status` may be repeated (`status=current&status=trashed`).
+    let statuses: Vec<&str> = p
+        .all("status")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    for s in &statuses {
+        if !STATUSES.contains(s) {
+            return Err(Error::BadRequest(format!(
+                "unknown status {s:?}; use current, trashed, draft, historical, archived or any"
+            )));
+        }
+    }
+    let wants = |s: &str| (statuses.is_empty() && s == "current") || statuses.contains(&s);
+    let c = on.hint(if wants("any") || wants("trashed") {
+        content::get_any(&db, viewer, id).await
+    } else if wants("current") || wants("historical") {
+        content::get(&db, viewer, id).await
+    } else if wants("draft") {
+        Err(Error::NotFound(format!(
             "No draft found with id: ContentId{{id={id}}}"
-        ))),
-        Some(s) => Err(Error::BadRequest(format!("unknown status {s:?}"))),
+        )))
+    } else {
+        Err(content::not_found(id))
     })?;
     if let Some(v) = p.nonempty("version") {
         let n: i32 = v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
@@ -223,6 +266,7 @@ pub(super) async fn content_create(call: Call, Body(b): Body) -> Api {
         }
     }
     let body = storage_body(&b)?.unwrap_or_default();
+    let properties = properties_of(&b)?;
     let mut db = call.db().await?;
     let c = match kind {
         ContentType::Page | ContentType::BlogPost => {
@@ -294,7 +338,47 @@ pub(super) async fn content_create(call: Call, Body(b): Body) -> Api {
             ))
         }
     };
+    for (key, value) in &properties {
+        let change = content::PropertyChange {
+            key,
+            value,
+            version: 1,
+            message: "",
+            minor_edit: false,
+        };
+        content::create_property(&db, viewer, c.id, &change).await?;
+    }
     ok(json::content(&db, viewer, &c, &expand, app).await?)
+}
+
+/// `metadata.properties` of a create (`{"KEY": {"value": …}}`, as
+/// Confluence's clients send them), each key and value checked.
+fn properties_of(b: &Value) -> Result<Vec<(String, Value)>> {
+    let map = match pointer(b, "metadata.properties") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Object(m)) => m,
+        Some(other) => {
+            return Err(Error::BadRequest(format!(
+                "metadata.properties must be an object of properties by key, not {}",
+                kind(other)
+            )))
+        }
+    };
+    let mut out = Vec::with_capacity(map.len());
+    for (key, p) in map {
+        let value = match p.get("value") {
+            Some(v) if !v.is_null() => v,
+            _ => {
+                return Err(Error::BadRequest(format!(
+                    "metadata.properties.{key} needs a value (any JSON but null)"
+                )))
+            }
+        };
+        content::validate_property_key(key)?;
+        content::validate_property_value(key, value)?;
+        out.push((key.clone(), value.clone()));
+    }
+    Ok(out)
 }
 
 #[utoipa::path(put, path = "/rest/api/content/{id}", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("expand" = Option<String>, Query)), request_body = inputs::ContentInput, responses((status = 200, description = "the updated content", body = shapes::Content)))]
@@ -449,37 +533,4 @@ pub(super) async fn content_delete(on: On) -> Api {
 pub(super) async fn content_history(on: On) -> Api {
     let c = on.any(&on.db().await?).await?;
     ok(json::history(&c, &on.app))
-}
-
-#[utoipa::path(get, path = "/rest/api/content/{id}/version", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "versions", body = List<shapes::Version>)))]
-pub(super) async fn content_versions(on: On) -> Api {
-    let id = on.id()?;
-    let (start, limit) = on.params.paging()?;
-    let db = on.db().await?;
-    let c = on.any(&db).await?;
-    let all = content::history(&db, &on.viewer, id).await?;
-    let more = all.len() as i64 > start + limit;
-    let res = all
-        .iter()
-        .skip(start as usize)
-        .take(limit as usize)
-        .map(|v| json::version(v, &c))
-        .collect();
-    let path = format!("/rest/api/content/{id}/version");
-    ok(paged(&on.app, &path, &on.params, res, (start, limit), more))
-}
-
-#[utoipa::path(get, path = "/rest/api/content/{id}/version/{n}", params(("id" = String, Path, description = "content id (attachments: attNNN or NNN)"), ("n" = String, Path)), responses((status = 200, description = "one version", body = shapes::Version)))]
-pub(super) async fn content_version(call: Call, Path((id, n)): Path<(String, String)>) -> Api {
-    let id = parse_id(&id)?;
-    let n: i32 = n.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-        Error::BadRequest(format!("version must be a positive integer, not {n:?}"))
-    })?;
-    let db = call.db().await?;
-    let c = call.hint(content::get_any(&db, &call.viewer, id).await)?;
-    let v = content::version(&db, &call.viewer, id, n).await?;
-    let mut out = json::version(&v, &c);
-    let c = json::content(&db, &call.viewer, &c, &Expand::default(), &call.app).await?;
-    out.content = Some(Box::new(c));
-    ok(out)
 }

@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+mod meta;
 mod personal;
+pub use meta::*;
 pub use personal::*;
 
 /// `_expandable`: each property that was not expanded, mapped to where to
@@ -291,11 +293,14 @@ impl Children {
     }
 }
 
-/// `metadata`: labels when expanded; an attachment's media type and comment.
+/// `metadata`: labels and properties (`metadata.properties.KEY`, by key)
+/// when expanded; an attachment's media type and comment.
 #[derive(Serialize, ToSchema, Default, Debug)]
 pub struct Metadata {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<List<Label>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub properties: Option<BTreeMap<String, ContentProperty>>,
     #[serde(rename = "mediaType", skip_serializing_if = "Option::is_none")]
     pub media_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

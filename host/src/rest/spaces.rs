@@ -1,4 +1,4 @@
-//! `/space`: list, read, create, delete spaces and list a space's content.
+//! `/space`: list, read, create, update, delete spaces and list a space's content.
 //!
 //! Invariant: space reads and writes go through `content::spaces` with the caller's
 //! permissions; a space the caller may not view is a 404.
@@ -26,7 +26,7 @@ pub(super) async fn spaces_list(call: Call) -> Api {
 
 #[utoipa::path(get, path = "/rest/api/space/{key}", params(("key" = String, Path), ("expand" = Option<String>, Query)), responses((status = 200, description = "the space", body = shapes::Space)))]
 pub(super) async fn space_get(on: On) -> Api {
-    let expand = on.params.expand()?;
+    let expand = on.params.expand();
     let db = on.db().await?;
     let s = on.hint(content::space(&db, &on.viewer, &on.name).await)?;
     ok(json::space(&db, &on.viewer, &s, &expand, &on.app).await?)
@@ -43,8 +43,46 @@ pub(super) async fn space_create(call: Call, Body(b): Body) -> Api {
     let s = content::create_space(&mut db, &call.viewer, key, name, description).await?;
     // The creator is the new space's administrator: see it as they now are.
     let viewer = Viewer::load(&db, call.viewer.user.clone()).await?;
-    let expand = Expand::parse("description.plain,homepage")?;
+    let expand = Expand::parse("description.plain,homepage");
     ok(json::space(&db, &viewer, &s, &expand, &call.app).await?)
+}
+
+#[utoipa::path(put, path = "/rest/api/space/{key}", params(("key" = String, Path)), request_body = inputs::SpaceUpdateInput, responses((status = 200, description = "the updated space", body = shapes::Space)))]
+pub(super) async fn space_update(on: On, Body(b): Body) -> Api {
+    let (app, viewer) = (&on.app, &on.viewer);
+    if !b.is_object() {
+        return Err(Error::BadRequest(
+            "the request body must be a JSON object".into(),
+        ));
+    }
+    if let Some(k) = str_at(&b, "key")? {
+        if !k.eq_ignore_ascii_case(&on.name) {
+            return Err(Error::BadRequest(format!(
+                "a space key cannot be changed ({} to {k})",
+                on.name
+            )));
+        }
+    }
+    let name = str_at(&b, "name")?;
+    let description = str_at(&b, "description.plain.value")?;
+    let homepage = match pointer(&b, "homepage.id") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(id_value(v, "homepage.id")?),
+    };
+    let db = on.db().await?;
+    let s = on.hint(content::space(&db, viewer, &on.name).await)?;
+    content::update_space(
+        &db,
+        viewer,
+        &s,
+        name.unwrap_or(&s.name),
+        description.unwrap_or(&s.description),
+        homepage,
+    )
+    .await?;
+    let s = content::space(&db, viewer, &s.key).await?;
+    let expand = Expand::parse("description.plain,homepage");
+    ok(json::space(&db, viewer, &s, &expand, app).await?)
 }
 
 #[utoipa::path(delete, path = "/rest/api/space/{key}", params(("key" = String, Path)), responses((status = 204, description = "deleted")))]
@@ -70,7 +108,7 @@ pub(super) async fn space_content_typed(
 async fn space_content_of(call: &Call, key: &str, kind: Option<&str>) -> Api {
     let (app, viewer, p) = (&call.app, &call.viewer, &call.params);
     let (start, limit) = p.paging()?;
-    let expand = p.expand()?;
+    let expand = p.expand();
     let root = match p.nonempty("depth") {
         None | Some("all") => false,
         Some("root") => true,

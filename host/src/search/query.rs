@@ -142,6 +142,35 @@ impl SearchIndex {
         Ok(Box::new(BooleanQuery::new(parts)))
     }
 
+    /// `siteSearch ~ …`, what Confluence's search box sends: the matches of
+    /// `text ~` (every word in title, body or labels) and its title ranking,
+    /// with a label equal to a word (or to the whole phrase) ranked next, so
+    /// title beats labels beats body.
+    pub(super) fn site_search(&self, value: &str, count: bool) -> Result<Box<dyn Query>> {
+        let matches = self.text_contains(value, count)?;
+        if count {
+            return Ok(matches);
+        }
+        let label = |t: String| -> (Occur, Box<dyn Query>) {
+            let q = TermQuery::new(
+                Term::from_field_text(self.f.label, &t),
+                IndexRecordOption::Basic,
+            );
+            (Occur::Should, Box::new(BoostQuery::new(Box::new(q), 2.0)))
+        };
+        let mut parts = vec![(Occur::Must, matches)];
+        let words: Vec<String> = value
+            .split_whitespace()
+            .filter(|w| !w.contains(['*', '?']))
+            .map(str::to_lowercase)
+            .collect();
+        if words.len() > 1 {
+            parts.push(label(value.trim().to_lowercase()));
+        }
+        parts.extend(words.into_iter().map(label));
+        Ok(Box::new(BooleanQuery::new(parts)))
+    }
+
     /// The [`Split`] of `text ~ value` (the full query being `full`), when
     /// the value is two or more plain terms: the title terms' union marks
     /// the documents that may earn title boosts; all others score exactly
@@ -245,6 +274,7 @@ impl SearchIndex {
                 }
                 CqlField::Title => term_text(f.title_raw, text(v).to_lowercase()),
                 CqlField::Text => self.text_contains(&text(v), count)?,
+                CqlField::SiteSearch => self.site_search(&text(v), count)?,
                 CqlField::Label => term_text(f.label, text(v).to_lowercase()),
                 CqlField::Creator => term_text(f.creator, text(v).to_lowercase()),
                 CqlField::Contributor => term_text(f.contributor, text(v).to_lowercase()),

@@ -28,6 +28,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/profile/tokens", get(tokens).post(create_token))
         .route("/profile/tokens/{id}/revoke", post(revoke_token))
         .route("/profile/password", post(change_password))
+        .route("/profile/space", post(personal_space))
 }
 
 #[derive(Deserialize)]
@@ -141,6 +142,8 @@ struct ProfilePage {
     display_name: String,
     email: String,
     recent: Vec<(String, String, String)>,
+    /// The person's personal space, if they have one.
+    personal_space: Option<(String, String)>,
     /// Tasks assigned to this person on pages the viewer may see.
     tasks: super::tasks::AssignedTasks,
 }
@@ -195,6 +198,10 @@ async fn profile(
         } else {
             String::new()
         },
+        personal_space: crate::content::personal_space_of(&db, u.id)
+            .await?
+            .filter(|s| viewer.view_spaces.contains(&s.id))
+            .map(|s| (s.key, s.name)),
         username: u.username,
         display_name: u.display_name,
         recent,
@@ -318,6 +325,16 @@ async fn revoke_token(
     let db = app.pool.get().await?;
     auth::revoke_token(&db, user.id, id).await?;
     Ok(see_other("/profile/tokens"))
+}
+
+/// Makes the viewer's personal space (or finds it) and goes there.
+async fn personal_space(
+    State(app): State<AppState>,
+    Posted { viewer, form: _ }: Posted,
+) -> UiResult {
+    let mut db = app.pool.get().await?;
+    let s = crate::content::personal_space(&mut db, &viewer).await?;
+    Ok(see_other(&format!("/spaces/{}", crate::urls::enc(&s.key))))
 }
 
 async fn change_password(State(app): State<AppState>, Posted { viewer, form }: Posted) -> UiResult {

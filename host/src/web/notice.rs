@@ -54,6 +54,11 @@ impl Notice {
             "removed" => format!("Removed {what}."),
             "settings" => format!("Saved {what}; every node applies it within a second."),
             "reset" => format!("{what} is back to its default."),
+            "shared" => format!("Shared with {what}."),
+            "template-saved" => format!("Template {what} saved."),
+            "template-deleted" => format!("Template {what} deleted."),
+            "blueprint-on" => format!("{what} is offered in this space."),
+            "blueprint-off" => format!("{what} is no longer offered in this space."),
             _ => String::new(),
         }
     }

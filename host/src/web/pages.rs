@@ -24,14 +24,18 @@ mod attachments;
 mod comments;
 mod editor;
 mod history;
+mod inline;
 mod ops;
 mod restrictions;
+mod start;
 use attachments::*;
 use comments::*;
 use editor::*;
 use history::*;
+use inline::*;
 use ops::*;
 use restrictions::*;
+use start::*;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -42,6 +46,15 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/pages/viewpage.action", get(viewpage_action))
         .route("/x/{tiny}", get(tiny))
         .route("/spaces/{key}/create", get(create_form).post(create))
+        .route("/spaces/{key}/new", get(start))
+        .route(
+            "/spaces/{key}/new/template/{id}",
+            get(from_template).post(from_template_post),
+        )
+        .route(
+            "/spaces/{key}/new/blueprint/{bp}",
+            get(from_blueprint).post(from_blueprint_post),
+        )
         .route("/pages/{id}/edit", get(edit_form).post(edit))
         .route("/ui/preview", post(preview))
         .route("/pages/{id}/history", get(history))
@@ -57,6 +70,9 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/pages/{id}/like", post(like_post))
         .route("/comments/{id}/edit", post(comment_edit))
         .route("/comments/{id}/delete", post(comment_delete))
+        .route("/comments/{id}/resolve", post(resolve_post))
+        .route("/pages/{id}/inline-comments", post(inline_comment_post))
+        .route("/pages/{id}/share", get(share_form).post(share_post))
         .route(
             "/pages/{id}/restrictions",
             get(restrictions).post(restrictions_post),
@@ -92,6 +108,8 @@ struct CommentView {
     version: i32,
     depth: usize,
     can_change: bool,
+    /// For an inline comment whose text was deleted: that text.
+    detached: String,
 }
 
 struct AttachmentView {
@@ -130,6 +148,9 @@ struct PageView {
     children: Vec<Crumb>,
     attachments: Vec<AttachmentView>,
     comments: Vec<CommentView>,
+    /// Inline comment threads whose text is in the page: open, resolved.
+    inline_open: Vec<InlineThread>,
+    inline_resolved: Vec<InlineThread>,
     can_edit: bool,
     can_comment: bool,
     can_delete: bool,
@@ -246,6 +267,9 @@ async fn view(
         &mut comments,
     )
     .await?;
+    let ids: Vec<i64> = comments_raw.iter().map(|c| c.id).collect();
+    let states = content::inline_states(&db, &ids).await?;
+    let (comments, inline_open, inline_resolved) = inline::split(comments, &states, &c.body);
     let can_edit =
         perms.contains(&SpacePerm::Edit) && viewer.passes_update_restrictions(&db, c.id).await?;
     let restricted = content::is_restricted(&db, &c).await?;
@@ -273,6 +297,8 @@ async fn view(
         children,
         attachments,
         comments,
+        inline_open,
+        inline_resolved,
         can_edit,
         can_comment: perms.contains(&SpacePerm::Comment),
         can_delete: perms.contains(&SpacePerm::Delete),
@@ -354,6 +380,7 @@ fn thread_comments<'a>(
                 version: c.version,
                 depth: depth.min(6),
                 can_change: mine || is_admin,
+                detached: String::new(),
             });
             thread_comments(app, db, viewer, all, Some(c.id), depth + 1, is_admin, out).await?;
         }

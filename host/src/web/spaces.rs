@@ -51,6 +51,7 @@ pub(crate) struct SpaceItem {
     pub key: String,
     pub name: String,
     pub description: String,
+    pub personal: bool,
 }
 
 #[derive(Template)]
@@ -68,6 +69,7 @@ fn space_items(spaces: Vec<content::Space>) -> Vec<SpaceItem> {
     spaces
         .into_iter()
         .map(|s| SpaceItem {
+            personal: s.space_type == "personal",
             key: s.key,
             name: s.name,
             description: s.description,

@@ -31,7 +31,7 @@ async fn openapi_document_fuzzed_by_schemathesis_finds_no_5xx_and_no_schema_viol
     std::fs::write(
         &config,
         format!(
-            "[parameters]\n\"path.id\" = \"{page}\"\n\"path.key\" = \"FZ\"\n\"path.att\" = \"att{att}\"\n\"path.n\" = \"1\"\n\"path.kind\" = \"page\"\n\"path.to\" = \"view\"\n\"path.name\" = \"x\"\n"
+            "[parameters]\n\"path.id\" = \"{page}\"\n\"path.key\" = \"FZ\"\n\"path.att\" = \"att{att}\"\n\"path.n\" = \"1\"\n\"path.kind\" = \"page\"\n\"path.to\" = \"view\"\n\"path.name\" = \"x\"\n\"path.op\" = \"read\"\n\"path.group\" = \"cairn-users\"\n"
         ),
     )
     .unwrap();

@@ -16,6 +16,7 @@ use tokio::io::AsyncBufReadExt;
 mod delivery;
 mod exactly_once;
 mod rest_and_settings;
+mod together;
 
 /// A running aiosmtpd and the directory its mails land in.
 pub(crate) struct Smtp {

@@ -369,7 +369,7 @@ async fn edit_restrictions_and_space_permissions() {
 async fn the_sidebar_offers_only_what_the_viewer_may_do() {
     let w = world().await;
     let eve = w.node.login("eve").await;
-    let links = ["create", "trash", "settings"];
+    let links = ["new", "trash", "settings"];
     let mut shown_to = Vec::new();
     for (who, c) in [("admin", &w.admin), ("eve", &eve)] {
         let (s, _, html) = c

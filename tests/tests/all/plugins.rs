@@ -11,6 +11,7 @@ mod containment;
 mod first_party;
 mod leaks;
 mod lifecycle;
+mod media;
 
 fn hello_dir() -> PathBuf {
     build_plugin("examples/hello-rust", &[])

@@ -5,6 +5,8 @@ use cairn_tests::{password_of, TestNode};
 use serde_json::{json, Value};
 
 mod conventions;
+mod gaps;
+mod properties;
 mod resources;
 
 struct Api {

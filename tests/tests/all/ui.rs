@@ -9,3 +9,5 @@ mod admin;
 mod content;
 mod forms;
 mod frame;
+mod spaces;
+mod templates;

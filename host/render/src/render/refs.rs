@@ -67,6 +67,11 @@ pub(crate) fn macro_call(
                 };
                 let value = match child.child("ac:link") {
                     Some(link) => link_param_value(link, &key, &mut param_pages),
+                    // `<ac:parameter><ri:space …/></ac:parameter>`, as Confluence writes
+                    // space, attachment and URL parameters.
+                    None if child.child_elements().any(|c| c.name.starts_with("ri:")) => {
+                        link_param_value(child, &key, &mut param_pages)
+                    }
                     None => child.text_content(),
                 };
                 params.insert(key, value);

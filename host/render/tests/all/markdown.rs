@@ -86,3 +86,24 @@ fn hostile_markdown_still_checks() {
         );
     }
 }
+
+#[test]
+fn at_names_of_known_users_become_mentions_and_nothing_else_does() {
+    let known = |name: &str| (name == "ann" || name == "bob.smith").then(|| format!("key-{name}"));
+    let md = "Hi @ann and @bob.smith. Mail ann@example.com, ask @nobody, `@ann` in code, [@ann](http://x) in a link.\n\n```\n@ann\n```\n";
+    let storage = cairn_render::markdown_to_storage_with_mentions(md, &known);
+    assert_eq!(
+        storage
+            .matches("<ac:link><ri:user ri:userkey=\"key-ann\"/></ac:link>")
+            .count(),
+        1,
+        "{storage}"
+    );
+    assert!(
+        storage.contains("and <ac:link><ri:user ri:userkey=\"key-bob.smith\"/></ac:link>. Mail ann@example.com, ask @nobody"),
+        "{storage}"
+    );
+    assert!(storage.contains("<code>@ann</code>"), "{storage}");
+    assert!(storage.contains("[CDATA[@ann]]"), "{storage}");
+    cairn_render::check(&storage).unwrap();
+}

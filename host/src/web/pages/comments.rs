@@ -11,7 +11,7 @@ pub(super) async fn comment_post(
     Posted { viewer, form }: Posted,
 ) -> UiResult {
     let mut db = app.pool.get().await?;
-    let body = cairn_render::markdown_to_storage(form.text("body"));
+    let body = super::super::mentions::storage_from_markdown(&db, form.text("body")).await?;
     let c = content::add_comment(&mut db, &viewer, id, form.opt_int("reply_to")?, &body)
         .await
         .on_field("body")?;
@@ -43,7 +43,7 @@ pub(super) async fn comment_edit(
     let body = if form.text("format") == "storage" {
         form.text("body").to_owned()
     } else {
-        cairn_render::markdown_to_storage(form.text("body"))
+        super::super::mentions::storage_from_markdown(&db, form.text("body")).await?
     };
     let c = content::edit_comment(&mut db, &viewer, id, &body, form.int("version")?)
         .await

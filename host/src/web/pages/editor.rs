@@ -26,6 +26,10 @@ pub(super) struct Editor {
     conflict_diff: String,
     cancel_url: String,
     is_blog: bool,
+    /// A new page's labels, comma separated (a template's or blueprint's).
+    labels: String,
+    /// The blueprint a new page comes from: saved under its index page.
+    blueprint: String,
 }
 
 #[derive(Deserialize)]
@@ -37,7 +41,7 @@ pub(super) struct CreateQ {
 
 impl Editor {
     /// An empty editor for a new page or blog post in space `s`.
-    fn new_content(
+    pub(super) fn new_content(
         viewer: &Viewer,
         s: &content::Space,
         perms: &[SpacePerm],
@@ -66,7 +70,25 @@ impl Editor {
             conflict_diff: String::new(),
             cancel_url: format!("/spaces/{}", enc(&s.key)),
             is_blog,
+            labels: String::new(),
+            blueprint: String::new(),
         }
+    }
+
+    /// A new page filled in from a template or blueprint (storage format).
+    pub(super) fn starting_with(
+        mut self,
+        title: String,
+        body: String,
+        labels: String,
+        blueprint: String,
+    ) -> Editor {
+        self.title = title;
+        self.source = body;
+        self.format = "storage".into();
+        self.labels = labels;
+        self.blueprint = blueprint;
+        self
     }
 
     /// The editor on page or blog post `c` as stored.
@@ -89,6 +111,8 @@ impl Editor {
             conflict_diff: String::new(),
             cancel_url: page_url(&c.space_key, c.id, &c.title),
             is_blog: c.content_type == ContentType::BlogPost,
+            labels: String::new(),
+            blueprint: String::new(),
         }
     }
 
@@ -99,6 +123,8 @@ impl Editor {
         self.format = form.text("format").into();
         self.message = form.text("message").into();
         self.minor = form.checked("minor");
+        self.labels = form.text("labels").into();
+        self.blueprint = form.text("blueprint").into();
         self
     }
 
@@ -140,13 +166,17 @@ pub(super) async fn create_form(
     .into_html())
 }
 
-/// The body to store: Markdown is converted to storage format on save.
-pub(super) fn storage_of(form: &FormData) -> String {
+/// The body to store: Markdown is converted to storage format on save,
+/// `@username` becoming a mention.
+pub(super) async fn storage_of(
+    db: &impl deadpool_postgres::GenericClient,
+    form: &FormData,
+) -> Result<String, Error> {
     let src = form.text("body");
     if form.text("format") == "markdown" {
-        cairn_render::markdown_to_storage(src)
+        super::super::mentions::storage_from_markdown(db, src).await
     } else {
-        src.to_owned()
+        Ok(src.to_owned())
     }
 }
 
@@ -157,13 +187,20 @@ pub(super) async fn create(
 ) -> UiResult {
     let mut db = app.pool.get().await?;
     let is_blog = form.text("type") == "blogpost";
-    let body = storage_of(&form);
+    let body = storage_of(&db, &form).await?;
     let labels: Vec<String> = form
         .text("labels")
         .split([',', ' '])
         .filter(|l| !l.trim().is_empty())
         .map(str::to_owned)
         .collect();
+    // A blueprint's page goes under its index page (made with the first).
+    let mut parent_id = form.opt_int("parent")?;
+    if parent_id.is_none() && !form.text("blueprint").is_empty() && !is_blog {
+        let b = crate::templates::blueprints::by_key(form.text("blueprint"))?;
+        let s = content::space(&db, &viewer, &key).await?;
+        parent_id = Some(crate::templates::blueprints::index_page(&mut db, &viewer, &s, b).await?);
+    }
     let r = content::create(
         &mut db,
         &viewer,
@@ -176,7 +213,7 @@ pub(super) async fn create(
             space_key: &key,
             title: form.text("title"),
             body: &body,
-            parent_id: form.opt_int("parent")?,
+            parent_id,
             message: form.text("message"),
             labels: &labels,
             posting_day: None,
@@ -230,7 +267,7 @@ pub(super) async fn edit(
     Posted { viewer, form }: Posted,
 ) -> UiResult {
     let mut db = app.pool.get().await?;
-    let body = storage_of(&form);
+    let body = storage_of(&db, &form).await?;
     let base: i32 = form.int("base_version")?;
     let r = content::update(
         &mut db,
@@ -299,7 +336,7 @@ pub(super) async fn preview(
             Some(id) if id > 0 => Some(content::get(&db, &viewer, id).await?),
             _ => None,
         };
-        let body = storage_of(&form);
+        let body = storage_of(&db, &form).await?;
         content::validate_body(&body)?;
         Ok(app
             .presenter

@@ -304,3 +304,75 @@ async fn browser_form_errors_keep_the_input_beside_the_field() {
         "a long comment I do not want to lose"
     );
 }
+
+#[tokio::test]
+async fn a_page_starts_from_a_blueprint_and_from_a_template_with_variables() {
+    let node = TestNode::start().await;
+    node.user("ann", false).await;
+    let admin = node.login("admin").await;
+    admin.create_space("BPT", "Blueprints").await;
+    let (s, _) = node
+        .rest(
+            "admin",
+            reqwest::Method::POST,
+            "/rest/api/template",
+            Some(json!({"name": "Incident review", "space": {"key": "BPT"},
+                "body": {"storage": {"value": "<at:declarations><at:string at:name=\"service\" /></at:declarations><p>Service: <at:var at:name=\"service\" /></p>", "representation": "storage"}}})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let d = Driver::start().await;
+    let base = node.base.clone();
+    d.login(&base, "admin").await;
+    d.goto(&format!("{base}/spaces/BPT")).await;
+    d.click("#sidebar a[href='/spaces/BPT/new']").await;
+    // Typing filters the choices.
+    d.type_into("#create-filter", "meet").await;
+    d.wait_for(
+        "only meeting notes",
+        "const shown = [...document.querySelectorAll('#create-choices li')].filter(li => !li.hidden); return shown.length === 1 && shown[0].textContent.includes('Meeting notes')",
+    )
+    .await;
+    d.click("#create-choices li:not([hidden]) a").await;
+    d.wait_for(
+        "the blueprint's form",
+        "return !!document.querySelector('#fill-form input[name=var-date]')",
+    )
+    .await;
+    d.type_into("#fill-form input[name=var-attendees]", "ann")
+        .await;
+    d.type_into(
+        "#fill-form textarea[name=var-goals]",
+        "Agree the launch date",
+    )
+    .await;
+    d.click("#fill-form button[type=submit]").await;
+    d.wait_for(
+        "the editor, filled in",
+        "const t = document.querySelector('#title'); return !!t && t.value.endsWith('Meeting notes') && document.querySelector('#body').value.includes('Agree the launch date')",
+    )
+    .await;
+    d.click("#save").await;
+    d.wait_for(
+        "the saved page under its index",
+        "return document.querySelector('h1#title-text')?.textContent.endsWith('Meeting notes') && [...document.querySelectorAll('.breadcrumbs a')].some(a => a.textContent === 'Meeting notes')",
+    )
+    .await;
+    // A template asks for its variable first.
+    d.goto(&format!("{base}/spaces/BPT/new")).await;
+    d.type_into("#create-filter", "incident").await;
+    d.click("#create-choices li:not([hidden]) a").await;
+    d.wait_for(
+        "the template's form",
+        "return !!document.querySelector('#fill-form input[name=var-service]')",
+    )
+    .await;
+    d.type_into("#fill-form input[name=var-service]", "billing")
+        .await;
+    d.click("#fill-form button[type=submit]").await;
+    d.wait_for(
+        "the editor with the value",
+        "return (document.querySelector('#body')?.value || '').includes('Service: billing')",
+    )
+    .await;
+}

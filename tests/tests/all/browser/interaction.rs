@@ -274,3 +274,79 @@ async fn a_refused_admin_form_keeps_what_was_typed_and_says_why_beside_the_field
         "a fresh form after the save"
     );
 }
+
+#[tokio::test]
+async fn selected_text_takes_an_inline_comment_whose_thread_sits_beside_it() {
+    let node = TestNode::start().await;
+    node.user("bob", false).await;
+    let admin = node.login("admin").await;
+    admin.create_space("INL", "Inline").await;
+    let p = admin
+        .create_page(
+            "INL",
+            "Schedule",
+            "<p>The deploy runs every night at two.</p>",
+            None,
+        )
+        .await;
+    let d = Driver::start().await;
+    let base = node.base.clone();
+    d.login(&base, "bob").await;
+    d.goto(&format!("{base}/pages/viewpage.action?pageId={p}"))
+        .await;
+    // Select "every night" as a reader would.
+    d.js(
+        "const p = document.querySelector('#main-content p'); const t = p.firstChild;
+          const i = t.data.indexOf('every night'); const r = document.createRange();
+          r.setStart(t, i); r.setEnd(t, i + 'every night'.length);
+          const s = getSelection(); s.removeAllRanges(); s.addRange(r);",
+    )
+    .await;
+    d.wait_for(
+        "the Comment button",
+        "const b = document.querySelector('#inline-comment-button'); return !!b && !b.hidden",
+    )
+    .await;
+    d.click("#inline-comment-button").await;
+    d.wait_for(
+        "the comment form",
+        "return document.activeElement === document.querySelector('#new-inline-comment textarea')",
+    )
+    .await;
+    // @ completes people.
+    d.type_into("#new-inline-comment textarea", "Why so often, @adm")
+        .await;
+    d.wait_for(
+        "the people list",
+        "const l = document.querySelector('#new-inline-comment .completions'); return !!l && !l.hidden && l.textContent.includes('@admin')",
+    )
+    .await;
+    d.press(&["\u{E007}"]).await; // Enter picks the highlighted person
+    assert_eq!(
+        d.js("return document.querySelector('#new-inline-comment textarea').value")
+            .await,
+        "Why so often, @admin "
+    );
+    d.click("#new-inline-comment button[type=submit]").await;
+    d.wait_for(
+        "the highlighted text and its thread",
+        "const m = document.querySelector('.inline-marker.commented'); return !!m && m.textContent === 'every night' && !!document.querySelector('.inline-thread .comment-body a')",
+    )
+    .await;
+    // The text leads to its thread.
+    d.click(".inline-marker.commented").await;
+    d.wait_for(
+        "the thread shown",
+        "return !!document.querySelector('.inline-thread.active')",
+    )
+    .await;
+    let bad = d.axe_violations().await;
+    assert!(bad.is_empty(), "accessibility:\n{}", bad.join("\n"));
+    // Resolved, it moves to the resolved comments and the text is plain again.
+    d.click(".inline-thread button.resolve").await;
+    d.wait_for(
+        "the resolved view",
+        "return !!document.querySelector('#resolved-comments') && !document.querySelector('.inline-marker.commented')",
+    )
+    .await;
+}

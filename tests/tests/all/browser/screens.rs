@@ -66,6 +66,15 @@ async fn browser_main_screens_fit_a_phone_and_a_desktop_and_the_phone_has_a_draw
         ("admin-settings", "/admin/settings".to_owned()),
         ("admin-mail", "/admin/mail".to_owned()),
         ("admin-import", "/admin/import".to_owned()),
+        ("create-start", "/spaces/PH/new".to_owned()),
+        (
+            "create-blueprint",
+            "/spaces/PH/new/blueprint/meeting-notes".to_owned(),
+        ),
+        ("space-templates", "/spaces/PH/templates".to_owned()),
+        ("template-new", "/spaces/PH/templates/new".to_owned()),
+        ("admin-templates", "/admin/templates".to_owned()),
+        ("share", format!("/pages/{child}/share")),
     ];
     // Both sizes: nothing wider than the screen, search and the user menu in
     // reach, and a screenshot of each screen.
