@@ -27,6 +27,7 @@ mod pages;
 mod properties;
 mod restrictions;
 mod spaces;
+pub(crate) mod task_index;
 mod tasks;
 mod trash;
 mod tree;

@@ -227,6 +227,20 @@ async fn run(
     Ok(())
 }
 
+/// Indexes the tasks of pages saved before the task index existed (a
+/// failure is logged: the index then lacks those pages until a later start).
+async fn backfill_tasks(state: &AppState) {
+    let result = match state.pool.get().await {
+        Ok(mut db) => crate::content::task_index::backfill(&mut db).await,
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(pages = n, "task index backfilled"),
+        Err(e) => tracing::error!(error = %e, "task index backfill failed"),
+    }
+}
+
 /// Migrations, first-party plugins, the plugin registry, the search index;
 /// then the background work, then READY.
 async fn become_ready(config: Config, url: String, state: AppState, index: Arc<SearchIndex>) {
@@ -254,6 +268,7 @@ async fn become_ready(config: Config, url: String, state: AppState, index: Arc<S
         tracing::error!(error = %e, "plugin registry not loaded; retrying in the background");
     }
     state.plugins.spawn_watcher();
+    backfill_tasks(&state).await;
     settle_index(&state, &index).await;
     index.spawn_drift_checker(
         state.pool.clone(),

@@ -33,6 +33,8 @@ pub use outbox::Event;
 /// Why a user is told about an event (strongest first when several apply).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Reason {
+    /// A task of the page was assigned to them by this version.
+    TaskAssigned,
     Mention,
     Reply,
     /// Addressed to them: a page shared with them, a thread they are in
@@ -44,6 +46,7 @@ pub(crate) enum Reason {
 impl Reason {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
+            Reason::TaskAssigned => "task-assigned",
             Reason::Mention => "mention",
             Reason::Reply => "reply",
             Reason::Direct => "direct",
@@ -52,6 +55,7 @@ impl Reason {
     }
     pub(crate) fn parse(s: &str) -> Reason {
         match s {
+            "task-assigned" => Reason::TaskAssigned,
             "mention" => Reason::Mention,
             "reply" => Reason::Reply,
             "direct" => Reason::Direct,
@@ -123,6 +127,7 @@ impl Kind {
 pub(crate) fn verb(kind: Kind, reason: Reason) -> &'static str {
     match (kind, reason) {
         (Kind::Shared | Kind::Resolved, _) => kind.verb(),
+        (_, Reason::TaskAssigned) => "assigned you a task on",
         (_, Reason::Mention) => "mentioned you on",
         (Kind::Commented, Reason::Reply) => "replied to your comment on",
         _ => kind.verb(),

@@ -20,6 +20,7 @@ mod markdown;
 mod references;
 mod render;
 mod sanitize;
+mod tasks;
 mod text;
 mod tree;
 
@@ -175,6 +176,26 @@ pub trait Context {
     fn emoticon_image(&self, _name: &str) -> Option<String> {
         None
     }
+    /// Today's date (`YYYY-MM-DD`) where the host shows the page, so a past due
+    /// date of an open task is marked overdue; `None` marks nothing.
+    fn today(&self) -> Option<String> {
+        None
+    }
+}
+
+pub use tasks::TaskItem;
+
+/// The tasks (`ac:task`) of a body in document order, nested ones after their
+/// parent, with their assignee and due date.
+///
+/// # Errors
+///
+/// Only on ill-formed input, as [`check`].
+pub fn tasks(storage: &str) -> Result<Vec<TaskItem>, SyntaxError> {
+    let nodes = tree::parse(storage)?;
+    let mut out = Vec::new();
+    tasks::collect(&nodes, &mut out);
+    Ok(out)
 }
 
 /// A heading of a rendered page, in document order.

@@ -28,6 +28,8 @@ pub(crate) struct Renderer<'a> {
     headings: Vec<Heading>,
     ids: HashSet<String>,
     macros: MacroOutputs,
+    /// Inside the body of a task that is not complete: a past due date is overdue.
+    open_task: bool,
 }
 
 /// Renders a parsed body. Returns unsanitized HTML (with macro markers, see
@@ -38,6 +40,7 @@ pub(crate) fn render(nodes: &[Node], ctx: &dyn Context) -> (String, Vec<Heading>
         headings: Vec::new(),
         ids: HashSet::new(),
         macros: MacroOutputs::new(),
+        open_task: false,
     };
     let mut out = String::with_capacity(1024);
     r.nodes(&mut out, nodes, false);
@@ -72,6 +75,11 @@ impl Renderer<'_> {
         }
         if let [b'h', level @ b'1'..=b'6'] = name.as_bytes() {
             return self.heading(out, e, level - b'0');
+        }
+        if name == "time" && e.children.is_empty() {
+            if let Some(day) = e.attr("datetime").and_then(crate::tasks::iso_day) {
+                return self.date(out, &day);
+            }
         }
         if is_void(name) {
             out.push('<');
@@ -222,12 +230,39 @@ impl Renderer<'_> {
         }
         for child in task.child_elements() {
             match child.name.as_str() {
-                "ac:task-body" => self.nodes(out, &child.children, false),
+                "ac:task-body" => {
+                    let outer = std::mem::replace(&mut self.open_task, !done);
+                    self.nodes(out, &child.children, false);
+                    self.open_task = outer;
+                }
                 "ac:task-list" => self.task_list(out, child),
                 _ => {}
             }
         }
         out.push_str("</li>");
+    }
+
+    /// A date (`<time datetime="YYYY-MM-DD"/>`, Confluence's date lozenge) as a
+    /// readable date; in an open task, one before the host's today is marked overdue.
+    fn date(&mut self, out: &mut String, day: &str) {
+        let overdue = self.open_task && self.ctx.today().is_some_and(|t| day < t.as_str());
+        out.push_str("<time");
+        push_attr(out, "datetime", day);
+        push_attr(
+            out,
+            "class",
+            if overdue {
+                "date-lozenge overdue"
+            } else {
+                "date-lozenge"
+            },
+        );
+        if overdue {
+            push_attr(out, "title", "Overdue");
+        }
+        out.push('>');
+        escape_into(out, &crate::tasks::readable_day(day));
+        out.push_str("</time>");
     }
 
     fn emoticon(&mut self, out: &mut String, e: &Element) {

@@ -190,6 +190,7 @@ pub async fn create(
         )
         .await?;
     }
+    super::task_index::reindex(&tx, id, n.body).await?;
     journal(&tx, id, "created").await?;
     crate::notify::outbox::record(
         &tx,
@@ -287,6 +288,7 @@ pub async fn update(
     .await?;
     journal(&tx, id, "updated").await?;
     if matches!(c.content_type, ContentType::Page | ContentType::BlogPost) {
+        super::task_index::reindex(&tx, id, body).await?;
         crate::notify::outbox::record(
             &tx,
             &crate::notify::Event {

@@ -223,6 +223,7 @@ async fn body(
     w.contents(&mut report, stored, progress).await?;
     progress.phase("relations", 0);
     w.relations(&mut report).await?;
+    crate::content::task_index::backfill_in(&tx).await?;
     report.seconds = started.elapsed().as_secs_f64();
     let json = serde_json::to_value(&report).unwrap_or_default();
     tx.execute(

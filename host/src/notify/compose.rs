@@ -50,7 +50,7 @@ pub(super) async fn compose(
         };
         if let Some(f) = facts(db, cache, &page, r.event_id).await? {
             title = page.title.clone();
-            entries.push(entry(base, &page, r, &f));
+            entries.push(entry(base, &page, r, &f, &user));
         }
     }
     if entries.is_empty() {
@@ -166,7 +166,13 @@ async fn load_facts(
     }))
 }
 
-fn entry(base: &str, page: &content::Content, r: &Claimed, f: &Facts) -> Entry {
+fn entry(
+    base: &str,
+    page: &content::Content,
+    r: &Claimed,
+    f: &Facts,
+    user: &crate::perms::User,
+) -> Entry {
     let verb = super::verb(f.kind, r.reason);
     let mut url = format!(
         "{base}{}",
@@ -181,8 +187,36 @@ fn entry(base: &str, page: &content::Content, r: &Claimed, f: &Facts) -> Entry {
         space_name: page.space_name.clone(),
         url,
         message: f.message.clone(),
-        excerpt: f.excerpt.clone(),
+        excerpt: match r.reason {
+            super::Reason::TaskAssigned => assigned_lines(&page.body, user),
+            _ => f.excerpt.clone(),
+        },
     }
+}
+
+/// The open tasks of a body assigned to `user` ("Task: … (due 5 Jan 2026)"),
+/// for the mail telling them of the assignment.
+fn assigned_lines(storage: &str, user: &crate::perms::User) -> Vec<String> {
+    cairn_render::tasks(storage)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|t| !t.complete)
+        .filter(|t| {
+            t.assignee
+                .as_deref()
+                .is_some_and(|k| k == user.user_key || k.eq_ignore_ascii_case(&user.username))
+        })
+        .take(10)
+        .map(|t| {
+            let text: String = t.text.chars().take(300).collect();
+            let due = t
+                .due
+                .and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+                .map(|d| format!(" (due {})", d.format("%-d %b %Y")))
+                .unwrap_or_default();
+            format!("Task: {text}{due}")
+        })
+        .collect()
 }
 
 /// Up to `max` non-empty lines of a body's text.

@@ -170,6 +170,9 @@ async fn recipients(
             add(uid, Reason::Mention, None);
         }
     }
+    for uid in assigned(db, kind, page_id, version).await? {
+        add(uid, Reason::TaskAssigned, None);
+    }
     if let Some(a) = actor_id {
         by_user.remove(&a);
     }
@@ -219,6 +222,58 @@ async fn mentioned(
         }
     }
     let keys: Vec<String> = now.difference(&before).cloned().collect();
+    if keys.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    Ok(crate::db::query(
+        db,
+        "SELECT id FROM users WHERE user_key = ANY($1) OR lower(username) = ANY(SELECT lower(k) FROM unnest($1::text[]) k)",
+        &[&keys],
+    )
+    .await?
+    .iter()
+    .map(|r| r.get(0))
+    .collect())
+}
+
+/// Users a task of the page is assigned to by this version and was not by
+/// the one before (per task id: reassigning a task tells the new assignee;
+/// moving or editing an assigned task tells no one), so an assignee hears of
+/// it once per version however many tasks name them.
+async fn assigned(
+    db: &impl GenericClient,
+    kind: Kind,
+    page_id: i64,
+    version: Option<i32>,
+) -> Result<BTreeSet<i64>> {
+    if !matches!(kind, Kind::Created | Kind::Updated) {
+        return Ok(BTreeSet::new());
+    }
+    let v = version.unwrap_or(1);
+    let rows = crate::db::query(
+        db,
+        "SELECT version, body FROM content_versions WHERE content_id = $1 AND version IN ($2, $2 - 1)",
+        &[&page_id, &v],
+    )
+    .await?;
+    let mut now: Vec<(String, String)> = Vec::new();
+    let mut before: BTreeSet<(String, String)> = BTreeSet::new();
+    for r in rows {
+        let pairs = cairn_render::tasks(r.get::<_, &str>(1))
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|t| Some((t.id, t.assignee?)));
+        if r.get::<_, i32>(0) == v {
+            now = pairs.collect();
+        } else {
+            before = pairs.collect();
+        }
+    }
+    let keys: Vec<String> = now
+        .into_iter()
+        .filter(|p| !before.contains(p))
+        .map(|(_, k)| k)
+        .collect();
     if keys.is_empty() {
         return Ok(BTreeSet::new());
     }

@@ -165,6 +165,7 @@ mod tests {
             "cairn.content-report",
             "cairn.page-macros",
             "cairn.page-properties",
+            "cairn.tasks-report",
         ] {
             assert!(ids.iter().any(|i| i == id), "{id} is embedded: {ids:?}");
         }

@@ -11,14 +11,16 @@ pub enum Capability {
     Content,
     Kv,
     Config,
+    Tasks,
 }
 
 impl Capability {
-    pub(crate) const ALL: [Capability; 4] = [
+    pub(crate) const ALL: [Capability; 5] = [
         Capability::Log,
         Capability::Content,
         Capability::Kv,
         Capability::Config,
+        Capability::Tasks,
     ];
 
     pub fn name(self) -> &'static str {
@@ -27,6 +29,7 @@ impl Capability {
             Capability::Content => "content",
             Capability::Kv => "kv",
             Capability::Config => "config",
+            Capability::Tasks => "tasks",
         }
     }
 
@@ -43,6 +46,7 @@ impl Capability {
             }
             Capability::Kv => "store its own data in the database",
             Capability::Config => "read its own configuration",
+            Capability::Tasks => "read the task lists of pages as the viewing user",
         }
     }
 }

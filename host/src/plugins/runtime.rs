@@ -22,6 +22,7 @@ mod limits;
 mod queries;
 pub(crate) mod reads;
 mod slots;
+mod tasks_cap;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};

@@ -23,6 +23,9 @@ pub(super) struct Resolved {
     pub(super) users: BTreeMap<String, (String, String)>,
     pub(super) contents: BTreeMap<i64, (String, String)>,
     pub(super) spaces: BTreeMap<String, (String, String)>,
+    /// Today (UTC), so overdue tasks are marked; being part of the render
+    /// cache's key, a cached rendering lasts at most until midnight.
+    pub(super) today: Option<String>,
 }
 
 pub(super) fn link((url, title): &(String, String)) -> Link {
@@ -56,6 +59,9 @@ impl Context for Resolved {
     }
     fn emoticon_image(&self, name: &str) -> Option<String> {
         crate::urls::emoticon_url(name)
+    }
+    fn today(&self) -> Option<String> {
+        self.today.clone()
     }
 }
 
@@ -139,6 +145,7 @@ pub(super) async fn resolve<D: GenericClient>(
     let mut res = Resolved {
         current_space: space_key.to_owned(),
         current_page: page.map(|p| p.id),
+        today: Some(chrono::Utc::now().date_naive().to_string()),
         ..Resolved::default()
     };
     let mut all_pages: Vec<PageRef> = refs.pages.iter().cloned().collect();

@@ -46,6 +46,9 @@ impl Context for WithPlugins<'_> {
     fn emoticon_image(&self, name: &str) -> Option<String> {
         self.res.emoticon_image(name)
     }
+    fn today(&self) -> Option<String> {
+        self.res.today()
+    }
     fn render_macro(&self, call: &MacroCall) -> Option<String> {
         if self.registry.provides(&call.name) {
             return match self.headings {
@@ -80,6 +83,7 @@ pub fn render_with_plugins(
     let res = Resolved {
         current_space: space_key.to_string(),
         current_page: page.page_id,
+        today: Some(chrono::Utc::now().date_naive().to_string()),
         ..Resolved::default()
     };
     let with = PluginPart {

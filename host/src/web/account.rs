@@ -144,12 +144,15 @@ struct ProfilePage {
     recent: Vec<(String, String, String)>,
     /// The person's personal space, if they have one.
     personal_space: Option<(String, String)>,
+    /// Tasks assigned to this person on pages the viewer may see.
+    tasks: super::tasks::AssignedTasks,
 }
 
 async fn profile(
     State(app): State<AppState>,
     viewer: Viewer,
     Path(name): Path<String>,
+    axum::extract::Query(tq): axum::extract::Query<super::tasks::TasksQuery>,
 ) -> UiResult {
     if !viewer.can_use {
         return Err(Error::Unauthorized("log in to see people".into()))
@@ -172,7 +175,23 @@ async fn profile(
             )
         })
         .collect();
+    let own = viewer.user.as_ref().is_some_and(|me| me.id == u.id);
+    let heading = if own {
+        "My tasks".to_owned()
+    } else {
+        format!("Tasks assigned to {}", u.display_name)
+    };
+    let tasks = super::tasks::assigned_tasks(
+        &db,
+        &viewer,
+        &u.user_key,
+        heading,
+        &crate::urls::user_url(&u.username),
+        &tq,
+    )
+    .await?;
     Ok(ProfilePage {
+        tasks,
         layout: Layout::new(&u.display_name, &viewer),
         email: if viewer.user.is_some() {
             u.email.clone()

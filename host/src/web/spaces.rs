@@ -61,6 +61,8 @@ struct Dashboard {
     spaces: Vec<SpaceItem>,
     recent: Vec<Item>,
     can_create_space: bool,
+    /// "My tasks", for a signed-in viewer.
+    my_tasks: Option<super::tasks::AssignedTasks>,
     /// Pages and blog posts saved for later.
     saved: Vec<Item>,
     /// How many of `spaces` (the first ones) are favourites.
@@ -79,7 +81,11 @@ fn space_items(spaces: Vec<content::Space>) -> Vec<SpaceItem> {
         .collect()
 }
 
-async fn dashboard(State(app): State<AppState>, viewer: Viewer) -> UiResult {
+async fn dashboard(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    axum::extract::Query(tq): axum::extract::Query<super::tasks::TasksQuery>,
+) -> UiResult {
     if !viewer.can_use {
         return Err(Error::Unauthorized("log in to use the wiki".into())).next("/");
     }
@@ -95,12 +101,20 @@ async fn dashboard(State(app): State<AppState>, viewer: Viewer) -> UiResult {
     });
     let favourite_spaces = spaces.iter().filter(|s| favourite.contains(&s.id)).count();
     let recent = content::recently_updated(&db, &viewer, None, None, 20).await?;
+    let my_tasks = match &viewer.user {
+        Some(u) => Some(
+            super::tasks::assigned_tasks(&db, &viewer, &u.user_key, "My tasks".into(), "/", &tq)
+                .await?,
+        ),
+        None => None,
+    };
     let saved = content::saved_for_later(&db, &viewer, 20).await?;
     let mut resp = Dashboard {
         layout: Layout::new("Dashboard", &viewer),
         spaces: space_items(spaces),
         recent: recent.iter().map(item).collect(),
         can_create_space: viewer.can_create_space,
+        my_tasks,
         saved: saved.iter().map(item).collect(),
         favourite_spaces,
     }

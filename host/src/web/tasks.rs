@@ -66,3 +66,74 @@ async fn tick(
         &c.title,
     )))
 }
+
+/// "My tasks" on the dashboard and a profile: tasks assigned to one person
+/// on pages the viewer may see (the task index filters in SQL).
+pub(crate) struct AssignedTasks {
+    pub heading: String,
+    pub rows: Vec<TaskRow>,
+    /// Completed ones are shown (`?tasks=done`) instead of open ones.
+    pub done: bool,
+    /// The link that switches between open and completed.
+    pub toggle_url: String,
+}
+
+pub(crate) struct TaskRow {
+    pub text: String,
+    pub page_url: String,
+    pub page_title: String,
+    pub space_key: String,
+    /// "5 Jan 2026", or "" without a due date.
+    pub due: String,
+    pub overdue: bool,
+}
+
+/// Query `?tasks=done` of the dashboard and profile.
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct TasksQuery {
+    #[serde(default)]
+    pub tasks: String,
+}
+
+/// The tasks assigned to `user_key` that `viewer` may see; `path` is the
+/// screen's own path (for the open/completed switch).
+pub(crate) async fn assigned_tasks(
+    db: &impl deadpool_postgres::GenericClient,
+    viewer: &Viewer,
+    user_key: &str,
+    heading: String,
+    path: &str,
+    q: &TasksQuery,
+) -> Result<AssignedTasks, Error> {
+    let done = q.tasks == "done";
+    let today = chrono::Utc::now().date_naive();
+    let rows = content::task_index::assigned_to(db, viewer, user_key, done, 50)
+        .await?
+        .into_iter()
+        .map(|t| TaskRow {
+            text: if t.text.is_empty() {
+                "(no description)".into()
+            } else {
+                t.text
+            },
+            page_url: t.page_url,
+            page_title: t.page_title,
+            space_key: t.space_key,
+            due: t
+                .due
+                .map(|d| d.format("%-d %b %Y").to_string())
+                .unwrap_or_default(),
+            overdue: !t.complete && t.due.is_some_and(|d| d < today),
+        })
+        .collect();
+    Ok(AssignedTasks {
+        heading,
+        rows,
+        done,
+        toggle_url: if done {
+            format!("{path}#my-tasks")
+        } else {
+            format!("{path}?tasks=done#my-tasks")
+        },
+    })
+}

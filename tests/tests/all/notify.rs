@@ -19,14 +19,14 @@ mod rest_and_settings;
 mod together;
 
 /// A running aiosmtpd and the directory its mails land in.
-struct Smtp {
+pub(crate) struct Smtp {
     _child: tokio::process::Child,
     dir: PathBuf,
     port: u16,
 }
 
 impl Smtp {
-    async fn start() -> Smtp {
+    pub(crate) async fn start() -> Smtp {
         let dir = std::env::temp_dir().join(format!(
             "cairn-smtp-{}-{}",
             std::process::id(),
@@ -58,7 +58,7 @@ impl Smtp {
     }
 
     /// Every mail received so far, in order.
-    fn mails(&self) -> Vec<Value> {
+    pub(crate) fn mails(&self) -> Vec<Value> {
         let mut names: Vec<PathBuf> = std::fs::read_dir(&self.dir)
             .map(|rd| {
                 rd.flatten()
@@ -74,7 +74,7 @@ impl Smtp {
             .collect()
     }
 
-    fn mails_to(&self, user: &str) -> Vec<Value> {
+    pub(crate) fn mails_to(&self, user: &str) -> Vec<Value> {
         let addr = format!("{user}@example.com");
         self.mails()
             .into_iter()
@@ -101,7 +101,7 @@ fn header<'a>(m: &'a Value, name: &str) -> &'a str {
 }
 
 /// A node sending mail to `smtp`, with its job scheduler running.
-async fn node_with_mail(smtp: &Smtp) -> TestNode {
+pub(crate) async fn node_with_mail(smtp: &Smtp) -> TestNode {
     let node = TestNode::start().await;
     set(&node, "smtp_host", "127.0.0.1").await;
     set(&node, "smtp_port", &smtp.port.to_string()).await;
@@ -119,7 +119,13 @@ async fn set(node: &TestNode, key: &str, value: &str) {
         .unwrap_or_else(|e| panic!("set {key}: {e}"));
 }
 
-async fn create_page(node: &TestNode, user: &str, space: &str, title: &str, body: &str) -> i64 {
+pub(crate) async fn create_page(
+    node: &TestNode,
+    user: &str,
+    space: &str,
+    title: &str,
+    body: &str,
+) -> i64 {
     let (s, v) = node
         .rest(
             user,
@@ -135,7 +141,7 @@ async fn create_page(node: &TestNode, user: &str, space: &str, title: &str, body
     v["id"].as_str().unwrap().parse().unwrap()
 }
 
-async fn edit_page(node: &TestNode, user: &str, id: i64, body: &str, message: &str) {
+pub(crate) async fn edit_page(node: &TestNode, user: &str, id: i64, body: &str, message: &str) {
     let (_, cur) = node
         .rest(
             user,
@@ -160,7 +166,7 @@ async fn edit_page(node: &TestNode, user: &str, id: i64, body: &str, message: &s
 
 /// Waits until every event is fanned out and no mail is waiting to be
 /// sent now (so what the server received is final).
-async fn settle(node: &TestNode) {
+pub(crate) async fn settle(node: &TestNode) {
     let ok = wait_until(Duration::from_secs(30), || async {
         let db = node.sql().await;
         let r = db
@@ -178,7 +184,7 @@ async fn settle(node: &TestNode) {
     assert!(ok, "notifications did not settle");
 }
 
-async fn wait_mails(smtp: &Smtp, user: &str, n: usize) -> Vec<Value> {
+pub(crate) async fn wait_mails(smtp: &Smtp, user: &str, n: usize) -> Vec<Value> {
     let ok = wait_until(Duration::from_secs(30), || async {
         smtp.mails_to(user).len() >= n
     })
@@ -188,7 +194,7 @@ async fn wait_mails(smtp: &Smtp, user: &str, n: usize) -> Vec<Value> {
     got
 }
 
-async fn space_of_users(node: &TestNode, users: &[&str]) -> Client {
+pub(crate) async fn space_of_users(node: &TestNode, users: &[&str]) -> Client {
     for u in users {
         node.user(u, false).await;
     }

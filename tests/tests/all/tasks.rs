@@ -1,9 +1,46 @@
 //! Task lists ticked in view mode: the stored body changes exactly one
 //! task's status per tick, as a new minor version; concurrent ticks of
-//! different tasks all survive; only editors may tick.
+//! different tasks all survive; only editors may tick. The children test
+//! assignment (`assign`), "My tasks" (`mine`) and the task report macro
+//! (`report`), all read from the task index.
 
 use cairn_tests::{password_of, TestNode};
 use serde_json::Value;
+
+mod assign;
+mod mine;
+mod report;
+
+/// The user key of `name`.
+async fn key_of(node: &TestNode, name: &str) -> String {
+    node.sql()
+        .await
+        .query_one("SELECT user_key FROM users WHERE username = $1", &[&name])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// A task list item: id `id`, `text`, assigned to the user with `key`
+/// (none when empty), due on `due` (none when empty).
+fn assigned_task(id: &str, text: &str, key: &str, due: &str, complete: bool) -> String {
+    let who = if key.is_empty() {
+        String::new()
+    } else {
+        format!(" <ac:link><ri:user ri:userkey=\"{key}\"/></ac:link>")
+    };
+    let when = if due.is_empty() {
+        String::new()
+    } else {
+        format!(" <time datetime=\"{due}\"/>")
+    };
+    let status = if complete { "complete" } else { "incomplete" };
+    format!("<ac:task><ac:task-id>{id}</ac:task-id><ac:task-status>{status}</ac:task-status><ac:task-body>{text}{who}{when}</ac:task-body></ac:task>")
+}
+
+fn task_list(items: &[String]) -> String {
+    format!("<ac:task-list>{}</ac:task-list>", items.concat())
+}
 
 async fn body_of(node: &TestNode, id: i64) -> (String, i64) {
     let v: Value = reqwest::Client::new()

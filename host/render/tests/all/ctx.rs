@@ -11,6 +11,10 @@ impl Context for TestContext {
         "DOC"
     }
 
+    fn today(&self) -> Option<String> {
+        Some("2026-01-01".into())
+    }
+
     fn page(&self, r: &PageRef) -> Option<Link> {
         let space = r.space_key.as_deref().unwrap_or("DOC");
         match (space, r.title.as_str(), r.posting_day.as_deref()) {

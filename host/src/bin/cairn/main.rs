@@ -149,7 +149,7 @@ enum PluginCommand {
     /// whose `component` path is relative to it).
     Install {
         manifest: PathBuf,
-        /// Capabilities to grant, comma-separated (log, content, kv, config);
+        /// Capabilities to grant, comma-separated (log, content, kv, config, tasks);
         /// every capability the manifest requests must be granted.
         #[arg(long, value_delimiter = ',')]
         grant: Vec<String>,

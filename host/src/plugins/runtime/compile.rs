@@ -186,6 +186,10 @@ impl Runtime {
                     HostState,
                     HasSelf<HostState>,
                 >(&mut linker, |s| s),
+                Capability::Tasks => bindings::cairn::plugin::tasks::add_to_linker::<
+                    HostState,
+                    HasSelf<HostState>,
+                >(&mut linker, |s| s),
             }
             .map_err(err)?;
         }

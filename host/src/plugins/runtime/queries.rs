@@ -10,7 +10,9 @@
 use deadpool_postgres::Object;
 
 use super::bindings::cairn::plugin::content::{Attachment, ContentSummary, Page};
+use super::bindings::cairn::plugin::tasks::Task;
 use super::bindings::cairn::plugin::types::User;
+use crate::content::task_index::TaskQuery;
 use crate::content::{self, Content, ContentType, Person};
 use crate::error::Result;
 use crate::perms::Viewer;
@@ -215,6 +217,31 @@ pub(super) async fn recently_updated(
     .await?;
     let list = content::get_many(db, viewer, &ids).await?;
     Ok(list.iter().map(summary).collect())
+}
+
+/// Tasks of the task index matching `q`, on content the viewer may see.
+pub(super) async fn tasks(db: &Object, viewer: &Viewer, q: &TaskQuery) -> Result<Vec<Task>> {
+    Ok(content::task_index::query(db, viewer, q)
+        .await?
+        .into_iter()
+        .map(|t| Task {
+            page_id: t.page_id,
+            page_title: t.page_title,
+            space_key: t.space_key,
+            page_url: t.page_url,
+            id: t.task_id,
+            body: t.text,
+            complete: t.complete,
+            assignee: t.assignee.map(|(key, username, display_name)| User {
+                key,
+                username,
+                display_name,
+            }),
+            due_date: t.due.map(|d| d.to_string()),
+            created: t.created.to_rfc3339(),
+            completed: t.completed.map(|c| c.to_rfc3339()),
+        })
+        .collect())
 }
 
 pub(super) async fn kv_get(db: &Object, plugin_id: &str, key: &str) -> Result<Option<Vec<u8>>> {

@@ -14,7 +14,9 @@ use std::hash::{Hash, Hasher};
 use deadpool_postgres::Object;
 
 use super::bindings::cairn::plugin::content::{Attachment, ContentSummary, Page};
+use super::bindings::cairn::plugin::tasks::Task;
 use super::queries;
+use crate::content::task_index::TaskQuery;
 use crate::error::Result;
 use crate::perms::Viewer;
 
@@ -28,6 +30,7 @@ pub enum Read {
     Labels(i64),
     WithLabels(Vec<String>, Vec<String>, u32),
     RecentlyUpdated(Vec<String>, Vec<String>, u32),
+    Tasks(TaskQuery),
     KvGet(String),
     KvKeys(String, u32),
 }
@@ -42,6 +45,7 @@ pub(crate) enum Answer {
     Attachments(Vec<Attachment>),
     Strings(Vec<String>),
     Bytes(Option<Vec<u8>>),
+    Tasks(Vec<Task>),
 }
 
 impl Answer {
@@ -79,6 +83,7 @@ impl Read {
             Read::RecentlyUpdated(spaces, types, limit) => Answer::Summaries(
                 queries::recently_updated(db, viewer, spaces, types, *limit).await?,
             ),
+            Read::Tasks(q) => Answer::Tasks(queries::tasks(db, viewer, q).await?),
             Read::KvGet(key) => Answer::Bytes(queries::kv_get(db, plugin_id, key).await?),
             Read::KvKeys(prefix, limit) => {
                 Answer::Strings(queries::kv_keys(db, plugin_id, prefix, *limit).await?)
@@ -140,4 +145,5 @@ answer_into! {
     Attachments => Vec<Attachment>,
     Strings => Vec<String>,
     Bytes => Option<Vec<u8>>,
+    Tasks => Vec<Task>,
 }
