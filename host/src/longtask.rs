@@ -85,7 +85,11 @@ where
     drop(db);
     let pool = pool.clone();
     tokio::spawn(async move {
-        let outcome = work(Progress { pool: pool.clone(), id }).await;
+        let outcome = work(Progress {
+            pool: pool.clone(),
+            id,
+        })
+        .await;
         let (status, url, message) = match outcome {
             Ok((url, message)) => ("done", url, message),
             Err(e) => {

@@ -343,8 +343,12 @@ pub(crate) async fn delete_space(
         move |progress| async move {
             let db = task_pool.get().await?;
             // The home page row goes with the space; the reference must go first.
-            crate::db::execute(&db, "UPDATE spaces SET homepage_id = NULL WHERE id = $1", &[&s.id])
-                .await?;
+            crate::db::execute(
+                &db,
+                "UPDATE spaces SET homepage_id = NULL WHERE id = $1",
+                &[&s.id],
+            )
+            .await?;
             let mut done = 0i64;
             loop {
                 let n = crate::db::execute(
@@ -363,7 +367,10 @@ pub(crate) async fn delete_space(
             crate::db::execute(&db, "DELETE FROM spaces WHERE id = $1", &[&s.id]).await?;
             Ok((
                 "/spaces".to_owned(),
-                format!("The space {} ({}) was deleted with {done} pages, posts, comments and files.", s.name, s.key),
+                format!(
+                    "The space {} ({}) was deleted with {done} pages, posts, comments and files.",
+                    s.name, s.key
+                ),
             ))
         },
     )

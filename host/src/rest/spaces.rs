@@ -87,7 +87,8 @@ pub(super) async fn space_update(on: On, Body(b): Body) -> Api {
 
 #[utoipa::path(delete, path = "/rest/api/space/{key}", params(("key" = String, Path)), responses((status = 202, description = "the deletion, as a long task", body = LongTaskRef)))]
 pub(super) async fn space_delete(on: On) -> Api {
-    let id = on.hint(content::delete_space(&on.app.pool, &on.app.node_id, &on.viewer, &on.name).await)?;
+    let id =
+        on.hint(content::delete_space(&on.app.pool, &on.app.node_id, &on.viewer, &on.name).await)?;
     let r = LongTaskRef {
         id: id.to_string(),
         links: LongTaskLinks {
@@ -187,7 +188,14 @@ pub(super) async fn longtask_list(call: Call) -> Api {
         .take(limit as usize)
         .map(|t| task_status(&base, t))
         .collect();
-    ok(paged(&call.app, "/rest/api/longtask", &call.params, out, (start, limit), more))
+    ok(paged(
+        &call.app,
+        "/rest/api/longtask",
+        &call.params,
+        out,
+        (start, limit),
+        more,
+    ))
 }
 
 #[utoipa::path(get, path = "/rest/api/space/{key}/content", params(("key" = String, Path), ("depth" = Option<String>, Query), ("start" = Option<i64>, Query, description = "offset"), ("limit" = Option<i64>, Query, description = "page size (max 500)"), ("expand" = Option<String>, Query, description = "comma-separated expansions")), responses((status = 200, description = "pages and blog posts", body = shapes::SpaceContent)))]

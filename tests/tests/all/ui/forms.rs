@@ -18,6 +18,9 @@ async fn from_script(c: &Client, path: &str, fields: &[(&str, &str)]) -> reqwest
         .expect("POST")
 }
 
+/// A form's fields.
+type Fields<'a> = Vec<(&'a str, &'a str)>;
+
 /// A node with a space, a page, bob, the first-party plugins, and the
 /// admin's client.
 async fn scene() -> (TestNode, Client, i64) {
@@ -40,7 +43,7 @@ async fn every_refused_form_names_its_field_and_changes_nothing() {
     let restrictions = format!("/pages/{page}/restrictions");
     let long = "g".repeat(101);
     let password = cairn_tests::password_of("admin");
-    let cases: Vec<(&str, Vec<(&str, &str)>, &str, &str)> = vec![
+    let cases: Vec<(&str, Fields, &str, &str)> = vec![
         (
             "/admin/groups",
             vec![("action", "create"), ("name", &long), ("description", "d")],
@@ -218,7 +221,7 @@ async fn counts(node: &TestNode) -> Vec<i64> {
 async fn a_form_that_worked_goes_back_to_its_screen_which_says_so() {
     let (_node, c, page) = scene().await;
     let restrictions = format!("/pages/{page}/restrictions");
-    let cases: Vec<(&str, Vec<(&str, &str)>, &str)> = vec![
+    let cases: Vec<(&str, Fields, &str)> = vec![
         (
             "/admin/groups",
             vec![

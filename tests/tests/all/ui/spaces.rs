@@ -130,3 +130,81 @@ async fn the_dashboard_shows_what_was_saved_for_later_favourite_spaces_and_recen
     let (_, v) = ann.get_text("/ui/recent").await;
     assert!(!v.contains("Handbook"), "{v}");
 }
+
+#[tokio::test]
+async fn a_space_is_deleted_as_a_long_task_with_its_progress_readable() {
+    let node = TestNode::start().await;
+    node.user("ann", false).await;
+    let admin = node.login("admin").await;
+    admin.create_space("GONE", "Going away").await;
+    admin.create_space("UI", "Deleted from the UI").await;
+    let mut parent = None;
+    for i in 0..30 {
+        let id = admin
+            .create_page("GONE", &format!("Page {i}"), "<p>x</p>", parent)
+            .await;
+        if i % 3 == 0 {
+            parent = Some(id);
+        }
+    }
+    // Over REST, as Confluence: 202 and where to follow the task.
+    let (s, v) = node
+        .rest("ann", reqwest::Method::DELETE, "/rest/api/space/GONE", None)
+        .await;
+    assert_eq!(s, 403, "only space admins: {v}");
+    let (s, v) = node
+        .rest(
+            "admin",
+            reqwest::Method::DELETE,
+            "/rest/api/space/GONE",
+            None,
+        )
+        .await;
+    assert_eq!(s, 202, "{v}");
+    let status = v["links"]["status"].as_str().unwrap().to_owned();
+    let done = cairn_tests::wait_until(std::time::Duration::from_secs(30), || async {
+        let (_, t) = node
+            .rest("admin", reqwest::Method::GET, &status, None)
+            .await;
+        t["finished"] == true
+    })
+    .await;
+    assert!(done, "the deletion finished");
+    let (_, t) = node
+        .rest("admin", reqwest::Method::GET, &status, None)
+        .await;
+    assert_eq!(t["successful"], true, "{t}");
+    assert_eq!(t["percentageComplete"], 100, "{t}");
+    assert!(
+        t["messages"][0]["translation"]
+            .as_str()
+            .unwrap()
+            .contains("was deleted"),
+        "{t}"
+    );
+    let (s, _) = node.rest("ann", reqwest::Method::GET, &status, None).await;
+    assert_eq!(s, 404, "someone else's task is not shown");
+    let (s, _) = node
+        .rest("admin", reqwest::Method::GET, "/rest/api/space/GONE", None)
+        .await;
+    assert_eq!(s, 404);
+    // From the space settings: the key must be typed again.
+    let r = admin
+        .post("/spaces/UI/delete", &[("confirm", "nope")])
+        .await;
+    assert_eq!(r.status(), 400);
+    let r = admin.post("/spaces/UI/delete", &[("confirm", "ui")]).await;
+    assert_eq!(r.status(), 303);
+    let task = cairn_tests::Client::location(&r);
+    assert!(task.starts_with("/tasks/"), "{task}");
+    let finished = cairn_tests::wait_until(std::time::Duration::from_secs(30), || async {
+        admin.get_text(&task).await.1.contains("was deleted")
+    })
+    .await;
+    assert!(finished);
+    let (_, list) = admin.get_text("/tasks").await;
+    assert!(
+        list.contains("Delete space Deleted from the UI (UI)"),
+        "{list}"
+    );
+}
