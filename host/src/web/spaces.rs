@@ -268,6 +268,10 @@ struct SettingsPage {
     grid_perms: Vec<(&'static str, &'static str)>,
     grid_action: String,
     message: String,
+    /// Pages that can be the home page (the root pages and their children),
+    /// and the current one.
+    pages: Vec<(i64, String)>,
+    homepage: i64,
 }
 
 async fn settings_page(app: &AppState, viewer: &Viewer, key: &str, message: String) -> UiResult {
@@ -290,6 +294,8 @@ async fn settings_page(app: &AppState, viewer: &Viewer, key: &str, message: Stri
             .map(|p| (p.as_str(), p.label()))
             .collect(),
         grid_action: format!("/spaces/{}/permissions", crate::urls::enc(&s.key)),
+        pages: home_choices(&db, viewer, s.id).await?,
+        homepage: s.homepage_id.unwrap_or(0),
         key: s.key,
         name: s.name,
         description: s.description,
@@ -305,6 +311,31 @@ async fn settings(
     Query(n): Query<Notice>,
 ) -> UiResult {
     settings_page(&app, &viewer, &key, n.message()).await
+}
+
+/// The pages a space's home can be: its root pages and their children (at
+/// most 300), by tree order.
+async fn home_choices(
+    db: &deadpool_postgres::Object,
+    viewer: &Viewer,
+    space_id: i64,
+) -> Result<Vec<(i64, String)>, Error> {
+    let mut out = Vec::new();
+    for root in content::children(db, viewer, space_id, None, 0, 100).await? {
+        let kids = if root.has_children {
+            content::children(db, viewer, space_id, Some(root.id), 0, 100).await?
+        } else {
+            Vec::new()
+        };
+        out.push((root.id, root.title));
+        for k in kids {
+            out.push((k.id, format!("– {}", k.title)));
+        }
+        if out.len() >= 300 {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 fn settings_url(key: &str) -> String {
@@ -324,11 +355,13 @@ async fn settings_post(
         &s,
         form.text("name"),
         form.text("description"),
-        None,
+        form.opt_int("homepage").on_field("homepage")?,
     )
     .await;
     if let Err(Error::BadRequest(m)) = r {
-        let field = if m.to_lowercase().contains("description") {
+        let field = if m.to_lowercase().contains("home page") {
+            "homepage"
+        } else if m.to_lowercase().contains("description") {
             "description"
         } else {
             "name"

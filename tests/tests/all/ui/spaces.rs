@@ -208,3 +208,53 @@ async fn a_space_is_deleted_as_a_long_task_with_its_progress_readable() {
         "{list}"
     );
 }
+
+#[tokio::test]
+async fn a_space_admin_chooses_the_home_page_in_the_space_settings() {
+    let node = TestNode::start().await;
+    let admin = node.login("admin").await;
+    admin.create_space("HOME", "Home test").await;
+    admin.create_space("ELSE", "Elsewhere").await;
+    let start = admin
+        .create_page("HOME", "Start here", "<p>s</p>", None)
+        .await;
+    let other = admin
+        .create_page("ELSE", "Not here", "<p>n</p>", None)
+        .await;
+    let (_, html) = admin.get_text("/spaces/HOME/settings").await;
+    assert!(
+        html.contains(&format!("<option value=\"{start}\">")),
+        "{html}"
+    );
+    let r = admin
+        .post(
+            "/spaces/HOME/settings",
+            &[
+                ("name", "Home test"),
+                ("description", ""),
+                ("homepage", &start.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let (_, v) = node
+        .rest(
+            "admin",
+            reqwest::Method::GET,
+            "/rest/api/space/HOME?expand=homepage",
+            None,
+        )
+        .await;
+    assert_eq!(v["homepage"]["title"], "Start here", "{v}");
+    let r = admin
+        .post(
+            "/spaces/HOME/settings",
+            &[
+                ("name", "Home test"),
+                ("description", ""),
+                ("homepage", &other.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 400, "a page of another space");
+}
