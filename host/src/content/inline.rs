@@ -238,8 +238,15 @@ pub(crate) async fn set_resolution(
     viewer
         .require_space_perm(&*db, c.space_id, SpacePerm::Comment)
         .await?;
-    let was = inline_of(&*db, comment_id).await?;
     let tx = db.transaction().await?;
+    // Read under the row's lock: of two resolves at once, one sees it open.
+    let was: Option<String> = crate::db::query_opt(
+        &tx,
+        "SELECT resolution FROM inline_comments WHERE comment_id = $1 FOR UPDATE",
+        &[&comment_id],
+    )
+    .await?
+    .map(|r| r.get(0));
     let n = crate::db::execute(
         &tx,
         "UPDATE inline_comments SET
@@ -256,7 +263,7 @@ pub(crate) async fn set_resolution(
         )));
     }
     // The thread's people hear of a resolution (not of a reopening).
-    if resolved && was.is_some_and(|w| w.resolution != "resolved") {
+    if resolved && was.is_some_and(|w| w != "resolved") {
         crate::notify::outbox::record(
             &tx,
             &crate::notify::Event {

@@ -51,6 +51,8 @@ const HIDDEN: &[&str] = &[
     "ac:task-uuid",
     "ac:placeholder",
     "ac:adf-attribute",
+    "ac:adf-node",
+    "ac:adf-content",
     "at:declarations",
 ];
 

@@ -93,7 +93,10 @@ pub(crate) async fn layer(State(app): State<AppState>, req: Request, next: Next)
             .await;
     }
     let mut resp = CHROME.scope(chrome, next.run(req)).await;
-    if !safe {
+    // A POST that changed nothing readers see (a user's own view history)
+    // keeps every cache and needs no token.
+    let no_change = resp.extensions_mut().remove::<NoDataChange>().is_some();
+    if !safe && !no_change {
         // Whatever it wrote, this node's caches see it before the response
         // leaves; other nodes hear it through NOTIFY cairn_change, or at
         // once from the token the response carries.
@@ -108,3 +111,9 @@ pub(crate) async fn layer(State(app): State<AppState>, req: Request, next: Next)
     }
     resp
 }
+
+/// Marks the response of an unsafe request that changed nothing any page,
+/// list or cached response shows (e.g. recording a user's recent view):
+/// the gate then neither retires the caches nor issues a token.
+#[derive(Clone, Copy)]
+pub(crate) struct NoDataChange;

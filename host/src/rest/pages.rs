@@ -267,6 +267,13 @@ pub(super) async fn content_create(call: Call, Body(b): Body) -> Api {
     }
     let body = storage_body(&b)?.unwrap_or_default();
     let properties = properties_of(&b)?;
+    // Properties need the edit permission, which a commenter may lack: refused
+    // before anything is created rather than after the comment exists.
+    if kind == ContentType::Comment && !properties.is_empty() {
+        return Err(Error::BadRequest(
+            "metadata.properties can be given when creating pages and blog posts; set a comment's properties with POST /rest/api/content/{id}/property".into(),
+        ));
+    }
     let mut db = call.db().await?;
     let c = match kind {
         ContentType::Page | ContentType::BlogPost => {

@@ -229,8 +229,11 @@ pub(super) async fn template_update(call: Call, Body(b): Body) -> Api {
         Some(v) => Some(
             v.as_i64()
                 .and_then(|n| i32::try_from(n).ok())
-                .ok_or_else(|| Error::BadRequest("version.number must be a number".into()))?
-                - 1,
+                .filter(|n| *n > 1)
+                .map(|n| n - 1)
+                .ok_or_else(|| {
+                    Error::BadRequest("version.number must be the current version plus one".into())
+                })?,
         ),
         None => None,
     };

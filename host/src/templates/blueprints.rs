@@ -287,20 +287,28 @@ pub async fn fill(
 }
 
 /// The index page of `b` in the space, made when it is missing; its id.
+/// When it exists but the author may not see it, the page goes to the top
+/// of the space instead (None) rather than beside a hidden parent.
 pub async fn index_page(
     db: &mut deadpool_postgres::Object,
     viewer: &Viewer,
     space: &Space,
     b: &Blueprint,
-) -> Result<i64> {
-    if let Ok(Some(c)) =
-        content::by_title(&*db, viewer, &space.key, b.index_title, ContentType::Page).await
-    {
-        return Ok(c.id);
+) -> Result<Option<i64>> {
+    let existing: Option<i64> = crate::db::query_opt(
+        &*db,
+        "SELECT id FROM content WHERE space_id = $1 AND content_type = 'page' AND status = 'current'
+         AND lower(title) = lower($2) ORDER BY id LIMIT 1",
+        &[&space.id, &b.index_title],
+    )
+    .await?
+    .map(|r| r.get(0));
+    if let Some(id) = existing {
+        return Ok(content::get(&*db, viewer, id).await.ok().map(|c| c.id));
     }
     let body = b.index_body();
     let labels = [format!("{}-index", b.label)];
-    let c = content::create(
+    let made = content::create(
         db,
         viewer,
         content::NewContent {
@@ -314,8 +322,40 @@ pub async fn index_page(
             posting_day: None,
         },
     )
-    .await?;
-    Ok(c.id)
+    .await;
+    match made {
+        Ok(c) => Ok(Some(c.id)),
+        // Made by someone else meanwhile: use theirs.
+        Err(Error::BadRequest(_)) => Ok(crate::db::query_opt(
+            &*db,
+            "SELECT id FROM content WHERE space_id = $1 AND content_type = 'page' AND status = 'current'
+             AND lower(title) = lower($2) ORDER BY id LIMIT 1",
+            &[&space.id, &b.index_title],
+        )
+        .await?
+        .map(|r| r.get(0))),
+        Err(e) => Err(e),
+    }
+}
+
+/// `key`, if the space offers it (a space admin may have switched it off).
+pub async fn offered(
+    db: &impl GenericClient,
+    space_id: i64,
+    key: &str,
+) -> Result<&'static Blueprint> {
+    let b = by_key(key)?;
+    let on = enabled(db, space_id)
+        .await?
+        .iter()
+        .any(|(x, on)| x.key == b.key && *on);
+    if !on {
+        return Err(Error::BadRequest(format!(
+            "the {} blueprint is switched off in this space",
+            b.name
+        )));
+    }
+    Ok(b)
 }
 
 #[cfg(test)]

@@ -49,7 +49,12 @@ async fn space_favourite(
     content::set_favourite_space(&db, &viewer, &key, form.text("on") == "1").await?;
     let back = form
         .get("next")
-        .filter(|n| n.starts_with('/') && !n.starts_with("//"))
+        .filter(|n| {
+            n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control)
+        })
         .map(str::to_owned)
         .unwrap_or_else(|| format!("/spaces/{}", crate::urls::enc(&key)));
     Ok(see_other(&back))
@@ -67,7 +72,9 @@ async fn viewed(
     viewer.require_user()?;
     let db = app.pool.get().await?;
     content::record_view(&db, &viewer, id).await?;
-    Ok(axum::http::StatusCode::NO_CONTENT.into_response())
+    let mut r = axum::http::StatusCode::NO_CONTENT.into_response();
+    r.extensions_mut().insert(crate::http::gate::NoDataChange);
+    Ok(r)
 }
 
 async fn recent(State(app): State<AppState>, viewer: Viewer) -> Result<Response, Error> {

@@ -69,6 +69,9 @@ async fn complete(
     Query(q): Query<Q>,
 ) -> Result<Response, Error> {
     viewer.require_user()?;
+    if !viewer.can_use {
+        return Err(Error::Forbidden("you may not use the wiki".into()));
+    }
     let db = app.pool.get().await?;
     let term = q.q.trim().to_lowercase();
     let like = format!(
@@ -81,7 +84,7 @@ async fn complete(
         &db,
         "SELECT id, username, display_name, user_key FROM users
          WHERE active AND (lower(username) LIKE $1 OR lower(display_name) LIKE $1
-               OR ($2 <> '' AND lower(email) LIKE $2 || '%'))
+               OR (position('@' in $2) > 0 AND lower(email) = $2))
          ORDER BY lower(username) = $2 DESC, lower(username) LIKE $2 || '%' DESC, display_name
          LIMIT 20",
         &[&like, &term],

@@ -154,13 +154,15 @@ pub(crate) fn text(s: &str) -> String {
             let end = rest.find("]]>").unwrap_or(rest.len());
             out.push_str(&rest[9..end.max(9)]);
             i += (end + 3).min(rest.len());
+        } else if rest.starts_with("<!--") {
+            i += rest.find("-->").map_or(rest.len(), |e| e + 3);
         } else if rest.starts_with("<ac:parameter") {
             // Parameters are not text, but a status lozenge's title is.
             let el = element(s, i, "ac:parameter");
             if attr(el, "ac:name") == Some("title") {
-                let v = &el[el.find('>').map_or(0, |e| e + 1)
-                    ..el.rfind("</ac:parameter>").unwrap_or(el.len())];
-                out.push_str(&text(v));
+                let end = el.rfind("</ac:parameter>").unwrap_or(el.len());
+                let start = el.find('>').map_or(0, |e| e + 1).min(end);
+                out.push_str(&text(&el[start..end]));
             }
             i += el.len().max(1);
         } else if rest.starts_with('<') {
@@ -257,5 +259,12 @@ mod tests {
             None
         )
         .is_empty());
+        // A comment that looks like a tag does not trip the reader.
+        let tricky = "<ac:structured-macro ac:name=\"details\"><ac:rich-text-body><table><tbody><tr><th>K</th><td><!-- > <ac:parameter ac:name=\"title\"</ac:parameter> -->v</td></tr></tbody></table></ac:rich-text-body></ac:structured-macro>";
+        assert_eq!(
+            properties_of(tricky, None),
+            [("K".to_string(), "v".to_string())]
+        );
+        assert_eq!(text("<ac:parameter ac:name=\"title\"</ac:parameter>"), "");
     }
 }

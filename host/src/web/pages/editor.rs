@@ -197,9 +197,9 @@ pub(super) async fn create(
     // A blueprint's page goes under its index page (made with the first).
     let mut parent_id = form.opt_int("parent")?;
     if parent_id.is_none() && !form.text("blueprint").is_empty() && !is_blog {
-        let b = crate::templates::blueprints::by_key(form.text("blueprint"))?;
         let s = content::space(&db, &viewer, &key).await?;
-        parent_id = Some(crate::templates::blueprints::index_page(&mut db, &viewer, &s, b).await?);
+        let b = crate::templates::blueprints::offered(&db, s.id, form.text("blueprint")).await?;
+        parent_id = crate::templates::blueprints::index_page(&mut db, &viewer, &s, b).await?;
     }
     let r = content::create(
         &mut db,

@@ -266,7 +266,7 @@ pub(super) async fn from_blueprint(
     let here = format!("/spaces/{key}/new/blueprint/{bp}");
     let db = app.pool.get().await?;
     let s = space_for_writing(&db, &viewer, &key, &here).await?;
-    let b = blueprints::by_key(&bp)?;
+    let b = blueprints::offered(&db, s.id, &bp).await?;
     fill_page(
         &db,
         &viewer,
@@ -319,7 +319,7 @@ pub(super) async fn from_blueprint_post(
     let here = format!("/spaces/{key}/new/blueprint/{bp}");
     let db = app.pool.get().await?;
     let s = space_for_writing(&db, &viewer, &key, &here).await?;
-    let b = blueprints::by_key(&bp)?;
+    let b = blueprints::offered(&db, s.id, &bp).await?;
     let parent = form.text("parent").to_owned();
     let value = |n: &str| form.get(&format!("var-{n}")).map(str::to_owned);
     let title = b.title_for(&value("date").unwrap_or_else(today), form.text("title"));

@@ -113,6 +113,8 @@ async fn the_dashboard_shows_what_was_saved_for_later_favourite_spaces_and_recen
             .await
             .unwrap();
         assert_eq!(r.status(), 204);
+        // A view is the reader's own history: no token, no cache retired.
+        assert!(r.headers().get("x-cairn-consistency").is_none());
     }
     let (_, v) = ann.get_text("/ui/recent").await;
     let v: serde_json::Value = serde_json::from_str(&v).unwrap();
