@@ -64,17 +64,19 @@ pub(crate) async fn add_inline_comment(
     page_id: i64,
     selection: &Selection<'_>,
     body: &str,
+    marker_ref: Option<&str>,
 ) -> Result<Content> {
     let user = viewer.require_user()?.clone();
     if body.trim().is_empty() {
         return Err(Error::BadRequest("a comment must not be empty".into()));
     }
     validate_body(body)?;
-    let marker_ref = new_marker_ref();
+    let marker_ref = marker_ref.map(str::to_owned).unwrap_or_else(new_marker_ref);
     let props = InlineProps {
         marker_ref: marker_ref.clone(),
         original_selection: selection.text.trim().chars().take(10_000).collect(),
     };
+    props.validate()?;
     for _ in 0..8 {
         let page = get(&*db, viewer, page_id).await?;
         if !matches!(page.content_type, ContentType::Page | ContentType::BlogPost) {

@@ -17,6 +17,9 @@ pub(crate) struct Selection<'a> {
     pub text: &'a str,
     pub before: &'a str,
     pub after: &'a str,
+    /// Which occurrence of `text` (0 = the first), as Confluence's REST
+    /// `matchIndex` says; used when the text around it tells nothing.
+    pub occurrence: Option<usize>,
 }
 
 /// Why a selection cannot carry a comment.
@@ -102,8 +105,16 @@ pub(crate) fn wrap_selection(
             .count();
         b + a
     };
-    let Some(&at) = starts.iter().max_by_key(|&&i| (score(i), usize::MAX - i)) else {
-        return Err(MarkError::NotFound);
+    let by_index = sel
+        .occurrence
+        .filter(|_| before.is_empty() && after.is_empty())
+        .map(|n| starts.get(n).copied().ok_or(MarkError::NotFound));
+    let at = match by_index {
+        Some(found) => found?,
+        None => match starts.iter().max_by_key(|&&i| (score(i), usize::MAX - i)) {
+            Some(&at) => at,
+            None => return Err(MarkError::NotFound),
+        },
     };
     let hit = &chars[at..at + want.len()];
     if hit.iter().any(|c| c.in_marker) {
@@ -311,6 +322,7 @@ mod tests {
                 text,
                 before,
                 after,
+                occurrence: None,
             },
             "R",
         )
@@ -357,6 +369,21 @@ mod tests {
             format!("<p>see {M}the log{E}</p><p>read the log first</p>"),
             "without context, the first"
         );
+    }
+
+    #[test]
+    fn confluences_match_index_picks_the_occurrence() {
+        let body = "<p>the log</p><p>the log</p><p>the log</p>";
+        let sel = |n| Selection {
+            text: "the log",
+            occurrence: Some(n),
+            ..Selection::default()
+        };
+        assert_eq!(
+            wrap_selection(body, &sel(1), "R").unwrap(),
+            format!("<p>the log</p><p>{M}the log{E}</p><p>the log</p>")
+        );
+        assert_eq!(wrap_selection(body, &sel(3), "R"), Err(MarkError::NotFound));
     }
 
     #[test]

@@ -166,7 +166,8 @@ bodies! {
             ("location", false, Str("a comment's location: footer (default) or inline")),
             ("inlineProperties", false, Object(&[
                 ("markerRef", true, Str("the inline-comment marker in the page body")),
-                ("originalSelection", false, Str("")),
+                ("originalSelection", false, Str("the text commented on; written into the page as the marker when the page has none")),
+                ("matchIndex", false, Int("which occurrence of originalSelection (0 = the first)")),
             ])),
         ])),
     ];

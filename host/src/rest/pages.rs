@@ -336,8 +336,57 @@ pub(super) async fn content_create(call: Call, Body(b): Body) -> Api {
                     )))
                 }
             };
-            content::add_comment_at(&mut db, viewer, container, reply_to, &body, inline.as_ref())
-                .await?
+            // Confluence's editor writes the marker into the page; a client
+            // that sends only the selection (and `matchIndex`) gets it
+            // written here, as the UI does.
+            let page_body = match &inline {
+                Some(_) if reply_to.is_none() => {
+                    Some(content::get(&db, viewer, container).await?.body)
+                }
+                _ => None,
+            };
+            match (&inline, page_body) {
+                (Some(p), Some(page_body))
+                    if !content::anchored(&page_body, &p.marker_ref)
+                        && !p.original_selection.trim().is_empty() =>
+                {
+                    let occurrence = match pointer(&b, "extensions.inlineProperties.matchIndex") {
+                        None | Some(Value::Null) => None,
+                        Some(v) => Some(v.as_u64().ok_or_else(|| {
+                            Error::BadRequest(
+                                "extensions.inlineProperties.matchIndex must be a number from 0"
+                                    .into(),
+                            )
+                        })? as usize),
+                    };
+                    let selection = content::Selection {
+                        text: &p.original_selection,
+                        before: "",
+                        after: "",
+                        occurrence: Some(occurrence.unwrap_or(0)),
+                    };
+                    content::add_inline_comment(
+                        &mut db,
+                        viewer,
+                        container,
+                        &selection,
+                        &body,
+                        Some(&p.marker_ref),
+                    )
+                    .await?
+                }
+                _ => {
+                    content::add_comment_at(
+                        &mut db,
+                        viewer,
+                        container,
+                        reply_to,
+                        &body,
+                        inline.as_ref(),
+                    )
+                    .await?
+                }
+            }
         }
         ContentType::Attachment => {
             return Err(Error::BadRequest(

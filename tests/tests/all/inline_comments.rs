@@ -159,3 +159,53 @@ async fn inline_comments_as_confluence() {
         .await;
     assert_eq!(s, 400, "a footer comment has no resolution");
 }
+
+/// A client that sends only the selection (no marker in the page yet) gets
+/// the marker written, at the occurrence `matchIndex` names.
+#[tokio::test]
+async fn an_inline_comment_over_rest_writes_its_marker_when_the_page_has_none() {
+    let node = TestNode::start().await;
+    let admin = node.login("admin").await;
+    admin.create_space("TEAM", "Team").await;
+    let page = admin
+        .create_page("TEAM", "Plan", "<p>alpha beta alpha</p>", None)
+        .await;
+    let post = |selection: &str, index: Value| {
+        let node = &node;
+        let body = json!({"type": "comment", "container": {"id": page.to_string(), "type": "page"},
+            "body": {"storage": {"value": "<p>which alpha?</p>", "representation": "storage"}},
+            "extensions": {"location": "inline", "inlineProperties":
+                {"markerRef": "m-2", "originalSelection": selection, "matchIndex": index}}});
+        async move {
+            node.rest("admin", Method::POST, "/rest/api/content", Some(body))
+                .await
+        }
+    };
+    let (s, v) = post("zzz", json!(0)).await;
+    assert_eq!(s, 400, "{v}");
+    let (s, v) = post("alpha", json!(1)).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["extensions"]["inlineProperties"]["markerRef"], "m-2");
+    let (_, p) = node
+        .rest(
+            "admin",
+            Method::GET,
+            &format!("/rest/api/content/{page}?expand=body.storage,version"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        p["body"]["storage"]["value"],
+        "<p>alpha beta <ac:inline-comment-marker ac:ref=\"m-2\">alpha</ac:inline-comment-marker></p>"
+    );
+    assert_eq!(p["version"]["number"], 2);
+    let (_, list) = node
+        .rest(
+            "admin",
+            Method::GET,
+            &format!("/rest/api/content/{page}/child/comment?location=inline"),
+            None,
+        )
+        .await;
+    assert_eq!(list["size"], 1, "the refused one left nothing: {list}");
+}

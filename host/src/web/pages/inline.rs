@@ -98,8 +98,9 @@ pub(super) async fn inline_comment_post(
         text: form.text("selection"),
         before: form.text("before"),
         after: form.text("after"),
+        occurrence: None,
     };
-    let r = content::add_inline_comment(&mut db, &viewer, id, &selection, &body).await;
+    let r = content::add_inline_comment(&mut db, &viewer, id, &selection, &body, None).await;
     let field = match &r {
         Err(Error::BadRequest(m)) if m.contains("comment must not be empty") => "body",
         _ => "selection",
