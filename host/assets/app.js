@@ -602,6 +602,8 @@ function attachCompleter(field) {
   field.setAttribute("aria-autocomplete", "list");
   field.setAttribute("aria-controls", list.id);
   field.insertAdjacentElement("afterend", list);
+  // The list floats below the field instead of pushing the page down.
+  field.parentElement?.classList.add("completing");
   const pageId = field.dataset.page || document.getElementById("main-content")?.dataset.pageId || field.form?.querySelector("input[name=id]")?.value || "";
   let items = [], active = -1, token = null, timer = null, asked = 0;
   const close = () => { list.hidden = true; items = []; active = -1; field.removeAttribute("aria-activedescendant"); };

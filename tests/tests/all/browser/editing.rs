@@ -341,6 +341,18 @@ async fn a_page_starts_from_a_blueprint_and_from_a_template_with_variables() {
     .await;
     d.type_into("#fill-form input[name=var-attendees]", "ann")
         .await;
+    // The people list offers ann; Escape closes it without choosing.
+    d.wait_for(
+        "the people list",
+        "const l = document.querySelector('#fill-form .completions'); return !!l && !l.hidden",
+    )
+    .await;
+    d.press(&["\u{E00C}"]).await;
+    d.wait_for(
+        "the list closed",
+        "return document.querySelector('#fill-form .completions').hidden",
+    )
+    .await;
     d.type_into(
         "#fill-form textarea[name=var-goals]",
         "Agree the launch date",
