@@ -416,3 +416,58 @@ pub(crate) async fn set_rate_limit_exempt(
     .await?;
     Ok(())
 }
+
+/// User keys of the given usernames (lower case) that exist, by lower-case
+/// username (for mentions written as `@username`).
+pub(crate) async fn keys_by_usernames(
+    db: &impl GenericClient,
+    names: &[String],
+) -> Result<std::collections::HashMap<String, String>> {
+    Ok(crate::db::query(
+        db,
+        "SELECT lower(username), user_key FROM users WHERE lower(username) = ANY($1)",
+        &[&names],
+    )
+    .await?
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect())
+}
+
+/// A person offered by a completion: never their e-mail address.
+pub(crate) struct Candidate {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub user_key: String,
+}
+
+/// Active users whose username or display name contains `term` (or whose
+/// whole e-mail address it is), exact and prefix matches first; at most 20.
+pub(crate) async fn complete(db: &impl GenericClient, term: &str) -> Result<Vec<Candidate>> {
+    let term = term.trim().to_lowercase();
+    let like = format!(
+        "%{}%",
+        term.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    Ok(crate::db::query(
+        db,
+        "SELECT id, username, display_name, user_key FROM users
+         WHERE active AND (lower(username) LIKE $1 OR lower(display_name) LIKE $1
+               OR (position('@' in $2) > 0 AND lower(email) = $2))
+         ORDER BY lower(username) = $2 DESC, lower(username) LIKE $2 || '%' DESC, display_name
+         LIMIT 20",
+        &[&like, &term],
+    )
+    .await?
+    .iter()
+    .map(|r| Candidate {
+        id: r.get(0),
+        username: r.get(1),
+        display_name: r.get(2),
+        user_key: r.get(3),
+    })
+    .collect())
+}

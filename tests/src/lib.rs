@@ -395,6 +395,21 @@ impl Client {
             .expect("POST")
     }
 
+    /// POSTs a form the way `app.js` sends one (`X-Cairn-Form`): a refusal
+    /// comes back as JSON naming the field, a success as 204 with
+    /// `X-Cairn-Location`.
+    pub async fn post_from_script(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let mut f: Vec<(&str, &str)> = vec![("_csrf", self.csrf.as_str())];
+        f.extend_from_slice(fields);
+        self.http
+            .post(self.url(path))
+            .header("X-Cairn-Form", "1")
+            .form(&f)
+            .send()
+            .await
+            .expect("POST")
+    }
+
     /// POSTs a form like [`Client::post`]; when it answers with a redirect
     /// (a form that worked goes back to its screen), GETs where it points.
     pub async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {

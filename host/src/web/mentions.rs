@@ -40,15 +40,7 @@ pub(crate) async fn storage_from_markdown(
     if names.is_empty() {
         return Ok(cairn_render::markdown_to_storage(md));
     }
-    let keys: std::collections::HashMap<String, String> = crate::db::query(
-        db,
-        "SELECT lower(username), user_key FROM users WHERE lower(username) = ANY($1)",
-        &[&names],
-    )
-    .await?
-    .iter()
-    .map(|r| (r.get(0), r.get(1)))
-    .collect();
+    let keys = crate::users::keys_by_usernames(db, &names).await?;
     Ok(cairn_render::markdown_to_storage_with_mentions(md, &|n| {
         keys.get(&n.to_lowercase()).cloned()
     }))
@@ -73,23 +65,7 @@ async fn complete(
         return Err(Error::Forbidden("you may not use the wiki".into()));
     }
     let db = app.pool.get().await?;
-    let term = q.q.trim().to_lowercase();
-    let like = format!(
-        "%{}%",
-        term.replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
-    let rows = crate::db::query(
-        &db,
-        "SELECT id, username, display_name, user_key FROM users
-         WHERE active AND (lower(username) LIKE $1 OR lower(display_name) LIKE $1
-               OR (position('@' in $2) > 0 AND lower(email) = $2))
-         ORDER BY lower(username) = $2 DESC, lower(username) LIKE $2 || '%' DESC, display_name
-         LIMIT 20",
-        &[&like, &term],
-    )
-    .await?;
+    let rows = crate::users::complete(&db, &q.q).await?;
     let page = match q.page {
         Some(id) => content::get(&db, &viewer, id).await.ok(),
         None => None,
@@ -98,7 +74,7 @@ async fn complete(
     for r in rows {
         let sees = match &page {
             Some(p) => {
-                let user = crate::notify::fanout::active_user(&db, r.get(0)).await?;
+                let user = crate::notify::fanout::active_user(&db, r.id).await?;
                 let theirs = Viewer::load(&db, user).await?;
                 content::get(&db, &theirs, p.id).await.is_ok()
             }
@@ -107,9 +83,9 @@ async fn complete(
         out.push((
             !sees,
             json!({
-                "username": r.get::<_, String>(1),
-                "displayName": r.get::<_, String>(2),
-                "userKey": r.get::<_, String>(3),
+                "username": r.username,
+                "displayName": r.display_name,
+                "userKey": r.user_key,
                 "canSee": sees,
             }),
         ));

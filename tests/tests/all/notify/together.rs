@@ -4,19 +4,6 @@
 
 use super::*;
 
-/// A form posted the way `app.js` sends it: errors come back as JSON.
-async fn from_script(c: &Client, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    let mut f: Vec<(&str, &str)> = vec![("_csrf", c.csrf.as_str())];
-    f.extend_from_slice(fields);
-    c.http
-        .post(c.url(path))
-        .header("X-Cairn-Form", "1")
-        .form(&f)
-        .send()
-        .await
-        .expect("POST")
-}
-
 async fn page_body(node: &TestNode, id: i64) -> (String, i64, Value) {
     let (_, v) = node
         .rest(
@@ -59,12 +46,12 @@ async fn an_inline_comment_is_anchored_to_the_selected_text_and_its_thread_hears
     let carol = node.login("carol").await;
 
     // Text that is not in the page is refused beside the selection.
-    let r = from_script(
-        &carol,
-        &format!("/pages/{p}/inline-comments"),
-        &[("selection", "runs every day"), ("body", "hm")],
-    )
-    .await;
+    let r = carol
+        .post_from_script(
+            &format!("/pages/{p}/inline-comments"),
+            &[("selection", "runs every day"), ("body", "hm")],
+        )
+        .await;
     assert_eq!(r.status(), 400);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["field"], "selection", "{v}");
@@ -220,24 +207,21 @@ async fn share_tells_the_people_named_and_only_people_who_may_see_the_page() {
         ("carol, nobody-here", "to", "nobody-here"),
         ("ann", "to", "yourself"),
     ] {
-        let r = from_script(
-            &ann,
-            &format!("/pages/{p}/share"),
-            &[("to", to), ("note", "")],
-        )
-        .await;
+        let r = ann
+            .post_from_script(&format!("/pages/{p}/share"), &[("to", to), ("note", "")])
+            .await;
         assert_eq!(r.status(), 400, "{to}");
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["field"], field, "{v}");
         assert!(v["message"].as_str().unwrap().contains(words), "{v}");
     }
     // Zed may not see the salaries: the share is refused, nothing is sent.
-    let r = from_script(
-        &ann,
-        &format!("/pages/{secret}/share"),
-        &[("to", "zed"), ("note", "")],
-    )
-    .await;
+    let r = ann
+        .post_from_script(
+            &format!("/pages/{secret}/share"),
+            &[("to", "zed"), ("note", "")],
+        )
+        .await;
     assert_eq!(r.status(), 400);
     let v: Value = r.json().await.unwrap();
     assert!(

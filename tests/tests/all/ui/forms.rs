@@ -5,19 +5,6 @@
 use super::*;
 use cairn_tests::Client;
 
-/// Posts a form the way `app.js` sends one (`X-Cairn-Form`).
-async fn from_script(c: &Client, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    let mut f: Vec<(&str, &str)> = vec![("_csrf", c.csrf.as_str())];
-    f.extend_from_slice(fields);
-    c.http
-        .post(c.url(path))
-        .header("X-Cairn-Form", "1")
-        .form(&f)
-        .send()
-        .await
-        .expect("POST")
-}
-
 /// A form's fields.
 type Fields<'a> = Vec<(&'a str, &'a str)>;
 
@@ -176,7 +163,7 @@ async fn every_refused_form_names_its_field_and_changes_nothing() {
     ];
     let before = counts(&node).await;
     for (path, fields, field, words) in &cases {
-        let r = from_script(&c, path, fields).await;
+        let r = c.post_from_script(path, fields).await;
         let status = r.status().as_u16();
         let v: Value = r.json().await.unwrap_or_else(|e| {
             panic!("{path} {fields:?}: the refusal is not JSON ({status}): {e}")
@@ -272,7 +259,7 @@ async fn a_form_that_worked_goes_back_to_its_screen_which_says_so() {
         ),
     ];
     for (path, fields, said) in &cases {
-        let r = from_script(&c, path, fields).await;
+        let r = c.post_from_script(path, fields).await;
         assert_eq!(r.status(), 204, "{path} {fields:?}");
         let to = r.headers()["x-cairn-location"].to_str().unwrap().to_owned();
         assert!(to.contains("done="), "{to}");
