@@ -32,6 +32,9 @@ pub(super) async fn compose(
     let Some(first) = rows.first() else {
         return Ok(None);
     };
+    if let Some(addr) = &first.guest {
+        return compose_for_guest(db, cache, base, site, first, addr).await;
+    }
     let Some(user) = super::fanout::active_user(db, first.user_id).await? else {
         return Ok(None);
     };
@@ -85,6 +88,48 @@ pub(super) async fn compose(
         key: first.key.clone(),
         thread_page: single.then_some(first.page_id),
         unsubscribe,
+    }))
+}
+
+/// The mail of a share to an address without an account: only when an
+/// anonymous reader may (still) see the page; no unsubscribe link (nothing
+/// is watched), and the footer says why the mail came.
+async fn compose_for_guest(
+    db: &impl GenericClient,
+    cache: &FactsCache,
+    base: &str,
+    site: &str,
+    row: &Claimed,
+    addr: &str,
+) -> Result<Option<Mail>> {
+    let anonymous = Viewer::load(db, None).await?;
+    let Ok(page) = content::get(db, &anonymous, row.page_id).await else {
+        return Ok(None);
+    };
+    let Some(f) = facts(db, cache, &page, row.event_id).await? else {
+        return Ok(None);
+    };
+    let e = Entry {
+        sentence: format!("{} shared with you:", f.actor),
+        page_title: page.title.clone(),
+        space_name: page.space_name.clone(),
+        url: format!(
+            "{base}{}",
+            crate::urls::page_url(&page.space_key, page.id, &page.title)
+        ),
+        message: f.message.clone(),
+        excerpt: f.excerpt.clone(),
+    };
+    let (text, html) = mail::guest_bodies(site, &e, &f.actor);
+    Ok(Some(Mail {
+        to_name: String::new(),
+        to_addr: addr.to_owned(),
+        subject: format!("[{site}] {}", page.title),
+        text,
+        html,
+        key: row.key.clone(),
+        thread_page: Some(row.page_id),
+        unsubscribe: None,
     }))
 }
 

@@ -62,6 +62,11 @@ pub async fn run(
             for (user, r) in recipients {
                 deliver_to(&tx, event_id, page_id, &user, &r, mail_on, batch_secs).await?;
             }
+            if kind == Kind::Shared && mail_on {
+                if let Some(actor) = actor_id {
+                    deliver_to_guests(&tx, event_id, page_id, actor, &detail).await?;
+                }
+            }
         }
         crate::db::execute(
             &tx,
@@ -356,5 +361,42 @@ async fn deliver_to(
         ],
     )
     .await?;
+    Ok(())
+}
+
+/// Queues the mails of a share to addresses without an account: one per
+/// address, sent at once, the row's `user_id` holding the sharer (whose
+/// share it is) and `to_address` the recipient. Whether an anonymous
+/// reader may see the page is checked when the mail is composed.
+async fn deliver_to_guests(
+    db: &impl GenericClient,
+    event_id: i64,
+    page_id: i64,
+    actor_id: i64,
+    detail: &serde_json::Value,
+) -> Result<()> {
+    let guests = detail
+        .get("guests")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str());
+    for (i, addr) in guests.enumerate() {
+        crate::db::execute(
+            db,
+            "INSERT INTO mail_queue (idem_key, user_id, to_address, event_id, page_id, reason, mode)
+             VALUES ($1, $2, $3, $4, $5, $6, 'immediate')
+             ON CONFLICT (idem_key) DO NOTHING",
+            &[
+                &format!("cairn-e{event_id}-g{i}"),
+                &actor_id,
+                &addr,
+                &event_id,
+                &page_id,
+                &Reason::Direct.as_str(),
+            ],
+        )
+        .await?;
+    }
     Ok(())
 }

@@ -151,7 +151,7 @@ pub(crate) fn build(cfg: &SmtpConfig, base_url: &str, m: &Mail) -> Result<Messag
         .parse()
         .map_err(|e| Error::BadRequest(format!("mail_from is not a mail address: {e}")))?;
     let to = Mailbox::new(
-        Some(m.to_name.clone()),
+        Some(m.to_name.clone()).filter(|n| !n.is_empty()),
         m.to_addr.parse().map_err(|e| {
             Error::BadRequest(format!("{:?} is not a mail address: {e}", m.to_addr))
         })?,
@@ -286,6 +286,25 @@ pub(crate) fn bodies(
     html.push_str(&format!(
         "<a href=\"{}\">Notification settings</a> · Sent by {}.</p></body></html>",
         esc(prefs_url),
+        esc(site)
+    ));
+    (text, html)
+}
+
+/// The bodies of a share's mail to an address without an account: no
+/// settings to point to, so the footer says who sent it and why.
+pub(crate) fn guest_bodies(site: &str, e: &Entry, sharer: &str) -> (String, String) {
+    let mut text = String::new();
+    let mut html =
+        String::from("<!DOCTYPE html><html><body style=\"font-family:sans-serif;color:#172b4d\">");
+    entry_text(e, &mut text);
+    entry_html(e, &mut html);
+    text.push_str(&format!(
+        "-- \n{sharer} shared this page of {site} with this address. You will get no other mail unless someone shares again.\n"
+    ));
+    html.push_str(&format!(
+        "<hr><p style=\"color:#666;font-size:smaller\">{} shared this page of {} with this address. You will get no other mail unless someone shares again.</p></body></html>",
+        esc(sharer),
         esc(site)
     ));
     (text, html)

@@ -62,13 +62,15 @@ pub(crate) async fn record(tx: &impl GenericClient, ev: &Event) -> Result<()> {
     Ok(())
 }
 
-/// A page shared with `to` (user ids) by `actor_id`, with a note.
+/// A page shared with `to` (user ids) and `guests` (addresses without an
+/// account) by `actor_id`, with a note.
 pub(crate) async fn record_share(
     db: &impl GenericClient,
     page_id: i64,
     version: i32,
     actor_id: i64,
     to: &[i64],
+    guests: &[String],
     note: &str,
 ) -> Result<()> {
     crate::db::execute(
@@ -79,7 +81,7 @@ pub(crate) async fn record_share(
             &page_id,
             &version,
             &actor_id,
-            &json!({ "message": note, "to": to }),
+            &json!({ "message": note, "to": to, "guests": guests }),
         ],
     )
     .await?;

@@ -51,7 +51,7 @@ pub(super) async fn claim(db: &impl GenericClient) -> Result<Vec<Claimed>> {
              FOR UPDATE SKIP LOCKED)
          UPDATE mail_queue SET state = 'sending', claimed_by = $1, attempts = attempts + 1
          WHERE id IN (SELECT id FROM pick UNION SELECT id FROM more)
-         RETURNING id, user_id, event_id, page_id, reason, watch_id, mode, idem_key",
+         RETURNING id, user_id, event_id, page_id, reason, watch_id, mode, idem_key, to_address",
         &[&*CLAIM, &BATCH],
     )
     .await?;
@@ -66,6 +66,7 @@ pub(super) async fn claim(db: &impl GenericClient) -> Result<Vec<Claimed>> {
             watch_id: r.get(5),
             digest: r.get::<_, &str>(6) != "immediate",
             key: r.get(7),
+            guest: r.get(8),
         })
         .collect())
 }
@@ -81,6 +82,9 @@ pub(super) struct Claimed {
     pub(super) watch_id: Option<i64>,
     pub(super) digest: bool,
     pub(super) key: String,
+    /// An address without an account a page was shared with (`user_id`
+    /// is then the sharer).
+    pub(super) guest: Option<String>,
 }
 
 pub(super) async fn set_state(

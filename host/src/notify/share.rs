@@ -1,6 +1,8 @@
 //! "Share": a reader sends a page to chosen people with a note. Each is
 //! named by username or e-mail address and must be able to see the page:
-//! a share never tells anyone a title they may not read.
+//! a share never tells anyone a title they may not read. An address that
+//! belongs to no account gets the mail only when anonymous readers may see
+//! the page (it is checked again, as an anonymous reader, when it is sent).
 //!
 //! Invariant: checks everything before it records anything; the event goes
 //! through the outbox like every other, so delivery (in-app and e-mail,
@@ -18,7 +20,8 @@ pub(crate) const MAX_RECIPIENTS: usize = 20;
 pub(crate) const MAX_NOTE: usize = 2000;
 
 /// Shares `page_id` with `to` (usernames or e-mail addresses, separated by
-/// commas, semicolons or spaces); returns the display names reached.
+/// commas, semicolons or spaces); returns the display names (and, for
+/// addresses without an account, the addresses) reached.
 pub(crate) async fn share(
     db: &impl GenericClient,
     viewer: &Viewer,
@@ -49,7 +52,9 @@ pub(crate) async fn share(
         )));
     }
     let mut ids = Vec::new();
+    let mut guests: Vec<String> = Vec::new();
     let mut reached = Vec::new();
+    let mut anonymous: Option<bool> = None;
     for name in names {
         let row = crate::db::query_opt(
             db,
@@ -60,9 +65,31 @@ pub(crate) async fn share(
         )
         .await?;
         let Some(uid) = row.map(|r| r.get::<_, i64>(0)) else {
-            return Err(Error::BadRequest(format!(
-                "nobody here has the username or e-mail address {name:?}"
-            )));
+            if !name.contains('@') {
+                return Err(Error::BadRequest(format!(
+                    "nobody here has the username {name:?}"
+                )));
+            }
+            let addr = guest_address(name)?;
+            let public = match anonymous {
+                Some(p) => p,
+                None => {
+                    let anon = Viewer::load(db, None).await?;
+                    let p = content::get(db, &anon, page_id).await.is_ok();
+                    anonymous = Some(p);
+                    p
+                }
+            };
+            if !public {
+                return Err(Error::BadRequest(format!(
+                    "nobody here has the e-mail address {addr:?}, and only people with an account may see this page; share it with an address that has one"
+                )));
+            }
+            if !guests.contains(&addr) {
+                reached.push(addr.clone());
+                guests.push(addr);
+            }
+            continue;
         };
         let Some(user) = super::fanout::active_user(db, uid).await? else {
             continue;
@@ -84,6 +111,33 @@ pub(crate) async fn share(
             reached.push(user.display_name);
         }
     }
-    super::outbox::record_share(db, page.id, page.version, me.id, &ids, note.trim()).await?;
+    super::outbox::record_share(db, page.id, page.version, me.id, &ids, &guests, note.trim())
+        .await?;
     Ok(reached)
+}
+
+/// An address typed for a share, checked and lower-cased (the key that
+/// makes one share reach an address once).
+fn guest_address(name: &str) -> Result<String> {
+    let addr = name.trim_matches(['<', '>']).to_lowercase();
+    match addr.parse::<lettre::Address>() {
+        Ok(_) if addr.len() <= 254 => Ok(addr),
+        _ => Err(Error::BadRequest(format!(
+            "{name:?} is not an e-mail address"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::guest_address;
+
+    #[test]
+    fn addresses_are_checked_and_lower_cased() {
+        assert_eq!(guest_address("Pat@Example.COM").unwrap(), "pat@example.com");
+        assert_eq!(guest_address("<a@b.org>").unwrap(), "a@b.org");
+        for bad in ["@example.com", "pat@", "pat@@x", "a b@c.d"] {
+            assert!(guest_address(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -270,6 +270,159 @@ async fn share_tells_the_people_named_and_only_people_who_may_see_the_page() {
 }
 
 #[tokio::test]
+async fn an_address_without_an_account_gets_a_share_only_of_a_page_anyone_may_read() {
+    let smtp = Smtp::start().await;
+    let node = node_with_mail(&smtp).await;
+    let admin = space_of_users(&node, &["ann", "carol"]).await;
+    admin.create_space("PUB", "Public").await;
+    let open = admin
+        .create_page("PUB", "Opening hours", "<p>9 to 5</p>", None)
+        .await;
+    let team = create_page(&node, "ann", "TEAM", "Roadmap", "<p>Q3 goals</p>").await;
+    // Anonymous readers may use the site and view PUB, not TEAM.
+    node.sql()
+        .await
+        .batch_execute(
+            "INSERT INTO global_permissions (permission) VALUES ('use');
+             INSERT INTO space_permissions (space_id, permission)
+               SELECT id, 'view' FROM spaces WHERE space_key = 'PUB';",
+        )
+        .await
+        .unwrap();
+    settle(&node).await;
+    let ann = node.login("ann").await;
+    let count = |sql: &'static str| {
+        let node = &node;
+        async move {
+            node.sql()
+                .await
+                .query_one(sql, &[])
+                .await
+                .unwrap()
+                .get::<_, i64>(0)
+        }
+    };
+    let events = "SELECT count(*) FROM notify_outbox WHERE kind = 'shared'";
+
+    // A team page: the address is refused, and nothing at all is recorded
+    // (carol, named too, is not told either).
+    let before = count(events).await;
+    for (to, words) in [
+        (
+            "carol, pat@outside.example",
+            "only people with an account may see this page",
+        ),
+        ("pat@@outside", "not an e-mail address"),
+    ] {
+        let r = ann
+            .post_from_script(&format!("/pages/{team}/share"), &[("to", to), ("note", "")])
+            .await;
+        assert_eq!(r.status(), 400, "{to}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["field"], "to");
+        assert!(v["message"].as_str().unwrap().contains(words), "{v}");
+    }
+    assert_eq!(count(events).await, before);
+
+    // A public page: the address gets one mail with the note and the link,
+    // no unsubscribe link and no settings; carol gets hers as usual.
+    let r = ann
+        .submit(
+            &format!("/pages/{open}/share"),
+            &[
+                ("to", "Pat@Outside.example, carol, pat@outside.example"),
+                ("note", "Our hours, for the visit"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Shared with pat@outside.example, carol Example."),
+        "{html}"
+    );
+    wait_mails(&smtp, "carol", 1).await;
+    let to_pat = || -> Vec<Value> {
+        smtp.mails()
+            .into_iter()
+            .filter(|m| {
+                m["to"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|t| t == "pat@outside.example")
+            })
+            .collect()
+    };
+    assert!(wait_until(Duration::from_secs(30), || async { !to_pat().is_empty() }).await);
+    settle(&node).await;
+    let pat = to_pat();
+    assert_eq!(pat.len(), 1, "{pat:#?}");
+    let text = pat[0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("ann Example shared with you: \"Opening hours\""),
+        "{text}"
+    );
+    assert!(text.contains("Our hours, for the visit"), "{text}");
+    assert!(
+        text.contains(&format!("/pages/{open}/")) || text.contains("Opening+hours"),
+        "{text}"
+    );
+    assert!(text.contains("shared this page of"), "{text}");
+    assert!(!text.contains("Notification settings"), "{text}");
+    assert!(pat[0]["headers"].get("List-Unsubscribe").is_none());
+    assert_eq!(
+        count("SELECT count(*) FROM mail_queue WHERE to_address IS NOT NULL").await,
+        1
+    );
+
+    // Made private before the mail goes out: nothing is sent (checked as
+    // an anonymous reader when composed).
+    node.sql()
+        .await
+        .batch_execute(
+            "DELETE FROM space_permissions WHERE user_id IS NULL AND group_id IS NULL
+               AND space_id = (SELECT id FROM spaces WHERE space_key = 'PUB')",
+        )
+        .await
+        .unwrap();
+    let ev = share_event_as_recorded(&node, open, "late@outside.example").await;
+    settle(&node).await;
+    let state: String = node
+        .sql()
+        .await
+        .query_one(
+            "SELECT state FROM mail_queue WHERE event_id = $1 AND to_address IS NOT NULL",
+            &[&ev],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(state, "dropped");
+    assert!(smtp.mails().iter().all(|m| !m["to"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t == "late@outside.example")));
+}
+
+/// A share event as `share` records it (written directly, as if the page
+/// had been public when it was shared).
+async fn share_event_as_recorded(node: &TestNode, page: i64, addr: &str) -> i64 {
+    node.sql()
+        .await
+        .query_one(
+        "INSERT INTO notify_outbox (kind, page_id, version, actor_id, detail)
+         SELECT 'shared', $1, 1, id, jsonb_build_object('message', '', 'to', '[]'::jsonb, 'guests', jsonb_build_array($2::text))
+         FROM users WHERE username = 'ann' RETURNING id",
+        &[&page, &addr],
+    )
+    .await
+    .unwrap()
+    .get(0)
+}
+
+#[tokio::test]
 async fn at_completes_people_who_can_see_the_page_first_and_names_no_addresses() {
     let node = TestNode::start().await;
     let admin = space_of_users(&node, &["mia", "mike"]).await;
