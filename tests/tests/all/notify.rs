@@ -27,6 +27,13 @@ pub(crate) struct Smtp {
 
 impl Smtp {
     pub(crate) async fn start() -> Smtp {
+        Smtp::start_with(1, false).await
+    }
+
+    /// A sink of `workers` processes on one socket (for the benchmark;
+    /// with more than one, [`Smtp::mails`] is no longer in arrival order).
+    /// `raw`: mails are kept unparsed, only [`Smtp::count`] sees them.
+    pub(crate) async fn start_with(workers: usize, raw: bool) -> Smtp {
         let dir = std::env::temp_dir().join(format!(
             "cairn-smtp-{}-{}",
             std::process::id(),
@@ -39,6 +46,8 @@ impl Smtp {
         ))
         .arg(&script)
         .arg(&dir)
+        .arg(workers.to_string())
+        .arg(if raw { "raw" } else { "parsed" })
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -55,6 +64,20 @@ impl Smtp {
             dir,
             port,
         }
+    }
+
+    /// How many mails were received (parsed or raw).
+    pub(crate) fn count(&self) -> usize {
+        std::fs::read_dir(&self.dir)
+            .map(|rd| {
+                rd.flatten()
+                    .filter(|e| {
+                        let p = e.path();
+                        p.extension().is_some_and(|x| x == "json" || x == "eml")
+                    })
+                    .count()
+            })
+            .unwrap_or(0)
     }
 
     /// Every mail received so far, in order.
