@@ -52,6 +52,7 @@ impl Error {
             Error::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             Error::Db(e) if is_unique_violation(e) => StatusCode::CONFLICT,
             Error::Db(e) if is_fenced(e) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Db(e) if is_unstorable_text(e) => StatusCode::BAD_REQUEST,
             Error::Db(_) | Error::Pool(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -64,6 +65,9 @@ impl Error {
                     .into()
             }
             Error::Db(e) if is_fenced(e) => FENCED_MESSAGE.into(),
+            Error::Db(e) if is_unstorable_text(e) => {
+                "a value contains a character that cannot be stored (such as NUL, U+0000)".into()
+            }
             Error::Db(_) | Error::Pool(_) | Error::Internal(_) => {
                 "internal error; the details are in the node's log".into()
             }
@@ -102,6 +106,12 @@ fn db_detail(e: &tokio_postgres::Error) -> String {
 /// lapsed (the fence of migration V6).
 pub(crate) fn is_fenced(e: &tokio_postgres::Error) -> bool {
     e.code().is_some_and(|c| c.code() == "CR001")
+}
+
+/// Text PostgreSQL cannot hold (a NUL character) reached a query: the
+/// client's input, not a fault of the node.
+fn is_unstorable_text(e: &tokio_postgres::Error) -> bool {
+    e.code() == Some(&tokio_postgres::error::SqlState::CHARACTER_NOT_IN_REPERTOIRE)
 }
 
 pub(crate) fn is_unique_violation(e: &tokio_postgres::Error) -> bool {

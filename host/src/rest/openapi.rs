@@ -39,14 +39,17 @@ use crate::error::ErrorEnvelope;
         super::content_search, super::user_get, super::user_current, super::pat_create, super::pat_list,
         super::pat_delete, super::templates_page, super::templates_blueprint, super::template_get,
         super::template_delete, super::template_create, super::template_update,
-        super::longtask_get, super::longtask_list,
+        super::longtask_get, super::longtask_list, super::watch::watch_content,
+        super::watch::watch_space, super::watch::notification_created,
+        super::watch::notification_child_created,
     ),
     components(schemas(ErrorEnvelope, Content, Space, Label, Version, History, User, Restrictions,
         BodyValue, TokenCreated, Token, ContentInput, SpaceInput, LabelInput, ConvertInput,
         TokenInput, Upload, PropertyInput, ContentProperty, RestrictionInput, SpaceUpdateInput,
         VersionOperationInput, Restriction, super::templates::ContentTemplate,
         super::templates::TemplateBody, super::templates::SpaceRef, TemplateInput,
-        super::spaces::LongTaskRef, super::spaces::LongTaskStatus)),
+        super::spaces::LongTaskRef, super::spaces::LongTaskStatus, super::shapes::Watching,
+        super::shapes::Watch)),
     modifiers(&Security, &ErrorResponses),
     security(("basic" = []), ("bearer" = [])),
 )]
@@ -139,7 +142,7 @@ mod tests {
                 .values()
                 .map(|p| p.as_object().unwrap().len())
                 .sum::<usize>(),
-            62
+            70
         );
         for (path, item) in paths {
             for (method, op) in item.as_object().unwrap() {

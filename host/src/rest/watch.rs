@@ -79,11 +79,21 @@ async fn watch_call(
 }
 
 /// `/user/watch/content/{id}` (GET, POST, DELETE).
+#[utoipa::path(method(get, post, delete), path = "/rest/api/user/watch/content/{id}",
+    params(("id" = String, Path), ("username" = Option<String>, Query, description = "someone else (administrators only)"),
+        ("key" = Option<String>, Query, description = "someone else, by user key (administrators only)")),
+    responses((status = 200, description = "GET: whether the user watches the page or blog post", body = shapes::Watching),
+        (status = 204, description = "POST: now watching; DELETE: no longer watching")))]
 pub(super) async fn watch_content(method: Method, on: On) -> Api {
     watch_call(&method, content_target(&on).await?).await
 }
 
 /// `/user/watch/space/{key}` (GET, POST, DELETE).
+#[utoipa::path(method(get, post, delete), path = "/rest/api/user/watch/space/{key}",
+    params(("key" = String, Path), ("username" = Option<String>, Query, description = "someone else (administrators only)"),
+        ("type" = Option<String>, Query, description = "`blogpost`: the space's blog only")),
+    responses((status = 200, description = "GET: whether the user watches the space", body = shapes::Watching),
+        (status = 204, description = "POST: now watching; DELETE: no longer watching")))]
 pub(super) async fn watch_space(method: Method, on: On) -> Api {
     watch_call(&method, space_target(&on).await?).await
 }
@@ -105,10 +115,16 @@ async fn watchers(on: &On, space: bool) -> Api {
     ok(List::all(results, n).with_links(Links::base(&on.base())))
 }
 
+/// Who watches the page itself.
+#[utoipa::path(get, path = "/rest/api/content/{id}/notification/created", params(("id" = String, Path)),
+    responses((status = 200, description = "the page's watchers (`results`: `type` `watch`, `watcher`, `contentId`)", body = List<shapes::Watch>)))]
 pub(super) async fn notification_created(on: On) -> Api {
     watchers(&on, false).await
 }
 
+/// Who watches the page's space.
+#[utoipa::path(get, path = "/rest/api/content/{id}/notification/child-created", params(("id" = String, Path)),
+    responses((status = 200, description = "the space's watchers (`results`: `type` `watch`, `watcher`, `contentId`)", body = List<shapes::Watch>)))]
 pub(super) async fn notification_child_created(on: On) -> Api {
     watchers(&on, true).await
 }

@@ -63,15 +63,16 @@ pub struct LikeUser {
 }
 
 /// `/user/watch/…` GET.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, ToSchema, Debug)]
 pub struct Watching {
     pub watching: bool,
 }
 
 /// One entry of `/notification/created` and `…/child-created`.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, ToSchema, Debug)]
 pub struct Watch {
     #[serde(rename = "type")]
+    #[schema(value_type = String)]
     pub kind: &'static str,
     pub watcher: User,
     #[serde(rename = "contentId")]

@@ -32,6 +32,17 @@ async fn watch_rest_api_as_confluence() {
         .rest("admin", Method::GET, &format!("{path}?username=bob"), None)
         .await;
     assert_eq!((s, v), (200, json!({"watching": true})));
+    // A name PostgreSQL cannot hold (found by schemathesis: it was a 500).
+    let (s, v) = node
+        .rest(
+            "admin",
+            Method::POST,
+            &format!("{path}?username=a%00b"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    assert!(v["message"].as_str().unwrap().contains("NUL"), "{v}");
     assert_eq!(
         node.rest(
             "admin",
