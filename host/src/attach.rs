@@ -442,6 +442,38 @@ pub(crate) async fn record(
     attachment_of(&*db, c).await
 }
 
+/// Gives page `to` a copy of each current attachment of `from` (its latest
+/// version; the file itself is shared, the store being content-addressed);
+/// how many.
+pub(crate) async fn copy_all(
+    db: &mut deadpool_postgres::Object,
+    viewer: &Viewer,
+    from: &Content,
+    to: i64,
+) -> Result<usize> {
+    let files = list_of(&*db, viewer, from).await?;
+    for a in &files {
+        record(
+            db,
+            viewer,
+            to,
+            NewFile {
+                filename: &a.content.title,
+                media_type: Some(&a.media_type),
+                comment: &a.comment,
+                minor_edit: true,
+                stored: Stored {
+                    sha256: a.sha256.clone(),
+                    size: a.size as u64,
+                },
+            },
+            false,
+        )
+        .await?;
+    }
+    Ok(files.len())
+}
+
 /// Current attachments of a page, by name (two queries whatever the count).
 pub(crate) async fn list(
     db: &impl GenericClient,

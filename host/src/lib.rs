@@ -14,6 +14,7 @@ pub mod cluster;
 pub mod config;
 mod consistency;
 pub mod content;
+pub mod copy;
 pub mod db;
 pub mod demo;
 pub mod error;

@@ -39,6 +39,7 @@ use shapes::{Links, List};
 mod attachments;
 mod children;
 mod content_meta;
+mod copy;
 mod import;
 mod inline;
 mod labels;
@@ -56,6 +57,7 @@ mod watch;
 use attachments::*;
 use children::*;
 use content_meta::*;
+use copy::*;
 use inline::*;
 use labels::*;
 use likes::*;
@@ -158,6 +160,8 @@ fn api() -> Router<AppState> {
         .route("/template/blueprint", get(templates_blueprint))
         .route("/template", post(template_create).put(template_update))
         .route("/template/{id}", get(template_get).delete(template_delete))
+        .route("/content/{id}/copy", post(content_copy))
+        .route("/content/{id}/pagehierarchy/copy", post(hierarchy_copy))
         .route("/user/watch/content/{id}", read_add_remove(watch_content))
         .route("/user/watch/space/{key}", read_add_remove(watch_space))
         .route(

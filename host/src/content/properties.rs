@@ -302,3 +302,21 @@ pub(crate) async fn delete_property(
     }
     Ok(())
 }
+
+/// Gives content `to` the properties `from` has, each at version 1 (a
+/// copy's, as in Confluence); how many.
+pub(crate) async fn copy_properties(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    from: i64,
+    to: i64,
+) -> Result<u64> {
+    Ok(crate::db::execute(
+        db,
+        "INSERT INTO content_properties (content_id, key, value, version, modifier_id)
+         SELECT $2, key, value, 1, $3 FROM content_properties WHERE content_id = $1
+         ON CONFLICT (content_id, key) DO NOTHING",
+        &[&from, &to, &viewer.user_id()],
+    )
+    .await?)
+}

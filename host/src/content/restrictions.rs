@@ -195,3 +195,16 @@ pub(crate) async fn has_restriction(
     .await?
     .get(0))
 }
+
+/// Gives page `to` the restrictions page `from` has (a copy's, written by
+/// someone who could see `from`); how many.
+pub(crate) async fn copy_restrictions(db: &impl GenericClient, from: i64, to: i64) -> Result<u64> {
+    Ok(crate::db::execute(
+        db,
+        "INSERT INTO content_restrictions (content_id, operation, user_id, group_id)
+         SELECT $2, operation, user_id, group_id FROM content_restrictions WHERE content_id = $1
+         ON CONFLICT DO NOTHING",
+        &[&from, &to],
+    )
+    .await?)
+}

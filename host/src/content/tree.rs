@@ -239,37 +239,6 @@ pub(crate) async fn move_page(
     get(&*db, viewer, id).await
 }
 
-/// Copies a page (body, labels; not its children) as a new page.
-pub(crate) async fn copy_page(
-    db: &mut deadpool_postgres::Object,
-    viewer: &Viewer,
-    id: i64,
-    new_title: &str,
-    parent: Option<i64>,
-) -> Result<Content> {
-    let c = get(&*db, viewer, id).await?;
-    if c.content_type != ContentType::Page {
-        return Err(Error::BadRequest("only pages can be copied".into()));
-    }
-    let labels = labels(&*db, id).await?;
-    let key = c.space_key.clone();
-    create(
-        db,
-        viewer,
-        NewContent {
-            content_type: ContentType::Page,
-            space_key: &key,
-            title: new_title,
-            body: &c.body,
-            parent_id: parent.or(c.parent_id),
-            message: &format!("Copied from \"{}\"", c.title),
-            labels: &labels,
-            posting_day: None,
-        },
-    )
-    .await
-}
-
 /// A move in a page's history.
 pub(crate) struct Move {
     pub id: i64,

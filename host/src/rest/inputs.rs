@@ -226,6 +226,36 @@ bodies! {
             ("minorEdit", false, Bool("")),
         ])),
     ];
+    /// Copy a page alone (Confluence 7.9+ `POST /content/{id}/copy`):
+    /// to the top of a space (`destination.type` `space`, value its key) or
+    /// under a page (`parent_page`, value its id).
+    CopyInput = &[
+        ("destination", true, Object(&[
+            ("type", true, Str("space or parent_page (existing_page, overwriting a page, is refused)")),
+            ("value", true, Str("the space key or the parent page's id")),
+        ])),
+        ("pageTitle", false, Str("the copy's title (default: Copy of TITLE)")),
+        ("copyAttachments", false, Bool("default true")),
+        ("copyPermissions", false, Bool("the page restrictions; default true")),
+        ("copyProperties", false, Bool("content properties; default true")),
+        ("copyLabels", false, Bool("default true")),
+        ("copyCustomContents", false, Bool("accepted; Cairn has no custom content")),
+    ];
+    /// Copy a page and the pages under it as a long task
+    /// (`POST /content/{id}/pagehierarchy/copy`).
+    HierarchyCopyInput = &[
+        ("destinationPageId", true, Id),
+        ("titleOptions", false, Object(&[
+            ("prefix", false, Str("put before every copied title")),
+            ("search", false, Str("")),
+            ("replace", false, Str("")),
+        ])),
+        ("copyAttachments", false, Bool("default true")),
+        ("copyPermissions", false, Bool("default true")),
+        ("copyProperties", false, Bool("default true")),
+        ("copyLabels", false, Bool("default true")),
+        ("copyCustomContents", false, Bool("accepted; Cairn has no custom content")),
+    ];
     /// A version operation: `restore` makes version `params.versionNumber`
     /// the content of a new version.
     VersionOperationInput = &[
@@ -308,6 +338,7 @@ mod tests {
             ("versions.rs", include_str!("versions.rs")),
             ("tokens.rs", include_str!("tokens.rs")),
             ("templates.rs", include_str!("templates.rs")),
+            ("copy.rs", include_str!("copy.rs")),
         ];
         let mut seen = 0;
         for (file, text) in sources {

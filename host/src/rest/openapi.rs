@@ -41,7 +41,8 @@ use crate::error::ErrorEnvelope;
         super::template_delete, super::template_create, super::template_update,
         super::longtask_get, super::longtask_list, super::watch::watch_content,
         super::watch::watch_space, super::watch::notification_created,
-        super::watch::notification_child_created,
+        super::watch::notification_child_created, super::copy::content_copy,
+        super::copy::hierarchy_copy,
     ),
     components(schemas(ErrorEnvelope, Content, Space, Label, Version, History, User, Restrictions,
         BodyValue, TokenCreated, Token, ContentInput, SpaceInput, LabelInput, ConvertInput,
@@ -49,7 +50,7 @@ use crate::error::ErrorEnvelope;
         VersionOperationInput, Restriction, super::templates::ContentTemplate,
         super::templates::TemplateBody, super::templates::SpaceRef, TemplateInput,
         super::spaces::LongTaskRef, super::spaces::LongTaskStatus, super::shapes::Watching,
-        super::shapes::Watch)),
+        super::shapes::Watch, super::inputs::CopyInput, super::inputs::HierarchyCopyInput)),
     modifiers(&Security, &ErrorResponses),
     security(("basic" = []), ("bearer" = [])),
 )]
@@ -142,7 +143,7 @@ mod tests {
                 .values()
                 .map(|p| p.as_object().unwrap().len())
                 .sum::<usize>(),
-            70
+            72
         );
         for (path, item) in paths {
             for (method, op) in item.as_object().unwrap() {

@@ -63,7 +63,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/pages/{id}/restore/{n}", post(restore))
         .route("/pages/{id}/moves/{move_id}/undo", post(undo_move))
         .route("/pages/{id}/move", get(move_form).post(move_post))
-        .route("/pages/{id}/copy", post(copy))
+        .route("/pages/{id}/copy", get(copy_form).post(copy))
         .route("/pages/{id}/delete", post(delete))
         .route("/pages/{id}/labels", post(labels_post))
         .route("/pages/{id}/comments", post(comment_post))

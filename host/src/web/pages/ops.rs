@@ -82,6 +82,49 @@ pub(super) async fn move_post(
     Ok(see_other(&page_url(&c.space_key, c.id, &c.title)))
 }
 
+#[derive(Template)]
+#[template(path = "copy.html")]
+pub(super) struct CopyPage {
+    layout: Layout,
+    id: i64,
+    title: String,
+    key: String,
+    page_url: String,
+    spaces: Vec<(String, String)>,
+    children: i64,
+}
+
+/// The copy screen: where to, what comes along, and whether the pages
+/// under it come too.
+pub(super) async fn copy_form(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> UiResult {
+    let db = app.pool.get().await?;
+    let c = content::get(&db, &viewer, id)
+        .await
+        .or_login(&viewer, &format!("/pages/{id}/copy"))?;
+    let spaces = content::spaces(&db, &viewer).await?;
+    let children = content::children(&db, &viewer, c.space_id, Some(c.id), 0, 1)
+        .await?
+        .len() as i64;
+    Ok(CopyPage {
+        layout: Layout::new(format!("Copy - {}", c.title), &viewer)
+            .of_content(&c, &viewer.space_perms(&db, c.space_id).await?),
+        id,
+        title: c.title.clone(),
+        key: c.space_key.clone(),
+        page_url: page_url(&c.space_key, c.id, &c.title),
+        spaces: spaces.into_iter().map(|s| (s.key, s.name)).collect(),
+        children,
+    }
+    .into_html())
+}
+
+/// Copies the page now (alone), or starts a long task that copies it with
+/// the pages under it and shows its progress. A form without the options
+/// (the old one-click copy) copies the page alone with everything on it.
 pub(super) async fn copy(
     State(app): State<AppState>,
     Path(id): Path<i64>,
@@ -89,11 +132,52 @@ pub(super) async fn copy(
 ) -> UiResult {
     let mut db = app.pool.get().await?;
     let c = content::get(&db, &viewer, id).await?;
-    let title = match form.get("title").map(str::trim).filter(|t| !t.is_empty()) {
-        Some(t) => t.to_owned(),
-        None => format!("Copy of {}", c.title),
+    let detailed = form.get("options").is_some();
+    let key = form
+        .get("space")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    let parent = match form.get("parent").map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(p) => match p.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                let k = key.clone().unwrap_or_else(|| c.space_key.clone());
+                Some(
+                    content::by_title(&db, &viewer, &k, p, ContentType::Page)
+                        .await?
+                        .ok_or_else(|| {
+                            Error::BadRequest(format!("no page titled {p:?} in space {k}"))
+                        })
+                        .on_field("parent")?
+                        .id,
+                )
+            }
+        },
     };
-    let n = content::copy_page(&mut db, &viewer, id, &title, None).await?;
+    let opts = crate::copy::Options {
+        title: form.text("title").to_owned(),
+        space_key: key,
+        parent,
+        children: form.checked("children"),
+        attachments: !detailed || form.checked("attachments"),
+        labels: !detailed || form.checked("labels"),
+        restrictions: !detailed || form.checked("restrictions"),
+        properties: true,
+        prefix: form.text("prefix").to_owned(),
+        search: form.text("search").to_owned(),
+        replace: form.text("replace").to_owned(),
+    };
+    if opts.children {
+        let task = crate::copy::copy_tree(&app.pool, &app.node_id, &viewer, id, opts)
+            .await
+            .on_field("title")?;
+        return Ok(see_other(&format!("/tasks/{task}")));
+    }
+    let n = crate::copy::copy_page(&mut db, &viewer, id, opts)
+        .await
+        .on_field("title")?;
     Ok(see_other(&page_url(&n.space_key, n.id, &n.title)))
 }
 
