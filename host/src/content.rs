@@ -17,6 +17,7 @@ use crate::perms::{SpacePerm, Viewer};
 use crate::users::{grant_from_row, Grant, Principal};
 
 mod comments;
+pub(crate) mod contributors;
 mod favourites;
 mod inline;
 mod labels;

@@ -342,6 +342,23 @@ pub(crate) async fn recently_active(db: &impl GenericClient) -> Result<i64> {
     .get(0))
 }
 
+/// A person by user key or username (the key first), and whether the
+/// account is active.
+pub(crate) async fn by_key_or_name(
+    db: &impl GenericClient,
+    key_or_name: &str,
+) -> Result<Option<(User, bool)>> {
+    let r = crate::db::query_opt(
+        db,
+        "SELECT id, username, display_name, user_key, email, active FROM users
+         WHERE user_key = $1 OR lower(username) = lower($1)
+         ORDER BY user_key = $1 DESC LIMIT 1",
+        &[&key_or_name],
+    )
+    .await?;
+    Ok(r.as_ref().map(|r| (user_from(r), r.get(5))))
+}
+
 pub async fn by_name(db: &impl GenericClient, username: &str) -> Result<Option<User>> {
     let r = crate::db::query_opt(db,
             "SELECT id, username, display_name, user_key, email FROM users WHERE lower(username) = lower($1)",

@@ -166,6 +166,7 @@ mod tests {
             "cairn.page-macros",
             "cairn.page-properties",
             "cairn.tasks-report",
+            "cairn.people",
         ] {
             assert!(ids.iter().any(|i| i == id), "{id} is embedded: {ids:?}");
         }

@@ -12,15 +12,17 @@ pub enum Capability {
     Kv,
     Config,
     Tasks,
+    People,
 }
 
 impl Capability {
-    pub(crate) const ALL: [Capability; 5] = [
+    pub const ALL: [Capability; 6] = [
         Capability::Log,
         Capability::Content,
         Capability::Kv,
         Capability::Config,
         Capability::Tasks,
+        Capability::People,
     ];
 
     pub fn name(self) -> &'static str {
@@ -30,6 +32,7 @@ impl Capability {
             Capability::Kv => "kv",
             Capability::Config => "config",
             Capability::Tasks => "tasks",
+            Capability::People => "people",
         }
     }
 
@@ -47,6 +50,9 @@ impl Capability {
             Capability::Kv => "store its own data in the database",
             Capability::Config => "read its own configuration",
             Capability::Tasks => "read the task lists of pages as the viewing user",
+            Capability::People => {
+                "read people's profiles, and who contributed to pages, as the viewing user"
+            }
         }
     }
 }

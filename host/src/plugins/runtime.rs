@@ -19,6 +19,7 @@ mod content_cap;
 mod host;
 mod kv_cap;
 mod limits;
+mod people_cap;
 mod queries;
 pub(crate) mod reads;
 mod slots;

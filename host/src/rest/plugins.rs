@@ -137,8 +137,10 @@ pub fn parse_grant(values: &[String]) -> Result<Vec<Capability>> {
     for v in values {
         for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             out.push(Capability::parse(part).ok_or_else(|| {
+                let known: Vec<&str> = Capability::ALL.iter().map(|c| c.name()).collect();
                 Error::BadRequest(format!(
-                    "unknown capability {part:?} (known: log, content, kv, config)"
+                    "unknown capability {part:?} (known: {})",
+                    known.join(", ")
                 ))
             })?);
         }

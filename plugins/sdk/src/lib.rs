@@ -38,6 +38,7 @@ pub mod bindings {
 
 pub use bindings::cairn::plugin::content;
 pub use bindings::cairn::plugin::kv;
+pub use bindings::cairn::plugin::people;
 pub use bindings::cairn::plugin::tasks;
 pub use bindings::cairn::plugin::types::{
     BodyKind, Heading, MacroCall, MacroSpec, OutputKind, OutputTarget, ParamSpec, ParamType,

@@ -12,6 +12,7 @@ mod first_party;
 mod leaks;
 mod lifecycle;
 mod media;
+mod people;
 
 fn hello_dir() -> PathBuf {
     build_plugin("examples/hello-rust", &[])

@@ -185,9 +185,8 @@ pub(super) async fn plugin_command(
             let mut caps = Vec::new();
             for g in grant.iter().filter(|g| !g.trim().is_empty()) {
                 caps.push(Capability::parse(g).ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "unknown capability {g:?} (known: log, content, kv, config, tasks)"
-                    )
+                    let known: Vec<&str> = Capability::ALL.iter().map(|c| c.name()).collect();
+                    anyhow::anyhow!("unknown capability {g:?} (known: {})", known.join(", "))
                 })?);
             }
             let o = plugins

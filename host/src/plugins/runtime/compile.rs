@@ -190,6 +190,10 @@ impl Runtime {
                     HostState,
                     HasSelf<HostState>,
                 >(&mut linker, |s| s),
+                Capability::People => bindings::cairn::plugin::people::add_to_linker::<
+                    HostState,
+                    HasSelf<HostState>,
+                >(&mut linker, |s| s),
             }
             .map_err(err)?;
         }

@@ -10,8 +10,10 @@
 use deadpool_postgres::Object;
 
 use super::bindings::cairn::plugin::content::{Attachment, ContentSummary, Page};
+use super::bindings::cairn::plugin::people::{Contributor, Profile};
 use super::bindings::cairn::plugin::tasks::Task;
 use super::bindings::cairn::plugin::types::User;
+use crate::content::contributors::ContributorQuery;
 use crate::content::task_index::TaskQuery;
 use crate::content::{self, Content, ContentType, Person};
 use crate::error::Result;
@@ -240,6 +242,60 @@ pub(super) async fn tasks(db: &Object, viewer: &Viewer, q: &TaskQuery) -> Result
             due_date: t.due.map(|d| d.to_string()),
             created: t.created.to_rfc3339(),
             completed: t.completed.map(|c| c.to_rfc3339()),
+        })
+        .collect())
+}
+
+/// A person's profile as the viewer may see it (nobody for a viewer who
+/// may not use the site).
+pub(super) async fn profile(db: &Object, viewer: &Viewer, who: &str) -> Result<Option<Profile>> {
+    if !viewer.can_use || who.trim().is_empty() {
+        return Ok(None);
+    }
+    let Some((u, active)) = crate::users::by_key_or_name(db, who.trim()).await? else {
+        return Ok(None);
+    };
+    let personal_space = content::personal_space_of(db, u.id)
+        .await?
+        .filter(|s| viewer.can_view_space(s.id))
+        .map(|s| s.key);
+    Ok(Some(Profile {
+        url: crate::urls::user_url(&u.username),
+        avatar_url: format!("{}/avatar", crate::urls::user_url(&u.username)),
+        email: if viewer.user.is_some() {
+            u.email.clone()
+        } else {
+            String::new()
+        },
+        active,
+        personal_space,
+        user: User {
+            key: u.user_key,
+            username: u.username,
+            display_name: u.display_name,
+        },
+    }))
+}
+
+/// Contributors to the content `q` names, counted on what the viewer sees.
+pub(super) async fn contributors(
+    db: &Object,
+    viewer: &Viewer,
+    q: &ContributorQuery,
+) -> Result<Vec<Contributor>> {
+    Ok(content::contributors::contributors(db, viewer, q)
+        .await?
+        .into_iter()
+        .map(|c| Contributor {
+            user: User {
+                key: c.user_key,
+                username: c.username,
+                display_name: c.display_name,
+            },
+            edits: c.edits.try_into().unwrap_or(u32::MAX),
+            comments: c.comments.try_into().unwrap_or(u32::MAX),
+            watches: c.watches.try_into().unwrap_or(u32::MAX),
+            last_active: c.last_active.map(|t| t.to_rfc3339()).unwrap_or_default(),
         })
         .collect())
 }

@@ -14,8 +14,10 @@ use std::hash::{Hash, Hasher};
 use deadpool_postgres::Object;
 
 use super::bindings::cairn::plugin::content::{Attachment, ContentSummary, Page};
+use super::bindings::cairn::plugin::people::{Contributor, Profile};
 use super::bindings::cairn::plugin::tasks::Task;
 use super::queries;
+use crate::content::contributors::ContributorQuery;
 use crate::content::task_index::TaskQuery;
 use crate::error::Result;
 use crate::perms::Viewer;
@@ -31,6 +33,8 @@ pub enum Read {
     WithLabels(Vec<String>, Vec<String>, u32),
     RecentlyUpdated(Vec<String>, Vec<String>, u32),
     Tasks(TaskQuery),
+    Profile(String),
+    Contributors(ContributorQuery),
     KvGet(String),
     KvKeys(String, u32),
 }
@@ -46,6 +50,8 @@ pub(crate) enum Answer {
     Strings(Vec<String>),
     Bytes(Option<Vec<u8>>),
     Tasks(Vec<Task>),
+    Profile(Option<Profile>),
+    Contributors(Vec<Contributor>),
 }
 
 impl Answer {
@@ -84,6 +90,10 @@ impl Read {
                 queries::recently_updated(db, viewer, spaces, types, *limit).await?,
             ),
             Read::Tasks(q) => Answer::Tasks(queries::tasks(db, viewer, q).await?),
+            Read::Profile(who) => Answer::Profile(queries::profile(db, viewer, who).await?),
+            Read::Contributors(q) => {
+                Answer::Contributors(queries::contributors(db, viewer, q).await?)
+            }
             Read::KvGet(key) => Answer::Bytes(queries::kv_get(db, plugin_id, key).await?),
             Read::KvKeys(prefix, limit) => {
                 Answer::Strings(queries::kv_keys(db, plugin_id, prefix, *limit).await?)
@@ -146,4 +156,6 @@ answer_into! {
     Strings => Vec<String>,
     Bytes => Option<Vec<u8>>,
     Tasks => Vec<Task>,
+    Profile => Option<Profile>,
+    Contributors => Vec<Contributor>,
 }
