@@ -94,6 +94,8 @@ pub(crate) struct Space {
     pub homepage_id: Option<i64>,
     /// `global` or `personal`.
     pub space_type: String,
+    /// Whether an administrator gave it a logo (else initials are drawn).
+    pub has_logo: bool,
 }
 
 fn space_from(r: &Row) -> Space {
@@ -103,6 +105,11 @@ fn space_from(r: &Row) -> Space {
         name: r.get("name"),
         description: r.get("description"),
         homepage_id: r.get("homepage_id"),
+        has_logo: r
+            .try_get::<_, Option<String>>("logo_sha256")
+            .ok()
+            .flatten()
+            .is_some(),
         space_type: r.get("space_type"),
     }
 }

@@ -376,3 +376,137 @@ pub(crate) async fn delete_space(
     )
     .await
 }
+
+/// The most categories a space carries.
+pub(crate) const MAX_CATEGORIES: usize = 20;
+
+/// A space's categories, by name.
+pub(crate) async fn categories(db: &impl GenericClient, space_id: i64) -> Result<Vec<String>> {
+    Ok(crate::db::query(
+        db,
+        "SELECT name FROM space_categories WHERE space_id = $1 ORDER BY name",
+        &[&space_id],
+    )
+    .await?
+    .iter()
+    .map(|r| r.get(0))
+    .collect())
+}
+
+/// Every category of the spaces the viewer may see, with how many spaces
+/// carry it.
+pub(crate) async fn all_categories(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+) -> Result<Vec<(String, i64)>> {
+    Ok(crate::db::query(
+        db,
+        "SELECT name, count(*) FROM space_categories WHERE space_id = ANY($1)
+         GROUP BY name ORDER BY name",
+        &[&*viewer.view_spaces],
+    )
+    .await?
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect())
+}
+
+/// The categories of each space the viewer may see, by space id.
+pub(crate) async fn categories_by_space(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+) -> Result<std::collections::HashMap<i64, Vec<String>>> {
+    let mut out: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+    for r in crate::db::query(
+        db,
+        "SELECT space_id, name FROM space_categories WHERE space_id = ANY($1) ORDER BY name",
+        &[&*viewer.view_spaces],
+    )
+    .await?
+    {
+        out.entry(r.get(0)).or_default().push(r.get(1));
+    }
+    Ok(out)
+}
+
+/// Replaces a space's categories with `names` (comma or space separated,
+/// written as labels are: lower case, no spaces). Space administrators only.
+pub(crate) async fn set_categories(
+    db: &mut deadpool_postgres::Object,
+    viewer: &Viewer,
+    space: &Space,
+    names: &str,
+) -> Result<Vec<String>> {
+    viewer
+        .require_space_perm(&*db, space.id, SpacePerm::Admin)
+        .await?;
+    let given: Vec<String> = names
+        .split([',', ' ', '\n'])
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let names = super::labels::normalize_labels(&given)
+        .map_err(|e| Error::BadRequest(format!("categories: {}", e.public_message())))?;
+    if names.len() > MAX_CATEGORIES {
+        return Err(Error::BadRequest(format!(
+            "a space can have at most {MAX_CATEGORIES} categories"
+        )));
+    }
+    let tx = db.transaction().await?;
+    tx.execute(
+        "DELETE FROM space_categories WHERE space_id = $1 AND name <> ALL($2)",
+        &[&space.id, &names],
+    )
+    .await?;
+    for n in &names {
+        tx.execute(
+            "INSERT INTO space_categories (space_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[&space.id, n],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(names)
+}
+
+/// Sets (a stored picture's hash and media type) or removes a space's
+/// logo. Space administrators only; the caller checked the picture.
+pub(crate) async fn set_logo(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    space: &Space,
+    logo: Option<(&str, &str)>,
+) -> Result<()> {
+    viewer
+        .require_space_perm(db, space.id, SpacePerm::Admin)
+        .await?;
+    let (sha, ty) = logo.unzip();
+    crate::db::execute(
+        db,
+        "UPDATE spaces SET logo_sha256 = $2, logo_type = $3 WHERE id = $1",
+        &[&space.id, &sha, &ty],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The stored logo (hash, media type) of a space the viewer may see.
+pub(crate) async fn logo(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    key: &str,
+) -> Result<(Space, Option<(String, String)>)> {
+    let s = space(db, viewer, key).await?;
+    let r = crate::db::query_one(
+        db,
+        "SELECT logo_sha256, logo_type FROM spaces WHERE id = $1",
+        &[&s.id],
+    )
+    .await?;
+    let logo = match (r.get::<_, Option<String>>(0), r.get::<_, Option<String>>(1)) {
+        (Some(sha), Some(ty)) => Some((sha, ty)),
+        _ => None,
+    };
+    Ok((s, logo))
+}

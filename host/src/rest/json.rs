@@ -130,6 +130,8 @@ async fn space_brief(db: &impl GenericClient, c: &Content) -> Result<shapes::Spa
         status: "current",
         description: None,
         homepage: None,
+        icon: None,
+        metadata: None,
         links: Links {
             webui: Some(format!("/spaces/{key}")),
             self_: Some(format!("/rest/api/space/{key}")),
@@ -489,6 +491,8 @@ pub async fn space<D: GenericClient>(
         status: "current",
         description: None,
         homepage: None,
+        icon: None,
+        metadata: None,
         links: Links {
             webui: Some(format!("/spaces/{}", s.key)),
             ..Links::base_and_self(
@@ -522,8 +526,35 @@ pub async fn space<D: GenericClient>(
                 .unwrap_or_default(),
         );
     }
-    exp.insert("metadata", String::new());
-    exp.insert("icon", String::new());
+    if ex.has("metadata") {
+        let mut m = Metadata::default();
+        if ex.sub("metadata").has("labels") {
+            let cats: Vec<Label> = content::categories(db, s.id)
+                .await?
+                .iter()
+                .map(|c| Label {
+                    prefix: "team",
+                    ..Label::global(c)
+                })
+                .collect();
+            m.labels = Some(List::all(cats, 200));
+        } else {
+            m.expandable.insert("labels", String::new());
+        }
+        o.metadata = Some(m);
+    } else {
+        exp.insert("metadata", String::new());
+    }
+    if ex.has("icon") {
+        o.icon = Some(shapes::Icon {
+            path: format!("/spaces/{}/logo", crate::urls::enc(&s.key)),
+            width: 48,
+            height: 48,
+            is_default: !s.has_logo,
+        });
+    } else {
+        exp.insert("icon", String::new());
+    }
     o.expandable = exp;
     Ok(o)
 }

@@ -396,10 +396,28 @@ pub struct Space {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(no_recursion)]
     pub homepage: Option<Box<Content>>,
+    /// `expand=icon`: the logo.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icon: Option<Icon>,
+    /// `expand=metadata.labels`: the space's categories, as labels with
+    /// the prefix `team` (as Confluence stores space categories).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata>,
     #[serde(rename = "_links")]
     pub links: Links,
     #[serde(rename = "_expandable")]
     pub expandable: Expandable,
+}
+
+/// A space's logo.
+#[derive(Serialize, ToSchema, Debug)]
+pub struct Icon {
+    pub path: String,
+    pub width: u32,
+    pub height: u32,
+    /// True when no logo was uploaded (the path draws the space's initials).
+    #[serde(rename = "isDefault")]
+    pub is_default: bool,
 }
 
 #[derive(Serialize, ToSchema, Debug)]

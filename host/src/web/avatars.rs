@@ -1,6 +1,7 @@
-//! Pictures of people: `/users/{name}/avatar` serves the picture a user
-//! uploaded, or draws their initials (an SVG in a colour of their own);
-//! `/profile/avatar` uploads or removes one's own.
+//! Pictures of people and spaces: `/users/{name}/avatar` serves the picture
+//! a user uploaded, or draws their initials (an SVG in a colour of their
+//! own); `/profile/avatar` uploads or removes one's own. `/spaces/{key}/logo`
+//! is a space's logo the same way, set by its administrators.
 //!
 //! Invariant: only PNG, JPEG, GIF and WebP pictures (checked by their first
 //! bytes, not the name or the browser's word) up to 1 MiB are kept, in the
@@ -25,6 +26,10 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/users/{name}/avatar", get(avatar))
         .route("/profile/avatar", post(upload))
+        .route(
+            "/spaces/{key}/logo",
+            get(space_logo).post(space_logo_upload),
+        )
 }
 
 /// The media type of a picture by its first bytes.
@@ -106,25 +111,37 @@ async fn avatar(State(app): State<AppState>, viewer: Viewer, Path(name): Path<St
     }
 }
 
-/// Uploads (`file`) or removes (`remove=1`) the viewer's own picture.
-async fn upload(State(app): State<AppState>, viewer: Viewer, mut mp: Multipart) -> UiResult {
-    let user = viewer.require_user()?.clone();
+/// What a picture form sent: a checked picture (hash, media type), or
+/// `remove=1`.
+struct PictureForm {
+    picture: Option<(String, &'static str)>,
+    remove: bool,
+}
+
+/// Reads a picture form (`_csrf`, `file`, `remove`); the CSRF token must
+/// come first, so a forged upload stores nothing.
+async fn picture_form(
+    app: &AppState,
+    viewer: &Viewer,
+    mp: &mut Multipart,
+) -> Result<PictureForm, Error> {
     let mut csrf_ok = false;
-    let mut picture: Option<(String, &'static str)> = None;
-    let mut remove = false;
-    let refused = |m: &str| -> UiResult { Err(Error::BadRequest(m.into()).into()) };
+    let mut out = PictureForm {
+        picture: None,
+        remove: false,
+    };
     loop {
         let field = match mp.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => return refused(&format!("the upload failed: {e}")),
+            Err(e) => return Err(Error::BadRequest(format!("the upload failed: {e}"))),
         };
         match field.name().unwrap_or("") {
             "_csrf" => {
                 let v = field.text().await.unwrap_or_default();
-                csrf_ok = crate::web::csrf_matches(&viewer, &v);
+                csrf_ok = crate::web::csrf_matches(viewer, &v);
             }
-            "remove" => remove = field.text().await.unwrap_or_default() == "1",
+            "remove" => out.remove = field.text().await.unwrap_or_default() == "1",
             "file" => {
                 if !csrf_ok {
                     break;
@@ -134,7 +151,7 @@ async fn upload(State(app): State<AppState>, viewer: Viewer, mut mp: Multipart) 
                 }
                 let stored = app.files.put(field).await?;
                 if stored.size > MAX_PICTURE {
-                    return refused("a picture may be up to 1 MiB");
+                    return Err(Error::BadRequest("a picture may be up to 1 MiB".into()));
                 }
                 let mut head = vec![0u8; 16];
                 let n = {
@@ -145,26 +162,91 @@ async fn upload(State(app): State<AppState>, viewer: Viewer, mut mp: Multipart) 
                     f.read(&mut head).await.map_err(Error::internal)?
                 };
                 let Some(ty) = picture_type(&head[..n]) else {
-                    return refused("a picture must be a PNG, JPEG, GIF or WebP image");
+                    return Err(Error::BadRequest(
+                        "a picture must be a PNG, JPEG, GIF or WebP image".into(),
+                    ));
                 };
-                picture = Some((stored.sha256, ty));
+                out.picture = Some((stored.sha256, ty));
             }
             _ => {}
         }
     }
     if !csrf_ok {
-        return Err(crate::web::form_expired().into());
+        return Err(crate::web::form_expired());
     }
+    Ok(out)
+}
+
+/// Uploads (`file`) or removes (`remove=1`) the viewer's own picture.
+async fn upload(State(app): State<AppState>, viewer: Viewer, mut mp: Multipart) -> UiResult {
+    let user = viewer.require_user()?.clone();
+    let form = picture_form(&app, &viewer, &mut mp).await?;
     let db = app.pool.get().await?;
-    match (remove, &picture) {
+    match (form.remove, &form.picture) {
         (true, _) => users::set_avatar(&db, user.id, None).await?,
         (false, Some((sha, ty))) => users::set_avatar(&db, user.id, Some((sha, ty))).await?,
-        (false, None) => return refused("choose a picture to upload"),
+        (false, None) => return Err(Error::BadRequest("choose a picture to upload".into()).into()),
     }
     Ok(see_other(&format!(
         "/users/{}",
         crate::urls::enc(&user.username)
     )))
+}
+
+/// A space's logo, or its initials on a square of its own colour.
+async fn space_logo(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(key): Path<String>,
+) -> Response {
+    let found = match app.pool.get().await {
+        Ok(db) => crate::content::logo(&db, &viewer, &key).await,
+        Err(e) => Err(e.into()),
+    };
+    match found {
+        Ok((s, logo)) => {
+            if let Some((sha, ty)) = logo {
+                if let Ok(bytes) = tokio::fs::read(app.files.path_of(&sha)).await {
+                    return image(bytes, &ty);
+                }
+            }
+            let svg = initials_svg(&s.key, &s.name).replace(
+                "<circle cx=\"32\" cy=\"32\" r=\"32\"",
+                "<rect width=\"64\" height=\"64\" rx=\"8\"",
+            );
+            image(svg.into_bytes(), "image/svg+xml")
+        }
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// Uploads (`file`) or removes (`remove=1`) a space's logo (its
+/// administrators only).
+async fn space_logo_upload(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(key): Path<String>,
+    mut mp: Multipart,
+) -> UiResult {
+    use super::OnField;
+    let db = app.pool.get().await?;
+    let s = crate::content::space_for_admin(&db, &viewer, &key).await?;
+    let form = picture_form(&app, &viewer, &mut mp)
+        .await
+        .on_field("file")?;
+    match (form.remove, &form.picture) {
+        (true, _) => crate::content::set_logo(&db, &viewer, &s, None).await?,
+        (false, Some((sha, ty))) => {
+            crate::content::set_logo(&db, &viewer, &s, Some((sha, ty))).await?
+        }
+        (false, None) => {
+            return Err(Error::BadRequest("choose a picture to upload".into())).on_field("file")
+        }
+    }
+    Ok(super::notice::done(
+        &format!("/spaces/{}/settings", crate::urls::enc(&s.key)),
+        "saved",
+    ))
 }
 
 #[cfg(test)]

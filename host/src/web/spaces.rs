@@ -5,6 +5,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::Router;
+use serde::Deserialize;
 
 use super::notice::{self, Notice};
 use super::{
@@ -52,6 +53,8 @@ pub(crate) struct SpaceItem {
     pub name: String,
     pub description: String,
     pub personal: bool,
+    /// Shown in the space directory only.
+    pub categories: Vec<String>,
 }
 
 #[derive(Template)]
@@ -77,6 +80,7 @@ fn space_items(spaces: Vec<content::Space>) -> Vec<SpaceItem> {
             key: s.key,
             name: s.name,
             description: s.description,
+            categories: Vec::new(),
         })
         .collect()
 }
@@ -131,17 +135,44 @@ struct Directory {
     layout: Layout,
     spaces: Vec<SpaceItem>,
     can_create_space: bool,
+    /// Every category of the visible spaces, with its number of spaces.
+    categories: Vec<(String, i64)>,
+    /// The category the list is filtered by ("" for none).
+    category: String,
 }
 
-async fn directory(State(app): State<AppState>, viewer: Viewer) -> UiResult {
+#[derive(Deserialize)]
+struct DirectoryQ {
+    category: Option<String>,
+}
+
+async fn directory(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<DirectoryQ>,
+) -> UiResult {
     if !viewer.can_use {
         return Err(Error::Unauthorized("log in to use the wiki".into())).next("/spaces");
     }
     let db = app.pool.get().await?;
+    let category = q.category.unwrap_or_default().trim().to_lowercase();
+    let mut by_space = content::categories_by_space(&db, &viewer).await?;
+    let mut spaces = Vec::new();
+    for s in content::spaces(&db, &viewer).await? {
+        let cats = by_space.remove(&s.id).unwrap_or_default();
+        if !category.is_empty() && !cats.contains(&category) {
+            continue;
+        }
+        let mut item = space_items(vec![s]).remove(0);
+        item.categories = cats;
+        spaces.push(item);
+    }
     Ok(Directory {
         layout: Layout::new("Spaces", &viewer),
-        spaces: space_items(content::spaces(&db, &viewer).await?),
+        spaces,
         can_create_space: viewer.can_create_space,
+        categories: content::all_categories(&db, &viewer).await?,
+        category,
     }
     .into_html())
 }
@@ -272,6 +303,8 @@ struct SettingsPage {
     /// and the current one.
     pages: Vec<(i64, String)>,
     homepage: i64,
+    /// The space's categories, comma separated.
+    categories: String,
 }
 
 async fn settings_page(app: &AppState, viewer: &Viewer, key: &str, message: String) -> UiResult {
@@ -296,6 +329,7 @@ async fn settings_page(app: &AppState, viewer: &Viewer, key: &str, message: Stri
         grid_action: format!("/spaces/{}/permissions", crate::urls::enc(&s.key)),
         pages: home_choices(&db, viewer, s.id).await?,
         homepage: s.homepage_id.unwrap_or(0),
+        categories: content::categories(&db, s.id).await?.join(", "),
         key: s.key,
         name: s.name,
         description: s.description,
@@ -347,8 +381,11 @@ async fn settings_post(
     Path(key): Path<String>,
     Posted { viewer, form }: Posted,
 ) -> UiResult {
-    let db = app.pool.get().await?;
+    let mut db = app.pool.get().await?;
     let s = content::space_for_admin(&db, &viewer, &key).await?;
+    content::set_categories(&mut db, &viewer, &s, form.text("categories"))
+        .await
+        .on_field("categories")?;
     let r = content::update_space(
         &db,
         &viewer,

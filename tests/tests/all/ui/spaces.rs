@@ -260,3 +260,126 @@ async fn a_space_admin_chooses_the_home_page_in_the_space_settings() {
         .await;
     assert_eq!(r.status(), 400, "a page of another space");
 }
+
+#[tokio::test]
+async fn a_space_has_a_logo_and_categories_and_the_directory_filters_by_category() {
+    let node = TestNode::start().await;
+    node.user("bob", false).await;
+    let admin = node.login("admin").await;
+    admin.create_space("ENG", "Engineering").await;
+    admin.create_space("OPS", "Operations").await;
+    let settings = |key: &'static str, cats: &'static str| {
+        let admin = &admin;
+        async move {
+            admin
+                .post_from_script(
+                    &format!("/spaces/{key}/settings"),
+                    &[
+                        ("name", key),
+                        ("description", ""),
+                        ("homepage", ""),
+                        ("categories", cats),
+                    ],
+                )
+                .await
+        }
+    };
+    assert!(settings("ENG", "Handbook, engineering")
+        .await
+        .status()
+        .is_success());
+    assert!(settings("OPS", "handbook").await.status().is_success());
+    // A bad category is refused beside its field, and changes nothing.
+    let r = settings("OPS", "has:colon!").await;
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["field"], "categories", "{v}");
+    let (_, html) = admin.get_text("/spaces/OPS/settings").await;
+    assert!(html.contains("value=\"handbook\""), "{html}");
+
+    // The directory lists the categories and filters by one.
+    let bob = node.login("bob").await;
+    let (_, html) = bob.get_text("/spaces").await;
+    assert!(html.contains("id=\"space-categories\""), "{html}");
+    assert!(
+        html.contains("engineering <span class=\"muted\">(1)</span>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("handbook <span class=\"muted\">(2)</span>"),
+        "{html}"
+    );
+    let (_, html) = bob.get_text("/spaces?category=engineering").await;
+    assert!(
+        html.contains(">ENG</a>") || html.contains("/spaces/ENG\""),
+        "{html}"
+    );
+    assert!(!html.contains("/spaces/OPS\""), "{html}");
+
+    // The logo: initials until one is uploaded, by a space admin only.
+    let r = bob.get("/spaces/ENG/logo").await;
+    assert_eq!(r.headers()["content-type"], "image/svg+xml");
+    assert!(r.text().await.unwrap().contains("<rect"));
+    let png = vec![
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44,
+        0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F,
+        0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0xDA, 0x63, 0x64,
+        0xF8, 0xCF, 0x50, 0x0F, 0x00, 0x03, 0x86, 0x01, 0x80, 0x5A, 0x34, 0x7D, 0x6B, 0x00, 0x00,
+        0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    ];
+    let upload = |c: &cairn_tests::Client, bytes: Vec<u8>| {
+        let form = reqwest::multipart::Form::new()
+            .text("_csrf", c.csrf.clone())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name("logo.png"),
+            );
+        c.http
+            .post(format!("{}/spaces/ENG/logo", node.base))
+            .multipart(form)
+            .send()
+    };
+    let r = upload(&bob, png.clone()).await.unwrap();
+    assert!(r.status() == 403 || r.status() == 404, "{}", r.status());
+    let r = upload(&admin, b"<svg onload=alert(1)>".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = upload(&admin, png.clone()).await.unwrap();
+    assert_eq!(r.status(), 303);
+    let r = bob.get("/spaces/ENG/logo").await;
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert_eq!(r.bytes().await.unwrap().to_vec(), png);
+    // The sidebar shows it.
+    let (_, _, html) = bob.follow("/spaces/ENG").await;
+    assert!(html.contains("src=\"/spaces/ENG/logo\""), "{html}");
+
+    // REST: the icon and the categories as `team` labels.
+    let (s, v) = node
+        .rest(
+            "bob",
+            reqwest::Method::GET,
+            "/rest/api/space/ENG?expand=icon,metadata.labels",
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["icon"]["path"], "/spaces/ENG/logo");
+    assert_eq!(v["icon"]["isDefault"], false);
+    let labels: Vec<(&str, &str)> = v["metadata"]["labels"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["prefix"].as_str().unwrap(), l["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(labels, [("team", "engineering"), ("team", "handbook")]);
+    let (_, v) = node
+        .rest(
+            "bob",
+            reqwest::Method::GET,
+            "/rest/api/space/OPS?expand=icon",
+            None,
+        )
+        .await;
+    assert_eq!(v["icon"]["isDefault"], true, "{v}");
+}
