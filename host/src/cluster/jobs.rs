@@ -221,7 +221,8 @@ async fn clean_attachments(ctx: &JobContext) -> Result<String> {
     let used: std::collections::HashSet<String> = crate::db::query(
         &db,
         "SELECT file_sha256 FROM content_versions WHERE file_sha256 IS NOT NULL
-         UNION SELECT avatar_sha256 FROM users WHERE avatar_sha256 IS NOT NULL",
+         UNION SELECT avatar_sha256 FROM users WHERE avatar_sha256 IS NOT NULL
+         UNION SELECT logo_sha256 FROM spaces WHERE logo_sha256 IS NOT NULL",
         &[],
     )
     .await?
