@@ -10,4 +10,5 @@ use serde_json::{json, Value};
 
 mod editing;
 mod interaction;
+mod living;
 mod screens;
