@@ -31,6 +31,7 @@ pub mod present;
 pub mod ratelimit;
 mod rest;
 pub mod search;
+pub mod static_export;
 mod status;
 pub(crate) mod sync;
 pub(crate) mod templates;

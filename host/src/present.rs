@@ -284,6 +284,31 @@ impl Presenter {
         Ok(page)
     }
 
+    /// Renders stored content `c` for an export (HTML or PDF) as `viewer`:
+    /// plugins see the output target `export` (no interactivity); never
+    /// cached, since no page view shows it.
+    pub(crate) async fn render_for_export(
+        &self,
+        pool: &deadpool_postgres::Pool,
+        viewer: &Viewer,
+        c: &Content,
+    ) -> Result<String> {
+        let (refs, resolved) = {
+            let db = pool.get().await?;
+            self.resolve_content(&db, viewer, c).await?
+        };
+        let part = self.plugin_part(&refs);
+        let page_ctx = PageContext {
+            target: crate::plugins::OutputTarget::Export,
+            ..viewed(c)
+        };
+        let (out, _) = self
+            .render_off_thread(c.body.clone(), resolved, part, viewer, page_ctx)
+            .await?
+            .map_err(|e| Error::Internal(format!("stored body of {} is ill-formed: {e}", c.id)))?;
+        Ok(out.html)
+    }
+
     /// Renders `body` on a blocking thread (plugins wait for the database
     /// there), with this presenter as the plugins' [`RenderHost`]; the
     /// render stops calling plugins when this future is dropped (the client

@@ -10,6 +10,7 @@ mod admin;
 mod avatars;
 mod cluster;
 mod errors;
+mod exports;
 mod favourites;
 mod grid;
 mod import;
@@ -47,6 +48,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .merge(account::routes())
         .merge(avatars::routes())
+        .merge(exports::routes())
         .merge(admin::routes())
         .merge(spaces::routes())
         .merge(pages::routes())
@@ -384,7 +386,15 @@ fn static_file(body: &'static str, content_type: &'static str, cache: &'static s
 
 /// An emoticon image (`host/assets/emoticons/`, one per `urls::EMOTICONS`).
 async fn emoticon(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
-    let svg: &'static str = match file.as_str() {
+    match emoticon_svg(&file) {
+        Some(svg) => static_file(svg, "image/svg+xml", "public, max-age=86400"),
+        None => (StatusCode::NOT_FOUND, "no such emoticon").into_response(),
+    }
+}
+
+/// The SVG of emoticon file `file` (`smile.svg`), if there is one.
+pub(crate) fn emoticon_svg(file: &str) -> Option<&'static str> {
+    Some(match file {
         "smile.svg" => include_str!("../assets/emoticons/smile.svg"),
         "sad.svg" => include_str!("../assets/emoticons/sad.svg"),
         "cheeky.svg" => include_str!("../assets/emoticons/cheeky.svg"),
@@ -407,9 +417,8 @@ async fn emoticon(axum::extract::Path(file): axum::extract::Path<String>) -> Res
         "blue-star.svg" => include_str!("../assets/emoticons/blue-star.svg"),
         "heart.svg" => include_str!("../assets/emoticons/heart.svg"),
         "broken-heart.svg" => include_str!("../assets/emoticons/broken-heart.svg"),
-        _ => return (StatusCode::NOT_FOUND, "no such emoticon").into_response(),
-    };
-    static_file(svg, "image/svg+xml", "public, max-age=86400")
+        _ => return None,
+    })
 }
 
 pub(crate) fn fmt_time(t: &chrono::DateTime<chrono::Utc>) -> String {

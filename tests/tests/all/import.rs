@@ -20,6 +20,7 @@ mod every_kind;
 mod exports;
 mod own_export;
 mod runs;
+mod static_exports;
 
 use own_export::{own_export, own_export_named, HISTORY, TRAP_STORED, UNICODE};
 
