@@ -239,5 +239,35 @@ async fn discarding_or_trashing_the_page_removes_the_draft_and_saving_the_page_a
         .await;
     assert_eq!(s, 204);
     assert_eq!(drafts_in_db(&node).await, 0);
-    let _ = password_of("alice");
+}
+
+#[tokio::test]
+async fn a_draft_saved_through_one_node_is_offered_by_another() {
+    // Nodes share PostgreSQL, the drafts' only store: what one node saved
+    // is there for any other (a second node serving the same database).
+    let node = setup().await;
+    let id = page(&node, "admin", "Everywhere", "<p>x</p>").await;
+    let idv = id.to_string();
+    let a = node.login("alice").await;
+    let v = autosave(
+        &a,
+        &[
+            ("id", &idv),
+            ("space", "DR"),
+            ("title", "Everywhere"),
+            ("body", "<p>typed on node A</p>"),
+            ("format", "storage"),
+            ("base_version", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(v["state"], "saved");
+    drop(a);
+    let other = cairn_tests::serve(node.pool.clone(), true).await;
+    let mut b = node.anon();
+    b.base = other;
+    b.login("alice", &password_of("alice")).await;
+    let (s, html) = b.get_text(&format!("/pages/{id}/edit?draft=resume")).await;
+    assert_eq!(s, 200);
+    assert!(html.contains(&escaped("<p>typed on node A</p>")), "{html}");
 }
