@@ -194,10 +194,10 @@ pub(crate) async fn save_draft(
             db,
             "INSERT INTO drafts (author_id, page_id, space_id, content_type, title, body, format,
                  base_version, labels)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8, $9), '')
+             VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8::int, $9::int), '')
              ON CONFLICT (author_id, page_id) WHERE page_id IS NOT NULL DO UPDATE
              SET title = $5, body = $6, format = $7,
-                 base_version = coalesce($8, drafts.base_version), updated_at = now()
+                 base_version = coalesce($8::int, drafts.base_version), updated_at = now()
              RETURNING id",
             &[
                 &user_id,

@@ -8,7 +8,7 @@ use cairn_tests::browser::Driver;
 const TYPED: &str = "Typed before the crash: the migration runs on Friday.";
 
 /// What the editor's status line says.
-const STATUS: &str = "return (document.getElementById('draft-status') || {}).textContent || ''";
+const STATUS: &str = "((document.getElementById('draft-status') || {}).textContent || '')";
 
 #[tokio::test]
 async fn browser_a_draft_survives_the_browser_being_killed_and_resume_restores_it() {

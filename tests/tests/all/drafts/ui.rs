@@ -19,11 +19,12 @@ async fn my_drafts(c: &Client) -> Vec<Value> {
     v["results"].as_array().unwrap().clone()
 }
 
+/// `s` as the templates escape text (askama's numeric references).
 fn escaped(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&#38;")
+        .replace('<', "&#60;")
+        .replace('>', "&#62;")
+        .replace('"', "&#34;")
         .replace('\'', "&#39;")
 }
 
@@ -157,7 +158,7 @@ async fn a_new_pages_draft_is_offered_on_the_create_screen_and_becomes_the_page_
     assert!(html.contains(&format!("href=\"{}\"", resume.replace('&', "&amp;"))));
     let (s, html) = alice.get_text(&resume).await;
     assert_eq!(s, 200);
-    assert_eq!(input_value(&html, "title").as_deref(), Some("Fresh"));
+    assert!(html.contains("value=\"Fresh\""), "the draft's title");
     assert_eq!(input_value(&html, "draft").as_deref(), Some(draft_s.as_str()));
     assert!(html.contains("hello *draft*, more</textarea>"));
     // Nobody else can resume it.
