@@ -284,11 +284,7 @@ fn descendants(root: u32) -> Vec<u32> {
         };
         // `pid (comm) state ppid …`: comm may hold spaces and parentheses.
         let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-        if let Some(ppid) = after
-            .split_whitespace()
-            .nth(1)
-            .and_then(|p| p.parse().ok())
-        {
+        if let Some(ppid) = after.split_whitespace().nth(1).and_then(|p| p.parse().ok()) {
             parent_of.push((pid, ppid));
         }
     }
@@ -296,12 +292,7 @@ fn descendants(root: u32) -> Vec<u32> {
     let mut i = 0;
     while i < out.len() {
         let p = out[i];
-        out.extend(
-            parent_of
-                .iter()
-                .filter(|(_, pp)| *pp == p)
-                .map(|(c, _)| *c),
-        );
+        out.extend(parent_of.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
         i += 1;
     }
     out.remove(0);

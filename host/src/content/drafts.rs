@@ -229,7 +229,9 @@ pub(crate) async fn save_draft(
             "UPDATE drafts SET title = $3, body = $4, format = $5, labels = $6, parent_id = $7,
                  updated_at = now()
              WHERE id = $1 AND author_id = $2 AND page_id IS NULL RETURNING id",
-            &[&did, &user_id, &i.title, &i.body, &i.format, &i.labels, &parent_id],
+            &[
+                &did, &user_id, &i.title, &i.body, &i.format, &i.labels, &parent_id,
+            ],
         )
         .await?;
         if updated.is_some() {
@@ -341,8 +343,12 @@ pub(crate) async fn list_drafts(
          AND (cardinality($3::text[]) = 0 OR d.content_type = ANY($3))
          ORDER BY d.updated_at DESC, d.id DESC OFFSET $4 LIMIT $5"
     );
-    let rows = crate::db::query(db, &sql, &[&user_id, &space_id, &types, &start, &(limit + 1)])
-        .await?;
+    let rows = crate::db::query(
+        db,
+        &sql,
+        &[&user_id, &space_id, &types, &start, &(limit + 1)],
+    )
+    .await?;
     let mut out: Vec<Draft> = rows.iter().map(draft_from).collect();
     let more = out.len() as i64 > limit;
     out.truncate(limit.max(0) as usize);

@@ -56,7 +56,12 @@ fn hunks<'a>(base: &[&str], other: &'a [&'a str]) -> Vec<Hunk<'a>> {
                 new_len,
             } => (old_index, old_len, new_index, new_len),
         };
-        let span = (old_start, old_start + old_len, new_start, new_start + new_len);
+        let span = (
+            old_start,
+            old_start + old_len,
+            new_start,
+            new_start + new_len,
+        );
         // Adjacent operations are one change (a delete next to an insert).
         match spans.last_mut() {
             Some(last) if last.1 == span.0 && last.3 == span.2 => {
@@ -88,9 +93,7 @@ pub(crate) fn merge3(base: &str, theirs: &str, yours: &str) -> Option<String> {
     let mut all: Vec<Hunk<'_>> = hunks(&b, &t);
     let mine = hunks(&b, &y);
     for m in mine {
-        let clash = all
-            .iter()
-            .any(|h| m.start <= h.end && h.start <= m.end);
+        let clash = all.iter().any(|h| m.start <= h.end && h.start <= m.end);
         if clash {
             // The same change made by both is no conflict.
             if all
@@ -133,7 +136,10 @@ mod tests {
     #[test]
     fn changes_to_the_same_paragraph_do_not() {
         let base = "<p>one</p><p>two</p>";
-        assert_eq!(merge3(base, "<p>uno</p><p>two</p>", "<p>eins</p><p>two</p>"), None);
+        assert_eq!(
+            merge3(base, "<p>uno</p><p>two</p>", "<p>eins</p><p>two</p>"),
+            None
+        );
     }
 
     #[test]

@@ -214,8 +214,11 @@ async fn draft_save_bench() {
             .create_page("DSB", &format!("Draft bench {kb} KB"), &body, None)
             .await;
         d.goto(&format!("{}/pages/{id}/edit", node.base)).await;
-        d.wait_for("the editor", "return !!document.querySelector('form#editor')")
-            .await;
+        d.wait_for(
+            "the editor",
+            "return !!document.querySelector('form#editor')",
+        )
+        .await;
         let v: Value = d
             .js_async(&format!(
                 "const done = arguments[arguments.length - 1];

@@ -19,8 +19,11 @@ async fn browser_a_draft_survives_the_browser_being_killed_and_resume_restores_i
     let d = Driver::start().await;
     d.login(&base, "alice").await;
     d.goto(&format!("{base}/pages/{id}/edit")).await;
-    d.wait_for("the editor", "return !!document.querySelector('form#editor #body')")
-        .await;
+    d.wait_for(
+        "the editor",
+        "return !!document.querySelector('form#editor #body')",
+    )
+    .await;
     d.type_into("#body", TYPED).await;
     // The autosave's answer, within its period (~5 s) and a margin.
     d.wait_for(
@@ -35,8 +38,11 @@ async fn browser_a_draft_survives_the_browser_being_killed_and_resume_restores_i
     let d = Driver::start().await;
     d.login(&base, "alice").await;
     d.goto(&format!("{base}/pages/{id}/edit")).await;
-    d.wait_for("the offer", "return !!document.querySelector('#draft-resume')")
-        .await;
+    d.wait_for(
+        "the offer",
+        "return !!document.querySelector('#draft-resume')",
+    )
+    .await;
     d.click("#draft-resume").await;
     d.wait_for(
         "the draft's text",
@@ -61,7 +67,12 @@ async fn browser_a_draft_survives_the_browser_being_killed_and_resume_restores_i
         "publishing deleted the draft"
     );
     let (_, v) = node
-        .rest("admin", Method::GET, &format!("/rest/api/content/{id}?expand=body.storage,version"), None)
+        .rest(
+            "admin",
+            Method::GET,
+            &format!("/rest/api/content/{id}?expand=body.storage,version"),
+            None,
+        )
         .await;
     assert_eq!(v["version"]["number"], 2);
 }

@@ -29,8 +29,10 @@ async fn a_new_pages_draft_is_its_authors_alone_until_published_with_its_id() {
             "alice",
             Method::POST,
             "/rest/api/content",
-            Some(json!({"type": "page", "status": "draft", "title": "Secret plan",
-                        "space": {"key": "DR"}, "body": storage("<p>first thoughts</p>")})),
+            Some(
+                json!({"type": "page", "status": "draft", "title": "Secret plan",
+                        "space": {"key": "DR"}, "body": storage("<p>first thoughts</p>")}),
+            ),
         )
         .await;
     assert_eq!(s, 200, "{v}");
@@ -53,12 +55,22 @@ async fn a_new_pages_draft_is_its_authors_alone_until_published_with_its_id() {
     assert_eq!(v["body"]["storage"]["value"], "<p>first thoughts</p>");
     for user in ["bob", "admin"] {
         let (s, _) = node
-            .rest(user, Method::GET, &format!("/rest/api/content/{id}?status=draft"), None)
+            .rest(
+                user,
+                Method::GET,
+                &format!("/rest/api/content/{id}?status=draft"),
+                None,
+            )
             .await;
         assert_eq!(s, 404, "{user} must not see alice's draft");
     }
     let (s, _) = node
-        .rest("alice", Method::GET, &format!("/rest/api/content/{id}"), None)
+        .rest(
+            "alice",
+            Method::GET,
+            &format!("/rest/api/content/{id}"),
+            None,
+        )
         .await;
     assert_eq!(s, 404, "a draft is not current content");
 
@@ -90,8 +102,10 @@ async fn a_new_pages_draft_is_its_authors_alone_until_published_with_its_id() {
             "alice",
             Method::PUT,
             &format!("/rest/api/content/{id}"),
-            Some(json!({"type": "page", "status": "draft", "title": "Secret plan v2",
-                        "version": {"number": 1}, "body": storage("<p>second thoughts</p>")})),
+            Some(
+                json!({"type": "page", "status": "draft", "title": "Secret plan v2",
+                        "version": {"number": 1}, "body": storage("<p>second thoughts</p>")}),
+            ),
         )
         .await;
     assert_eq!(s, 200, "{v}");
@@ -113,8 +127,10 @@ async fn a_new_pages_draft_is_its_authors_alone_until_published_with_its_id() {
             "alice",
             Method::PUT,
             &format!("/rest/api/content/{id}?expand=body.storage,version"),
-            Some(json!({"type": "page", "status": "current", "title": "Secret plan v2",
-                        "version": {"number": 1}})),
+            Some(
+                json!({"type": "page", "status": "current", "title": "Secret plan v2",
+                        "version": {"number": 1}}),
+            ),
         )
         .await;
     assert_eq!(s, 200, "{v}");
@@ -123,7 +139,12 @@ async fn a_new_pages_draft_is_its_authors_alone_until_published_with_its_id() {
     assert_eq!(v["version"]["number"], 1);
     assert_eq!(v["body"]["storage"]["value"], "<p>second thoughts</p>");
     let (s, _) = node
-        .rest("alice", Method::GET, &format!("/rest/api/content/{id}?status=draft"), None)
+        .rest(
+            "alice",
+            Method::GET,
+            &format!("/rest/api/content/{id}?status=draft"),
+            None,
+        )
         .await;
     assert_eq!(s, 404, "publishing deletes the draft");
     assert!(list("alice", "status=draft").await.is_empty());
@@ -152,19 +173,43 @@ async fn publishing_a_draft_over_someone_elses_change_is_a_conflict_never_an_ove
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["status"], "draft");
     assert_eq!(id_of(&v), id);
-    assert_eq!(v["version"]["number"], 1, "a draft carries the version it started from");
+    assert_eq!(
+        v["version"]["number"], 1,
+        "a draft carries the version it started from"
+    );
     let (s, v) = node
-        .rest("bob", Method::GET, &format!("/rest/api/content/{id}?status=draft"), None)
+        .rest(
+            "bob",
+            Method::GET,
+            &format!("/rest/api/content/{id}?status=draft"),
+            None,
+        )
         .await;
     assert_eq!(s, 404, "{v}");
     let (s, v) = node
-        .rest("bob", Method::GET, &format!("/rest/api/content/{id}?expand=body.storage"), None)
+        .rest(
+            "bob",
+            Method::GET,
+            &format!("/rest/api/content/{id}?expand=body.storage"),
+            None,
+        )
         .await;
     assert_eq!(s, 200);
-    assert_eq!(v["body"]["storage"]["value"], "<p>one</p>", "the page is unchanged");
+    assert_eq!(
+        v["body"]["storage"]["value"], "<p>one</p>",
+        "the page is unchanged"
+    );
 
     // Bob saves version 2 meanwhile.
-    update(&node, "bob", id, 2, "Shared", "<p>one</p><p>two, by bob</p>").await;
+    update(
+        &node,
+        "bob",
+        id,
+        2,
+        "Shared",
+        "<p>one</p><p>two, by bob</p>",
+    )
+    .await;
 
     // Publishing the draft as it was read (version 1 + 1) or the draft's
     // text alone (version 2 + 1) is refused: bob's change would be lost.
@@ -174,8 +219,10 @@ async fn publishing_a_draft_over_someone_elses_change_is_a_conflict_never_an_ove
                 "alice",
                 Method::PUT,
                 &format!("/rest/api/content/{id}"),
-                Some(json!({"type": "page", "status": "current", "title": "Shared",
-                            "version": {"number": number}})),
+                Some(
+                    json!({"type": "page", "status": "current", "title": "Shared",
+                            "version": {"number": number}}),
+                ),
             )
             .await;
         assert_eq!(s, 409, "version {number}: {v}");
@@ -195,9 +242,17 @@ async fn publishing_a_draft_over_someone_elses_change_is_a_conflict_never_an_ove
     assert_eq!(s, 200, "the draft is kept after a conflict: {v}");
     assert_eq!(v["body"]["storage"]["value"], "<p>one, by alice</p>");
     let (_, v) = node
-        .rest("admin", Method::GET, &format!("/rest/api/content/{id}?expand=body.storage"), None)
+        .rest(
+            "admin",
+            Method::GET,
+            &format!("/rest/api/content/{id}?expand=body.storage"),
+            None,
+        )
         .await;
-    assert_eq!(v["body"]["storage"]["value"], "<p>one</p><p>two, by bob</p>");
+    assert_eq!(
+        v["body"]["storage"]["value"],
+        "<p>one</p><p>two, by bob</p>"
+    );
 
     // Alice publishes her text on top of bob's version, stating it: the
     // draft goes in the same transaction.
@@ -224,11 +279,21 @@ async fn publishing_a_draft_over_someone_elses_change_is_a_conflict_never_an_ove
         .await;
     assert_eq!(s, 200);
     let (s, _) = node
-        .rest("bob", Method::DELETE, &format!("/rest/api/content/{id}?status=draft"), None)
+        .rest(
+            "bob",
+            Method::DELETE,
+            &format!("/rest/api/content/{id}?status=draft"),
+            None,
+        )
         .await;
     assert_eq!(s, 404, "bob has no draft to discard");
     let (s, _) = node
-        .rest("alice", Method::DELETE, &format!("/rest/api/content/{id}?status=draft"), None)
+        .rest(
+            "alice",
+            Method::DELETE,
+            &format!("/rest/api/content/{id}?status=draft"),
+            None,
+        )
         .await;
     assert_eq!(s, 204);
     assert_eq!(drafts_in_db(&node).await, 0);
@@ -271,8 +336,10 @@ async fn draft_text_is_never_found_by_search_or_cql() {
             "alice",
             Method::POST,
             "/rest/api/content",
-            Some(json!({"type": "page", "status": "draft", "title": "Quetzalcoatlus notes",
-                        "space": {"key": "DR"}, "body": storage("<p>quetzalcoatlus</p>")})),
+            Some(
+                json!({"type": "page", "status": "draft", "title": "Quetzalcoatlus notes",
+                        "space": {"key": "DR"}, "body": storage("<p>quetzalcoatlus</p>")}),
+            ),
         )
         .await;
     assert_eq!(s, 200);
@@ -281,7 +348,9 @@ async fn draft_text_is_never_found_by_search_or_cql() {
             "alice",
             Method::PUT,
             &format!("/rest/api/content/{existing}"),
-            Some(json!({"type": "page", "status": "draft", "body": storage("<p>brachiosaurus</p>")})),
+            Some(
+                json!({"type": "page", "status": "draft", "body": storage("<p>brachiosaurus</p>")}),
+            ),
         )
         .await;
     assert_eq!(s, 200);
@@ -292,7 +361,12 @@ async fn draft_text_is_never_found_by_search_or_cql() {
         let node = &node;
         async move {
             let (s, v) = node
-                .rest(user, Method::GET, &format!("/rest/api/search?cql={}", enc(cql)), None)
+                .rest(
+                    user,
+                    Method::GET,
+                    &format!("/rest/api/search?cql={}", enc(cql)),
+                    None,
+                )
                 .await;
             assert_eq!(s, 200, "{cql}: {v}");
             v["totalSize"].as_i64().unwrap()
@@ -317,14 +391,21 @@ async fn draft_text_is_never_found_by_search_or_cql() {
             .rest(
                 user,
                 Method::GET,
-                &format!("/rest/api/content/search?cql={}", enc("text ~ quetzalcoatlus")),
+                &format!(
+                    "/rest/api/content/search?cql={}",
+                    enc("text ~ quetzalcoatlus")
+                ),
                 None,
             )
             .await;
         assert_eq!(s, 200);
         assert_eq!(v["size"], 0, "{user}: {v}");
     }
-    assert_eq!(found("alice", "text ~ nothing").await, 1, "the page itself is found");
+    assert_eq!(
+        found("alice", "text ~ nothing").await,
+        1,
+        "the page itself is found"
+    );
     // The search journal never mentioned a draft.
     let journaled: i64 = node
         .sql()

@@ -60,7 +60,10 @@ async fn publishing_a_resumed_draft_over_a_change_shows_the_conflict_view_with_t
     assert!(html.contains("You have an unpublished draft"), "{html}");
     assert!(html.contains("the page has changed since you started it"));
     assert!(html.contains(&format!("href=\"/pages/{id}/edit?draft=resume\"")));
-    assert!(!html.contains("alice was here"), "not filled in before Resume");
+    assert!(
+        !html.contains("alice was here"),
+        "not filled in before Resume"
+    );
     let (_, other) = bob.get_text(&format!("/pages/{id}/edit")).await;
     assert!(!other.contains("unpublished draft"));
     assert!(!other.contains("alice was here"));
@@ -91,18 +94,36 @@ async fn publishing_a_resumed_draft_over_a_change_shows_the_conflict_view_with_t
     assert_eq!(r.status().as_u16(), 409);
     let html = r.text().await.unwrap();
     assert!(html.contains("Someone else saved this page"), "{html}");
-    assert!(html.contains(&format!(">{}</textarea>", escaped(mine))), "yours kept");
-    assert!(html.contains("What changed since you started editing"), "theirs");
+    assert!(
+        html.contains(&format!(">{}</textarea>", escaped(mine))),
+        "yours kept"
+    );
+    assert!(
+        html.contains("What changed since you started editing"),
+        "theirs"
+    );
     assert!(
         html.contains(&escaped("<p>ONE</p><p>two, alice was here</p>")),
         "merged: {html}"
     );
     assert_eq!(input_value(&html, "base_version").as_deref(), Some("2"));
-    assert_eq!(my_drafts(&alice).await.len(), 1, "the draft survives a conflict");
+    assert_eq!(
+        my_drafts(&alice).await.len(),
+        1,
+        "the draft survives a conflict"
+    );
     let (_, v) = node
-        .rest("admin", Method::GET, &format!("/rest/api/content/{id}?expand=body.storage"), None)
+        .rest(
+            "admin",
+            Method::GET,
+            &format!("/rest/api/content/{id}?expand=body.storage"),
+            None,
+        )
         .await;
-    assert_eq!(v["body"]["storage"]["value"], "<p>ONE</p><p>two</p>", "no overwrite");
+    assert_eq!(
+        v["body"]["storage"]["value"], "<p>ONE</p><p>two</p>",
+        "no overwrite"
+    );
 
     // Saving again on top of version 2 publishes and deletes the draft.
     let r = alice
@@ -152,14 +173,20 @@ async fn a_new_pages_draft_is_offered_on_the_create_screen_and_becomes_the_page_
     let resume = format!("/spaces/DR/create?draft={draft}");
     assert_eq!(list[0]["url"], resume.as_str());
     let (_, html) = alice.get_text("/").await;
-    assert!(html.contains("id=\"my-drafts\""), "the dashboard has the list");
+    assert!(
+        html.contains("id=\"my-drafts\""),
+        "the dashboard has the list"
+    );
     let (_, html) = alice.get_text("/spaces/DR/create").await;
     assert!(html.contains("You have an unpublished draft"), "{html}");
     assert!(html.contains(&format!("href=\"{}\"", resume.replace('&', "&amp;"))));
     let (s, html) = alice.get_text(&resume).await;
     assert_eq!(s, 200);
     assert!(html.contains("value=\"Fresh\""), "the draft's title");
-    assert_eq!(input_value(&html, "draft").as_deref(), Some(draft_s.as_str()));
+    assert_eq!(
+        input_value(&html, "draft").as_deref(),
+        Some(draft_s.as_str())
+    );
     assert!(html.contains("hello *draft*, more</textarea>"));
     // Nobody else can resume it.
     let bob = node.login("bob").await;
@@ -236,7 +263,12 @@ async fn discarding_or_trashing_the_page_removes_the_draft_and_saving_the_page_a
 
     // Trashing the page takes its drafts.
     let (s, _) = node
-        .rest("admin", Method::DELETE, &format!("/rest/api/content/{id}"), None)
+        .rest(
+            "admin",
+            Method::DELETE,
+            &format!("/rest/api/content/{id}"),
+            None,
+        )
         .await;
     assert_eq!(s, 204);
     assert_eq!(drafts_in_db(&node).await, 0);
