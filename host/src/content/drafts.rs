@@ -135,7 +135,7 @@ pub(crate) struct DraftInput<'a> {
 
 /// The outcome of saving a draft.
 pub(crate) enum DraftSaved {
-    Saved(Draft),
+    Saved(Box<Draft>),
     /// The text equals the page as published: there is nothing unpublished,
     /// so no draft is kept (e.g. an autosave that raced the Publish button).
     SameAsPage,
@@ -213,7 +213,7 @@ pub(crate) async fn save_draft(
         )
         .await?;
         let id: i64 = row.get(0);
-        return Ok(DraftSaved::Saved(by_id(db, user_id, id).await?));
+        return Ok(DraftSaved::Saved(Box::new(by_id(db, user_id, id).await?)));
     }
     let space = space(db, viewer, i.space_key).await?;
     viewer
@@ -235,7 +235,7 @@ pub(crate) async fn save_draft(
         )
         .await?;
         if updated.is_some() {
-            return Ok(DraftSaved::Saved(by_id(db, user_id, did).await?));
+            return Ok(DraftSaved::Saved(Box::new(by_id(db, user_id, did).await?)));
         }
         let published =
             crate::db::query_opt(db, "SELECT 1 FROM content WHERE id = $1", &[&did]).await?;
@@ -261,7 +261,7 @@ pub(crate) async fn save_draft(
     )
     .await?;
     let id: i64 = row.get(0);
-    Ok(DraftSaved::Saved(by_id(db, user_id, id).await?))
+    Ok(DraftSaved::Saved(Box::new(by_id(db, user_id, id).await?)))
 }
 
 async fn by_id(db: &impl GenericClient, user_id: i64, id: i64) -> Result<Draft> {
