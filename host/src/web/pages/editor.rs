@@ -37,6 +37,8 @@ pub(super) struct Editor {
     /// The three-way merge of the conflict view (base, theirs, yours), when
     /// the changes did not overlap.
     merged: Option<String>,
+    /// The conflict view's diff of the user's own changes (storage format).
+    your_diff: String,
 }
 
 /// The banner offering the viewer's unpublished draft.
@@ -112,6 +114,7 @@ impl Editor {
             draft_id: 0,
             offer: None,
             merged: None,
+            your_diff: String::new(),
         }
     }
 
@@ -156,6 +159,7 @@ impl Editor {
             draft_id: 0,
             offer: None,
             merged: None,
+            your_diff: String::new(),
         }
     }
 
@@ -387,6 +391,7 @@ pub(super) async fn edit(
             // changed since the version they started from; the next save
             // is based on the current version.
             let mut merged = None;
+            let mut your_diff = String::new();
             let (conflict_diff, base_version, error) = if matches!(e, Error::Conflict(_)) {
                 let old = content::version(&db, &viewer, id, base)
                     .await
@@ -396,6 +401,7 @@ pub(super) async fn edit(
                 // changes do not overlap); the text area keeps yours.
                 if form.text("format") != "markdown" {
                     merged = content::merge3(&old, &c.body, &body);
+                    your_diff = cairn_render::diff_inline_html(&old, &body);
                 }
                 (
                     cairn_render::diff_inline_html(&old, &c.body),
@@ -413,6 +419,7 @@ pub(super) async fn edit(
                 error,
                 conflict_diff,
                 merged,
+                your_diff,
                 ..Editor::existing(&viewer, &c, &viewer.space_perms(&db, c.space_id).await?)
             }
             .keeping(&form)

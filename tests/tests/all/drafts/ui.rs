@@ -102,6 +102,7 @@ async fn publishing_a_resumed_draft_over_a_change_shows_the_conflict_view_with_t
         html.contains("What changed since you started editing"),
         "theirs"
     );
+    assert!(html.contains("What you changed"), "yours");
     assert!(
         html.contains(&escaped("<p>ONE</p><p>two, alice was here</p>")),
         "merged: {html}"
