@@ -76,3 +76,55 @@ async fn browser_a_draft_survives_the_browser_being_killed_and_resume_restores_i
         .await;
     assert_eq!(v["version"]["number"], 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_cluster_a_draft_autosaved_through_a_node_that_dies_is_offered_by_another() {
+    use cairn_tests::cluster::{ClusterSpec, Etcd};
+    let etcd = Etcd::start();
+    let spec = ClusterSpec::new(&etcd).await;
+    let mut a = spec.node("a").await;
+    let b = spec.node("b").await;
+    assert_eq!(a.create_space("ND").await, 200);
+    let (code, page) = a.create_page("ND", "Node death", "<p>x</p>").await;
+    assert_eq!(code, 200, "{page}");
+    let id = page["id"].as_str().unwrap().to_owned();
+
+    let d = Driver::start().await;
+    d.login(&a.url, "admin").await;
+    d.goto(&format!("{}/pages/{id}/edit", a.url)).await;
+    d.wait_for(
+        "the editor",
+        "return !!document.querySelector('form#editor #body')",
+    )
+    .await;
+    d.type_into("#body", TYPED).await;
+    d.wait_for(
+        "the draft saved",
+        &format!("return ({STATUS}).startsWith('Draft saved')"),
+    )
+    .await;
+    // Node a dies (kill -9) with the editor open on it.
+    a.kill9();
+    assert!(
+        a.exited(Duration::from_secs(10)).await.is_some(),
+        "a is gone"
+    );
+
+    // Node b offers the draft.
+    d.login(&b.url, "admin").await;
+    d.goto(&format!("{}/pages/{id}/edit", b.url)).await;
+    d.wait_for(
+        "the offer",
+        "return !!document.querySelector('#draft-resume')",
+    )
+    .await;
+    d.click("#draft-resume").await;
+    d.wait_for(
+        "the draft's text",
+        &format!(
+            "return document.querySelector('#body').value === {}",
+            serde_json::to_string(TYPED).unwrap()
+        ),
+    )
+    .await;
+}
