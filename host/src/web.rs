@@ -9,6 +9,7 @@ mod account;
 mod admin;
 mod avatars;
 mod cluster;
+mod drafts;
 mod errors;
 mod exports;
 mod favourites;
@@ -60,6 +61,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(tree::routes())
         .merge(mentions::routes())
         .merge(favourites::routes())
+        .merge(drafts::routes())
         .merge(longtasks::routes())
         .merge(templates::routes())
         .merge(import::routes())
@@ -365,6 +367,10 @@ async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Respon
         "app.css" => (include_str!("../assets/app.css"), "text/css; charset=utf-8"),
         "app.js" => (
             include_str!("../assets/app.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "drafts.js" => (
+            include_str!("../assets/drafts.js"),
             "text/javascript; charset=utf-8",
         ),
         "favicon.svg" => (include_str!("../assets/favicon.svg"), "image/svg+xml"),

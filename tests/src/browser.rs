@@ -10,9 +10,11 @@ use crate::wait_until;
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 pub struct Driver {
-    _process: tokio::process::Child,
+    process: tokio::process::Child,
     http: reqwest::Client,
     url: String,
+    /// Killed by [`Driver::kill`]: there is no session left to end.
+    killed: bool,
 }
 
 impl Driver {
@@ -78,9 +80,10 @@ impl Driver {
             .unwrap_or_else(|| panic!("no session: {r}"))
             .to_owned();
         Driver {
-            _process: process,
+            process,
             http,
             url: format!("{base}/session/{sid}"),
+            killed: false,
         }
     }
 
@@ -268,8 +271,58 @@ impl Driver {
     }
 }
 
+/// The processes under `root` (children, their children, …), read from
+/// `/proc`, deepest last.
+fn descendants(root: u32) -> Vec<u32> {
+    let mut parent_of: Vec<(u32, u32)> = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid …`: comm may hold spaces and parentheses.
+        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        if let Some(ppid) = after.split_whitespace().nth(1).and_then(|p| p.parse().ok()) {
+            parent_of.push((pid, ppid));
+        }
+    }
+    let mut out = vec![root];
+    let mut i = 0;
+    while i < out.len() {
+        let p = out[i];
+        out.extend(parent_of.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    out.remove(0);
+    out
+}
+
+impl Driver {
+    /// Kills the browser as a crash would: chromedriver and every process
+    /// it started (Chromium and its renderers) get SIGKILL at once, so no
+    /// page hears `pagehide` and no session is ended. Returns when
+    /// chromedriver is gone.
+    pub async fn kill(mut self) {
+        self.killed = true;
+        if let Some(pid) = self.process.id() {
+            let mut pids = descendants(pid);
+            pids.push(pid);
+            let _ = std::process::Command::new("kill")
+                .arg("-KILL")
+                .args(pids.iter().map(u32::to_string))
+                .status();
+        }
+        let _ = self.process.kill().await;
+    }
+}
+
 impl Drop for Driver {
     fn drop(&mut self) {
+        if self.killed {
+            return;
+        }
         // Best effort: end the browser session; chromedriver is killed on drop.
         let _ = std::thread::spawn({
             let url = self.url.clone();

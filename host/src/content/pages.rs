@@ -112,6 +112,18 @@ pub async fn create(
     viewer: &Viewer,
     n: NewContent<'_>,
 ) -> Result<Content> {
+    create_with(db, viewer, n, None).await
+}
+
+/// [`create`], publishing the author's new-page draft `draft`: in the same
+/// transaction the draft is deleted and its id becomes the page's (when it
+/// was discarded meanwhile, the page gets a fresh id).
+pub(crate) async fn create_with(
+    db: &mut deadpool_postgres::Object,
+    viewer: &Viewer,
+    n: NewContent<'_>,
+    draft: Option<i64>,
+) -> Result<Content> {
     let user = viewer.require_user()?.clone();
     if !matches!(n.content_type, ContentType::Page | ContentType::BlogPost) {
         return Err(Error::BadRequest(
@@ -146,12 +158,16 @@ pub async fn create(
         _ => None,
     };
     let tx = db.transaction().await?;
+    let id: Option<i64> = match draft {
+        Some(d) if super::drafts::take_new_draft(&tx, user.id, d).await? => Some(d),
+        _ => None,
+    };
     let row = tx
         .query_one(
             &format!(
-                "INSERT INTO content (content_type, space_id, parent_id, ancestors, position, title, body,
+                "INSERT INTO content (id, content_type, space_id, parent_id, ancestors, position, title, body,
                      creator_id, modifier_id, posting_day)
-                 VALUES ($1, $2, $3, $4,
+                 VALUES (coalesce($9, nextval(pg_get_serial_sequence('content', 'id'))), $1, $2, $3, $4,
                      coalesce((SELECT max(position) + 1 FROM content WHERE space_id = $2
                        AND {} AND content_type = 'page'), 0),
                      $5, $6, $7, $7, $8) RETURNING id",
@@ -166,6 +182,7 @@ pub async fn create(
                 &n.body,
                 &user.id,
                 &posting_day,
+                &id,
             ],
         )
         .await
@@ -234,6 +251,18 @@ pub async fn update(
     id: i64,
     u: Update<'_>,
 ) -> Result<Saved> {
+    update_with(db, viewer, id, u, false).await
+}
+
+/// [`update`]; with `publishing_draft`, the saver's draft of the page is
+/// deleted in the same transaction (also when nothing changed).
+pub(crate) async fn update_with(
+    db: &mut deadpool_postgres::Object,
+    viewer: &Viewer,
+    id: i64,
+    u: Update<'_>,
+    publishing_draft: bool,
+) -> Result<Saved> {
     let c = get(&*db, viewer, id).await?;
     require_edit(&*db, viewer, &c).await?;
     let user_id = viewer.require_user()?.id;
@@ -252,9 +281,15 @@ pub async fn update(
         )));
     }
     if title == c.title && body == c.body {
+        if publishing_draft {
+            super::drafts::discard_published(&*db, user_id, id).await?;
+        }
         return Ok(Saved::Unchanged(c));
     }
     let tx = db.transaction().await?;
+    if publishing_draft {
+        super::drafts::discard_published(&tx, user_id, id).await?;
+    }
     let row = tx
         .query_opt(
             "UPDATE content SET version = version + 1, title = $3, body = $4, modifier_id = $5,

@@ -46,6 +46,14 @@ pub(crate) async fn trash(
         &[&id, &user.id],
     )
     .await?;
+    // A trashed page's drafts go with it (a purge would cascade; a restore
+    // starts afresh rather than offering text written against a deleted page).
+    tx.execute(
+        "DELETE FROM drafts WHERE page_id IN
+           (SELECT id FROM content WHERE id = $1 OR $1 = ANY(ancestors))",
+        &[&id],
+    )
+    .await?;
     journal(&tx, id, "trashed").await?;
     tx.commit().await?;
     Ok(())

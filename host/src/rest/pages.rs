@@ -27,14 +27,31 @@ pub(super) async fn content_list(call: Call) -> Api {
         },
         None => Vec::new(),
     };
-    // Cairn has no drafts in lists and no archived pages (Confluence 7.10+):
-    // both are valid and empty.
+    // Drafts are the caller's own (never in the content lists); Cairn has
+    // no archived pages (Confluence 7.10+): valid and empty.
+    if p.nonempty("status") == Some("draft") {
+        let (drafts, more) =
+            content::list_drafts(&db, viewer, space_id, &types, start, limit).await?;
+        let rows: Vec<content::Content> = match viewer.user.as_ref() {
+            Some(me) => drafts.iter().map(|d| d.as_content(me)).collect(),
+            None => Vec::new(),
+        };
+        let res = json::contents(&db, viewer, &rows, &expand, app).await?;
+        return ok(paged(
+            app,
+            "/rest/api/content",
+            p,
+            res,
+            (start, limit),
+            more,
+        ));
+    }
     let status = match p.nonempty("status") {
         None | Some("current") => Some(content::ListStatus::Current),
         Some("trashed") => Some(content::ListStatus::Trashed),
         Some("any") => Some(content::ListStatus::Any),
         Some("historical") => Some(content::ListStatus::Historical),
-        Some("draft") | Some("archived") => None,
+        Some("archived") => None,
         Some(s) => {
             return Err(Error::BadRequest(format!(
                 "unknown status {s:?}; use current, trashed, draft, historical, archived or any"
@@ -129,14 +146,25 @@ pub(super) async fn content_get(on: On) -> Api {
         }
     }
     let wants = |s: &str| (statuses.is_empty() && s == "current") || statuses.contains(&s);
+    // The caller's own draft (another user's is "not found"); never kept
+    // in the response cache.
+    if wants("draft") {
+        let draft = match viewer.user.as_ref() {
+            Some(me) => content::draft(&db, viewer, id)
+                .await
+                .map(|d| d.as_content(me)),
+            None => Err(content::draft_not_found(id)),
+        };
+        match draft {
+            Ok(d) => return ok(json::content(&db, viewer, &d, &expand, app).await?),
+            Err(e) if statuses.len() == 1 => return Err(auth_hint(e, viewer)),
+            Err(_) => {}
+        }
+    }
     let c = on.hint(if wants("any") || wants("trashed") {
         content::get_any(&db, viewer, id).await
     } else if wants("current") || wants("historical") {
         content::get(&db, viewer, id).await
-    } else if wants("draft") {
-        Err(Error::NotFound(format!(
-            "No draft found with id: ContentId{{id={id}}}"
-        )))
     } else {
         Err(content::not_found(id))
     })?;
@@ -259,9 +287,10 @@ pub(super) async fn content_create(call: Call, Body(b): Body) -> Api {
     let kind = parse_type(str_at(&b, "type")?.unwrap_or("page"))?;
     match str_at(&b, "status")? {
         None | Some("current") => {}
+        Some("draft") => return draft_create(&call, &b, kind, &expand).await,
         Some(s) => {
             return Err(Error::BadRequest(format!(
-                "cannot create content with status {s:?}; use current"
+                "cannot create content with status {s:?}; use current or draft"
             )))
         }
     }
@@ -460,6 +489,10 @@ pub(super) async fn content_update(on: On, req: Request) -> Api {
     }
     let Body(b) = Body::from_request(req, &()).await?;
     let expand = write_expand(&on.params, &b)?;
+    let status = str_at(&b, "status")?;
+    if status == Some("draft") {
+        return draft_update(&on, id, &b, &expand).await;
+    }
     let number = match pointer(&b, "version.number") {
         Some(Value::Number(n)) => n
             .as_i64()
@@ -481,6 +514,13 @@ pub(super) async fn content_update(on: On, req: Request) -> Api {
         }
     };
     let mut db = on.db().await?;
+    // A new page's draft of the caller's: publishing it creates the page
+    // with the draft's id.
+    if let Ok(d) = content::draft(&db, viewer, id).await {
+        if d.page_id.is_none() {
+            return publish_new_draft(&on, &mut db, d, number, &b, &expand).await;
+        }
+    }
     let current = on.any(&db).await?;
     if let Some(t) = str_at(&b, "type")? {
         if parse_type(t)? != current.content_type {
@@ -502,8 +542,35 @@ pub(super) async fn content_update(on: On, req: Request) -> Api {
             current.version
         )));
     }
-    let title = str_at(&b, "title")?;
-    let body = storage_body(&b)?;
+    let mut title = str_at(&b, "title")?;
+    let mut body = storage_body(&b)?;
+    // Publishing the caller's draft (`status: current`): what the request
+    // leaves out comes from the draft, which must be based on the version
+    // replaced — never a silent overwrite of someone else's change.
+    let publishing = status == Some("current") && !restoring;
+    let draft = if publishing {
+        content::draft_of_page(&db, viewer, id).await?
+    } else {
+        None
+    };
+    if let Some(d) = &draft {
+        if body.is_none() {
+            if d.base_version != Some(current.version) {
+                return Err(Error::Conflict(format!(
+                    "Version must be incremented on update. Current version is: {} (the draft was based on version {})",
+                    current.version,
+                    d.base_version.unwrap_or(0)
+                )));
+            }
+            body = Some(d.storage_body());
+        }
+    }
+    if title.is_none() {
+        title = draft
+            .as_ref()
+            .map(|d| d.title.as_str())
+            .filter(|t| !t.trim().is_empty());
+    }
     let labels = labels_of(&b)?;
     let parent = if current.content_type == ContentType::Page {
         first_ancestor(&b)?
@@ -543,7 +610,7 @@ pub(super) async fn content_update(on: On, req: Request) -> Api {
         )
         .await?;
     }
-    let saved = content::update(
+    let saved = content::update_with(
         &mut db,
         viewer,
         id,
@@ -554,6 +621,7 @@ pub(super) async fn content_update(on: On, req: Request) -> Api {
             message: str_at(&b, "version.message")?.unwrap_or(""),
             minor_edit: bool_at(&b, "version.minorEdit")?.unwrap_or(false),
         },
+        publishing,
     )
     .await?;
     let c = match saved {
@@ -576,9 +644,7 @@ pub(super) async fn content_delete(on: On) -> Api {
             content::trash(&mut db, &on.viewer, id).await?;
         }
         Some("draft") => {
-            return Err(Error::NotFound(format!(
-                "No draft found with id: ContentId{{id={id}}}"
-            )))
+            content::discard_draft(&db, &on.viewer, id).await?;
         }
         Some(s) => return Err(Error::BadRequest(format!("unknown status {s:?}"))),
     }
@@ -589,4 +655,184 @@ pub(super) async fn content_delete(on: On) -> Api {
 pub(super) async fn content_history(on: On) -> Api {
     let c = on.any(&on.db().await?).await?;
     ok(json::history(&c, &on.app))
+}
+
+/// `POST /content` with `status: draft`: a new page's (or blog post's)
+/// draft, with an id from the content sequence; nothing is published.
+async fn draft_create(call: &Call, b: &Value, kind: ContentType, expand: &Expand) -> Api {
+    let viewer = &call.viewer;
+    let me = viewer.require_user()?;
+    let space = str_at(b, "space.key")?
+        .ok_or_else(|| Error::BadRequest("the content needs space.key".into()))?;
+    let body = storage_body(b)?.unwrap_or_default();
+    let labels = labels_of(b)?.unwrap_or_default().join(",");
+    let db = call.db().await?;
+    let saved = content::save_draft(
+        &db,
+        viewer,
+        &content::DraftInput {
+            draft_id: None,
+            page_id: None,
+            space_key: space,
+            content_type: kind,
+            parent_id: if kind == ContentType::Page {
+                first_ancestor(b)?
+            } else {
+                None
+            },
+            title: str_at(b, "title")?.unwrap_or(""),
+            body: &body,
+            format: "storage",
+            base_version: None,
+            labels: &labels,
+        },
+    )
+    .await?;
+    draft_answer(&db, call, me, saved, expand).await
+}
+
+/// `PUT /content/{id}` with `status: draft`: saves the caller's draft of
+/// page `id` (started from its current version) or of the new page whose
+/// draft `id` is; what the request leaves out is kept.
+async fn draft_update(on: &On, id: i64, b: &Value, expand: &Expand) -> Api {
+    let viewer = &on.viewer;
+    let me = viewer.require_user()?;
+    let db = on.db().await?;
+    let existing = content::draft(&db, viewer, id).await.ok();
+    let page = match &existing {
+        Some(d) if d.page_id.is_none() => None,
+        _ => Some(on.visible(&db).await?),
+    };
+    let body = match storage_body(b)? {
+        Some(v) => v,
+        None => match (&existing, &page) {
+            (Some(d), _) => d.storage_body(),
+            (None, Some(p)) => p.body.clone(),
+            (None, None) => String::new(),
+        },
+    };
+    let title = match str_at(b, "title")? {
+        Some(t) => t.to_owned(),
+        None => match (&existing, &page) {
+            (Some(d), _) => d.title.clone(),
+            (None, Some(p)) => p.title.clone(),
+            (None, None) => String::new(),
+        },
+    };
+    let (kind, space_key, parent, labels) = match (&existing, &page) {
+        (_, Some(p)) => (p.content_type, p.space_key.clone(), None, String::new()),
+        (Some(d), None) => (
+            d.content_type,
+            d.space_key.clone(),
+            first_ancestor(b)?.or(d.parent_id),
+            labels_of(b)?
+                .map(|l| l.join(","))
+                .unwrap_or_else(|| d.labels.clone()),
+        ),
+        (None, None) => return Err(content::draft_not_found(id)),
+    };
+    let saved = content::save_draft(
+        &db,
+        viewer,
+        &content::DraftInput {
+            draft_id: page.is_none().then_some(id),
+            page_id: page.as_ref().map(|p| p.id),
+            space_key: &space_key,
+            content_type: kind,
+            parent_id: parent,
+            title: &title,
+            body: &body,
+            format: "storage",
+            base_version: None,
+            labels: &labels,
+        },
+    )
+    .await?;
+    draft_answer(&db, on, me, saved, expand).await
+}
+
+/// The saved draft as content of status `draft`; a draft equal to the page
+/// is no draft (the page is answered).
+async fn draft_answer(
+    db: &deadpool_postgres::Object,
+    call: &Call,
+    me: &crate::perms::User,
+    saved: content::DraftSaved,
+    expand: &Expand,
+) -> Api {
+    let c = match saved {
+        content::DraftSaved::Saved(d) => d.as_content(me),
+        content::DraftSaved::SameAsPage => {
+            return Err(Error::BadRequest(
+                "the draft equals the published page: there is nothing to save".into(),
+            ))
+        }
+        content::DraftSaved::Published(id) => {
+            return Err(Error::Conflict(format!(
+                "the draft {id} has been published; update the page instead"
+            )))
+        }
+    };
+    ok(json::content(db, &call.viewer, &c, expand, &call.app).await?)
+}
+
+/// `PUT /content/{id}` publishing the caller's new-page draft `d`: the page
+/// (version 1) gets the draft's id; the request's fields win over the draft's.
+async fn publish_new_draft(
+    on: &On,
+    db: &mut deadpool_postgres::Object,
+    d: content::Draft,
+    number: i32,
+    b: &Value,
+    expand: &Expand,
+) -> Api {
+    if number != 1 {
+        return Err(Error::Conflict(format!(
+            "Version must be incremented on update. Current version is: 0 (publish the draft {} as version 1)",
+            d.id
+        )));
+    }
+    let viewer = &on.viewer;
+    let title = match str_at(b, "title")? {
+        Some(t) => t.to_owned(),
+        None => d.title.clone(),
+    };
+    let body = match storage_body(b)? {
+        Some(v) => v,
+        None => d.storage_body(),
+    };
+    let labels = match labels_of(b)? {
+        Some(l) => l,
+        None => d
+            .labels
+            .split([',', ' '])
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_owned)
+            .collect(),
+    };
+    let space_key = match str_at(b, "space.key")? {
+        Some(k) => k.to_owned(),
+        None => d.space_key.clone(),
+    };
+    let parent = match d.content_type {
+        ContentType::Page => first_ancestor(b)?.or(d.parent_id),
+        _ => None,
+    };
+    let c = content::create_with(
+        db,
+        viewer,
+        content::NewContent {
+            content_type: d.content_type,
+            space_key: &space_key,
+            title: &title,
+            body: &body,
+            parent_id: parent,
+            message: str_at(b, "version.message")?.unwrap_or(""),
+            labels: &labels,
+            posting_day: None,
+        },
+        Some(d.id),
+    )
+    .await?;
+    ok(json::content(&*db, viewer, &c, expand, &on.app).await?)
 }

@@ -7,6 +7,7 @@ mod cache;
 mod cluster;
 mod content;
 mod copy;
+mod drafts;
 mod embedded;
 mod first_party;
 mod fuzz;

@@ -188,3 +188,70 @@ async fn ui_bench() {
         opens.iter().cloned().fold(0.0, f64::max)
     );
 }
+
+/// How many draft saves each figure of [`draft_save_bench`] summarises.
+const SAVES: usize = 40;
+
+/// The draft save round trip (issue 21), measured in Chromium: from the
+/// editor page, the autosave's request (`POST /ui/drafts` with the form as
+/// `drafts.js` sends it) until its JSON answer is read, for a small and a
+/// large page. Run by name:
+///   tests/run.sh -- draft_save_bench --ignored --nocapture
+#[tokio::test]
+#[ignore = "benchmark: run by name with --ignored --nocapture"]
+async fn draft_save_bench() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("DSB", "Draft bench").await;
+    let d = Driver::start().await;
+    d.login(&node.base, "admin").await;
+    println!("| body | saves | median ms | p95 ms | max ms |");
+    println!("|---|---|---|---|---|");
+    for kb in [2usize, 20, 200] {
+        let para = "<p>deploy the service to the cluster and read the runbook first.</p>";
+        let body: String = para.repeat(kb * 1024 / para.len());
+        let id = c
+            .create_page("DSB", &format!("Draft bench {kb} KB"), &body, None)
+            .await;
+        d.goto(&format!("{}/pages/{id}/edit", node.base)).await;
+        d.wait_for(
+            "the editor",
+            "return !!document.querySelector('form#editor')",
+        )
+        .await;
+        let v: Value = d
+            .js_async(&format!(
+                "const done = arguments[arguments.length - 1];
+                 const form = document.getElementById('editor');
+                 const body = form.querySelector('#body');
+                 const times = [];
+                 (async () => {{
+                   for (let i = 0; i < {SAVES}; i++) {{
+                     body.value = body.value + ' ' + i;
+                     const t0 = performance.now();
+                     const r = await fetch('/ui/drafts', {{ method: 'POST', credentials: 'same-origin',
+                       body: new URLSearchParams(new FormData(form)) }});
+                     const j = await r.json();
+                     if (j.state !== 'saved') {{ done('not saved: ' + JSON.stringify(j)); return; }}
+                     times.push(performance.now() - t0);
+                   }}
+                   done(times);
+                 }})();"
+            ))
+            .await;
+        let mut t: Vec<f64> = v
+            .as_array()
+            .unwrap_or_else(|| panic!("draft saves failed: {v}"))
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        t.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let p95 = t[(t.len() * 95 / 100).min(t.len() - 1)];
+        println!(
+            "| {kb} KB | {SAVES} | {:.1} | {:.1} | {:.1} |",
+            median(t.clone()),
+            p95,
+            t[t.len() - 1]
+        );
+    }
+}

@@ -30,6 +30,37 @@ pub(super) struct Editor {
     labels: String,
     /// The blueprint a new page comes from: saved under its index page.
     blueprint: String,
+    /// The new page's draft this editor saves to (0: none yet).
+    draft_id: i64,
+    /// An unpublished draft of the viewer's to offer: Resume or Discard.
+    offer: Option<DraftOffer>,
+    /// The three-way merge of the conflict view (base, theirs, yours), when
+    /// the changes did not overlap.
+    merged: Option<String>,
+    /// The conflict view's diff of the user's own changes (storage format).
+    your_diff: String,
+}
+
+/// The banner offering the viewer's unpublished draft.
+pub(super) struct DraftOffer {
+    /// What Discard posts to.
+    discard_url: String,
+    resume_url: String,
+    /// When it was saved, as `<time>` HTML.
+    saved: String,
+    /// The page changed since the draft started: publishing it shows the conflict view.
+    stale: bool,
+}
+
+impl DraftOffer {
+    fn of(d: &content::Draft, page_version: Option<i32>) -> DraftOffer {
+        DraftOffer {
+            discard_url: format!("/ui/drafts/{}/discard", d.content_id()),
+            resume_url: super::super::drafts::resume_url(d),
+            saved: time_html(&d.updated_at),
+            stale: matches!((d.base_version, page_version), (Some(b), Some(v)) if b != v),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -37,6 +68,14 @@ pub(super) struct CreateQ {
     parent: Option<i64>,
     #[serde(rename = "type")]
     kind: Option<String>,
+    /// A new page's draft to resume.
+    draft: Option<i64>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct EditQ {
+    /// `resume`: fill the editor with the viewer's draft of the page.
+    draft: Option<String>,
 }
 
 impl Editor {
@@ -72,6 +111,10 @@ impl Editor {
             is_blog,
             labels: String::new(),
             blueprint: String::new(),
+            draft_id: 0,
+            offer: None,
+            merged: None,
+            your_diff: String::new(),
         }
     }
 
@@ -113,6 +156,10 @@ impl Editor {
             is_blog: c.content_type == ContentType::BlogPost,
             labels: String::new(),
             blueprint: String::new(),
+            draft_id: 0,
+            offer: None,
+            merged: None,
+            your_diff: String::new(),
         }
     }
 
@@ -125,6 +172,27 @@ impl Editor {
         self.minor = form.checked("minor");
         self.labels = form.text("labels").into();
         self.blueprint = form.text("blueprint").into();
+        self.draft_id = form.opt_int("draft").ok().flatten().unwrap_or(0);
+        self
+    }
+
+    /// The editor holding the viewer's draft `d` instead of what is stored;
+    /// an existing page's draft keeps the version it started from, so
+    /// publishing it over someone else's change shows the conflict view.
+    fn resuming(mut self, d: &content::Draft) -> Editor {
+        self.title = d.title.clone();
+        self.source = d.body.clone();
+        self.format = d.format.clone();
+        match d.base_version {
+            Some(b) => self.base_version = b,
+            None => {
+                self.draft_id = d.id;
+                self.labels = d.labels.clone();
+                if let Some(p) = d.parent_id {
+                    self.parent = p.to_string();
+                }
+            }
+        }
         self
     }
 
@@ -156,14 +224,33 @@ pub(super) async fn create_form(
         .next(&here)?;
     let is_blog = q.kind.as_deref() == Some("blogpost");
     let parent = q.parent.map(|p| p.to_string()).unwrap_or_default();
-    Ok(Editor::new_content(
+    let mut ed = Editor::new_content(
         &viewer,
         &s,
         &viewer.space_perms(&db, s.id).await?,
         is_blog,
         parent,
-    )
-    .into_html())
+    );
+    match q.draft {
+        Some(id) => {
+            let d = content::draft(&db, &viewer, id).await?;
+            if d.page_id.is_some() || d.space_id != s.id {
+                return Err(content::draft_not_found(id).into());
+            }
+            ed = ed.resuming(&d);
+        }
+        None => {
+            let kind = if is_blog {
+                ContentType::BlogPost
+            } else {
+                ContentType::Page
+            };
+            if let Some(d) = content::newest_new_draft(&db, &viewer, s.id, kind).await? {
+                ed.offer = Some(DraftOffer::of(&d, None));
+            }
+        }
+    }
+    Ok(ed.into_html())
 }
 
 /// The body to store: Markdown is converted to storage format on save,
@@ -201,7 +288,8 @@ pub(super) async fn create(
         let b = crate::templates::blueprints::offered(&db, s.id, form.text("blueprint")).await?;
         parent_id = crate::templates::blueprints::index_page(&mut db, &viewer, &s, b).await?;
     }
-    let r = content::create(
+    let draft = form.opt_int::<i64>("draft")?.filter(|d| *d > 0);
+    let r = content::create_with(
         &mut db,
         &viewer,
         content::NewContent {
@@ -218,6 +306,7 @@ pub(super) async fn create(
             labels: &labels,
             posting_day: None,
         },
+        draft,
     )
     .await;
     match r {
@@ -242,6 +331,7 @@ pub(super) async fn edit_form(
     State(app): State<AppState>,
     viewer: Viewer,
     Path(id): Path<i64>,
+    Query(q): Query<EditQ>,
 ) -> UiResult {
     let here = format!("/pages/{id}/edit");
     let db = app.pool.get().await?;
@@ -258,7 +348,15 @@ pub(super) async fn edit_form(
         )
         .into());
     }
-    Ok(Editor::existing(&viewer, &c, &viewer.space_perms(&db, c.space_id).await?).into_html())
+    let mut ed = Editor::existing(&viewer, &c, &viewer.space_perms(&db, c.space_id).await?);
+    if let Some(d) = content::draft_of_page(&db, &viewer, c.id).await? {
+        if q.draft.as_deref() == Some("resume") {
+            ed = ed.resuming(&d);
+        } else {
+            ed.offer = Some(DraftOffer::of(&d, Some(c.version)));
+        }
+    }
+    Ok(ed.into_html())
 }
 
 pub(super) async fn edit(
@@ -269,7 +367,7 @@ pub(super) async fn edit(
     let mut db = app.pool.get().await?;
     let body = storage_of(&db, &form).await?;
     let base: i32 = form.int("base_version")?;
-    let r = content::update(
+    let r = content::update_with(
         &mut db,
         &viewer,
         id,
@@ -280,6 +378,7 @@ pub(super) async fn edit(
             message: form.text("message"),
             minor_edit: form.checked("minor"),
         },
+        true,
     )
     .await;
     match r {
@@ -291,11 +390,19 @@ pub(super) async fn edit(
             // On a conflict, keep the user's text and show what others
             // changed since the version they started from; the next save
             // is based on the current version.
+            let mut merged = None;
+            let mut your_diff = String::new();
             let (conflict_diff, base_version, error) = if matches!(e, Error::Conflict(_)) {
                 let old = content::version(&db, &viewer, id, base)
                     .await
                     .map(|v| v.body)
                     .unwrap_or_default();
+                // Yours, theirs and both merged (line by line, when the
+                // changes do not overlap); the text area keeps yours.
+                if form.text("format") != "markdown" {
+                    merged = content::merge3(&old, &c.body, &body);
+                    your_diff = cairn_render::diff_inline_html(&old, &body);
+                }
                 (
                     cairn_render::diff_inline_html(&old, &c.body),
                     c.version,
@@ -311,6 +418,8 @@ pub(super) async fn edit(
                 base_version,
                 error,
                 conflict_diff,
+                merged,
+                your_diff,
                 ..Editor::existing(&viewer, &c, &viewer.space_perms(&db, c.space_id).await?)
             }
             .keeping(&form)
