@@ -225,7 +225,7 @@ async fn the_header_tree_page_actions_and_editor_work_from_the_keyboard() {
     d.press(&[TAB]).await;
     let focused = d.js("return document.activeElement.id").await;
     assert!(
-        ["format", "macro-picker", "body"].contains(&focused.as_str().unwrap_or("")),
+        ["mode-rich", "mode-source", "mode-markdown"].contains(&focused.as_str().unwrap_or("")),
         "Tab moves through the editor's fields: {focused}"
     );
 }
