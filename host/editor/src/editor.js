@@ -227,7 +227,7 @@ class RichEditor {
       return b;
     };
     const mark = (t) => () => toggleMark(t)(this.view.state, this.view.dispatch);
-    this.block = h("select", { id: "tb-block", "aria-label": "Text style", tabindex: "-1" });
+    this.block = h("select", { id: "tb-block", "aria-label": "Text style" });
     for (const [v, l] of [["p", "Paragraph"], ["1", "Heading 1"], ["2", "Heading 2"], ["3", "Heading 3"], ["4", "Heading 4"], ["5", "Heading 5"], ["6", "Heading 6"], ["pre", "Preformatted"]]) this.block.append(h("option", { value: v }, l));
     this.block.addEventListener("change", () => {
       const v = this.block.value;
@@ -235,6 +235,7 @@ class RichEditor {
       setBlockType(t, v === "p" || v === "pre" ? {} : { level: Number(v) })(this.view.state, this.view.dispatch);
       this.view.focus();
     });
+    this.block.tabIndex = 0;
     this.toolbar.append(this.block);
     btn("strong", "Bold (Ctrl+B)", "B", mark(M.strong), M.strong);
     btn("em", "Italic (Ctrl+I)", "I", mark(M.em), M.em);
@@ -732,7 +733,8 @@ class RichEditor {
   }
 
   insertMacro(m) {
-    const params = m.params.filter((p) => p.required || p.default != null).map((p) => [p.name, escapeText(p.default || "")]);
+    // Only what must be said: absent parameters take their defaults.
+    const params = m.params.filter((p) => p.required).map((p) => [p.name, escapeText(p.default || "")]);
     const st = this.view.state;
     let node;
     if (m.body === "rich-text") node = S.macro_rich.create({ name: m.name, params, bodyKind: "rich" }, S.paragraph.create());
@@ -789,7 +791,7 @@ class RichEditor {
       const params = [];
       for (const { p, input, raw } of fields) {
         let v;
-        if (p.type === "boolean") v = input.checked ? "true" : p.default === "true" || raw != null ? "false" : "";
+        if (p.type === "boolean") v = input.checked ? "true" : p.default === "true" ? "false" : "";
         else v = input.value;
         if (p.required && !v) throw new Error(`${p.name || "The default parameter"} is required.`);
         if (v === "" ) continue;

@@ -216,7 +216,18 @@ export const schema = new Schema({
       atom: true,
       draggable: true,
       attrs: { ...kept, target: { default: "" }, url: { default: "" }, width: { default: "" }, height: { default: "" }, align: { default: "" }, alt: { default: "" }, label: { default: "" }, xattrs: { default: "" } },
-      parseDOM: atomParse("span", "image"),
+      parseDOM: [
+        ...atomParse("span", "image"),
+        {
+          tag: "img[src]",
+          getAttrs: (d) => {
+            const src = d.getAttribute("src") || "";
+            if (!/^https?:\/\//.test(src)) return false;
+            const esc = src.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+            return { target: `<ri:url ri:value="${esc}"/>`, url: src, label: src, alt: d.getAttribute("alt") || "" };
+          },
+        },
+      ],
       toDOM: atomDom("span", "image", "cairn-image"),
     },
     emoticon: {
