@@ -890,6 +890,7 @@ export function mount(form) {
     ed.start(ed.textarea.value);
     ed.setMode("rich");
     ed.readyMs = performance.now() - t0;
+    ed.readyAt = performance.now();
   } catch (e) {
     ed.setMode("source");
     ed.say(`The rich-text editor cannot open this body (${e.message}): it is shown as storage format.`);

@@ -6,6 +6,7 @@ mod browser;
 mod cache;
 mod cluster;
 mod content;
+mod editor_bench;
 mod embedded;
 mod first_party;
 mod fuzz;
