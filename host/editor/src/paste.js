@@ -60,6 +60,7 @@ function wordLists(doc) {
 }
 
 function clean(doc, node) {
+  for (const br of node.querySelectorAll ? node.querySelectorAll("br.Apple-interchange-newline") : []) br.remove();
   for (const child of [...node.childNodes]) {
     if (child.nodeType === 8) { child.remove(); continue; }
     if (child.nodeType !== 1) continue;
@@ -81,13 +82,15 @@ function clean(doc, node) {
     if (/^(bold|bolder|[6-9]00)$/.test(weight) && !["B", "STRONG", "H1", "H2", "H3", "H4", "H5", "H6", "TH"].includes(tag)) wrapChildren(doc, el, "strong");
     if (/italic/.test(get("font-style")) && !["I", "EM"].includes(tag)) wrapChildren(doc, el, "em");
     const deco = get("text-decoration") + " " + get("text-decoration-line");
-    if (/underline/.test(deco) && tag !== "U" && tag !== "A") wrapChildren(doc, el, "u");
+    // Links are underlined and coloured by whoever shows them, not by the text.
+    const inLink = !!el.closest("a");
+    if (/underline/.test(deco) && tag !== "U" && !inLink) wrapChildren(doc, el, "u");
     if (/line-through/.test(deco) && !["S", "DEL", "STRIKE"].includes(tag)) wrapChildren(doc, el, "s");
     const va = get("vertical-align");
     if (va === "super" && tag !== "SUP") wrapChildren(doc, el, "sup");
     if (va === "sub" && tag !== "SUB") wrapChildren(doc, el, "sub");
     const colour = get("color");
-    const keepColour = colour && !DEFAULT_COLOURS.test(colour) && !/^(var|hsl)/i.test(colour) && /^(#[0-9a-f]{3,8}|rgba?\([\d\s.,%]+\)|[a-z]+)$/i.test(colour);
+    const keepColour = !inLink && colour && !DEFAULT_COLOURS.test(colour) && !/^(var|hsl)/i.test(colour) && /^(#[0-9a-f]{3,8}|rgba?\([\d\s.,%]+\)|[a-z]+)$/i.test(colour);
     for (const a of [...el.attributes]) {
       if (!(KEEP_ATTRS[tag] || []).includes(a.name.toLowerCase())) el.removeAttribute(a.name);
     }
@@ -114,8 +117,10 @@ export function cleanHtml(html) {
   const doc = new DOMParser().parseFromString(html, "text/html");
   wordLists(doc);
   clean(doc, doc.body);
-  // Word's empty paragraphs hold only &nbsp;.
-  for (const p of doc.body.querySelectorAll("p")) if (p.textContent === "\u00a0" && !p.children.length) p.textContent = "";
+  // Word's spacing paragraphs (only &nbsp;) and the line break browsers add
+  // after a copied block are not content.
+  for (const br of doc.body.querySelectorAll("br.Apple-interchange-newline")) br.remove();
+  for (const p of doc.body.querySelectorAll("p")) if (!p.textContent.replace(/\u00a0/g, "").trim() && !p.querySelector("img, br")) p.remove();
   return doc.body.innerHTML;
 }
 

@@ -5,6 +5,12 @@
 // serializer would write for them): see storage.js for the round trip.
 import { Schema } from "prosemirror-model";
 
+// rgb(192, 0, 0) -> #c00000, as Confluence writes colours.
+function hexColour(v) {
+  const m = /^rgb\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*\)$/.exec(v);
+  return m ? "#" + m.slice(1).map((n) => Number(n).toString(16).padStart(2, "0")).join("") : v;
+}
+
 const kept = { before: { default: "" }, src: { default: null }, h: { default: null } };
 const ATOM_ATTR = "data-cairn-attrs";
 
@@ -279,7 +285,7 @@ export const schema = new Schema({
     },
     color: {
       attrs: { color: { default: "" }, style: { default: null } },
-      parseDOM: [{ style: "color", getAttrs: (v) => (/^(#[0-9a-fA-F]{3,6}|rgb\([\d\s,]+\)|[a-zA-Z]+)$/.test(v.trim()) ? { color: v.trim() } : false) }],
+      parseDOM: [{ style: "color", getAttrs: (v) => (/^(#[0-9a-fA-F]{3,6}|rgb\([\d\s,]+\)|[a-zA-Z]+)$/.test(v.trim()) ? { color: hexColour(v.trim()) } : false) }],
       toDOM: (m) => ["span", { style: "color: " + m.attrs.color }, 0],
     },
     strong: {
