@@ -516,7 +516,7 @@ class RichEditor {
 
   // ---------- dialogs ----------
 
-  dialog(title, body, onOk, okLabel) {
+  dialog(title, body, onOk, okLabel, onCancel) {
     this.closeDialog();
     const returnTo = document.activeElement;
     const err = h("p", { class: "rich-dialog-error", role: "alert" });
@@ -530,12 +530,16 @@ class RichEditor {
       this.dialogEl = null;
       if (refocus) (this.view && this.mode === "rich" ? this.view : returnTo)?.focus();
     };
-    cancel.addEventListener("click", () => close(true));
+    const dismiss = () => {
+      close(true);
+      if (onCancel) onCancel();
+    };
+    cancel.addEventListener("click", dismiss);
     d.addEventListener("keydown", (e) => {
       if (e.key === "Escape") {
         e.preventDefault();
         e.stopPropagation();
-        close(true);
+        dismiss();
       }
     });
     fm.addEventListener("submit", (e) => {
@@ -615,11 +619,8 @@ class RichEditor {
       this.replaceTrigger(trigger, S.ac_link.create({ kind: "user", target, label: u.displayName }));
       this.view.dispatch(this.view.state.tr.insertText(" "));
     };
-    this.dialog("Mention someone", c.box, () => {
-      if (trigger) {
-        this.view.dispatch(this.view.state.tr.insertText(trigger));
-      }
-    }, "Type @ as text");
+    const typed = () => trigger && this.view.dispatch(this.view.state.tr.insertText(trigger));
+    this.dialog("Mention someone", c.box, typed, trigger ? "Type @ as text" : "Close", typed);
   }
 
   linkDialog(trigger) {
@@ -667,13 +668,11 @@ class RichEditor {
       this.view.dispatch(st.tr.replaceSelectionWith(node, false));
     };
     void empty;
+    const typed = () => trigger && this.view.dispatch(this.view.state.tr.insertText(trigger));
     this.dialog("Insert a link", h("div", {}, c.box, h("label", { for: "link-text" }, "Link text"), text), () => {
-      if (!c.input.value.trim() && trigger) {
-        this.view.dispatch(this.view.state.tr.insertText(trigger));
-        return;
-      }
+      if (!c.input.value.trim() && trigger) return typed();
       apply();
-    });
+    }, "Insert", typed);
     if (trigger) c.input.focus();
   }
 
@@ -682,16 +681,14 @@ class RichEditor {
     const w = h("input", { id: "image-width", type: "number", min: "1" });
     const body = h("div", {}, h("label", { for: "image-src" }, "Attachment name or web address"), inp, h("label", { for: "image-width" }, "Width (pixels, optional)"), w);
     if (!this.form.dataset.uploadUrl) body.append(h("p", { class: "muted" }, "To upload an image, save the page first; then paste or drop it here."));
+    const typed = () => trigger && this.view.dispatch(this.view.state.tr.insertText(trigger));
     this.dialog("Insert an image", body, () => {
       const v = inp.value.trim();
-      if (!v) {
-        if (trigger) this.view.dispatch(this.view.state.tr.insertText(trigger));
-        return;
-      }
+      if (!v) return typed();
       const url = /^https?:\/\//.test(v);
       const target = url ? `<ri:url ri:value="${escapeAttr(v)}"/>` : `<ri:attachment ri:filename="${escapeAttr(v)}"/>`;
-      this.view.dispatch(this.view.state.tr.replaceSelectionWith(S.image.create({ target, url: url ? v : "", label: url ? v : v, width: w.value || "" }), false));
-    });
+      this.view.dispatch(this.view.state.tr.replaceSelectionWith(S.image.create({ target, url: url ? v : "", label: v, width: w.value || "" }), false));
+    }, "Insert", typed);
   }
 
   emoticonDialog() {
@@ -727,9 +724,8 @@ class RichEditor {
       }
     });
     render();
-    this.dialog("Insert a macro", h("div", {}, h("label", { for: "macro-q" }, "Search the macros"), q, ul), () => {
-      if (trigger) this.view.dispatch(this.view.state.tr.insertText(trigger));
-    }, trigger ? `Type ${trigger} as text` : "Close");
+    const typed = () => trigger && this.view.dispatch(this.view.state.tr.insertText(trigger));
+    this.dialog("Insert a macro", h("div", {}, h("label", { for: "macro-q" }, "Search the macros"), q, ul), typed, trigger ? `Type ${trigger} as text` : "Close", typed);
   }
 
   insertMacro(m) {

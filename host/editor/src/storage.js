@@ -92,7 +92,9 @@ class Reader {
     }
     flush();
     if (out.length) return { nodes: out, trail: ws };
-    return { nodes: [schema.nodes.paragraph.create({ before: ws, implicit: true, src: "", h: hash("") })], trail: "" };
+    // Nothing there: an empty paragraph that writes nothing until typed in
+    // (then it is a real <p>).
+    return { nodes: [schema.nodes.paragraph.create({ before: ws, src: "", h: hash("<p></p>") })], trail: "" };
   }
 
   blockish(x, xs, i, run) {
