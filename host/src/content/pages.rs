@@ -107,7 +107,9 @@ pub(crate) async fn complete_titles(
 ) -> Result<Vec<Content>> {
     let pattern = format!(
         "%{}%",
-        q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+        q.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
     );
     let sql = CONTENT_SELECT.replace("c.body,", "''::text AS body,")
         + " WHERE c.title ILIKE $1 AND c.status = 'current'

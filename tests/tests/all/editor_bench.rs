@@ -60,18 +60,31 @@ async fn editor_bench() {
     let mut mount = Vec::new();
     let mut since_nav = Vec::new();
     for _ in 0..7 {
-        d.goto(&format!("{}/pages/{small_id}/edit", node.base)).await;
-        d.wait_for("the editor", "return !!(window.CairnEditor && CairnEditor.editor && CairnEditor.editor.readyMs)").await;
-        let v = d.js("return [CairnEditor.editor.readyMs, CairnEditor.editor.readyAt]").await;
+        d.goto(&format!("{}/pages/{small_id}/edit", node.base))
+            .await;
+        d.wait_for(
+            "the editor",
+            "return !!(window.CairnEditor && CairnEditor.editor && CairnEditor.editor.readyMs)",
+        )
+        .await;
+        let v = d
+            .js("return [CairnEditor.editor.readyMs, CairnEditor.editor.readyAt]")
+            .await;
         mount.push(v[0].as_f64().unwrap());
         since_nav.push(v[1].as_f64().unwrap());
-        let same = d.js("CairnEditor.editor.flush(); return document.querySelector('#body').value.length").await;
+        let same = d
+            .js("CairnEditor.editor.flush(); return document.querySelector('#body').value.length")
+            .await;
         assert_eq!(same, json!(small.len()), "the editor holds the page");
     }
 
     // Keystroke to paint on the 1 MB page.
     d.goto(&format!("{}/pages/{big_id}/edit", node.base)).await;
-    d.wait_for("the editor", "return !!(window.CairnEditor && CairnEditor.editor && CairnEditor.editor.readyMs)").await;
+    d.wait_for(
+        "the editor",
+        "return !!(window.CairnEditor && CairnEditor.editor && CairnEditor.editor.readyMs)",
+    )
+    .await;
     let big_ready = d.js("return CairnEditor.editor.readyMs").await;
     d.js("const v = CairnEditor.editor.view; v.focus();
           window.__samples = [];
@@ -113,8 +126,16 @@ async fn editor_bench() {
              t.sort((a, b) => a - b); return t[4];")
         .await;
 
-    let js = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../host/assets/editor.js")).unwrap();
-    let css = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../host/assets/editor.css")).unwrap();
+    let js = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../host/assets/editor.js"
+    ))
+    .unwrap();
+    let css = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../host/assets/editor.css"
+    ))
+    .unwrap();
     let gz = |b: &[u8]| {
         let mut p = std::process::Command::new("gzip")
             .arg("-9c")

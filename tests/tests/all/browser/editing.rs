@@ -187,8 +187,11 @@ async fn browser_saves_store_lf_line_endings() {
 
     // Change one line in the browser: the new version differs in that line only.
     d.click("#edit-page").await;
-    d.wait_for("the editor", "return !!document.querySelector('#mode-source')")
-        .await;
+    d.wait_for(
+        "the editor",
+        "return !!document.querySelector('#mode-source')",
+    )
+    .await;
     d.click("#mode-source").await;
     d.type_into("#body", "<p>one</p>\n<p>2</p>\n<p>three</p>")
         .await;

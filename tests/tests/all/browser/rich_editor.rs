@@ -163,7 +163,11 @@ async fn opening_and_saving_a_page_without_a_change_stores_the_same_bytes_and_on
         let (before, v1) = stored(&node, id).await;
         assert_eq!(before, xml, "{name} is stored as sent");
         open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
-        assert_eq!(body_now(&d).await, xml, "{name}: the editor holds the same bytes");
+        assert_eq!(
+            body_now(&d).await,
+            xml,
+            "{name}: the editor holds the same bytes"
+        );
         d.click("#save").await;
         d.wait_for("the page", "return !!document.querySelector('#title-text')")
             .await;
@@ -172,8 +176,8 @@ async fn opening_and_saving_a_page_without_a_change_stores_the_same_bytes_and_on
         assert_eq!(v1, v2, "{name}: no new version for no change");
     }
     // One edit: only the edited heading is written anew.
-    let xml = std::fs::read_to_string(dir("roundtrip").join("23-real-world-meeting-notes.xml"))
-        .unwrap();
+    let xml =
+        std::fs::read_to_string(dir("roundtrip").join("23-real-world-meeting-notes.xml")).unwrap();
     let id = c.create_page("RS", "Edited notes", &xml, None).await;
     open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
     d.js("const v = CairnEditor.editor.view; let end = null;
@@ -249,8 +253,11 @@ async fn rich_editor_types_formats_inserts_a_table_a_macro_a_link_and_a_mention_
 
     // `[` completes a page link by title; `@` a mention.
     keys(&d, " see [").await;
-    d.wait_for("the link dialog", "return !!document.querySelector('#link-to')")
-        .await;
+    d.wait_for(
+        "the link dialog",
+        "return !!document.querySelector('#link-to')",
+    )
+    .await;
     keys(&d, "Target").await;
     d.wait_for(
         "the page offered",
@@ -377,7 +384,14 @@ async fn pasting_word_google_docs_web_and_markdown_gives_clean_storage_format() 
             failures.push(format!("{name}:\n got: {got}\nwant: {want}"));
         }
         for bad in [
-            "mso-", "class=", "docs-internal-guid", "font-family", "<o:p", "onclick", "javascript:", "<span>",
+            "mso-",
+            "class=",
+            "docs-internal-guid",
+            "font-family",
+            "<o:p",
+            "onclick",
+            "javascript:",
+            "<span>",
         ] {
             if got.contains(bad) {
                 failures.push(format!("{name}: kept {bad:?}: {got}"));
@@ -431,10 +445,7 @@ async fn the_rich_editor_is_usable_by_keyboard_alone_and_axe_finds_nothing_serio
         json!("true")
     );
     chord(&d, &[CTRL], "u").await;
-    assert_eq!(
-        body_now(&d).await,
-        "<p><strong><u>Hello</u></strong></p>"
-    );
+    assert_eq!(body_now(&d).await, "<p><strong><u>Hello</u></strong></p>");
     // Alt+F10 goes to the toolbar, Escape back to the text.
     chord(&d, &["\u{E00A}"], "\u{E03A}").await;
     assert_eq!(
@@ -451,8 +462,11 @@ async fn the_rich_editor_is_usable_by_keyboard_alone_and_axe_finds_nothing_serio
     assert!(v.is_empty(), "axe on the rich editor: {v:#?}");
     // The macro browser as a dialog, also clean.
     d.click("#tb-macro").await;
-    d.wait_for("the macro browser", "return !!document.querySelector('#macro-q') && document.activeElement.id === 'macro-q'")
-        .await;
+    d.wait_for(
+        "the macro browser",
+        "return !!document.querySelector('#macro-q') && document.activeElement.id === 'macro-q'",
+    )
+    .await;
     let v = d.axe_violations().await;
     assert!(v.is_empty(), "axe on the macro browser: {v:#?}");
     d.press(&["\u{E00C}"]).await;
