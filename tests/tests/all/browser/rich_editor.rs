@@ -475,3 +475,59 @@ async fn the_rich_editor_is_usable_by_keyboard_alone_and_axe_finds_nothing_serio
         json!(true)
     );
 }
+
+#[tokio::test]
+async fn a_pasted_image_uploads_as_an_attachment_of_the_page_and_a_new_page_says_to_save_first() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("IM", "Images").await;
+    let id = c.create_page("IM", "With a picture", "<p>Look:</p>", None).await;
+    let d = Driver::start().await;
+    d.login(&node.base, "admin").await;
+    // A 1×1 PNG on the clipboard.
+    let paste_png = "const b64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+        const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes], 'diagram.png', {type: 'image/png'}));
+        const v = CairnEditor.editor.view;
+        v.focus();
+        v.dispatch(v.state.tr.setSelection(CairnEditor.editor.view.state.selection.constructor.atEnd(v.state.doc)));
+        v.dom.dispatchEvent(new ClipboardEvent('paste', {clipboardData: dt, bubbles: true, cancelable: true}));";
+    open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+    d.js(paste_png).await;
+    d.wait_for(
+        "the upload",
+        "return document.querySelector('#rich-status').textContent.includes('Uploaded diagram.png')",
+    )
+    .await;
+    assert_eq!(
+        body_now(&d).await,
+        "<p>Look:<ac:image><ri:attachment ri:filename=\"diagram.png\"/></ac:image></p>"
+    );
+    d.wait_for(
+        "the image shown from the attachment",
+        "const i = document.querySelector('#rich-body .cairn-image img'); return !!i && i.complete && i.naturalWidth === 1",
+    )
+    .await;
+    d.click("#save").await;
+    d.wait_for("the page", "return !!document.querySelector('#title-text')")
+        .await;
+    let (_, v) = node
+        .rest(
+            "admin",
+            reqwest::Method::GET,
+            &format!("/rest/api/content/{id}/child/attachment"),
+            None,
+        )
+        .await;
+    assert_eq!(v["results"][0]["title"], json!("diagram.png"), "{v}");
+
+    // A page never saved has nowhere to put it yet: the editor says so.
+    open_rich_editor(&d, &format!("{}/spaces/IM/create", node.base)).await;
+    d.js(paste_png).await;
+    d.wait_for(
+        "the explanation",
+        "return document.querySelector('#rich-status').textContent.includes('Save the page first')",
+    )
+    .await;
+}
