@@ -821,7 +821,7 @@ class RichEditor {
       post(this.form, "/ui/convert", { format: "markdown", body: text })
         .then((storage) => {
           const doc = parse(storage);
-          const slice = new Slice(doc.content, 1, 1);
+          const slice = new Slice(doc.content, 0, 0);
           const tr = this.view.state.tr;
           const sel = at.map(tr.doc, tr.mapping);
           this.view.dispatch(tr.setSelection(sel).replaceSelection(slice).scrollIntoView());
