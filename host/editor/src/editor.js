@@ -215,7 +215,8 @@ class RichEditor {
     this.textarea.closest(".editor-panes").before(this.modes, this.wrap, this.status);
     this.buttons = [];
     const btn = (id, label, text, run, active) => {
-      const b = h("button", { type: "button", id: "tb-" + id, "aria-label": label, title: label, tabindex: "-1", class: "tb" }, text);
+      // The glyph is decoration; the name is the label (axe: label-content-name-mismatch).
+      const b = h("button", { type: "button", id: "tb-" + id, "aria-label": label, title: label, tabindex: "-1", class: "tb" }, h("span", { "aria-hidden": "true" }, text));
       if (active) b.setAttribute("aria-pressed", "false");
       b.addEventListener("mousedown", (e) => e.preventDefault());
       b.addEventListener("click", () => {
