@@ -215,8 +215,9 @@ class RichEditor {
     this.textarea.closest(".editor-panes").before(this.modes, this.wrap, this.status);
     this.buttons = [];
     const btn = (id, label, text, run, active) => {
-      // The glyph is decoration; the name is the label (axe: label-content-name-mismatch).
-      const b = h("button", { type: "button", id: "tb-" + id, "aria-label": label, title: label, tabindex: "-1", class: "tb" }, h("span", { "aria-hidden": "true" }, text));
+      // The glyph is drawn by CSS (attr(data-glyph)): the button's name is its
+      // label alone, not a symbol read aloud or a mismatch with it.
+      const b = h("button", { type: "button", id: "tb-" + id, "aria-label": label, title: label, tabindex: "-1", class: "tb", "data-glyph": text });
       if (active) b.setAttribute("aria-pressed", "false");
       b.addEventListener("mousedown", (e) => e.preventDefault());
       b.addEventListener("click", () => {
