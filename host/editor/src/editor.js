@@ -59,13 +59,42 @@ function macros() {
   return macroList;
 }
 
+// Macro output comes from the server (the plugin renders it): cached by the
+// macro's storage format, fetched only for macros on screen, two at a time,
+// so a long page does not send hundreds of requests while someone types.
 const previewCache = new Map();
+const previewQueue = [];
+let previewsInFlight = 0;
+function pumpPreviews() {
+  while (previewsInFlight < 2 && previewQueue.length) {
+    const job = previewQueue.shift();
+    previewsInFlight++;
+    post(job.form, "/ui/preview", { format: "storage", body: job.xml })
+      .catch(() => '<p class="muted">The preview is not available.</p>')
+      .then((html) => {
+        previewsInFlight--;
+        job.resolve(html);
+        pumpPreviews();
+      });
+  }
+}
 function macroPreview(form, xml) {
   if (!previewCache.has(xml)) {
-    previewCache.set(xml, post(form, "/ui/preview", { format: "storage", body: xml }).catch(() => '<p class="muted">The preview is not available.</p>'));
+    previewCache.set(xml, new Promise((resolve) => previewQueue.push({ form, xml, resolve })));
+    pumpPreviews();
   }
   return previewCache.get(xml);
 }
+const onScreen = typeof IntersectionObserver === "function"
+  ? new IntersectionObserver((entries) => {
+      for (const e of entries) {
+        if (!e.isIntersecting) continue;
+        onScreen.unobserve(e.target);
+        const view = e.target.cairnMacroView;
+        if (view) view.render();
+      }
+    }, { rootMargin: "400px" })
+  : null;
 
 function paramText(raw) {
   const d = new DOMParser().parseFromString(`<x xmlns:ac="a" xmlns:ri="r">${raw}</x>`, "application/xml");
@@ -100,10 +129,13 @@ class MacroView {
       this.dom.append(this.contentDOM);
     } else {
       this.dom.append(this.out);
-      this.render();
+      this.dom.cairnMacroView = this;
+      if (onScreen) onScreen.observe(this.dom);
+      else this.render();
     }
   }
   render() {
+    this.shown = true;
     const xml = serialize(this.node);
     macroPreview(this.ed.form, xml).then((html) => {
       if (this.node && serialize(this.node) === xml) this.out.innerHTML = html;
@@ -113,8 +145,12 @@ class MacroView {
     if (node.type !== this.node.type) return false;
     const same = node.attrs.name === this.node.attrs.name && JSON.stringify(node.attrs.params) === JSON.stringify(this.node.attrs.params) && node.attrs.body === this.node.attrs.body;
     this.node = node;
-    if (!same && !this.contentDOM) this.render();
+    if (!same && !this.contentDOM && this.shown) this.render();
     return true;
+  }
+  destroy() {
+    if (onScreen) onScreen.unobserve(this.dom);
+    this.dom.cairnMacroView = null;
   }
   stopEvent(e) {
     return !!e.target.closest && !!e.target.closest(".cairn-macro-head");

@@ -46,17 +46,17 @@ class Reader {
   }
   // A node made from source `x`: its attrs gain `src` and the hash of gen.
   kept(type, attrs, content, marks, x) {
-    const draft = type.create(attrs, content, marks);
-    draft.check();
-    return type.create({ ...attrs, src: this.slice(x), h: hash(gen(draft)) }, content, marks);
+    const node = type.create({ ...attrs, src: this.slice(x) }, content, marks);
+    if (!type.validContent(node.content)) throw new Error("content does not fit " + type.name);
+    return born(node);
   }
   opaqueBlock(x, before) {
     const xml = this.slice(x);
-    return schema.nodes.opaque_block.create({ before, xml, src: xml, h: hash(xml) });
+    return born(schema.nodes.opaque_block.create({ before, xml, src: xml }));
   }
   opaqueInline(x, marks) {
     const xml = this.slice(x);
-    return schema.nodes.opaque_inline.create({ xml, src: xml, h: hash(xml) }, null, marks);
+    return born(schema.nodes.opaque_inline.create({ xml, src: xml }, null, marks));
   }
 
   // Children of a block container: blocks, with runs of inline content in
@@ -71,8 +71,7 @@ class Reader {
       if (run.length) {
         const inl = this.inline(run, []);
         const text = run.map((x) => this.slice(x)).join("");
-        const draft = schema.nodes.paragraph.create({ before: ws, implicit: true }, inl);
-        out.push(schema.nodes.paragraph.create({ before: ws, implicit: true, src: text, h: hash(gen(draft)) }, inl));
+        out.push(born(schema.nodes.paragraph.create({ before: ws, implicit: true, src: text }, inl)));
         ws = "";
       }
       ws += tail;
@@ -94,7 +93,7 @@ class Reader {
     if (out.length) return { nodes: out, trail: ws };
     // Nothing there: an empty paragraph that writes nothing until typed in
     // (then it is a real <p>).
-    return { nodes: [schema.nodes.paragraph.create({ before: ws, src: "", h: hash("<p></p>") })], trail: "" };
+    return { nodes: [born(schema.nodes.paragraph.create({ before: ws, src: "" }))], trail: "" };
   }
 
   blockish(x, xs, i, run) {
@@ -379,8 +378,42 @@ export function parse(src) {
   const r = new Reader(src);
   const xs = parseXml(src);
   const b = r.blocks(xs);
-  const draft = schema.nodes.doc.create({ trail: b.trail }, b.nodes);
-  return schema.nodes.doc.create({ trail: b.trail, src, h: hash(gen(draft)) }, b.nodes);
+  return born(schema.nodes.doc.create({ trail: b.trail, src }, b.nodes));
+}
+
+// Nodes exactly as the parser made them: ProseMirror never changes a node,
+// so one still in the document is unchanged and writes its source without
+// being serialized. An edited copy shares its original's attrs object, so
+// its ORIGIN finds the original to hash what it wrote (`h`, computed once, on
+// the first save after an edit, or by sealHashes).
+// (Symbol properties: cheaper than WeakSet/WeakMap entries on big pages,
+// and invisible to JSON.)
+const PRISTINE = Symbol("pristine");
+const ORIGIN = Symbol("origin");
+function born(node) {
+  node[PRISTINE] = true;
+  node.attrs[ORIGIN] = node;
+  return node;
+}
+
+function sealed(a) {
+  if (a.h == null) {
+    const o = a[ORIGIN];
+    if (o) a.h = hash(gen(o));
+  }
+  return a.h;
+}
+
+/**
+ * Computes `h` for every node from source, so that the round trip no longer
+ * needs the parser's node objects (e.g. before handing the document to a
+ * CRDT binding that recreates nodes from their JSON).
+ */
+export function sealHashes(doc) {
+  doc.descendants((n) => {
+    if (n.attrs.src != null) sealed(n.attrs);
+  });
+  if (doc.attrs.src != null) sealed(doc.attrs);
 }
 
 const memo = new WeakMap();
@@ -391,8 +424,12 @@ export function serialize(node) {
   if (fresh) return gen(node);
   let s = memo.get(node);
   if (s !== undefined) return s;
-  const g = gen(node);
-  s = node.attrs && node.attrs.src != null && hash(g) === node.attrs.h ? node.attrs.src : g;
+  if (node[PRISTINE] === true) s = node.attrs.src;
+  else {
+    const g = gen(node);
+    const a = node.attrs;
+    s = a && a.src != null && sealed(a) != null && hash(g) === a.h ? a.src : g;
+  }
   memo.set(node, s);
   return s;
 }
