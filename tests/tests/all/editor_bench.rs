@@ -87,7 +87,11 @@ async fn editor_bench() {
     .await;
     let big_ready = d.js("return CairnEditor.editor.readyMs").await;
     d.js("const v = CairnEditor.editor.view; v.focus();
-          window.__samples = [];
+          window.__samples = []; window.__long = []; window.__handled = [];
+          new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__long.push(Math.round(e.duration)); }).observe({type: 'longtask'});
+          let k0 = 0;
+          document.addEventListener('keydown', () => { k0 = performance.now(); }, true);
+          document.addEventListener('input', () => window.__handled.push(performance.now() - k0), true);
           document.addEventListener('keydown', () => {
             const t0 = performance.now();
             requestAnimationFrame(() => {
@@ -120,6 +124,11 @@ async fn editor_bench() {
         .iter()
         .map(|x| x.as_f64().unwrap())
         .collect();
+    eprintln!(
+        "long tasks: {}; keydown to input handled: {}",
+        d.js("return JSON.stringify(window.__long)").await,
+        d.js("return JSON.stringify(window.__handled.map(Math.round))").await
+    );
     let ser: Value = d
         .js("const v = CairnEditor.editor.view; const t = [];
              for (let i = 0; i < 9; i++) { v.dispatch(v.state.tr.insertText('y')); const t0 = performance.now(); CairnEditor.editor.flush(); t.push(performance.now() - t0); }
