@@ -460,9 +460,15 @@ class RichEditor {
     this.refreshToolbar();
   }
 
+  // Writing a long page back (and into the text area) costs tens of
+  // milliseconds: done when typing pauses and the browser is idle, and
+  // always before submit and mode switches (flush).
   schedule() {
     clearTimeout(this.syncTimer);
-    this.syncTimer = setTimeout(() => this.flush(), 120);
+    this.syncTimer = setTimeout(() => {
+      if (typeof requestIdleCallback === "function") requestIdleCallback(() => this.flush(), { timeout: 1000 });
+      else this.flush();
+    }, 250);
   }
 
   /** Writes the document into textarea#body now (an input event if it changed). */
