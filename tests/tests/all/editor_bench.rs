@@ -127,7 +127,8 @@ async fn editor_bench() {
     eprintln!(
         "long tasks: {}; keydown to input handled: {}",
         d.js("return JSON.stringify(window.__long)").await,
-        d.js("return JSON.stringify(window.__handled.map(Math.round))").await
+        d.js("return JSON.stringify(window.__handled.map(Math.round))")
+            .await
     );
     let ser: Value = d
         .js("const v = CairnEditor.editor.view; const t = [];

@@ -217,7 +217,7 @@ async fn rich_editor_types_formats_inserts_a_table_a_macro_a_link_and_a_mention_
     chord(&d, &[CTRL], "i").await;
     keys(&d, ".\n* one\n").await;
     // Tab nests a list item, Shift+Tab lifts it (out of the list at the top).
-    keys(&d, &TAB.to_string()).await;
+    keys(&d, TAB).await;
     keys(&d, "nested\n").await;
     chord(&d, &[SHIFT], TAB).await;
     chord(&d, &[SHIFT], TAB).await;
@@ -303,7 +303,7 @@ async fn rich_editor_types_formats_inserts_a_table_a_macro_a_link_and_a_mention_
     d.click("#tb-table").await;
     d.click("#rich-body th").await;
     keys(&d, "Name").await;
-    keys(&d, &TAB.to_string()).await;
+    keys(&d, TAB).await;
     keys(&d, "Role").await;
     d.wait_for(
         "the table tools",
@@ -481,7 +481,9 @@ async fn a_pasted_image_uploads_as_an_attachment_of_the_page_and_a_new_page_says
     let node = TestNode::start().await;
     let c = node.login("admin").await;
     c.create_space("IM", "Images").await;
-    let id = c.create_page("IM", "With a picture", "<p>Look:</p>", None).await;
+    let id = c
+        .create_page("IM", "With a picture", "<p>Look:</p>", None)
+        .await;
     let d = Driver::start().await;
     d.login(&node.base, "admin").await;
     // A 1×1 PNG on the clipboard.
