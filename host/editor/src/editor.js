@@ -5,7 +5,7 @@
 // `input` event) and `format` is "storage"; Source and Markdown modes are
 // the plain text area as before.
 import { EditorState, TextSelection, NodeSelection, Plugin } from "prosemirror-state";
-import { EditorView } from "prosemirror-view";
+import { EditorView, Decoration, DecorationSet } from "prosemirror-view";
 import { keymap } from "prosemirror-keymap";
 import { history, undo, redo } from "prosemirror-history";
 import { baseKeymap, toggleMark, setBlockType, wrapIn, chainCommands, exitCode } from "prosemirror-commands";
@@ -225,6 +225,36 @@ function newTable(rows, cols) {
   return S.table.create(null, rs);
 }
 
+// Long pages: CSS lets the browser skip laying out top-level blocks off
+// screen (content-visibility), which Chromium's editing otherwise does on
+// every key. The blocks around the selection are always laid out (class
+// "near"), so a block just made at the cursor is never skipped when the
+// next key arrives.
+const NEAR = 12;
+const LONG = 400;
+function nearSelection() {
+  return new Plugin({
+    props: {
+      attributes: (state) => (state.doc.childCount > LONG ? { class: "rich-long" } : {}),
+      decorations(state) {
+        const doc = state.doc;
+        if (doc.childCount <= LONG) return null;
+        const $pos = state.selection.$from;
+        const at = $pos.index(0);
+        const decos = [];
+        let pos = 0;
+        for (let i = 0; i < doc.childCount; i++) {
+          const n = doc.child(i);
+          if (i >= at - NEAR && i <= at + NEAR) decos.push(Decoration.node(pos, pos + n.nodeSize, { class: "near" }));
+          pos += n.nodeSize;
+          if (i > at + NEAR) break;
+        }
+        return DecorationSet.create(doc, decos);
+      },
+    },
+  });
+}
+
 class RichEditor {
   constructor(form) {
     this.form = form;
@@ -404,6 +434,7 @@ class RichEditor {
       gapCursor(),
       columnResizing(),
       tableEditing(),
+      nearSelection(),
       new Plugin({
         props: {
           handleTextInput(view, from, to, text) {

@@ -533,3 +533,29 @@ async fn a_pasted_image_uploads_as_an_attachment_of_the_page_and_a_new_page_says
     )
     .await;
 }
+
+/// Long pages skip laying out blocks away from the caret (content-visibility):
+/// what is typed must still land at the caret, blocks made by input rules
+/// included, and the rest of the page stay as it was.
+#[tokio::test]
+async fn typing_in_a_long_page_lands_at_the_caret() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("LP", "Long page").await;
+    let body: String = (0..600).map(|i| format!("<p>para {i}</p>")).collect();
+    let id = c.create_page("LP", "Long", &body, None).await;
+    let d = Driver::start().await;
+    d.login(&node.base, "admin").await;
+    open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+    assert_eq!(
+        d.js("return document.querySelector('#rich-body').classList.contains('rich-long')")
+            .await,
+        json!(true)
+    );
+    d.js("const v = CairnEditor.editor.view; v.focus();
+          v.dispatch(v.state.tr.setSelection(v.state.selection.constructor.near(v.state.doc.resolve(7))));")
+        .await;
+    keys(&d, "\n## Head\nBody").await;
+    let want = body.replacen("<p>para 0</p>", "<p>para 0</p><h2>Head</h2><p>Body</p>", 1);
+    assert_eq!(body_now(&d).await, want);
+}
