@@ -23,6 +23,11 @@ make_venv "$STATE/venv-cpy" componentize_py 'componentize-py==0.25.1'
 export CAIRN_CPY_VENV="$STATE/venv-cpy"
 # axe-core, the accessibility checker the browser tests inject (pinned by the lockfile).
 npm ci --prefix tests/browser --no-audit --no-fund --silent
+# The rich-text editor's bundle (host/assets/editor.js, committed so that cargo
+# needs no npm): built again from host/editor with its pinned lockfile, it must
+# be byte for byte what is committed.
+npm ci --prefix host/editor --no-audit --no-fund --silent
+npm run --prefix host/editor --silent check
 export CAIRN_AXE_JS="$ROOT/tests/browser/node_modules/axe-core/axe.min.js"
 export CAIRN_TEST_PG="postgres://cairn@127.0.0.1:$PG_PORT"
 # etcd data, node homes and nginx files of the cluster tests.

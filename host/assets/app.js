@@ -74,6 +74,8 @@ function initPreview() {
   let timer = null;
   let seq = 0;
   const run = async () => {
+    // The rich-text editor (editor.js) is its own preview.
+    if (form.dataset.mode === "rich") return;
     const mine = ++seq;
     const body = new URLSearchParams(new FormData(form));
     const r = await fetch("/ui/preview", {

@@ -21,6 +21,7 @@ pub(crate) mod notice;
 mod notify;
 mod pages;
 mod plugins;
+mod rich;
 mod search;
 mod spaces;
 mod tasks;
@@ -60,6 +61,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(tasks::routes())
         .merge(tree::routes())
         .merge(mentions::routes())
+        .merge(rich::routes())
         .merge(favourites::routes())
         .merge(drafts::routes())
         .merge(longtasks::routes())
@@ -374,6 +376,15 @@ async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Respon
             "text/javascript; charset=utf-8",
         ),
         "favicon.svg" => (include_str!("../assets/favicon.svg"), "image/svg+xml"),
+        // The rich-text editor, built from host/editor by `npm run build`.
+        "editor.js" => (
+            include_str!("../assets/editor.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "editor.css" => (
+            include_str!("../assets/editor.css"),
+            "text/css; charset=utf-8",
+        ),
         _ => return (StatusCode::NOT_FOUND, "no such asset").into_response(),
     };
     static_file(body, ct, "public, max-age=3600")

@@ -95,6 +95,34 @@ pub(crate) async fn by_title(
     Ok(row.map(|r| content_from(&r)))
 }
 
+/// Pages and blog posts whose title contains `q` (case-insensitive), as the
+/// viewer sees them: those of space `space_key` first, titles starting with
+/// `q` before the others, at most `limit`. For the editor's `[` completion.
+pub(crate) async fn complete_titles(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    space_key: &str,
+    q: &str,
+    limit: i64,
+) -> Result<Vec<Content>> {
+    let pattern = format!(
+        "%{}%",
+        q.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let sql = CONTENT_SELECT.replace("c.body,", "''::text AS body,")
+        + " WHERE c.title ILIKE $1 AND c.status = 'current'
+              AND c.content_type IN ('page', 'blogpost') AND {visible}
+            ORDER BY upper(s.space_key) = upper($5) DESC,
+                     lower(c.title) LIKE lower($6) || '%' DESC, lower(c.title), c.id
+            LIMIT $7";
+    let rows = viewer
+        .query_visible(db, &sql, &pattern, &[&space_key, &q, &limit])
+        .await?;
+    Ok(rows.iter().map(content_from).collect())
+}
+
 pub struct NewContent<'a> {
     pub content_type: ContentType,
     pub space_key: &'a str,

@@ -1,6 +1,6 @@
 //! The UI in headless Chromium driven over WebDriver (`cairn_tests::browser`):
 //! writing (editing), every main screen at two sizes (screens), and the mouse
-//! and the keyboard (interaction).
+//! and the keyboard (interaction), the rich-text editor (rich_editor).
 
 use std::time::Duration;
 
@@ -11,4 +11,5 @@ use serde_json::{json, Value};
 mod editing;
 mod interaction;
 mod living;
+mod rich_editor;
 mod screens;

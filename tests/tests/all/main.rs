@@ -8,6 +8,7 @@ mod cluster;
 mod content;
 mod copy;
 mod drafts;
+mod editor_bench;
 mod embedded;
 mod first_party;
 mod fuzz;

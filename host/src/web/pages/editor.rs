@@ -100,7 +100,8 @@ impl Editor {
             },
             title: String::new(),
             source: String::new(),
-            format: "markdown".into(),
+            // The rich-text editor writes storage format.
+            format: "storage".into(),
             base_version: 0,
             parent,
             message: String::new(),

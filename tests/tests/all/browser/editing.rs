@@ -36,6 +36,8 @@ async fn browser_login_create_edit_history_diff_and_no_hostile_script_runs() {
     // Create a page in Markdown; the live preview renders it as we type.
     d.goto(&format!("{base}/spaces/BR/create")).await;
     d.type_into("#title", "Browser Page").await;
+    // Rich text is the default; Markdown is one click away.
+    d.click("#mode-markdown").await;
     d.type_into("#body", "# Release plan\n\nShip **on Tuesday**.\n")
         .await;
     d.wait_for("the live preview", "return !!document.querySelector('#preview h1') && document.querySelector('#preview strong').textContent === 'on Tuesday'").await;
@@ -52,8 +54,7 @@ async fn browser_login_create_edit_history_diff_and_no_hostile_script_runs() {
     d.click("#edit-page").await;
     d.wait_for("the editor", "return !!document.querySelector('#body')")
         .await;
-    d.js("document.querySelector('#format').value = 'markdown'")
-        .await;
+    d.click("#mode-markdown").await;
     d.type_into("#body", "# Release plan\n\nShip **on Thursday**.\n")
         .await;
     d.click("#save").await;
@@ -133,8 +134,7 @@ async fn browser_login_create_edit_history_diff_and_no_hostile_script_runs() {
 
     // The same markup through the editor's live preview.
     d.goto(&format!("{base}/spaces/BR/create")).await;
-    d.js("document.querySelector('#format').value = 'storage'")
-        .await;
+    d.click("#mode-source").await;
     d.type_into("#body", HOSTILE_BODY).await;
     d.wait_for(
         "the hostile preview",
@@ -163,8 +163,7 @@ async fn browser_saves_store_lf_line_endings() {
     d.login(&base, "admin").await;
 
     d.goto(&format!("{base}/spaces/LF/create")).await;
-    d.js("document.querySelector('#format').value = 'storage'")
-        .await;
+    d.click("#mode-source").await;
     d.type_into("#title", "Lines").await;
     d.type_into("#body", "<p>one</p>\n<p>two</p>\n<p>three</p>")
         .await;
@@ -188,8 +187,12 @@ async fn browser_saves_store_lf_line_endings() {
 
     // Change one line in the browser: the new version differs in that line only.
     d.click("#edit-page").await;
-    d.wait_for("the editor", "return !!document.querySelector('#body')")
-        .await;
+    d.wait_for(
+        "the editor",
+        "return !!document.querySelector('#mode-source')",
+    )
+    .await;
+    d.click("#mode-source").await;
     d.type_into("#body", "<p>one</p>\n<p>2</p>\n<p>three</p>")
         .await;
     d.click("#save").await;

@@ -1,0 +1,28 @@
+// The bundle's entry: mounts the rich editor on the page editor's form and
+// exposes window.CairnEditor (the round trip and the paste cleaner, for the
+// browser tests and benchmarks).
+import { parse, serialize, roundTrip, canonical } from "./storage.js";
+import { cleanHtml } from "./paste.js";
+import { toMarkdown } from "./markdown.js";
+import { mount } from "./editor.js";
+
+const api = {
+  parse,
+  serialize,
+  roundTrip,
+  canonical: (src) => canonical(parse(src)),
+  cleanHtml,
+  toMarkdown: (src) => toMarkdown(parse(src)),
+  mount,
+  editor: null,
+};
+window.CairnEditor = api;
+
+function start() {
+  const form = document.getElementById("editor");
+  if (form && form.querySelector("textarea#body") && form.querySelector("#format") && !form.dataset.plainEditor) {
+    api.editor = mount(form);
+  }
+}
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+else start();

@@ -1,0 +1,561 @@
+//! The rich-text editor (`host/editor`, `/assets/editor.js`) in Chromium:
+//! the round-trip corpus (`tests/browser/roundtrip/*.xml`, every file written
+//! back byte for byte), an unchanged page saved unchanged, typing and
+//! formatting with the keyboard, a table, a macro with parameters, a page
+//! link and a mention, undo, and the exact storage format stored; paste
+//! fixtures (`tests/browser/paste/`, expected output beside each, refreshed
+//! with `UPDATE_EXPECT=1`); keyboard-only use and axe.
+
+use super::*;
+
+const CTRL: &str = "\u{E009}";
+const SHIFT: &str = "\u{E008}";
+const ENTER: &str = "\u{E007}";
+const TAB: &str = "\u{E004}";
+
+fn dir(sub: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("browser")
+        .join(sub)
+}
+
+/// Types `text` key by key as a keyboard would (`\n` is Enter).
+async fn keys(d: &Driver, text: &str) {
+    let mut actions = Vec::new();
+    for ch in text.chars() {
+        let k = if ch == '\n' {
+            ENTER.to_owned()
+        } else {
+            ch.to_string()
+        };
+        actions.push(json!({"type": "keyDown", "value": k}));
+        actions.push(json!({"type": "keyUp", "value": k}));
+    }
+    d.cmd(
+        reqwest::Method::POST,
+        "/actions",
+        json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
+    )
+    .await;
+}
+
+/// Holds `mods` down while pressing `key` (e.g. Ctrl+B).
+async fn chord(d: &Driver, mods: &[&str], key: &str) {
+    let mut actions = Vec::new();
+    for m in mods {
+        actions.push(json!({"type": "keyDown", "value": m}));
+    }
+    actions.push(json!({"type": "keyDown", "value": key}));
+    actions.push(json!({"type": "keyUp", "value": key}));
+    for m in mods.iter().rev() {
+        actions.push(json!({"type": "keyUp", "value": m}));
+    }
+    d.cmd(
+        reqwest::Method::POST,
+        "/actions",
+        json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
+    )
+    .await;
+}
+
+async fn stored(node: &TestNode, id: i64) -> (String, i64) {
+    let (_, v) = node
+        .rest(
+            "admin",
+            reqwest::Method::GET,
+            &format!("/rest/api/content/{id}?expand=body.storage,version"),
+            None,
+        )
+        .await;
+    (
+        v["body"]["storage"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        v["version"]["number"].as_i64().unwrap_or(0),
+    )
+}
+
+/// The editor's textarea once the document has been written into it.
+async fn body_now(d: &Driver) -> String {
+    d.js("CairnEditor.editor.flush(); return document.querySelector('#body').value")
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn open_rich_editor(d: &Driver, url: &str) {
+    d.goto(url).await;
+    d.wait_for(
+        "the rich-text editor",
+        "return !!document.querySelector('#rich-body') && document.querySelector('#editor').dataset.mode === 'rich'",
+    )
+    .await;
+}
+
+fn corpus(sub: &str, ext: &str) -> Vec<(String, String)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir(sub))
+        .expect("corpus directory")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.to_string_lossy().ends_with(ext))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(&p).expect("read corpus file"),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_round_trip_corpus_writes_every_file_back_byte_for_byte_in_chromium() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("RT", "Round trip").await;
+    let d = Driver::start().await;
+    d.login(&node.base, "admin").await;
+    open_rich_editor(&d, &format!("{}/spaces/RT/create", node.base)).await;
+    let files = corpus("roundtrip", ".xml");
+    assert!(files.len() >= 20, "the corpus is there");
+    let mut failures = Vec::new();
+    for (name, xml) in &files {
+        let src = serde_json::to_string(xml).unwrap();
+        let v = d
+            .js(&format!(
+                "try {{ const x = {src};
+                   const out = CairnEditor.roundTrip(x);
+                   const c = CairnEditor.canonical(x);
+                   return {{out, idempotent: CairnEditor.canonical(c) === c, reparsed: CairnEditor.roundTrip(c) === c}};
+                 }} catch (e) {{ return {{error: String(e)}}; }}"
+            ))
+            .await;
+        if let Some(e) = v.get("error") {
+            failures.push(format!("{name}: {e}"));
+        } else if v["out"].as_str() != Some(xml) {
+            failures.push(format!("{name}: wrote back\n{}", v["out"]));
+        } else if v["idempotent"] != json!(true) || v["reparsed"] != json!(true) {
+            failures.push(format!("{name}: its canonical form does not round-trip"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[tokio::test]
+async fn opening_and_saving_a_page_without_a_change_stores_the_same_bytes_and_one_edit_changes_only_its_block(
+) {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("RS", "Resave").await;
+    let d = Driver::start().await;
+    d.login(&node.base, "admin").await;
+    for name in [
+        "24-real-world-runbook.xml",
+        "23-real-world-meeting-notes.xml",
+        "19-unknown-elements.xml",
+    ] {
+        let xml = std::fs::read_to_string(dir("roundtrip").join(name)).unwrap();
+        let id = c.create_page("RS", name, &xml, None).await;
+        let (before, v1) = stored(&node, id).await;
+        assert_eq!(before, xml, "{name} is stored as sent");
+        open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+        assert_eq!(
+            body_now(&d).await,
+            xml,
+            "{name}: the editor holds the same bytes"
+        );
+        d.click("#save").await;
+        d.wait_for("the page", "return !!document.querySelector('#title-text')")
+            .await;
+        let (after, v2) = stored(&node, id).await;
+        assert_eq!(after, xml, "{name}: saved unchanged");
+        assert_eq!(v1, v2, "{name}: no new version for no change");
+    }
+    // One edit: only the edited heading is written anew.
+    let xml =
+        std::fs::read_to_string(dir("roundtrip").join("23-real-world-meeting-notes.xml")).unwrap();
+    let id = c.create_page("RS", "Edited notes", &xml, None).await;
+    open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+    d.js("const v = CairnEditor.editor.view; let end = null;
+          v.state.doc.descendants((n, p) => { if (end === null && n.type.name === 'heading') end = p + n.nodeSize - 1; });
+          v.dispatch(v.state.tr.insertText('!', end));")
+        .await;
+    d.click("#save").await;
+    d.wait_for("the page", "return !!document.querySelector('#title-text')")
+        .await;
+    let (after, v) = stored(&node, id).await;
+    assert_eq!(after, xml.replacen("<h2>Date</h2>", "<h2>Date!</h2>", 1));
+    assert_eq!(v, 2);
+}
+
+#[tokio::test]
+async fn rich_editor_types_formats_inserts_a_table_a_macro_a_link_and_a_mention_undoes_and_saves_exact_storage(
+) {
+    let node = TestNode::start().await;
+    let ann = node.user("ann", false).await;
+    let c = node.login("admin").await;
+    c.create_space("RE", "Rich editing").await;
+    c.create_page("RE", "Target page", "<p>t</p>", None).await;
+    let d = Driver::start().await;
+    d.login(&node.base, "admin").await;
+    open_rich_editor(&d, &format!("{}/spaces/RE/create", node.base)).await;
+    d.type_into("#title", "Written richly").await;
+    d.click("#rich-body").await;
+
+    // Markdown-style shortcuts and Ctrl+B / Ctrl+I.
+    keys(&d, "## Plan\nShip ").await;
+    chord(&d, &[CTRL], "b").await;
+    keys(&d, "bold").await;
+    chord(&d, &[CTRL], "b").await;
+    keys(&d, " and ").await;
+    chord(&d, &[CTRL], "i").await;
+    keys(&d, "italic").await;
+    chord(&d, &[CTRL], "i").await;
+    keys(&d, ".\n* one\n").await;
+    // Tab nests a list item, Shift+Tab lifts it (out of the list at the top).
+    keys(&d, TAB).await;
+    keys(&d, "nested\n").await;
+    chord(&d, &[SHIFT], TAB).await;
+    chord(&d, &[SHIFT], TAB).await;
+
+    // `{` opens the macro browser; the status macro's form comes from its parameters.
+    keys(&d, "State {").await;
+    d.wait_for(
+        "the macro browser",
+        "return !!document.querySelector('#macro-q')",
+    )
+    .await;
+    keys(&d, "status").await;
+    d.wait_for(
+        "the status macro listed",
+        "return !!document.querySelector('#macro-list button[data-macro=status]')",
+    )
+    .await;
+    d.click("#macro-list button[data-macro=status]").await;
+    d.wait_for(
+        "the macro's form",
+        "return !!document.querySelector('.rich-dialog [data-param=title]')",
+    )
+    .await;
+    d.type_into(".rich-dialog [data-param=title]", "Done").await;
+    d.js("document.querySelector('.rich-dialog [data-param=colour]').value = 'Green'")
+        .await;
+    d.click(".rich-dialog button[type=submit]").await;
+    d.wait_for(
+        "the dialog closed",
+        "return !document.querySelector('.rich-dialog') && document.activeElement.id === 'rich-body'",
+    )
+    .await;
+
+    // `[` completes a page link by title; `@` a mention.
+    keys(&d, " see [").await;
+    d.wait_for(
+        "the link dialog",
+        "return !!document.querySelector('#link-to')",
+    )
+    .await;
+    keys(&d, "Target").await;
+    d.wait_for(
+        "the page offered",
+        "return !!document.querySelector('#link-to-list [role=option]')",
+    )
+    .await;
+    keys(&d, "\n").await;
+    d.wait_for(
+        "the link inserted",
+        "return !document.querySelector('.rich-dialog') && !!document.querySelector('#rich-body .cairn-link')",
+    )
+    .await;
+    keys(&d, " thanks @").await;
+    d.wait_for(
+        "the mention dialog",
+        "return !!document.querySelector('#mention-q')",
+    )
+    .await;
+    keys(&d, "ann").await;
+    d.wait_for(
+        "ann offered",
+        "return !!document.querySelector('#mention-q-list [role=option]')",
+    )
+    .await;
+    keys(&d, "\n").await;
+    d.wait_for(
+        "the mention inserted",
+        "return !document.querySelector('.rich-dialog') && !!document.querySelector('#rich-body .cairn-mention')",
+    )
+    .await;
+
+    // Undo takes back what was typed last (a separate history step).
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    keys(&d, "oops").await;
+    chord(&d, &[CTRL], "z").await;
+    d.wait_for(
+        "the undo",
+        "return !document.querySelector('#rich-body').textContent.includes('oops')",
+    )
+    .await;
+
+    // A table from the toolbar; Tab moves to the next cell.
+    d.click("#tb-table").await;
+    d.click("#rich-body th").await;
+    keys(&d, "Name").await;
+    keys(&d, TAB).await;
+    keys(&d, "Role").await;
+    d.wait_for(
+        "the table tools",
+        "return !document.querySelector('.tb-table').hidden",
+    )
+    .await;
+
+    assert_eq!(
+        d.js("return document.querySelector('#format').value").await,
+        json!("storage")
+    );
+    let in_form = body_now(&d).await;
+    d.click("#save").await;
+    d.wait_for(
+        "the new page",
+        "return document.querySelector('#title-text')?.textContent === 'Written richly'",
+    )
+    .await;
+    let id = cairn_tests::page_id_of(&d.current_url().await).expect("page id");
+    let (body, _) = stored(&node, id).await;
+    assert_eq!(body, in_form, "the form posted what the editor wrote");
+    let expected = format!(
+        concat!(
+            "<h2>Plan</h2><p>Ship <strong>bold</strong> and <em>italic</em>.</p>",
+            "<ul><li><p>one</p><ul><li><p>nested</p></li></ul></li></ul>",
+            "<p>State <ac:structured-macro ac:name=\"status\"><ac:parameter ac:name=\"colour\">Green</ac:parameter><ac:parameter ac:name=\"title\">Done</ac:parameter></ac:structured-macro>",
+            " see <ac:link><ri:page ri:content-title=\"Target page\"/></ac:link>",
+            " thanks <ac:link><ri:user ri:userkey=\"{key}\"/></ac:link> </p>",
+            "<table><tbody><tr><th><p>Name</p></th><th><p>Role</p></th><th><p></p></th></tr>",
+            "<tr><td><p></p></td><td><p></p></td><td><p></p></td></tr>",
+            "<tr><td><p></p></td><td><p></p></td><td><p></p></td></tr></tbody></table>"
+        ),
+        key = ann.user_key
+    );
+    assert_eq!(body, expected);
+}
+
+#[tokio::test]
+async fn pasting_word_google_docs_web_and_markdown_gives_clean_storage_format() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("PA", "Paste").await;
+    let d = Driver::start().await;
+    d.login(&node.base, "admin").await;
+    let update = std::env::var("UPDATE_EXPECT").is_ok();
+    let mut failures = Vec::new();
+    let mut fixtures = corpus("paste", ".html");
+    fixtures.extend(corpus("paste", ".txt"));
+    assert!(fixtures.len() >= 4, "the paste fixtures are there");
+    for (name, content) in fixtures {
+        open_rich_editor(&d, &format!("{}/spaces/PA/create", node.base)).await;
+        d.click("#rich-body").await;
+        let kind = if name.ends_with(".html") {
+            "text/html"
+        } else {
+            "text/plain"
+        };
+        let data = serde_json::to_string(&content).unwrap();
+        d.js(&format!(
+            "const dt = new DataTransfer(); dt.setData('{kind}', {data});
+             if ('{kind}' === 'text/html') dt.setData('text/plain', 'plain');
+             document.querySelector('#rich-body').dispatchEvent(new ClipboardEvent('paste', {{clipboardData: dt, bubbles: true, cancelable: true}}));"
+        ))
+        .await;
+        d.wait_for(
+            "the pasted content",
+            "return document.querySelector('#rich-body').textContent.trim().length > 0",
+        )
+        .await;
+        let got = body_now(&d).await;
+        let expect_path = dir("paste").join(format!("{name}.expected.xml"));
+        if update {
+            std::fs::write(&expect_path, &got).unwrap();
+            continue;
+        }
+        let want = std::fs::read_to_string(&expect_path).unwrap_or_default();
+        if got != want {
+            failures.push(format!("{name}:\n got: {got}\nwant: {want}"));
+        }
+        for bad in [
+            "mso-",
+            "class=",
+            "docs-internal-guid",
+            "font-family",
+            "<o:p",
+            "onclick",
+            "javascript:",
+            "<span>",
+        ] {
+            if got.contains(bad) {
+                failures.push(format!("{name}: kept {bad:?}: {got}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[tokio::test]
+async fn the_rich_editor_is_usable_by_keyboard_alone_and_axe_finds_nothing_serious() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("KB", "Keyboard").await;
+    let d = Driver::start().await;
+    d.login(&node.base, "admin").await;
+    open_rich_editor(&d, &format!("{}/spaces/KB/create", node.base)).await;
+    assert_eq!(
+        d.js("const b = document.querySelector('#rich-body'); return [b.getAttribute('role'), b.getAttribute('aria-multiline'), b.getAttribute('aria-label'), document.querySelector('#rich-toolbar').getAttribute('role')]").await,
+        json!(["textbox", "true", "Body", "toolbar"])
+    );
+    // Tab from the title reaches the toolbar (one stop), then the text.
+    d.js("document.querySelector('#title').focus()").await;
+    let mut in_toolbar = false;
+    for _ in 0..8 {
+        d.press(&[TAB]).await;
+        if d.js("return !!document.activeElement.closest('#rich-toolbar')")
+            .await
+            == json!(true)
+        {
+            in_toolbar = true;
+            break;
+        }
+    }
+    assert!(in_toolbar, "Tab reaches the toolbar");
+    // Arrows move along the toolbar; Tab leaves it for the text.
+    let first = d.js("return document.activeElement.id").await;
+    d.press(&["\u{E014}"]).await;
+    assert_ne!(d.js("return document.activeElement.id").await, first);
+    d.press(&[TAB]).await;
+    assert_eq!(
+        d.js("return document.activeElement.id").await,
+        json!("rich-body")
+    );
+    keys(&d, "Hello").await;
+    chord(&d, &[CTRL], "a").await;
+    chord(&d, &[CTRL], "b").await;
+    assert_eq!(
+        d.js("return document.querySelector('#tb-strong').getAttribute('aria-pressed')")
+            .await,
+        json!("true")
+    );
+    chord(&d, &[CTRL], "u").await;
+    assert_eq!(body_now(&d).await, "<p><strong><u>Hello</u></strong></p>");
+    // Alt+F10 goes to the toolbar, Escape back to the text.
+    chord(&d, &["\u{E00A}"], "\u{E03A}").await;
+    assert_eq!(
+        d.js("return !!document.activeElement.closest('#rich-toolbar')")
+            .await,
+        json!(true)
+    );
+    d.press(&["\u{E00C}"]).await;
+    assert_eq!(
+        d.js("return document.activeElement.id").await,
+        json!("rich-body")
+    );
+    let v = d.axe_violations().await;
+    assert!(v.is_empty(), "axe on the rich editor: {v:#?}");
+    // The macro browser as a dialog, also clean.
+    d.click("#tb-macro").await;
+    d.wait_for(
+        "the macro browser",
+        "return !!document.querySelector('#macro-q') && document.activeElement.id === 'macro-q'",
+    )
+    .await;
+    let v = d.axe_violations().await;
+    assert!(v.is_empty(), "axe on the macro browser: {v:#?}");
+    d.press(&["\u{E00C}"]).await;
+    assert_eq!(
+        d.js("return !document.querySelector('.rich-dialog') && document.activeElement.id === 'rich-body'").await,
+        json!(true)
+    );
+}
+
+#[tokio::test]
+async fn a_pasted_image_uploads_as_an_attachment_of_the_page_and_a_new_page_says_to_save_first() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("IM", "Images").await;
+    let id = c
+        .create_page("IM", "With a picture", "<p>Look:</p>", None)
+        .await;
+    let d = Driver::start().await;
+    d.login(&node.base, "admin").await;
+    // A 1×1 PNG on the clipboard.
+    let paste_png = "const b64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+        const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes], 'diagram.png', {type: 'image/png'}));
+        const v = CairnEditor.editor.view;
+        v.focus();
+        v.dispatch(v.state.tr.setSelection(CairnEditor.editor.view.state.selection.constructor.atEnd(v.state.doc)));
+        v.dom.dispatchEvent(new ClipboardEvent('paste', {clipboardData: dt, bubbles: true, cancelable: true}));";
+    open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+    d.js(paste_png).await;
+    d.wait_for(
+        "the upload",
+        "return document.querySelector('#rich-status').textContent.includes('Uploaded diagram.png')",
+    )
+    .await;
+    assert_eq!(
+        body_now(&d).await,
+        "<p>Look:<ac:image><ri:attachment ri:filename=\"diagram.png\"/></ac:image></p>"
+    );
+    d.wait_for(
+        "the image shown from the attachment",
+        "const i = document.querySelector('#rich-body .cairn-image img'); return !!i && i.complete && i.naturalWidth === 1",
+    )
+    .await;
+    d.click("#save").await;
+    d.wait_for("the page", "return !!document.querySelector('#title-text')")
+        .await;
+    let (_, v) = node
+        .rest(
+            "admin",
+            reqwest::Method::GET,
+            &format!("/rest/api/content/{id}/child/attachment"),
+            None,
+        )
+        .await;
+    assert_eq!(v["results"][0]["title"], json!("diagram.png"), "{v}");
+
+    // A page never saved has nowhere to put it yet: the editor says so.
+    open_rich_editor(&d, &format!("{}/spaces/IM/create", node.base)).await;
+    d.js(paste_png).await;
+    d.wait_for(
+        "the explanation",
+        "return document.querySelector('#rich-status').textContent.includes('Save the page first')",
+    )
+    .await;
+}
+
+/// Long pages skip laying out blocks away from the caret (content-visibility):
+/// what is typed must still land at the caret, blocks made by input rules
+/// included, and the rest of the page stay as it was.
+#[tokio::test]
+async fn typing_in_a_long_page_lands_at_the_caret() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("LP", "Long page").await;
+    let body: String = (0..600).map(|i| format!("<p>para {i}</p>")).collect();
+    let id = c.create_page("LP", "Long", &body, None).await;
+    let d = Driver::start().await;
+    d.login(&node.base, "admin").await;
+    open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+    assert_eq!(
+        d.js("return document.querySelector('#rich-body').classList.contains('rich-long')")
+            .await,
+        json!(true)
+    );
+    d.js("const v = CairnEditor.editor.view; v.focus();
+          v.dispatch(v.state.tr.setSelection(v.state.selection.constructor.near(v.state.doc.resolve(7))));")
+        .await;
+    keys(&d, "\n## Head\nBody").await;
+    let want = body.replacen("<p>para 0</p>", "<p>para 0</p><h2>Head</h2><p>Body</p>", 1);
+    assert_eq!(body_now(&d).await, want);
+}
