@@ -21,9 +21,11 @@ async fn browser_a_draft_survives_the_browser_being_killed_and_resume_restores_i
     d.goto(&format!("{base}/pages/{id}/edit")).await;
     d.wait_for(
         "the editor",
-        "return !!document.querySelector('form#editor #body')",
+        "return !!document.querySelector('form#editor #body') && !!document.querySelector('#mode-source')",
     )
     .await;
+    // Rich text is the default; the source is one click away.
+    d.click("#mode-source").await;
     d.type_into("#body", TYPED).await;
     // The autosave's answer, within its period (~5 s) and a margin.
     d.wait_for(
@@ -94,9 +96,11 @@ async fn browser_cluster_a_draft_autosaved_through_a_node_that_dies_is_offered_b
     d.goto(&format!("{}/pages/{id}/edit", a.url)).await;
     d.wait_for(
         "the editor",
-        "return !!document.querySelector('form#editor #body')",
+        "return !!document.querySelector('form#editor #body') && !!document.querySelector('#mode-source')",
     )
     .await;
+    // Rich text is the default; the source is one click away.
+    d.click("#mode-source").await;
     d.type_into("#body", TYPED).await;
     d.wait_for(
         "the draft saved",

@@ -95,7 +95,7 @@ async fn publishing_a_resumed_draft_over_a_change_shows_the_conflict_view_with_t
     let html = r.text().await.unwrap();
     assert!(html.contains("Someone else saved this page"), "{html}");
     assert!(
-        html.contains(&format!(">{}</textarea>", escaped(mine))),
+        html.contains(&format!(">\n{}</textarea>", escaped(mine))),
         "yours kept"
     );
     assert!(
