@@ -57,8 +57,12 @@ async fn openapi_document_fuzzed_by_schemathesis_finds_no_5xx_and_no_schema_viol
             "25",
             "--seed",
             "20261126",
+            // One worker: with two threads, CPython 3.11 once stopped the
+            // run with "SystemError: AST constructor recursion depth
+            // mismatch" (compiling in two threads at once), a failure of
+            // the tool, not of Cairn.
             "-w",
-            "2",
+            "1",
             "--no-color",
         ])
         .output()
