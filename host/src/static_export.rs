@@ -201,7 +201,6 @@ fn local_target(
 struct Files {
     text: Vec<(String, Vec<u8>)>,
     stored: Vec<(String, PathBuf)>,
-    pages: usize,
 }
 
 fn layout(title: &str, css: &str, body: &str) -> String {
@@ -331,11 +330,7 @@ fn build(app: &AppState, space: &Space, pages: &[Exported], one_file: bool) -> F
             text.push((format!("emoticons/{name}"), svg.as_bytes().to_vec()));
         }
     }
-    Files {
-        text,
-        stored,
-        pages: pages.len(),
-    }
+    Files { text, stored }
 }
 
 /// Writes `root` as a zip of static HTML to `out`; how many pages.
@@ -367,7 +362,6 @@ fn write_zip(files: &Files, out: &Path) -> Result<()> {
         std::io::copy(&mut f, &mut z).map_err(io)?;
     }
     z.finish().map_err(zerr)?.flush().map_err(io)?;
-    let _ = files.pages;
     Ok(())
 }
 

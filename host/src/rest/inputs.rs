@@ -339,6 +339,7 @@ mod tests {
             ("tokens.rs", include_str!("tokens.rs")),
             ("templates.rs", include_str!("templates.rs")),
             ("copy.rs", include_str!("copy.rs")),
+            ("drafts.rs", include_str!("drafts.rs")),
         ];
         let mut seen = 0;
         for (file, text) in sources {

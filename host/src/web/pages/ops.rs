@@ -40,6 +40,31 @@ pub(super) async fn move_form(
     .into_html())
 }
 
+/// The parent page a Move or Copy form names (`parent`), by id or by title
+/// in space `key` (the page's own when none); `None` when left empty.
+async fn parent_named(
+    db: &deadpool_postgres::Object,
+    viewer: &Viewer,
+    form: &FormData,
+    page: i64,
+    key: Option<&str>,
+) -> Result<Option<i64>, Error> {
+    let Some(p) = form.get("parent").map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    if let Ok(n) = p.parse::<i64>() {
+        return Ok(Some(n));
+    }
+    let k = match key {
+        Some(k) => k.to_owned(),
+        None => content::get(db, viewer, page).await?.space_key,
+    };
+    let found = content::by_title(db, viewer, &k, p, ContentType::Page)
+        .await?
+        .ok_or_else(|| Error::BadRequest(format!("no page titled {p:?} in space {k}")))?;
+    Ok(Some(found.id))
+}
+
 pub(super) async fn move_post(
     State(app): State<AppState>,
     Path(id): Path<i64>,
@@ -51,25 +76,7 @@ pub(super) async fn move_post(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_owned);
-    // The parent may be given by id or by title (in the target space).
-    let parent = match form.get("parent").map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(p) => match p.parse::<i64>() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                let c = content::get(&db, &viewer, id).await?;
-                let k = key.clone().unwrap_or(c.space_key);
-                Some(
-                    content::by_title(&db, &viewer, &k, p, ContentType::Page)
-                        .await?
-                        .ok_or_else(|| {
-                            Error::BadRequest(format!("no page titled {p:?} in space {k}"))
-                        })?
-                        .id,
-                )
-            }
-        },
-    };
+    let parent = parent_named(&db, &viewer, &form, id, key.as_deref()).await?;
     let c = content::move_page(
         &mut db,
         &viewer,
@@ -131,31 +138,16 @@ pub(super) async fn copy(
     Posted { viewer, form }: Posted,
 ) -> UiResult {
     let mut db = app.pool.get().await?;
-    let c = content::get(&db, &viewer, id).await?;
+    content::get(&db, &viewer, id).await?;
     let detailed = form.get("options").is_some();
     let key = form
         .get("space")
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_owned);
-    let parent = match form.get("parent").map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(p) => match p.parse::<i64>() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                let k = key.clone().unwrap_or_else(|| c.space_key.clone());
-                Some(
-                    content::by_title(&db, &viewer, &k, p, ContentType::Page)
-                        .await?
-                        .ok_or_else(|| {
-                            Error::BadRequest(format!("no page titled {p:?} in space {k}"))
-                        })
-                        .on_field("parent")?
-                        .id,
-                )
-            }
-        },
-    };
+    let parent = parent_named(&db, &viewer, &form, id, key.as_deref())
+        .await
+        .on_field("parent")?;
     let opts = crate::copy::Options {
         title: form.text("title").to_owned(),
         space_key: key,
