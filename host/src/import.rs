@@ -1,12 +1,15 @@
 //! Importing Confluence XML exports (space exports and site backups):
 //! `cairn import FILE.zip [--as KEY]`, REST `POST /rest/cairn/1.0/import`.
 //!
-//! Invariants: the import is all or nothing — every database change of
-//! one import (users, groups, spaces, content, versions, labels,
+//! Invariants: the import is all or nothing — every visible database
+//! change of one import (users, groups, spaces, content, versions, labels,
 //! permissions, restrictions, likes, the id map and the run's "done")
-//! commits in one transaction, so a failure leaves no half space behind
-//! (attachment files written before a failure are content-addressed and
-//! unreferenced, as after a failed upload); memory is bounded by the
+//! commits in one final transaction, so a failure leaves no half space
+//! behind (attachment files written before a failure are content-addressed
+//! and unreferenced, as after a failed upload; staged bodies are in the
+//! run's own table, dropped when it ends); it is resumable — a run whose
+//! node died is taken over by the leader from its checkpoints (`run`,
+//! `stage`), never started over or written twice; memory is bounded by the
 //! export's metadata, never by its bodies or files (two streaming passes
 //! over entities.xml); every object is imported, knowingly skipped with a
 //! count, or named in an error or warning of the report; content reaches
@@ -14,7 +17,9 @@
 //!
 //! Layout: `archive` (the zip), `xml` (the streaming reader), `model` (the
 //! first pass), `plan` (tree, versions, titles), `wiki` (wiki markup to
-//! storage format), `write` (the transaction), `files` (attachments),
+//! storage format), `files` (attachments, checkpointed), `stage` (the
+//! second pass: bodies staged in checkpointed chunks), `write` (the final
+//! transaction), `run` (phases, taking over a dead node's run),
 //! `export` (the way back: a space as a Confluence XML export).
 
 use std::collections::BTreeMap;
@@ -32,11 +37,12 @@ mod plan;
 mod progress;
 mod relations;
 mod run;
+mod stage;
 mod wiki;
 mod write;
 pub(crate) mod xml;
 
-pub use cli::{cli, export_cli};
+pub use cli::{cli, export_cli, imports_cli};
 pub use export::{export_space, ExportReport};
 
 pub use archive::parse_properties;
@@ -63,6 +69,17 @@ pub enum ImportError {
     Io(String),
     #[error("database error: {0}")]
     Db(String),
+    /// Another node took the run over (this one was thought dead): stop
+    /// without touching the run.
+    #[error("{0}")]
+    Superseded(String),
+}
+
+/// A run and the attempt that owns it (bumped by each takeover).
+#[derive(Debug, Clone)]
+pub(crate) struct RunRef {
+    pub id: i64,
+    pub attempt: i32,
 }
 
 impl From<tokio_postgres::Error> for ImportError {
@@ -89,6 +106,7 @@ impl From<ImportError> for crate::error::Error {
         match e {
             ImportError::Conflict(m) => Error::Conflict(m),
             ImportError::Db(m) | ImportError::Io(m) => Error::Internal(m),
+            ImportError::Superseded(m) => Error::Unavailable(m),
             other => Error::BadRequest(other.to_string()),
         }
     }
@@ -106,6 +124,8 @@ pub struct Options {
     pub file_name: Option<String>,
     /// Told the run's id once the import passed its checks and runs.
     pub on_start: Option<tokio::sync::mpsc::UnboundedSender<i64>>,
+    /// The file is Cairn's copy of an upload: deleted when the run ends.
+    pub upload_owned: bool,
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
@@ -121,6 +141,11 @@ pub struct SpaceReport {
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     pub import_id: i64,
+    /// Which attempt finished the run (more than 1: it was taken over).
+    pub attempt: i32,
+    /// What the earlier attempts had done, when the run was taken over.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resumed: Option<String>,
     /// The same export was imported into the same keys before: nothing changed.
     pub already_imported: bool,
     pub export_type: String,
@@ -198,8 +223,9 @@ pub(crate) enum Started {
     Finished(Box<Report>),
 }
 
-/// Starts an import of `path` (an uploaded file, removed when the import
-/// ends) as a background task, and answers once it runs or was refused.
+/// Starts an import of `path` (an uploaded file in the shared home,
+/// removed when the import ends, wherever it ends) as a background task,
+/// and answers once it runs or was refused.
 /// The REST resource and the admin page use it.
 ///
 /// # Errors
@@ -212,12 +238,9 @@ pub(crate) async fn start_background(
 ) -> Result<Started, ImportError> {
     let (tell, mut told) = tokio::sync::mpsc::unbounded_channel();
     opts.on_start = Some(tell);
+    opts.upload_owned = true;
     let (pool, store) = (pool.clone(), store.clone());
-    let mut task = tokio::spawn(async move {
-        let r = import_zip(&pool, &store, &path, &opts).await;
-        let _ = tokio::fs::remove_file(&path).await;
-        r
-    });
+    let mut task = tokio::spawn(async move { import_zip(&pool, &store, &path, &opts).await });
     tokio::select! {
         Some(id) = told.recv() => Ok(Started::Running(id)),
         r = &mut task => match r {
@@ -226,6 +249,29 @@ pub(crate) async fn start_background(
             Err(e) => Err(ImportError::Io(format!("the import task failed: {e}"))),
         },
     }
+}
+
+/// The leader's `import-resume` job: takes over one run whose node died
+/// (its heartbeat stopped) and runs it to its end in the background.
+/// Answers what it did, for the job's record; `None` when nothing waits.
+pub(crate) async fn resume_stale(
+    pool: &crate::db::Pool,
+    store: &crate::attach::Store,
+    node_id: &str,
+) -> Result<Option<String>, ImportError> {
+    let Some(run) = run::take_over_stale(pool, node_id).await? else {
+        return Ok(None);
+    };
+    let msg = format!("import {} taken over (attempt {})", run.id, run.attempt);
+    let (pool, store) = (pool.clone(), store.clone());
+    tokio::spawn(async move {
+        let id = run.id;
+        match run::resume(&pool, &store, run).await {
+            Ok(r) => tracing::info!(import = id, seconds = r.seconds, "resumed import done"),
+            Err(e) => tracing::warn!(import = id, error = %e, "resumed import did not finish"),
+        }
+    });
+    Ok(Some(msg))
 }
 
 /// Where uploads wait for their import (in the shared home: any node may

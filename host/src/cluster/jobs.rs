@@ -13,7 +13,10 @@
 //!   half second; recorded when something was delivered);
 //! - `notify-delivery`: fan out notification events and send the mail
 //!   queue (`notify/deliver.rs`; every half second, recorded when it did
-//!   something).
+//!   something);
+//! - `import-resume`: take over a Confluence import whose node died (its
+//!   heartbeat stopped) and run it on from its checkpoints (`import/run.rs`;
+//!   checked every 5 s, recorded when it took one over).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,6 +31,7 @@ pub(crate) const JOBS: &[&str] = &[
     "attachment-cleanup",
     "plugin-events",
     "notify-delivery",
+    "import-resume",
 ];
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -110,6 +114,13 @@ pub fn spawn(ctx: JobContext) {
             if tick % 10 != 1 {
                 continue;
             }
+            match resume_import(&ctx).await {
+                Ok(None) => {}
+                Ok(Some(d)) => {
+                    let _ = record(&ctx, "import-resume", chrono::Utc::now(), Ok(d)).await;
+                }
+                Err(e) => tracing::warn!("import takeover failed: {e}"),
+            }
             let settings = ctx.cluster.settings();
             for (job, every) in [
                 ("index-snapshot", settings.index_snapshot_interval),
@@ -126,6 +137,11 @@ pub fn spawn(ctx: JobContext) {
             }
         }
     });
+}
+
+async fn resume_import(ctx: &JobContext) -> Result<Option<String>> {
+    let store = crate::attach::Store::new(&ctx.shared_home, u64::MAX);
+    Ok(crate::import::resume_stale(&ctx.pool, &store, ctx.cluster.node_id()).await?)
 }
 
 async fn due(ctx: &JobContext, job: &str, every: Duration) -> Result<bool> {
@@ -165,6 +181,9 @@ pub(crate) async fn run(ctx: &JobContext, job: &str) -> Result<String> {
         "notify-delivery" => crate::notify::deliver::run(&ctx.pool, &ctx.cluster.settings())
             .await
             .map(|s| s.describe()),
+        "import-resume" => resume_import(ctx)
+            .await
+            .map(|d| d.unwrap_or_else(|| "no interrupted import".into())),
         other => return Err(Error::NotFound(format!("no cluster job named {other:?}"))),
     };
     match &r {
@@ -222,7 +241,8 @@ async fn clean_attachments(ctx: &JobContext) -> Result<String> {
         &db,
         "SELECT file_sha256 FROM content_versions WHERE file_sha256 IS NOT NULL
          UNION SELECT avatar_sha256 FROM users WHERE avatar_sha256 IS NOT NULL
-         UNION SELECT logo_sha256 FROM spaces WHERE logo_sha256 IS NOT NULL",
+         UNION SELECT logo_sha256 FROM spaces WHERE logo_sha256 IS NOT NULL
+         UNION SELECT sha256 FROM import_files",
         &[],
     )
     .await?

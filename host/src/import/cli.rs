@@ -1,6 +1,9 @@
 //! `cairn import FILE.zip [--as KEY]`: runs an import in this process with a
 //! progress line on standard error (read back from the run's row, as any
-//! node would show it) and returns the report as text.
+//! node would show it) and returns the report as text. Run again after the
+//! process died, it takes over the interrupted run from its checkpoints.
+//! `cairn imports [ID] [--follow]`: the runs any node started, or one run's
+//! progress bar until it ends.
 //!
 //! Invariant: the CLI imports through exactly the same path as REST.
 
@@ -22,43 +25,100 @@ pub async fn cli(
         .map_err(|e| ImportError::Db(e.to_string()))?;
     let pool = crate::db::pool(url, 4).map_err(|e| ImportError::Db(e.to_string()))?;
     let store = crate::attach::Store::new(&config.shared_home, u64::MAX);
+    let (tell, mut told) = tokio::sync::mpsc::unbounded_channel();
     let opts = Options {
         as_key,
         node_id: config.node_id.clone(),
         file_name: None,
-        on_start: None,
+        on_start: Some(tell),
+        upload_owned: false,
     };
-    let watcher = tokio::spawn(progress_line(pool.clone()));
+    let p = pool.clone();
+    let watcher = tokio::spawn(async move {
+        if let Some(id) = told.recv().await {
+            follow(&p, id).await;
+        }
+    });
     let r = import_zip(&pool, &store, file, &opts).await;
     watcher.abort();
     eprintln!();
     Ok(summary(&r?))
 }
 
-async fn progress_line(pool: crate::db::Pool) {
-    let start = std::time::Instant::now();
+/// `cairn imports [ID] [--follow]`.
+pub async fn imports_cli(url: &str, id: Option<i64>, follow_it: bool) -> Result<String, ImportError> {
+    crate::db::migrate(url)
+        .await
+        .map_err(|e| ImportError::Db(e.to_string()))?;
+    let pool = crate::db::pool(url, 2).map_err(|e| ImportError::Db(e.to_string()))?;
+    if let (Some(id), true) = (id, follow_it) {
+        follow(&pool, id).await;
+        eprintln!();
+    }
+    let db = pool.get().await?;
+    let runs = run_status(&db, id, 20).await?;
+    if id.is_some() && runs.is_empty() {
+        return Err(ImportError::Invalid(format!("no import with id {}", id.unwrap_or_default())));
+    }
+    let mut s = String::new();
+    for r in &runs {
+        let _ = write!(
+            s,
+            "import {} {} [{}] {} on node {}{}: {}",
+            r.id,
+            r.file_name,
+            r.space_keys.join(", "),
+            r.status,
+            r.node_id,
+            if r.attempt > 1 { format!(" (attempt {})", r.attempt) } else { String::new() },
+            line(r)
+        );
+        if let Some(e) = &r.error {
+            let _ = write!(s, " — {e}");
+        }
+        s.push('\n');
+    }
+    if runs.is_empty() {
+        s.push_str("no imports yet\n");
+    }
+    Ok(s)
+}
+
+/// Phase, bar, counts, rate and time left.
+fn line(r: &super::RunStatus) -> String {
+    let mut s = format!("{:>9}", r.phase);
+    if r.total > 0 {
+        let f = (r.done as f64 / r.total as f64).clamp(0.0, 1.0);
+        let _ = write!(s, " [{:<30}] {}/{}", "#".repeat((f * 30.0) as usize), r.done, r.total);
+    }
+    if let Some(rate) = r.rate {
+        let _ = write!(s, " {rate:.0}/s");
+    }
+    if let Some(eta) = r.eta_seconds {
+        let _ = write!(s, " ~{}:{:02} left", eta / 60, eta % 60);
+    }
+    s
+}
+
+/// Prints the run's progress line on standard error until it ends, read
+/// from the database as every node shows it (so it follows a run any node
+/// is running, and the node that takes it over).
+async fn follow(pool: &crate::db::Pool, id: i64) {
     loop {
         tokio::time::sleep(Duration::from_millis(500)).await;
         let Ok(db) = pool.get().await else { continue };
-        if let Ok(runs) = run_status(&db, None, 1).await {
-            if let Some(r) = runs.first().filter(|r| r.status == "running") {
-                let bar = if r.total > 0 {
-                    let f = (r.done as f64 / r.total as f64).clamp(0.0, 1.0);
-                    format!(
-                        "[{:<30}] {}/{}",
-                        "#".repeat((f * 30.0) as usize),
-                        r.done,
-                        r.total
-                    )
-                } else {
-                    String::new()
-                };
-                eprint!(
-                    "\r{:>10} {bar} {:.0}s   ",
-                    r.phase,
-                    start.elapsed().as_secs_f64()
-                );
-            }
+        let Ok(runs) = run_status(&db, Some(id), 1).await else {
+            continue;
+        };
+        let Some(r) = runs.first() else { return };
+        let node = if r.attempt > 1 {
+            format!(" (node {}, attempt {})", r.node_id, r.attempt)
+        } else {
+            String::new()
+        };
+        eprint!("\r{}{node}   ", line(r));
+        if r.status == "done" || r.status == "failed" {
+            return;
         }
     }
 }
@@ -74,6 +134,9 @@ pub(crate) fn summary(r: &Report) -> String {
         );
     } else {
         let _ = writeln!(s, "import {} done in {:.1}s", r.import_id, r.seconds);
+    }
+    if let Some(resumed) = &r.resumed {
+        let _ = writeln!(s, "taken over: {resumed}");
     }
     for sp in &r.spaces {
         let _ = writeln!(

@@ -48,14 +48,21 @@ pub struct RunStatus {
     pub file_name: String,
     pub space_keys: Vec<String>,
     /// `running`, `done`, `failed`, or `interrupted`: still `running` but
-    /// its progress has not moved for 30 s (the process running it died;
-    /// its transaction was rolled back, so nothing of it is visible and
-    /// the import can simply be started again).
+    /// its heartbeat stopped more than 30 s ago (the process running it
+    /// died; nothing of it is visible, and the cluster's leader takes it
+    /// over from its checkpoints).
     pub status: String,
     pub phase: String,
     pub done: i64,
     pub total: i64,
+    /// The node running it (the last to take it over).
     pub node_id: String,
+    /// 1, or more once other nodes took it over.
+    pub attempt: i32,
+    /// Objects per second in the current phase.
+    pub rate: Option<f64>,
+    /// Seconds left in the current phase at that rate.
+    pub eta_seconds: Option<i64>,
     pub started_at: chrono::DateTime<chrono::Utc>,
     pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
     pub error: Option<String>,
@@ -72,26 +79,40 @@ pub async fn run_status(
         db,
         "SELECT id, file_name, space_keys,
                 CASE WHEN status = 'running' AND updated_at < now() - interval '30 seconds' THEN 'interrupted' ELSE status END,
-                phase, done, total, node_id, started_at, finished_at, error, report
+                phase, done, total, node_id, started_at, finished_at, error, report, attempt,
+                extract(epoch FROM (updated_at - phase_started_at))::float8
          FROM import_runs WHERE ($1::bigint IS NULL OR id = $1) ORDER BY id DESC LIMIT $2",
         &[&id, &limit],
     )
     .await?;
     Ok(rows
         .iter()
-        .map(|r| RunStatus {
+        .map(|r| {
+            let (status, done, total): (String, i64, i64) = (r.get(3), r.get(5), r.get(6));
+            let secs: Option<f64> = r.get(13);
+            let rate = secs
+                .filter(|s| *s >= 1.0 && status == "running" && done > 0)
+                .map(|s| done as f64 / s);
+            let eta_seconds = rate
+                .filter(|_| total >= done)
+                .map(|rt| ((total - done) as f64 / rt).round() as i64);
+            RunStatus {
             id: r.get(0),
             file_name: r.get(1),
             space_keys: r.get(2),
-            status: r.get(3),
+            status,
             phase: r.get(4),
-            done: r.get(5),
-            total: r.get(6),
+            done,
+            total,
             node_id: r.get(7),
+            attempt: r.get(12),
+            rate,
+            eta_seconds,
             started_at: r.get(8),
             finished_at: r.get(9),
             error: r.get(10),
             report: r.get(11),
+        }
         })
         .collect())
 }

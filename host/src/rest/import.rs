@@ -90,6 +90,7 @@ async fn start(call: Call, Query(q): Query<StartQ>, body: Body) -> Result<Respon
         node_id: app.node_id.clone(),
         file_name: q.name.filter(|n| !n.trim().is_empty()),
         on_start: None,
+        upload_owned: false,
     };
     match import::start_background(&app.pool, &app.files, path, opts).await? {
         import::Started::Running(id) => Ok((

@@ -60,12 +60,17 @@ async fn render(
     let rows = runs
         .into_iter()
         .map(|r| {
-            let secs = (r.finished_at.unwrap_or_else(chrono::Utc::now) - r.started_at).num_milliseconds().max(1) as f64 / 1000.0;
-            let progress = if r.total > 0 {
-                format!("{} / {} ({:.0}%, {:.0}/s)", r.done, r.total, 100.0 * r.done as f64 / r.total as f64, r.done as f64 / secs)
+            let mut progress = if r.total > 0 {
+                format!("{} / {} ({:.0}%)", r.done, r.total, 100.0 * r.done as f64 / r.total as f64)
             } else {
                 String::new()
             };
+            if let Some(rate) = r.rate {
+                progress.push_str(&format!(", {rate:.0}/s"));
+            }
+            if let Some(eta) = r.eta_seconds {
+                progress.push_str(&format!(", about {}:{:02} left", eta / 60, eta % 60));
+            }
             let detail = match (&r.error, &r.report) {
                 (Some(e), _) => e.clone(),
                 (None, Some(rep)) => format!(
@@ -83,7 +88,11 @@ async fn render(
                 phase: r.phase,
                 progress,
                 started: fmt_time(&r.started_at),
-                node: r.node_id,
+                node: if r.attempt > 1 {
+                    format!("{} (attempt {}, taken over)", r.node_id, r.attempt)
+                } else {
+                    r.node_id
+                },
                 detail,
             }
         })
@@ -172,6 +181,7 @@ async fn upload(State(app): State<AppState>, viewer: Viewer, mut mp: Multipart) 
         node_id: app.node_id.clone(),
         file_name,
         on_start: None,
+        upload_owned: false,
     };
     match import::start_background(&app.pool, &app.files, path, opts).await {
         Ok(Started::Running(_)) => Ok(see_other("/admin/import")),

@@ -46,6 +46,7 @@ async fn import(node: &TestNode, zip: &Path, as_key: Option<&str>) -> Result<Rep
             node_id: "test-node".into(),
             file_name: None,
             on_start: None,
+            upload_owned: false,
         },
     )
     .await

@@ -84,6 +84,14 @@ enum Command {
         #[arg(long = "as")]
         as_key: Option<String>,
     },
+    /// Recent imports (any node's), or one import's progress.
+    Imports {
+        /// One import's id.
+        id: Option<i64>,
+        /// Show the import's progress until it ends (wherever it runs).
+        #[arg(long, requires = "id")]
+        follow: bool,
+    },
     /// Export a space as a Confluence XML space export (a zip).
     Export { key: String, file: PathBuf },
 }
@@ -273,6 +281,12 @@ async fn async_main() -> anyhow::Result<()> {
             let r = cairn::import::cli(db.url(), &config, &file, as_key).await;
             db.close().await;
             println!("{}", r.map_err(|e| anyhow::anyhow!("import failed: {e}"))?);
+        }
+        Command::Imports { id, follow } => {
+            let db = cairn::node::Database::open(&config).await?;
+            let r = cairn::import::imports_cli(db.url(), id, follow).await;
+            db.close().await;
+            print!("{}", r.map_err(|e| anyhow::anyhow!("{e}"))?);
         }
         Command::Export { key, file } => {
             let db = cairn::node::Database::open(&config).await?;
