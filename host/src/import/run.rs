@@ -32,8 +32,16 @@ use super::{files, plan, stage, write, ImportError, Options, Report, RunRef, Spa
 use crate::attach::Stored;
 use crate::db::Pool;
 
-/// A run whose heartbeat is older than this is taken to be dead.
-pub(crate) const STALE_SECS: f64 = 20.0;
+/// A run whose heartbeat is older than this many seconds is taken to be
+/// dead: 20, or `CAIRN_IMPORT_STALE_SECS` (the heartbeat beats twice a
+/// second; the tests use less to wait less).
+pub(crate) fn stale_secs() -> f64 {
+    std::env::var("CAIRN_IMPORT_STALE_SECS")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| *v >= 2.0)
+        .unwrap_or(20.0)
+}
 
 fn blocking_err(e: tokio::task::JoinError) -> ImportError {
     ImportError::Io(format!("the import thread failed: {e}"))
@@ -171,7 +179,7 @@ async fn start(
              FROM import_runs WHERE status = 'running'
                AND EXISTS (SELECT 1 FROM unnest(space_keys) k WHERE upper(k) = ANY(SELECT upper(x) FROM unnest($1::text[]) x))
              ORDER BY id",
-            &[&keys, &STALE_SECS],
+            &[&keys, &stale_secs()],
         )
         .await?;
     let mut taken_over = None;
@@ -279,7 +287,7 @@ pub(crate) async fn take_over_stale(pool: &Pool, node_id: &str) -> Result<Option
                            AND updated_at < now() - $1 * interval '1 second'
                          ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
              RETURNING id, attempt",
-            &[&STALE_SECS, &node_id],
+            &[&stale_secs(), &node_id],
         )
         .await?;
     Ok(row.map(|r| RunRef {

@@ -19,6 +19,7 @@ mod bench;
 mod every_kind;
 mod exports;
 mod own_export;
+mod resume;
 mod runs;
 mod static_exports;
 
