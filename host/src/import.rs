@@ -171,6 +171,8 @@ pub struct Report {
     pub space_permissions: u64,
     pub restrictions: u64,
     pub watches: u64,
+    /// JSON content properties (REST's).
+    pub content_properties: u64,
     pub extras: u64,
     pub users_matched: Vec<String>,
     pub users_created: Vec<String>,

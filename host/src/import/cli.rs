@@ -212,7 +212,7 @@ pub async fn export_cli(
     let store = crate::attach::Store::new(&config.shared_home, u64::MAX);
     let r = export_space(&pool, &store, key, file).await?;
     Ok(format!(
-        "exported space {} to {}: {} content objects, {} versions, {} files, {} labels, {} space permissions, {} restrictions",
+        "exported space {} to {}: {} content objects, {} versions, {} files, {} labels, {} space permissions, {} restrictions, {} categories, {} watches, {} content properties, {} Confluence properties",
         r.space_key,
         file.display(),
         r.contents,
@@ -220,6 +220,10 @@ pub async fn export_cli(
         r.files,
         r.labels,
         r.permissions,
-        r.restrictions
+        r.restrictions,
+        r.categories,
+        r.watches,
+        r.content_properties,
+        r.extras
     ))
 }

@@ -34,6 +34,11 @@ pub struct ExportReport {
     pub labels: u64,
     pub permissions: u64,
     pub restrictions: u64,
+    pub categories: u64,
+    pub watches: u64,
+    pub content_properties: u64,
+    /// Confluence's own properties that came with an import, written back.
+    pub extras: u64,
 }
 
 enum Out {
@@ -206,6 +211,8 @@ async fn write_entities(
                  UNION SELECT user_id FROM space_permissions WHERE space_id = $1
                  UNION SELECT r.user_id FROM content_restrictions r JOIN content c ON c.id = r.content_id WHERE c.space_id = $1
                  UNION SELECT l.user_id FROM likes l JOIN content c ON c.id = l.content_id WHERE c.space_id = $1
+                 UNION SELECT w.user_id FROM watches w LEFT JOIN content c ON c.id = w.content_id
+                       WHERE w.space_id = $1 OR c.space_id = $1
                  UNION SELECT creator_id FROM spaces WHERE id = $1)",
             &[&space_id],
         )
@@ -394,6 +401,121 @@ async fn write_entities(
                 .end(),
         )
         .await?;
+    }
+    // Space categories: `team` labels of the space's description.
+    for c in db
+        .query(
+            "SELECT name FROM space_categories WHERE space_id = $1 ORDER BY name",
+            &[&space_id],
+        )
+        .await?
+    {
+        let lid = id();
+        let name: String = c.get(0);
+        emit(send, Obj::new("Label", LABELS, lid).text("name", &name).text("namespace", "team").end()).await?;
+        emit(
+            send,
+            Obj::new("Labelling", LABELS, id())
+                .reference("label", "Label", LABELS, Some(lid))
+                .reference("content", "SpaceDescription", SPACES, Some(desc_id))
+                .text("labelableType", "CONTENT")
+                .end(),
+        )
+        .await?;
+        r.categories += 1;
+    }
+    // Watches of the space, its blog, and its content.
+    for w in db
+        .query(
+            "SELECT w.content_id, c.content_type, w.space_id, w.blog_only, u.user_key, w.created_at
+             FROM watches w JOIN users u ON u.id = w.user_id LEFT JOIN content c ON c.id = w.content_id
+             WHERE w.space_id = $1 OR c.space_id = $1 ORDER BY w.id",
+            &[&space_id],
+        )
+        .await?
+    {
+        let at: DateTime<Utc> = w.get(5);
+        let mut o = Obj::new("Notification", "com.atlassian.confluence.mail.notification", id());
+        o = match w.get::<_, Option<i64>>(0) {
+            Some(cid) => o.reference("content", class_of(w.get::<_, Option<&str>>(1).unwrap_or("page")), PAGES, Some(cid)),
+            None => o.reference("space", "Space", SPACES, Some(space_id)),
+        };
+        if w.get::<_, bool>(3) {
+            o = o.raw("type\" enum-class=\"ContentTypeEnum\" package=\"com.atlassian.confluence.search.service", "BLOG");
+        }
+        emit(
+            send,
+            o.user_ref("receiver", Some(w.get::<_, &str>(4)))
+                .raw("digest", false)
+                .raw("network", false)
+                .text("creationDate", &date(&at))
+                .end(),
+        )
+        .await?;
+        r.watches += 1;
+    }
+    // JSON content properties (REST's), as Confluence stores them: custom
+    // content of the content-property module, the JSON as its body.
+    for p in db
+        .query(
+            "SELECT p.content_id, c.content_type, p.key, p.value::text, p.version, p.modified_at
+             FROM content_properties p JOIN content c ON c.id = p.content_id WHERE c.space_id = $1 ORDER BY p.id",
+            &[&space_id],
+        )
+        .await?
+    {
+        let pid = id();
+        let at: DateTime<Utc> = p.get(5);
+        let key: String = p.get(2);
+        emit(
+            send,
+            Obj::new("CustomContentEntityObject", "com.atlassian.confluence.content", pid)
+                .text("title", &key)
+                .text("lowerTitle", &key.to_lowercase())
+                .raw("version", p.get::<_, i32>(4))
+                .text("contentStatus", "current")
+                .text("pluginModuleKey", super::model::CONTENT_PROPERTY_MODULE)
+                .reference("containerContent", class_of(p.get::<_, &str>(1)), PAGES, Some(p.get(0)))
+                .text("creationDate", &date(&at))
+                .text("lastModificationDate", &date(&at))
+                .end(),
+        )
+        .await?;
+        emit(
+            send,
+            Obj::new("BodyContent", "com.atlassian.confluence.core", id())
+                .text("body", p.get::<_, &str>(3))
+                .reference("content", "CustomContentEntityObject", "com.atlassian.confluence.content", Some(pid))
+                .raw("bodyType", 1)
+                .end(),
+        )
+        .await?;
+        r.content_properties += 1;
+    }
+    // Confluence's own content properties that came with an import.
+    for x in db
+        .query(
+            "SELECT x.content_id, c.content_type, x.data FROM import_extras x JOIN content c ON c.id = x.content_id
+             WHERE x.kind = 'content-properties' AND c.space_id = $1 ORDER BY x.id",
+            &[&space_id],
+        )
+        .await?
+    {
+        let data: serde_json::Value = x.get(2);
+        let Some(map) = data.as_object() else { continue };
+        for (name, value) in map {
+            let v = value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string());
+            emit(
+                send,
+                Obj::new("ContentProperty", "com.atlassian.confluence.content", id())
+                    .text("name", name)
+                    .text("stringValue", &v)
+                    .reference("content", class_of(x.get::<_, &str>(1)), PAGES, Some(x.get(0)))
+                    .end(),
+            )
+            .await?;
+            r.extras += 1;
+        }
     }
     emit(send, "</hibernate-generic>\n".into()).await?;
     Ok(r)

@@ -207,8 +207,11 @@ pub(crate) struct Model {
     pub restrictions: Vec<RestrictionRow>,
     /// (content, user, date)
     pub likes: Vec<(i64, u32, Option<NaiveDateTime>)>,
-    /// Watches: (content, space, receiver).
-    pub watches: Vec<(Option<i64>, Option<i64>, u32)>,
+    /// Watches: (content, space, receiver, a space's blog only).
+    pub watches: Vec<(Option<i64>, Option<i64>, u32, bool)>,
+    /// JSON content properties (REST's, stored by Confluence as custom
+    /// content): id → (owner, key, version); the JSON is their body.
+    pub json_props: HashMap<i64, (Option<i64>, String, i32)>,
     /// Page templates and legacy drafts kept as extras: (class, id, space, json).
     pub extras: Vec<(String, i64, Option<i64>, serde_json::Value)>,
     /// Objects knowingly not imported, per class.
@@ -218,6 +221,11 @@ pub(crate) struct Model {
     pub bodies: u64,
     pub objects: u64,
 }
+
+/// The plugin module of Confluence's JSON content properties (custom
+/// content whose body is the JSON).
+pub(crate) const CONTENT_PROPERTY_MODULE: &str =
+    "com.atlassian.confluence.plugins.confluence-content-property-storage:content-property";
 
 /// Classes that are derived, runtime or plugin state: counted, not imported.
 const IGNORED: &[&str] = &[
@@ -236,7 +244,6 @@ const IGNORED: &[&str] = &[
     "UserLoginInfo",
     "GlobalDescription",
     "PersonalInformation",
-    "CustomContentEntityObject",
     "Trackback",
     "ContentPermissionSet_dummy",
     "ExternalMembership",
@@ -503,12 +510,30 @@ impl Model {
                     }
                 }
             }
+            "CustomContentEntityObject" => {
+                let key = o.text("pluginModuleKey").unwrap_or("");
+                if key == CONTENT_PROPERTY_MODULE {
+                    let id = need_id()?;
+                    let owner = o.ref_id("containerContent").or_else(|| o.ref_id("page"));
+                    let version = o.long("version").unwrap_or(1) as i32;
+                    let name = o.text("title").unwrap_or("").to_owned();
+                    self.json_props.insert(id, (owner, name, version));
+                } else {
+                    *self
+                        .skipped
+                        .entry("CustomContentEntityObject".into())
+                        .or_default() += 1;
+                }
+            }
             "Notification" => {
                 let receiver = self.user_ref(&o, "receiver");
+                let blog = o
+                    .text("type")
+                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("blog"));
                 match receiver {
                     Some(r) => self
                         .watches
-                        .push((o.ref_id("content"), o.ref_id("space"), r)),
+                        .push((o.ref_id("content"), o.ref_id("space"), r, blog)),
                     None => {
                         *self
                             .skipped

@@ -72,6 +72,8 @@ pub(crate) struct Plan {
     pub head_of_item: HashMap<i64, u32>,
     /// SpaceDescription id → plan space index.
     pub description_of: HashMap<i64, usize>,
+    /// JSON content properties whose bodies the second pass stages.
+    pub property_bodies: HashSet<i64>,
     /// Version row → its file (attachments).
     pub files: HashMap<u32, FileMeta>,
 }
@@ -102,6 +104,7 @@ pub(crate) fn plan(
         row_of_item: HashMap::new(),
         head_of_item: HashMap::new(),
         description_of: HashMap::new(),
+        property_bodies: m.json_props.keys().copied().collect(),
         files: HashMap::new(),
     };
     if m.spaces.is_empty() {

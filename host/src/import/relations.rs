@@ -35,15 +35,24 @@ impl Writer<'_> {
                     ln.push(name.to_lowercase());
                 }
             } else if let Some(&space) = self.plan.description_of.get(content) {
-                self.extra(
-                    space,
-                    None,
-                    None,
-                    "space-label",
-                    Some(*label),
-                    serde_json::json!({"name": name, "namespace": ns}),
-                )
-                .await?;
+                // Labels of a space: its categories (the `team` namespace).
+                if ns == "team" {
+                    tx.execute(
+                        "INSERT INTO space_categories (space_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                        &[&self.spaces[space], &name.to_lowercase()],
+                    )
+                    .await?;
+                } else {
+                    self.extra(
+                        space,
+                        None,
+                        None,
+                        "space-label",
+                        Some(*label),
+                        serde_json::json!({"name": name, "namespace": ns}),
+                    )
+                    .await?;
+                }
                 r.space_labels += 1;
             } else {
                 r.warn(format!(
@@ -175,48 +184,114 @@ impl Writer<'_> {
                     .await?;
             }
         }
-        // Watches, content properties, templates and drafts: kept as extras.
-        for (content, space, receiver) in &self.m.watches {
+        // Watches: a page's or a space's, each with its own unsubscribe token.
+        let (mut wu, mut wc, mut ws, mut wt, mut wb) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (content, space, receiver, blog) in &self.m.watches {
             let h = content.and_then(head);
             // A watch naming neither page nor space (seen in Cloud space
-            // exports) is kept with the export's only space.
-            let s = h
-                .map(|h| self.plan.heads[h].space)
-                .or_else(|| space.and_then(|s| space_of.get(&s).copied()))
-                .or(
+            // exports) is a watch of the export's only space.
+            let s = if h.is_some() {
+                None
+            } else {
+                space.and_then(|s| space_of.get(&s).copied()).or(
                     if self.spaces.len() == 1 && space.is_none() && content.is_none() {
                         Some(0)
                     } else {
                         None
                     },
-                );
-            if let Some(s) = s {
-                let cid = h.map(|h| self.ids[h]);
-                self.extra(
-                    s,
-                    cid,
-                    self.user(Some(*receiver)),
-                    "watch",
-                    *content,
-                    serde_json::json!({}),
                 )
-                .await?;
-                r.watches += 1;
-            } else {
+            };
+            let Some(user) = self.user(Some(*receiver)) else {
+                r.warn(format!("a watch on {content:?} / space {space:?} has no user: not imported"));
+                continue;
+            };
+            if h.is_none() && s.is_none() {
                 r.warn(format!(
                     "a watch on {content:?} / space {space:?} names nothing imported: not imported"
                 ));
+                continue;
+            }
+            wu.push(user);
+            wc.push(h.map(|h| self.ids[h]));
+            ws.push(s.map(|s| self.spaces[s]));
+            wt.push(crate::auth::random_token(24));
+            wb.push(*blog && s.is_some());
+            r.watches += 1;
+        }
+        tx.execute(
+            "INSERT INTO watches (user_id, content_id, space_id, token, blog_only)
+             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bool[]) ON CONFLICT DO NOTHING",
+            &[&wu, &wc, &ws, &wt, &wb],
+        )
+        .await?;
+        // JSON content properties (REST's): their bodies were staged.
+        if !self.m.json_props.is_empty() {
+            let ids: Vec<i64> = self.m.json_props.keys().copied().collect();
+            let rows = tx
+                .query(
+                    &format!(
+                        "SELECT old_id, body FROM {} WHERE description AND old_id = ANY($1)",
+                        super::stage::table(self.run_id)
+                    ),
+                    &[&ids],
+                )
+                .await?;
+            let bodies: HashMap<i64, String> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+            let mut props: Vec<_> = self.m.json_props.iter().collect();
+            props.sort_by_key(|(id, _)| **id);
+            for (id, (owner, key, version)) in props {
+                let Some(h) = owner.and_then(head) else {
+                    r.warn(format!("content property {key:?} ({id}) belongs to nothing imported: not imported"));
+                    continue;
+                };
+                let value = match bodies.get(id).map(|b| serde_json::from_str::<serde_json::Value>(b)) {
+                    Some(Ok(v)) => v,
+                    Some(Err(e)) => {
+                        r.warn(format!("content property {key:?} ({id}) is not JSON ({e}): not imported"));
+                        continue;
+                    }
+                    None => {
+                        r.warn(format!("content property {key:?} ({id}) has no body: not imported"));
+                        continue;
+                    }
+                };
+                if key.is_empty() || key.len() > 255 {
+                    r.warn(format!("content property {id} has no usable key: not imported"));
+                    continue;
+                }
+                r.content_properties += tx
+                    .execute(
+                        "INSERT INTO content_properties (content_id, key, value, version) VALUES ($1, $2, $3, $4)
+                         ON CONFLICT DO NOTHING",
+                        &[&self.ids[h], key, &value, &(*version).max(1)],
+                    )
+                    .await?;
             }
         }
+        // Confluence's own content properties, templates and drafts: kept as extras.
         let owned = self.m.props_by_owner();
         for (h, hd) in self.plan.heads.iter().enumerate() {
             if let Some(props) = owned.get(&hd.old_id) {
                 let mut data = serde_json::Map::new();
-                for p in props.iter().filter_map(|p| self.m.props.get(p)) {
+                // An attachment's size, type and minor flag are its version
+                // rows' own columns (and the export writes them from there).
+                let modelled = |n: &str| {
+                    hd.kind == super::model::Kind::Attachment
+                        && matches!(n, "FILESIZE" | "MEDIA_TYPE" | "MINOR_EDIT")
+                };
+                for p in props
+                    .iter()
+                    .filter_map(|p| self.m.props.get(p))
+                    .filter(|p| !modelled(&p.name))
+                {
                     data.insert(
                         p.name.to_string(),
                         serde_json::Value::String(p.value.to_string()),
                     );
+                }
+                if data.is_empty() {
+                    continue;
                 }
                 self.extra(
                     hd.space,

@@ -343,7 +343,7 @@ fn second_pass(
                     delta: std::mem::take(&mut delta),
                     bad,
                 }
-            } else if plan.description_of.contains_key(&owner) {
+            } else if plan.description_of.contains_key(&owner) || plan.property_bodies.contains(&owner) {
                 Msg::Description {
                     seq: this,
                     owner,

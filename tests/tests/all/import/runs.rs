@@ -190,6 +190,14 @@ pub(super) async fn space_snapshot(node: &TestNode, key: &str) -> Vec<String> {
          JOIN spaces s ON s.id = c.space_id WHERE s.space_key = $1",
         "SELECT 'permission', p.permission, coalesce(u.username, ''), coalesce(g.name, ''), '' FROM space_permissions p
          JOIN spaces s ON s.id = p.space_id LEFT JOIN users u ON u.id = p.user_id LEFT JOIN groups g ON g.id = p.group_id WHERE s.space_key = $1",
+        "SELECT 'watch', coalesce(c.title, '(the space)'), u.username, w.blog_only::text, '' FROM watches w JOIN users u ON u.id = w.user_id
+         LEFT JOIN content c ON c.id = w.content_id LEFT JOIN spaces s1 ON s1.id = w.space_id LEFT JOIN spaces s2 ON s2.id = c.space_id
+         WHERE coalesce(s1.space_key, s2.space_key) = $1",
+        "SELECT 'category', sc.name, '', '', '' FROM space_categories sc JOIN spaces s ON s.id = sc.space_id WHERE s.space_key = $1",
+        "SELECT 'property', c.title, p.key, p.value::text, p.version::text FROM content_properties p JOIN content c ON c.id = p.content_id
+         JOIN spaces s ON s.id = c.space_id WHERE s.space_key = $1",
+        "SELECT 'confluence-properties', c.title, x.data::text, '', '' FROM import_extras x JOIN content c ON c.id = x.content_id
+         JOIN spaces s ON s.id = c.space_id WHERE x.kind = 'content-properties' AND s.space_key = $1",
     ];
     let mut out = Vec::new();
     for q in queries {
@@ -209,12 +217,29 @@ async fn a_space_exported_and_imported_into_a_fresh_database_loses_nothing() {
     let a = TestNode::start().await;
     let own = own_export("ENG", true);
     import(&a, &own.zip, None).await.expect("import into A");
+    // What Cairn adds after an import comes back too: a JSON content
+    // property, a category, watches of the space and of its blog.
+    a.sql()
+        .await
+        .batch_execute(
+            "INSERT INTO content_properties (content_id, key, value, version)
+               SELECT id, 'cairn.review', '{\"state\": \"approved\", \"by\": [\"ann\", \"bo\"]}', 3 FROM content
+               WHERE space_id = (SELECT id FROM spaces WHERE space_key = 'ENG') AND content_type = 'page' ORDER BY id LIMIT 1;
+             INSERT INTO space_categories (space_id, name) SELECT id, 'engineering' FROM spaces WHERE space_key = 'ENG';
+             INSERT INTO watches (user_id, space_id, blog_only, token)
+               SELECT u.id, s.id, b, md5(u.username || b::text) FROM users u, spaces s, (VALUES (true), (false)) v(b)
+               WHERE u.username = 'admin' AND s.space_key = 'ENG';",
+        )
+        .await
+        .expect("extras on A");
     let zip = tmp("exported.zip");
     let r = cairn::import::export_space(&a.pool, &a.state.files, "ENG", &zip)
         .await
         .expect("export");
     assert_eq!(r.files, 2);
     assert!(r.versions >= 80, "{r:?}");
+    assert_eq!((r.categories, r.content_properties), (1, 1), "{r:?}");
+    assert!(r.watches >= 3, "{r:?}");
     let b = TestNode::start().await;
     let report = import(&b, &zip, None).await.expect("import into B");
     assert!(
