@@ -75,6 +75,45 @@ pub async fn serve(config: Config, set_log_level: LogLevelSetter) -> anyhow::Res
     result
 }
 
+/// A node's state for a command that renders without serving (`cairn
+/// export --format html|pdf`): standalone, no search index, no background
+/// work; the installed plugins loaded, so pages render as a node renders
+/// them.
+///
+/// # Errors
+/// The database or the plugin registry cannot be read.
+pub async fn offline_state(config: &Config, url: &str) -> anyhow::Result<AppState> {
+    crate::db::migrate(url).await?;
+    let pool = crate::db::pool(url, 4)?;
+    let readiness = crate::status::Readiness::default();
+    let cluster = Cluster::standalone(
+        &config.node_id,
+        &config.base_url,
+        pool.clone(),
+        cluster::Defaults::from_config(config),
+        readiness.clone(),
+    );
+    let state = AppState::assemble(Parts {
+        pool,
+        shared_home: config.shared_home.clone(),
+        local_home: Some(config.local_home.clone()),
+        cluster,
+        readiness,
+        search: None,
+        base_url: config.base_url.clone(),
+        node_id: format!("{}-cli", config.node_id),
+        max_attachment_size: config.max_attachment_size,
+        rest_rate_limit: None,
+        response_cache: false,
+    })?;
+    state
+        .plugins
+        .reload(true)
+        .await
+        .map_err(|e| anyhow::anyhow!("the plugin registry cannot be read: {e}"))?;
+    Ok(state)
+}
+
 /// Everything the node serves with; its background work starts in [`run`].
 async fn build(
     config: &Config,

@@ -92,8 +92,33 @@ enum Command {
         #[arg(long, requires = "id")]
         follow: bool,
     },
-    /// Export a space as a Confluence XML space export (a zip).
-    Export { key: String, file: PathBuf },
+    /// Export a space as a Confluence XML space export (`cairn export KEY
+    /// FILE.zip`), a space or page tree as static HTML (`--format html`, a
+    /// zip), or a page or page tree as PDF (`--page ID --format pdf
+    /// [--tree]`; needs Chromium). HTML and PDF render as `--user` sees
+    /// the pages, through the installed plugins.
+    Export {
+        /// KEY FILE, or FILE with --page.
+        #[arg(num_args = 1..=2, required = true)]
+        args: Vec<String>,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Xml)]
+        format: ExportFormat,
+        /// A page (and with --tree the pages under it) instead of a space.
+        #[arg(long)]
+        page: Option<i64>,
+        #[arg(long, requires = "page")]
+        tree: bool,
+        /// Whose view of the pages an HTML or PDF export shows.
+        #[arg(long, default_value = "admin")]
+        user: String,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ExportFormat {
+    Xml,
+    Html,
+    Pdf,
 }
 
 #[derive(Subcommand)]
@@ -288,9 +313,29 @@ async fn async_main() -> anyhow::Result<()> {
             db.close().await;
             print!("{}", r.map_err(|e| anyhow::anyhow!("{e}"))?);
         }
-        Command::Export { key, file } => {
+        Command::Export {
+            args,
+            format,
+            page,
+            tree,
+            user,
+        } => {
+            let (key, file) = match (page, args.as_slice()) {
+                (None, [key, file]) => (key.clone(), PathBuf::from(file)),
+                (Some(_), [file]) => (String::new(), PathBuf::from(file)),
+                (None, _) => anyhow::bail!("cairn export KEY FILE: name the space and the file to write"),
+                (Some(_), _) => anyhow::bail!("cairn export --page ID FILE: name only the file to write"),
+            };
             let db = cairn::node::Database::open(&config).await?;
-            let r = cairn::import::export_cli(db.url(), &config, &key, &file).await;
+            let r = match format {
+                ExportFormat::Xml if page.is_some() => Err(anyhow::anyhow!(
+                    "an XML export is of a whole space: cairn export KEY FILE.zip"
+                )),
+                ExportFormat::Xml => cairn::import::export_cli(db.url(), &config, &key, &file)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}")),
+                _ => static_export(&config, db.url(), format, &key, page, tree, &user, &file).await,
+            };
             db.close().await;
             println!("{}", r.map_err(|e| anyhow::anyhow!("export failed: {e}"))?);
         }
@@ -306,4 +351,52 @@ async fn async_main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `cairn export … --format html|pdf`: rendered here, as `user` sees the
+/// pages, through the installed plugins.
+#[allow(clippy::too_many_arguments)]
+async fn static_export(
+    config: &Config,
+    url: &str,
+    format: ExportFormat,
+    key: &str,
+    page: Option<i64>,
+    tree: bool,
+    user: &str,
+    file: &std::path::Path,
+) -> anyhow::Result<String> {
+    use cairn::static_export::{self, Root};
+    let state = cairn::node::offline_state(config, url).await?;
+    let db = state.pool.get().await?;
+    let who = cairn::users::by_name(&db, user)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no user named {user:?} (choose whose view to export with --user)"))?;
+    let viewer = cairn::perms::Viewer::load(&db, Some(who)).await?;
+    drop(db);
+    let root = match (page, tree) {
+        (Some(id), true) => Root::Tree(id),
+        (Some(id), false) if format == ExportFormat::Pdf => Root::Page(id),
+        (Some(id), false) => Root::Tree(id),
+        (None, _) if format == ExportFormat::Pdf => {
+            anyhow::bail!("a PDF export is of a page: cairn export --page ID FILE.pdf --format pdf [--tree]")
+        }
+        (None, _) => Root::Space(key.to_owned()),
+    };
+    match format {
+        ExportFormat::Pdf => {
+            let bytes = static_export::pdf(&state, &viewer, root)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
+            std::fs::write(file, &bytes)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
+            Ok(format!("wrote {} ({} bytes of PDF)", file.display(), bytes.len()))
+        }
+        _ => {
+            let n = static_export::html_zip(&state, &viewer, root, file)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
+            Ok(format!("wrote {}: {n} pages as static HTML", file.display()))
+        }
+    }
 }

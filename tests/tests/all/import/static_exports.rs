@@ -203,3 +203,87 @@ async fn a_page_tree_prints_to_pdf_through_headless_chromium() {
         one.len()
     );
 }
+
+#[tokio::test]
+async fn cairn_export_writes_html_and_pdf_from_the_command_line_as_the_named_user() {
+    let node = TestNode::start().await;
+    node.state
+        .plugins
+        .install_builtin(&cairn_tests::builtin_plugins())
+        .await
+        .unwrap();
+    node.user("bob", false).await;
+    let admin = node.login("admin").await;
+    admin.create_space("CLI", "Command line").await;
+    let top = admin
+        .create_page(
+            "CLI",
+            "Top",
+            "<p>See <ac:link><ri:page ri:content-title=\"Child\" /></ac:link>.</p>\
+             <ac:structured-macro ac:name=\"info\"><ac:rich-text-body><p>Boxed</p></ac:rich-text-body></ac:structured-macro>",
+            None,
+        )
+        .await;
+    admin
+        .create_page("CLI", "Child", "<p>below</p>", Some(top))
+        .await;
+    let secret = admin
+        .create_page("CLI", "Only admin", "<p>hidden</p>", Some(top))
+        .await;
+    admin.restrict(secret, "read", "user", "admin").await;
+    let dir = tmp("cli-export");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cairn = |args: &[&str]| {
+        let out = std::process::Command::new(cairn_tests::cluster::cairn_binary())
+            .arg("export")
+            .args(args)
+            .env("CAIRN_DATABASE_URL", &node.db.url)
+            .env("CAIRN_SHARED_HOME", &node.shared_home)
+            .env("CAIRN_LOCAL_HOME", dir.join("local"))
+            .env("CAIRN_LOG", "warn")
+            .output()
+            .expect("cairn export");
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    // A space as static HTML, as bob sees it: the restricted page is left out.
+    let html = dir.join("space.zip");
+    let (ok, out) = cairn(&["CLI", html.to_str().unwrap(), "--format", "html", "--user", "bob"]);
+    assert!(ok, "{out}");
+    // The space's home page, Top and Child.
+    assert!(out.contains("3 pages as static HTML"), "{out}");
+    let files = entries(&std::fs::read(&html).unwrap());
+    let top_html = String::from_utf8(files[&format!("{top}.html")].clone()).unwrap();
+    assert!(top_html.contains("Boxed"), "the info macro rendered through its plugin: {top_html}");
+    assert!(!files.contains_key(&format!("{secret}.html")));
+    // As admin, it is there.
+    let (ok, out) = cairn(&["CLI", html.to_str().unwrap(), "--format", "html"]);
+    assert!(ok && out.contains("4 pages"), "{out}");
+    // A page tree as PDF.
+    let pdf = dir.join("tree.pdf");
+    let (ok, out) = cairn(&[
+        pdf.to_str().unwrap(),
+        "--page",
+        &top.to_string(),
+        "--tree",
+        "--format",
+        "pdf",
+    ]);
+    assert!(ok, "{out}");
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF-") && bytes.len() > 1000);
+    // Bad input: clear messages, nothing written.
+    let (ok, out) = cairn(&["NOPE", dir.join("x.zip").to_str().unwrap(), "--format", "html"]);
+    assert!(!ok && out.contains("export failed"), "{out}");
+    let (ok, out) = cairn(&["CLI", dir.join("y.pdf").to_str().unwrap(), "--format", "pdf"]);
+    assert!(!ok && out.contains("a PDF export is of a page"), "{out}");
+    let (ok, out) = cairn(&["CLI", dir.join("z.zip").to_str().unwrap(), "--format", "html", "--user", "nobody"]);
+    assert!(!ok && out.contains("no user named \"nobody\""), "{out}");
+    assert!(!dir.join("y.pdf").exists() && !dir.join("z.zip").exists());
+}
