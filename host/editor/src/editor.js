@@ -755,7 +755,7 @@ class RichEditor {
     const inp = h("input", { id: "image-src", type: "text", placeholder: "diagram.png or https://…" });
     const w = h("input", { id: "image-width", type: "number", min: "1" });
     const body = h("div", {}, h("label", { for: "image-src" }, "Attachment name or web address"), inp, h("label", { for: "image-width" }, "Width (pixels, optional)"), w);
-    if (!this.form.dataset.uploadUrl) body.append(h("p", { class: "muted" }, "To upload an image, save the page first; then paste or drop it here."));
+    if (!this.form.dataset.uploadUrl && !this.form.querySelector("input[name=draft]")) body.append(h("p", { class: "muted" }, "To upload an image, save the page first; then paste or drop it here."));
     const typed = () => trigger && this.view.dispatch(this.view.state.tr.insertText(trigger));
     this.dialog("Insert an image", body, () => {
       const v = inp.value.trim();
@@ -917,8 +917,34 @@ class RichEditor {
     return true;
   }
 
-  upload(files) {
-    const url = this.form.dataset.uploadUrl;
+  // Where files go: the saved page's attachments, or, for a page never
+  // saved, the author's draft (saved first if it has no id yet); the page
+  // takes the draft's files as attachments when it is published.
+  async uploadUrl() {
+    if (this.form.dataset.uploadUrl) return this.form.dataset.uploadUrl;
+    const field = this.form.querySelector("input[name=draft]");
+    if (!field) return null;
+    if (!field.value) {
+      this.flush();
+      const r = await fetch("/ui/drafts", { method: "POST", credentials: "same-origin", body: new URLSearchParams(new FormData(this.form)) });
+      if (!r.ok) throw new Error(`the draft could not be saved (${r.status})`);
+      const v = await r.json();
+      if (v.draft) field.value = v.draft;
+    }
+    if (!field.value) return null;
+    // Images of the draft show from the page's future address.
+    this.pageId = Number(field.value);
+    return `/ui/drafts/${field.value}/files`;
+  }
+
+  async upload(files) {
+    let url;
+    try {
+      url = await this.uploadUrl();
+    } catch (e) {
+      this.say(`The image cannot be added: ${e.message}.`);
+      return;
+    }
     if (!url) {
       this.say("Save the page first to add images: pasted and dropped images become attachments of a saved page.");
       return;

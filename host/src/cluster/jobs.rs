@@ -242,7 +242,8 @@ async fn clean_attachments(ctx: &JobContext) -> Result<String> {
         "SELECT file_sha256 FROM content_versions WHERE file_sha256 IS NOT NULL
          UNION SELECT avatar_sha256 FROM users WHERE avatar_sha256 IS NOT NULL
          UNION SELECT logo_sha256 FROM spaces WHERE logo_sha256 IS NOT NULL
-         UNION SELECT sha256 FROM import_files",
+         UNION SELECT sha256 FROM import_files
+         UNION SELECT sha256 FROM draft_files",
         &[],
     )
     .await?

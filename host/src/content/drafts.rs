@@ -400,3 +400,100 @@ pub(super) async fn take_new_draft(
     .await?
     .is_some())
 }
+
+/// A file waiting with a new page's draft.
+#[derive(Debug, Clone)]
+pub(crate) struct DraftFile {
+    pub name: String,
+    pub sha256: String,
+    pub size: i64,
+    pub media_type: String,
+}
+
+/// Keeps a file pasted or dropped into a page never saved with the author's
+/// draft `draft_id` (a file of the same name is replaced).
+///
+/// # Errors
+/// `NotFound` unless `draft_id` is the viewer's own new-page draft; a bad
+/// file name.
+pub(crate) async fn add_draft_file(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    draft_id: i64,
+    name: &str,
+    media_type: Option<&str>,
+    stored: &crate::attach::Stored,
+) -> Result<DraftFile> {
+    let user_id = viewer.require_user()?.id;
+    let name = crate::attach::validate_filename(name)?;
+    let mt = crate::attach::media_type(name, media_type);
+    let size = stored.size as i64;
+    let n = crate::db::execute(
+        db,
+        "INSERT INTO draft_files (draft_id, name, sha256, size, media_type)
+         SELECT id, $3, $4, $5, $6 FROM drafts WHERE id = $1 AND author_id = $2 AND page_id IS NULL
+         ON CONFLICT (draft_id, lower(name)) DO UPDATE SET name = $3, sha256 = $4, size = $5, media_type = $6, created_at = now()",
+        &[&draft_id, &user_id, &name, &stored.sha256, &size, &mt],
+    )
+    .await?;
+    if n == 0 {
+        return Err(Error::NotFound(format!(
+            "no draft {draft_id} of yours for a new page"
+        )));
+    }
+    Ok(DraftFile {
+        name: name.to_owned(),
+        sha256: stored.sha256.clone(),
+        size,
+        media_type: mt,
+    })
+}
+
+/// One of the viewer's own draft files, by name (the editor shows pasted
+/// images before the page exists; nobody else can read them).
+pub(crate) async fn draft_file(
+    db: &impl GenericClient,
+    viewer: &Viewer,
+    draft_id: i64,
+    name: &str,
+) -> Result<Option<DraftFile>> {
+    let Some(user) = viewer.user.as_ref() else {
+        return Ok(None);
+    };
+    Ok(crate::db::query_opt(
+        db,
+        "SELECT f.name, f.sha256, f.size, f.media_type FROM draft_files f JOIN drafts d ON d.id = f.draft_id
+         WHERE d.id = $1 AND d.author_id = $2 AND lower(f.name) = lower($3)",
+        &[&draft_id, &user.id, &name],
+    )
+    .await?
+    .map(|r| DraftFile {
+        name: r.get(0),
+        sha256: r.get(1),
+        size: r.get(2),
+        media_type: r.get(3),
+    }))
+}
+
+/// Inside the creating transaction, before the draft is taken: its files.
+pub(super) async fn files_of_new_draft(
+    tx: &impl GenericClient,
+    user_id: i64,
+    draft_id: i64,
+) -> Result<Vec<DraftFile>> {
+    Ok(crate::db::query(
+        tx,
+        "SELECT f.name, f.sha256, f.size, f.media_type FROM draft_files f JOIN drafts d ON d.id = f.draft_id
+         WHERE d.id = $1 AND d.author_id = $2 AND d.page_id IS NULL ORDER BY f.created_at, f.name",
+        &[&draft_id, &user_id],
+    )
+    .await?
+    .iter()
+    .map(|r| DraftFile {
+        name: r.get(0),
+        sha256: r.get(1),
+        size: r.get(2),
+        media_type: r.get(3),
+    })
+    .collect())
+}

@@ -186,6 +186,10 @@ pub(crate) async fn create_with(
         _ => None,
     };
     let tx = db.transaction().await?;
+    let files = match draft {
+        Some(d) => super::drafts::files_of_new_draft(&tx, user.id, d).await?,
+        None => Vec::new(),
+    };
     let id: Option<i64> = match draft {
         Some(d) if super::drafts::take_new_draft(&tx, user.id, d).await? => Some(d),
         _ => None,
@@ -232,6 +236,25 @@ pub(crate) async fn create_with(
         tx.execute(
             "INSERT INTO labels (content_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             &[&id, l],
+        )
+        .await?;
+    }
+    // Files pasted into the draft become the page's attachments.
+    for f in &files {
+        let mut chain = ancestors.clone();
+        chain.push(id);
+        let att: i64 = tx
+            .query_one(
+                "INSERT INTO content (content_type, space_id, container_id, ancestors, title, creator_id, modifier_id)
+                 VALUES ('attachment', $1, $2, $3, $4, $5, $5) RETURNING id",
+                &[&space.id, &id, &chain, &f.name, &user.id],
+            )
+            .await?
+            .get(0);
+        tx.execute(
+            "INSERT INTO content_versions (content_id, version, title, body, author_id, message, minor_edit,
+               file_sha256, file_size, media_type) VALUES ($1, 1, $2, '', $3, '', false, $4, $5, $6)",
+            &[&att, &f.name, &user.id, &f.sha256, &f.size, &f.media_type],
         )
         .await?;
     }

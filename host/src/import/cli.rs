@@ -46,7 +46,11 @@ pub async fn cli(
 }
 
 /// `cairn imports [ID] [--follow]`.
-pub async fn imports_cli(url: &str, id: Option<i64>, follow_it: bool) -> Result<String, ImportError> {
+pub async fn imports_cli(
+    url: &str,
+    id: Option<i64>,
+    follow_it: bool,
+) -> Result<String, ImportError> {
     crate::db::migrate(url)
         .await
         .map_err(|e| ImportError::Db(e.to_string()))?;
@@ -58,7 +62,10 @@ pub async fn imports_cli(url: &str, id: Option<i64>, follow_it: bool) -> Result<
     let db = pool.get().await?;
     let runs = run_status(&db, id, 20).await?;
     if id.is_some() && runs.is_empty() {
-        return Err(ImportError::Invalid(format!("no import with id {}", id.unwrap_or_default())));
+        return Err(ImportError::Invalid(format!(
+            "no import with id {}",
+            id.unwrap_or_default()
+        )));
     }
     let mut s = String::new();
     for r in &runs {
@@ -70,7 +77,11 @@ pub async fn imports_cli(url: &str, id: Option<i64>, follow_it: bool) -> Result<
             r.space_keys.join(", "),
             r.status,
             r.node_id,
-            if r.attempt > 1 { format!(" (attempt {})", r.attempt) } else { String::new() },
+            if r.attempt > 1 {
+                format!(" (attempt {})", r.attempt)
+            } else {
+                String::new()
+            },
             line(r)
         );
         if let Some(e) = &r.error {
@@ -89,7 +100,13 @@ fn line(r: &super::RunStatus) -> String {
     let mut s = format!("{:>9}", r.phase);
     if r.total > 0 {
         let f = (r.done as f64 / r.total as f64).clamp(0.0, 1.0);
-        let _ = write!(s, " [{:<30}] {}/{}", "#".repeat((f * 30.0) as usize), r.done, r.total);
+        let _ = write!(
+            s,
+            " [{:<30}] {}/{}",
+            "#".repeat((f * 30.0) as usize),
+            r.done,
+            r.total
+        );
     }
     if let Some(rate) = r.rate {
         let _ = write!(s, " {rate:.0}/s");

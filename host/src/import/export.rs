@@ -412,7 +412,14 @@ async fn write_entities(
     {
         let lid = id();
         let name: String = c.get(0);
-        emit(send, Obj::new("Label", LABELS, lid).text("name", &name).text("namespace", "team").end()).await?;
+        emit(
+            send,
+            Obj::new("Label", LABELS, lid)
+                .text("name", &name)
+                .text("namespace", "team")
+                .end(),
+        )
+        .await?;
         emit(
             send,
             Obj::new("Labelling", LABELS, id())

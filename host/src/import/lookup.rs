@@ -97,22 +97,22 @@ pub async fn run_status(
                 .filter(|_| total >= done)
                 .map(|rt| ((total - done) as f64 / rt).round() as i64);
             RunStatus {
-            id: r.get(0),
-            file_name: r.get(1),
-            space_keys: r.get(2),
-            status,
-            phase: r.get(4),
-            done,
-            total,
-            node_id: r.get(7),
-            attempt: r.get(12),
-            rate,
-            eta_seconds,
-            started_at: r.get(8),
-            finished_at: r.get(9),
-            error: r.get(10),
-            report: r.get(11),
-        }
+                id: r.get(0),
+                file_name: r.get(1),
+                space_keys: r.get(2),
+                status,
+                phase: r.get(4),
+                done,
+                total,
+                node_id: r.get(7),
+                attempt: r.get(12),
+                rate,
+                eta_seconds,
+                started_at: r.get(8),
+                finished_at: r.get(9),
+                error: r.get(10),
+                report: r.get(11),
+            }
         })
         .collect())
 }

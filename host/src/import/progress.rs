@@ -67,7 +67,11 @@ pub(super) async fn tick(
                 .await;
             match r {
                 Ok(0) => {
-                    tracing::warn!(import = run.id, attempt = run.attempt, "the import run is no longer this attempt's: stopping");
+                    tracing::warn!(
+                        import = run.id,
+                        attempt = run.attempt,
+                        "the import run is no longer this attempt's: stopping"
+                    );
                     progress.lost.store(true, Ordering::Relaxed);
                     return;
                 }

@@ -203,7 +203,9 @@ impl Writer<'_> {
                 )
             };
             let Some(user) = self.user(Some(*receiver)) else {
-                r.warn(format!("a watch on {content:?} / space {space:?} has no user: not imported"));
+                r.warn(format!(
+                    "a watch on {content:?} / space {space:?} has no user: not imported"
+                ));
                 continue;
             };
             if h.is_none() && s.is_none() {
@@ -242,22 +244,33 @@ impl Writer<'_> {
             props.sort_by_key(|(id, _)| **id);
             for (id, (owner, key, version)) in props {
                 let Some(h) = owner.and_then(head) else {
-                    r.warn(format!("content property {key:?} ({id}) belongs to nothing imported: not imported"));
+                    r.warn(format!(
+                        "content property {key:?} ({id}) belongs to nothing imported: not imported"
+                    ));
                     continue;
                 };
-                let value = match bodies.get(id).map(|b| serde_json::from_str::<serde_json::Value>(b)) {
+                let value = match bodies
+                    .get(id)
+                    .map(|b| serde_json::from_str::<serde_json::Value>(b))
+                {
                     Some(Ok(v)) => v,
                     Some(Err(e)) => {
-                        r.warn(format!("content property {key:?} ({id}) is not JSON ({e}): not imported"));
+                        r.warn(format!(
+                            "content property {key:?} ({id}) is not JSON ({e}): not imported"
+                        ));
                         continue;
                     }
                     None => {
-                        r.warn(format!("content property {key:?} ({id}) has no body: not imported"));
+                        r.warn(format!(
+                            "content property {key:?} ({id}) has no body: not imported"
+                        ));
                         continue;
                     }
                 };
                 if key.is_empty() || key.len() > 255 {
-                    r.warn(format!("content property {id} has no usable key: not imported"));
+                    r.warn(format!(
+                        "content property {id} has no usable key: not imported"
+                    ));
                     continue;
                 }
                 r.content_properties += tx

@@ -277,7 +277,10 @@ async fn start(
 /// Takes over the run `id` whose heartbeat stopped, if it is still
 /// unclaimed: the leader's `import-resume` job. `None` when another node
 /// was quicker or the run ended meanwhile.
-pub(crate) async fn take_over_stale(pool: &Pool, node_id: &str) -> Result<Option<RunRef>, ImportError> {
+pub(crate) async fn take_over_stale(
+    pool: &Pool,
+    node_id: &str,
+) -> Result<Option<RunRef>, ImportError> {
     let db = pool.get().await?;
     let row = db
         .query_opt(
@@ -341,7 +344,11 @@ pub(crate) async fn resume(
                 keys.join(", ")
             )));
         }
-        tracing::info!(import = run.id, attempt = run.attempt, "resuming an interrupted import");
+        tracing::info!(
+            import = run.id,
+            attempt = run.attempt,
+            "resuming an interrupted import"
+        );
         execute(pool, store, prep, run, started).await
     }
     .await;
@@ -414,7 +421,11 @@ struct ReportIn {
 }
 
 /// Records copied files as the run's checkpoint, if the run is still ours.
-async fn record_files(pool: &Pool, run: &RunRef, batch: &[(i64, Stored)]) -> Result<(), ImportError> {
+async fn record_files(
+    pool: &Pool,
+    run: &RunRef,
+    batch: &[(i64, Stored)],
+) -> Result<(), ImportError> {
     let mut db = pool.get().await?;
     let tx = db.transaction().await?;
     let n = tx
@@ -536,7 +547,9 @@ async fn body(
     let mut w = write::Writer::new(&tx, &model, &plan, &archive, run.id);
     w.prepare(&mut report).await?;
     w.contents(&mut report, &stored, &stats, &written).await?;
-    progress.done.store(plan.rows.len() as u64, Ordering::Relaxed);
+    progress
+        .done
+        .store(plan.rows.len() as u64, Ordering::Relaxed);
     progress.phase("relations", 0);
     w.relations(&mut report).await?;
     crate::content::task_index::backfill_in(&tx).await?;

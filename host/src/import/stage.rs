@@ -119,7 +119,10 @@ pub(crate) async fn stage_bodies(
     let mut skip: i64 = row.get(0);
     let mut stats: Pass2 = serde_json::from_value(row.get(1)).unwrap_or_default();
     let in_table: i64 = db
-        .query_one(&format!("SELECT count(*) FROM {t} WHERE NOT description"), &[])
+        .query_one(
+            &format!("SELECT count(*) FROM {t} WHERE NOT description"),
+            &[],
+        )
         .await?
         .get(0);
     if in_table as u64 != stats.rows {
@@ -138,7 +141,10 @@ pub(crate) async fn stage_bodies(
     let mut written = vec![false; plan.rows.len()];
     if skip > 0 {
         let staged = db
-            .query(&format!("SELECT old_id FROM {t} WHERE NOT description"), &[])
+            .query(
+                &format!("SELECT old_id FROM {t} WHERE NOT description"),
+                &[],
+            )
             .await?;
         for r in staged {
             if let Some(&row) = plan.row_of_item.get(&r.get::<_, i64>(0)) {

@@ -26,6 +26,68 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/ui/drafts", get(list).post(save))
         .route("/ui/drafts/{id}/discard", post(discard))
+        .route(
+            "/ui/drafts/{id}/files",
+            post(add_file).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+}
+
+/// A file pasted or dropped into a page never saved (multipart `_csrf`,
+/// then `file`): kept with the author's draft `id`, shown to the author at
+/// `/download/attachments/{id}/{name}`, the page's attachment once it is
+/// published. Answers `{"name": …, "url": …}`.
+async fn add_file(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    mut mp: axum::extract::Multipart,
+) -> Result<Response, Error> {
+    viewer.require_user()?;
+    // The draft must be the viewer's before a byte is stored.
+    {
+        let db = app.pool.get().await?;
+        let d = content::draft(&db, &viewer, id).await?;
+        if d.page_id.is_some() {
+            return Err(Error::BadRequest(
+                "this draft's page exists: add the file to the page".into(),
+            ));
+        }
+    }
+    let mut csrf_ok = false;
+    while let Some(field) = mp
+        .next_field()
+        .await
+        .map_err(|e| Error::BadRequest(format!("the upload failed: {e}")))?
+    {
+        match field.name().unwrap_or("") {
+            "_csrf" => {
+                let v = field.text().await.unwrap_or_default();
+                csrf_ok = crate::web::csrf_matches(&viewer, &v);
+            }
+            "file" => {
+                if !csrf_ok {
+                    return Err(crate::web::form_expired());
+                }
+                let name = field.file_name().unwrap_or("").to_owned();
+                crate::attach::validate_filename(&name)?;
+                let ct = field.content_type().map(str::to_owned);
+                let stored = app.files.put(field).await?;
+                let db = app.pool.get().await?;
+                let f = content::add_draft_file(&db, &viewer, id, &name, ct.as_deref(), &stored)
+                    .await?;
+                return Ok(Json(json!({
+                    "name": f.name,
+                    "size": f.size,
+                    "url": format!("/download/attachments/{id}/{}", enc(&f.name)),
+                }))
+                .into_response());
+            }
+            _ => {}
+        }
+    }
+    Err(Error::BadRequest(
+        "send the file as the form's `file` part".into(),
+    ))
 }
 
 /// Where the editor resumes `d`.

@@ -323,8 +323,12 @@ async fn async_main() -> anyhow::Result<()> {
             let (key, file) = match (page, args.as_slice()) {
                 (None, [key, file]) => (key.clone(), PathBuf::from(file)),
                 (Some(_), [file]) => (String::new(), PathBuf::from(file)),
-                (None, _) => anyhow::bail!("cairn export KEY FILE: name the space and the file to write"),
-                (Some(_), _) => anyhow::bail!("cairn export --page ID FILE: name only the file to write"),
+                (None, _) => {
+                    anyhow::bail!("cairn export KEY FILE: name the space and the file to write")
+                }
+                (Some(_), _) => {
+                    anyhow::bail!("cairn export --page ID FILE: name only the file to write")
+                }
             };
             let db = cairn::node::Database::open(&config).await?;
             let r = match format {
@@ -369,9 +373,9 @@ async fn static_export(
     use cairn::static_export::{self, Root};
     let state = cairn::node::offline_state(config, url).await?;
     let db = state.pool.get().await?;
-    let who = cairn::users::by_name(&db, user)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no user named {user:?} (choose whose view to export with --user)"))?;
+    let who = cairn::users::by_name(&db, user).await?.ok_or_else(|| {
+        anyhow::anyhow!("no user named {user:?} (choose whose view to export with --user)")
+    })?;
     let viewer = cairn::perms::Viewer::load(&db, Some(who)).await?;
     drop(db);
     let root = match (page, tree) {
@@ -379,7 +383,9 @@ async fn static_export(
         (Some(id), false) if format == ExportFormat::Pdf => Root::Page(id),
         (Some(id), false) => Root::Tree(id),
         (None, _) if format == ExportFormat::Pdf => {
-            anyhow::bail!("a PDF export is of a page: cairn export --page ID FILE.pdf --format pdf [--tree]")
+            anyhow::bail!(
+                "a PDF export is of a page: cairn export --page ID FILE.pdf --format pdf [--tree]"
+            )
         }
         (None, _) => Root::Space(key.to_owned()),
     };
@@ -390,13 +396,20 @@ async fn static_export(
                 .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
             std::fs::write(file, &bytes)
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
-            Ok(format!("wrote {} ({} bytes of PDF)", file.display(), bytes.len()))
+            Ok(format!(
+                "wrote {} ({} bytes of PDF)",
+                file.display(),
+                bytes.len()
+            ))
         }
         _ => {
             let n = static_export::html_zip(&state, &viewer, root, file)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
-            Ok(format!("wrote {}: {n} pages as static HTML", file.display()))
+            Ok(format!(
+                "wrote {}: {n} pages as static HTML",
+                file.display()
+            ))
         }
     }
 }

@@ -175,9 +175,21 @@ pub(super) async fn download(
     let r: Result<Response, Error> = async {
         let page = parse_id(&page)?;
         let db = app.pool.get().await?;
-        let (_, v) = attach::by_name(&db, &viewer, page, &filename, q.version)
-            .await
-            .map_err(|e| login_if_anonymous(e, &viewer))?;
+        let found = attach::by_name(&db, &viewer, page, &filename, q.version).await;
+        // A page never saved: a file pasted into its draft, for its author.
+        if let (Err(Error::NotFound(_)), None) = (&found, q.version) {
+            if let Some(f) = crate::content::draft_file(&db, &viewer, page, &filename).await? {
+                drop(db);
+                let bytes = app.files.read_verified(&f.sha256).await?;
+                return Ok(crate::http::download::file(
+                    bytes,
+                    &f.media_type,
+                    Some(&f.name),
+                    u64::try_from(f.size).ok(),
+                ));
+            }
+        }
+        let (_, v) = found.map_err(|e| login_if_anonymous(e, &viewer))?;
         drop(db);
         let sha = v.file_sha256.clone().unwrap_or_default();
         let bytes = app.files.read_verified(&sha).await?;

@@ -477,7 +477,7 @@ async fn the_rich_editor_is_usable_by_keyboard_alone_and_axe_finds_nothing_serio
 }
 
 #[tokio::test]
-async fn a_pasted_image_uploads_as_an_attachment_of_the_page_and_a_new_page_says_to_save_first() {
+async fn a_pasted_image_uploads_as_an_attachment_of_the_page_or_waits_with_a_new_page_s_draft() {
     let node = TestNode::start().await;
     let c = node.login("admin").await;
     c.create_space("IM", "Images").await;
@@ -524,14 +524,67 @@ async fn a_pasted_image_uploads_as_an_attachment_of_the_page_and_a_new_page_says
         .await;
     assert_eq!(v["results"][0]["title"], json!("diagram.png"), "{v}");
 
-    // A page never saved has nowhere to put it yet: the editor says so.
+    // A page never saved: the file waits with the author's draft (saved
+    // at once for it), shows in the editor, and becomes the page's
+    // attachment when the page is published.
     open_rich_editor(&d, &format!("{}/spaces/IM/create", node.base)).await;
+    d.js("document.querySelector('#title').value = 'New with a picture';")
+        .await;
     d.js(paste_png).await;
     d.wait_for(
-        "the explanation",
-        "return document.querySelector('#rich-status').textContent.includes('Save the page first')",
+        "the upload into the draft",
+        "return document.querySelector('#rich-status').textContent.includes('Uploaded diagram.png')",
     )
     .await;
+    let draft: i64 = d
+        .js("return document.querySelector('input[name=draft]').value")
+        .await
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .expect("the draft was saved for the file");
+    d.wait_for(
+        "the image shown from the draft",
+        "const i = document.querySelector('#rich-body .cairn-image img'); return !!i && i.complete && i.naturalWidth === 1",
+    )
+    .await;
+    // Nobody else can read the draft's file.
+    node.user("eve", false).await;
+    let eve = node.login("eve").await;
+    let r = eve
+        .get(&format!("/download/attachments/{draft}/diagram.png"))
+        .await;
+    assert_eq!(r.status(), 404);
+    d.click("#save").await;
+    d.wait_for("the page", "return !!document.querySelector('#title-text')")
+        .await;
+    let (_, v) = node
+        .rest(
+            "admin",
+            reqwest::Method::GET,
+            &format!("/rest/api/content/{draft}/child/attachment"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        v["results"][0]["title"],
+        json!("diagram.png"),
+        "the published page (id {draft}) has the file: {v}"
+    );
+    let (_, v) = node
+        .rest(
+            "admin",
+            reqwest::Method::GET,
+            &format!("/rest/api/content/{draft}?expand=body.storage"),
+            None,
+        )
+        .await;
+    assert!(
+        v["body"]["storage"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("<ac:image><ri:attachment ri:filename=\"diagram.png\"/></ac:image>"),
+        "{v}"
+    );
 }
 
 /// Long pages skip laying out blocks away from the caret (content-visibility):

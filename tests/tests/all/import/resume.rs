@@ -41,19 +41,34 @@ async fn wait_mid_bodies(db: &tokio_postgres::Client, id: i64) -> (i64, i64) {
     let deadline = std::time::Instant::now() + Duration::from_secs(180);
     loop {
         let (phase, staged, files, _, _, status) = run_row(db, id).await;
-        assert_eq!(status, "running", "the import ended before it could be killed");
+        assert_eq!(
+            status, "running",
+            "the import ended before it could be killed"
+        );
         if phase == "bodies" && staged > 0 {
             return (staged, files);
         }
-        assert!(std::time::Instant::now() < deadline, "the import never reached its bodies");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the import never reached its bodies"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
 /// The imported space holds exactly the export, once.
-async fn assert_imported_once(db: &tokio_postgres::Client, key: &str, pages: u64, versions: u64, attachments: u64) {
+async fn assert_imported_once(
+    db: &tokio_postgres::Client,
+    key: &str,
+    pages: u64,
+    versions: u64,
+    attachments: u64,
+) {
     let one = |sql: &'static str| async move {
-        db.query_one(sql, &[&key]).await.expect(sql).get::<_, i64>(0)
+        db.query_one(sql, &[&key])
+            .await
+            .expect(sql)
+            .get::<_, i64>(0)
     };
     assert_eq!(
         one("SELECT count(*) FROM content c JOIN spaces s ON s.id = c.space_id WHERE s.space_key = $1 AND c.content_type = 'page'").await as u64,
@@ -87,13 +102,19 @@ async fn assert_imported_once(db: &tokio_postgres::Client, key: &str, pages: u64
 
 async fn assert_cleaned_up(db: &tokio_postgres::Client, id: i64) {
     let left: i64 = db
-        .query_one("SELECT count(*) FROM import_files WHERE import_id = $1", &[&id])
+        .query_one(
+            "SELECT count(*) FROM import_files WHERE import_id = $1",
+            &[&id],
+        )
         .await
         .unwrap()
         .get(0);
     assert_eq!(left, 0, "file checkpoints outlived the run");
     let table: Option<String> = db
-        .query_one(&format!("SELECT to_regclass('import_stage_{id}')::text"), &[])
+        .query_one(
+            &format!("SELECT to_regclass('import_stage_{id}')::text"),
+            &[],
+        )
         .await
         .unwrap()
         .get(0);
@@ -119,7 +140,10 @@ async fn a_node_killed_mid_import_is_taken_over_by_the_leader_from_its_checkpoin
     // The follower runs the upload; the leader will take it over.
     let fi = nodes.iter().position(|n| n.id != leader).unwrap();
     let resp = nodes[fi]
-        .rest(reqwest::Method::POST, "/rest/cairn/1.0/import?name=resume.zip")
+        .rest(
+            reqwest::Method::POST,
+            "/rest/cairn/1.0/import?name=resume.zip",
+        )
         .body(std::fs::read(&zip).unwrap())
         .send()
         .await
@@ -140,19 +164,32 @@ async fn a_node_killed_mid_import_is_taken_over_by_the_leader_from_its_checkpoin
         let (s, run) = survivor
             .get_json(&format!("/rest/cairn/1.0/import/{id}"))
             .await;
-        if s == 200 && run["attempt"] == 2 && run["nodeId"] == survivor.id.as_str() && run["status"] == "running" {
+        if s == 200
+            && run["attempt"] == 2
+            && run["nodeId"] == survivor.id.as_str()
+            && run["status"] == "running"
+        {
             seen_takeover.store(true, Ordering::Relaxed);
         }
         run["status"] == "done" || run["status"] == "failed"
     })
     .await;
-    assert!(ok, "the import was not finished after the takeover:\n{}", survivor.log_tail());
-    let (s, run) = survivor.get_json(&format!("/rest/cairn/1.0/import/{id}")).await;
+    assert!(
+        ok,
+        "the import was not finished after the takeover:\n{}",
+        survivor.log_tail()
+    );
+    let (s, run) = survivor
+        .get_json(&format!("/rest/cairn/1.0/import/{id}"))
+        .await;
     assert_eq!(s, 200);
     assert_eq!(run["status"], "done", "{run}");
     assert_eq!(run["attempt"], 2, "{run}");
     assert_eq!(run["nodeId"], survivor.id.as_str(), "{run}");
-    assert!(seen_takeover.load(Ordering::Relaxed), "the survivor never showed the taken-over run");
+    assert!(
+        seen_takeover.load(Ordering::Relaxed),
+        "the survivor never showed the taken-over run"
+    );
     let report = &run["report"];
     assert_eq!(report["pages"], pages, "{report}");
     let resumed = report["resumed"].as_str().unwrap_or_default().to_owned();
@@ -164,7 +201,10 @@ async fn a_node_killed_mid_import_is_taken_over_by_the_leader_from_its_checkpoin
         .and_then(|s| s.split(' ').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or(-1);
-    assert!(done_bodies >= staged, "resumed from {done_bodies}, {staged} were staged before the kill: {resumed}");
+    assert!(
+        done_bodies >= staged,
+        "resumed from {done_bodies}, {staged} were staged before the kill: {resumed}"
+    );
     let done_files: i64 = resumed
         .trim_start_matches("attempt 2: ")
         .split(' ')
@@ -182,11 +222,16 @@ async fn a_node_killed_mid_import_is_taken_over_by_the_leader_from_its_checkpoin
     assert_eq!(uploads, 0, "the upload outlived the run");
     // The cluster's job record says who took it over.
     let job = db
-        .query_one("SELECT node_id, detail FROM cluster_jobs WHERE job = 'import-resume'", &[])
+        .query_one(
+            "SELECT node_id, detail FROM cluster_jobs WHERE job = 'import-resume'",
+            &[],
+        )
         .await
         .expect("the takeover is recorded");
     assert_eq!(job.get::<_, String>(0), survivor.id);
-    assert!(job.get::<_, String>(1).contains(&format!("import {id} taken over")));
+    assert!(job
+        .get::<_, String>(1)
+        .contains(&format!("import {id} taken over")));
     // The imported pages are searchable on the survivor.
     let ok = wait_until(Duration::from_secs(60), || async {
         !survivor
@@ -231,7 +276,11 @@ async fn cairn_import_run_again_after_a_kill_takes_over_where_it_stopped() {
     })
     .await;
     assert!(ok, "no run was recorded");
-    let id: i64 = db.query_one("SELECT id FROM import_runs", &[]).await.unwrap().get(0);
+    let id: i64 = db
+        .query_one("SELECT id FROM import_runs", &[])
+        .await
+        .unwrap()
+        .get(0);
     let (staged, _) = wait_mid_bodies(&db, id).await;
     first.start_kill().expect("kill");
     let _ = first.wait().await;
@@ -240,13 +289,20 @@ async fn cairn_import_run_again_after_a_kill_takes_over_where_it_stopped() {
     let out = cmd().output().await.expect("cairn import");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(err.contains(&format!("import {id} into AGAIN is running")), "{err}");
+    assert!(
+        err.contains(&format!("import {id} into AGAIN is running")),
+        "{err}"
+    );
 
     // Once its heartbeat is stale, the same command takes it over.
     tokio::time::sleep(Duration::from_secs(4)).await;
     let out = cmd().output().await.expect("cairn import");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains(&format!("import {id} done")), "{text}");
     assert!(text.contains("taken over: attempt 2: "), "{text}");
     let (_, _, _, attempt, _, status) = run_row(&db, id).await;

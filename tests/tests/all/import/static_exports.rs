@@ -254,13 +254,23 @@ async fn cairn_export_writes_html_and_pdf_from_the_command_line_as_the_named_use
     };
     // A space as static HTML, as bob sees it: the restricted page is left out.
     let html = dir.join("space.zip");
-    let (ok, out) = cairn(&["CLI", html.to_str().unwrap(), "--format", "html", "--user", "bob"]);
+    let (ok, out) = cairn(&[
+        "CLI",
+        html.to_str().unwrap(),
+        "--format",
+        "html",
+        "--user",
+        "bob",
+    ]);
     assert!(ok, "{out}");
     // The space's home page, Top and Child.
     assert!(out.contains("3 pages as static HTML"), "{out}");
     let files = entries(&std::fs::read(&html).unwrap());
     let top_html = String::from_utf8(files[&format!("{top}.html")].clone()).unwrap();
-    assert!(top_html.contains("Boxed"), "the info macro rendered through its plugin: {top_html}");
+    assert!(
+        top_html.contains("Boxed"),
+        "the info macro rendered through its plugin: {top_html}"
+    );
     assert!(!files.contains_key(&format!("{secret}.html")));
     // As admin, it is there.
     let (ok, out) = cairn(&["CLI", html.to_str().unwrap(), "--format", "html"]);
@@ -279,11 +289,28 @@ async fn cairn_export_writes_html_and_pdf_from_the_command_line_as_the_named_use
     let bytes = std::fs::read(&pdf).unwrap();
     assert!(bytes.starts_with(b"%PDF-") && bytes.len() > 1000);
     // Bad input: clear messages, nothing written.
-    let (ok, out) = cairn(&["NOPE", dir.join("x.zip").to_str().unwrap(), "--format", "html"]);
+    let (ok, out) = cairn(&[
+        "NOPE",
+        dir.join("x.zip").to_str().unwrap(),
+        "--format",
+        "html",
+    ]);
     assert!(!ok && out.contains("export failed"), "{out}");
-    let (ok, out) = cairn(&["CLI", dir.join("y.pdf").to_str().unwrap(), "--format", "pdf"]);
+    let (ok, out) = cairn(&[
+        "CLI",
+        dir.join("y.pdf").to_str().unwrap(),
+        "--format",
+        "pdf",
+    ]);
     assert!(!ok && out.contains("a PDF export is of a page"), "{out}");
-    let (ok, out) = cairn(&["CLI", dir.join("z.zip").to_str().unwrap(), "--format", "html", "--user", "nobody"]);
+    let (ok, out) = cairn(&[
+        "CLI",
+        dir.join("z.zip").to_str().unwrap(),
+        "--format",
+        "html",
+        "--user",
+        "nobody",
+    ]);
     assert!(!ok && out.contains("no user named \"nobody\""), "{out}");
     assert!(!dir.join("y.pdf").exists() && !dir.join("z.zip").exists());
 }
