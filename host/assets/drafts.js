@@ -64,7 +64,11 @@
       dirty = true;
       if (!timer) timer = setInterval(save, every);
     };
-    form.addEventListener("input", changed);
+    // The rich-text surface's own input events are left out: what is saved
+    // is textarea#body, which the editor writes (with an input event) when
+    // typing pauses; saving on every key would only encode a stale copy of a
+    // long body while someone types.
+    form.addEventListener("input", (e) => { if (!(e.target.closest && e.target.closest(".rich-editor"))) changed(); });
     form.addEventListener("change", changed);
     // Publishing deletes the draft: nothing may save it again afterwards.
     form.addEventListener("submit", () => { leaving = true; if (timer) clearInterval(timer); });

@@ -4,7 +4,7 @@
 // format (updated shortly after every change and before submit, with an
 // `input` event) and `format` is "storage"; Source and Markdown modes are
 // the plain text area as before.
-import { EditorState, TextSelection, NodeSelection, Plugin } from "prosemirror-state";
+import { EditorState, Selection, TextSelection, NodeSelection, Plugin, PluginKey } from "prosemirror-state";
 import { EditorView, Decoration, DecorationSet } from "prosemirror-view";
 import { keymap } from "prosemirror-keymap";
 import { history, undo, redo } from "prosemirror-history";
@@ -225,34 +225,178 @@ function newTable(rows, cols) {
   return S.table.create(null, rs);
 }
 
-// Long pages: CSS lets the browser skip laying out top-level blocks off
-// screen (content-visibility), which Chromium's editing otherwise does on
-// every key. The blocks around the selection are always laid out (class
-// "near"), so a block just made at the cursor is never skipped when the
-// next key arrives.
+// Long pages (more than LONG top-level blocks): only the blocks on and near
+// the screen, and those around the selection, are displayed; the others are
+// `display: none`, their height (measured once shown, else the average of
+// their type) kept as a margin on the next displayed block, so the page
+// scrolls as if they were there. The document stays whole in the DOM (the
+// view, the selection and the round trip are ProseMirror's as before); what
+// Chromium skips is what made each key cost ~100 ms on a 1 MB page: style,
+// layout, paint, its intersection checks of thousands of
+// `content-visibility` blocks and the text walks of its editing step. The
+// blocks around the selection are always displayed, so what is typed (and a
+// block an input rule makes at the cursor) never lands in a hidden one.
+// Scrolling moves the window (a transaction with windowKey's meta); the
+// browser's find-in-page does not see hidden blocks.
 const NEAR = 12;
 const LONG = 400;
-function nearSelection() {
+const windowKey = new PluginKey("cairnWindow");
+// Heights by node (nodes are immutable: an unchanged block keeps its height).
+const heights = new WeakMap();
+const typeHeights = new Map();
+function estimate(n) {
+  const h = heights.get(n);
+  if (h !== undefined) return h;
+  const t = typeHeights.get(n.type.name);
+  return t ? t[0] / t[1] : 40;
+}
+function measured(n, h) {
+  if (heights.has(n)) return;
+  heights.set(n, h);
+  const t = typeHeights.get(n.type.name) || [0, 0];
+  t[0] += h;
+  t[1]++;
+  typeHeights.set(n.type.name, t);
+}
+
+// The decorations: class "near" on the displayed blocks; a margin for the
+// hidden ones before each displayed run, and after the last.
+function windowDecorations(doc, sel, from, to) {
+  const a = sel.$anchor.index(0), b = sel.$head.index(0);
+  const shown = (i) => (i >= from && i <= to) || Math.abs(i - a) <= NEAR || Math.abs(i - b) <= NEAR;
+  const decos = [];
+  let pos = 0, gap = 0, last = null;
+  for (let i = 0; i < doc.childCount; i++) {
+    const n = doc.child(i);
+    if (shown(i)) {
+      last = { pos, n, gap };
+      decos.push(last);
+      gap = 0;
+    } else gap += estimate(n);
+    pos += n.nodeSize;
+  }
+  return DecorationSet.create(doc, decos.map((d) => {
+    let style = d.gap ? `margin-top:${Math.round(d.gap)}px` : "";
+    if (d === last && gap) style += `${style ? ";" : ""}margin-bottom:${Math.round(gap)}px`;
+    return Decoration.node(d.pos, d.pos + d.n.nodeSize, style ? { class: "near", style } : { class: "near" }, { gap: !!d.gap });
+  }));
+}
+
+function blockWindow() {
   return new Plugin({
-    props: {
-      attributes: (state) => (state.doc.childCount > LONG ? { class: "rich-long" } : {}),
-      decorations(state) {
-        const doc = state.doc;
-        if (doc.childCount <= LONG) return null;
-        const $pos = state.selection.$from;
-        const at = $pos.index(0);
-        const decos = [];
-        let pos = 0;
-        for (let i = 0; i < doc.childCount; i++) {
-          const n = doc.child(i);
-          if (i >= at - NEAR && i <= at + NEAR) decos.push(Decoration.node(pos, pos + n.nodeSize, { class: "near" }));
-          pos += n.nodeSize;
-          if (i > at + NEAR) break;
+    key: windowKey,
+    state: {
+      init: (config, state) => ({ from: 0, to: 60, deco: state.doc.childCount > LONG ? windowDecorations(state.doc, state.selection, 0, 60) : DecorationSet.empty }),
+      apply(tr, prev, old, state) {
+        const meta = tr.getMeta(windowKey);
+        if (state.doc.childCount <= LONG) return { from: 0, to: 60, deco: DecorationSet.empty };
+        const from = meta ? meta.from : prev.from, to = meta ? meta.to : prev.to;
+        const sameBlocks = !meta && old.doc.childCount === state.doc.childCount && state.selection.$anchor.index(0) === old.selection.$anchor.index(0) && state.selection.$head.index(0) === old.selection.$head.index(0);
+        if (sameBlocks && !tr.docChanged) return prev;
+        // Typing changes one displayed block: the decorations map over it
+        // (unless the block was replaced, which drops its decoration).
+        if (sameBlocks && prev.deco !== DecorationSet.empty) {
+          const deco = prev.deco.map(tr.mapping, tr.doc);
+          if (deco.find().length === prev.deco.find().length) return { from, to, deco, built: false };
         }
-        return DecorationSet.create(doc, decos);
+        return { from, to, deco: windowDecorations(state.doc, state.selection, from, to), built: true };
       },
     },
+    props: {
+      attributes: (state) => (state.doc.childCount > LONG ? { class: "rich-long" } : {}),
+      decorations: (state) => windowKey.getState(state).deco,
+    },
+    view: (view) => new WindowView(view),
   });
+}
+
+class WindowView {
+  constructor(view) {
+    this.view = view;
+    this.frame = 0;
+    this.onScroll = () => this.later();
+    addEventListener("scroll", this.onScroll, { passive: true });
+    addEventListener("resize", this.onScroll, { passive: true });
+    this.later();
+  }
+  // After the displayed blocks change (not after each key in one of them,
+  // whose every version would otherwise be measured).
+  update(view, prev) {
+    const w = windowKey.getState(view.state);
+    if (w.built && w !== windowKey.getState(prev)) this.later();
+  }
+  // Measuring and moving the window in the next frame reads a layout the
+  // frame needs anyway, instead of forcing one during a key's handling.
+  later() {
+    if (!this.frame) this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.measure();
+      this.follow();
+    });
+  }
+  // Heights of displayed blocks not measured yet (offsetTop to the next
+  // displayed block where it follows directly, so margins count).
+  measure() {
+    const { doc } = this.view.state;
+    if (doc.childCount <= LONG || !this.view.dom.offsetParent) return;
+    const decos = windowKey.getState(this.view.state).deco.find();
+    for (let k = 0; k < decos.length; k++) {
+      const d = decos[k];
+      const n = doc.nodeAt(d.from);
+      if (!n || heights.has(n)) continue;
+      const dom = this.view.nodeDOM(d.from);
+      if (!dom || !dom.getBoundingClientRect) continue;
+      const next = decos[k + 1];
+      const nextDom = next && next.from === d.to && !next.spec.gap ? this.view.nodeDOM(next.from) : null;
+      measured(n, nextDom && nextDom.getBoundingClientRect ? nextDom.getBoundingClientRect().top - dom.getBoundingClientRect().top : dom.getBoundingClientRect().height);
+    }
+  }
+  // Moves the window when the screen (with half a screen either side) is
+  // not within the displayed blocks around it.
+  follow() {
+    const { state } = this.view;
+    const doc = state.doc;
+    if (doc.childCount <= LONG || !this.view.dom.offsetParent) return;
+    const { from, to } = windowKey.getState(state);
+    const r = this.view.dom.getBoundingClientRect();
+    const vh = innerHeight;
+    const top = -r.top - vh / 2, bottom = -r.top + vh * 1.5;
+    const first = this.view.nodeDOM(this.posOf(from)), last = this.view.nodeDOM(this.posOf(Math.min(to, doc.childCount - 1)));
+    if (first && last && first.getBoundingClientRect && first.getBoundingClientRect().top <= Math.max(r.top, -vh / 4) && last.getBoundingClientRect().bottom >= Math.min(r.bottom, vh * 1.25)) return;
+    let y = 0, i = 0, start = 0;
+    for (; i < doc.childCount; i++) {
+      const h = estimate(doc.child(i));
+      if (y + h >= top) break;
+      y += h;
+    }
+    start = i;
+    for (; i < doc.childCount && y < bottom; i++) y += estimate(doc.child(i));
+    const end = Math.max(start, i - 1);
+    if (start === from && end === to) return;
+    this.view.dispatch(state.tr.setMeta(windowKey, { from: start, to: end }).setMeta("addToHistory", false));
+  }
+  posOf(index) {
+    const doc = this.view.state.doc;
+    let pos = 0;
+    for (let i = 0; i < index && i < doc.childCount; i++) pos += doc.child(i).nodeSize;
+    return pos;
+  }
+  destroy() {
+    removeEventListener("scroll", this.onScroll);
+    removeEventListener("resize", this.onScroll);
+    if (this.frame) cancelAnimationFrame(this.frame);
+  }
+}
+
+// Keys the browser would take to the end of what is displayed: to the
+// document's start and end instead.
+function toEdge(end, extend) {
+  return (state, dispatch) => {
+    if (state.doc.childCount <= LONG) return false;
+    const edge = end ? Selection.atEnd(state.doc) : Selection.atStart(state.doc);
+    if (dispatch) dispatch(state.tr.setSelection(extend ? TextSelection.between(state.selection.$anchor, edge.$head) : edge).scrollIntoView());
+    return true;
+  };
 }
 
 class RichEditor {
@@ -398,7 +542,17 @@ class RichEditor {
       "Shift-Enter": br,
       "Mod-Enter": br,
       "Alt-F10": () => { ed.focusToolbar(); return true; },
+      "Mod-Home": toEdge(false, false),
+      "Mod-End": toEdge(true, false),
+      "Shift-Mod-Home": toEdge(false, true),
+      "Shift-Mod-End": toEdge(true, true),
     };
+    if (typeof navigator === "object" && /Mac|iP(hone|[oa]d)/.test(navigator.platform)) {
+      keys["Mod-ArrowUp"] = toEdge(false, false);
+      keys["Mod-ArrowDown"] = toEdge(true, false);
+      keys["Shift-Mod-ArrowUp"] = toEdge(false, true);
+      keys["Shift-Mod-ArrowDown"] = toEdge(true, true);
+    }
     for (let l = 1; l <= 6; l++) keys[`Mod-Alt-${l}`] = setBlockType(S.heading, { level: l });
     keys["Mod-Alt-0"] = setBlockType(S.paragraph);
     const rules = [
@@ -434,7 +588,7 @@ class RichEditor {
       gapCursor(),
       columnResizing(),
       tableEditing(),
-      nearSelection(),
+      blockWindow(),
       new Plugin({
         props: {
           handleTextInput(view, from, to, text) {

@@ -37,6 +37,36 @@ fn page_of(bytes: usize) -> String {
     s
 }
 
+/// 120 real key events from WebDriver, 30 ms apart ("typing fast " ten
+/// times), then a moment for the last frames.
+async fn type_keys(d: &Driver) {
+    for _ in 0..10 {
+        let mut actions = Vec::new();
+        for ch in "typing fast".chars().chain(std::iter::once(' ')) {
+            actions.push(json!({"type": "keyDown", "value": ch.to_string()}));
+            actions.push(json!({"type": "keyUp", "value": ch.to_string()}));
+            actions.push(json!({"type": "pause", "duration": 30}));
+        }
+        d.cmd(
+            reqwest::Method::POST,
+            "/actions",
+            json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
+        )
+        .await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+}
+
+async fn numbers(d: &Driver, script: &str) -> Vec<f64> {
+    d.js(script)
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
 fn pct(v: &[f64], p: f64) -> f64 {
     let mut v = v.to_vec();
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
@@ -90,6 +120,9 @@ async fn editor_bench() {
           window.__samples = []; window.__long = []; window.__handled = [];
           new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__long.push(Math.round(e.duration)); }).observe({type: 'longtask'});
           let k0 = 0;
+          window.__script = [];
+          const dispatch = v.dispatch.bind(v);
+          v.dispatch = (tr) => { const t = performance.now(); dispatch(tr); if (tr.docChanged) window.__script.push(performance.now() - t); };
           document.addEventListener('keydown', () => { k0 = performance.now(); }, true);
           document.addEventListener('input', () => window.__handled.push(performance.now() - k0), true);
           document.addEventListener('keydown', () => {
@@ -101,40 +134,40 @@ async fn editor_bench() {
             });
           }, true);")
         .await;
-    for _ in 0..10 {
-        let mut actions = Vec::new();
-        for ch in "typing fast".chars().chain(std::iter::once(' ')) {
-            actions.push(json!({"type": "keyDown", "value": ch.to_string()}));
-            actions.push(json!({"type": "keyUp", "value": ch.to_string()}));
-            actions.push(json!({"type": "pause", "duration": 30}));
-        }
-        d.cmd(
-            reqwest::Method::POST,
-            "/actions",
-            json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
-        )
-        .await;
-    }
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let samples: Vec<f64> = d
-        .js("return window.__samples")
-        .await
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect();
+    type_keys(&d).await;
+    let samples = numbers(&d, "return window.__samples").await;
     eprintln!(
         "long tasks: {}; keydown to input handled: {}",
         d.js("return JSON.stringify(window.__long)").await,
         d.js("return JSON.stringify(window.__handled.map(Math.round))")
             .await
     );
+    let script = numbers(&d, "return window.__script").await;
+    let handled = numbers(&d, "return window.__handled").await;
     let ser: Value = d
         .js("const v = CairnEditor.editor.view; const t = [];
              for (let i = 0; i < 9; i++) { v.dispatch(v.state.tr.insertText('y')); const t0 = performance.now(); CairnEditor.editor.flush(); t.push(performance.now() - t0); }
              t.sort((a, b) => a - b); return t[4];")
         .await;
+
+    // The floor on this machine: the same keys, timed the same way, in a
+    // bare contenteditable holding one line.
+    d.goto("data:text/html,<div contenteditable id=ce><p>hello</p></div>")
+        .await;
+    d.js(
+        "document.getElementById('ce').focus(); window.__samples = [];
+          document.addEventListener('keydown', () => {
+            const t0 = performance.now();
+            requestAnimationFrame(() => {
+              const ch = new MessageChannel();
+              ch.port1.onmessage = () => window.__samples.push(performance.now() - t0);
+              ch.port2.postMessage(0);
+            });
+          }, true);",
+    )
+    .await;
+    type_keys(&d).await;
+    let floor = numbers(&d, "return window.__samples").await;
 
     let js = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -178,6 +211,30 @@ async fn editor_bench() {
         samples.len(),
         pct(&samples, 0.5),
         pct(&samples, 0.99)
+    );
+    println!(
+        "| the same keys in a bare contenteditable (this machine's floor), p50 / p99 of {} | {:.1} / {:.1} ms | |",
+        floor.len(),
+        pct(&floor, 0.5),
+        pct(&floor, 0.99)
+    );
+    println!(
+        "| of which keydown to `input` (keydown handlers and Chromium's editing step), p50 / p99 | {:.1} / {:.1} ms | |",
+        pct(&handled, 0.5),
+        pct(&handled, 0.99)
+    );
+    println!(
+        "| of which the editor's script per key (transaction, plugins, view update), p50 / p99 | {:.1} / {:.1} ms | |",
+        pct(&script, 0.5),
+        pct(&script, 0.99)
+    );
+    println!(
+        "| load average (1 min) at the end | {} | |",
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .split(' ')
+            .next()
+            .unwrap_or("?")
     );
     println!(
         "| writing the {} KB document back to storage after an edit (debounced, off the keystroke) | {:.1} ms | |",

@@ -12,6 +12,8 @@ const CTRL: &str = "\u{E009}";
 const SHIFT: &str = "\u{E008}";
 const ENTER: &str = "\u{E007}";
 const TAB: &str = "\u{E004}";
+const HOME: &str = "\u{E011}";
+const END: &str = "\u{E010}";
 
 fn dir(sub: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -587,9 +589,10 @@ async fn a_pasted_image_uploads_as_an_attachment_of_the_page_or_waits_with_a_new
     );
 }
 
-/// Long pages skip laying out blocks away from the caret (content-visibility):
-/// what is typed must still land at the caret, blocks made by input rules
-/// included, and the rest of the page stay as it was.
+/// Long pages display only the blocks on screen and around the caret (the
+/// others are `display: none`): what is typed must still land at the caret,
+/// blocks made by input rules included, and the rest of the page stay as it
+/// was.
 #[tokio::test]
 async fn typing_in_a_long_page_lands_at_the_caret() {
     let node = TestNode::start().await;
@@ -611,4 +614,70 @@ async fn typing_in_a_long_page_lands_at_the_caret() {
     keys(&d, "\n## Head\nBody").await;
     let want = body.replacen("<p>para 0</p>", "<p>para 0</p><h2>Head</h2><p>Body</p>", 1);
     assert_eq!(body_now(&d).await, want);
+}
+
+/// On a long page the blocks hidden away from the screen come back as it
+/// scrolls to them: the screen is never blank, a click there lands in the
+/// block under the pointer, Ctrl+End and Ctrl+Home reach the document's
+/// ends (not those of the displayed blocks), and nothing else changes.
+#[tokio::test]
+async fn a_long_page_shows_what_scrolls_on_screen_and_edits_land_where_they_should() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("LW", "Long window").await;
+    let body: String = (0..1500).map(|i| format!("<p>para {i}</p>")).collect();
+    let id = c.create_page("LW", "Long", &body, None).await;
+    let d = Driver::start().await;
+    d.login(&node.base, "admin").await;
+    open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+    let displayed = d
+        .js("return [...document.querySelectorAll('#rich-body > *')].filter((e) => e.offsetParent).length")
+        .await
+        .as_u64()
+        .unwrap();
+    assert!(
+        (10..300).contains(&displayed),
+        "{displayed} of 1500 blocks displayed"
+    );
+
+    // Scrolled to the middle: displayed paragraphs cover the screen.
+    d.js("window.scrollTo(0, document.documentElement.scrollHeight / 2)")
+        .await;
+    let covered = "const ps = [...document.querySelectorAll('#rich-body > p')].filter((p) => p.offsetParent).map((p) => p.getBoundingClientRect());
+                   return ps.some((r) => r.top < innerHeight * 0.2 && r.bottom > 0) && ps.some((r) => r.top < innerHeight && r.bottom > innerHeight * 0.8);";
+    d.wait_for("paragraphs on the whole screen", covered).await;
+    // Click just after the text of the paragraph in the middle of the screen.
+    let at = d
+        .js("const p = [...document.querySelectorAll('#rich-body > p')].find((p) => { const r = p.getBoundingClientRect(); return p.offsetParent && r.top > innerHeight * 0.4; });
+             const r = document.createRange(); r.selectNodeContents(p); const b = r.getBoundingClientRect();
+             return [p.textContent, Math.round(b.right + 4), Math.round((b.top + b.bottom) / 2)];")
+        .await;
+    let para = at[0].as_str().unwrap().to_owned();
+    assert!(para.starts_with("para "), "{at}");
+    d.cmd(
+        reqwest::Method::POST,
+        "/actions",
+        json!({"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"}, "actions": [
+            {"type": "pointerMove", "x": at[1], "y": at[2], "origin": "viewport"},
+            {"type": "pointerDown", "button": 0},
+            {"type": "pointerUp", "button": 0}
+        ]}]}),
+    )
+    .await;
+    keys(&d, "M").await;
+
+    chord(&d, &[CTRL], END).await;
+    keys(&d, "Z").await;
+    chord(&d, &[CTRL], HOME).await;
+    keys(&d, "A").await;
+    let want = body
+        .replacen(&format!("<p>{para}</p>"), &format!("<p>{para}M</p>"), 1)
+        .replacen("<p>para 1499</p>", "<p>para 1499Z</p>", 1)
+        .replacen("<p>para 0</p>", "<p>Apara 0</p>", 1);
+    assert_eq!(body_now(&d).await, want);
+    // The end is on screen after Ctrl+End (and the start after Ctrl+Home).
+    assert_eq!(
+        d.js("const r = document.querySelector('#rich-body > p').getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight").await,
+        json!(true)
+    );
 }

@@ -132,3 +132,44 @@ async fn browser_cluster_a_draft_autosaved_through_a_node_that_dies_is_offered_b
     )
     .await;
 }
+
+/// In rich text the autosave saves what the editor writes into the form
+/// when typing pauses (not a stale copy on every key): the draft holds the
+/// typed text as storage format.
+#[tokio::test]
+async fn browser_typing_in_rich_text_autosaves_the_typed_text() {
+    let node = setup().await;
+    let id = page(&node, "admin", "Rich runbook", "<p>Steps.</p>").await;
+    let d = Driver::start().await;
+    d.login(&node.base, "alice").await;
+    d.goto(&format!("{}/pages/{id}/edit", node.base)).await;
+    d.wait_for(
+        "the rich-text editor",
+        "return !!document.querySelector('#rich-body') && document.querySelector('#editor').dataset.mode === 'rich'",
+    )
+    .await;
+    let e = d.find("#rich-body").await;
+    d.cmd(
+        Method::POST,
+        &format!("/element/{e}/value"),
+        json!({"text": " Rich and saved."}),
+    )
+    .await;
+    d.wait_for(
+        "the draft saved",
+        &format!("return ({STATUS}).startsWith('Draft saved')"),
+    )
+    .await;
+    let body: String = node
+        .sql()
+        .await
+        .query_one("SELECT body FROM drafts", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(body.contains("Rich and saved."), "{body}");
+    assert!(
+        body.trim_start().starts_with("<p>"),
+        "storage format: {body}"
+    );
+}
