@@ -255,7 +255,7 @@ function nearSelection() {
   });
 }
 
-class RichEditor {
+export class RichEditor {
   constructor(form) {
     this.form = form;
     this.textarea = form.querySelector("#body");
