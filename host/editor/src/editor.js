@@ -20,6 +20,7 @@ import { parse, serialize } from "./storage.js";
 import { escapeAttr, escapeText } from "./xml.js";
 import { cleanHtml, looksLikeMarkdown } from "./paste.js";
 import { toMarkdown } from "./markdown.js";
+import { popoverPlugins } from "./popovers.js";
 
 const S = schema.nodes, M = schema.marks;
 
@@ -425,6 +426,7 @@ export class RichEditor {
       }),
     ];
     return [
+      ...popoverPlugins(ed),
       inputRules({ rules }),
       keymap(listKeys),
       keymap(keys),

@@ -1,0 +1,183 @@
+//! Editing in place in the rich-text editor (`host/editor/src/popovers.js`):
+//! a link's target and text changed from its popover, a web link too; an
+//! image resized, aligned and titled. Each stores exact storage format, and
+//! what was not touched keeps its bytes.
+
+use super::rich_editor::{keys, open_rich_editor, stored};
+use super::*;
+
+async fn save(d: &Driver) {
+    d.click("#save").await;
+    d.wait_for("the page", "return !!document.querySelector('#title-text')")
+        .await;
+}
+
+/// Opens the popover's form for what `css` (in the editor) shows.
+async fn edit_in_place(d: &Driver, css: &str, what: &str) {
+    d.click(css).await;
+    d.wait_for(
+        &format!("the popover of the {what}"),
+        "const p = document.querySelector('.rich-popover'); return !!p && !p.hidden && !!p.querySelector('.pop-edit')",
+    )
+    .await;
+    d.click(".rich-popover .pop-edit").await;
+    d.wait_for(
+        &format!("the form of the {what}"),
+        "return !!document.querySelector('.rich-popover .pop-form') && document.querySelector('.rich-popover').contains(document.activeElement)",
+    )
+    .await;
+}
+
+/// Sets an input's value as a picker would.
+async fn set_value(d: &Driver, css: &str, value: &str) {
+    let (c, v) = (
+        serde_json::to_string(css).unwrap(),
+        serde_json::to_string(value).unwrap(),
+    );
+    d.js(&format!(
+        "const i = document.querySelector({c}); i.value = {v}; i.dispatchEvent(new Event('input', {{bubbles: true}})); i.dispatchEvent(new Event('change', {{bubbles: true}}));"
+    ))
+    .await;
+}
+
+async fn popover_closed(d: &Driver) {
+    d.wait_for(
+        "the form closed",
+        "return !document.querySelector('.rich-popover .pop-form') && document.activeElement.id === 'rich-body'",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_links_target_and_text_change_in_place_and_the_rest_keeps_its_bytes() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("LK", "Links").await;
+    let kept = "<p>Keep <ac:link><ri:page ri:content-title=\"Old target\"/><ac:plain-text-link-body><![CDATA[this&amp;that]]></ac:plain-text-link-body></ac:link> as&nbsp;is.</p>";
+    let body = format!(
+        "<p>See <ac:link><ri:page ri:content-title=\"Old target\"/></ac:link> and <a href=\"https://example.com/a\">the <strong>site</strong></a> or <ac:link><ri:attachment ri:filename=\"old.pdf\"/></ac:link>.</p>{kept}"
+    );
+    let id = c.create_page("LK", "Linked", &body, None).await;
+    let d = Driver::start().await;
+    d.login(&node.base, "admin").await;
+    open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+
+    // A page link: a new target page.
+    edit_in_place(&d, "#rich-body p:first-child .cairn-link", "page link").await;
+    assert_eq!(
+        d.js("return [document.querySelector('#pop-kind').value, document.querySelector('#pop-page').value, document.querySelector('#pop-text').value]").await,
+        json!(["page", "Old target", "Old target"])
+    );
+    let v = d.axe_violations().await;
+    assert!(v.is_empty(), "axe on the link popover: {v:#?}");
+    set_value(&d, "#pop-page", "New target").await;
+    set_value(&d, "#pop-text", "New target").await;
+    d.click("#pop-save").await;
+    popover_closed(&d).await;
+
+    // A web link: a new address, its text (and the bold in it) kept.
+    edit_in_place(&d, "#rich-body a strong", "web link").await;
+    assert_eq!(
+        d.js("return [document.querySelector('#pop-kind').value, document.querySelector('#pop-web').value]").await,
+        json!(["web", "https://example.com/a"])
+    );
+    set_value(&d, "#pop-web", "https://example.org/b").await;
+    d.click("#pop-save").await;
+    popover_closed(&d).await;
+
+    // An attachment link: another file, with its own text.
+    edit_in_place(
+        &d,
+        "#rich-body p:first-child .cairn-link[title*=attachment]",
+        "attachment link",
+    )
+    .await;
+    set_value(&d, "#pop-file", "new.pdf").await;
+    set_value(&d, "#pop-text", "the notes").await;
+    d.click("#pop-save").await;
+    popover_closed(&d).await;
+
+    save(&d).await;
+    let (after, _) = stored(&node, id).await;
+    assert_eq!(
+        after,
+        format!(
+            "<p>See <ac:link><ri:page ri:content-title=\"New target\"/></ac:link> and <a href=\"https://example.org/b\">the <strong>site</strong></a> or <ac:link><ri:attachment ri:filename=\"new.pdf\"/><ac:plain-text-link-body><![CDATA[the notes]]></ac:plain-text-link-body></ac:link>.</p>{kept}"
+        )
+    );
+
+    // Remove link leaves the text.
+    open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+    d.click("#rich-body p:first-child .cairn-link").await;
+    d.wait_for(
+        "the popover",
+        "const p = document.querySelector('.rich-popover'); return !!p && !p.hidden && !!p.querySelector('.pop-remove')",
+    )
+    .await;
+    d.click(".rich-popover .pop-remove").await;
+    save(&d).await;
+    let (after, _) = stored(&node, id).await;
+    assert!(
+        after.starts_with("<p>See New target and <a href"),
+        "{after}"
+    );
+    assert!(after.ends_with(kept), "{after}");
+}
+
+#[tokio::test]
+async fn an_image_is_resized_aligned_and_titled_in_place() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("IMG", "Images").await;
+    let logo = format!("{}/assets/favicon.svg", node.base);
+    let other = "<p>Other <ac:image ac:border=\"true\"><ri:attachment ri:filename=\"x.png\"/></ac:image></p>";
+    let body = format!(
+        "<p>Logo: <ac:image ac:width=\"100\" ac:thumbnail=\"true\"><ri:url ri:value=\"{logo}\"/></ac:image></p>{other}"
+    );
+    let id = c.create_page("IMG", "Pictures", &body, None).await;
+    let d = Driver::start().await;
+    d.login(&node.base, "admin").await;
+    open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+    d.wait_for(
+        "the image",
+        "const i = document.querySelector('#rich-body .cairn-image img'); return !!i && i.complete",
+    )
+    .await;
+    edit_in_place(&d, "#rich-body .cairn-image img", "image").await;
+    assert_eq!(
+        d.js("return ['#pop-width', '#pop-height', '#pop-align', '#pop-src'].map((s) => document.querySelector(s).value)").await,
+        json!(["100", "", "", logo])
+    );
+    let v = d.axe_violations().await;
+    assert!(v.is_empty(), "axe on the image popover: {v:#?}");
+    set_value(&d, "#pop-width", "240").await;
+    set_value(&d, "#pop-height", "120").await;
+    set_value(&d, "#pop-align", "center").await;
+    set_value(&d, "#pop-alt", "Our logo").await;
+    set_value(&d, "#pop-title", "The \"logo\"").await;
+    d.click("#pop-save").await;
+    popover_closed(&d).await;
+    assert_eq!(
+        d.js("const i = document.querySelector('#rich-body .cairn-image img'); return [i.getAttribute('width'), i.closest('.cairn-image').classList.contains('align-center')]").await,
+        json!(["240", true])
+    );
+    // A width that is not a number is refused where it is typed.
+    edit_in_place(&d, "#rich-body .cairn-image img", "image").await;
+    set_value(&d, "#pop-width", "wide").await;
+    d.click("#pop-save").await;
+    d.wait_for(
+        "the message",
+        "return document.querySelector('.rich-popover .rich-dialog-error').textContent.includes('number of pixels')",
+    )
+    .await;
+    d.click("#pop-cancel").await;
+    popover_closed(&d).await;
+    save(&d).await;
+    let (after, _) = stored(&node, id).await;
+    assert_eq!(
+        after,
+        format!(
+            "<p>Logo: <ac:image ac:align=\"center\" ac:width=\"240\" ac:height=\"120\" ac:alt=\"Our logo\" ac:title=\"The &quot;logo&quot;\" ac:thumbnail=\"true\"><ri:url ri:value=\"{logo}\"/></ac:image></p>{other}"
+        )
+    );
+}
