@@ -21,6 +21,7 @@ import { escapeAttr, escapeText } from "./xml.js";
 import { cleanHtml, looksLikeMarkdown } from "./paste.js";
 import { toMarkdown } from "./markdown.js";
 import { popoverPlugins } from "./popovers.js";
+import { taskPlugins } from "./tasks.js";
 
 const S = schema.nodes, M = schema.marks;
 
@@ -426,6 +427,7 @@ export class RichEditor {
       }),
     ];
     return [
+      ...taskPlugins(ed),
       ...popoverPlugins(ed),
       inputRules({ rules }),
       keymap(listKeys),

@@ -1,7 +1,7 @@
 //! The UI in headless Chromium driven over WebDriver (`cairn_tests::browser`):
 //! writing (editing), every main screen at two sizes (screens), and the mouse
 //! and the keyboard (interaction), the rich-text editor (rich_editor), its
-//! popovers (in_place) and comment boxes (rich_comments).
+//! popovers and task tools (in_place) and comment boxes (rich_comments).
 
 use std::time::Duration;
 

@@ -1,7 +1,8 @@
 //! Editing in place in the rich-text editor (`host/editor/src/popovers.js`):
 //! a link's target and text changed from its popover, a web link too; an
-//! image resized, aligned and titled. Each stores exact storage format, and
-//! what was not touched keeps its bytes.
+//! image resized, aligned and titled; a task's assignee and due date set with
+//! `@`, `//` and the toolbar, a date changed. Each stores exact storage
+//! format, and what was not touched keeps its bytes.
 
 use super::rich_editor::{keys, open_rich_editor, stored};
 use super::*;
@@ -179,5 +180,181 @@ async fn an_image_is_resized_aligned_and_titled_in_place() {
         format!(
             "<p>Logo: <ac:image ac:align=\"center\" ac:width=\"240\" ac:height=\"120\" ac:alt=\"Our logo\" ac:title=\"The &quot;logo&quot;\" ac:thumbnail=\"true\"><ri:url ri:value=\"{logo}\"/></ac:image></p>{other}"
         )
+    );
+}
+
+#[tokio::test]
+async fn a_tasks_assignee_and_due_date_are_set_with_at_slash_slash_and_the_toolbar() {
+    let node = TestNode::start().await;
+    let ann = node.user("ann", false).await;
+    let bob = node.user("bob", false).await;
+    let c = node.login("admin").await;
+    c.create_space("TK", "Tasks").await;
+    let task = |n: u32, body: &str| {
+        format!("<ac:task><ac:task-id>{n}</ac:task-id><ac:task-status>incomplete</ac:task-status><ac:task-body>{body}</ac:task-body></ac:task>")
+    };
+    let kept = task(3, "Untouched &amp; <em>kept</em>");
+    let body = format!(
+        "<p>Plan:</p><ac:task-list>{}{}{kept}</ac:task-list>",
+        task(1, "Ship it"),
+        task(2, "Write notes")
+    );
+    let id = c.create_page("TK", "Plan", &body, None).await;
+    let d = Driver::start().await;
+    d.login(&node.base, "admin").await;
+    open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+    // The caret at the end of a task's text.
+    let caret_in = |text: &'static str| {
+        format!(
+            "const v = CairnEditor.editor.view; v.focus(); let at = null;
+             v.state.doc.descendants((n, p) => {{ if (at === null && n.isText && n.text === '{text}') at = p + n.nodeSize; }});
+             v.dispatch(v.state.tr.setSelection(v.state.selection.constructor.near(v.state.doc.resolve(at))));"
+        )
+    };
+    assert_eq!(
+        d.js("return document.querySelector('.tb-task').hidden").await,
+        json!(true),
+        "the task tools only show in a task"
+    );
+
+    // Task 1: `@` assigns, `//` opens the date picker.
+    d.js(&caret_in("Ship it")).await;
+    keys(&d, " @").await;
+    d.wait_for(
+        "the mention dialog",
+        "return !!document.querySelector('#mention-q')",
+    )
+    .await;
+    keys(&d, "ann").await;
+    d.wait_for(
+        "ann offered",
+        "return !!document.querySelector('#mention-q-list [role=option]')",
+    )
+    .await;
+    keys(&d, "\n").await;
+    d.wait_for(
+        "the assignee",
+        "return !document.querySelector('.rich-dialog') && !!document.querySelector('#rich-body .cairn-mention')",
+    )
+    .await;
+    keys(&d, "by //").await;
+    d.wait_for(
+        "the date picker",
+        "const i = document.querySelector('.rich-dialog input[type=date]'); return !!i && document.activeElement === i",
+    )
+    .await;
+    set_value(&d, ".rich-dialog input[type=date]", "2026-12-24").await;
+    d.click(".rich-dialog button[type=submit]").await;
+    d.wait_for(
+        "the date",
+        "return !document.querySelector('.rich-dialog') && !!document.querySelector('#rich-body .cairn-time')",
+    )
+    .await;
+
+    // Task 2: the toolbar's Assign and Due date buttons.
+    d.js(&caret_in("Write notes")).await;
+    d.wait_for(
+        "the task tools",
+        "return !document.querySelector('.tb-task').hidden",
+    )
+    .await;
+    d.click("#tb-assign").await;
+    d.wait_for(
+        "the mention dialog",
+        "return !!document.querySelector('#mention-q')",
+    )
+    .await;
+    keys(&d, "ann").await;
+    d.wait_for(
+        "ann offered",
+        "return !!document.querySelector('#mention-q-list [role=option]')",
+    )
+    .await;
+    keys(&d, "\n").await;
+    d.wait_for(
+        "the second assignee",
+        "return !document.querySelector('.rich-dialog') && document.querySelectorAll('#rich-body .cairn-mention').length === 2",
+    )
+    .await;
+    d.click("#tb-due").await;
+    d.wait_for(
+        "the date picker",
+        "return !!document.querySelector('.rich-dialog input[type=date]')",
+    )
+    .await;
+    set_value(&d, ".rich-dialog input[type=date]", "2027-01-15").await;
+    d.click(".rich-dialog button[type=submit]").await;
+    d.wait_for(
+        "the second date",
+        "return !document.querySelector('.rich-dialog') && document.querySelectorAll('#rich-body .cairn-time').length === 2",
+    )
+    .await;
+    // Due date again in a task that has one: its date's popover.
+    d.click("#tb-due").await;
+    d.wait_for(
+        "the date's form",
+        "return document.activeElement === document.querySelector('#pop-date')",
+    )
+    .await;
+    assert_eq!(
+        d.js("return document.querySelector('#pop-date').value")
+            .await,
+        json!("2027-01-15")
+    );
+    d.press(&["\u{E00C}"]).await;
+    // Task 1's date changed from its popover.
+    edit_in_place(&d, "#rich-body .cairn-time", "date").await;
+    set_value(&d, "#pop-date", "2026-12-31").await;
+    d.click("#pop-save").await;
+    popover_closed(&d).await;
+
+    // Task 1 reassigned: Assign in a task that has an assignee opens the
+    // mention's popover, whose person completes as `@` does.
+    d.js(&caret_in("Ship it ")).await;
+    d.click("#tb-assign").await;
+    d.wait_for(
+        "the person field",
+        "return document.activeElement === document.querySelector('#pop-person')",
+    )
+    .await;
+    keys(&d, "bob").await;
+    d.wait_for(
+        "bob offered",
+        "return !!document.querySelector('#pop-person-list [role=option]')",
+    )
+    .await;
+    keys(&d, "\n").await;
+    popover_closed(&d).await;
+
+    save(&d).await;
+    let (after, _) = stored(&node, id).await;
+    let user = format!(
+        "<ac:link><ri:user ri:userkey=\"{}\"/></ac:link>",
+        ann.user_key
+    );
+    let bob = format!(
+        "<ac:link><ri:user ri:userkey=\"{}\"/></ac:link>",
+        bob.user_key
+    );
+    assert_eq!(
+        after,
+        format!(
+            "<p>Plan:</p><ac:task-list>{}{}{kept}</ac:task-list>",
+            task(
+                1,
+                &format!("Ship it {bob} by <time datetime=\"2026-12-31\"/>")
+            ),
+            task(
+                2,
+                &format!("Write notes {user} <time datetime=\"2027-01-15\"/>")
+            )
+        )
+    );
+    // The page shows them as the task's assignee and due date.
+    assert_eq!(
+        d.js("const t = document.querySelector('#main-content').textContent; return t.includes('31 Dec 2026') && t.includes('15 Jan 2027')").await,
+        json!(true),
+        "{}",
+        d.js("return document.querySelector('#main-content').innerHTML").await
     );
 }
