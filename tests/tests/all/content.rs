@@ -374,7 +374,8 @@ async fn labels_comments_and_threads() {
 async fn comments_and_replies_in_storage_format_are_stored_as_written_and_sanitised_on_view() {
     let (node, c) = node_with_space().await;
     let id = c.create_page("DOC", "Talk", "<p>x</p>", None).await;
-    let body = "<p>Plain <strong>bold</strong> &amp; <em>more</em></p><script>window.pwned = 1</script>";
+    let body =
+        "<p>Plain <strong>bold</strong> &amp; <em>more</em></p><script>window.pwned = 1</script>";
     let r = c
         .post(
             &format!("/pages/{id}/comments"),
@@ -430,7 +431,11 @@ async fn comments_and_replies_in_storage_format_are_stored_as_written_and_saniti
         )
         .await;
     assert_eq!(r.status(), 400);
-    assert!(r.text().await.unwrap().contains("not well-formed storage format"));
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("not well-formed storage format"));
     let (_, v) = node
         .rest(
             "admin",

@@ -13,17 +13,19 @@ async fn save(d: &Driver) {
         .await;
 }
 
-/// Opens the popover's form for what `css` (in the editor) shows.
-async fn edit_in_place(d: &Driver, css: &str, what: &str) {
+/// Opens the popover's form for what `css` (in the editor) shows, once the
+/// popover says `summary`.
+async fn edit_in_place(d: &Driver, css: &str, summary: &str) {
     d.click(css).await;
+    let what = serde_json::to_string(summary).unwrap();
     d.wait_for(
-        &format!("the popover of the {what}"),
-        "const p = document.querySelector('.rich-popover'); return !!p && !p.hidden && !!p.querySelector('.pop-edit')",
+        &format!("the popover of {summary}"),
+        &format!("const p = document.querySelector('.rich-popover'); return !!p && !p.hidden && !!p.querySelector('.pop-edit') && p.querySelector('.pop-what').textContent.includes({what})"),
     )
     .await;
     d.click(".rich-popover .pop-edit").await;
     d.wait_for(
-        &format!("the form of the {what}"),
+        &format!("the form of {summary}"),
         "return !!document.querySelector('.rich-popover .pop-form') && document.querySelector('.rich-popover').contains(document.activeElement)",
     )
     .await;
@@ -64,7 +66,12 @@ async fn a_links_target_and_text_change_in_place_and_the_rest_keeps_its_bytes() 
     open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
 
     // A page link: a new target page.
-    edit_in_place(&d, "#rich-body p:first-child .cairn-link", "page link").await;
+    edit_in_place(
+        &d,
+        "#rich-body p:first-child .cairn-link",
+        "Link to page “Old target”",
+    )
+    .await;
     assert_eq!(
         d.js("return [document.querySelector('#pop-kind').value, document.querySelector('#pop-page').value, document.querySelector('#pop-text').value]").await,
         json!(["page", "Old target", "Old target"])
@@ -77,7 +84,7 @@ async fn a_links_target_and_text_change_in_place_and_the_rest_keeps_its_bytes() 
     popover_closed(&d).await;
 
     // A web link: a new address, its text (and the bold in it) kept.
-    edit_in_place(&d, "#rich-body a strong", "web link").await;
+    edit_in_place(&d, "#rich-body a strong", "Link to https://example.com/a").await;
     assert_eq!(
         d.js("return [document.querySelector('#pop-kind').value, document.querySelector('#pop-web').value]").await,
         json!(["web", "https://example.com/a"])
@@ -90,7 +97,7 @@ async fn a_links_target_and_text_change_in_place_and_the_rest_keeps_its_bytes() 
     edit_in_place(
         &d,
         "#rich-body p:first-child .cairn-link[title*=attachment]",
-        "attachment link",
+        "Link to attachment old.pdf",
     )
     .await;
     set_value(&d, "#pop-file", "new.pdf").await;
@@ -144,7 +151,7 @@ async fn an_image_is_resized_aligned_and_titled_in_place() {
         "const i = document.querySelector('#rich-body .cairn-image img'); return !!i && i.complete",
     )
     .await;
-    edit_in_place(&d, "#rich-body .cairn-image img", "image").await;
+    edit_in_place(&d, "#rich-body .cairn-image img", "Image").await;
     assert_eq!(
         d.js("return ['#pop-width', '#pop-height', '#pop-align', '#pop-src'].map((s) => document.querySelector(s).value)").await,
         json!(["100", "", "", logo])
@@ -163,7 +170,7 @@ async fn an_image_is_resized_aligned_and_titled_in_place() {
         json!(["240", true])
     );
     // A width that is not a number is refused where it is typed.
-    edit_in_place(&d, "#rich-body .cairn-image img", "image").await;
+    edit_in_place(&d, "#rich-body .cairn-image img", "Image").await;
     set_value(&d, "#pop-width", "wide").await;
     d.click("#pop-save").await;
     d.wait_for(
@@ -212,7 +219,8 @@ async fn a_tasks_assignee_and_due_date_are_set_with_at_slash_slash_and_the_toolb
         )
     };
     assert_eq!(
-        d.js("return document.querySelector('.tb-task').hidden").await,
+        d.js("return document.querySelector('.tb-task').hidden")
+            .await,
         json!(true),
         "the task tools only show in a task"
     );
@@ -303,7 +311,7 @@ async fn a_tasks_assignee_and_due_date_are_set_with_at_slash_slash_and_the_toolb
     );
     d.press(&["\u{E00C}"]).await;
     // Task 1's date changed from its popover.
-    edit_in_place(&d, "#rich-body .cairn-time", "date").await;
+    edit_in_place(&d, "#rich-body .cairn-time", "Date 2026-12-24").await;
     set_value(&d, "#pop-date", "2026-12-31").await;
     d.click("#pop-save").await;
     popover_closed(&d).await;
@@ -350,11 +358,17 @@ async fn a_tasks_assignee_and_due_date_are_set_with_at_slash_slash_and_the_toolb
             )
         )
     );
-    // The page shows them as the task's assignee and due date.
-    assert_eq!(
-        d.js("const t = document.querySelector('#main-content').textContent; return t.includes('31 Dec 2026') && t.includes('15 Jan 2027')").await,
-        json!(true),
-        "{}",
-        d.js("return document.querySelector('#main-content').innerHTML").await
-    );
+    // The page shows them as each task's assignee and due date.
+    let html = d
+        .js("return document.querySelector('#main-content').innerHTML")
+        .await;
+    let html = html.as_str().unwrap_or_default();
+    for shown in [
+        "Ship it <a href=\"/users/bob\"",
+        "Write notes <a href=\"/users/ann\"",
+        "data-exact=\"31 Dec 2026\"",
+        "data-exact=\"15 Jan 2027\"",
+    ] {
+        assert!(html.contains(shown), "{shown} in {html}");
+    }
 }

@@ -12,7 +12,9 @@ async fn comments(node: &TestNode, page: i64) -> Vec<(i64, String)> {
         .rest(
             "admin",
             reqwest::Method::GET,
-            &format!("/rest/api/content/{page}/child/comment?expand=body.storage&depth=all&limit=100"),
+            &format!(
+                "/rest/api/content/{page}/child/comment?expand=body.storage&depth=all&limit=100"
+            ),
             None,
         )
         .await;
@@ -80,12 +82,22 @@ async fn a_comment_a_reply_and_an_edit_written_in_rich_text_store_exact_storage_
     d.login(&node.base, "admin").await;
     let url = format!("{}/pages/viewpage.action?pageId={page}", node.base);
     d.goto(&url).await;
-    // The page view itself has no editor: the bundle comes when the browser is
-    // idle, and the box becomes rich text on its first focus.
+    // The page as served has no editor (its HTML is the same for every
+    // viewer): the bundle comes when the browser is idle, and a box becomes
+    // rich text on its first focus.
     assert_eq!(
-        d.js("return document.querySelectorAll('script[src=\"/assets/editor.js\"]').length === 0 || !document.querySelector('.rich-body')").await,
-        json!(true)
+        d.js_async(
+            "const done = arguments[arguments.length - 1];
+             fetch(location.href).then((r) => r.text()).then((t) => done(t.includes('/assets/editor.js')));"
+        )
+        .await,
+        json!(false)
     );
+    d.wait_for(
+        "the bundle fetched while idle",
+        "return !!window.CairnEditor && !document.querySelector('.new-comment .rich-body')",
+    )
+    .await;
     d.click(".new-comment textarea").await;
     rich_box(&d, ".new-comment").await;
     assert_eq!(
@@ -226,10 +238,7 @@ async fn a_comment_a_reply_and_an_edit_written_in_rich_text_store_exact_storage_
         "return document.querySelectorAll('#comments .comment').length === 3",
     )
     .await;
-    assert_eq!(
-        comments(&node, page).await[2].1,
-        "<p>Now <em>fine</em></p>"
-    );
+    assert_eq!(comments(&node, page).await[2].1, "<p>Now <em>fine</em></p>");
 }
 
 #[tokio::test]
@@ -261,14 +270,19 @@ async fn an_inline_comment_thread_takes_a_rich_text_reply() {
     assert_eq!(s, 200, "{v}");
     let d = Driver::start().await;
     d.login(&node.base, "admin").await;
-    d.goto(&format!("{}/pages/viewpage.action?pageId={page}", node.base))
-        .await;
+    d.goto(&format!(
+        "{}/pages/viewpage.action?pageId={page}",
+        node.base
+    ))
+    .await;
     d.click(".inline-thread .thread-actions details summary")
         .await;
     let form = ".inline-thread .thread-actions details[open] form[data-rich-comment]";
     d.wait_for(
         "the reply box",
-        &format!("const f = document.querySelector('{form}'); return !!f && f.dataset.mode === 'rich'"),
+        &format!(
+            "const f = document.querySelector('{form}'); return !!f && f.dataset.mode === 'rich'"
+        ),
     )
     .await;
     d.click(&format!("{form} .rich-body")).await;
