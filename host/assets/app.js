@@ -192,7 +192,9 @@ function showFormError(form, message, field) {
     target.setAttribute("aria-invalid", "true");
     target.setAttribute("aria-describedby", id);
     target.insertAdjacentElement("afterend", p);
-    target.focus();
+    // A comment box in rich mode hides its text area: the editor takes the focus.
+    if (target.hidden && form.cairnEditor) form.cairnEditor.focus();
+    else target.focus();
   } else {
     form.prepend(p);
   }
@@ -441,7 +443,7 @@ function initUploads() {
   });
 }
 
-document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initInlineErrors(); initSuggest(); initDrawer(); initMenus(); focusableScrollers(); relativeTimes(); setInterval(relativeTimes, 60000); initUploads(); initInlineComments(); initCompletions(); initLiveSearch(); initSortable(); initCreateFilter(); initRecent(); });
+document.addEventListener("DOMContentLoaded", () => { initTree(); initPreview(); initConfirm(); initInlineErrors(); initSuggest(); initDrawer(); initMenus(); focusableScrollers(); relativeTimes(); setInterval(relativeTimes, 60000); initUploads(); initInlineComments(); initCompletions(); initRichComments(); initLiveSearch(); initSortable(); initCreateFilter(); initRecent(); });
 
 // The bell's unread count: polled every 30 s and when the tab comes back
 // (see web/notify.rs for why polling). Cached page views carry no count.
@@ -573,6 +575,8 @@ function initInlineComments() {
       form.append(el("input", { type: "hidden", name, value }));
     }
     form.append(el("blockquote", { class: "anchor-text" }, s.text.length > 300 ? s.text.slice(0, 300) + "…" : s.text));
+    form.setAttribute("data-rich-comment", "");
+    form.append(el("input", { type: "hidden", name: "format", value: "markdown" }));
     const ta = el("textarea", { name: "body", rows: "3", required: "", "aria-label": "Your comment on the selected text", "data-mentions": "", placeholder: "Comment on this text (Markdown; @ mentions someone)" });
     const cancel = el("button", { type: "button" }, "Cancel");
     cancel.addEventListener("click", () => form.remove());
@@ -588,6 +592,56 @@ function initInlineComments() {
     attachCompleter(ta);
     ta.focus();
   }
+}
+
+// Comment boxes (forms marked data-rich-comment) become the rich-text
+// editor (editor.js, comments.js in host/editor) on the first focus of their
+// text area, or when the Reply or Edit that holds one opens. The bundle is
+// fetched once the page has loaded and the browser is idle, so a page view
+// (cached or not, the same HTML for everyone) costs no more and a click in a
+// box finds it ready. Without the script a box is its plain text area.
+let editorLoading = null;
+function loadEditor() {
+  if (!editorLoading) {
+    editorLoading = new Promise((resolve, reject) => {
+      if (window.CairnEditor) { resolve(window.CairnEditor); return; }
+      document.head.append(el("link", { rel: "stylesheet", href: "/assets/editor.css" }));
+      const s = el("script", { src: "/assets/editor.js" });
+      s.addEventListener("load", () => resolve(window.CairnEditor));
+      s.addEventListener("error", () => { editorLoading = null; reject(new Error("the editor could not be loaded")); });
+      document.head.append(s);
+    });
+  }
+  return editorLoading;
+}
+
+function richComment(form, focus) {
+  if (form.cairnEditor || form.dataset.richLoading) return;
+  form.dataset.richLoading = "1";
+  loadEditor()
+    .then((api) => {
+      const ed = api.mountComment(form);
+      if (focus) ed.focus();
+    })
+    .catch(() => {})
+    .finally(() => { delete form.dataset.richLoading; });
+}
+
+function initRichComments() {
+  document.addEventListener("focusin", (e) => {
+    const form = e.target.closest?.("form[data-rich-comment]");
+    if (form && e.target.name === "body") richComment(form, true);
+  });
+  // "toggle" does not bubble: caught on its way down.
+  document.addEventListener("toggle", (e) => {
+    const form = e.target.open && e.target.querySelector?.("form[data-rich-comment]");
+    if (form) richComment(form, false);
+  }, true);
+  if (!document.querySelector("form[data-rich-comment], #main-content[data-inline-comment]")) return;
+  const idle = window.requestIdleCallback || ((f) => setTimeout(f, 300));
+  const prefetch = () => idle(() => loadEditor().catch(() => {}));
+  if (document.readyState === "complete") prefetch();
+  else window.addEventListener("load", prefetch);
 }
 
 // Completion of people: "@" in a text area that mentions (Markdown writes
@@ -618,7 +672,7 @@ function attachCompleter(field) {
   const choose = (i) => {
     const u = items[i];
     if (!u || !token) return;
-    const storage = field.form?.querySelector("select[name=format]")?.value === "storage";
+    const storage = field.form?.elements.namedItem("format")?.value === "storage";
     const text = people ? `${u.username}, ` : storage ? `<ac:link><ri:user ri:userkey="${u.userKey}"/></ac:link> ` : `@${u.username} `;
     field.value = field.value.slice(0, token.start) + text + field.value.slice(token.end);
     const at = token.start + text.length;

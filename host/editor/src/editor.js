@@ -20,6 +20,8 @@ import { parse, serialize } from "./storage.js";
 import { escapeAttr, escapeText } from "./xml.js";
 import { cleanHtml, looksLikeMarkdown } from "./paste.js";
 import { toMarkdown } from "./markdown.js";
+import { popoverPlugins } from "./popovers.js";
+import { taskPlugins } from "./tasks.js";
 
 const S = schema.nodes, M = schema.marks;
 
@@ -399,7 +401,7 @@ function toEdge(end, extend) {
   };
 }
 
-class RichEditor {
+export class RichEditor {
   constructor(form) {
     this.form = form;
     this.textarea = form.querySelector("#body");
@@ -579,6 +581,8 @@ class RichEditor {
       }),
     ];
     return [
+      ...taskPlugins(ed),
+      ...popoverPlugins(ed),
       inputRules({ rules }),
       keymap(listKeys),
       keymap(keys),

@@ -1,10 +1,12 @@
 // The bundle's entry: mounts the rich editor on the page editor's form and
 // exposes window.CairnEditor (the round trip and the paste cleaner, for the
-// browser tests and benchmarks).
+// browser tests and benchmarks; mountComment, which app.js calls on the
+// page view when a comment box is first used).
 import { parse, serialize, roundTrip, canonical } from "./storage.js";
 import { cleanHtml } from "./paste.js";
 import { toMarkdown } from "./markdown.js";
 import { mount } from "./editor.js";
+import { mountComment } from "./comments.js";
 
 const api = {
   parse,
@@ -14,6 +16,7 @@ const api = {
   cleanHtml,
   toMarkdown: (src) => toMarkdown(parse(src)),
   mount,
+  mountComment,
   editor: null,
 };
 window.CairnEditor = api;

@@ -367,6 +367,86 @@ async fn labels_comments_and_threads() {
     );
 }
 
+/// The rich-text comment boxes post storage format (`format=storage`): kept
+/// as written for comments and replies, refused with a clear message when it
+/// is not well formed, and sanitised on view like every body.
+#[tokio::test]
+async fn comments_and_replies_in_storage_format_are_stored_as_written_and_sanitised_on_view() {
+    let (node, c) = node_with_space().await;
+    let id = c.create_page("DOC", "Talk", "<p>x</p>", None).await;
+    let body =
+        "<p>Plain <strong>bold</strong> &amp; <em>more</em></p><script>window.pwned = 1</script>";
+    let r = c
+        .post(
+            &format!("/pages/{id}/comments"),
+            &[("body", body), ("format", "storage")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let cid: i64 = Client::location(&r)
+        .rsplit("comment-")
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let r = c
+        .post(
+            &format!("/pages/{id}/comments"),
+            &[
+                ("body", "<p>re: *not* Markdown</p>"),
+                ("format", "storage"),
+                ("reply_to", &cid.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let (_, v) = node
+        .rest(
+            "admin",
+            reqwest::Method::GET,
+            &format!("/rest/api/content/{id}/child/comment?expand=body.storage&depth=all"),
+            None,
+        )
+        .await;
+    let stored: Vec<&str> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["body"]["storage"]["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(stored, [body, "<p>re: *not* Markdown</p>"]);
+    let (_, _, html) = c
+        .follow(&format!("/pages/viewpage.action?pageId={id}"))
+        .await;
+    assert!(html.contains("<strong>bold</strong>"));
+    assert!(
+        !html.contains("<script>window.pwned"),
+        "the script is not run (only its escaped source in the Edit box)"
+    );
+    // Not storage format: a 400 that says so, nothing stored.
+    let r = c
+        .post(
+            &format!("/pages/{id}/comments"),
+            &[("body", "<p>open"), ("format", "storage")],
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("not well-formed storage format"));
+    let (_, v) = node
+        .rest(
+            "admin",
+            reqwest::Method::GET,
+            &format!("/rest/api/content/{id}/child/comment"),
+            None,
+        )
+        .await;
+    assert_eq!(v["size"], 2);
+}
+
 #[tokio::test]
 async fn trash_restore_and_purge() {
     let (node, c) = node_with_space().await;

@@ -11,7 +11,7 @@ pub(super) async fn comment_post(
     Posted { viewer, form }: Posted,
 ) -> UiResult {
     let mut db = app.pool.get().await?;
-    let body = super::super::mentions::storage_from_markdown(&db, form.text("body")).await?;
+    let body = comment_body(&db, &form).await?;
     let c = content::add_comment(&mut db, &viewer, id, form.opt_int("reply_to")?, &body)
         .await
         .on_field("body")?;
@@ -19,6 +19,22 @@ pub(super) async fn comment_post(
         "/pages/viewpage.action?pageId={id}#comment-{}",
         c.id
     )))
+}
+
+/// The storage format of a comment form's `body`: as written when `format`
+/// is `storage` (the rich-text editor, the Source mode, an edit without the
+/// script), else Markdown with `@username` mentions. The body is checked and
+/// sanitised later as every body is (`content::validate_body` on save, the
+/// renderer's allow-list on view).
+pub(super) async fn comment_body(
+    db: &impl deadpool_postgres::GenericClient,
+    form: &FormData,
+) -> Result<String, Error> {
+    if form.text("format") == "storage" {
+        Ok(form.text("body").to_owned())
+    } else {
+        super::super::mentions::storage_from_markdown(db, form.text("body")).await
+    }
 }
 
 /// The Like button: `like=1` likes, anything else unlikes.
@@ -40,11 +56,7 @@ pub(super) async fn comment_edit(
     Posted { viewer, form }: Posted,
 ) -> UiResult {
     let mut db = app.pool.get().await?;
-    let body = if form.text("format") == "storage" {
-        form.text("body").to_owned()
-    } else {
-        super::super::mentions::storage_from_markdown(&db, form.text("body")).await?
-    };
+    let body = comment_body(&db, &form).await?;
     let c = content::edit_comment(&mut db, &viewer, id, &body, form.int("version")?)
         .await
         .on_field("body")?;

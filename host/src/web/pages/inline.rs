@@ -93,7 +93,7 @@ pub(super) async fn inline_comment_post(
     Posted { viewer, form }: Posted,
 ) -> UiResult {
     let mut db = app.pool.get().await?;
-    let body = super::super::mentions::storage_from_markdown(&db, form.text("body")).await?;
+    let body = comment_body(&db, &form).await?;
     let selection = content::Selection {
         text: form.text("selection"),
         before: form.text("before"),
@@ -102,7 +102,12 @@ pub(super) async fn inline_comment_post(
     };
     let r = content::add_inline_comment(&mut db, &viewer, id, &selection, &body, None).await;
     let field = match &r {
-        Err(Error::BadRequest(m)) if m.contains("comment must not be empty") => "body",
+        Err(Error::BadRequest(m))
+            if m.contains("comment must not be empty") || m.contains("storage format") =>
+        {
+            "body"
+        }
+        Err(Error::TooLarge(_)) => "body",
         _ => "selection",
     };
     let c = r.on_field(field)?;

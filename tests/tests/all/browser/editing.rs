@@ -288,13 +288,16 @@ async fn browser_form_errors_keep_the_input_beside_the_field() {
     );
     // A comment refused by the server keeps its text too (here: the session's
     // form token has been replaced, as after logging in elsewhere).
+    // The comment box is rich text once focused.
     d.js("document.querySelector('.new-comment input[name=_csrf]').value = 'stale'")
         .await;
-    d.type_into(
-        ".new-comment textarea",
-        "a long comment I do not want to lose",
+    d.click(".new-comment textarea").await;
+    d.wait_for(
+        "the rich comment box",
+        "const f = document.querySelector('.new-comment'); return f.dataset.mode === 'rich' && f.querySelector('.rich-body') === document.activeElement",
     )
     .await;
+    super::rich_editor::keys(&d, "a long comment I do not want to lose").await;
     d.click(".new-comment button[type=submit]").await;
     d.wait_for(
         "the comment form's message",
@@ -302,9 +305,12 @@ async fn browser_form_errors_keep_the_input_beside_the_field() {
     )
     .await;
     assert_eq!(
-        d.js("return document.querySelector('.new-comment textarea').value")
+        d.js("return [document.querySelector('.new-comment textarea').value, document.querySelector('.new-comment .rich-body').textContent]")
             .await,
-        "a long comment I do not want to lose"
+        json!([
+            "<p>a long comment I do not want to lose</p>",
+            "a long comment I do not want to lose"
+        ])
     );
 }
 

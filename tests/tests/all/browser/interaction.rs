@@ -311,8 +311,15 @@ async fn selected_text_takes_an_inline_comment_whose_thread_sits_beside_it() {
     )
     .await;
     d.click("#inline-comment-button").await;
+    // The box is rich text (rich_comments tests it); Markdown is one click away.
     d.wait_for(
         "the comment form",
+        "const f = document.querySelector('#new-inline-comment'); return !!f && f.dataset.mode === 'rich' && document.activeElement === f.querySelector('.rich-body')",
+    )
+    .await;
+    d.click("#new-inline-comment [data-mode=markdown]").await;
+    d.wait_for(
+        "the Markdown mode",
         "return document.activeElement === document.querySelector('#new-inline-comment textarea')",
     )
     .await;

@@ -8,9 +8,9 @@
 
 use super::*;
 
-const CTRL: &str = "\u{E009}";
-const SHIFT: &str = "\u{E008}";
-const ENTER: &str = "\u{E007}";
+pub(super) const CTRL: &str = "\u{E009}";
+pub(super) const SHIFT: &str = "\u{E008}";
+pub(super) const ENTER: &str = "\u{E007}";
 const TAB: &str = "\u{E004}";
 const HOME: &str = "\u{E011}";
 const END: &str = "\u{E010}";
@@ -22,7 +22,7 @@ fn dir(sub: &str) -> std::path::PathBuf {
 }
 
 /// Types `text` key by key as a keyboard would (`\n` is Enter).
-async fn keys(d: &Driver, text: &str) {
+pub(super) async fn keys(d: &Driver, text: &str) {
     let mut actions = Vec::new();
     for ch in text.chars() {
         let k = if ch == '\n' {
@@ -42,7 +42,7 @@ async fn keys(d: &Driver, text: &str) {
 }
 
 /// Holds `mods` down while pressing `key` (e.g. Ctrl+B).
-async fn chord(d: &Driver, mods: &[&str], key: &str) {
+pub(super) async fn chord(d: &Driver, mods: &[&str], key: &str) {
     let mut actions = Vec::new();
     for m in mods {
         actions.push(json!({"type": "keyDown", "value": m}));
@@ -60,7 +60,7 @@ async fn chord(d: &Driver, mods: &[&str], key: &str) {
     .await;
 }
 
-async fn stored(node: &TestNode, id: i64) -> (String, i64) {
+pub(super) async fn stored(node: &TestNode, id: i64) -> (String, i64) {
     let (_, v) = node
         .rest(
             "admin",
@@ -79,7 +79,7 @@ async fn stored(node: &TestNode, id: i64) -> (String, i64) {
 }
 
 /// The editor's textarea once the document has been written into it.
-async fn body_now(d: &Driver) -> String {
+pub(super) async fn body_now(d: &Driver) -> String {
     d.js("CairnEditor.editor.flush(); return document.querySelector('#body').value")
         .await
         .as_str()
@@ -87,7 +87,7 @@ async fn body_now(d: &Driver) -> String {
         .to_owned()
 }
 
-async fn open_rich_editor(d: &Driver, url: &str) {
+pub(super) async fn open_rich_editor(d: &Driver, url: &str) {
     d.goto(url).await;
     d.wait_for(
         "the rich-text editor",
