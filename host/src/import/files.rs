@@ -19,6 +19,9 @@ use crate::attach::{Store, Stored};
 /// Files are checkpointed in batches of this many.
 const BATCH: usize = 32;
 
+/// Checkpoints a batch of copied files: (Confluence id of the version, file).
+pub(crate) type Record<'a> = dyn Fn(&[(i64, Stored)]) -> Result<(), ImportError> + 'a;
+
 /// Copies every attachment version's file not in `done` (Confluence id of
 /// the version → file, from an earlier attempt): version row → stored file.
 /// `record` checkpoints the newly copied ones, a batch at a time.
@@ -29,7 +32,7 @@ pub(crate) fn copy_all(
     report: &mut Report,
     done: &HashMap<i64, Stored>,
     progress: &dyn Fn(u64) -> bool,
-    record: &dyn Fn(&[(i64, Stored)]) -> Result<(), ImportError>,
+    record: &Record<'_>,
 ) -> Result<HashMap<u32, Stored>, ImportError> {
     let mut out: HashMap<u32, Stored> = HashMap::new();
     let mut files = archive.files()?;
