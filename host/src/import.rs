@@ -173,6 +173,8 @@ pub struct Report {
     pub watches: u64,
     /// JSON content properties (REST's).
     pub content_properties: u64,
+    /// Page templates (their current versions).
+    pub templates: u64,
     pub extras: u64,
     pub users_matched: Vec<String>,
     pub users_created: Vec<String>,

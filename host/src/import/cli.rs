@@ -172,15 +172,18 @@ pub(crate) fn summary(r: &Report) -> String {
     );
     let _ = writeln!(
         s,
-        "{} attachment files ({} bytes), {} missing; {} labels, {} likes, {} space permissions, {} restrictions, {} watches, {} extras",
+        "{} attachment files ({} bytes), {} missing; {} labels, {} space labels (categories), {} likes, {} space permissions, {} restrictions, {} watches, {} content properties, {} templates, {} extras",
         r.attachment_files,
         r.bytes_copied,
         r.missing_files.len(),
         r.labels,
+        r.space_labels,
         r.likes,
         r.space_permissions,
         r.restrictions,
         r.watches,
+        r.content_properties,
+        r.templates,
         r.extras
     );
     let _ = writeln!(
@@ -229,7 +232,7 @@ pub async fn export_cli(
     let store = crate::attach::Store::new(&config.shared_home, u64::MAX);
     let r = export_space(&pool, &store, key, file).await?;
     Ok(format!(
-        "exported space {} to {}: {} content objects, {} versions, {} files, {} labels, {} space permissions, {} restrictions, {} categories, {} watches, {} content properties, {} Confluence properties",
+        "exported space {} to {}: {} content objects, {} versions, {} files, {} labels, {} space permissions, {} restrictions, {} categories, {} watches, {} content properties, {} templates, {} Confluence properties",
         r.space_key,
         file.display(),
         r.contents,
@@ -241,6 +244,7 @@ pub async fn export_cli(
         r.categories,
         r.watches,
         r.content_properties,
+        r.templates,
         r.extras
     ))
 }

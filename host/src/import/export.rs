@@ -37,6 +37,7 @@ pub struct ExportReport {
     pub categories: u64,
     pub watches: u64,
     pub content_properties: u64,
+    pub templates: u64,
     /// Confluence's own properties that came with an import, written back.
     pub extras: u64,
 }
@@ -498,6 +499,30 @@ async fn write_entities(
         )
         .await?;
         r.content_properties += 1;
+    }
+    // The space's page templates.
+    for t in db
+        .query(
+            "SELECT name, description, body, version, created_at, modified_at FROM templates WHERE space_id = $1 ORDER BY id",
+            &[&space_id],
+        )
+        .await?
+    {
+        let (created, modified): (DateTime<Utc>, DateTime<Utc>) = (t.get(4), t.get(5));
+        emit(
+            send,
+            Obj::new("PageTemplate", "com.atlassian.confluence.pages.templates", id())
+                .text("name", t.get::<_, &str>(0))
+                .text("description", t.get::<_, &str>(1))
+                .text("content", t.get::<_, &str>(2))
+                .raw("version", t.get::<_, i32>(3))
+                .reference("space", "Space", SPACES, Some(space_id))
+                .text("creationDate", &date(&created))
+                .text("lastModificationDate", &date(&modified))
+                .end(),
+        )
+        .await?;
+        r.templates += 1;
     }
     // Confluence's own content properties that came with an import.
     for x in db

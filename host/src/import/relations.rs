@@ -320,6 +320,47 @@ impl Writer<'_> {
         }
         for (class, id, space, data) in &self.m.extras {
             let s = space.and_then(|s| space_of.get(&s).copied()).unwrap_or(0);
+            // A page template (its current version: historical ones name
+            // their `originalVersion`) becomes the space's template, or a
+            // global one when it belongs to no space.
+            if class == "PageTemplate" && data.get("originalVersion").is_none_or(|v| v.is_null()) {
+                let text = |k: &str| {
+                    data.get(k)
+                        .and_then(|v| v.as_str())
+                        .unwrap_or("")
+                        .to_owned()
+                };
+                let (name, body) = (text("name"), text("content"));
+                if !name.trim().is_empty() && name.chars().count() <= 255 {
+                    let space_id = match space {
+                        Some(sp) => space_of.get(sp).map(|i| self.spaces[*i]),
+                        None => None,
+                    };
+                    if space.is_none() || space_id.is_some() {
+                        let version = text("version").parse::<i32>().unwrap_or(1).max(1);
+                        let n = tx
+                            .execute(
+                                "INSERT INTO templates (space_id, name, description, body, version)
+                                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                                &[
+                                    &space_id,
+                                    &name.trim(),
+                                    &text("description"),
+                                    &body,
+                                    &version,
+                                ],
+                            )
+                            .await?;
+                        if n == 0 {
+                            r.warn(format!(
+                                "page template {name:?} ({id}): a template of that name exists already; not imported"
+                            ));
+                        }
+                        r.templates += n;
+                        continue;
+                    }
+                }
+            }
             let kind = if class == "PageTemplate" {
                 "page-template"
             } else {

@@ -100,8 +100,10 @@ async fn own_export_with_every_object_kind_round_trips_into_cairn() {
     assert_eq!(labels, ["global:alpha", "my:fav"]);
     assert_eq!(r.likes, 1);
     assert_eq!(r.watches, 1);
+    // The page template is the space's template.
+    assert_eq!(r.templates, 1);
     assert_eq!(
-        one("SELECT count(*) FROM import_extras WHERE kind = 'page-template'")
+        one("SELECT count(*) FROM templates t JOIN spaces s ON s.id = t.space_id WHERE t.name = 'Meeting notes' AND t.body = '<p>Agenda</p>'")
             .await
             .get::<_, i64>(0),
         1

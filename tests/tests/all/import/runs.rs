@@ -196,6 +196,7 @@ pub(super) async fn space_snapshot(node: &TestNode, key: &str) -> Vec<String> {
         "SELECT 'category', sc.name, '', '', '' FROM space_categories sc JOIN spaces s ON s.id = sc.space_id WHERE s.space_key = $1",
         "SELECT 'property', c.title, p.key, p.value::text, p.version::text FROM content_properties p JOIN content c ON c.id = p.content_id
          JOIN spaces s ON s.id = c.space_id WHERE s.space_key = $1",
+        "SELECT 'template', t.name, t.description, t.body, t.version::text FROM templates t JOIN spaces s ON s.id = t.space_id WHERE s.space_key = $1",
         "SELECT 'confluence-properties', c.title, x.data::text, '', '' FROM import_extras x JOIN content c ON c.id = x.content_id
          JOIN spaces s ON s.id = c.space_id WHERE x.kind = 'content-properties' AND s.space_key = $1",
     ];
@@ -238,7 +239,11 @@ async fn a_space_exported_and_imported_into_a_fresh_database_loses_nothing() {
         .expect("export");
     assert_eq!(r.files, 2);
     assert!(r.versions >= 80, "{r:?}");
-    assert_eq!((r.categories, r.content_properties), (1, 1), "{r:?}");
+    assert_eq!(
+        (r.categories, r.content_properties, r.templates),
+        (1, 1, 1),
+        "{r:?}"
+    );
     assert!(r.watches >= 3, "{r:?}");
     let b = TestNode::start().await;
     let report = import(&b, &zip, None).await.expect("import into B");
