@@ -360,6 +360,44 @@ pub(crate) struct NewFile<'a> {
     pub stored: Stored,
 }
 
+/// A new attachment's row and its first version.
+pub(crate) struct NewRow<'a> {
+    pub space_id: i64,
+    pub page_id: i64,
+    /// The page's ancestors and the page.
+    pub ancestors: &'a [i64],
+    pub name: &'a str,
+    pub author_id: i64,
+    pub comment: &'a str,
+    pub minor_edit: bool,
+    pub sha256: &'a str,
+    pub size: i64,
+    pub media_type: &'a str,
+}
+
+/// Writes a new attachment (content row and version 1) inside the
+/// caller's transaction, which has checked the rights; its id.
+pub(crate) async fn insert_new(
+    tx: &impl GenericClient,
+    a: &NewRow<'_>,
+) -> std::result::Result<i64, tokio_postgres::Error> {
+    let id: i64 = tx
+        .query_one(
+            "INSERT INTO content (content_type, space_id, container_id, ancestors, title, creator_id, modifier_id)
+             VALUES ('attachment', $1, $2, $3, $4, $5, $5) RETURNING id",
+            &[&a.space_id, &a.page_id, &a.ancestors, &a.name, &a.author_id],
+        )
+        .await?
+        .get(0);
+    tx.execute(
+        "INSERT INTO content_versions (content_id, version, title, body, author_id, message, minor_edit,
+           file_sha256, file_size, media_type) VALUES ($1, 1, $2, '', $3, $4, $5, $6, $7, $8)",
+        &[&id, &a.name, &a.author_id, &a.comment, &a.minor_edit, &a.sha256, &a.size, &a.media_type],
+    )
+    .await?;
+    Ok(id)
+}
+
 /// Records an uploaded file on a page: a new attachment, or — when a file
 /// with the same name exists and `new_version_if_exists` — its next version.
 pub(crate) async fn record(
@@ -406,30 +444,27 @@ pub(crate) async fn record(
         None => {
             let mut chain = page.ancestors.clone();
             chain.push(page.id);
-            let id: i64 = tx
-                .query_one(
-                    "INSERT INTO content (content_type, space_id, container_id, ancestors, title, creator_id, modifier_id)
-                     VALUES ('attachment', $1, $2, $3, $4, $5, $5) RETURNING id",
-                    &[&page.space_id, &page_id, &chain, &name, &user.id],
-                )
-                .await
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        Error::BadRequest(format!(
-                            "Cannot add a new attachment with same file name as an existing attachment: {name}"
-                        ))
-                    } else {
-                        e.into()
-                    }
-                })?
-                .get(0);
-            tx.execute(
-                "INSERT INTO content_versions (content_id, version, title, body, author_id, message, minor_edit,
-                   file_sha256, file_size, media_type) VALUES ($1, 1, $2, '', $3, $4, $5, $6, $7, $8)",
-                &[&id, &name, &user.id, &f.comment, &f.minor_edit, &f.stored.sha256, &size, &mt],
-            )
-            .await?;
-            id
+            let row = NewRow {
+                space_id: page.space_id,
+                page_id,
+                ancestors: &chain,
+                name,
+                author_id: user.id,
+                comment: f.comment,
+                minor_edit: f.minor_edit,
+                sha256: &f.stored.sha256,
+                size,
+                media_type: &mt,
+            };
+            insert_new(&tx, &row).await.map_err(|e| {
+                if is_unique_violation(&e) {
+                    Error::BadRequest(format!(
+                        "Cannot add a new attachment with same file name as an existing attachment: {name}"
+                    ))
+                } else {
+                    e.into()
+                }
+            })?
         }
     };
     tx.execute(

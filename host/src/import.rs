@@ -82,6 +82,16 @@ pub(crate) struct RunRef {
     pub attempt: i32,
 }
 
+impl RunRef {
+    /// The error that stops this attempt once a later one owns the run.
+    pub(crate) fn superseded(&self) -> ImportError {
+        ImportError::Superseded(format!(
+            "import {} was taken over by another node (attempt {} stopped)",
+            self.id, self.attempt
+        ))
+    }
+}
+
 impl From<tokio_postgres::Error> for ImportError {
     fn from(e: tokio_postgres::Error) -> Self {
         ImportError::Db(crate::error::Error::Db(e).to_string())

@@ -87,26 +87,7 @@ export class CommentEditor extends RichEditor {
     btn("link", "Link (Ctrl+K)", "🔗", () => this.linkDialog());
     btn("mention", "Mention someone (@)", "@", () => this.mentionDialog());
     btn("emoticon", "Insert an emoticon", "☺", () => this.emoticonDialog());
-    // Roving focus: one tab stop for the toolbar, arrows move along it.
-    this.toolbar.addEventListener("keydown", (e) => {
-      const items = [...this.toolbar.querySelectorAll("button")].filter((x) => !x.closest("[hidden]"));
-      const i = items.indexOf(document.activeElement);
-      if (i < 0) return;
-      let j = null;
-      if (e.key === "ArrowRight") j = (i + 1) % items.length;
-      else if (e.key === "ArrowLeft") j = (i - 1 + items.length) % items.length;
-      else if (e.key === "Home") j = 0;
-      else if (e.key === "End") j = items.length - 1;
-      else if (e.key === "Escape") { e.preventDefault(); this.view.focus(); return; }
-      if (j === null) return;
-      e.preventDefault();
-      this.rove(items, j);
-    });
-    this.toolbar.addEventListener("focusin", (e) => {
-      const items = [...this.toolbar.querySelectorAll("button")];
-      const i = items.indexOf(e.target);
-      if (i >= 0) this.rove(items, i, true);
-    });
+    this.rovingFocus("button");
     this.buttons[0].b.tabIndex = 0;
     f.addEventListener("submit", () => this.flush(), true);
   }

@@ -491,9 +491,15 @@ export class RichEditor {
     tcmd("split", "Split the cell", "split", splitCell);
     tcmd("header-row", "Toggle the header row", "th", toggleHeaderRow);
     this.toolbar.append(this.tableTools);
-    // Roving focus: one tab stop for the toolbar, arrows move along it.
+    this.rovingFocus("button, select, input");
+    f.addEventListener("submit", () => this.flush(), true);
+  }
+
+  // Roving focus: one tab stop for the toolbar, arrows move along the
+  // controls `selector` names.
+  rovingFocus(selector) {
     this.toolbar.addEventListener("keydown", (e) => {
-      const items = [...this.toolbar.querySelectorAll("button, select, input")].filter((x) => !x.closest("[hidden]"));
+      const items = [...this.toolbar.querySelectorAll(selector)].filter((x) => !x.closest("[hidden]"));
       const i = items.indexOf(document.activeElement);
       if (i < 0) return;
       let j = null;
@@ -507,11 +513,10 @@ export class RichEditor {
       this.rove(items, j);
     });
     this.toolbar.addEventListener("focusin", (e) => {
-      const items = [...this.toolbar.querySelectorAll("button, select, input")];
+      const items = [...this.toolbar.querySelectorAll(selector)];
       const i = items.indexOf(e.target);
       if (i >= 0) this.rove(items, i, true);
     });
-    f.addEventListener("submit", () => this.flush(), true);
   }
 
   rove(items, j, noFocus) {

@@ -410,6 +410,18 @@ pub(crate) struct DraftFile {
     pub media_type: String,
 }
 
+impl DraftFile {
+    /// From `SELECT name, sha256, size, media_type …`.
+    fn from_row(r: &tokio_postgres::Row) -> DraftFile {
+        DraftFile {
+            name: r.get(0),
+            sha256: r.get(1),
+            size: r.get(2),
+            media_type: r.get(3),
+        }
+    }
+}
+
 /// Keeps a file pasted or dropped into a page never saved with the author's
 /// draft `draft_id` (a file of the same name is replaced).
 ///
@@ -467,12 +479,7 @@ pub(crate) async fn draft_file(
         &[&draft_id, &user.id, &name],
     )
     .await?
-    .map(|r| DraftFile {
-        name: r.get(0),
-        sha256: r.get(1),
-        size: r.get(2),
-        media_type: r.get(3),
-    }))
+    .map(|r| DraftFile::from_row(&r)))
 }
 
 /// Inside the creating transaction, before the draft is taken: its files.
@@ -489,11 +496,6 @@ pub(super) async fn files_of_new_draft(
     )
     .await?
     .iter()
-    .map(|r| DraftFile {
-        name: r.get(0),
-        sha256: r.get(1),
-        size: r.get(2),
-        media_type: r.get(3),
-    })
+    .map(DraftFile::from_row)
     .collect())
 }

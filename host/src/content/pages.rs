@@ -240,23 +240,22 @@ pub(crate) async fn create_with(
         .await?;
     }
     // Files pasted into the draft become the page's attachments.
+    let mut chain = ancestors.clone();
+    chain.push(id);
     for f in &files {
-        let mut chain = ancestors.clone();
-        chain.push(id);
-        let att: i64 = tx
-            .query_one(
-                "INSERT INTO content (content_type, space_id, container_id, ancestors, title, creator_id, modifier_id)
-                 VALUES ('attachment', $1, $2, $3, $4, $5, $5) RETURNING id",
-                &[&space.id, &id, &chain, &f.name, &user.id],
-            )
-            .await?
-            .get(0);
-        tx.execute(
-            "INSERT INTO content_versions (content_id, version, title, body, author_id, message, minor_edit,
-               file_sha256, file_size, media_type) VALUES ($1, 1, $2, '', $3, '', false, $4, $5, $6)",
-            &[&att, &f.name, &user.id, &f.sha256, &f.size, &f.media_type],
-        )
-        .await?;
+        let row = crate::attach::NewRow {
+            space_id: space.id,
+            page_id: id,
+            ancestors: &chain,
+            name: &f.name,
+            author_id: user.id,
+            comment: "",
+            minor_edit: false,
+            sha256: &f.sha256,
+            size: f.size,
+            media_type: &f.media_type,
+        };
+        crate::attach::insert_new(&tx, &row).await?;
     }
     super::task_index::reindex(&tx, id, n.body).await?;
     journal(&tx, id, "created").await?;

@@ -435,10 +435,7 @@ async fn record_files(
         )
         .await?;
     if n == 0 {
-        return Err(ImportError::Superseded(format!(
-            "import {} was taken over by another node (attempt {} stopped)",
-            run.id, run.attempt
-        )));
+        return Err(run.superseded());
     }
     let ids: Vec<i64> = batch.iter().map(|(i, _)| *i).collect();
     let shas: Vec<&str> = batch.iter().map(|(_, s)| s.sha256.as_str()).collect();
@@ -565,10 +562,7 @@ async fn body(
         )
         .await?;
     if n == 0 {
-        return Err(ImportError::Superseded(format!(
-            "import {} was taken over by another node (attempt {} stopped)",
-            run.id, run.attempt
-        )));
+        return Err(run.superseded());
     }
     tx.commit().await?;
     Ok(report)

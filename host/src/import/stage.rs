@@ -175,7 +175,7 @@ pub(crate) async fn stage_bodies(
     let mut failure: Option<ImportError> = None;
     loop {
         if progress.lost.load(Ordering::Relaxed) {
-            failure = Some(superseded(run));
+            failure = Some(run.superseded());
             break;
         }
         let tx = db.transaction().await?;
@@ -260,15 +260,8 @@ pub(crate) async fn stage_bodies(
         .map_err(|e| ImportError::Io(format!("the reading thread failed: {e}")))?;
     Err(failure.unwrap_or_else(|| match read {
         Err(e) => e,
-        Ok(_) => superseded(run),
+        Ok(_) => run.superseded(),
     }))
-}
-
-fn superseded(run: &RunRef) -> ImportError {
-    ImportError::Superseded(format!(
-        "import {} was taken over by another node (attempt {} stopped)",
-        run.id, run.attempt
-    ))
 }
 
 async fn commit_chunk(
@@ -286,7 +279,7 @@ async fn commit_chunk(
         )
         .await?;
     if n == 0 {
-        return Err(superseded(run));
+        return Err(run.superseded());
     }
     tx.commit().await?;
     Ok(())
