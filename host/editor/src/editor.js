@@ -14,7 +14,7 @@ import { inputRules, InputRule, wrappingInputRule, textblockTypeInputRule } from
 import { dropCursor } from "prosemirror-dropcursor";
 import { gapCursor } from "prosemirror-gapcursor";
 import { tableEditing, columnResizing, goToNextCell, addRowAfter, addColumnAfter, deleteRow, deleteColumn, mergeCells, splitCell, toggleHeaderRow } from "prosemirror-tables";
-import { DOMParser as PMDOMParser, Slice, Fragment } from "prosemirror-model";
+import { DOMParser as PMDOMParser, DOMSerializer, Slice, Fragment } from "prosemirror-model";
 import { schema, labelOf } from "./schema.js";
 import { parse, serialize } from "./storage.js";
 import { escapeAttr, escapeText } from "./xml.js";
@@ -261,6 +261,73 @@ function measured(n, h) {
   typeHeights.set(n.type.name, t);
 }
 
+// Hidden blocks are not even in the DOM: each is an empty placeholder
+// (`div.rich-far`, a leaf to ProseMirror) until the window reaches it. What
+// Chromium walks on every key (its editing step syncs the selection and the
+// text around it for input methods; ProseMirror reads and writes the DOM
+// selection) then costs in proportion to the displayed blocks, not to the
+// page. `windowed` wraps every block type's node view: a top-level block of
+// a long document without the window's decoration is a placeholder, one with
+// it is its usual view, and each gives way to the other (its update fails)
+// when that changes.
+const isNear = (d) => d.spec.near;
+const tops = new WeakMap();
+function isTopLevel(doc, pos) {
+  let set = tops.get(doc);
+  if (!set) {
+    set = new Set();
+    let p = 0;
+    for (let i = 0; i < doc.childCount; i++) {
+      set.add(p);
+      p += doc.child(i).nodeSize;
+    }
+    tops.set(doc, set);
+  }
+  return set.has(pos);
+}
+class FarBlock {
+  constructor(view) {
+    this.view = view;
+    this.dom = document.createElement("div");
+    this.dom.className = "rich-far";
+    this.multiType = true;
+  }
+  update(node, outer) {
+    return this.view.state.doc.childCount > LONG && !outer.some(isNear);
+  }
+  ignoreMutation() {
+    return true;
+  }
+}
+function windowed(views, schema) {
+  const out = {};
+  for (const [name, type] of Object.entries(schema.nodes)) {
+    const own = views[name];
+    if (!type.isBlock) {
+      if (own) out[name] = own;
+      continue;
+    }
+    out[name] = (node, view, getPos, outer, inner) => {
+      const doc = view.state.doc;
+      if (doc.childCount <= LONG || !isTopLevel(doc, getPos())) return own ? own(node, view, getPos, outer, inner) : undefined;
+      if (!outer.some(isNear)) return new FarBlock(view);
+      let spec = own && own(node, view, getPos, outer, inner);
+      if (!spec) spec = DOMSerializer.renderSpec(document, node.type.spec.toDOM(node), null, node.attrs);
+      const update = spec.update;
+      let current = node;
+      spec.update = (n, o, i) => {
+        if (view.state.doc.childCount <= LONG || !o.some(isNear)) return false;
+        if (update) return update.call(spec, n, o, i);
+        if (!n.sameMarkup(current)) return false;
+        current = n;
+        return true;
+      };
+      return spec;
+    };
+  }
+  return out;
+}
+
 // The decorations: class "near" on the displayed blocks; a margin for the
 // hidden ones before each displayed run, and after the last.
 function windowDecorations(doc, sel, from, to) {
@@ -280,7 +347,7 @@ function windowDecorations(doc, sel, from, to) {
   return DecorationSet.create(doc, decos.map((d) => {
     let style = d.gap ? `margin-top:${Math.round(d.gap)}px` : "";
     if (d === last && gap) style += `${style ? ";" : ""}margin-bottom:${Math.round(gap)}px`;
-    return Decoration.node(d.pos, d.pos + d.n.nodeSize, style ? { class: "near", style } : { class: "near" }, { gap: !!d.gap });
+    return Decoration.node(d.pos, d.pos + d.n.nodeSize, style ? { class: "near", style } : { class: "near" }, { gap: !!d.gap, near: true });
   }));
 }
 
@@ -631,7 +698,8 @@ export class RichEditor {
       this.view = new EditorView(this.mount, {
         state,
         attributes: { role: "textbox", "aria-multiline": "true", "aria-label": "Body", id: "rich-body", "aria-describedby": "rich-status", spellcheck: "true", class: "rich-body" },
-        nodeViews: {
+        nodeViews: windowed({
+          ...Object.assign({}, ...state.plugins.map((p) => p.props.nodeViews || {})),
           macro: (n, v, g) => new MacroView(n, v, g, this),
           macro_rich: (n, v, g) => new MacroView(n, v, g, this),
           macro_inline: (n, v, g) => new MacroView(n, v, g, this),
@@ -641,7 +709,7 @@ export class RichEditor {
           time: (n) => new AtomView(n, this),
           opaque_block: (n) => new AtomView(n, this),
           opaque_inline: (n) => new AtomView(n, this),
-        },
+        }, schema),
         dispatchTransaction: (tr) => {
           const s = this.view.state.apply(tr);
           this.view.updateState(s);
@@ -677,9 +745,17 @@ export class RichEditor {
 
   refreshToolbar() {
     const st = this.view.state;
-    for (const { b, active } of this.buttons) if (active) b.setAttribute("aria-pressed", String(markActive(st, active)));
+    for (const { b, active } of this.buttons) {
+      if (!active) continue;
+      const on = String(markActive(st, active));
+      if (b.getAttribute("aria-pressed") !== on) b.setAttribute("aria-pressed", on);
+    }
     const p = st.selection.$from.parent;
-    this.block.value = p.type === S.heading ? String(p.attrs.level) : p.type === S.code_block ? "pre" : "p";
+    // Only when it differs: setting a select's value (even to the same one)
+    // is a form control change, and each costs Chromium's autofill a walk
+    // of the whole form (the 1 MB text area included) after the frame.
+    const block = p.type === S.heading ? String(p.attrs.level) : p.type === S.code_block ? "pre" : "p";
+    if (this.block.value !== block) this.block.value = block;
     let inTable = false;
     for (let d = st.selection.$from.depth; d > 0; d--) if (st.selection.$from.node(d).type === S.table) inTable = true;
     this.tableTools.hidden = !inTable;

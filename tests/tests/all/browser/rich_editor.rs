@@ -639,6 +639,15 @@ async fn a_long_page_shows_what_scrolls_on_screen_and_edits_land_where_they_shou
         (10..300).contains(&displayed),
         "{displayed} of 1500 blocks displayed"
     );
+    // The hidden blocks are empty placeholders: the DOM holds the displayed
+    // blocks' content only.
+    let far = d
+        .js("const far = [...document.querySelectorAll('#rich-body > .rich-far')];
+             return [far.length, far.filter((e) => e.firstChild).length, document.querySelectorAll('#rich-body p').length];")
+        .await;
+    assert!(far[0].as_u64().unwrap() > 1200, "placeholders: {far}");
+    assert_eq!(far[1], json!(0), "placeholders are empty: {far}");
+    assert!(far[2].as_u64().unwrap() < 300, "paragraphs in the DOM: {far}");
 
     // Scrolled to the middle: displayed paragraphs cover the screen.
     d.js("window.scrollTo(0, document.documentElement.scrollHeight / 2)")
@@ -679,5 +688,21 @@ async fn a_long_page_shows_what_scrolls_on_screen_and_edits_land_where_they_shou
     assert_eq!(
         d.js("const r = document.querySelector('#rich-body > p').getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight").await,
         json!(true)
+    );
+    // Replacing everything makes a short document (every block displayed),
+    // and undo brings the long one back whole.
+    // (Past the history's grouping delay, so undo takes back this alone.)
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    chord(&d, &[CTRL], "a").await;
+    keys(&d, "Q").await;
+    assert_eq!(body_now(&d).await, "<p>Q</p>");
+    chord(&d, &[CTRL], "z").await;
+    assert_eq!(body_now(&d).await, want);
+    assert!(
+        d.js("return document.querySelectorAll('#rich-body > .rich-far').length")
+            .await
+            .as_u64()
+            .unwrap()
+            > 1200
     );
 }
