@@ -24,6 +24,16 @@ impl Driver {
 
     /// A browser whose window is `width` × `height` CSS pixels (390 × 844 is a phone).
     pub async fn start_sized(width: u32, height: u32) -> Driver {
+        Driver::start_with(width, height, &[]).await
+    }
+
+    /// A desktop browser started with `args` besides the usual ones (the
+    /// editor's benchmark turns the 60 Hz frame clock off with them).
+    pub async fn start_with_args(args: &[&str]) -> Driver {
+        Driver::start_with(1280, 900, args).await
+    }
+
+    async fn start_with(width: u32, height: u32, args: &[&str]) -> Driver {
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
@@ -55,6 +65,10 @@ impl Driver {
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                      "--disable-dev-shm-usage", format!("--window-size={},{}", width.max(800), height)]
         });
+        chrome["args"]
+            .as_array_mut()
+            .unwrap()
+            .extend(args.iter().map(|a| json!(a)));
         // Headless windows are at least 500 px wide: a phone is emulated.
         if width < 800 {
             chrome["mobileEmulation"] = json!({

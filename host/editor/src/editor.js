@@ -229,10 +229,10 @@ function newTable(rows, cols) {
 
 // Long pages (more than LONG top-level blocks): only the blocks on and near
 // the screen, and those around the selection, are displayed; the others are
-// `display: none`, their height (measured once shown, else the average of
-// their type) kept as a margin on the next displayed block, so the page
-// scrolls as if they were there. The document stays whole in the DOM (the
-// view, the selection and the round trip are ProseMirror's as before); what
+// hidden placeholders (below), their height (measured once shown, else the
+// average of their type) kept as a margin on the next displayed block, so
+// the page scrolls as if they were there. The ProseMirror document stays
+// whole (the selection and the round trip are as before); what
 // Chromium skips is what made each key cost ~100 ms on a 1 MB page: style,
 // layout, paint, its intersection checks of thousands of
 // `content-visibility` blocks and the text walks of its editing step. The
