@@ -267,6 +267,7 @@ export function replaceCurrent(view, text) {
   const tr = closeHistory(view.state.tr);
   replaceIn(tr, m.from, m.to, text);
   view.dispatch(tr.setMeta(findKey, { at: tr.mapping.map(m.to) }).scrollIntoView());
+  endStep(view);
   const after = findKey.getState(view.state);
   if (after.current >= 0) selectMatch(view, after.current);
   return true;
@@ -280,9 +281,13 @@ export function replaceAll(view, text) {
   // From the last to the first, so the positions before each stay valid.
   for (let i = f.matches.length - 1; i >= 0; i--) replaceIn(tr, f.matches[i].from, f.matches[i].to, text);
   view.dispatch(tr.scrollIntoView());
-  // Nothing after it joins this undo step either.
-  view.dispatch(closeHistory(view.state.tr).setMeta("addToHistory", false));
+  endStep(view);
   return f.matches.length;
+}
+
+// A replacement is an undo step of its own: what is typed next does not join it.
+function endStep(view) {
+  view.dispatch(closeHistory(view.state.tr).setMeta("addToHistory", false));
 }
 
 // ---------- the bar ----------
