@@ -647,7 +647,10 @@ async fn a_long_page_shows_what_scrolls_on_screen_and_edits_land_where_they_shou
         .await;
     assert!(far[0].as_u64().unwrap() > 1200, "placeholders: {far}");
     assert_eq!(far[1], json!(0), "placeholders are empty: {far}");
-    assert!(far[2].as_u64().unwrap() < 300, "paragraphs in the DOM: {far}");
+    assert!(
+        far[2].as_u64().unwrap() < 300,
+        "paragraphs in the DOM: {far}"
+    );
 
     // Scrolled to the middle: displayed paragraphs cover the screen.
     d.js("window.scrollTo(0, document.documentElement.scrollHeight / 2)")
