@@ -617,7 +617,9 @@ export class RichEditor {
       "Mod-Shift-s": toggleMark(M.strike),
       "Mod-e": toggleMark(M.code),
       "Mod-k": () => { ed.linkDialog(); return true; },
-      "Mod-f": () => { ed.findBar.open(); return true; },
+      // The page's editor has a find bar; a comment box (CommentEditor)
+      // leaves Ctrl+F to the browser.
+      "Mod-f": () => { if (!ed.findBar) return false; ed.findBar.open(); return true; },
       "Mod-z": undo,
       "Mod-y": redo,
       "Shift-Mod-z": redo,
@@ -673,7 +675,7 @@ export class RichEditor {
       columnResizing(),
       tableEditing(),
       blockWindow(),
-      findPlugin((state) => ed.findBar.sync(state)),
+      ...(ed.findBar ? [findPlugin((state) => ed.findBar.sync(state))] : []),
       new Plugin({
         props: {
           handleTextInput(view, from, to, text) {
