@@ -22,6 +22,7 @@ import { cleanHtml, looksLikeMarkdown } from "./paste.js";
 import { toMarkdown } from "./markdown.js";
 import { popoverPlugins } from "./popovers.js";
 import { taskPlugins } from "./tasks.js";
+import { findPlugin, FindBar } from "./find.js";
 
 const S = schema.nodes, M = schema.marks;
 
@@ -238,8 +239,10 @@ function newTable(rows, cols) {
 // `content-visibility` blocks and the text walks of its editing step. The
 // blocks around the selection are always displayed, so what is typed (and a
 // block an input rule makes at the cursor) never lands in a hidden one.
-// Scrolling moves the window (a transaction with windowKey's meta); the
-// browser's find-in-page does not see hidden blocks.
+// Scrolling moves the window (a transaction with windowKey's meta). The
+// browser's find-in-page does not see hidden blocks; the editor's own Find
+// and replace (find.js, Ctrl+F) searches the document, and the window
+// follows the match it selects.
 const NEAR = 12;
 const LONG = 400;
 const windowKey = new PluginKey("cairnWindow");
@@ -490,7 +493,10 @@ export class RichEditor {
     this.toolbar = h("div", { role: "toolbar", "aria-label": "Formatting", "aria-controls": "rich-body", class: "rich-toolbar", id: "rich-toolbar" });
     this.status = h("p", { class: "rich-status", id: "rich-status", "aria-live": "polite" });
     this.mount = h("div", { class: "rich-surface wiki-content" });
-    this.wrap = h("div", { class: "rich-editor", id: "rich-editor", hidden: true }, this.toolbar, this.mount);
+    this.findBar = new FindBar(this);
+    // The toolbar and the find bar stay at the top of the screen together.
+    const head = h("div", { class: "rich-head" }, this.toolbar, this.findBar.el);
+    this.wrap = h("div", { class: "rich-editor", id: "rich-editor", hidden: true }, head, this.mount);
     this.textarea.closest(".editor-panes").before(this.modes, this.wrap, this.status);
     this.buttons = [];
     const btn = (id, label, text, run, active) => {
@@ -501,7 +507,7 @@ export class RichEditor {
       b.addEventListener("mousedown", (e) => e.preventDefault());
       b.addEventListener("click", () => {
         run();
-        if (!document.querySelector(".rich-dialog")) this.view.focus();
+        if (!document.querySelector(".rich-dialog") && !this.findBar.el.contains(document.activeElement)) this.view.focus();
       });
       this.buttons.push({ b, active });
       this.toolbar.append(b);
@@ -543,6 +549,7 @@ export class RichEditor {
     btn("mention", "Mention someone (@)", "@", () => this.mentionDialog());
     btn("emoticon", "Insert an emoticon", "☺", () => this.emoticonDialog());
     btn("hr", "Horizontal rule", "―", () => insertNode(S.horizontal_rule.create())(this.view.state, this.view.dispatch));
+    btn("find", "Find and replace (Ctrl+F)", "🔍", () => this.findBar.open());
     btn("undo", "Undo (Ctrl+Z)", "↶", () => undo(this.view.state, this.view.dispatch));
     btn("redo", "Redo (Ctrl+Y)", "↷", () => redo(this.view.state, this.view.dispatch));
     this.tableTools = h("span", { class: "tb-table", hidden: true });
@@ -610,6 +617,9 @@ export class RichEditor {
       "Mod-Shift-s": toggleMark(M.strike),
       "Mod-e": toggleMark(M.code),
       "Mod-k": () => { ed.linkDialog(); return true; },
+      // The page's editor has a find bar; a comment box (CommentEditor)
+      // leaves Ctrl+F to the browser.
+      "Mod-f": () => { if (!ed.findBar) return false; ed.findBar.open(); return true; },
       "Mod-z": undo,
       "Mod-y": redo,
       "Shift-Mod-z": redo,
@@ -665,6 +675,7 @@ export class RichEditor {
       columnResizing(),
       tableEditing(),
       blockWindow(),
+      ...(ed.findBar ? [findPlugin((state) => ed.findBar.sync(state))] : []),
       new Plugin({
         props: {
           handleTextInput(view, from, to, text) {

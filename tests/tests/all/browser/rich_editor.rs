@@ -647,7 +647,10 @@ async fn a_long_page_shows_what_scrolls_on_screen_and_edits_land_where_they_shou
         .await;
     assert!(far[0].as_u64().unwrap() > 1200, "placeholders: {far}");
     assert_eq!(far[1], json!(0), "placeholders are empty: {far}");
-    assert!(far[2].as_u64().unwrap() < 300, "paragraphs in the DOM: {far}");
+    assert!(
+        far[2].as_u64().unwrap() < 300,
+        "paragraphs in the DOM: {far}"
+    );
 
     // Scrolled to the middle: displayed paragraphs cover the screen.
     d.js("window.scrollTo(0, document.documentElement.scrollHeight / 2)")
@@ -705,4 +708,149 @@ async fn a_long_page_shows_what_scrolls_on_screen_and_edits_land_where_they_shou
             .unwrap()
             > 1200
     );
+}
+
+/// Find and replace (Ctrl+F) searches the document, not the DOM: on a long
+/// page it reaches a word in a block hidden away from the screen (an empty
+/// placeholder until then), which the match displays and selects; Replace
+/// changes that word alone, Replace all (with Match case and Whole words)
+/// is one undo step, every other block keeps its bytes, and Escape gives
+/// the text the focus back at the match. The bar passes axe.
+#[tokio::test]
+async fn find_and_replace_reaches_text_in_hidden_blocks_of_a_long_page_and_replace_all_is_one_undo()
+{
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("FR", "Find").await;
+    let para = |i: usize| {
+        if i == 1200 {
+            "<p>para 1200 zebraword</p>".to_owned()
+        } else if i.is_multiple_of(97) {
+            format!("<p>para {i} <em>Fox</em> fox Foxes</p>")
+        } else {
+            format!("<p>para {i}</p>")
+        }
+    };
+    let body: String = (0..1500).map(para).collect();
+    let id = c.create_page("FR", "Long", &body, None).await;
+    let d = Driver::start().await;
+    d.login(&node.base, "admin").await;
+    open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+    let block_1200 = "const b = document.querySelectorAll('#rich-body > *')[1200]; return [b.className, b.textContent];";
+    assert_eq!(d.js(block_1200).await, json!(["rich-far", ""]));
+
+    // Ctrl+F in the text opens the bar, the focus in its Find field.
+    d.js("CairnEditor.editor.view.focus()").await;
+    chord(&d, &[CTRL], "f").await;
+    d.wait_for(
+        "the find bar",
+        "return !document.querySelector('#rich-find').hidden && document.activeElement.id === 'find-q'",
+    )
+    .await;
+    keys(&d, "zebraword").await;
+    let count = |want: &str| {
+        format!("return document.querySelector('#find-count').textContent === {want:?}")
+    };
+    d.wait_for("1 of 1", &count("1 of 1")).await;
+    assert_eq!(
+        d.js("const c = document.querySelector('#find-count'); return c.getAttribute('aria-live')")
+            .await,
+        json!("polite")
+    );
+    let v = d.axe_violations().await;
+    assert!(v.is_empty(), "axe with the find bar open: {v:#?}");
+
+    // Enter: the match is selected, its block displayed (no longer a
+    // placeholder), highlighted as the current match and on screen.
+    d.press(&[ENTER]).await;
+    assert_eq!(
+        d.js("const s = CairnEditor.editor.view.state; return s.doc.textBetween(s.selection.from, s.selection.to)")
+            .await,
+        json!("zebraword")
+    );
+    assert_eq!(
+        d.js(block_1200).await,
+        json!(["near", "para 1200 zebraword"])
+    );
+    d.wait_for(
+        "the current match on screen",
+        "const m = document.querySelector('#rich-body .rich-match-current'); if (!m || m.textContent !== 'zebraword') return false;
+         const r = m.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight;",
+    )
+    .await;
+    assert_eq!(
+        d.js("return document.activeElement.id").await,
+        json!("find-q")
+    );
+
+    // Tab to Replace, Enter replaces the current match only.
+    d.press(&[TAB]).await;
+    assert_eq!(
+        d.js("return document.activeElement.id").await,
+        json!("find-r")
+    );
+    keys(&d, "okapi").await;
+    d.press(&[ENTER]).await;
+    d.wait_for("no more matches", &count("No results")).await;
+    let replaced = body.replacen("<p>para 1200 zebraword</p>", "<p>para 1200 okapi</p>", 1);
+    assert_eq!(body_now(&d).await, replaced);
+
+    // "Fox": 48 matches, 32 with Match case, 16 with Whole words too (the
+    // current one the first after the caret, in paragraph 1261, after 13
+    // paragraphs with "Fox").
+    d.click("#find-q").await;
+    chord(&d, &[CTRL], "a").await;
+    keys(&d, "Fox").await;
+    d.wait_for("48 matches", &count("40 of 48")).await;
+    d.click("#find-case").await;
+    d.wait_for("32 matches", &count("27 of 32")).await;
+    d.click("#find-words").await;
+    d.wait_for("16 matches", &count("14 of 16")).await;
+    d.click("#find-r").await;
+    chord(&d, &[CTRL], "a").await;
+    keys(&d, "Wolf").await;
+    d.click("#find-all").await;
+    d.wait_for("Replaced 16", &count("Replaced 16")).await;
+    let wolves = replaced.replace("<em>Fox</em>", "<em>Wolf</em>");
+    assert_eq!(wolves.matches("<em>Wolf</em>").count(), 16);
+    assert_eq!(body_now(&d).await, wolves);
+
+    // Escape closes the bar, the focus back in the text; one undo takes
+    // back every replacement (and only those).
+    d.press(&["\u{E00C}"]).await;
+    assert_eq!(
+        d.js("return [document.querySelector('#rich-find').hidden, document.activeElement.id, document.querySelectorAll('#rich-body .rich-match').length]")
+            .await,
+        json!([true, "rich-body", 0])
+    );
+    chord(&d, &[CTRL], "z").await;
+    assert_eq!(body_now(&d).await, replaced);
+
+    // The toolbar's button opens it too; Escape leaves the match selected,
+    // so what is typed replaces it.
+    d.click("#tb-find").await;
+    d.wait_for(
+        "the find bar",
+        "return !document.querySelector('#rich-find').hidden && document.activeElement.id === 'find-q'",
+    )
+    .await;
+    chord(&d, &[CTRL], "a").await;
+    keys(&d, "okapi").await;
+    d.wait_for("1 of 1", &count("1 of 1")).await;
+    d.press(&["\u{E00C}"]).await;
+    assert_eq!(
+        d.js("return document.activeElement.id").await,
+        json!("rich-body")
+    );
+    keys(&d, "gnu").await;
+    let last = replaced.replacen("<p>para 1200 okapi</p>", "<p>para 1200 gnu</p>", 1);
+    assert_eq!(body_now(&d).await, last);
+    // Saved: the server stores exactly that, every other block's bytes as
+    // they were.
+    d.click("#save").await;
+    d.wait_for("the page", "return !!document.querySelector('#title-text')")
+        .await;
+    let (saved, version) = stored(&node, id).await;
+    assert_eq!(saved, last);
+    assert_eq!(version, 2);
 }
