@@ -27,7 +27,13 @@ import { Decoration, DecorationSet } from "prosemirror-view";
 import { closeHistory } from "prosemirror-history";
 
 export const findKey = new PluginKey("cairnFind");
-const CAP = 1000;
+// (About the blocks a long page displays around the selection: ProseMirror
+// visits every highlighted block's decorations for each top-level block on
+// each key, so more would cost typing on a 1 MB page without being seen.)
+const CAP = 300;
+// A document this size (positions) or larger searches the query once typing
+// in the Find field pauses.
+const LONG_DOC = 100000;
 // Past this many steps (a Replace all, a big paste) searching the whole
 // document again is simpler and no slower than mapping each step.
 const MANY_STEPS = 20;
@@ -126,21 +132,48 @@ function remap(prev, tr, doc, re) {
   for (const pos of touched) searchBlock(blocks.get(pos), pos, re, found);
   // Old matches that survive whole (same length, nothing deleted) and lie
   // outside every touched block; both lists are in document order.
-  const kept = [];
-  let b = 0;
-  // Matches ending before the first change stay as they are.
-  let first = Infinity;
-  tr.mapping.maps[0].forEach((from) => { first = Math.min(first, from); });
-  for (const m of prev) {
-    if (m.to < first && tr.mapping.maps.length === 1 && (b >= touched.length || m.to < touched[b])) {
-      kept.push(m);
-      continue;
+  const maps = tr.mapping.maps;
+  let kept = [], k = 0, b = 0;
+  let shift = null;
+  if (maps.length === 1) {
+    // One step (a key typed): the matches ending before the change and
+    // before the first touched block stay as they are (found by bisection,
+    // not by walking them), and those after a single changed range move by
+    // its size, without mapping each (a frequent query has tens of
+    // thousands of matches on a long page).
+    let first = Infinity, ranges = 0, end = 0, delta = 0;
+    maps[0].forEach((oldFrom, oldTo, from, to) => {
+      first = Math.min(first, oldFrom);
+      ranges++;
+      end = oldTo;
+      delta = to - from - (oldTo - oldFrom);
+    });
+    const limit = Math.min(first, touched.length ? touched[0] : Infinity);
+    let lo = 0, hi = prev.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (prev[mid].to < limit) lo = mid + 1;
+      else hi = mid;
     }
-    const a = tr.mapping.mapResult(m.from, 1), z = tr.mapping.mapResult(m.to, -1);
-    if (a.deleted || z.deleted || z.pos - a.pos !== m.to - m.from) continue;
-    while (b < touched.length && touched[b] + blocks.get(touched[b]).nodeSize <= a.pos) b++;
-    if (b < touched.length && touched[b] <= a.pos) continue;
-    kept.push({ from: a.pos, to: z.pos });
+    kept = prev.slice(0, lo);
+    k = lo;
+    if (ranges === 1) shift = { end, delta };
+  }
+  for (; k < prev.length; k++) {
+    const m = prev[k];
+    let a, z;
+    if (shift && m.from >= shift.end) {
+      a = m.from + shift.delta;
+      z = m.to + shift.delta;
+    } else {
+      const ra = tr.mapping.mapResult(m.from, 1), rz = tr.mapping.mapResult(m.to, -1);
+      if (ra.deleted || rz.deleted || rz.pos - ra.pos !== m.to - m.from) continue;
+      a = ra.pos;
+      z = rz.pos;
+    }
+    while (b < touched.length && touched[b] + blocks.get(touched[b]).nodeSize <= a) b++;
+    if (b < touched.length && touched[b] <= a) continue;
+    kept.push(a === m.from ? m : { from: a, to: z });
   }
   // Merge the two ordered lists.
   const out = [];
@@ -372,7 +405,15 @@ export class FindBar {
       button("find-all", "Replace all", () => this.replaceAll()),
       this.count,
       button("find-close", "Close", () => this.close(), "Close find and replace (Escape)"));
-    q.addEventListener("input", () => this.setQuery());
+    // On a long document a search costs tens of milliseconds: the query is
+    // searched once typing in the field pauses (at once on a short one, and
+    // before Enter, Next or Previous use it).
+    this.pending = 0;
+    q.addEventListener("input", () => {
+      clearTimeout(this.pending);
+      if (this.view.state.doc.content.size < LONG_DOC) this.setQuery();
+      else this.pending = setTimeout(() => this.setQuery(), 150);
+    });
     q.addEventListener("keydown", (e) => {
       if (e.key !== "Enter" || e.isComposing) return;
       // Inside the page's form: Enter must not submit it.
@@ -429,22 +470,27 @@ export class FindBar {
   }
 
   setQuery() {
+    clearTimeout(this.pending);
+    this.pending = 0;
     this.note = "";
     this.view.dispatch(this.view.state.tr.setMeta(findKey, { query: this.q.value, matchCase: this.matchCase.checked, wholeWords: this.wholeWords.checked }).setMeta("addToHistory", false));
   }
 
   run(cmd) {
+    if (this.pending) this.setQuery();
     this.note = "";
     if (cmd(this.view)) this.reveal();
     else this.sync(this.view.state);
   }
 
   replace() {
+    if (this.pending) this.setQuery();
     this.note = "";
     if (replaceCurrent(this.view, this.r.value)) this.reveal();
   }
 
   replaceAll() {
+    if (this.pending) this.setQuery();
     const n = replaceAll(this.view, this.r.value);
     this.note = n ? `Replaced ${n}` : "No results";
     this.sync(this.view.state);
