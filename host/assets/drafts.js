@@ -68,8 +68,11 @@
     // is textarea#body, which the editor writes (with an input event) when
     // typing pauses; saving on every key would only encode a stale copy of a
     // long body while someone types.
-    form.addEventListener("input", (e) => { if (!(e.target.closest && e.target.closest(".rich-editor"))) changed(); });
-    form.addEventListener("change", changed);
+    // (Nor do the editor's own controls — its toolbar, its find bar — change
+    // the draft: what they change in the text reaches textarea#body too.)
+    const own = (e) => e.target.closest && e.target.closest(".rich-editor");
+    form.addEventListener("input", (e) => { if (!own(e)) changed(); });
+    form.addEventListener("change", (e) => { if (!own(e)) changed(); });
     // Publishing deletes the draft: nothing may save it again afterwards.
     form.addEventListener("submit", () => { leaving = true; if (timer) clearInterval(timer); });
     document.addEventListener("visibilitychange", () => {
