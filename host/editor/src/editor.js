@@ -736,22 +736,38 @@ export class RichEditor {
   // Writing a long page back (and into the text area) costs tens of
   // milliseconds: done when typing pauses and the browser is idle, and
   // always before submit and mode switches (flush).
+  // The write waits for an idle period long enough for it (as long as the
+  // last one took), so that a key typed just after a pause does not wait
+  // behind it; within a second it happens anyway.
+  // (A newer change or a flush drops a write still waiting: syncToken.)
   schedule() {
     clearTimeout(this.syncTimer);
+    this.syncToken = null;
     this.syncTimer = setTimeout(() => {
-      if (typeof requestIdleCallback === "function") requestIdleCallback(() => this.flush(), { timeout: 1000 });
-      else this.flush();
+      if (typeof requestIdleCallback !== "function") return this.flush();
+      const token = (this.syncToken = {});
+      const due = performance.now() + 1000;
+      const idle = (deadline) => {
+        if (this.syncToken !== token) return;
+        if (deadline.timeRemaining() < (this.flushMs || 0) && !deadline.didTimeout && performance.now() < due) requestIdleCallback(idle, { timeout: Math.max(1, due - performance.now()) });
+        else this.flush();
+      };
+      requestIdleCallback(idle, { timeout: 1000 });
     }, 250);
   }
 
   /** Writes the document into textarea#body now (an input event if it changed). */
   flush() {
     clearTimeout(this.syncTimer);
+    this.syncToken = null;
     if (this.mode !== "rich" || !this.view) return;
+    const t0 = performance.now();
     const s = serialize(this.view.state.doc);
-    if (s === this.textarea.value) return;
-    this.textarea.value = s;
-    this.textarea.dispatchEvent(new Event("input", { bubbles: true }));
+    if (s !== this.textarea.value) {
+      this.textarea.value = s;
+      this.textarea.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+    this.flushMs = performance.now() - t0;
   }
 
   refreshToolbar() {

@@ -275,6 +275,13 @@ function apply(tr, prev, old, state) {
   } else if (meta && meta.current !== undefined && meta.current !== prev.current) {
     next.current = meta.current;
     deco = patchCurrent(prev.deco, state.doc, next.matches, next.current);
+  } else if (!meta && tr.selectionSet) {
+    // The caret moved (a click, the arrows): the current match, and the
+    // count's "n", become the first match from there, as Next would go.
+    const i = firstFrom(prev.matches, state.selection.from);
+    if (i === prev.current) return prev;
+    next.current = i;
+    deco = patchCurrent(prev.deco, state.doc, next.matches, i);
   } else return prev;
   next.deco = deco || decorate(state.doc, next.matches, next.current);
   return next;

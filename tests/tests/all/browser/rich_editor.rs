@@ -806,6 +806,11 @@ async fn find_and_replace_reaches_text_in_hidden_blocks_of_a_long_page_and_repla
     d.wait_for("32 matches", &count("27 of 32")).await;
     d.click("#find-words").await;
     d.wait_for("16 matches", &count("14 of 16")).await;
+    // Moving the caret (here to the start) moves the current match: the
+    // count says which one Next goes to.
+    d.js("const v = CairnEditor.editor.view; v.dispatch(v.state.tr.setSelection(v.state.selection.constructor.atStart(v.state.doc)));")
+        .await;
+    d.wait_for("the first of 16", &count("1 of 16")).await;
     d.click("#find-r").await;
     chord(&d, &[CTRL], "a").await;
     keys(&d, "Wolf").await;
