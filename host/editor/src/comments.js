@@ -11,19 +11,10 @@ import { toggleMark } from "prosemirror-commands";
 import { wrapInList } from "prosemirror-schema-list";
 import { RichEditor } from "./editor.js";
 import { schema } from "./schema.js";
+import { h } from "./dom.js";
 
 const S = schema.nodes, M = schema.marks;
 let seq = 0;
-
-function h(tag, attrs, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === false || v == null) continue;
-    e.setAttribute(k, v === true ? "" : v);
-  }
-  for (const k of kids) if (k != null) e.append(k);
-  return e;
-}
 
 function markActive(state, type) {
   const { from, $from, to, empty } = state.selection;

@@ -23,19 +23,9 @@ import { toMarkdown } from "./markdown.js";
 import { popoverPlugins } from "./popovers.js";
 import { taskPlugins } from "./tasks.js";
 import { findPlugin, FindBar } from "./find.js";
+import { h } from "./dom.js";
 
 const S = schema.nodes, M = schema.marks;
-
-function h(tag, attrs, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === false || v == null) continue;
-    if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
-    else e.setAttribute(k, v === true ? "" : v);
-  }
-  for (const k of kids) if (k != null) e.append(k);
-  return e;
-}
 
 function formField(form, name) {
   const f = form.elements.namedItem(name);
@@ -777,17 +767,18 @@ export class RichEditor {
       const on = String(markActive(st, active));
       if (b.getAttribute("aria-pressed") !== on) b.setAttribute("aria-pressed", on);
     }
+    // Each control is written only when it differs: setting a select's
+    // value (even to the same one) is a form control change, and each costs
+    // Chromium's autofill a walk of the whole form (the 1 MB text area
+    // included) after the frame.
+    const put = (el, key, value) => { if (el[key] !== value) el[key] = value; };
     const p = st.selection.$from.parent;
-    // Only when it differs: setting a select's value (even to the same one)
-    // is a form control change, and each costs Chromium's autofill a walk
-    // of the whole form (the 1 MB text area included) after the frame.
-    const block = p.type === S.heading ? String(p.attrs.level) : p.type === S.code_block ? "pre" : "p";
-    if (this.block.value !== block) this.block.value = block;
+    put(this.block, "value", p.type === S.heading ? String(p.attrs.level) : p.type === S.code_block ? "pre" : "p");
     let inTable = false;
     for (let d = st.selection.$from.depth; d > 0; d--) if (st.selection.$from.node(d).type === S.table) inTable = true;
-    this.tableTools.hidden = !inTable;
-    this.buttons.find((x) => x.b.id === "tb-undo").b.disabled = !undo(st);
-    this.buttons.find((x) => x.b.id === "tb-redo").b.disabled = !redo(st);
+    put(this.tableTools, "hidden", !inTable);
+    put(this.buttons.find((x) => x.b.id === "tb-undo").b, "disabled", !undo(st));
+    put(this.buttons.find((x) => x.b.id === "tb-redo").b, "disabled", !redo(st));
   }
 
   focusToolbar() {

@@ -25,6 +25,7 @@
 import { Plugin, PluginKey, TextSelection } from "prosemirror-state";
 import { Decoration, DecorationSet } from "prosemirror-view";
 import { closeHistory } from "prosemirror-history";
+import { h } from "./dom.js";
 
 export const findKey = new PluginKey("cairnFind");
 // (About the blocks a long page displays around the selection: ProseMirror
@@ -38,17 +39,6 @@ const LONG_DOC = 100000;
 // document again is simpler and no slower than mapping each step.
 const MANY_STEPS = 20;
 const CLOSED = { open: false, query: "", matchCase: false, wholeWords: false, matches: [], current: -1, deco: DecorationSet.empty };
-
-function h(tag, attrs, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === false || v == null) continue;
-    if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
-    else e.setAttribute(k, v === true ? "" : v);
-  }
-  for (const k of kids) if (k != null) e.append(k);
-  return e;
-}
 
 // ---------- matching ----------
 
@@ -483,21 +473,26 @@ export class FindBar {
     this.view.dispatch(this.view.state.tr.setMeta(findKey, { query: this.q.value, matchCase: this.matchCase.checked, wholeWords: this.wholeWords.checked }).setMeta("addToHistory", false));
   }
 
-  run(cmd) {
+  // A query still waiting for typing to pause is searched now.
+  settle() {
     if (this.pending) this.setQuery();
+  }
+
+  run(cmd) {
+    this.settle();
     this.note = "";
     if (cmd(this.view)) this.reveal();
     else this.sync(this.view.state);
   }
 
   replace() {
-    if (this.pending) this.setQuery();
+    this.settle();
     this.note = "";
     if (replaceCurrent(this.view, this.r.value)) this.reveal();
   }
 
   replaceAll() {
-    if (this.pending) this.setQuery();
+    this.settle();
     const n = replaceAll(this.view, this.r.value);
     this.note = n ? `Replaced ${n}` : "No results";
     this.sync(this.view.state);

@@ -13,19 +13,9 @@
 import { Plugin, NodeSelection } from "prosemirror-state";
 import { schema } from "./schema.js";
 import { escapeAttr } from "./xml.js";
+import { h } from "./dom.js";
 
 const S = schema.nodes, M = schema.marks;
-
-function h(tag, attrs, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === false || v == null) continue;
-    if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
-    else e.setAttribute(k, v === true ? "" : v);
-  }
-  for (const k of kids) if (k != null) e.append(k);
-  return e;
-}
 
 // ---------- what is selected ----------
 

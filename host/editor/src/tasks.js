@@ -8,18 +8,9 @@
 // when there is one, open its popover (popovers.js) to change it.
 import { Plugin, NodeSelection, TextSelection } from "prosemirror-state";
 import { schema } from "./schema.js";
+import { h } from "./dom.js";
 
 const S = schema.nodes;
-
-function h(tag, attrs, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === false || v == null) continue;
-    e.setAttribute(k, v === true ? "" : v);
-  }
-  for (const k of kids) if (k != null) e.append(k);
-  return e;
-}
 
 /** The task item around the selection: {node, pos} or null. */
 export function taskAt(state) {
