@@ -14,7 +14,7 @@ import { inputRules, InputRule, wrappingInputRule, textblockTypeInputRule } from
 import { dropCursor } from "prosemirror-dropcursor";
 import { gapCursor } from "prosemirror-gapcursor";
 import { tableEditing, columnResizing, goToNextCell, addRowAfter, addColumnAfter, deleteRow, deleteColumn, mergeCells, splitCell, toggleHeaderRow } from "prosemirror-tables";
-import { DOMParser as PMDOMParser, DOMSerializer, Slice, Fragment } from "prosemirror-model";
+import { DOMParser as PMDOMParser, Slice, Fragment } from "prosemirror-model";
 import { schema, labelOf } from "./schema.js";
 import { parse, serialize } from "./storage.js";
 import { escapeAttr, escapeText } from "./xml.js";
@@ -218,32 +218,43 @@ function newTable(rows, cols) {
   return S.table.create(null, rs);
 }
 
-// Long pages (more than LONG top-level blocks): only the blocks on and near
-// the screen, and those around the selection, are displayed; the others are
-// hidden placeholders (below), their height (measured once shown, else the
-// average of their type) kept as a margin on the next displayed block, so
-// the page scrolls as if they were there. The ProseMirror document stays
-// whole (the selection and the round trip are as before); what
-// Chromium skips is what made each key cost ~100 ms on a 1 MB page: style,
-// layout, paint, its intersection checks of thousands of
-// `content-visibility` blocks and the text walks of its editing step. The
-// blocks around the selection are always displayed, so what is typed (and a
-// block an input rule makes at the cursor) never lands in a hidden one.
-// Scrolling moves the window (a transaction with windowKey's meta). The
-// browser's find-in-page does not see hidden blocks; the editor's own Find
-// and replace (find.js, Ctrl+F) searches the document, and the window
-// follows the match it selects.
+// Long pages: a body of more than SECTIONED top-level blocks is edited as
+// sections of SECTION blocks (schema.js; storage.js parses it so). Only the
+// sections on and near the screen, and those around the selection, are
+// displayed; each other one is an empty placeholder (`div.rich-far`, a leaf
+// to ProseMirror), its height (the sum of its blocks', measured once shown,
+// else the average of their type) kept as a margin on the next displayed
+// section, so the page scrolls as if it were there. The document stays
+// whole: the selection, undo and the round trip are as on a short page.
+// What this saves on every key of a 1 MB page (7,600 blocks, 160 sections):
+// Chromium's style, layout and paint of what is off screen, and the walks
+// of its editing step from the start of the editable element (syncing the
+// selection and the text around it for input methods), which grow with the
+// nodes before the caret; ProseMirror's update of the top-level nodes
+// (their decorations, the copy of the document's children) and the writing
+// back of the page (by section, storage.js). The caret's section, and its
+// neighbour when the caret is within NEAR blocks of their boundary, is
+// always displayed, so what is typed, a block an input rule makes and the
+// arrow keys never reach a placeholder. Scrolling moves the window (a
+// transaction with windowKey's meta). The browser's find-in-page does not
+// see hidden sections; the editor's own Find and replace (find.js, Ctrl+F)
+// searches the document, and the window follows the match it selects.
 const NEAR = 12;
-const LONG = 400;
 const windowKey = new PluginKey("cairnWindow");
-// Heights by node (nodes are immutable: an unchanged block keeps its height).
+const isLong = (doc) => doc.firstChild.type === S.section;
+// Heights by block (nodes are immutable: an unchanged block keeps its height).
 const heights = new WeakMap();
 const typeHeights = new Map();
-function estimate(n) {
+function blockEstimate(n) {
   const h = heights.get(n);
   if (h !== undefined) return h;
   const t = typeHeights.get(n.type.name);
   return t ? t[0] / t[1] : 40;
+}
+function estimate(section) {
+  let h = 0;
+  for (let i = 0; i < section.childCount; i++) h += blockEstimate(section.child(i));
+  return h;
 }
 function measured(n, h) {
   if (heights.has(n)) return;
@@ -254,83 +265,60 @@ function measured(n, h) {
   typeHeights.set(n.type.name, t);
 }
 
-// Hidden blocks are not even in the DOM: each is an empty placeholder
-// (`div.rich-far`, a leaf to ProseMirror) until the window reaches it. What
-// Chromium walks on every key (its editing step syncs the selection and the
-// text around it for input methods; ProseMirror reads and writes the DOM
-// selection) then costs in proportion to the displayed blocks, not to the
-// page. `windowed` wraps every block type's node view: a top-level block of
-// a long document without the window's decoration is a placeholder, one with
-// it is its usual view, and each gives way to the other (its update fails)
-// when that changes.
+// A section without the window's decoration is a placeholder, one with it
+// is a `div.rich-section` holding its blocks; each gives way to the other
+// (its update fails) when that changes.
 const isNear = (d) => d.spec.near;
-const tops = new WeakMap();
-function isTopLevel(doc, pos) {
-  let set = tops.get(doc);
-  if (!set) {
-    set = new Set();
-    let p = 0;
-    for (let i = 0; i < doc.childCount; i++) {
-      set.add(p);
-      p += doc.child(i).nodeSize;
-    }
-    tops.set(doc, set);
-  }
-  return set.has(pos);
-}
-class FarBlock {
-  constructor(view) {
-    this.view = view;
+class FarSection {
+  constructor() {
     this.dom = document.createElement("div");
     this.dom.className = "rich-far";
-    this.multiType = true;
   }
   update(node, outer) {
-    return this.view.state.doc.childCount > LONG && !outer.some(isNear);
+    return !outer.some(isNear);
   }
   ignoreMutation() {
     return true;
   }
 }
-function windowed(views, schema) {
-  const out = {};
-  for (const [name, type] of Object.entries(schema.nodes)) {
-    const own = views[name];
-    if (!type.isBlock) {
-      if (own) out[name] = own;
+class NearSection {
+  constructor() {
+    this.dom = this.contentDOM = document.createElement("div");
+    this.dom.className = "rich-section";
+  }
+  update(node, outer) {
+    return outer.some(isNear);
+  }
+}
+const sectionView = (node, view, getPos, outer) => (outer.some(isNear) ? new NearSection() : new FarSection());
+
+// The sections the selection needs displayed: those of its ends, and the
+// neighbour of an end within NEAR blocks of their boundary.
+function selectionSections(doc, sel) {
+  const out = [];
+  for (const $p of [sel.$anchor, sel.$head]) {
+    const i = $p.index(0);
+    if ($p.depth === 0) {
+      out.push(i - 1, i);
       continue;
     }
-    out[name] = (node, view, getPos, outer, inner) => {
-      const doc = view.state.doc;
-      if (doc.childCount <= LONG || !isTopLevel(doc, getPos())) return own ? own(node, view, getPos, outer, inner) : undefined;
-      if (!outer.some(isNear)) return new FarBlock(view);
-      let spec = own && own(node, view, getPos, outer, inner);
-      if (!spec) spec = DOMSerializer.renderSpec(document, node.type.spec.toDOM(node), null, node.attrs);
-      const update = spec.update;
-      let current = node;
-      spec.update = (n, o, i) => {
-        if (view.state.doc.childCount <= LONG || !o.some(isNear)) return false;
-        if (update) return update.call(spec, n, o, i);
-        if (!n.sameMarkup(current)) return false;
-        current = n;
-        return true;
-      };
-      return spec;
-    };
+    const j = $p.index(1);
+    out.push(i);
+    if (j < NEAR) out.push(i - 1);
+    if (j >= doc.child(i).childCount - NEAR) out.push(i + 1);
   }
   return out;
 }
 
-// The decorations: class "near" on the displayed blocks; a margin for the
+// The decorations: class "near" on the displayed sections; a margin for the
 // hidden ones before each displayed run, and after the last.
 function windowDecorations(doc, sel, from, to) {
-  const a = sel.$anchor.index(0), b = sel.$head.index(0);
-  const shown = (i) => (i >= from && i <= to) || Math.abs(i - a) <= NEAR || Math.abs(i - b) <= NEAR;
+  const near = new Set(selectionSections(doc, sel));
   const decos = [];
   let pos = 0, gap = 0, last = null;
   for (let i = 0; i < doc.childCount; i++) {
     const n = doc.child(i);
-    if (shown(i)) {
+    if ((i >= from && i <= to) || near.has(i)) {
       last = { pos, n, gap };
       decos.push(last);
       gap = 0;
@@ -340,32 +328,36 @@ function windowDecorations(doc, sel, from, to) {
   return DecorationSet.create(doc, decos.map((d) => {
     let style = d.gap ? `margin-top:${Math.round(d.gap)}px` : "";
     if (d === last && gap) style += `${style ? ";" : ""}margin-bottom:${Math.round(gap)}px`;
-    return Decoration.node(d.pos, d.pos + d.n.nodeSize, style ? { class: "near", style } : { class: "near" }, { gap: !!d.gap, near: true });
+    return Decoration.node(d.pos, d.pos + d.n.nodeSize, style ? { class: "near", style } : { class: "near" }, { near: true });
   }));
 }
 
 function blockWindow() {
+  const empty = { from: 0, to: 1, key: "", deco: DecorationSet.empty };
   return new Plugin({
     key: windowKey,
     state: {
-      init: (config, state) => ({ from: 0, to: 60, deco: state.doc.childCount > LONG ? windowDecorations(state.doc, state.selection, 0, 60) : DecorationSet.empty }),
+      init: (config, state) => isLong(state.doc)
+        ? { from: 0, to: 1, key: selectionSections(state.doc, state.selection).join(), deco: windowDecorations(state.doc, state.selection, 0, 1) }
+        : empty,
       apply(tr, prev, old, state) {
+        if (!isLong(state.doc)) return empty;
         const meta = tr.getMeta(windowKey);
-        if (state.doc.childCount <= LONG) return { from: 0, to: 60, deco: DecorationSet.empty };
         const from = meta ? meta.from : prev.from, to = meta ? meta.to : prev.to;
-        const sameBlocks = !meta && old.doc.childCount === state.doc.childCount && state.selection.$anchor.index(0) === old.selection.$anchor.index(0) && state.selection.$head.index(0) === old.selection.$head.index(0);
-        if (sameBlocks && !tr.docChanged) return prev;
-        // Typing changes one displayed block: the decorations map over it
-        // (unless the block was replaced, which drops its decoration).
-        if (sameBlocks && prev.deco !== DecorationSet.empty) {
+        const key = selectionSections(state.doc, state.selection).join();
+        const same = !meta && old.doc.childCount === state.doc.childCount && key === prev.key;
+        if (same && !tr.docChanged) return prev;
+        // Typing changes one displayed section: the decorations map over it
+        // (unless a section was replaced, which drops its decoration).
+        if (same && prev.deco !== DecorationSet.empty) {
           const deco = prev.deco.map(tr.mapping, tr.doc);
-          if (deco.find().length === prev.deco.find().length) return { from, to, deco, built: false };
+          if (deco.find().length === prev.deco.find().length) return { from, to, key, deco, built: false };
         }
-        return { from, to, deco: windowDecorations(state.doc, state.selection, from, to), built: true };
+        return { from, to, key, deco: windowDecorations(state.doc, state.selection, from, to), built: true };
       },
     },
     props: {
-      attributes: (state) => (state.doc.childCount > LONG ? { class: "rich-long" } : {}),
+      attributes: (state) => (isLong(state.doc) ? { class: "rich-long" } : {}),
       decorations: (state) => windowKey.getState(state).deco,
     },
     view: (view) => new WindowView(view),
@@ -376,62 +368,72 @@ class WindowView {
   constructor(view) {
     this.view = view;
     this.frame = 0;
-    this.onScroll = () => this.later();
+    this.onScroll = () => this.later(false);
     addEventListener("scroll", this.onScroll, { passive: true });
     addEventListener("resize", this.onScroll, { passive: true });
-    this.later();
+    this.later(true);
   }
-  // After the displayed blocks change (not after each key in one of them,
+  // After the displayed sections change (not after each key in one of them,
   // whose every version would otherwise be measured).
   update(view, prev) {
     const w = windowKey.getState(view.state);
-    if (w.built && w !== windowKey.getState(prev)) this.later();
+    if (w.built && w !== windowKey.getState(prev)) this.later(true);
   }
   // Measuring and moving the window in the next frame reads a layout the
   // frame needs anyway, instead of forcing one during a key's handling.
-  later() {
+  // Blocks are measured when the displayed sections change, not on every
+  // scroll (typing at the bottom of the screen scrolls at each new line).
+  later(measure) {
+    this.measureToo = this.measureToo || measure;
     if (!this.frame) this.frame = requestAnimationFrame(() => {
       this.frame = 0;
-      this.measure();
+      if (this.measureToo) this.measure();
+      this.measureToo = false;
       this.follow();
     });
   }
-  // Heights of displayed blocks not measured yet (offsetTop to the next
-  // displayed block where it follows directly, so margins count).
+  // Heights of the displayed sections' blocks not measured yet (from the
+  // top of each to that of the next, so margins count).
   measure() {
     const { doc } = this.view.state;
-    if (doc.childCount <= LONG || !this.view.dom.offsetParent) return;
-    const decos = windowKey.getState(this.view.state).deco.find();
-    for (let k = 0; k < decos.length; k++) {
-      const d = decos[k];
-      const n = doc.nodeAt(d.from);
-      if (!n || heights.has(n)) continue;
+    if (!isLong(doc) || !this.view.dom.offsetParent) return;
+    for (const d of windowKey.getState(this.view.state).deco.find()) {
+      const sec = doc.nodeAt(d.from);
       const dom = this.view.nodeDOM(d.from);
-      if (!dom || !dom.getBoundingClientRect) continue;
-      const next = decos[k + 1];
-      const nextDom = next && next.from === d.to && !next.spec.gap ? this.view.nodeDOM(next.from) : null;
-      measured(n, nextDom && nextDom.getBoundingClientRect ? nextDom.getBoundingClientRect().top - dom.getBoundingClientRect().top : dom.getBoundingClientRect().height);
+      if (!sec || !dom || !dom.getBoundingClientRect) continue;
+      let todo = false;
+      sec.forEach((n) => { if (!heights.has(n)) todo = true; });
+      if (!todo) continue;
+      const tops = [];
+      sec.forEach((n, off) => {
+        const el = this.view.nodeDOM(d.from + 1 + off);
+        tops.push(el && el.getBoundingClientRect ? el.getBoundingClientRect().top : null);
+      });
+      tops.push(dom.getBoundingClientRect().bottom);
+      sec.forEach((n, off, i) => {
+        if (tops[i] !== null && tops[i + 1] !== null) measured(n, Math.max(0, tops[i + 1] - tops[i]));
+      });
     }
   }
   // Moves the window when the screen (with half a screen either side) is
-  // not within the displayed blocks around it.
+  // not within the displayed sections around it.
   follow() {
     const { state } = this.view;
     const doc = state.doc;
-    if (doc.childCount <= LONG || !this.view.dom.offsetParent) return;
+    if (!isLong(doc) || !this.view.dom.offsetParent) return;
     const { from, to } = windowKey.getState(state);
     const r = this.view.dom.getBoundingClientRect();
     const vh = innerHeight;
     const top = -r.top - vh / 2, bottom = -r.top + vh * 1.5;
     const first = this.view.nodeDOM(this.posOf(from)), last = this.view.nodeDOM(this.posOf(Math.min(to, doc.childCount - 1)));
     if (first && last && first.getBoundingClientRect && first.getBoundingClientRect().top <= Math.max(r.top, -vh / 4) && last.getBoundingClientRect().bottom >= Math.min(r.bottom, vh * 1.25)) return;
-    let y = 0, i = 0, start = 0;
+    let y = 0, i = 0;
     for (; i < doc.childCount; i++) {
       const h = estimate(doc.child(i));
       if (y + h >= top) break;
       y += h;
     }
-    start = i;
+    const start = i;
     for (; i < doc.childCount && y < bottom; i++) y += estimate(doc.child(i));
     const end = Math.max(start, i - 1);
     if (start === from && end === to) return;
@@ -450,11 +452,54 @@ class WindowView {
   }
 }
 
+// Runs `cmd` as if the sections joined at `boundaries` (positions between
+// two sections, last first) were one, in one transaction: what a command
+// does to blocks should not depend on where a long page's sections meet.
+function acrossJoins(state, boundaries, cmd, dispatch, view) {
+  const tr = state.tr;
+  for (const at of boundaries) tr.join(at);
+  let done = null;
+  const ok = cmd(state.apply(tr), dispatch && ((t) => (done = t)), view);
+  if (ok && done) {
+    for (const step of done.steps) tr.step(step);
+    tr.setSelection(Selection.fromJSON(tr.doc, done.selection.toJSON()));
+    if (done.storedMarksSet) tr.setStoredMarks(done.storedMarks);
+    if (done.scrolledIntoView) tr.scrollIntoView();
+    dispatch(tr);
+  }
+  return ok;
+}
+
+// Backspace at the start of a section's first block (dir -1), Delete at the
+// end of its last (dir 1): the key acts on the blocks either side, as it
+// does anywhere else, not on the sections.
+function acrossSection(dir, cmd) {
+  return (state, dispatch, view) => {
+    const { $head, empty } = state.selection;
+    if (!empty || !isLong(state.doc) || $head.depth < 2) return false;
+    const i = $head.index(0);
+    if (dir < 0 ? i === 0 || $head.pos !== $head.start(1) + $head.depth - 1 : i === state.doc.childCount - 1 || $head.pos !== $head.end(1) - $head.depth + 1) return false;
+    return acrossJoins(state, [dir < 0 ? $head.before(1) : $head.after(1)], cmd, dispatch, view);
+  };
+}
+
+// A command on the selected blocks (lists, quotes, tasks) when the
+// selection spans sections: on them as if they were one section.
+function inOneSection(cmd) {
+  return (state, dispatch, view) => {
+    const { $from, $to } = state.selection;
+    if (!isLong(state.doc) || $from.depth < 1 || $to.depth < 1 || $from.index(0) === $to.index(0)) return cmd(state, dispatch, view);
+    const boundaries = [];
+    for (let i = $to.index(0); i > $from.index(0); i--) boundaries.push($to.posAtIndex(i, 0));
+    return acrossJoins(state, boundaries, cmd, dispatch, view);
+  };
+}
+
 // Keys the browser would take to the end of what is displayed: to the
 // document's start and end instead.
 function toEdge(end, extend) {
   return (state, dispatch) => {
-    if (state.doc.childCount <= LONG) return false;
+    if (!isLong(state.doc)) return false;
     const edge = end ? Selection.atEnd(state.doc) : Selection.atStart(state.doc);
     if (dispatch) dispatch(state.tr.setSelection(extend ? TextSelection.between(state.selection.$anchor, edge.$head) : edge).scrollIntoView());
     return true;
@@ -528,10 +573,10 @@ export class RichEditor {
       this.view.focus();
     });
     this.toolbar.append(this.colour);
-    btn("bullet", "Bullet list", "•", () => wrapInList(S.bullet_list)(this.view.state, this.view.dispatch));
-    btn("ordered", "Numbered list", "1.", () => wrapInList(S.ordered_list)(this.view.state, this.view.dispatch));
-    btn("task", "Task list", "☑", () => taskListCmd(this.view.state, this.view.dispatch));
-    btn("quote", "Quote", "❝", () => wrapIn(S.blockquote)(this.view.state, this.view.dispatch));
+    btn("bullet", "Bullet list", "•", () => inOneSection(wrapInList(S.bullet_list))(this.view.state, this.view.dispatch));
+    btn("ordered", "Numbered list", "1.", () => inOneSection(wrapInList(S.ordered_list))(this.view.state, this.view.dispatch));
+    btn("task", "Task list", "☑", () => inOneSection(taskListCmd)(this.view.state, this.view.dispatch));
+    btn("quote", "Quote", "❝", () => inOneSection(wrapIn(S.blockquote))(this.view.state, this.view.dispatch));
     btn("link", "Link (Ctrl+K)", "🔗", () => this.linkDialog());
     btn("table", "Insert a table", "▦", () => insertNode(newTable(3, 3))(this.view.state, this.view.dispatch));
     btn("macro", "Insert a macro ({ or /)", "{ }", () => this.macroBrowser());
@@ -593,8 +638,8 @@ export class RichEditor {
     const ed = this;
     const listKeys = {
       Enter: chainCommands(splitListItem(S.list_item), splitListItem(S.task_item)),
-      Tab: chainCommands(goToNextCell(1), sinkListItem(S.list_item), sinkListItem(S.task_item)),
-      "Shift-Tab": chainCommands(goToNextCell(-1), liftListItem(S.list_item), liftListItem(S.task_item)),
+      Tab: chainCommands(goToNextCell(1), inOneSection(chainCommands(sinkListItem(S.list_item), sinkListItem(S.task_item)))),
+      "Shift-Tab": chainCommands(goToNextCell(-1), inOneSection(chainCommands(liftListItem(S.list_item), liftListItem(S.task_item)))),
     };
     const br = chainCommands(exitCode, (state, dispatch) => {
       if (dispatch) dispatch(state.tr.replaceSelectionWith(S.hard_break.create()).scrollIntoView());
@@ -658,6 +703,7 @@ export class RichEditor {
       inputRules({ rules }),
       keymap(listKeys),
       keymap(keys),
+      keymap(Object.fromEntries(["Backspace", "Mod-Backspace", "Shift-Backspace", "Delete", "Mod-Delete"].map((k) => [k, acrossSection(k.endsWith("Delete") ? 1 : -1, baseKeymap[k])]))),
       keymap(baseKeymap),
       history(),
       dropCursor(),
@@ -691,7 +737,7 @@ export class RichEditor {
   }
 
   start(source) {
-    const doc = parse(source);
+    const doc = parse(source, { sections: true });
     const state = EditorState.create({ doc, plugins: this.plugins() });
     if (this.view) {
       this.view.updateState(state);
@@ -699,7 +745,13 @@ export class RichEditor {
       this.view = new EditorView(this.mount, {
         state,
         attributes: { role: "textbox", "aria-multiline": "true", "aria-label": "Body", id: "rich-body", "aria-describedby": "rich-status", spellcheck: "true", class: "rich-body" },
-        nodeViews: windowed({
+        // The caret is kept clear of the toolbar (which stays at the top of
+        // the screen) and, at the bottom, a few lines above the edge: typing
+        // on the last line on screen then scrolls once every few lines, not
+        // at each one (each scroll costs a frame of its own).
+        scrollThreshold: { top: 96, bottom: 0, left: 0, right: 0 },
+        scrollMargin: { top: 120, bottom: 96, left: 5, right: 5 },
+        nodeViews: {
           ...Object.assign({}, ...state.plugins.map((p) => p.props.nodeViews || {})),
           macro: (n, v, g) => new MacroView(n, v, g, this),
           macro_rich: (n, v, g) => new MacroView(n, v, g, this),
@@ -710,7 +762,8 @@ export class RichEditor {
           time: (n) => new AtomView(n, this),
           opaque_block: (n) => new AtomView(n, this),
           opaque_inline: (n) => new AtomView(n, this),
-        }, schema),
+          section: sectionView,
+        },
         dispatchTransaction: (tr) => {
           const s = this.view.state.apply(tr);
           this.view.updateState(s);

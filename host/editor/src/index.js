@@ -12,7 +12,7 @@ const api = {
   parse,
   serialize,
   roundTrip,
-  canonical: (src) => canonical(parse(src)),
+  canonical: (src, opts) => canonical(parse(src, opts)),
   cleanHtml,
   toMarkdown: (src) => toMarkdown(parse(src)),
   mount,

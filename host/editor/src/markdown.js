@@ -31,7 +31,8 @@ function blocks(node, indent) {
   node.forEach((b) => {
     const t = b.type.name;
     let s = null;
-    if (t === "paragraph") s = inline(b);
+    if (t === "section") s = blocks(b, indent);
+    else if (t === "paragraph") s = inline(b);
     else if (t === "heading") {
       const i = inline(b);
       s = i === null ? null : "#".repeat(b.attrs.level) + " " + i;

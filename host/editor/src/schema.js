@@ -81,7 +81,17 @@ const macroAttrs = {
 
 export const schema = new Schema({
   nodes: {
-    doc: { content: "block+", attrs: { trail: { default: "" }, src: { default: null }, h: { default: null } } },
+    // A long page's blocks come in sections (storage.js `parse` with
+    // `sections`): ProseMirror and the browser then update and walk ~160
+    // sections and the blocks of one, not thousands of top-level blocks, on
+    // every key, and the editor displays a long page by sections (editor.js,
+    // blockWindow). A section writes nothing of its own: the storage format
+    // is that of its blocks. Short pages are blocks directly.
+    doc: { content: "(block+ | section+)", attrs: { trail: { default: "" }, src: { default: null }, h: { default: null } } },
+    section: {
+      content: "block+",
+      toDOM: () => ["div", { class: "rich-section" }, 0],
+    },
     paragraph: {
       group: "block",
       content: "inline*",

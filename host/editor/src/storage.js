@@ -373,12 +373,25 @@ class Reader {
   }
 }
 
-/** The editor document for storage-format `src`; throws XmlError when it is not well formed. */
-export function parse(src) {
+// With `sections`, a body of more than SECTIONED top-level blocks is parsed
+// into sections of SECTION blocks (schema.js): the editor's long pages.
+export const SECTION = 48;
+export const SECTIONED = 400;
+
+/**
+ * The editor document for storage-format `src`; throws XmlError when it is
+ * not well formed. `sections`: a long body's blocks come in sections.
+ */
+export function parse(src, { sections = false, size = SECTION, from = SECTIONED } = {}) {
   const r = new Reader(src);
   const xs = parseXml(src);
   const b = r.blocks(xs);
-  return born(schema.nodes.doc.create({ trail: b.trail, src }, b.nodes));
+  let content = b.nodes;
+  if (sections && content.length > from) {
+    content = [];
+    for (let i = 0; i < b.nodes.length; i += size) content.push(schema.nodes.section.create(null, b.nodes.slice(i, i + size)));
+  }
+  return born(schema.nodes.doc.create({ trail: b.trail, src }, content));
 }
 
 // Nodes exactly as the parser made them: ProseMirror never changes a node,
@@ -390,6 +403,9 @@ export function parse(src) {
 // and invisible to JSON.)
 const PRISTINE = Symbol("pristine");
 const ORIGIN = Symbol("origin");
+// The length of what the original wrote: a different length is a change,
+// found without hashing (a long page's text is a megabyte).
+const LENGTH = Symbol("length");
 function born(node) {
   node[PRISTINE] = true;
   node.attrs[ORIGIN] = node;
@@ -399,7 +415,11 @@ function born(node) {
 function sealed(a) {
   if (a.h == null) {
     const o = a[ORIGIN];
-    if (o) a.h = hash(gen(o));
+    if (o) {
+      const g = gen(o);
+      a.h = hash(g);
+      a[LENGTH] = g.length;
+    }
   }
   return a.h;
 }
@@ -428,7 +448,7 @@ export function serialize(node) {
   else {
     const g = gen(node);
     const a = node.attrs;
-    s = a && a.src != null && sealed(a) != null && hash(g) === a.h ? a.src : g;
+    s = a && a.src != null && sealed(a) != null && (a[LENGTH] === undefined || a[LENGTH] === g.length) && hash(g) === a.h ? a.src : g;
   }
   memo.set(node, s);
   return s;
@@ -436,15 +456,39 @@ export function serialize(node) {
 
 const textblock = (n) => n.type.name === "paragraph" || n.type.name === "heading";
 
-function blocksOut(frag) {
+// `prev`/`next`: whether the blocks before and after `frag` (in the
+// neighbouring sections) end and start with a textblock.
+function blocksOut(frag, prev = false, next = false) {
   let s = "";
   const kids = [];
   frag.forEach((c) => kids.push(c));
   kids.forEach((c, i) => {
     const out = serialize(c);
-    const wrap = c.attrs.implicit && ((i > 0 && textblock(kids[i - 1])) || (i + 1 < kids.length && textblock(kids[i + 1])));
+    const wrap = c.attrs.implicit && ((i > 0 ? textblock(kids[i - 1]) : prev) || (i + 1 < kids.length ? textblock(kids[i + 1]) : next));
     s += c.attrs.before + (wrap ? "<p>" + out + "</p>" : out);
   });
+  return s;
+}
+
+// A long page's sections are written as their blocks, one after the other;
+// each section's text is kept (by node, with what its neighbours' edges
+// were), so writing an edited page back costs the edited section.
+const sectionMemo = new WeakMap();
+function sectionsOut(doc) {
+  let s = "";
+  const n = doc.childCount;
+  for (let i = 0; i < n; i++) {
+    const sec = doc.child(i);
+    const prev = i > 0 && textblock(doc.child(i - 1).lastChild);
+    const next = i + 1 < n && textblock(doc.child(i + 1).firstChild);
+    const key = (prev ? 1 : 0) + (next ? 2 : 0);
+    let m = fresh ? null : sectionMemo.get(sec);
+    if (!m || m.key !== key) {
+      m = { key, s: blocksOut(sec.content, prev, next) };
+      if (!fresh) sectionMemo.set(sec, m);
+    }
+    s += m.s;
+  }
   return s;
 }
 
@@ -492,7 +536,7 @@ function macroOut(a, body) {
 export function gen(node) {
   const a = node.attrs;
   switch (node.type.name) {
-    case "doc": return blocksOut(node.content) + a.trail;
+    case "doc": return (node.firstChild && node.firstChild.type.name === "section" ? sectionsOut(node) : blocksOut(node.content)) + a.trail;
     case "paragraph": return a.implicit ? inlineOut(node) : `<p${a.xattrs}>${inlineOut(node)}</p>`;
     case "heading": return `<h${a.level}${a.xattrs}>${inlineOut(node)}</h${a.level}>`;
     case "blockquote": return `<blockquote${a.xattrs}>${blocksOut(node.content)}${a.trail}</blockquote>`;
@@ -572,7 +616,7 @@ export function canonical(node) {
   }
 }
 
-/** Parses and writes back `src`: equal to `src` for every well-formed body. */
-export function roundTrip(src) {
-  return serialize(parse(src));
+/** Parses (with `opts`, as `parse`) and writes back `src`: equal to `src` for every well-formed body. */
+export function roundTrip(src, opts) {
+  return serialize(parse(src, opts));
 }

@@ -92,7 +92,7 @@ struct Keys {
 }
 
 /// Types into the editor of page `big_id` with the caret in block
-/// `block` (of the document's top-level blocks), or, without a page, into
+/// `block` (of the document's blocks, counted through its sections), or, without a page, into
 /// a bare `contenteditable` holding one line (the browser's own floor).
 async fn keystrokes(d: &Driver, base: &str, page: Option<(i64, usize)>) -> Keys {
     match page {
@@ -105,7 +105,8 @@ async fn keystrokes(d: &Driver, base: &str, page: Option<(i64, usize)>) -> Keys 
             .await;
             d.js(&format!(
                 "const v = CairnEditor.editor.view; v.focus();
-                 let pos = 0; for (let i = 0; i < {block}; i++) pos += v.state.doc.child(i).nodeSize;
+                 const starts = []; v.state.doc.forEach((n, off) => {{ if (n.type.name === 'section') n.forEach((b, o) => starts.push(off + 1 + o)); else starts.push(off); }});
+                 const pos = starts[{block}];
                  v.dispatch(v.state.tr.setSelection(v.state.selection.constructor.near(v.state.doc.resolve(pos + 1))).scrollIntoView());"
             ))
             .await;
@@ -189,7 +190,7 @@ async fn editor_bench() {
         d.js("return CairnEditor.editor.readyMs").await
     };
     let blocks = d
-        .js("return CairnEditor.editor.view.state.doc.childCount")
+        .js("let n = 0; CairnEditor.editor.view.state.doc.forEach((t) => (n += t.type.name === 'section' ? t.childCount : 1)); return n")
         .await
         .as_u64()
         .unwrap() as usize;

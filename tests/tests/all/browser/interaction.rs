@@ -208,8 +208,20 @@ async fn the_header_tree_page_actions_and_editor_work_from_the_keyboard() {
         .await;
     d.wait_for("the page", "return !!document.querySelector('#edit-page')")
         .await;
+    // Focused once the page's scripts have run (a late script moving the
+    // focus would take the key elsewhere).
+    d.wait_for(
+        "the page's scripts",
+        "return document.readyState === 'complete'",
+    )
+    .await;
     d.js("document.querySelector('summary[aria-label=\"More actions\"]').focus()")
         .await;
+    d.wait_for(
+        "the More button focused",
+        "return document.activeElement === document.querySelector('summary[aria-label=\"More actions\"]')",
+    )
+    .await;
     d.press(&[ENTER]).await;
     // A wait, not an immediate read: under load the key's activation can
     // land after WebDriver has returned (it failed so in a full parallel run).

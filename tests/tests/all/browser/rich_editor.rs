@@ -132,7 +132,11 @@ async fn the_round_trip_corpus_writes_every_file_back_byte_for_byte_in_chromium(
                 "try {{ const x = {src};
                    const out = CairnEditor.roundTrip(x);
                    const c = CairnEditor.canonical(x);
-                   return {{out, idempotent: CairnEditor.canonical(c) === c, reparsed: CairnEditor.roundTrip(c) === c}};
+                   // In sections (a long page's model) of one and of two
+                   // blocks: the same bytes, the same canonical form.
+                   const cuts = [1, 2].map((size) => ({{sections: true, size, from: 0}}));
+                   const sectioned = cuts.every((o) => CairnEditor.roundTrip(x, o) === x && CairnEditor.canonical(x, o) === c && CairnEditor.roundTrip(c, o) === c);
+                   return {{out, idempotent: CairnEditor.canonical(c) === c, reparsed: CairnEditor.roundTrip(c) === c, sectioned}};
                  }} catch (e) {{ return {{error: String(e)}}; }}"
             ))
             .await;
@@ -142,6 +146,10 @@ async fn the_round_trip_corpus_writes_every_file_back_byte_for_byte_in_chromium(
             failures.push(format!("{name}: wrote back\n{}", v["out"]));
         } else if v["idempotent"] != json!(true) || v["reparsed"] != json!(true) {
             failures.push(format!("{name}: its canonical form does not round-trip"));
+        } else if v["sectioned"] != json!(true) {
+            failures.push(format!(
+                "{name}: in sections, it is not written back the same"
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
@@ -608,16 +616,19 @@ async fn typing_in_a_long_page_lands_at_the_caret() {
             .await,
         json!(true)
     );
-    d.js("const v = CairnEditor.editor.view; v.focus();
-          v.dispatch(v.state.tr.setSelection(v.state.selection.constructor.near(v.state.doc.resolve(7))));")
+    // The caret at the end of "para 0" (the page is in sections: the first
+    // textblock is not at the document's start).
+    d.js("const v = CairnEditor.editor.view; v.focus(); let at = null;
+          v.state.doc.descendants((n, pos) => { if (at === null && n.isTextblock) at = pos + n.nodeSize - 1; });
+          v.dispatch(v.state.tr.setSelection(v.state.selection.constructor.near(v.state.doc.resolve(at))));")
         .await;
     keys(&d, "\n## Head\nBody").await;
     let want = body.replacen("<p>para 0</p>", "<p>para 0</p><h2>Head</h2><p>Body</p>", 1);
     assert_eq!(body_now(&d).await, want);
 }
 
-/// On a long page the blocks hidden away from the screen come back as it
-/// scrolls to them: the screen is never blank, a click there lands in the
+/// On a long page (in sections of 48 blocks) the sections hidden away from
+/// the screen come back as it scrolls to them: the screen is never blank, a click there lands in the
 /// block under the pointer, Ctrl+End and Ctrl+Home reach the document's
 /// ends (not those of the displayed blocks), and nothing else changes.
 #[tokio::test]
@@ -631,7 +642,7 @@ async fn a_long_page_shows_what_scrolls_on_screen_and_edits_land_where_they_shou
     d.login(&node.base, "admin").await;
     open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
     let displayed = d
-        .js("return [...document.querySelectorAll('#rich-body > *')].filter((e) => e.offsetParent).length")
+        .js("return [...document.querySelectorAll('#rich-body p')].filter((e) => e.offsetParent).length")
         .await
         .as_u64()
         .unwrap();
@@ -639,13 +650,14 @@ async fn a_long_page_shows_what_scrolls_on_screen_and_edits_land_where_they_shou
         (10..300).contains(&displayed),
         "{displayed} of 1500 blocks displayed"
     );
-    // The hidden blocks are empty placeholders: the DOM holds the displayed
-    // blocks' content only.
+    // The hidden sections are empty placeholders: the DOM holds the
+    // displayed sections' content only.
     let far = d
         .js("const far = [...document.querySelectorAll('#rich-body > .rich-far')];
-             return [far.length, far.filter((e) => e.firstChild).length, document.querySelectorAll('#rich-body p').length];")
+             return [far.length, far.filter((e) => e.firstChild).length, document.querySelectorAll('#rich-body p').length, document.querySelectorAll('#rich-body > *').length];")
         .await;
-    assert!(far[0].as_u64().unwrap() > 1200, "placeholders: {far}");
+    assert_eq!(far[3], json!(32), "1500 blocks in sections of 48: {far}");
+    assert!(far[0].as_u64().unwrap() >= 28, "placeholders: {far}");
     assert_eq!(far[1], json!(0), "placeholders are empty: {far}");
     assert!(
         far[2].as_u64().unwrap() < 300,
@@ -655,12 +667,12 @@ async fn a_long_page_shows_what_scrolls_on_screen_and_edits_land_where_they_shou
     // Scrolled to the middle: displayed paragraphs cover the screen.
     d.js("window.scrollTo(0, document.documentElement.scrollHeight / 2)")
         .await;
-    let covered = "const ps = [...document.querySelectorAll('#rich-body > p')].filter((p) => p.offsetParent).map((p) => p.getBoundingClientRect());
+    let covered = "const ps = [...document.querySelectorAll('#rich-body p')].filter((p) => p.offsetParent).map((p) => p.getBoundingClientRect());
                    return ps.some((r) => r.top < innerHeight * 0.2 && r.bottom > 0) && ps.some((r) => r.top < innerHeight && r.bottom > innerHeight * 0.8);";
     d.wait_for("paragraphs on the whole screen", covered).await;
     // Click just after the text of the paragraph in the middle of the screen.
     let at = d
-        .js("const p = [...document.querySelectorAll('#rich-body > p')].find((p) => { const r = p.getBoundingClientRect(); return p.offsetParent && r.top > innerHeight * 0.4; });
+        .js("const p = [...document.querySelectorAll('#rich-body p')].find((p) => { const r = p.getBoundingClientRect(); return p.offsetParent && r.top > innerHeight * 0.4; });
              const r = document.createRange(); r.selectNodeContents(p); const b = r.getBoundingClientRect();
              return [p.textContent, Math.round(b.right + 4), Math.round((b.top + b.bottom) / 2)];")
         .await;
@@ -689,7 +701,7 @@ async fn a_long_page_shows_what_scrolls_on_screen_and_edits_land_where_they_shou
     assert_eq!(body_now(&d).await, want);
     // The end is on screen after Ctrl+End (and the start after Ctrl+Home).
     assert_eq!(
-        d.js("const r = document.querySelector('#rich-body > p').getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight").await,
+        d.js("const r = document.querySelector('#rich-body p').getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight").await,
         json!(true)
     );
     // Replacing everything makes a short document (every block displayed),
@@ -706,8 +718,107 @@ async fn a_long_page_shows_what_scrolls_on_screen_and_edits_land_where_they_shou
             .await
             .as_u64()
             .unwrap()
-            > 1200
+            >= 28
     );
+}
+
+/// Where a long page's sections meet (every 48 blocks), the keys act on the
+/// blocks, as anywhere else: Backspace at the start of a section joins its
+/// first paragraph to the one before, Delete at the end of a section joins
+/// its last to the next, a selection across a boundary is replaced by what
+/// is typed, and the list button wraps every selected block; each is one
+/// undo step, and undoing them all gives the page back byte for byte.
+#[tokio::test]
+async fn keys_act_on_blocks_where_the_sections_of_a_long_page_meet() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("SB", "Sections").await;
+    let body: String = (0..600).map(|i| format!("<p>para {i}</p>")).collect();
+    let id = c.create_page("SB", "Long", &body, None).await;
+    let d = Driver::start().await;
+    d.login(&node.base, "admin").await;
+    open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+    assert_eq!(
+        d.js("const doc = CairnEditor.editor.view.state.doc; return [doc.childCount, doc.child(0).type.name, doc.child(0).childCount]")
+            .await,
+        json!([13, "section", 48])
+    );
+    // The caret (or a selection) at `off` characters into paragraph k.
+    let select = |k: usize, off: usize, k2: usize, off2: usize| {
+        format!(
+            "const v = CairnEditor.editor.view; v.focus();
+             const at = (k, off) => {{ let i = 0, r = null; v.state.doc.descendants((n, pos) => {{ if (r !== null) return false; if (n.isTextblock) {{ if (i === k) r = pos + 1 + off; i++; return false; }} }}); return r; }};
+             const S = v.state.selection.constructor;
+             v.dispatch(v.state.tr.setSelection(S.between(v.state.doc.resolve(at({k}, {off})), v.state.doc.resolve(at({k2}, {off2})))));"
+        )
+    };
+    let pause = || tokio::time::sleep(std::time::Duration::from_millis(700));
+    // Backspace at the start of paragraph 48, the first of the second section.
+    d.js(&select(48, 0, 48, 0)).await;
+    d.press(&["\u{E003}"]).await;
+    let joined = body.replacen("<p>para 47</p><p>para 48</p>", "<p>para 47para 48</p>", 1);
+    assert_eq!(body_now(&d).await, joined);
+    pause().await;
+    keys(&d, "!").await;
+    let typed = joined.replacen("<p>para 47para 48</p>", "<p>para 47!para 48</p>", 1);
+    assert_eq!(body_now(&d).await, typed);
+    pause().await;
+    // Delete at the end of paragraph 143, the last of a section (after the
+    // join, the first section holds 95 blocks: this is the 143rd block).
+    d.js(&select(142, 8, 142, 8)).await;
+    assert_eq!(
+        d.js("const s = CairnEditor.editor.view.state.selection; return [s.$head.parent.textContent, s.$head.index(0), s.$head.index(1) + 1 === s.$head.node(1).childCount]")
+            .await,
+        json!(["para 143", 1, true])
+    );
+    d.press(&["\u{E017}"]).await;
+    let deleted = typed.replacen(
+        "<p>para 143</p><p>para 144</p>",
+        "<p>para 143para 144</p>",
+        1,
+    );
+    assert_eq!(body_now(&d).await, deleted);
+    pause().await;
+    // A selection from "para 19|0" to "para 20|0", across a boundary
+    // (paragraph 192 starts a section), replaced by what is typed.
+    d.js(&select(188, 7, 198, 7)).await;
+    keys(&d, "X").await;
+    let mut replaced = String::new();
+    for (i, p) in deleted.split_inclusive("</p>").enumerate() {
+        match i {
+            188 => replaced.push_str("<p>para 19X0</p>"),
+            189..=198 => {}
+            _ => replaced.push_str(p),
+        }
+    }
+    assert_eq!(body_now(&d).await, replaced);
+    pause().await;
+    // The bullet list button on paragraphs 238 to 244 (a section starts
+    // with paragraph 240).
+    d.js(&select(226, 2, 232, 2)).await;
+    assert_eq!(
+        d.js("const s = CairnEditor.editor.view.state.selection; return [s.$from.parent.textContent, s.$to.parent.textContent, s.$from.index(0) < s.$to.index(0)]")
+            .await,
+        json!(["para 238", "para 244", true])
+    );
+    d.click("#tb-bullet").await;
+    let items: String = (238..=244)
+        .map(|i| format!("<li><p>para {i}</p></li>"))
+        .collect();
+    let listed = replaced.replacen(
+        &(238..=244)
+            .map(|i| format!("<p>para {i}</p>"))
+            .collect::<String>(),
+        &format!("<ul>{items}</ul>"),
+        1,
+    );
+    assert_ne!(listed, replaced);
+    assert_eq!(body_now(&d).await, listed);
+    // Each was one undo step.
+    for want in [&replaced, &deleted, &typed, &joined, &body] {
+        chord(&d, &[CTRL], "z").await;
+        assert_eq!(&body_now(&d).await, want);
+    }
 }
 
 /// Find and replace (Ctrl+F) searches the document, not the DOM: on a long
@@ -736,7 +847,11 @@ async fn find_and_replace_reaches_text_in_hidden_blocks_of_a_long_page_and_repla
     let d = Driver::start().await;
     d.login(&node.base, "admin").await;
     open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
-    let block_1200 = "const b = document.querySelectorAll('#rich-body > *')[1200]; return [b.className, b.textContent];";
+    // Paragraph 1200's section: a placeholder, or its blocks.
+    let block_1200 = "const v = CairnEditor.editor.view; let i = 0, k = 1200;
+                      while (k >= v.state.doc.child(i).childCount) { k -= v.state.doc.child(i).childCount; i++; }
+                      const s = document.querySelectorAll('#rich-body > *')[i];
+                      return [s.className, s.classList.contains('near') ? s.children[k].textContent : s.textContent];";
     assert_eq!(d.js(block_1200).await, json!(["rich-far", ""]));
 
     // Ctrl+F in the text opens the bar, the focus in its Find field.
@@ -770,7 +885,7 @@ async fn find_and_replace_reaches_text_in_hidden_blocks_of_a_long_page_and_repla
     );
     assert_eq!(
         d.js(block_1200).await,
-        json!(["near", "para 1200 zebraword"])
+        json!(["rich-section near", "para 1200 zebraword"])
     );
     d.wait_for(
         "the current match on screen",
