@@ -14,9 +14,9 @@ import { inputRules, InputRule, wrappingInputRule, textblockTypeInputRule } from
 import { dropCursor } from "prosemirror-dropcursor";
 import { gapCursor } from "prosemirror-gapcursor";
 import { tableEditing, columnResizing, goToNextCell, addRowAfter, addColumnAfter, deleteRow, deleteColumn, mergeCells, splitCell, toggleHeaderRow } from "prosemirror-tables";
-import { DOMParser as PMDOMParser, Slice, Fragment } from "prosemirror-model";
+import { DOMParser as PMDOMParser, Slice, Fragment, NodeRange } from "prosemirror-model";
 import { schema, labelOf } from "./schema.js";
-import { parse, serialize } from "./storage.js";
+import { parse, serialize, SECTION, SECTIONED } from "./storage.js";
 import { escapeAttr, escapeText } from "./xml.js";
 import { cleanHtml, looksLikeMarkdown } from "./paste.js";
 import { toMarkdown } from "./markdown.js";
@@ -452,6 +452,39 @@ class WindowView {
   }
 }
 
+// A page that grows long while it is edited (a long paste, say) comes into
+// sections, and a section that grows past twice SECTION blocks is split:
+// the steps wrap and split, so positions, the selection and undo map
+// through them (each joins the edit's undo step).
+function sectioning() {
+  return new Plugin({
+    appendTransaction(trs, old, state) {
+      if (!trs.some((t) => t.docChanged)) return null;
+      let tr = null;
+      if (!isLong(state.doc)) {
+        if (state.doc.childCount <= SECTIONED) return null;
+        tr = state.tr.wrap(new NodeRange(state.doc.resolve(0), state.doc.resolve(state.doc.content.size), 0), [{ type: S.section }]);
+      }
+      const doc = tr ? tr.doc : state.doc;
+      const ends = [];
+      doc.forEach((sec, off) => {
+        if (sec.childCount > 2 * SECTION) ends.push([sec, off]);
+      });
+      if (!ends.length) return tr;
+      tr = tr || state.tr;
+      // From the end, so that the positions before each split stay as they were.
+      for (const [sec, off] of ends.reverse()) {
+        const at = [];
+        sec.forEach((b, o, i) => {
+          if (i > 0 && i % SECTION === 0 && sec.childCount - i >= SECTION / 2) at.push(off + 1 + o);
+        });
+        for (const pos of at.reverse()) tr.split(pos);
+      }
+      return tr;
+    },
+  });
+}
+
 // Runs `cmd` as if the sections joined at `boundaries` (positions between
 // two sections, last first) were one, in one transaction: what a command
 // does to blocks should not depend on where a long page's sections meet.
@@ -710,6 +743,7 @@ export class RichEditor {
       gapCursor(),
       columnResizing(),
       tableEditing(),
+      sectioning(),
       blockWindow(),
       ...(ed.findBar ? [findPlugin((state) => ed.findBar.sync(state))] : []),
       new Plugin({

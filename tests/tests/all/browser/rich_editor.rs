@@ -819,6 +819,110 @@ async fn keys_act_on_blocks_where_the_sections_of_a_long_page_meet() {
         chord(&d, &[CTRL], "z").await;
         assert_eq!(&body_now(&d).await, want);
     }
+    // Markdown mode reads through the sections.
+    d.click("#mode-markdown").await;
+    let md: String = (0..600).map(|i| format!("para {i}\n\n")).collect();
+    assert_eq!(
+        d.js("return document.querySelector('#body').value").await,
+        json!(md.trim_end().to_owned() + "\n")
+    );
+}
+
+/// A page that grows long while it is edited (a long paste) comes into
+/// sections, and into the window of displayed sections, as if it had been
+/// opened long; a section that a paste makes too long is split; what is
+/// typed still lands at the caret, and undo takes the paste back whole.
+#[tokio::test]
+async fn a_long_paste_brings_a_page_into_sections_and_undo_takes_it_back() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("LS", "Long paste").await;
+    let id = c
+        .create_page("LS", "Short", "<p>first</p><p>last</p>", None)
+        .await;
+    let d = Driver::start().await;
+    d.login(&node.base, "admin").await;
+    open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+    let shape = "const doc = CairnEditor.editor.view.state.doc; const n = [];
+                 doc.forEach((s) => n.push(s.type.name === 'section' ? s.childCount : s.type.name));
+                 return n;";
+    assert_eq!(d.js(shape).await, json!(["paragraph", "paragraph"]));
+    // The caret after "first", then 600 paragraphs pasted.
+    let pasted: String = (0..600).map(|i| format!("<p>pasted {i}</p>")).collect();
+    d.js(&format!(
+        "const v = CairnEditor.editor.view; v.focus();
+         v.dispatch(v.state.tr.setSelection(v.state.selection.constructor.near(v.state.doc.resolve(6))));
+         v.pasteHTML({});",
+        serde_json::to_string(&pasted).unwrap()
+    ))
+    .await;
+    let after_paste = body_now(&d).await;
+    let want = format!(
+        "<p>firstpasted 0</p>{}<p>last</p>",
+        (1..600)
+            .map(|i| format!("<p>pasted {i}</p>"))
+            .collect::<String>()
+    );
+    assert_eq!(after_paste, want);
+    // 601 blocks: twelve sections of 48 and one of 25, none longer than 96.
+    let sizes = d.js(shape).await;
+    let sizes: Vec<u64> = sizes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().expect("sections"))
+        .collect();
+    assert_eq!(sizes.iter().sum::<u64>(), 601, "{sizes:?}");
+    assert!(sizes.iter().all(|&n| n <= 96), "{sizes:?}");
+    assert!(
+        d.js("return document.querySelectorAll('#rich-body > .rich-far').length")
+            .await
+            .as_u64()
+            .unwrap()
+            >= 8,
+        "hidden sections are placeholders"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    keys(&d, "Z").await;
+    assert_eq!(
+        body_now(&d).await,
+        want.replacen("<p>pasted 599</p>", "<p>pasted 599Z</p>", 1)
+    );
+    // Another 300 pasted into one section: it is split.
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    let more: String = (0..300).map(|i| format!("<p>more {i}</p>")).collect();
+    d.js(&format!(
+        "const v = CairnEditor.editor.view;
+         let at = null; v.state.doc.descendants((n, pos) => {{ if (at === null && n.textContent === 'pasted 100') at = pos + n.nodeSize - 1; }});
+         v.dispatch(v.state.tr.setSelection(v.state.selection.constructor.near(v.state.doc.resolve(at))));
+         v.pasteHTML({});",
+        serde_json::to_string(&more).unwrap()
+    ))
+    .await;
+    let sizes = d.js(shape).await;
+    let sizes: Vec<u64> = sizes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().expect("sections"))
+        .collect();
+    assert_eq!(sizes.iter().sum::<u64>(), 900, "{sizes:?}");
+    assert!(sizes.iter().all(|&n| n <= 96), "{sizes:?}");
+    assert!(body_now(&d)
+        .await
+        .contains("<p>pasted 100more 0</p><p>more 1</p>"));
+    // Undo: the second paste, the typing, the first paste (the page short
+    // again, as it was).
+    chord(&d, &[CTRL], "z").await;
+    assert_eq!(
+        body_now(&d).await,
+        want.replacen("<p>pasted 599</p>", "<p>pasted 599Z</p>", 1)
+    );
+    chord(&d, &[CTRL], "z").await;
+    assert_eq!(body_now(&d).await, want);
+    chord(&d, &[CTRL], "z").await;
+    assert_eq!(body_now(&d).await, "<p>first</p><p>last</p>");
+    assert_eq!(d.js(shape).await, json!(["paragraph", "paragraph"]));
 }
 
 /// Find and replace (Ctrl+F) searches the document, not the DOM: on a long
