@@ -925,6 +925,66 @@ async fn a_long_paste_brings_a_page_into_sections_and_undo_takes_it_back() {
     assert_eq!(d.js(shape).await, json!(["paragraph", "paragraph"]));
 }
 
+/// On a document of more than 100,000 positions the find bar searches once
+/// typing in its field pauses, not at each key; Enter typed before that
+/// pause searches the query at once and selects its match.
+#[tokio::test]
+async fn find_on_a_very_long_page_searches_when_typing_pauses_and_enter_does_not_wait() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("FL", "Find long").await;
+    let body: String = (0..2500)
+        .map(|i| format!("<p>paragraph number {i} about the quick brown fox</p>"))
+        .collect();
+    let id = c.create_page("FL", "Very long", &body, None).await;
+    let d = Driver::start().await;
+    d.login(&node.base, "admin").await;
+    open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+    assert!(
+        d.js("return CairnEditor.editor.view.state.doc.content.size")
+            .await
+            .as_u64()
+            .unwrap()
+            > 100_000
+    );
+    d.js("CairnEditor.editor.view.focus()").await;
+    chord(&d, &[CTRL], "f").await;
+    d.wait_for(
+        "the find bar",
+        "return !document.querySelector('#rich-find').hidden && document.activeElement.id === 'find-q'",
+    )
+    .await;
+    let count = |want: &str| {
+        format!("return document.querySelector('#find-count').textContent === {want:?}")
+    };
+    // Typed: found once typing pauses.
+    keys(&d, "number 1999 ").await;
+    d.wait_for("1 of 1", &count("1 of 1")).await;
+    // Typed with Enter at once: searched and selected without the pause.
+    chord(&d, &[CTRL], "a").await;
+    keys(&d, "number 1234 about\n").await;
+    assert_eq!(
+        d.js("const s = CairnEditor.editor.view.state; return [s.doc.textBetween(s.selection.from, s.selection.to), document.querySelector('#find-count').textContent]")
+            .await,
+        json!(["number 1234 about", "1 of 1"])
+    );
+    // "fox": 2,500 matches, 300 of them around the current one highlighted.
+    chord(&d, &[CTRL], "a").await;
+    keys(&d, "fox").await;
+    d.wait_for(
+        "2,500 matches",
+        "return / of 2500$/.test(document.querySelector('#find-count').textContent)",
+    )
+    .await;
+    // A change of the query is not searched in the input event itself.
+    let sync = d
+        .js("const q = document.querySelector('#find-q'); q.value = 'number 777 about'; q.dispatchEvent(new Event('input'));
+             return document.querySelector('#find-count').textContent")
+        .await;
+    assert!(sync.as_str().unwrap().ends_with(" of 2500"), "{sync}");
+    d.wait_for("1 of 1", &count("1 of 1")).await;
+}
+
 /// Find and replace (Ctrl+F) searches the document, not the DOM: on a long
 /// page it reaches a word in a block hidden away from the screen (an empty
 /// placeholder until then), which the match displays and selects; Replace
