@@ -203,7 +203,19 @@ function taskListCmd(state, dispatch) {
   });
   let id = Date.now() % 100000;
   const items = blocks.map((b) => S.task_item.create({ taskId: String(id++) }, b.isTextblock ? S.paragraph.create(null, b.content) : b));
-  dispatch(state.tr.replaceWith(range.start, range.end, S.task_list.create(null, items)).scrollIntoView());
+  const tr = state.tr.replaceWith(range.start, range.end, S.task_list.create(null, items));
+  // The selection stays on the same text, now in the tasks.
+  const at = (p) => {
+    let old = range.start, now = range.start + 1;
+    for (let i = 0; i < blocks.length; i++) {
+      if (p < old + blocks[i].nodeSize || i === blocks.length - 1) return now + 1 + Math.max(0, Math.min(p - old, blocks[i].nodeSize));
+      old += blocks[i].nodeSize;
+      now += items[i].nodeSize;
+    }
+    return now;
+  };
+  tr.setSelection(TextSelection.between(tr.doc.resolve(at($from.pos)), tr.doc.resolve(at($to.pos))));
+  dispatch(tr.scrollIntoView());
   return true;
 }
 
@@ -491,16 +503,22 @@ function sectioning() {
 function acrossJoins(state, boundaries, cmd, dispatch, view) {
   const tr = state.tr;
   for (const at of boundaries) tr.join(at);
+  if (!dispatch) return cmd(state.apply(tr), null, view);
+  const out = followedBy(state, tr, cmd, view);
+  if (out) dispatch(out);
+  return !!out;
+}
+
+// `tr` and then what `cmd` does in the state after it, as one transaction;
+// null when `cmd` does not apply there.
+function followedBy(state, tr, cmd, view) {
   let done = null;
-  const ok = cmd(state.apply(tr), dispatch && ((t) => (done = t)), view);
-  if (ok && done) {
-    for (const step of done.steps) tr.step(step);
-    tr.setSelection(Selection.fromJSON(tr.doc, done.selection.toJSON()));
-    if (done.storedMarksSet) tr.setStoredMarks(done.storedMarks);
-    if (done.scrolledIntoView) tr.scrollIntoView();
-    dispatch(tr);
-  }
-  return ok;
+  if (!cmd(state.apply(tr), (t) => (done = t), view) || !done) return null;
+  for (const step of done.steps) tr.step(step);
+  tr.setSelection(Selection.fromJSON(tr.doc, done.selection.toJSON()));
+  if (done.storedMarksSet) tr.setStoredMarks(done.storedMarks);
+  if (done.scrolledIntoView) tr.scrollIntoView();
+  return tr;
 }
 
 // Backspace at the start of a section's first block (dir -1), Delete at the
@@ -712,10 +730,9 @@ export class RichEditor {
       wrappingInputRule(/^\s*([-*])\s$/, S.bullet_list),
       wrappingInputRule(/^(\d+)\.\s$/, S.ordered_list),
       wrappingInputRule(/^\s*>\s$/, S.blockquote),
-      new InputRule(/^\[\]\s$/, (state, m, start, end) => {
-        const tr = state.tr.delete(start, end);
-        return taskListCmd(state.apply(tr), null) ? tr : null;
-      }),
+      // "[] " makes the paragraph a task ("[" opens the link dialog, where
+      // "]" typed first gives the "[]" back: linkDialog).
+      new InputRule(/^\[\]\s$/, (state, m, start, end) => followedBy(state, state.tr.delete(start, end), taskListCmd)),
       new InputRule(/^```$/, (state, m, start) => {
         const $s = state.doc.resolve(start);
         if ($s.parent.type !== S.paragraph || $s.parent.textContent !== "``") return null;
@@ -724,10 +741,12 @@ export class RichEditor {
         setTimeout(() => ed.editMacro($s.before()), 0);
         return tr;
       }),
+      // "---" alone in a paragraph: a rule, and the caret in a new paragraph after it.
       new InputRule(/^---$/, (state, m, start) => {
         const $s = state.doc.resolve(start);
-        if ($s.parent.type !== S.paragraph) return null;
-        return state.tr.replaceWith($s.before(), $s.after(), [S.horizontal_rule.create(), S.paragraph.create()]).setSelection(TextSelection.near(state.tr.doc.resolve(0)));
+        if ($s.parent.type !== S.paragraph || $s.parent.textContent !== "--") return null;
+        const tr = state.tr.replaceWith($s.before(), $s.after(), [S.horizontal_rule.create(), S.paragraph.create()]);
+        return tr.setSelection(TextSelection.near(tr.doc.resolve($s.before() + 2)));
       }),
     ];
     return [
@@ -1063,6 +1082,15 @@ export class RichEditor {
       apply();
       this.closeDialog();
       this.view.focus();
+    });
+    // "[]" is the task shortcut: "]" typed first in the dialog "[" opened
+    // closes it and types both, so that a space then makes the task.
+    if (trigger === "[") c.input.addEventListener("keydown", (e) => {
+      if (e.key !== "]" || c.input.value) return;
+      e.preventDefault();
+      this.closeDialog();
+      this.view.focus();
+      this.view.dispatch(this.view.state.tr.insertText("[]"));
     });
     const apply = () => {
       const to_ = c.input.value.trim();

@@ -985,6 +985,59 @@ async fn find_on_a_very_long_page_searches_when_typing_pauses_and_enter_does_not
     d.wait_for("1 of 1", &count("1 of 1")).await;
 }
 
+/// Confluence's other typing shortcuts: "---" alone in a paragraph is a
+/// rule (the caret in a new paragraph after it), and "[]" then a space
+/// makes the paragraph a task ("[" opens the link dialog; "]" typed first
+/// there gives the brackets back). The toolbar's task button keeps the
+/// caret on its text.
+#[tokio::test]
+async fn dashes_make_a_rule_and_brackets_make_a_task_with_the_caret_kept() {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space("SC", "Shortcuts").await;
+    let id = c.create_page("SC", "Shortcuts", "<p>x</p>", None).await;
+    let d = Driver::start().await;
+    d.login(&node.base, "admin").await;
+    open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+    d.js("const v = CairnEditor.editor.view; v.focus(); v.dispatch(v.state.tr.setSelection(v.state.selection.constructor.atEnd(v.state.doc)));")
+        .await;
+    keys(&d, "\n---after\n[").await;
+    d.wait_for(
+        "the link dialog",
+        "return document.activeElement && document.activeElement.id === 'link-to'",
+    )
+    .await;
+    keys(&d, "] first task").await;
+    let ids = |s: String| {
+        let mut out = String::new();
+        let mut rest = s.as_str();
+        while let Some(i) = rest.find("<ac:task-id>") {
+            let j = rest[i..].find("</ac:task-id>").expect("closed") + i;
+            out.push_str(&rest[..i]);
+            out.push_str("<ac:task-id>N</ac:task-id>");
+            rest = &rest[j + "</ac:task-id>".len()..];
+        }
+        out + rest
+    };
+    let task = |t: &str| {
+        format!("<ac:task-list><ac:task><ac:task-id>N</ac:task-id><ac:task-status>incomplete</ac:task-status><ac:task-body><p>{t}</p></ac:task-body></ac:task></ac:task-list>")
+    };
+    assert_eq!(
+        ids(body_now(&d).await),
+        format!("<p>x</p><hr/><p>after</p>{}", task("first task"))
+    );
+    // The toolbar's button on "after": the caret stays where it was.
+    d.js("const v = CairnEditor.editor.view; let at = null; v.state.doc.descendants((n, pos) => { if (at === null && n.textContent === 'after') at = pos + 3; });
+          v.dispatch(v.state.tr.setSelection(v.state.selection.constructor.near(v.state.doc.resolve(at)))); v.focus();")
+        .await;
+    d.click("#tb-task").await;
+    keys(&d, "X").await;
+    assert_eq!(
+        ids(body_now(&d).await),
+        format!("<p>x</p><hr/>{}{}", task("afXter"), task("first task"))
+    );
+}
+
 /// Find and replace (Ctrl+F) searches the document, not the DOM: on a long
 /// page it reaches a word in a block hidden away from the screen (an empty
 /// placeholder until then), which the match displays and selects; Replace
