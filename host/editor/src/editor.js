@@ -512,8 +512,12 @@ function acrossJoins(state, boundaries, cmd, dispatch, view) {
 // `tr` and then what `cmd` does in the state after it, as one transaction;
 // null when `cmd` does not apply there.
 function followedBy(state, tr, cmd, view) {
+  // The state after `tr` includes what plugins append to it (a section
+  // split, say): `cmd`'s steps apply after those.
+  const { state: mid, transactions } = state.applyTransaction(tr);
   let done = null;
-  if (!cmd(state.apply(tr), (t) => (done = t), view) || !done) return null;
+  if (!cmd(mid, (t) => (done = t), view) || !done) return null;
+  for (const t of transactions.slice(1)) for (const step of t.steps) tr.step(step);
   for (const step of done.steps) tr.step(step);
   tr.setSelection(Selection.fromJSON(tr.doc, done.selection.toJSON()));
   if (done.storedMarksSet) tr.setStoredMarks(done.storedMarks);
