@@ -96,6 +96,19 @@ pub(super) async fn open_rich_editor(d: &Driver, url: &str) {
     .await;
 }
 
+/// A node with one page holding `body` (in a new space `space`), a browser
+/// logged in as admin, and the rich editor open on that page.
+async fn edit_page(space: &str, body: &str) -> (TestNode, Driver, i64) {
+    let node = TestNode::start().await;
+    let c = node.login("admin").await;
+    c.create_space(space, space).await;
+    let id = c.create_page(space, "Page", body, None).await;
+    let d = Driver::start().await;
+    d.login(&node.base, "admin").await;
+    open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+    (node, d, id)
+}
+
 fn corpus(sub: &str, ext: &str) -> Vec<(String, String)> {
     let mut files: Vec<_> = std::fs::read_dir(dir(sub))
         .expect("corpus directory")
@@ -603,14 +616,8 @@ async fn a_pasted_image_uploads_as_an_attachment_of_the_page_or_waits_with_a_new
 /// was.
 #[tokio::test]
 async fn typing_in_a_long_page_lands_at_the_caret() {
-    let node = TestNode::start().await;
-    let c = node.login("admin").await;
-    c.create_space("LP", "Long page").await;
     let body: String = (0..600).map(|i| format!("<p>para {i}</p>")).collect();
-    let id = c.create_page("LP", "Long", &body, None).await;
-    let d = Driver::start().await;
-    d.login(&node.base, "admin").await;
-    open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+    let (_node, d, _id) = edit_page("LP", &body).await;
     assert_eq!(
         d.js("return document.querySelector('#rich-body').classList.contains('rich-long')")
             .await,
@@ -633,14 +640,8 @@ async fn typing_in_a_long_page_lands_at_the_caret() {
 /// ends (not those of the displayed blocks), and nothing else changes.
 #[tokio::test]
 async fn a_long_page_shows_what_scrolls_on_screen_and_edits_land_where_they_should() {
-    let node = TestNode::start().await;
-    let c = node.login("admin").await;
-    c.create_space("LW", "Long window").await;
     let body: String = (0..1500).map(|i| format!("<p>para {i}</p>")).collect();
-    let id = c.create_page("LW", "Long", &body, None).await;
-    let d = Driver::start().await;
-    d.login(&node.base, "admin").await;
-    open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+    let (_node, d, _id) = edit_page("LW", &body).await;
     let displayed = d
         .js("return [...document.querySelectorAll('#rich-body p')].filter((e) => e.offsetParent).length")
         .await
@@ -730,14 +731,8 @@ async fn a_long_page_shows_what_scrolls_on_screen_and_edits_land_where_they_shou
 /// undo step, and undoing them all gives the page back byte for byte.
 #[tokio::test]
 async fn keys_act_on_blocks_where_the_sections_of_a_long_page_meet() {
-    let node = TestNode::start().await;
-    let c = node.login("admin").await;
-    c.create_space("SB", "Sections").await;
     let body: String = (0..600).map(|i| format!("<p>para {i}</p>")).collect();
-    let id = c.create_page("SB", "Long", &body, None).await;
-    let d = Driver::start().await;
-    d.login(&node.base, "admin").await;
-    open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+    let (_node, d, _id) = edit_page("SB", &body).await;
     assert_eq!(
         d.js("const doc = CairnEditor.editor.view.state.doc; return [doc.childCount, doc.child(0).type.name, doc.child(0).childCount]")
             .await,
@@ -828,21 +823,24 @@ async fn keys_act_on_blocks_where_the_sections_of_a_long_page_meet() {
     );
 }
 
+// The sizes of the document's sections (the page must be in sections).
+async fn section_sizes(d: &Driver, shape: &str) -> Vec<u64> {
+    d.js(shape)
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().expect("sections"))
+        .collect()
+}
+
 /// A page that grows long while it is edited (a long paste) comes into
 /// sections, and into the window of displayed sections, as if it had been
 /// opened long; a section that a paste makes too long is split; what is
 /// typed still lands at the caret, and undo takes the paste back whole.
 #[tokio::test]
 async fn a_long_paste_brings_a_page_into_sections_and_undo_takes_it_back() {
-    let node = TestNode::start().await;
-    let c = node.login("admin").await;
-    c.create_space("LS", "Long paste").await;
-    let id = c
-        .create_page("LS", "Short", "<p>first</p><p>last</p>", None)
-        .await;
-    let d = Driver::start().await;
-    d.login(&node.base, "admin").await;
-    open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+    let (_node, d, _id) = edit_page("LS", "<p>first</p><p>last</p>").await;
     let shape = "const doc = CairnEditor.editor.view.state.doc; const n = [];
                  doc.forEach((s) => n.push(s.type.name === 'section' ? s.childCount : s.type.name));
                  return n;";
@@ -865,13 +863,7 @@ async fn a_long_paste_brings_a_page_into_sections_and_undo_takes_it_back() {
     );
     assert_eq!(after_paste, want);
     // 601 blocks: twelve sections of 48 and one of 25, none longer than 96.
-    let sizes = d.js(shape).await;
-    let sizes: Vec<u64> = sizes
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().expect("sections"))
-        .collect();
+    let sizes = section_sizes(&d, shape).await;
     assert_eq!(sizes.iter().sum::<u64>(), 601, "{sizes:?}");
     assert!(sizes.iter().all(|&n| n <= 96), "{sizes:?}");
     assert!(
@@ -899,13 +891,7 @@ async fn a_long_paste_brings_a_page_into_sections_and_undo_takes_it_back() {
         serde_json::to_string(&more).unwrap()
     ))
     .await;
-    let sizes = d.js(shape).await;
-    let sizes: Vec<u64> = sizes
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().expect("sections"))
-        .collect();
+    let sizes = section_sizes(&d, shape).await;
     assert_eq!(sizes.iter().sum::<u64>(), 900, "{sizes:?}");
     assert!(sizes.iter().all(|&n| n <= 96), "{sizes:?}");
     assert!(body_now(&d)
@@ -930,16 +916,10 @@ async fn a_long_paste_brings_a_page_into_sections_and_undo_takes_it_back() {
 /// pause searches the query at once and selects its match.
 #[tokio::test]
 async fn find_on_a_very_long_page_searches_when_typing_pauses_and_enter_does_not_wait() {
-    let node = TestNode::start().await;
-    let c = node.login("admin").await;
-    c.create_space("FL", "Find long").await;
     let body: String = (0..2500)
         .map(|i| format!("<p>paragraph number {i} about the quick brown fox</p>"))
         .collect();
-    let id = c.create_page("FL", "Very long", &body, None).await;
-    let d = Driver::start().await;
-    d.login(&node.base, "admin").await;
-    open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+    let (_node, d, _id) = edit_page("FL", &body).await;
     assert!(
         d.js("return CairnEditor.editor.view.state.doc.content.size")
             .await
@@ -992,13 +972,7 @@ async fn find_on_a_very_long_page_searches_when_typing_pauses_and_enter_does_not
 /// caret on its text.
 #[tokio::test]
 async fn dashes_make_a_rule_and_brackets_make_a_task_with_the_caret_kept() {
-    let node = TestNode::start().await;
-    let c = node.login("admin").await;
-    c.create_space("SC", "Shortcuts").await;
-    let id = c.create_page("SC", "Shortcuts", "<p>x</p>", None).await;
-    let d = Driver::start().await;
-    d.login(&node.base, "admin").await;
-    open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+    let (_node, d, _id) = edit_page("SC", "<p>x</p>").await;
     d.js("const v = CairnEditor.editor.view; v.focus(); v.dispatch(v.state.tr.setSelection(v.state.selection.constructor.atEnd(v.state.doc)));")
         .await;
     keys(&d, "\n---after\n[").await;
@@ -1047,9 +1021,6 @@ async fn dashes_make_a_rule_and_brackets_make_a_task_with_the_caret_kept() {
 /// byte. (Seeded: a failure names its seed and step.)
 #[tokio::test]
 async fn random_edits_on_a_long_page_keep_its_sections_whole_and_undo_gives_it_back() {
-    let node = TestNode::start().await;
-    let c = node.login("admin").await;
-    c.create_space("RX", "Random edits").await;
     let body: String = (0..700)
         .map(|i| match i % 50 {
             7 => format!("<ul><li><p>item {i}</p></li><li><p>item {i}b</p></li></ul>"),
@@ -1058,11 +1029,12 @@ async fn random_edits_on_a_long_page_keep_its_sections_whole_and_undo_gives_it_b
             _ => format!("<p>para {i} <strong>bold</strong> text</p>"),
         })
         .collect();
-    let id = c.create_page("RX", "Long", &body, None).await;
-    let d = Driver::start().await;
-    d.login(&node.base, "admin").await;
+    let (node, d, id) = edit_page("RX", &body).await;
     for seed in [1u32, 2, 3] {
-        open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+        // Each seed on a freshly opened editor (the first is open).
+        if seed > 1 {
+            open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+        }
         let v = d
             .js(&format!(
                 "const seed0 = {seed};
@@ -1128,9 +1100,6 @@ async fn random_edits_on_a_long_page_keep_its_sections_whole_and_undo_gives_it_b
 #[tokio::test]
 async fn find_and_replace_reaches_text_in_hidden_blocks_of_a_long_page_and_replace_all_is_one_undo()
 {
-    let node = TestNode::start().await;
-    let c = node.login("admin").await;
-    c.create_space("FR", "Find").await;
     let para = |i: usize| {
         if i == 1200 {
             "<p>para 1200 zebraword</p>".to_owned()
@@ -1141,10 +1110,7 @@ async fn find_and_replace_reaches_text_in_hidden_blocks_of_a_long_page_and_repla
         }
     };
     let body: String = (0..1500).map(para).collect();
-    let id = c.create_page("FR", "Long", &body, None).await;
-    let d = Driver::start().await;
-    d.login(&node.base, "admin").await;
-    open_rich_editor(&d, &format!("{}/pages/{id}/edit", node.base)).await;
+    let (node, d, id) = edit_page("FR", &body).await;
     // Paragraph 1200's section: a placeholder, or its blocks.
     let block_1200 = "const v = CairnEditor.editor.view; let i = 0, k = 1200;
                       while (k >= v.state.doc.child(i).childCount) { k -= v.state.doc.child(i).childCount; i++; }
